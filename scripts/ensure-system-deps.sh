@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system packages Linli's tests need when they are missing (Debian; run as root in CI).
+set -euo pipefail
+need=()
+command -v go >/dev/null 2>&1 || echo "warning: Go is not on PATH; the embedded FerretDB can only be built with Go >= 1.24 (or set MONGODB_URI)" >&2
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing system packages: ${need[*]} (install them with apt-get as root)" >&2
+    exit 1
+  fi
+  echo "Installing system packages: ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,39 @@
+import { bodyParser } from '@koa/bodyparser'
+import type Router from '@koa/router'
+import Koa from 'koa'
+import type { Logger } from '../lib/logger.js'
+import { errorMiddleware } from './middleware/errors.js'
+import { requestIdMiddleware } from './middleware/request-id.js'
+
+export interface AppOptions {
+  logger: Logger
+  /** JSON body limit in KiB. */
+  bodyLimitKb: number
+  routers: Router[]
+  /** Trust X-Forwarded-For (behind a reverse proxy). */
+  proxy?: boolean
+}
+
+/** The Koa application: request id, error boundary, body parsing, then the given routers. */
+export function createApp(options: AppOptions): Koa {
+  const app = new Koa({ proxy: options.proxy ?? false })
+  app.silent = true
+  app.use(requestIdMiddleware(options.logger))
+  app.use(errorMiddleware(options.logger))
+  app.use(
+    bodyParser({
+      enableTypes: ['json', 'form'],
+      jsonLimit: `${options.bodyLimitKb}kb`,
+      formLimit: `${options.bodyLimitKb}kb`,
+      onError: (err, ctx) => {
+        const e = err as Error & { status?: number }
+        ctx.throw(e.status === 413 ? 413 : 400, e.message)
+      },
+    }),
+  )
+  for (const router of options.routers) {
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+  }
+  return app
+}

@@ -1,0 +1,50 @@
+import Router from '@koa/router'
+
+export interface HealthDeps {
+  /** Resolves when the database answers; rejects with the reason when it does not. */
+  pingDatabase(): Promise<void>
+  /** True while the process is shutting down: readiness fails so load balancers stop sending. */
+  isShuttingDown(): boolean
+}
+
+/** `/healthz`: the process is up. `/readyz`: the database answers (503 with a reason when not). */
+export function healthRoutes(deps: HealthDeps): Router {
+  const router = new Router()
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' }
+  })
+  router.get('/readyz', async (ctx) => {
+    if (deps.isShuttingDown()) {
+      ctx.status = 503
+      ctx.body = { status: 'unavailable', reason: 'shutting down' }
+      return
+    }
+    try {
+      await withTimeout(deps.pingDatabase(), 2000)
+      ctx.body = { status: 'ready', database: 'ok' }
+    } catch (err) {
+      ctx.status = 503
+      ctx.body = {
+        status: 'unavailable',
+        reason: `database: ${err instanceof Error ? err.message : 'unreachable'}`,
+      }
+    }
+  })
+  return router
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    p.then(
+      (v) => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      (e: unknown) => {
+        clearTimeout(t)
+        reject(e)
+      },
+    )
+  })
+}

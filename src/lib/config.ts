@@ -1,0 +1,255 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+
+const Port = z.coerce.number().int().min(0).max(65535)
+const PositiveInt = z.coerce.number().int().positive()
+const Bool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+])
+
+export const ConfigSchema = z.object({
+  env: z.enum(['development', 'test', 'production']),
+  timezone: z.string().min(1),
+  http: z.object({
+    host: z.string().min(1),
+    port: Port,
+    bodyLimitKb: PositiveInt,
+    uploadLimitMb: PositiveInt,
+  }),
+  database: z.object({
+    uri: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+      .optional(),
+    embedded: z.object({
+      dataDir: z.string().min(1),
+      cacheDir: z.string().min(1),
+      port: Port,
+      backend: z.enum(['sqlite', 'postgresql']),
+      startTimeoutMs: PositiveInt,
+    }),
+  }),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
+  llm: z.object({
+    baseUrl: z.url().optional(),
+    apiKey: z.string().optional(),
+    model: z.string().optional(),
+    embeddingModel: z.string().optional(),
+    audioModel: z.string().optional(),
+    timeoutMs: PositiveInt,
+    maxRetries: z.coerce.number().int().min(0).max(5),
+    perResidentPerHour: PositiveInt,
+    globalPerMinute: PositiveInt,
+  }),
+  wechaty: z.object({
+    puppet: z.string().min(1),
+    puppetToken: z.string().optional(),
+    botName: z.string().min(1),
+  }),
+  wechat: z
+    .object({
+      appId: z.string().optional(),
+      appSecret: z.string().optional(),
+      code2SessionUrl: z.url().default('https://api.weixin.qq.com/sns/jscode2session'),
+    })
+    .prefault({}),
+  secrets: z
+    .object({
+      /** 32 bytes, hex or base64: AES-256-GCM key for phone and ID numbers at rest. */
+      encryptionKey: z.string().optional(),
+      /** Earlier keys still accepted for decryption during rotation, comma separated. */
+      previousEncryptionKeys: z.string().optional(),
+      /** Signs access tokens and keys the lookup hashes. */
+      tokenSecret: z.string().optional(),
+    })
+    .prefault({}),
+  outbox: z.object({
+    perMinute: PositiveInt,
+    jitterMs: z.coerce.number().int().min(0),
+    dailyBudget: PositiveInt,
+    maxAttempts: PositiveInt,
+  }),
+  cases: z.object({
+    duplicateWindowHours: PositiveInt,
+    reopenWindowDays: PositiveInt,
+    claimWindowMinutes: PositiveInt,
+    followUpDelayHours: PositiveInt,
+  }),
+  retention: z.object({ messageDays: PositiveInt }),
+  jobs: z.object({ enabled: Bool }),
+  simulator: z.object({ enabled: Bool }),
+  devLogin: z.object({ enabled: Bool }).default({ enabled: false }),
+})
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>
+
+/** Environment variable → config path. Every variable here is documented in .env.example. */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  LINLI_ENV: 'env',
+  LINLI_TIMEZONE: 'timezone',
+  HOST: 'http.host',
+  PORT: 'http.port',
+  MONGODB_URI: 'database.uri',
+  LINLI_DATA_DIR: 'database.embedded.dataDir',
+  LINLI_CACHE_DIR: 'database.embedded.cacheDir',
+  LINLI_DB_PORT: 'database.embedded.port',
+  LINLI_DB_BACKEND: 'database.embedded.backend',
+  LINLI_LOG_LEVEL: 'log.level',
+  OPENAI_BASE_URL: 'llm.baseUrl',
+  OPENAI_API_KEY: 'llm.apiKey',
+  OPENAI_MODEL: 'llm.model',
+  OPENAI_EMBEDDING_MODEL: 'llm.embeddingModel',
+  OPENAI_AUDIO_MODEL: 'llm.audioModel',
+  LINLI_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  WECHATY_PUPPET: 'wechaty.puppet',
+  WECHATY_PUPPET_SERVICE_TOKEN: 'wechaty.puppetToken',
+  WECHATY_PUPPET_TOKEN: 'wechaty.puppetToken',
+  LINLI_BOT_NAME: 'wechaty.botName',
+  WECHAT_APP_ID: 'wechat.appId',
+  WECHAT_APP_SECRET: 'wechat.appSecret',
+  WECHAT_CODE2SESSION_URL: 'wechat.code2SessionUrl',
+  LINLI_ENCRYPTION_KEY: 'secrets.encryptionKey',
+  LINLI_PREVIOUS_ENCRYPTION_KEYS: 'secrets.previousEncryptionKeys',
+  LINLI_TOKEN_SECRET: 'secrets.tokenSecret',
+  LINLI_OUTBOX_PER_MINUTE: 'outbox.perMinute',
+  LINLI_OUTBOX_DAILY_BUDGET: 'outbox.dailyBudget',
+  LINLI_JOBS_ENABLED: 'jobs.enabled',
+  LINLI_SIMULATOR_ENABLED: 'simulator.enabled',
+  LINLI_DEV_LOGIN: 'devLogin.enabled',
+  LINLI_RETENTION_DAYS: 'retention.messageDays',
+}
+
+/** Config paths that may only come from the environment. */
+const SECRET_PATHS = ['secrets', 'llm.apiKey', 'wechat.appSecret', 'wechaty.puppetToken']
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Linli cannot start: the configuration is not valid.\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    )
+    this.name = 'ConfigError'
+  }
+}
+
+type Tree = Record<string, unknown>
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function deepMerge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k]
+    out[k] = isTree(b) && isTree(v) ? deepMerge(b, v) : v
+  }
+  return out
+}
+
+function setPath(tree: Tree, dotted: string, value: unknown): void {
+  const keys = dotted.split('.')
+  let node = tree
+  for (const k of keys.slice(0, -1)) {
+    const next = node[k]
+    if (!isTree(next)) node[k] = {}
+    node = node[k] as Tree
+  }
+  node[keys.at(-1) as string] = value
+}
+
+function getPath(tree: Tree, dotted: string): unknown {
+  let node: unknown = tree
+  for (const k of dotted.split('.')) {
+    if (!isTree(node)) return undefined
+    node = node[k]
+  }
+  return node
+}
+
+function readYaml(file: string, problems: string[]): Tree {
+  if (!existsSync(file)) return {}
+  try {
+    const parsed: unknown = parseYaml(readFileSync(file, 'utf8'))
+    if (parsed === null || parsed === undefined) return {}
+    if (!isTree(parsed)) {
+      problems.push(`${file}: expected a mapping of settings at the top level`)
+      return {}
+    }
+    return parsed
+  } catch (err) {
+    problems.push(`${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`)
+    return {}
+  }
+}
+
+function envName(configPath: string): string {
+  return Object.entries(ENV_KEYS).find(([, p]) => p === configPath)?.[0] ?? configPath
+}
+
+export interface LoadConfigOptions {
+  /** Folder holding default.yaml and local.yaml. */
+  configDir?: string
+  /** Extra settings applied last (tests). */
+  overrides?: Tree
+}
+
+/**
+ * Reads config/default.yaml, config/local.yaml and the environment, validates the result and
+ * freezes it. Throws ConfigError listing every offending key, so the process can print it and exit.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = {}): Config {
+  const dir = options.configDir ?? path.resolve(process.cwd(), 'config')
+  const problems: string[] = []
+  let tree = readYaml(path.join(dir, 'default.yaml'), problems)
+  const local = readYaml(path.join(dir, 'local.yaml'), problems)
+  for (const secret of SECRET_PATHS) {
+    if (getPath(local, secret) !== undefined || getPath(tree, secret) !== undefined) {
+      problems.push(
+        `${secret}: secrets must come from the environment (${envName(secret)}), not from config files`,
+      )
+    }
+  }
+  tree = deepMerge(tree, local)
+  for (const [name, configPath] of Object.entries(ENV_KEYS)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') setPath(tree, configPath, value)
+  }
+  if (env.NODE_ENV === 'production' && env.LINLI_ENV === undefined) setPath(tree, 'env', 'production')
+  if (options.overrides) tree = deepMerge(tree, options.overrides)
+
+  const result = ConfigSchema.safeParse(tree)
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = issue.path.join('.')
+      const from = envName(key) !== key ? ` (env ${envName(key)})` : ''
+      problems.push(`${key}${from}: ${issue.message}`)
+    }
+  }
+  if (result.success) problems.push(...checkProduction(result.data))
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems)
+  return deepFreeze(result.data)
+}
+
+function checkProduction(c: z.infer<typeof ConfigSchema>): string[] {
+  if (c.env !== 'production') return []
+  const out: string[] = []
+  if (!c.secrets.encryptionKey)
+    out.push('secrets.encryptionKey (env LINLI_ENCRYPTION_KEY): required in production')
+  if (!c.secrets.tokenSecret) out.push('secrets.tokenSecret (env LINLI_TOKEN_SECRET): required in production')
+  if (c.devLogin.enabled) out.push('devLogin.enabled (env LINLI_DEV_LOGIN): never allowed in production')
+  if (c.wechaty.puppet === 'wechaty-puppet-mock') {
+    out.push('wechaty.puppet (env WECHATY_PUPPET): the mock puppet is for development; set a real puppet')
+  }
+  return out
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isTree(value)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

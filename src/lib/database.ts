@@ -1,0 +1,101 @@
+import mongoose from 'mongoose'
+import type { Config } from './config.js'
+import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.js'
+import type { Logger } from './logger.js'
+
+export interface Database {
+  /** The URI in use, without credentials (safe to log). */
+  safeUri: string
+  /** 'external' when MONGODB_URI was given, else the embedded server's kind. */
+  source: 'external' | 'ferretdb' | 'mongod'
+  /** Where the embedded server keeps its files, when there is one. */
+  dataDir?: string
+  /** Resolves with a reason when the embedded server dies on its own. */
+  crashed: Promise<string>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Strips user:password from a MongoDB URI so it can be shown and logged. */
+export function redactUri(uri: string): string {
+  return uri.replace(/\/\/[^@/]+@/, '//***@')
+}
+
+function withDbName(uri: string, dbName: string): string {
+  const u = new URL(uri)
+  if (u.pathname === '' || u.pathname === '/') u.pathname = `/${dbName}`
+  return u.toString()
+}
+
+export interface OpenDatabaseOptions {
+  dbName?: string
+  onProgress?: (line: string) => void
+}
+
+/**
+ * Connects mongoose to MONGODB_URI or, when it is not set, to an embedded server it starts.
+ * Registered models are initialised (indexes built); an index the server rejects is reported,
+ * not thrown, so one unsupported index never takes the service down.
+ */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: OpenDatabaseOptions = {},
+): Promise<Database> {
+  let embedded: EmbeddedDb | undefined
+  let uri = config.database.uri
+  if (!uri) {
+    embedded = await startEmbeddedDb({ ...config.database.embedded, onProgress: options.onProgress })
+    uri = embedded.uri
+  }
+  const full = withDbName(uri, options.dbName ?? 'linli')
+  await connectMongoose(full)
+  await initModels(logger)
+  return {
+    safeUri: redactUri(full),
+    source: embedded ? embedded.kind : 'external',
+    dataDir: embedded?.dataDir,
+    crashed: embedded?.crashed ?? new Promise(() => undefined),
+    ping: async () => {
+      const db = mongoose.connection.db
+      if (!db || mongoose.connection.readyState !== 1) throw new Error('database not connected')
+      await db.command({ ping: 1 })
+    },
+    close: async () => {
+      await mongoose.disconnect()
+      await embedded?.stop()
+    },
+  }
+}
+
+export async function connectMongoose(uri: string): Promise<void> {
+  mongoose.set('strictQuery', true)
+  await mongoose.connect(uri, {
+    serverSelectionTimeoutMS: 5000,
+    socketTimeoutMS: 30_000,
+    autoIndex: false,
+    maxPoolSize: 20,
+  })
+}
+
+export interface ModelInitFailure {
+  model: string
+  message: string
+}
+
+/** Builds the indexes of every registered model; returns (and logs) the ones the server refused. */
+export async function initModels(logger: Logger): Promise<ModelInitFailure[]> {
+  const failures: ModelInitFailure[] = []
+  for (const name of mongoose.modelNames()) {
+    const model = mongoose.model(name)
+    try {
+      await model.createCollection().catch(() => undefined)
+      await model.createIndexes()
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      failures.push({ model: name, message })
+      logger.error({ model: name, err: message }, 'index not accepted by the database; continuing without it')
+    }
+  }
+  return failures
+}

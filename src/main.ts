@@ -1,0 +1,106 @@
+import { createServer, type RequestListener, type Server } from 'node:http'
+import { pathToFileURL } from 'node:url'
+import { createApp } from './http/app.js'
+import { healthRoutes } from './http/health.routes.js'
+import { type Config, ConfigError, loadConfig } from './lib/config.js'
+import { type Database, openDatabase } from './lib/database.js'
+import { createLogger, type Logger } from './lib/logger.js'
+
+export interface RunningService {
+  config: Config
+  database: Database
+  /** The address the HTTP server listens on, e.g. http://127.0.0.1:3000 */
+  url: string
+  stop(reason?: string): Promise<void>
+}
+
+/**
+ * The composition root: config → database → services → HTTP (and, as they land, bot and jobs).
+ * Returns a handle whose stop() drains in-flight requests, closes the database and stops the
+ * embedded server.
+ */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const database = await openDatabase(config, logger, { onProgress: (l) => logger.info(l) })
+  logger.info(
+    { database: database.safeUri, source: database.source, dataDir: database.dataDir },
+    database.source === 'external'
+      ? `using MongoDB at ${database.safeUri}`
+      : `using embedded ${database.source} at ${database.safeUri} (data in ${database.dataDir})`,
+  )
+  let shuttingDown = false
+  const app = createApp({
+    logger,
+    bodyLimitKb: config.http.bodyLimitKb,
+    routers: [healthRoutes({ pingDatabase: () => database.ping(), isShuttingDown: () => shuttingDown })],
+  })
+  const server = await listen(app.callback(), config.http.host, config.http.port)
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.http.port
+  const url = `http://${config.http.host}:${port}`
+  logger.info({ url }, `Linli listening on ${url}`)
+
+  void database.crashed.then((reason) => {
+    if (shuttingDown) return
+    logger.fatal({ reason }, `the embedded database stopped: ${reason}`)
+    void stop('database crashed').finally(() => process.exit(1))
+  })
+
+  async function stop(reason = 'stop requested'): Promise<void> {
+    if (shuttingDown) return
+    shuttingDown = true
+    logger.info({ reason }, 'shutting down: no new work, finishing in-flight requests')
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeIdleConnections()
+      setTimeout(() => server.closeAllConnections(), 10_000).unref()
+    })
+    await database.close()
+    logger.info('stopped')
+  }
+  return { config, database, url, stop }
+}
+
+function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler)
+    server.once('error', reject)
+    server.listen(port, host, () => resolve(server))
+  })
+}
+
+/** Runs the service as a process: exits non-zero with a readable message when it cannot start. */
+export async function runMain(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(2)
+    }
+    throw err
+  }
+  const logger = createLogger({ level: config.log.level })
+  let service: RunningService
+  try {
+    service = await startService(config, logger)
+  } catch (err) {
+    logger.fatal({ err }, `Linli could not start: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  }
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      service.stop(signal).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error while shutting down')
+          process.exit(1)
+        },
+      )
+    })
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void runMain()
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto'
+import { isDuplicateKeyError, UnavailableError } from '../../lib/errors.js'
+import { CounterModel, LockModel } from '../../models/lock.model.js'
+
+export interface LockOptions {
+  /** How long the lock is held before others may break it (a crashed holder). */
+  ttlMs?: number
+  /** How long to wait for a busy lock before giving up with UNAVAILABLE. */
+  waitMs?: number
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Tries once to take the lock `key`; returns a release function, or undefined when someone else holds
+ * it. An expired lock (its holder crashed) is broken first.
+ */
+export async function tryLock(
+  key: string,
+  ttlMs = 10_000,
+  now = new Date(),
+): Promise<(() => Promise<void>) | undefined> {
+  const owner = randomUUID()
+  const doc = { _id: key, owner, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) }
+  try {
+    await LockModel.create(doc)
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err
+    const broken = await LockModel.deleteOne({ _id: key, expiresAt: { $lt: now } })
+    if (broken.deletedCount !== 1) return undefined
+    try {
+      await LockModel.create(doc)
+    } catch (again) {
+      if (isDuplicateKeyError(again)) return undefined
+      throw again
+    }
+  }
+  return async () => {
+    await LockModel.deleteOne({ _id: key, owner })
+  }
+}
+
+/**
+ * Runs fn while holding the lock `key`, so read-modify-write sequences on one record never interleave
+ * across requests or processes. Keys name what they protect, e.g. `case:<id>`.
+ */
+export async function withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const ttlMs = options.ttlMs ?? 15_000
+  const deadline = Date.now() + (options.waitMs ?? 10_000)
+  let delay = 5
+  for (;;) {
+    const release = await tryLock(key, ttlMs)
+    if (release) {
+      try {
+        return await fn()
+      } finally {
+        await release()
+      }
+    }
+    if (Date.now() > deadline) throw new UnavailableError('系统繁忙，请稍后再试', { lock: key })
+    await sleep(delay + Math.random() * delay)
+    delay = Math.min(delay * 2, 200)
+  }
+}
+
+/** The next value of a named counter (1, 2, 3 …), unique across processes. */
+export async function nextSequence(name: string): Promise<number> {
+  return withLock(`counter:${name}`, async () => {
+    const current = await CounterModel.findById(name).lean()
+    const seq = (current?.seq ?? 0) + 1
+    await CounterModel.updateOne({ _id: name }, { $set: { seq } }, { upsert: true })
+    return seq
+  })
+}

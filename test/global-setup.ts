@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { type EmbeddedDb, startEmbeddedDb } from '../src/lib/embedded-db.js'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mongoUri: string
+  }
+}
+
+/**
+ * Starts one real database server for the whole run (FerretDB on a fresh temporary folder, or
+ * MONGODB_URI when set); each test file then uses a database of its own on it. The server is stopped
+ * and its folder removed at the end, also when tests fail.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.MONGODB_URI
+  if (external) {
+    project.provide('mongoUri', external)
+    return async () => undefined
+  }
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'linli-test-db-'))
+  let db: EmbeddedDb
+  try {
+    db = await startEmbeddedDb({
+      dataDir,
+      cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
+      port: 0,
+      startTimeoutMs: 60_000,
+      onProgress: (line) => process.stderr.write(`${line}\n`),
+    })
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true })
+    throw err
+  }
+  project.provide('mongoUri', db.uri)
+  return async () => {
+    await db.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
