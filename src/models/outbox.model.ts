@@ -1,0 +1,40 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'undeliverable'] as const
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number]
+
+/**
+ * One outgoing chat message (reply, task notice, case update, reminder, broadcast). `key` is unique:
+ * enqueueing the same key twice queues it once, so a replayed handler or job never sends twice.
+ */
+const outboxSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    /** room: a Wechaty room id; contact: a Wechaty contact id; person: a Resident id resolved at send time. */
+    to: {
+      type: { type: String, enum: ['room', 'contact', 'person'], required: true },
+      id: { type: String, required: true },
+    },
+    text: { type: String, required: true },
+    kind: { type: String, required: true }, // reply, task, update, reminder, notice, digest, warning …
+    /** Which bot account sends it (one per deployment today). */
+    account: { type: String, default: 'default' },
+    status: { type: String, enum: OUTBOX_STATUSES, default: 'queued' },
+    attempts: { type: Number, default: 0 },
+    notBefore: { type: Date, required: true },
+    lastError: String,
+    sentAt: Date,
+    refs: {
+      caseId: String,
+      noticeId: String,
+      eventId: String,
+      messageId: String,
+    },
+  },
+  { timestamps: true },
+)
+outboxSchema.index({ status: 1, notBefore: 1 })
+outboxSchema.index({ 'refs.noticeId': 1, status: 1 })
+outboxSchema.index({ 'refs.caseId': 1 })
+export const OutboxModel = model('Outbox', outboxSchema, 'outbox')
+export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId }

@@ -1,0 +1,116 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+// The community registry: community → grid → building → household → resident (一格一码、一户一码、一人一码).
+// Everyone Linli knows is a Resident document; staff are residents with staff roles.
+
+const communitySchema = new Schema(
+  {
+    code: { type: String, required: true, unique: true },
+    name: { type: String, required: true },
+    street: { type: String, default: '' }, // 街道
+    district: { type: String, default: '' }, // 旗区
+    city: { type: String, default: '' },
+  },
+  { timestamps: true },
+)
+export const CommunityModel = model('Community', communitySchema, 'communities')
+export type Community = InferSchemaType<typeof communitySchema> & { _id: Types.ObjectId }
+
+const gridSchema = new Schema(
+  {
+    code: { type: String, required: true, unique: true }, // e.g. KC-07
+    name: { type: String, required: true },
+    communityId: { type: Schema.Types.ObjectId, ref: 'Community', required: true, index: true },
+    buildings: { type: [String], default: [] },
+    primaryWorkerId: { type: Schema.Types.ObjectId, ref: 'Resident', index: true },
+    partTimeWorkerIds: { type: [Schema.Types.ObjectId], ref: 'Resident', default: [] },
+    /** GeoJSON Polygon; stored only (no geo index: not supported everywhere). */
+    boundary: { type: Schema.Types.Mixed },
+    token: { type: String, required: true, unique: true },
+    tokenRevokedAt: Date,
+  },
+  { timestamps: true },
+)
+gridSchema.index({ communityId: 1, buildings: 1 })
+export const GridModel = model('Grid', gridSchema, 'grids')
+export type Grid = InferSchemaType<typeof gridSchema> & { _id: Types.ObjectId }
+
+const householdSchema = new Schema(
+  {
+    communityId: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
+    gridId: { type: Schema.Types.ObjectId, ref: 'Grid', required: true, index: true },
+    building: { type: String, required: true }, // 楼栋, normalised: "10"
+    unit: { type: String, default: '' }, // 单元: "1"
+    room: { type: String, required: true }, // 房号: "301"
+    token: { type: String, required: true, unique: true },
+    tokenRevokedAt: Date,
+    partyMemberId: { type: Schema.Types.ObjectId, ref: 'Resident', index: true }, // 党员联系户
+  },
+  { timestamps: true },
+)
+householdSchema.index({ communityId: 1, building: 1, unit: 1, room: 1 }, { unique: true })
+householdSchema.index({ gridId: 1, building: 1 })
+export const HouseholdModel = model('Household', householdSchema, 'households')
+export type Household = InferSchemaType<typeof householdSchema> & { _id: Types.ObjectId }
+
+export const ROLES = [
+  'resident',
+  'grid_worker',
+  'community_staff',
+  'department_staff',
+  'admin',
+  'party_member',
+  'street_staff',
+] as const
+export type Role = (typeof ROLES)[number]
+
+const residentSchema = new Schema(
+  {
+    name: { type: String, required: true },
+    householdId: { type: Schema.Types.ObjectId, ref: 'Household', index: true },
+    communityId: { type: Schema.Types.ObjectId, ref: 'Community', index: true },
+    gridId: { type: Schema.Types.ObjectId, ref: 'Grid', index: true },
+    roles: { type: [String], enum: ROLES, default: ['resident'] },
+    tags: { type: [String], default: [] }, // 独居老人, 残疾人, 低保 …
+    /** AES-256-GCM ciphertexts and keyed hashes for exact lookup; never the plain numbers. */
+    phoneEnc: String,
+    phoneHash: { type: String, index: true },
+    idNumberEnc: String,
+    idNumberHash: { type: String, index: true },
+    wechat: {
+      contactId: { type: String, index: true }, // Wechaty contact id (group and direct chats)
+      openid: { type: String, index: true }, // mini-program
+      nickname: String,
+    },
+    consent: { at: Date, version: String },
+    token: { type: String, required: true, unique: true }, // 一人一码
+    /** Staff scope: which grids, community or department a staff role acts for. */
+    staff: {
+      gridIds: { type: [Schema.Types.ObjectId], default: [] },
+      communityIds: { type: [Schema.Types.ObjectId], default: [] },
+      departmentId: { type: Schema.Types.ObjectId, ref: 'Department' },
+      onDuty: { type: Boolean, default: true },
+    },
+    erasedAt: Date,
+  },
+  { timestamps: true },
+)
+residentSchema.index({ roles: 1, communityId: 1 })
+residentSchema.index({ 'staff.gridIds': 1 })
+export const ResidentModel = model('Resident', residentSchema, 'residents')
+export type Resident = InferSchemaType<typeof residentSchema> & { _id: Types.ObjectId }
+
+const departmentSchema = new Schema(
+  {
+    code: { type: String, required: true, unique: true }, // e.g. heating-co
+    name: { type: String, required: true }, // 供热公司
+    /** Empty: serves every community (a city department). */
+    communityIds: { type: [Schema.Types.ObjectId], default: [] },
+    categories: { type: [String], default: [], index: true },
+    contactIds: { type: [Schema.Types.ObjectId], ref: 'Resident', default: [] },
+    isDefault: { type: Boolean, default: false },
+  },
+  { timestamps: true },
+)
+export const DepartmentModel = model('Department', departmentSchema, 'departments')
+export type Department = InferSchemaType<typeof departmentSchema> & { _id: Types.ObjectId }
