@@ -1,0 +1,98 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+
+/** What the stand-in LLM received, so tests can check prompts (e.g. that no phone number was sent). */
+export interface RecordedRequest {
+  path: string
+  body: {
+    model?: string
+    messages?: Array<{ role: string; content: string }>
+    input?: string | string[]
+    response_format?: unknown
+  }
+}
+
+/** How the stand-in answers one request: a chat content string, an embedding, or a failure mode. */
+export type LlmReply =
+  | { content: string }
+  | { embeddings: number[][] }
+  | { status: number; body?: string }
+  | { hang: true }
+
+export interface LlmServer {
+  baseUrl: string
+  requests: RecordedRequest[]
+  /** Sets how to answer each next request (called with the request). */
+  respond(fn: (req: RecordedRequest) => LlmReply): void
+  close(): Promise<void>
+}
+
+/**
+ * A small OpenAI-compatible server on 127.0.0.1 for tests: `/v1/chat/completions` and `/v1/embeddings`,
+ * answering what the test says, or hanging, or failing, so the real `openai` client is exercised.
+ */
+export async function startLlmServer(): Promise<LlmServer> {
+  const requests: RecordedRequest[] = []
+  let responder: (req: RecordedRequest) => LlmReply = () => ({ content: '{}' })
+  const hanging: ServerResponse[] = []
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = ''
+    req.on('data', (c: Buffer) => {
+      raw += c.toString('utf8')
+    })
+    req.on('end', () => {
+      const recorded: RecordedRequest = {
+        path: req.url ?? '',
+        body: raw ? (JSON.parse(raw) as RecordedRequest['body']) : {},
+      }
+      requests.push(recorded)
+      const reply = responder(recorded)
+      if ('hang' in reply) {
+        hanging.push(res)
+        return
+      }
+      if ('status' in reply) {
+        res.writeHead(reply.status, { 'content-type': 'application/json' })
+        res.end(reply.body ?? JSON.stringify({ error: { message: 'stand-in failure' } }))
+        return
+      }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      if ('embeddings' in reply) {
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            data: reply.embeddings.map((embedding, index) => ({ object: 'embedding', index, embedding })),
+            model: 'stand-in',
+          }),
+        )
+        return
+      }
+      res.end(
+        JSON.stringify({
+          id: `cmpl-${requests.length}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: recorded.body.model ?? 'stand-in',
+          choices: [
+            { index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' },
+          ],
+          usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        }),
+      )
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const addr = server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : 0
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    respond: (fn) => {
+      responder = fn
+    },
+    close: async () => {
+      for (const r of hanging) r.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
