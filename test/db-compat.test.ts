@@ -203,4 +203,30 @@ describe('database compatibility (the subset of MongoDB Linli uses)', () => {
     expect(await Rejected.countDocuments()).toBe(1)
     mongoose.deleteModel('CompatText')
   })
+
+  it('sums a numeric field with a $group that has exactly one accumulator (points balances)', async () => {
+    // FerretDB 1.24 computes only the FIRST accumulator of a $group: `{ n: {$sum: 1}, s: {$sum: '$x'} }`
+    // returns s = 0 (and with the order swapped, n = 0), whether grouping by a field or by null.
+    // A single `$sum: '$field'` is correct, so Linli uses one accumulator per $group.
+    await Case.insertMany([
+      { grid: 'KC-01', status: 'resolved', rating: 5 },
+      { grid: 'KC-01', status: 'resolved', rating: -2 },
+      { grid: 'KC-01', status: 'received' },
+      { grid: 'KC-02', status: 'resolved', rating: 3 },
+    ])
+    const total = await Case.aggregate<{ _id: null; s: number }>([
+      { $match: { grid: 'KC-01' } },
+      { $group: { _id: null, s: { $sum: '$rating' } } },
+    ])
+    expect(total).toEqual([{ _id: null, s: 3 }])
+    const byGrid = await Case.aggregate<{ _id: string; s: number }>([
+      { $group: { _id: '$grid', s: { $sum: '$rating' } } },
+    ])
+    expect(Object.fromEntries(byGrid.map((r) => [r._id, r.s]))).toEqual({ 'KC-01': 3, 'KC-02': 3 })
+    const none = await Case.aggregate([
+      { $match: { grid: 'none' } },
+      { $group: { _id: null, s: { $sum: '$rating' } } },
+    ])
+    expect(none).toEqual([])
+  })
 })
