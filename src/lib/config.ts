@@ -78,6 +78,15 @@ export const ConfigSchema = z.object({
     claimWindowMinutes: PositiveInt,
     followUpDelayHours: PositiveInt,
   }),
+  points: z.object({
+    monthlyCap: PositiveInt,
+    perReason: z.object({
+      report_verified: PositiveInt,
+      rating_given: PositiveInt,
+      volunteer_hours: PositiveInt,
+      event_checkin: PositiveInt,
+    }),
+  }),
   retention: z.object({ messageDays: PositiveInt }),
   jobs: z.object({ enabled: Bool }),
   simulator: z.object({ enabled: Bool }),
