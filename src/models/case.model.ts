@@ -1,0 +1,183 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+/**
+ * A case 工单: one per real-world problem, whatever channel it came through. Created only by
+ * `caseService.open`; every later change is made by the case service while it holds the
+ * `case:<id>` lock and appends one timeline entry.
+ */
+
+export const CASE_CHANNELS = ['group', 'direct', 'miniprogram', 'walk_in', 'cli', 'open311', 'kb'] as const
+export type CaseChannel = (typeof CASE_CHANNELS)[number]
+
+export const CASE_STATUSES = [
+  'received', // stored, not yet routed (routing failed or nobody to route to)
+  'posted', // department level: offered to departments, waiting for a claim (社区下单、部门抢单)
+  'assigned', // a grid worker / community staff member / claiming department owns it
+  'in_progress',
+  'resolved', // handled; waiting for the reporter's rating or the follow-up window
+  'closed',
+  'merged', // folded into another case (mergedInto)
+  'rejected', // not a real request / out of scope
+] as const
+export type CaseStatus = (typeof CASE_STATUSES)[number]
+
+/** Statuses in which a case still needs someone to act (dedupe, workload, SLA look only at these). */
+export const OPEN_CASE_STATUSES: readonly CaseStatus[] = ['received', 'posted', 'assigned', 'in_progress']
+
+export const CASE_URGENCIES = ['urgent', 'normal'] as const
+export type CaseUrgency = (typeof CASE_URGENCIES)[number]
+
+export const CASE_LEVELS = ['grid', 'community', 'department'] as const
+export type CaseLevel = (typeof CASE_LEVELS)[number]
+
+export const ACTOR_ROLES = [
+  'resident',
+  'grid_worker',
+  'community_staff',
+  'department_staff',
+  'admin',
+  'street_staff',
+  'system',
+] as const
+export type CaseActorRole = (typeof ACTOR_ROLES)[number]
+
+export const TIMELINE_ACTIONS = [
+  'opened',
+  'subscribed', // another reporter of the same problem joined
+  'assigned',
+  'posted',
+  'claimed',
+  'auto_dispatched', // claim window passed, default department
+  'accepted',
+  'progress',
+  'comment',
+  'transferred',
+  'returned',
+  'escalated',
+  'resolved',
+  'rated',
+  'reopened',
+  'closed',
+  'merged',
+  'merged_from', // on the target: another case was merged in
+  'rejected',
+  'notified',
+] as const
+export type TimelineAction = (typeof TIMELINE_ACTIONS)[number]
+
+const attachmentSchema = new Schema(
+  {
+    kind: { type: String, enum: ['image', 'voice', 'file'], required: true },
+    /** A URL or a storage reference (e.g. a Wechaty file id). */
+    ref: { type: String, required: true },
+    name: { type: String, default: '' },
+  },
+  { _id: false },
+)
+
+const subscriberSchema = new Schema(
+  {
+    personId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    contactId: String,
+    roomId: String,
+    channel: { type: String, enum: CASE_CHANNELS, required: true },
+    /** The report that made them a subscriber; a replay of it finds this case again. */
+    sourceKey: String,
+    at: { type: Date, required: true },
+  },
+  { _id: false },
+)
+
+const timelineSchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    actorId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    actorRole: { type: String, enum: ACTOR_ROLES, required: true },
+    action: { type: String, enum: TIMELINE_ACTIONS, required: true },
+    note: String,
+    attachments: { type: [attachmentSchema], default: undefined },
+    from: String,
+    to: String,
+  },
+  { _id: false },
+)
+
+const ratingSchema = new Schema(
+  {
+    score: { type: Number, min: 1, max: 5, required: true },
+    comment: String,
+    at: { type: Date, required: true },
+    byId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    byContactId: String,
+  },
+  { _id: false },
+)
+
+const caseSchema = new Schema(
+  {
+    /** Human-readable: YYMMDD-NNNN (Asia/Shanghai day + daily sequence), e.g. 261128-0042. */
+    number: { type: String, required: true, unique: true },
+    /** Idempotency key of the report (chat message id, mini-program request id, cli:<uuid> …). */
+    sourceKey: { type: String, required: true, unique: true },
+    channel: { type: String, enum: CASE_CHANNELS, required: true },
+    reporterId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    /** Where replies to the reporter go (no phone numbers are kept on the case). */
+    reporter: { contactId: String, roomId: String },
+    subscribers: { type: [subscriberSchema], default: [] },
+    category: { type: String, required: true },
+    urgency: { type: String, enum: CASE_URGENCIES, default: 'normal' },
+    isRequest: { type: Boolean, default: true },
+    /** Handling level decided by the responsibility list at routing time. */
+    level: { type: String, enum: CASE_LEVELS },
+    location: {
+      communityId: { type: Schema.Types.ObjectId, ref: 'Community' },
+      gridId: { type: Schema.Types.ObjectId, ref: 'Grid' },
+      householdId: { type: Schema.Types.ObjectId, ref: 'Household' },
+      building: { type: String, default: '' },
+      unit: { type: String, default: '' },
+      room: { type: String, default: '' },
+      text: { type: String, default: '' },
+    },
+    /** As the resident wrote it; views mask personal numbers. */
+    description: { type: String, required: true },
+    attachments: { type: [attachmentSchema], default: [] },
+    status: { type: String, enum: CASE_STATUSES, required: true, default: 'received' },
+    escalationLevel: { type: Number, default: 0 },
+    reopenedCount: { type: Number, default: 0 },
+    assigneeId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    /** The department that claimed (or was given) the case. */
+    departmentId: { type: Schema.Types.ObjectId, ref: 'Department' },
+    postedDepartmentIds: { type: [Schema.Types.ObjectId], ref: 'Department', default: [] },
+    claimDeadline: Date,
+    deadlines: { respondBy: Date, resolveBy: Date },
+    respondedAt: Date,
+    resolvedAt: Date,
+    closedAt: Date,
+    /** The reporter's rating (the one statistics use); `ratings` holds everyone's. */
+    rating: { type: ratingSchema, default: undefined },
+    ratings: { type: [ratingSchema], default: [] },
+    /** Number of the case this one was merged into. */
+    mergedInto: String,
+    timeline: { type: [timelineSchema], default: [] },
+    /** Set by the service from its clock (not mongoose timestamps), so tests and stats agree on time. */
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+)
+caseSchema.index({ status: 1, 'deadlines.resolveBy': 1 })
+caseSchema.index({ assigneeId: 1, status: 1 })
+caseSchema.index({ 'location.gridId': 1, category: 1, status: 1, createdAt: 1 })
+caseSchema.index({ 'location.communityId': 1, createdAt: 1 })
+caseSchema.index({ reporterId: 1, createdAt: -1 })
+caseSchema.index({ 'reporter.contactId': 1 })
+caseSchema.index({ 'subscribers.personId': 1 })
+caseSchema.index({ 'subscribers.sourceKey': 1 })
+caseSchema.index({ postedDepartmentIds: 1, status: 1 })
+caseSchema.index({ departmentId: 1, status: 1 })
+caseSchema.index({ status: 1, claimDeadline: 1 })
+
+export const CaseModel = model('Case', caseSchema, 'cases')
+export type CaseDoc = InferSchemaType<typeof caseSchema> & { _id: Types.ObjectId }
+export type CaseAttachment = InferSchemaType<typeof attachmentSchema>
+export type CaseTimelineEntry = InferSchemaType<typeof timelineSchema>
