@@ -1,0 +1,135 @@
+import { normalizeIdNumber, normalizePhone } from '../../lib/crypto.js'
+
+/**
+ * Validation and normalisation of what community offices type into their sheets: mobile numbers,
+ * resident ID numbers (GB 11643) and addresses (building / unit / room, in digits or Chinese numerals).
+ */
+
+/** A household address in canonical form: `{building: "10", unit: "3", room: "301"}`. */
+export interface Address {
+  building: string
+  unit: string
+  room: string
+}
+
+/** True for an 11-digit mainland mobile number (spaces, dashes and +86 allowed). */
+export function isMobilePhone(phone: string): boolean {
+  return /^1[3-9]\d{9}$/.test(normalizePhone(phone))
+}
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+const ID_CHECK = '10X98765432'
+
+/** The GB 11643 check character for the first 17 digits of an ID number. */
+export function idCheckChar(first17: string): string {
+  const sum = ID_WEIGHTS.reduce((acc, w, i) => acc + w * Number(first17[i]), 0)
+  return ID_CHECK[sum % 11] as string
+}
+
+/** Why an ID number is not valid (Chinese, for import reports), or undefined when it is. */
+export function checkIdNumber(id: string, now: Date = new Date()): string | undefined {
+  const s = normalizeIdNumber(id)
+  if (!/^[1-9]\d{16}[\dX]$/.test(s)) return '身份证号应为18位（最后一位可以是X）'
+  if (idCheckChar(s.slice(0, 17)) !== s[17]) return '身份证号校验位不正确，请核对'
+  const y = Number(s.slice(6, 10))
+  const m = Number(s.slice(10, 12))
+  const d = Number(s.slice(12, 14))
+  const birth = new Date(Date.UTC(y, m - 1, d))
+  const real = birth.getUTCFullYear() === y && birth.getUTCMonth() === m - 1 && birth.getUTCDate() === d
+  if (!real || y < 1900 || birth.getTime() > now.getTime()) return '身份证号中的出生日期不正确'
+  return undefined
+}
+
+/** True for a valid 18-digit resident ID number. */
+export function isIdNumber(id: string, now?: Date): boolean {
+  return checkIdNumber(id, now) === undefined
+}
+
+const DIGITS: Record<string, number> = {
+  零: 0,
+  〇: 0,
+  一: 1,
+  二: 2,
+  两: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+}
+
+function positional(text: string): number | undefined {
+  let total = 0
+  let current = 0
+  for (const ch of text) {
+    if (ch in DIGITS) current = DIGITS[ch] as number
+    else if (ch === '十') {
+      total += (current || 1) * 10
+      current = 0
+    } else if (ch === '百') {
+      total += current * 100
+      current = 0
+    } else if (ch === '千') {
+      total += current * 1000
+      current = 0
+    } else return undefined
+  }
+  return total + current
+}
+
+/**
+ * Chinese numerals to ASCII digits: 十 → "10", 二十三 → "23", 一百零一 → "101", 三零一 → "301".
+ * Full-width digits become ASCII; anything else is returned unchanged.
+ */
+export function chineseToDigits(text: string): string {
+  const ascii = text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+  return ascii.replace(/[零〇一二两三四五六七八九十百千]+/g, (run) => {
+    if (/[十百千]/.test(run)) return String(positional(run) ?? run)
+    return [...run].map((c) => String(DIGITS[c])).join('')
+  })
+}
+
+function canonicalPart(raw: string, suffix: RegExp): string {
+  const s = chineseToDigits(raw.replace(/\s/g, '')).toUpperCase().replace(suffix, '')
+  return /^\d+$/.test(s) ? String(Number(s)) : s
+}
+
+/** "10号楼" / "10栋" / "十幢" / "10" → "10". */
+export function normalizeBuilding(raw: string): string {
+  return canonicalPart(raw, /(号楼|号|楼|栋|幢|座)$/)
+}
+
+/** "3单元" / "三单元" / "3" → "3". */
+export function normalizeUnit(raw: string): string {
+  return canonicalPart(raw, /(单元|单|元)$/)
+}
+
+/** "301室" / "301房" / "301号" / "三零一" → "301". */
+export function normalizeRoom(raw: string): string {
+  return canonicalPart(raw, /(室|房|号|户)$/)
+}
+
+const DASHED = /^([0-9A-Z]+)[-－—_/]([0-9A-Z]+)[-－—_/]([0-9A-Z]+)$/
+const WORDED = /^([0-9A-Z]+)(?:号楼|栋|幢|楼|座|号)(?:([0-9A-Z]+)单元?)?-?([0-9A-Z]+)(?:室|房|号|户)?$/
+
+/**
+ * Parses a written address ("10号楼3单元301室", "十号楼三单元301", "1-2-301", "10栋301") into its
+ * canonical parts, or undefined when it cannot be read.
+ */
+export function parseAddress(text: string): Address | undefined {
+  const s = chineseToDigits(text.replace(/\s/g, '')).toUpperCase()
+  const m = DASHED.exec(s) ?? WORDED.exec(s)
+  if (!m) return undefined
+  return {
+    building: normalizeBuilding(m[1] as string),
+    unit: m[2] ? normalizeUnit(m[2]) : '',
+    room: normalizeRoom(m[3] as string),
+  }
+}
+
+/** The address as people read it: 10号楼3单元301室. */
+export function formatAddress(a: Address): string {
+  return `${a.building}号楼${a.unit ? `${a.unit}单元` : ''}${a.room}室`
+}
