@@ -6,7 +6,7 @@ import { CaseModel } from './case.model.js'
 describe('case model', () => {
   useTestDatabase()
   const base = () => ({
-    channel: 'group',
+    channel: 'group' as const,
     category: 'facility_repair',
     description: '3号楼2单元楼道灯坏了',
     location: { gridId: new Types.ObjectId(), building: '3', unit: '2' },
