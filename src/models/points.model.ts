@@ -1,0 +1,52 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+/** Why points moved. Earning reasons count towards the monthly cap; the others do not. */
+export const POINTS_REASONS = [
+  'report_verified',
+  'rating_given',
+  'volunteer_hours',
+  'event_checkin',
+  'reversal',
+  'manual_adjust',
+] as const
+export type PointsReason = (typeof POINTS_REASONS)[number]
+
+/** The reasons a person earns points for (积分赋能); capped per person and month. */
+export const EARNING_REASONS = [
+  'report_verified',
+  'rating_given',
+  'volunteer_hours',
+  'event_checkin',
+] as const
+export type EarningReason = (typeof EARNING_REASONS)[number]
+
+/**
+ * One movement of a person's points (积分). The ledger is append-only: a balance is the sum of a
+ * person's entries, a correction is a new entry. `refKey` is unique and names the event that earned
+ * the points (`report:<caseId>`, `rating:<caseId>`, `checkin:<eventId>:<personId>` …), so a replayed
+ * handler or job never credits twice; the unique insert decides it even on FerretDB.
+ */
+const pointsEntrySchema = new Schema(
+  {
+    personId: { type: Schema.Types.ObjectId, ref: 'Resident', required: true },
+    delta: { type: Number, required: true },
+    reason: { type: String, enum: POINTS_REASONS, required: true },
+    refKey: { type: String, required: true, unique: true },
+    refs: {
+      caseId: String,
+      eventId: String,
+    },
+    /** 'YYYY-MM' of `at` in the service's time zone (Asia/Shanghai): the month the cap applies to. */
+    month: { type: String, required: true },
+    at: { type: Date, required: true },
+    /** Staff who made a manual adjustment or reversal. */
+    byId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    note: String,
+  },
+  { versionKey: false },
+)
+pointsEntrySchema.index({ personId: 1, month: 1 })
+pointsEntrySchema.index({ personId: 1, at: -1, _id: -1 })
+
+export const PointsEntryModel = model('PointsEntry', pointsEntrySchema, 'points_ledger')
+export type PointsEntry = InferSchemaType<typeof pointsEntrySchema> & { _id: Types.ObjectId }
