@@ -10,6 +10,8 @@ export interface AppOptions {
   /** JSON body limit in KiB. */
   bodyLimitKb: number
   routers: Router[]
+  /** Middleware run before the routers (authentication, rate limits). */
+  middleware?: Koa.Middleware[]
   /** Trust X-Forwarded-For (behind a reverse proxy). */
   proxy?: boolean
 }
@@ -31,6 +33,7 @@ export function createApp(options: AppOptions): Koa {
       },
     }),
   )
+  for (const mw of options.middleware ?? []) app.use(mw)
   for (const router of options.routers) {
     app.use(router.routes())
     app.use(router.allowedMethods())

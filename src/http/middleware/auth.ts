@@ -1,21 +1,9 @@
-import type { Context } from 'koa'
+import type { Context, Next } from 'koa'
 import { DomainError, ForbiddenError } from '../../lib/errors.js'
 import type { Role } from '../../models/registry.model.js'
+import type { Actor, AuthService } from '../../services/auth/auth.service.js'
 
-/**
- * Who is calling. Set on `ctx.state.actor` by the authentication middleware (access token,
- * admin API key, or the development login); route modules only read it through the helpers below.
- */
-export interface Actor {
-  personId: string
-  roles: Role[]
-  /** Communities a community_staff/admin acts for (admin with none: every community). */
-  communityIds: string[]
-  /** Grids a grid_worker serves. */
-  gridIds: string[]
-  departmentId?: string
-  via: 'token' | 'api_key' | 'dev'
-}
+export type { Actor }
 
 /** The caller, or 401 when the request carries no valid credentials. */
 export function requireActor(ctx: Context): Actor {
@@ -29,4 +17,34 @@ export function requireRole(ctx: Context, ...roles: Role[]): Actor {
   const actor = requireActor(ctx)
   if (!actor.roles.some((r) => roles.includes(r))) throw new ForbiddenError()
   return actor
+}
+
+/**
+ * Reads `Authorization: Bearer <access token>` or `X-Api-Key: <key>` and sets `ctx.state.actor`.
+ * A request without credentials passes through anonymous (routes decide); bad credentials are a 401.
+ */
+export function authenticate(auth: Pick<AuthService, 'verifyAccessToken' | 'verifyApiKey'>) {
+  return async function authenticateRequest(ctx: Context, next: Next): Promise<void> {
+    const header = ctx.get('authorization')
+    const apiKey = ctx.get('x-api-key')
+    if (header) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header)
+      if (!m) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确')
+      ctx.state.actor = auth.verifyAccessToken(m[1] as string)
+    } else if (apiKey) {
+      ctx.state.actor = await auth.verifyApiKey(apiKey)
+    }
+    await next()
+  }
+}
+
+/** True when the actor is an admin with no community restriction (city-wide). */
+export function isCityAdmin(actor: Actor): boolean {
+  return actor.roles.includes('admin') && actor.communityIds.length === 0
+}
+
+/** 403 unless the actor may act for this community (its staff, or a city-wide admin). */
+export function requireCommunity(actor: Actor, communityId: string): void {
+  if (isCityAdmin(actor)) return
+  if (!actor.communityIds.includes(communityId)) throw new ForbiddenError('只能查看本社区的数据')
 }
