@@ -1,0 +1,75 @@
+import Router from '@koa/router'
+import type { Context, Next } from 'koa'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { requireRole } from './middleware/auth.js'
+
+/** Prometheus metrics of one process: HTTP by route, plus gauges other parts update. */
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const httpRequests = new Counter({
+    name: 'linli_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  })
+  const httpDuration = new Histogram({
+    name: 'linli_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  const gauges = {
+    outboxDepth: new Gauge({
+      name: 'linli_outbox_queued',
+      help: 'Outbox messages waiting to be sent',
+      registers: [registry],
+    }),
+    outboxSent: new Counter({
+      name: 'linli_outbox_sent_total',
+      help: 'Outbox messages sent',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    jobRuns: new Counter({
+      name: 'linli_job_runs_total',
+      help: 'Scheduled job runs',
+      labelNames: ['job', 'outcome'] as const,
+      registers: [registry],
+    }),
+    openCases: new Gauge({ name: 'linli_cases_open', help: 'Open cases', registers: [registry] }),
+    overdueCases: new Gauge({
+      name: 'linli_cases_overdue',
+      help: 'Open cases past their resolution deadline',
+      registers: [registry],
+    }),
+  }
+
+  /** Counts and times every request under its route pattern (not the raw URL, to bound labels). */
+  async function middleware(ctx: Context, next: Next): Promise<void> {
+    const end = httpDuration.startTimer()
+    try {
+      await next()
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched'
+      end({ method: ctx.method, route: String(route) })
+      httpRequests.inc({ method: ctx.method, route: String(route), status: String(ctx.status) })
+    }
+  }
+
+  /** `/metrics`, for admins (API key or token); scrapers use an admin API key. */
+  function routes(): Router {
+    const router = new Router()
+    router.get('/metrics', async (ctx) => {
+      requireRole(ctx, 'admin')
+      ctx.type = registry.contentType
+      ctx.body = await registry.metrics()
+    })
+    return router
+  }
+
+  return { registry, middleware, routes, gauges }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
