@@ -5,10 +5,18 @@ import { healthRoutes } from './http/health.routes.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { type Database, openDatabase } from './lib/database.js'
 import { createLogger, type Logger } from './lib/logger.js'
+import { loadWorkingCalendar } from './services/responsibility/calendar.js'
+import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
+import {
+  createResponsibility,
+  type Responsibility,
+} from './services/responsibility/responsibility.service.js'
 
 export interface RunningService {
   config: Config
   database: Database
+  /** 责任清单: rules, SLA deadlines, who handles what. */
+  responsibility: Responsibility
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:3000 */
   url: string
   stop(reason?: string): Promise<void>
@@ -20,6 +28,8 @@ export interface RunningService {
  * embedded server.
  */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  // The responsibility list and holiday calendar are checked before anything starts: a bad file stops here.
+  const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar())
   const database = await openDatabase(config, logger, { onProgress: (l) => logger.info(l) })
   logger.info(
     { database: database.safeUri, source: database.source, dataDir: database.dataDir },
@@ -57,7 +67,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await database.close()
     logger.info('stopped')
   }
-  return { config, database, url, stop }
+  return { config, database, responsibility, url, stop }
 }
 
 function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
