@@ -1,0 +1,20 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+export const AUDIT_ACTIONS = ['reveal_personal_data', 'export_personal_data', 'erase_resident'] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
+/**
+ * Append-only record of staff access to a resident's personal data (PIPL): who, when, why, whose.
+ * Never holds the numbers themselves.
+ */
+const auditSchema = new Schema({
+  action: { type: String, enum: AUDIT_ACTIONS, required: true },
+  actorId: { type: String, required: true, index: true },
+  residentId: { type: Schema.Types.ObjectId, ref: 'Resident', required: true, index: true },
+  reason: { type: String, required: true },
+  /** Which personal fields were shown (phone, idNumber). */
+  fields: { type: [String], default: [] },
+  at: { type: Date, required: true, index: true },
+})
+export const AuditModel = model('Audit', auditSchema, 'audit')
+export type AuditRecord = InferSchemaType<typeof auditSchema> & { _id: Types.ObjectId }

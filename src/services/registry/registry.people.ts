@@ -1,0 +1,276 @@
+import type { Types } from 'mongoose'
+import type { FieldCrypto } from '../../lib/crypto.js'
+import { normalizeIdNumber, normalizePhone } from '../../lib/crypto.js'
+import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import {
+  GridModel,
+  HouseholdModel,
+  type Resident,
+  ResidentModel,
+  type Role,
+} from '../../models/registry.model.js'
+import { withLock } from '../locks/lock.service.js'
+import { checkIdNumber, isMobilePhone } from './registry.validation.js'
+import {
+  type HouseholdView,
+  newToken,
+  objectId,
+  type ResidentView,
+  toHouseholdView,
+  toResidentView,
+} from './registry.views.js'
+
+export interface ResidentInput {
+  name: string
+  householdId?: string
+  communityId?: string
+  gridId?: string
+  roles?: Role[]
+  tags?: string[]
+  phone?: string
+  idNumber?: string
+  wechat?: { contactId?: string; openid?: string; nickname?: string }
+  /** Version of the privacy notice the resident agreed to. */
+  consentVersion?: string
+}
+
+export type ResidentPatch = Partial<ResidentInput>
+
+export interface StaffGrant {
+  role: Exclude<Role, 'resident' | 'party_member'>
+  gridIds?: string[]
+  communityIds?: string[]
+  departmentId?: string
+}
+
+export interface PeopleDeps {
+  crypto: FieldCrypto
+  now: () => Date
+}
+
+type ResidentFields = Record<string, unknown>
+
+/** Encrypts and hashes the personal numbers of an input, after checking them. */
+export function sealPersonalNumbers(
+  crypto: FieldCrypto,
+  input: { phone?: string; idNumber?: string },
+  now: Date,
+): ResidentFields {
+  const out: ResidentFields = {}
+  if (input.phone !== undefined && input.phone !== '') {
+    if (!isMobilePhone(input.phone)) throw new InvalidInputError('手机号格式不正确，应为11位手机号')
+    const phone = normalizePhone(input.phone)
+    out.phoneEnc = crypto.encrypt(phone)
+    out.phoneHash = crypto.lookupHash('phone', phone)
+  }
+  if (input.idNumber !== undefined && input.idNumber !== '') {
+    const problem = checkIdNumber(input.idNumber, now)
+    if (problem) throw new InvalidInputError(problem)
+    const id = normalizeIdNumber(input.idNumber)
+    out.idNumberEnc = crypto.encrypt(id)
+    out.idNumberHash = crypto.lookupHash('idNumber', id)
+  }
+  return out
+}
+
+/** Residents and staff: creation, lookups, WeChat identities, household binding, staff roles. */
+export function createPeopleService(deps: PeopleDeps) {
+  const { crypto } = deps
+  const view = (r: Omit<Resident, 'createdAt' | 'updatedAt'>) => toResidentView(r, crypto)
+
+  async function placeOf(input: ResidentPatch): Promise<ResidentFields> {
+    if (!input.householdId) {
+      const out: ResidentFields = {}
+      if (input.communityId) out.communityId = objectId(input.communityId, '社区')
+      if (input.gridId) out.gridId = objectId(input.gridId, '网格')
+      return out
+    }
+    const h = await HouseholdModel.findById(objectId(input.householdId, '住户')).lean()
+    if (!h) throw new NotFoundError('住户')
+    return { householdId: h._id, communityId: h.communityId, gridId: h.gridId }
+  }
+
+  async function refuseDuplicateId(fields: ResidentFields, self?: Types.ObjectId): Promise<void> {
+    if (!fields.idNumberHash) return
+    const other = await ResidentModel.findOne({
+      idNumberHash: fields.idNumberHash,
+      _id: { $ne: self },
+    }).lean()
+    if (other) throw new ConflictError('该身份证号已经登记过', { residentId: String(other._id) })
+  }
+
+  function fieldsOf(input: ResidentPatch): ResidentFields {
+    const out: ResidentFields = sealPersonalNumbers(crypto, input, deps.now())
+    if (input.name !== undefined) out.name = input.name.trim()
+    if (input.roles) out.roles = [...new Set(input.roles)]
+    if (input.tags) out.tags = [...new Set(input.tags)]
+    if (input.wechat?.contactId) out['wechat.contactId'] = input.wechat.contactId
+    if (input.wechat?.openid) out['wechat.openid'] = input.wechat.openid
+    if (input.wechat?.nickname) out['wechat.nickname'] = input.wechat.nickname
+    if (input.consentVersion) out.consent = { at: deps.now(), version: input.consentVersion }
+    return out
+  }
+
+  async function loadResident(id: string) {
+    const doc = await ResidentModel.findById(objectId(id, '居民')).lean()
+    if (!doc) throw new NotFoundError('居民')
+    return doc
+  }
+
+  async function findOneView(filter: Record<string, unknown>): Promise<ResidentView | undefined> {
+    const doc = await ResidentModel.findOne({ ...filter, erasedAt: null }).lean()
+    return doc ? view(doc) : undefined
+  }
+
+  /** Changes the given fields of a resident (the rest stays). */
+  async function updateResident(id: string, patch: ResidentPatch): Promise<ResidentView> {
+    const _id = objectId(id, '居民')
+    const fields = { ...fieldsOf(patch), ...(await placeOf(patch)) }
+    await refuseDuplicateId(fields, _id)
+    const doc = await ResidentModel.findOneAndUpdate(
+      { _id },
+      { $set: fields },
+      { returnDocument: 'after' },
+    ).lean()
+    if (!doc) throw new NotFoundError('居民')
+    return view(doc)
+  }
+
+  /** Gives a person a staff role and its scope (grids, communities, department). */
+  async function grantStaffRole(residentId: string, grant: StaffGrant): Promise<ResidentView> {
+    return withLock(`resident:${residentId}`, async () => {
+      const _id = (await loadResident(residentId))._id
+      const add: Record<string, unknown> = { roles: grant.role }
+      if (grant.gridIds?.length)
+        add['staff.gridIds'] = { $each: grant.gridIds.map((g) => objectId(g, '网格')) }
+      if (grant.communityIds?.length) {
+        add['staff.communityIds'] = { $each: grant.communityIds.map((c) => objectId(c, '社区')) }
+      }
+      const set = grant.departmentId ? { 'staff.departmentId': objectId(grant.departmentId, '部门') } : {}
+      const doc = await ResidentModel.findOneAndUpdate(
+        { _id },
+        { $addToSet: add, $set: set },
+        { returnDocument: 'after' },
+      ).lean()
+      return view(doc ?? (await loadResident(residentId)))
+    })
+  }
+
+  return {
+    /** Registers a person; phone/ID are checked, encrypted and hashed, never stored in the clear. */
+    async createResident(input: ResidentInput): Promise<ResidentView> {
+      if (!input.name?.trim()) throw new InvalidInputError('姓名不能为空')
+      const fields = { ...fieldsOf(input), ...(await placeOf(input)) }
+      await refuseDuplicateId(fields)
+      const wechat = input.wechat ?? {}
+      const doc = await ResidentModel.create({ ...fields, wechat, token: newToken() })
+      return view(doc.toObject())
+    },
+
+    updateResident,
+
+    async getResident(id: string): Promise<ResidentView> {
+      return view(await loadResident(id))
+    },
+
+    async findResidentByToken(token: string): Promise<ResidentView | undefined> {
+      return findOneView({ token })
+    },
+
+    async findResidentByWechatContact(contactId: string): Promise<ResidentView | undefined> {
+      return findOneView({ 'wechat.contactId': contactId })
+    },
+
+    async findResidentByOpenid(openid: string): Promise<ResidentView | undefined> {
+      return findOneView({ 'wechat.openid': openid })
+    },
+
+    /** Everyone registered with this phone number (family members may share one). */
+    async findResidentsByPhone(phone: string): Promise<ResidentView[]> {
+      const docs = await ResidentModel.find({
+        phoneHash: crypto.lookupHash('phone', phone),
+        erasedAt: null,
+      }).lean()
+      return docs.map(view)
+    },
+
+    async findResidentByIdNumber(idNumber: string): Promise<ResidentView | undefined> {
+      return findOneView({ idNumberHash: crypto.lookupHash('idNumber', idNumber) })
+    },
+
+    /** Records the WeChat identities a person reached Linli with. */
+    async bindWechat(
+      residentId: string,
+      wechat: NonNullable<ResidentInput['wechat']>,
+    ): Promise<ResidentView> {
+      return updateResident(residentId, { wechat })
+    },
+
+    /** Residents of a household (not erased). */
+    async listHouseholdResidents(householdId: string): Promise<ResidentView[]> {
+      const docs = await ResidentModel.find({
+        householdId: objectId(householdId, '住户'),
+        erasedAt: null,
+      }).lean()
+      return docs.map(view)
+    },
+
+    /**
+     * Binds a resident to the household whose code they scanned (一户一码). A revoked or unknown
+     * code is refused with a sentence the mini-program can show as is.
+     */
+    async bindHouseholdByToken(
+      residentId: string,
+      token: string,
+    ): Promise<{ resident: ResidentView; household: HouseholdView }> {
+      const household = await HouseholdModel.findOne({ token }).lean()
+      if (!household)
+        throw new DomainError('NOT_FOUND', '这个门牌码无效，请扫描家门口张贴的二维码或联系网格员')
+      if (household.tokenRevokedAt) {
+        throw new DomainError('CONFLICT', '这个门牌码已经作废，请联系网格员领取新的门牌码')
+      }
+      const existing = await loadResident(residentId)
+      if (existing.erasedAt) throw new DomainError('CONFLICT', '该账号已注销，无法绑定住户')
+      const place = {
+        householdId: household._id,
+        communityId: household.communityId,
+        gridId: household.gridId,
+      }
+      const doc = await ResidentModel.findOneAndUpdate(
+        { _id: existing._id },
+        { $set: place },
+        { returnDocument: 'after' },
+      ).lean()
+      if (!doc) throw new NotFoundError('居民')
+      return { resident: view(doc), household: toHouseholdView(household) }
+    },
+
+    grantStaffRole,
+
+    /** Makes a person the primary or a part-time grid worker of a grid. */
+    async assignGridWorker(gridId: string, residentId: string, options: { primary: boolean }): Promise<void> {
+      const grid = await GridModel.findById(objectId(gridId, '网格')).lean()
+      if (!grid) throw new NotFoundError('网格')
+      await grantStaffRole(residentId, { role: 'grid_worker', gridIds: [gridId] })
+      await withLock(`grid:${gridId}`, async () => {
+        const worker = objectId(residentId, '居民')
+        const update = options.primary
+          ? { $set: { primaryWorkerId: worker }, $pull: { partTimeWorkerIds: worker } }
+          : { $addToSet: { partTimeWorkerIds: worker } }
+        await GridModel.updateOne({ _id: grid._id }, update)
+      })
+    },
+
+    /** A grid's workers, the primary one first. */
+    async listGridWorkers(gridId: string): Promise<ResidentView[]> {
+      const grid = await GridModel.findById(objectId(gridId, '网格')).lean()
+      if (!grid) throw new NotFoundError('网格')
+      const ids = [grid.primaryWorkerId, ...(grid.partTimeWorkerIds ?? [])].filter((x) => x)
+      const docs = await ResidentModel.find({ _id: { $in: ids }, erasedAt: null }).lean()
+      const rank = (id: string) => ids.findIndex((x) => String(x) === id)
+      return docs.map(view).sort((a, b) => rank(a.id) - rank(b.id))
+    },
+  }
+}
+
+export type PeopleService = ReturnType<typeof createPeopleService>

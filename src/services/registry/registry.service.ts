@@ -1,0 +1,68 @@
+import type { Clock } from '../../lib/clock.js'
+import type { FieldCrypto } from '../../lib/crypto.js'
+import { DomainError, NotFoundError } from '../../lib/errors.js'
+import type { Logger } from '../../lib/logger.js'
+import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { createPartyService } from './registry.party.js'
+import { createPeopleService } from './registry.people.js'
+import { createPrivacyService } from './registry.privacy.js'
+import { createStructureService } from './registry.structure.js'
+import { newToken, objectId } from './registry.views.js'
+
+export interface RegistryDeps {
+  clock: Clock
+  crypto: FieldCrypto
+  logger: Logger
+}
+
+export type CodeKind = 'grid' | 'household' | 'resident'
+
+/**
+ * The community registry: communities, grids, households, residents, staff and departments, their
+ * codes (一格一码/一户一码/一人一码), party-member links and audited access to personal data.
+ * Returns plain view objects; phone and ID numbers appear masked except through `revealPersonalData`.
+ */
+export function createRegistryService(deps: RegistryDeps) {
+  const now = () => deps.clock.now()
+  const structure = createStructureService()
+  const people = createPeopleService({ crypto: deps.crypto, now })
+  const party = createPartyService({ crypto: deps.crypto })
+  const privacy = createPrivacyService({ crypto: deps.crypto, now, logger: deps.logger })
+
+  return {
+    ...structure,
+    ...people,
+    ...party,
+    ...privacy,
+    crypto: deps.crypto,
+    clock: deps.clock,
+
+    /** Refuses a grid or household code from now on (a lost or misused sticker). */
+    async revokeToken(kind: Exclude<CodeKind, 'resident'>, id: string): Promise<void> {
+      const _id = objectId(id, '二维码')
+      const set = { $set: { tokenRevokedAt: now() } }
+      const res =
+        kind === 'grid'
+          ? await GridModel.updateOne({ _id }, set)
+          : await HouseholdModel.updateOne({ _id }, set)
+      if (res.matchedCount === 0) throw new NotFoundError(kind === 'grid' ? '网格' : '住户')
+    },
+
+    /** Issues a fresh code (the old one stops working at once); returns the new token. */
+    async rotateToken(kind: CodeKind, id: string): Promise<string> {
+      const token = newToken()
+      const update = { $set: { token }, ...(kind === 'resident' ? {} : { $unset: { tokenRevokedAt: 1 } }) }
+      const _id = objectId(id, '二维码')
+      const res =
+        kind === 'grid'
+          ? await GridModel.updateOne({ _id }, update)
+          : kind === 'household'
+            ? await HouseholdModel.updateOne({ _id }, update)
+            : await ResidentModel.updateOne({ _id }, update)
+      if (res.matchedCount === 0) throw new DomainError('NOT_FOUND', '找不到这个二维码对应的记录')
+      return token
+    },
+  }
+}
+
+export type RegistryService = ReturnType<typeof createRegistryService>
