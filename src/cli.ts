@@ -1,13 +1,14 @@
 import { pathToFileURL } from 'node:url'
 import type { Command, CommandContext } from './cli/command.js'
 import { dbCommand } from './cli/db.command.js'
+import { statsCommand } from './cli/stats.command.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { type Database, openDatabase } from './lib/database.js'
 import { DomainError } from './lib/errors.js'
 import { createLogger } from './lib/logger.js'
 
 /** Every `linli` command. A feature adds its command module here. */
-export const COMMANDS: Command[] = [dbCommand]
+export const COMMANDS: Command[] = [dbCommand, statsCommand]
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)
