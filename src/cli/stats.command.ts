@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { systemClock } from '../lib/clock.js'
+import { loadResponsibilityList } from '../services/responsibility/responsibility.config.js'
 import { formatRate, toCsv } from '../services/stats/stats.csv.js'
 import {
   createStatsService,
@@ -75,7 +76,11 @@ export const statsCommand: Command = {
     const a = readArgs(ctx, args)
     if (!a) return 2
     await ctx.database()
-    const stats = createStatsService({ clock: systemClock, timezone: ctx.config.timezone })
+    const stats = createStatsService({
+      clock: systemClock,
+      timezone: ctx.config.timezone,
+      responsibility: { list: loadResponsibilityList() },
+    })
     const communityId = a.community ? await stats.resolveCommunityId(a.community) : undefined
     const report = await stats.communityStats({
       communityId,
