@@ -1,6 +1,10 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
 
-export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed', 'undeliverable'] as const
+/**
+ * `sent_unknown`: the sender stopped between marking a message `sending` and recording the result;
+ * it may or may not have reached WeChat and is never sent again on purpose (at-most-once).
+ */
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'sent_unknown', 'failed', 'undeliverable'] as const
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number]
 
 /**
@@ -34,6 +38,7 @@ const outboxSchema = new Schema(
   { timestamps: true },
 )
 outboxSchema.index({ status: 1, notBefore: 1 })
+outboxSchema.index({ account: 1, status: 1, sentAt: 1 })
 outboxSchema.index({ 'refs.noticeId': 1, status: 1 })
 outboxSchema.index({ 'refs.caseId': 1 })
 export const OutboxModel = model('Outbox', outboxSchema, 'outbox')

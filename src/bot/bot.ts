@@ -1,0 +1,254 @@
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import QRCode from 'qrcode'
+import { type Message, type Wechaty, WechatyBuilder } from 'wechaty'
+import type { ChatHandler } from '../handlers/chat-handler.js'
+import type { Clock } from '../lib/clock.js'
+import { systemClock } from '../lib/clock.js'
+import type { Config } from '../lib/config.js'
+import type { Logger } from '../lib/logger.js'
+import type {
+  AttachmentInput,
+  Conversations,
+  InboundInput,
+  StoredMessage,
+} from '../services/conversations/conversation.service.js'
+import { chatKeyOf } from '../services/conversations/conversation.service.js'
+import type { RoomBindings } from '../services/rooms/room-binding.service.js'
+import { messageTypeOf, parseQuote, toChatInput } from './message-mapper.js'
+import type { ChatTransport } from './outbox-sender.js'
+import { createWechatyTransport } from './wechaty-transport.js'
+
+/** A puppet instance (the mock in tests and the simulator) or none: then `config.wechaty.puppet`. */
+type PuppetOption = NonNullable<Parameters<typeof WechatyBuilder.build>[0]>['puppet']
+
+/** Speech to text for voice messages, when an audio-capable model is configured. */
+export type Transcribe = (filePath: string) => Promise<string>
+
+export interface BotDeps {
+  config: Config
+  logger: Logger
+  handler: ChatHandler
+  conversations: Conversations
+  rooms?: RoomBindings
+  puppet?: PuppetOption
+  clock?: Clock
+  transcribe?: Transcribe
+  /** Where images and voice files are saved; default `<dataDir>/attachments`. */
+  attachmentsDir?: string
+  /** Print the login QR code on the terminal (a person scans it). */
+  printQr?: boolean
+  /** Called after each (re)start, e.g. to log the mock account in. */
+  afterStart?: () => void | Promise<void>
+}
+
+export interface BotStatus {
+  loggedIn: boolean
+  user?: { id: string; name: string }
+  /** The login QR code's content while waiting for a scan. */
+  qrcode?: string
+  since: Date
+}
+
+export interface Bot {
+  readonly wechaty: Wechaty
+  readonly transport: ChatTransport
+  start(): Promise<void>
+  stop(): Promise<void>
+  status(): BotStatus
+  /** Processes stored-but-unprocessed messages received at least `olderThanMs` ago; returns how many. */
+  recover(olderThanMs?: number): Promise<number>
+  /** Resolves when every message received so far has been handled (tests, shutdown). */
+  idle(): Promise<void>
+}
+
+/**
+ * The Wechaty adapter: each message is stored first, then turned into a ChatInput and handed to the
+ * handler; messages of one sender in one chat are handled in order. It shows the login QR code,
+ * keeps it for admins, and restarts the puppet with back-off after a logout or an error.
+ */
+export function createBot(deps: BotDeps): Bot {
+  const clock = deps.clock ?? systemClock
+  const log = deps.logger.child({ part: 'bot' })
+  const wechaty = WechatyBuilder.build({
+    name: 'linli',
+    puppet: deps.puppet ?? (deps.config.wechaty.puppet as PuppetOption),
+    puppetOptions: deps.config.wechaty.puppetToken ? { token: deps.config.wechaty.puppetToken } : undefined,
+  })
+  const attachmentsDir =
+    deps.attachmentsDir ?? path.resolve(deps.config.database.embedded.dataDir, 'attachments')
+  let status: BotStatus = { loggedIn: false, since: clock.now() }
+  let stopping = false
+  let backoffMs = 1000
+  let restartTimer: NodeJS.Timeout | undefined
+  const chains = new Map<string, Promise<void>>()
+
+  async function handleStored(m: StoredMessage): Promise<void> {
+    try {
+      await deps.conversations.markProcessing(m.messageId)
+      const outcome = await deps.handler(toChatInput(m, deps.config.wechaty.botName))
+      await deps.conversations.markProcessed(m.messageId, {
+        outcome: outcome.outcome,
+        replyKeys: outcome.replies.map((r) => r.key),
+      })
+    } catch (err) {
+      log.error({ err, messageId: m.messageId }, 'message could not be processed')
+      await deps.conversations
+        .markFailed(m.messageId, err instanceof Error ? err.message : String(err))
+        .catch(() => undefined)
+    }
+  }
+
+  function enqueueInOrder(key: string, work: () => Promise<void>): Promise<void> {
+    const next = (chains.get(key) ?? Promise.resolve()).then(work, work)
+    chains.set(key, next)
+    void next.finally(() => {
+      if (chains.get(key) === next) chains.delete(key)
+    })
+    return next
+  }
+
+  async function onMessage(msg: Message): Promise<void> {
+    if (msg.self()) return
+    const input = await toInbound(msg)
+    const key = `${chatKeyOf(input.roomId, input.senderContactId)}|${input.senderContactId}`
+    await enqueueInOrder(key, async () => {
+      const { message, duplicate } = await deps.conversations.storeInbound(input)
+      if (duplicate) {
+        log.info({ messageId: input.messageId }, 're-delivered message ignored')
+        return
+      }
+      await handleStored(message)
+    })
+  }
+
+  async function toInbound(msg: Message): Promise<InboundInput> {
+    const room = msg.room()
+    const talker = msg.talker()
+    const type = messageTypeOf(msg.type())
+    const parsed = type === 'text' ? parseQuote(msg.text()) : { text: '' }
+    const attachments =
+      type === 'image' || type === 'voice' || type === 'file' ? await saveAttachment(msg, type) : []
+    const transcript = attachments[0]?.transcript
+    return {
+      messageId: msg.id,
+      roomId: room?.id,
+      roomTopic: room ? await room.topic() : undefined,
+      senderContactId: talker.id,
+      senderName: talker.name(),
+      text: transcript ?? parsed.text,
+      type,
+      mentionsBot: room ? await msg.mentionSelf() : false,
+      mentionIds: room ? (await msg.mentionList()).map((c) => c.id) : [],
+      quoted: parsed.quoted,
+      attachments,
+      receivedAt: msg.date() ?? clock.now(),
+    }
+  }
+
+  async function saveAttachment(msg: Message, type: 'image' | 'voice' | 'file'): Promise<AttachmentInput[]> {
+    try {
+      const box = await msg.toFileBox()
+      await mkdir(attachmentsDir, { recursive: true })
+      const safeName = `${msg.id}-${box.name}`.replace(/[^\w.\-\u4e00-\u9fa5]/g, '_').slice(0, 120)
+      const file = path.join(attachmentsDir, safeName)
+      await box.toFile(file, true)
+      const kind = type
+      const att: AttachmentInput = { kind, path: file, name: box.name, mediaType: box.mediaType }
+      if (kind === 'voice' && deps.transcribe) {
+        att.transcript = await deps.transcribe(file).catch((err: unknown) => {
+          log.warn({ err, messageId: msg.id }, 'voice transcription failed; keeping the recording')
+          return undefined
+        })
+      }
+      return [att]
+    } catch (err) {
+      log.warn({ err, messageId: msg.id }, 'attachment could not be saved')
+      return []
+    }
+  }
+
+  function scheduleRestart(reason: string): void {
+    if (stopping || restartTimer) return
+    const delay = backoffMs
+    backoffMs = Math.min(backoffMs * 2, 5 * 60_000)
+    log.warn({ reason, delayMs: delay }, 'bot disconnected; restarting after a pause')
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined
+      void restart()
+    }, delay)
+    restartTimer.unref()
+  }
+
+  async function restart(): Promise<void> {
+    try {
+      await wechaty.stop()
+      await wechaty.start()
+      await deps.afterStart?.()
+    } catch (err) {
+      scheduleRestart(err instanceof Error ? err.message : String(err))
+    }
+  }
+
+  wechaty.on('scan', (qrcode, scanStatus) => {
+    status = { loggedIn: false, qrcode, since: clock.now() }
+    log.info({ scanStatus }, 'scan the QR code to log the bot in (also shown to admins)')
+    if (deps.printQr) {
+      void QRCode.toString(qrcode, { type: 'terminal', small: true }).then((art) =>
+        process.stderr.write(`${art}\n`),
+      )
+    }
+  })
+  wechaty.on('login', (user) => {
+    status = { loggedIn: true, user: { id: user.id, name: user.name() }, since: clock.now() }
+    backoffMs = 1000
+    log.info({ user: user.name() }, 'bot logged in')
+  })
+  wechaty.on('logout', (user, reason) => {
+    status = { loggedIn: false, since: clock.now() }
+    scheduleRestart(`logout of ${user.name()}: ${reason ?? ''}`)
+  })
+  wechaty.on('error', (err) => {
+    log.error({ err }, 'bot error')
+    if (!wechaty.isLoggedIn) scheduleRestart(err.message)
+  })
+  wechaty.on('message', (msg) => {
+    onMessage(msg).catch((err: unknown) =>
+      log.error({ err, messageId: msg.id }, 'message could not be stored'),
+    )
+  })
+  wechaty.on('room-topic', (room, newTopic) => {
+    void deps.rooms
+      ?.renameTopic(room.id, newTopic)
+      .catch((err: unknown) => log.warn({ err }, 'topic not updated'))
+  })
+
+  return {
+    wechaty,
+    transport: createWechatyTransport(wechaty),
+    async start() {
+      stopping = false
+      await wechaty.start()
+      await deps.afterStart?.()
+    },
+    async stop() {
+      stopping = true
+      if (restartTimer) clearTimeout(restartTimer)
+      restartTimer = undefined
+      await Promise.allSettled([...chains.values()])
+      await wechaty.stop()
+    },
+    status: () => ({ ...status }),
+    async recover(olderThanMs = 0) {
+      const pending = await deps.conversations.listUnprocessed(olderThanMs)
+      for (const m of pending) {
+        log.info({ messageId: m.messageId }, 'replaying a message stored before a stop')
+        await enqueueInOrder(`${m.chatKey}|${m.senderContactId}`, () => handleStored(m))
+      }
+      return pending.length
+    },
+    async idle() {
+      while (chains.size > 0) await Promise.allSettled([...chains.values()])
+    },
+  }
+}

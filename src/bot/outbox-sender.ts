@@ -1,0 +1,298 @@
+import type { Clock } from '../lib/clock.js'
+import { systemClock } from '../lib/clock.js'
+import type { Config } from '../lib/config.js'
+import { isDuplicateKeyError } from '../lib/errors.js'
+import type { Logger } from '../lib/logger.js'
+import { OnceMarkerModel } from '../models/chat-message.model.js'
+import { type OutboxDoc, OutboxModel } from '../models/outbox.model.js'
+import { ResidentModel } from '../models/registry.model.js'
+import type { Conversations } from '../services/conversations/conversation.service.js'
+import { tryLock } from '../services/locks/lock.service.js'
+import { createOutbox } from '../services/outbox/outbox.service.js'
+
+/** Where the sender delivers: Wechaty in production, the same through the mock puppet in tests. */
+export interface ChatTransport {
+  sendToRoom(roomId: string, text: string): Promise<void>
+  sendToContact(contactId: string, text: string): Promise<void>
+  /** The logged-in account, for the conversation log; undefined while logged out. */
+  self(): { contactId: string; name: string } | undefined
+}
+
+export interface OutboxSenderOptions {
+  outbox: Config['outbox']
+  timezone: string
+  logger: Logger
+  transport: ChatTransport
+  conversations?: Conversations
+  clock?: Clock
+  account?: string
+  /** First retry delay; doubles each attempt (capped at 30 minutes). */
+  retryBaseMs?: number
+  /** A message left `sending` longer than this (a crash mid-send) becomes `sent_unknown`. */
+  sendingTimeoutMs?: number
+  /** How long to wait when nothing is due. */
+  idleMs?: number
+  sendTimeoutMs?: number
+}
+
+export type SendResult =
+  | 'sent'
+  | 'retry'
+  | 'failed'
+  | 'undeliverable'
+  | 'idle'
+  | 'busy'
+  | 'budget'
+  | 'offline'
+
+export interface OutboxSender {
+  /** Starts draining in the background (recovering stuck messages first). */
+  start(): Promise<void>
+  /** Stops after the message in flight, if any. */
+  stop(): Promise<void>
+  /** Sends at most one due message now, ignoring the pace (tests, and the loop's step). */
+  sendNext(): Promise<SendResult>
+  /** Marks messages stuck in `sending` as `sent_unknown`; returns how many. */
+  recoverStuck(): Promise<number>
+  /** Messages sent today (in the configured time zone) and the daily budget. */
+  usage(): Promise<{ sentToday: number; budget: number }>
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** Midnight of `now`'s day in `timeZone`, as an instant. */
+export function startOfLocalDay(now: Date, timeZone: string): Date {
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(now)
+  const n = (t: string) => Number(parts.find((p) => p.type === t)?.value)
+  const localAsUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'))
+  const offset = localAsUtc - Math.floor(now.getTime() / 1000) * 1000
+  return new Date(Date.UTC(n('year'), n('month') - 1, n('day')) - offset)
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer from WeChat within ${ms} ms`)), ms)
+    p.then(
+      (v) => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      (e: unknown) => {
+        clearTimeout(t)
+        reject(e)
+      },
+    )
+  })
+}
+
+/**
+ * Drains the outbox for one bot account: oldest due message first, at `perMinute` with random jitter,
+ * within a daily budget, retrying with exponential back-off. Only one sender per account works at a
+ * time (a lease per message, taken by a unique insert). Each message is marked `sending` before the
+ * call and `sent` after; a crash in between leaves it `sending`, and at start it becomes
+ * `sent_unknown`: at-most-once, never a deliberate repeat.
+ */
+export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
+  const o = { ...options, clock: options.clock ?? systemClock, account: options.account ?? 'default' }
+  const limits = o.outbox
+  const outbox = createOutbox({ clock: o.clock })
+  const intervalMs = 60_000 / limits.perMinute
+  let running = false
+  let loop: Promise<void> | undefined
+  let nextAt = 0
+
+  async function sentSince(since: Date): Promise<number> {
+    return OutboxModel.countDocuments({ account: o.account, status: 'sent', sentAt: { $gte: since } })
+  }
+
+  async function warnBudget(sentToday: number): Promise<void> {
+    const day = startOfLocalDay(o.clock.now(), o.timezone).toISOString().slice(0, 10)
+    const marker = `budget-warning:${o.account}:${day}`
+    if (await OnceMarkerModel.exists({ _id: marker })) return
+    const admins = await ResidentModel.find({ roles: 'admin', 'wechat.contactId': { $exists: true } }).lean()
+    const text = `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。超出额度后消息会顺延到明天发送。`
+    await outbox.enqueueMany(
+      admins.map((a) => ({
+        key: `${marker}:${a._id.toString()}`,
+        to: { type: 'person' as const, id: a._id.toString() },
+        text,
+        kind: 'warning',
+      })),
+    )
+    try {
+      await OnceMarkerModel.create({ _id: marker, at: o.clock.now() })
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return
+      throw err
+    }
+    o.logger.warn(
+      { account: o.account, sentToday, budget: limits.dailyBudget },
+      'outbox daily budget 80% used',
+    )
+  }
+
+  async function budgetLeft(): Promise<boolean> {
+    const sentToday = await sentSince(startOfLocalDay(o.clock.now(), o.timezone))
+    if (sentToday >= limits.dailyBudget) return false
+    if (sentToday >= limits.dailyBudget * 0.8) await warnBudget(sentToday)
+    return true
+  }
+
+  async function recipient(msg: OutboxDoc): Promise<{ type: 'room' | 'contact'; id: string } | string> {
+    const target = msg.to
+    if (!target) return '没有收件人'
+    if (target.type !== 'person') return { type: target.type, id: target.id }
+    const person = /^[0-9a-f]{24}$/.test(target.id) ? await ResidentModel.findById(target.id).lean() : null
+    if (!person) return '收件人不存在'
+    if (!person.wechat?.contactId) return '该居民没有绑定微信，请网格员电话或上门告知'
+    return { type: 'contact', id: person.wechat.contactId }
+  }
+
+  async function deliver(msg: OutboxDoc): Promise<SendResult> {
+    const attempts = msg.attempts + 1
+    await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'sending', attempts } })
+    const to = await recipient(msg)
+    if (typeof to === 'string') {
+      await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'undeliverable', lastError: to } })
+      return 'undeliverable'
+    }
+    try {
+      const send =
+        to.type === 'room'
+          ? o.transport.sendToRoom(to.id, msg.text)
+          : o.transport.sendToContact(to.id, msg.text)
+      await withTimeout(send, o.sendTimeoutMs ?? 30_000)
+    } catch (err) {
+      return recordFailure(msg, attempts, err)
+    }
+    const sentAt = o.clock.now()
+    await OutboxModel.updateOne(
+      { _id: msg._id },
+      { $set: { status: 'sent', sentAt }, $unset: { lastError: 1 } },
+    )
+    await logSent(msg, to, sentAt)
+    return 'sent'
+  }
+
+  async function recordFailure(msg: OutboxDoc, attempts: number, err: unknown): Promise<SendResult> {
+    const lastError = (err instanceof Error ? err.message : String(err)).slice(0, 300)
+    const final = attempts >= limits.maxAttempts
+    const delay = Math.min((o.retryBaseMs ?? 2000) * 2 ** (attempts - 1), 30 * 60_000)
+    const notBefore = new Date(o.clock.now().getTime() + delay)
+    await OutboxModel.updateOne(
+      { _id: msg._id },
+      { $set: final ? { status: 'failed', lastError } : { status: 'queued', lastError, notBefore } },
+    )
+    o.logger.warn(
+      { outboxId: msg._id.toString(), key: msg.key, attempts, final, err: lastError },
+      'outbox send failed',
+    )
+    return final ? 'failed' : 'retry'
+  }
+
+  async function logSent(msg: OutboxDoc, to: { type: 'room' | 'contact'; id: string }, sentAt: Date) {
+    const me = o.transport.self()
+    if (!o.conversations || !me) return
+    await o.conversations
+      .logOutbound({
+        messageId: `outbox:${msg._id.toString()}`,
+        roomId: to.type === 'room' ? to.id : undefined,
+        toContactId: to.type === 'contact' ? to.id : undefined,
+        botContactId: me.contactId,
+        botName: me.name,
+        text: msg.text,
+        outboxKey: msg.key,
+        sentAt,
+      })
+      .catch((err: unknown) => o.logger.error({ err }, 'could not log a sent message'))
+  }
+
+  async function sendNext(): Promise<SendResult> {
+    if (!o.transport.self()) return 'offline'
+    const release = await tryLock(`outbox-sender:${o.account}`, 60_000)
+    if (!release) return 'busy'
+    try {
+      if (!(await budgetLeft())) return 'budget'
+      const msg = await OutboxModel.findOne({
+        account: o.account,
+        status: 'queued',
+        notBefore: { $lte: o.clock.now() },
+      })
+        .sort({ notBefore: 1, createdAt: 1, _id: 1 })
+        .lean<OutboxDoc>()
+      if (!msg) return 'idle'
+      return await deliver(msg)
+    } finally {
+      await release()
+    }
+  }
+
+  async function recoverStuck(): Promise<number> {
+    const before = new Date(o.clock.now().getTime() - (o.sendingTimeoutMs ?? 120_000))
+    const res = await OutboxModel.updateMany(
+      { account: o.account, status: 'sending', updatedAt: { $lt: before } },
+      { $set: { status: 'sent_unknown', lastError: '发送中断，无法确认是否送达；为避免重复不再重发' } },
+    )
+    if (res.modifiedCount > 0)
+      o.logger.warn({ count: res.modifiedCount }, 'outbox messages marked sent_unknown after a crash')
+    return res.modifiedCount
+  }
+
+  async function seedPace(): Promise<void> {
+    const last = await OutboxModel.findOne({ account: o.account, status: 'sent' })
+      .sort({ sentAt: -1 })
+      .lean<OutboxDoc>()
+    if (last?.sentAt) nextAt = last.sentAt.getTime() + intervalMs
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      const wait = nextAt - Date.now()
+      if (wait > 0) await sleep(wait)
+      if (!running) break
+      const result = await sendNext().catch((err: unknown) => {
+        o.logger.error({ err }, 'outbox sender step failed')
+        return 'idle' as const
+      })
+      const sentSomething = result === 'sent' || result === 'retry' || result === 'failed'
+      const pause = sentSomething
+        ? intervalMs + Math.random() * limits.jitterMs
+        : result === 'budget'
+          ? 60_000
+          : (o.idleMs ?? 1000)
+      nextAt = Date.now() + pause
+    }
+  }
+
+  return {
+    async start() {
+      if (running) return
+      await recoverStuck()
+      await seedPace()
+      running = true
+      loop = run()
+    },
+    async stop() {
+      running = false
+      nextAt = 0
+      await loop
+    },
+    sendNext,
+    recoverStuck,
+    async usage() {
+      return {
+        sentToday: await sentSince(startOfLocalDay(o.clock.now(), o.timezone)),
+        budget: limits.dailyBudget,
+      }
+    },
+  }
+}

@@ -1,0 +1,128 @@
+import { mock, PuppetMock } from 'wechaty-puppet-mock'
+import { type ChatHandler, createChatHandler } from '../handlers/chat-handler.js'
+import type { ChatMiddleware } from '../handlers/composer.js'
+import type { ChatFlows } from '../handlers/flows.js'
+import type { Clock } from '../lib/clock.js'
+import { systemClock } from '../lib/clock.js'
+import type { Config } from '../lib/config.js'
+import type { Logger } from '../lib/logger.js'
+import { type Conversations, createConversations } from '../services/conversations/conversation.service.js'
+import { createOutbox } from '../services/outbox/outbox.service.js'
+import { createRoomBindings, type RoomBindings } from '../services/rooms/room-binding.service.js'
+import { type Bot, createBot, type Transcribe } from './bot.js'
+import { createOutboxSender, type OutboxSender } from './outbox-sender.js'
+
+export const MOCK_PUPPET = 'wechaty-puppet-mock'
+
+/** The mock WeChat world the simulator drives: make contacts and rooms, make them talk. */
+export interface MockWorld {
+  mocker: mock.Mocker
+  puppet: PuppetMock
+  /** The bot's own contact in the mock world. */
+  botUser: mock.ContactMock
+}
+
+export interface BotRuntimeOptions {
+  config: Config
+  logger: Logger
+  clock?: Clock
+  /** The domain flows (cases, knowledge base, events) as they are wired. */
+  flows?: ChatFlows
+  /** More chat handlers (the grid workers' inbox). */
+  extra?: ChatMiddleware[]
+  transcribe?: Transcribe
+  attachmentsDir?: string
+  /** Start the outbox sender too (default true). */
+  send?: boolean
+  /** Sender tuning for tests. */
+  sender?: { retryBaseMs?: number; idleMs?: number }
+}
+
+export interface BotRuntime {
+  bot: Bot
+  sender: OutboxSender
+  handler: ChatHandler
+  conversations: Conversations
+  rooms: RoomBindings
+  /** Present with the mock puppet: the world the simulator and tests drive. */
+  mock?: MockWorld
+  stop(): Promise<void>
+}
+
+function createMockWorld(botName: string): MockWorld {
+  const mocker = new mock.Mocker()
+  const puppet = new PuppetMock({ mocker })
+  const botUser = mocker.createContact({ name: botName })
+  return { mocker, puppet, botUser }
+}
+
+/**
+ * Starts the bot and the outbox sender: the puppet from configuration (the mock world with
+ * `wechaty-puppet-mock`, logged in at once), then replays messages stored before the last stop,
+ * then drains the outbox. `main.ts` calls this behind `wechaty.enabled`.
+ */
+export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRuntime> {
+  const { config, logger } = options
+  const clock = options.clock ?? systemClock
+  const conversations = createConversations({ clock })
+  const rooms = createRoomBindings({ clock })
+  const outbox = createOutbox({ clock })
+  const handler = createChatHandler({
+    outbox,
+    conversations,
+    rooms,
+    logger,
+    botName: config.wechaty.botName,
+    flows: options.flows ?? {},
+    extra: options.extra,
+  })
+  const world = config.wechaty.puppet === MOCK_PUPPET ? createMockWorld(config.wechaty.botName) : undefined
+  const bot = createBot({
+    config,
+    logger,
+    handler,
+    conversations,
+    rooms,
+    clock,
+    puppet: world?.puppet,
+    transcribe: options.transcribe,
+    attachmentsDir: options.attachmentsDir,
+    printQr: !world && process.stdout.isTTY === true,
+    afterStart: world
+      ? () => {
+          if (!world.puppet.isLoggedIn) world.mocker.login(world.botUser)
+        }
+      : undefined,
+  })
+  const sender = createOutboxSender({
+    outbox: config.outbox,
+    timezone: config.timezone,
+    logger,
+    transport: bot.transport,
+    conversations,
+    clock,
+    ...options.sender,
+  })
+  await bot.start()
+  await waitForLogin(bot, world ? 5000 : 0)
+  const replayed = await bot.recover()
+  if (replayed > 0) logger.info({ replayed }, 'replayed messages stored before the last stop')
+  if (options.send !== false) await sender.start()
+  return {
+    bot,
+    sender,
+    handler,
+    conversations,
+    rooms,
+    mock: world,
+    async stop() {
+      await sender.stop()
+      await bot.stop()
+    },
+  }
+}
+
+async function waitForLogin(bot: Bot, ms: number): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!bot.status().loggedIn && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+}

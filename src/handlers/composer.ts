@@ -1,0 +1,78 @@
+import { maskText } from '../lib/mask.js'
+import type { ConversationState, Conversations } from '../services/conversations/conversation.service.js'
+import type { Outbox } from '../services/outbox/outbox.service.js'
+import type { RoomBinding } from '../services/rooms/room-binding.service.js'
+import type { ChatInput, ChatReply } from './chat-input.js'
+
+/** Everything a handler sees about one message while it is handled. */
+export interface ChatContext {
+  readonly input: ChatInput
+  readonly isGroup: boolean
+  /** `room:<id>` or `dm:<contactId>`. */
+  readonly chatKey: string
+  /** The text without @-mentions and without the trigger word that addressed the bot. */
+  text: string
+  /** The trigger word the message started with, if any. */
+  trigger?: string
+  /** Whether the bot was addressed (always true in a direct chat). */
+  addressed: boolean
+  binding?: RoomBinding
+  /** What the bot expects next from this sender in this chat. */
+  pending?: ConversationState
+  outcome: string
+  readonly replies: ChatReply[]
+  /** Queues a reply in the same chat (masked in groups), or privately to the sender. */
+  reply(text: string, options?: { private?: boolean }): Promise<void>
+}
+
+/** A small handler: does its part and calls `next()` when the message is not (only) its business. */
+export type ChatMiddleware = (ctx: ChatContext, next: () => Promise<void>) => Promise<void>
+
+/** Runs middlewares in order, grammY-style: each decides whether to pass the message on. */
+export function compose(middlewares: readonly ChatMiddleware[]): (ctx: ChatContext) => Promise<void> {
+  return async (ctx) => {
+    async function run(i: number): Promise<void> {
+      const mw = middlewares[i]
+      if (!mw) return
+      await mw(ctx, () => run(i + 1))
+    }
+    await run(0)
+  }
+}
+
+export interface ContextDeps {
+  outbox: Outbox
+  conversations: Conversations
+}
+
+/**
+ * Builds the context of one message. Replies are outbox messages keyed `reply:<messageId>:<n>`, so a
+ * message handled again after a crash queues the same keys and nothing is sent twice.
+ */
+export function createContext(input: ChatInput, chatKey: string, deps: ContextDeps): ChatContext {
+  let n = 0
+  const ctx: ChatContext = {
+    input,
+    isGroup: input.room !== undefined,
+    chatKey,
+    text: input.text.trim(),
+    addressed: input.room === undefined,
+    outcome: 'unhandled',
+    replies: [],
+    async reply(text, options = {}) {
+      n += 1
+      const toRoom = input.room !== undefined && !options.private
+      const reply: ChatReply = {
+        key: `reply:${input.messageId}:${n}`,
+        to:
+          toRoom && input.room
+            ? { type: 'room', id: input.room.id }
+            : { type: 'contact', id: input.sender.contactId },
+        text: toRoom ? maskText(text) : text,
+      }
+      await deps.outbox.enqueue({ ...reply, kind: 'reply', refs: { messageId: input.messageId } })
+      ctx.replies.push(reply)
+    },
+  }
+  return ctx
+}

@@ -1,0 +1,90 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+export const MESSAGE_TYPES = ['text', 'image', 'voice', 'file', 'other'] as const
+export type MessageType = (typeof MESSAGE_TYPES)[number]
+
+export const MESSAGE_STATUSES = ['received', 'processing', 'processed', 'failed', 'sent'] as const
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number]
+
+const attachmentSchema = new Schema(
+  {
+    kind: { type: String, enum: ['image', 'voice', 'file'], required: true },
+    path: { type: String, required: true },
+    name: String,
+    mediaType: String,
+    size: Number,
+    transcript: String,
+  },
+  { _id: false },
+)
+
+/**
+ * The conversation log: every inbound and outbound chat message. Inbound messages are stored before
+ * anything else; `messageId` (the puppet's id) and `dedupeKey` (room+sender+text+time bucket) are both
+ * unique, so a re-delivered message is stored once and processed once.
+ */
+const chatMessageSchema = new Schema(
+  {
+    direction: { type: String, enum: ['in', 'out'], required: true },
+    messageId: { type: String, required: true, unique: true },
+    /** Second unique key: a content hash for inbound text, `id:<messageId>` otherwise. */
+    dedupeKey: { type: String, required: true, unique: true },
+    /** Content hash without the time bucket, for the look-back across a bucket edge. */
+    contentHash: { type: String, index: true },
+    /** `room:<roomId>` or `dm:<contactId>`: the chat a transcript is read from. */
+    chatKey: { type: String, required: true },
+    roomId: String,
+    roomTopic: String,
+    senderContactId: { type: String, required: true },
+    senderName: { type: String, default: '' },
+    /** Outbound direct messages: who it went to. */
+    toContactId: String,
+    text: { type: String, default: '' },
+    type: { type: String, enum: MESSAGE_TYPES, default: 'text' },
+    mentionsBot: { type: Boolean, default: false },
+    mentionIds: { type: [String], default: [] },
+    quoted: { messageId: String, text: String, senderName: String },
+    attachments: { type: [attachmentSchema], default: [] },
+    status: { type: String, enum: MESSAGE_STATUSES, default: 'received' },
+    receivedAt: { type: Date, required: true },
+    processedAt: Date,
+    outcome: String,
+    error: String,
+    replyKeys: { type: [String], default: [] },
+    outboxKey: String,
+  },
+  { timestamps: true },
+)
+chatMessageSchema.index({ status: 1, receivedAt: 1 })
+chatMessageSchema.index({ chatKey: 1, receivedAt: 1 })
+export const ChatMessageModel = model('ChatMessage', chatMessageSchema, 'chat_messages')
+export type ChatMessageDoc = InferSchemaType<typeof chatMessageSchema> & { _id: Types.ObjectId }
+
+/**
+ * What the bot expects next from one contact in one chat (`<contactId>|<chatKey>`): the flow picked
+ * from the menu, a question the bot asked, or the case a follow-up photo belongs to.
+ */
+const conversationStateSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    flow: { type: String, required: true },
+    caseNumber: String,
+    expiresAt: { type: Date, required: true },
+  },
+  { timestamps: true, versionKey: false },
+)
+export const ConversationStateModel = model(
+  'ConversationState',
+  conversationStateSchema,
+  'conversation_states',
+)
+
+/**
+ * Things the bot does once (the "not bound yet" note per room, the budget warning per day): the
+ * unique `_id` insert decides, so two processes never both do it.
+ */
+const onceMarkerSchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true } },
+  { versionKey: false },
+)
+export const OnceMarkerModel = model('OnceMarker', onceMarkerSchema, 'bot_once_markers')

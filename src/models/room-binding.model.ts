@@ -1,0 +1,23 @@
+import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+
+/**
+ * A group chat bound to a grid or a community by a staff command in that chat. The topic is kept so
+ * the binding survives a room-id change (Wechaty ids can change across logins): a message from an
+ * unknown room whose topic matches re-binds it.
+ */
+const roomBindingSchema = new Schema(
+  {
+    roomId: { type: String, required: true, unique: true },
+    topic: { type: String, required: true, index: true },
+    scope: { type: String, enum: ['grid', 'community'], required: true },
+    gridId: { type: Schema.Types.ObjectId, ref: 'Grid' },
+    gridCode: String,
+    communityId: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
+    communityCode: { type: String, required: true },
+    boundBy: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    previousRoomIds: { type: [String], default: [] },
+  },
+  { timestamps: true },
+)
+export const RoomBindingModel = model('RoomBinding', roomBindingSchema, 'room_bindings')
+export type RoomBindingDoc = InferSchemaType<typeof roomBindingSchema> & { _id: Types.ObjectId }

@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto'
+import { z } from 'zod'
+import type { Clock } from '../../lib/clock.js'
+import { isDuplicateKeyError } from '../../lib/errors.js'
+import {
+  type ChatMessageDoc,
+  ChatMessageModel,
+  ConversationStateModel,
+  MESSAGE_TYPES,
+  type MessageStatus,
+  type MessageType,
+} from '../../models/chat-message.model.js'
+
+export const AttachmentInput = z.object({
+  kind: z.enum(['image', 'voice', 'file']),
+  path: z.string().min(1),
+  name: z.string().optional(),
+  mediaType: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+  transcript: z.string().optional(),
+})
+export type AttachmentInput = z.infer<typeof AttachmentInput>
+
+export const InboundInput = z.object({
+  messageId: z.string().min(1),
+  roomId: z.string().min(1).optional(),
+  roomTopic: z.string().optional(),
+  senderContactId: z.string().min(1),
+  senderName: z.string().default(''),
+  text: z.string().max(20_000).default(''),
+  type: z.enum(MESSAGE_TYPES).default('text'),
+  mentionsBot: z.boolean().default(false),
+  mentionIds: z.array(z.string()).default([]),
+  quoted: z
+    .object({
+      messageId: z.string().optional(),
+      text: z.string().optional(),
+      senderName: z.string().optional(),
+    })
+    .optional(),
+  attachments: z.array(AttachmentInput).default([]),
+  receivedAt: z.date(),
+})
+export type InboundInput = z.input<typeof InboundInput>
+
+/** A logged chat message as the bot and the simulator see it. */
+export interface StoredMessage {
+  id: string
+  direction: 'in' | 'out'
+  messageId: string
+  chatKey: string
+  roomId?: string
+  roomTopic?: string
+  senderContactId: string
+  senderName: string
+  toContactId?: string
+  text: string
+  type: MessageType
+  mentionsBot: boolean
+  mentionIds: string[]
+  quoted?: { messageId?: string; text?: string; senderName?: string }
+  attachments: AttachmentInput[]
+  status: MessageStatus
+  receivedAt: Date
+  processedAt?: Date
+  outcome?: string
+  replyKeys: string[]
+}
+
+export interface OutboundInput {
+  messageId: string
+  roomId?: string
+  toContactId?: string
+  botContactId: string
+  botName: string
+  text: string
+  outboxKey?: string
+  sentAt: Date
+}
+
+export interface ConversationState {
+  flow: string
+  caseNumber?: string
+  expiresAt: Date
+}
+
+export interface Conversations {
+  /** Stores an inbound message before anything else; `duplicate` when it was already stored. */
+  storeInbound(input: InboundInput): Promise<{ message: StoredMessage; duplicate: boolean }>
+  markProcessing(messageId: string): Promise<void>
+  markProcessed(messageId: string, outcome: { outcome: string; replyKeys?: string[] }): Promise<void>
+  markFailed(messageId: string, error: string): Promise<void>
+  /** Inbound messages stored but never finished, received at least `olderThanMs` ago, oldest first. */
+  listUnprocessed(olderThanMs: number): Promise<StoredMessage[]>
+  /** Logs a message the bot sent (idempotent on its id). */
+  logOutbound(input: OutboundInput): Promise<void>
+  /** A chat's messages, both directions, oldest first. */
+  transcript(chatKey: string, limit?: number): Promise<StoredMessage[]>
+  getState(contactId: string, chatKey: string): Promise<ConversationState | undefined>
+  setState(
+    contactId: string,
+    chatKey: string,
+    state: { flow: string; caseNumber?: string; ttlMs: number },
+  ): Promise<void>
+  clearState(contactId: string, chatKey: string): Promise<void>
+}
+
+export interface ConversationOptions {
+  clock: Clock
+  /** The same text from the same sender in the same chat within this window is a re-delivery. */
+  redeliveryWindowMs?: number
+}
+
+/** `room:<roomId>` for a group, `dm:<contactId>` for a direct chat with that contact. */
+export function chatKeyOf(roomId: string | undefined, contactId: string): string {
+  return roomId ? `room:${roomId}` : `dm:${contactId}`
+}
+
+/** Whitespace-collapsed, lower-cased text: what counts as "the same text". */
+export function normaliseText(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().toLowerCase()
+}
+
+function contentHashOf(chatKey: string, sender: string, text: string): string {
+  return createHash('sha256')
+    .update(`${chatKey}\u0000${sender}\u0000${normaliseText(text)}`)
+    .digest('hex')
+}
+
+function toView(doc: ChatMessageDoc): StoredMessage {
+  return {
+    id: doc._id.toString(),
+    direction: doc.direction,
+    messageId: doc.messageId,
+    chatKey: doc.chatKey,
+    roomId: doc.roomId ?? undefined,
+    roomTopic: doc.roomTopic ?? undefined,
+    senderContactId: doc.senderContactId,
+    senderName: doc.senderName,
+    toContactId: doc.toContactId ?? undefined,
+    text: doc.text,
+    type: doc.type,
+    mentionsBot: doc.mentionsBot,
+    mentionIds: [...doc.mentionIds],
+    quoted: doc.quoted?.text || doc.quoted?.messageId ? stripNulls(doc.quoted) : undefined,
+    attachments: doc.attachments.map((a) => stripNulls(a) as AttachmentInput),
+    status: doc.status,
+    receivedAt: doc.receivedAt,
+    processedAt: doc.processedAt ?? undefined,
+    outcome: doc.outcome ?? undefined,
+    replyKeys: [...doc.replyKeys],
+  }
+}
+
+function stripNulls<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], null> } {
+  const plain = JSON.parse(JSON.stringify(o)) as Record<string, unknown>
+  for (const k of Object.keys(plain)) if (plain[k] === null) delete plain[k]
+  return plain as { [K in keyof T]: Exclude<T[K], null> }
+}
+
+/**
+ * The conversation log and per-contact conversation state. Inbound messages are deduplicated by the
+ * puppet id and by a content hash in a time bucket (unique insert: exactly one wins a race); a
+ * look-back query over the previous window catches a re-delivery that straddles a bucket edge.
+ */
+export function createConversations(options: ConversationOptions): Conversations {
+  const clock = options.clock
+  const windowMs = options.redeliveryWindowMs ?? 120_000
+
+  async function findRecentTwin(hash: string, at: Date): Promise<ChatMessageDoc | undefined> {
+    const twin = await ChatMessageModel.findOne({
+      contentHash: hash,
+      direction: 'in',
+      receivedAt: { $gte: new Date(at.getTime() - windowMs), $lte: new Date(at.getTime() + windowMs) },
+    }).lean<ChatMessageDoc>()
+    return twin ?? undefined
+  }
+
+  async function findExisting(messageId: string, dedupeKey: string): Promise<ChatMessageDoc | undefined> {
+    const byId = await ChatMessageModel.findOne({ messageId }).lean<ChatMessageDoc>()
+    if (byId) return byId
+    return (await ChatMessageModel.findOne({ dedupeKey }).lean<ChatMessageDoc>()) ?? undefined
+  }
+
+  return {
+    async storeInbound(raw) {
+      const input = InboundInput.parse(raw)
+      const chatKey = chatKeyOf(input.roomId, input.senderContactId)
+      const byContent = input.type === 'text' && normaliseText(input.text) !== ''
+      const hash = byContent ? contentHashOf(chatKey, input.senderContactId, input.text) : undefined
+      const bucket = Math.floor(input.receivedAt.getTime() / windowMs)
+      const dedupeKey = hash ? `c:${hash}:${bucket}` : `id:${input.messageId}`
+      const earlier = await ChatMessageModel.findOne({ messageId: input.messageId }).lean<ChatMessageDoc>()
+      if (earlier) return { message: toView(earlier), duplicate: true }
+      if (hash) {
+        const twin = await findRecentTwin(hash, input.receivedAt)
+        if (twin) return { message: toView(twin), duplicate: true }
+      }
+      try {
+        const doc = await ChatMessageModel.create({
+          ...input,
+          direction: 'in',
+          chatKey,
+          dedupeKey,
+          contentHash: hash,
+          status: 'received',
+        })
+        return { message: toView(doc.toObject() as ChatMessageDoc), duplicate: false }
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err
+        const existing = await findExisting(input.messageId, dedupeKey)
+        if (!existing) throw err
+        return { message: toView(existing), duplicate: true }
+      }
+    },
+
+    async markProcessing(messageId) {
+      await ChatMessageModel.updateOne({ messageId }, { $set: { status: 'processing' } })
+    },
+
+    async markProcessed(messageId, outcome) {
+      await ChatMessageModel.updateOne(
+        { messageId },
+        {
+          $set: {
+            status: 'processed',
+            processedAt: clock.now(),
+            outcome: outcome.outcome,
+            replyKeys: outcome.replyKeys ?? [],
+          },
+        },
+      )
+    },
+
+    async markFailed(messageId, error) {
+      await ChatMessageModel.updateOne(
+        { messageId },
+        { $set: { status: 'failed', processedAt: clock.now(), error: error.slice(0, 500) } },
+      )
+    },
+
+    async listUnprocessed(olderThanMs) {
+      const before = new Date(clock.now().getTime() - olderThanMs)
+      const docs = await ChatMessageModel.find({
+        direction: 'in',
+        status: { $in: ['received', 'processing'] },
+        receivedAt: { $lte: before },
+      })
+        .sort({ receivedAt: 1, _id: 1 })
+        .lean<ChatMessageDoc[]>()
+      return docs.map(toView)
+    },
+
+    async logOutbound(input) {
+      const chatKey = chatKeyOf(input.roomId, input.toContactId ?? input.botContactId)
+      try {
+        await ChatMessageModel.create({
+          direction: 'out',
+          messageId: input.messageId,
+          dedupeKey: `out:${input.messageId}`,
+          chatKey,
+          roomId: input.roomId,
+          toContactId: input.toContactId,
+          senderContactId: input.botContactId,
+          senderName: input.botName,
+          text: input.text,
+          type: 'text',
+          status: 'sent',
+          receivedAt: input.sentAt,
+          outboxKey: input.outboxKey,
+        })
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err
+      }
+    },
+
+    async transcript(chatKey, limit = 200) {
+      const docs = await ChatMessageModel.find({ chatKey })
+        .sort({ receivedAt: -1, _id: -1 })
+        .limit(limit)
+        .lean<ChatMessageDoc[]>()
+      return docs.reverse().map(toView)
+    },
+
+    async getState(contactId, chatKey) {
+      const doc = await ConversationStateModel.findById(`${contactId}|${chatKey}`).lean()
+      if (!doc || doc.expiresAt.getTime() <= clock.now().getTime()) return undefined
+      return { flow: doc.flow, caseNumber: doc.caseNumber ?? undefined, expiresAt: doc.expiresAt }
+    },
+
+    async setState(contactId, chatKey, state) {
+      const expiresAt = new Date(clock.now().getTime() + state.ttlMs)
+      await ConversationStateModel.updateOne(
+        { _id: `${contactId}|${chatKey}` },
+        { $set: { flow: state.flow, caseNumber: state.caseNumber, expiresAt } },
+        { upsert: true },
+      )
+    },
+
+    async clearState(contactId, chatKey) {
+      await ConversationStateModel.deleteOne({ _id: `${contactId}|${chatKey}` })
+    },
+  }
+}
