@@ -1,0 +1,320 @@
+import { Types } from 'mongoose'
+import type { Clock } from '../../../lib/clock.js'
+import type { FieldCrypto } from '../../../lib/crypto.js'
+import { DomainError, InvalidInputError } from '../../../lib/errors.js'
+import { CommunityModel, GridModel, ResidentModel } from '../../../models/registry.model.js'
+import { newToken } from '../registry.views.js'
+import { type HeaderMap, mapHeaders } from './import.headers.js'
+import { isRowError, type ParsedRow, parseRow, type RowError, rowKey } from './import.rows.js'
+import { createHouseholdWriter } from './import.writer.js'
+import { readSheet, type Sheet } from './sheet.reader.js'
+
+export interface ImportCounts {
+  created: number
+  updated: number
+  skipped: number
+}
+
+/** What an import did: counts per kind, and each bad row with its sheet row number and reason. */
+export interface ImportSummary {
+  format: Sheet['format']
+  encoding?: Sheet['encoding']
+  rows: number
+  communities: ImportCounts
+  grids: ImportCounts
+  households: ImportCounts
+  residents: ImportCounts
+  gridWorkers: ImportCounts
+  errors: RowError[]
+  durationMs: number
+}
+
+export interface ImportProgress {
+  phase: 'read' | 'grids' | 'rows' | 'done'
+  done: number
+  total: number
+}
+
+export interface ImportOptions {
+  /** Community (by code) for rows that do not name one. */
+  communityCode?: string
+  onProgress?: (p: ImportProgress) => void
+  /** Rows per bulk write (default 1000). */
+  batchSize?: number
+}
+
+export interface ImportDeps {
+  crypto: FieldCrypto
+  clock: Clock
+}
+
+const counts = (): ImportCounts => ({ created: 0, updated: 0, skipped: 0 })
+
+/** Finds the header row (offices often put a title above it) among the first rows. */
+function findHeader(rows: string[][]): { map: HeaderMap; index: number } {
+  let first: unknown
+  for (let i = 0; i < Math.min(rows.length, 5); i++) {
+    try {
+      return { map: mapHeaders(rows[i] ?? []), index: i }
+    } catch (err) {
+      first ??= err
+    }
+  }
+  throw first ?? new InvalidInputError('表格中没有表头')
+}
+
+/** Parses data rows, dropping empty ones, and flags duplicates within the sheet. */
+function parseRows(rows: string[][], headerIndex: number, map: HeaderMap, now: Date) {
+  const good: ParsedRow[] = []
+  const errors: RowError[] = []
+  const seen = new Map<string, number>()
+  const seenPerson = new Map<string, number>()
+  for (let i = headerIndex + 1; i < rows.length; i++) {
+    const cells = rows[i] ?? []
+    if (cells.every((c) => !c || c.trim() === '')) continue
+    const parsed = parseRow(cells, map, i + 1, now)
+    if (isRowError(parsed)) {
+      errors.push(parsed)
+      continue
+    }
+    const person =
+      parsed.person?.idNumber ??
+      (parsed.person?.phone ? `${parsed.person.phone}|${parsed.person.name}` : undefined)
+    const dup = seen.get(rowKey(parsed)) ?? (person ? seenPerson.get(person) : undefined)
+    if (dup !== undefined) {
+      errors.push({ row: i + 1, reason: `与第${dup}行重复` })
+      continue
+    }
+    seen.set(rowKey(parsed), i + 1)
+    if (person) seenPerson.set(person, i + 1)
+    good.push(parsed)
+  }
+  return { good, errors }
+}
+
+/**
+ * Imports a CSV or XLSX sheet of grids, households and residents. Idempotent: households match by
+ * address, residents by ID number, then phone + name, then household + name; unchanged rows are
+ * skipped. Bad rows are reported and the good ones imported.
+ */
+export async function importRegistrySheet(
+  deps: ImportDeps,
+  bytes: Buffer,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
+  const started = Date.now()
+  const sheet = await readSheet(bytes)
+  const { map, index } = findHeader(sheet.rows)
+  const { good, errors } = parseRows(sheet.rows, index, map, deps.clock.now())
+  const summary: ImportSummary = {
+    format: sheet.format,
+    encoding: sheet.encoding,
+    rows: sheet.rows.length - index - 1,
+    communities: counts(),
+    grids: counts(),
+    households: counts(),
+    residents: counts(),
+    gridWorkers: counts(),
+    errors,
+    durationMs: 0,
+  }
+  options.onProgress?.({ phase: 'read', done: good.length, total: good.length })
+  const placed = await placeRows(good, summary, options)
+  await writeGrids(deps, placed, summary, options)
+  await writeHouseholdsAndResidents(deps, placed, summary, options)
+  summary.errors.sort((a, b) => a.row - b.row)
+  summary.durationMs = Date.now() - started
+  options.onProgress?.({ phase: 'done', done: placed.length, total: placed.length })
+  return summary
+}
+
+/** A good row whose community is known. */
+export interface PlacedRow extends ParsedRow {
+  communityId: Types.ObjectId
+}
+
+type CommunityLite = { _id: Types.ObjectId; code: string; name: string }
+
+/** Decides each row's community: the grid's own, the row's 社区编号/社区, --community, or the only one. */
+async function placeRows(
+  rows: ParsedRow[],
+  summary: ImportSummary,
+  options: ImportOptions,
+): Promise<PlacedRow[]> {
+  const communities = (await CommunityModel.find({}, { code: 1, name: 1 }).lean()) as CommunityLite[]
+  const byCode = new Map(communities.map((c) => [c.code, c]))
+  const byName = new Map(communities.map((c) => [c.name, c]))
+  const fallback = options.communityCode ? byCode.get(options.communityCode.toUpperCase()) : undefined
+  if (options.communityCode && !fallback)
+    throw new DomainError('NOT_FOUND', `社区 ${options.communityCode} 不存在`)
+  const only = communities.length === 1 ? communities[0] : undefined
+  const grids = await GridModel.find({}, { code: 1, communityId: 1 }).lean()
+  const gridCommunity = new Map(grids.map((g) => [g.code, g.communityId]))
+  const out: PlacedRow[] = []
+  for (const r of rows) {
+    const named = r.communityCode
+      ? byCode.get(r.communityCode)
+      : r.communityName
+        ? byName.get(r.communityName)
+        : undefined
+    const existingGrid = gridCommunity.get(r.gridCode)
+    if (existingGrid && named && !named._id.equals(existingGrid)) {
+      summary.errors.push({ row: r.row, reason: `网格 ${r.gridCode} 属于另一个社区，与本行填写的社区不一致` })
+      continue
+    }
+    let community = existingGrid
+      ? { _id: existingGrid }
+      : (named ?? fallback ?? (r.communityName ? undefined : only))
+    if (!community && r.communityCode) community = await createCommunity(r, byCode, byName, summary)
+    if (!community) {
+      const reason = r.communityName
+        ? `社区「${r.communityName}」不存在，请加“社区编号”列或先创建社区`
+        : '无法确定所属社区，请加“社区编号”列或用 --community 指定'
+      summary.errors.push({ row: r.row, reason })
+      continue
+    }
+    out.push({ ...r, communityId: community._id })
+  }
+  return out
+}
+
+async function createCommunity(
+  r: ParsedRow,
+  byCode: Map<string, CommunityLite>,
+  byName: Map<string, CommunityLite>,
+  summary: ImportSummary,
+): Promise<CommunityLite> {
+  const code = r.communityCode as string
+  const set = { name: r.communityName ?? code, street: r.street ?? '', district: r.district ?? '' }
+  const doc = (await CommunityModel.findOneAndUpdate(
+    { code },
+    { $setOnInsert: set },
+    { upsert: true, returnDocument: 'after' },
+  ).lean()) as CommunityLite
+  summary.communities.created++
+  byCode.set(doc.code, doc)
+  byName.set(doc.name, doc)
+  return doc
+}
+
+interface GridPlan {
+  communityId: Types.ObjectId
+  name?: string
+  buildings: Set<string>
+  worker?: { name: string; phone?: string; row: number }
+}
+
+function planGrids(rows: PlacedRow[]): Map<string, GridPlan> {
+  const plans = new Map<string, GridPlan>()
+  for (const r of rows) {
+    let plan = plans.get(r.gridCode)
+    if (!plan) {
+      plan = { communityId: r.communityId, buildings: new Set() }
+      plans.set(r.gridCode, plan)
+    }
+    plan.name ??= r.gridName
+    plan.buildings.add(r.address.building)
+    if (r.gridWorker && !plan.worker)
+      plan.worker = { name: r.gridWorker, phone: r.gridWorkerPhone, row: r.row }
+  }
+  return plans
+}
+
+/** Creates missing grids, adds new buildings and names to existing ones, and their primary workers. */
+async function writeGrids(
+  deps: ImportDeps,
+  rows: PlacedRow[],
+  summary: ImportSummary,
+  options: ImportOptions,
+): Promise<void> {
+  const plans = planGrids(rows)
+  const existing = await GridModel.find({ code: { $in: [...plans.keys()] } }).lean()
+  const byCode = new Map(existing.map((g) => [g.code, g]))
+  let done = 0
+  for (const [code, plan] of plans) {
+    const grid = byCode.get(code)
+    const gridId = grid?._id ?? new Types.ObjectId()
+    if (!grid) {
+      await GridModel.create({
+        _id: gridId,
+        code,
+        name: plan.name ?? code,
+        communityId: plan.communityId,
+        buildings: [...plan.buildings],
+        token: newToken(),
+      })
+      summary.grids.created++
+    } else {
+      const newBuildings = [...plan.buildings].filter((b) => !grid.buildings.includes(b))
+      const rename = plan.name && plan.name !== grid.name ? { name: plan.name } : {}
+      if (newBuildings.length === 0 && !rename.name) summary.grids.skipped++
+      else {
+        await GridModel.updateOne(
+          { _id: gridId },
+          { $set: rename, $addToSet: { buildings: { $each: newBuildings } } },
+        )
+        summary.grids.updated++
+      }
+    }
+    if (plan.worker) await writeGridWorker(deps, gridId, plan, grid?.primaryWorkerId ?? undefined, summary)
+    options.onProgress?.({ phase: 'grids', done: ++done, total: plans.size })
+  }
+}
+
+async function writeGridWorker(
+  deps: ImportDeps,
+  gridId: Types.ObjectId,
+  plan: GridPlan,
+  currentPrimary: Types.ObjectId | undefined,
+  summary: ImportSummary,
+): Promise<void> {
+  const worker = plan.worker as NonNullable<GridPlan['worker']>
+  const phoneHash = worker.phone ? deps.crypto.lookupHash('phone', worker.phone) : undefined
+  const match = await ResidentModel.findOne({
+    name: worker.name,
+    erasedAt: null,
+    ...(phoneHash ? { phoneHash } : { roles: 'grid_worker', communityId: plan.communityId }),
+  }).lean()
+  if (match && currentPrimary?.equals(match._id) && match.roles.includes('grid_worker')) {
+    summary.gridWorkers.skipped++
+    return
+  }
+  const id = match?._id ?? new Types.ObjectId()
+  if (!match) {
+    await ResidentModel.create({
+      _id: id,
+      name: worker.name,
+      communityId: plan.communityId,
+      roles: ['grid_worker'],
+      token: newToken(),
+      ...(worker.phone ? { phoneEnc: deps.crypto.encrypt(worker.phone), phoneHash } : {}),
+      staff: { gridIds: [gridId], communityIds: [] },
+    })
+    summary.gridWorkers.created++
+  } else {
+    await ResidentModel.updateOne(
+      { _id: id },
+      { $addToSet: { roles: 'grid_worker', 'staff.gridIds': gridId } },
+    )
+    summary.gridWorkers.updated++
+  }
+  await GridModel.updateOne(
+    { _id: gridId },
+    { $set: { primaryWorkerId: id }, $pull: { partTimeWorkerIds: id } },
+  )
+}
+
+/** Loads what exists, then writes households and residents in bulk batches. */
+async function writeHouseholdsAndResidents(
+  deps: ImportDeps,
+  rows: PlacedRow[],
+  summary: ImportSummary,
+  options: ImportOptions,
+): Promise<void> {
+  const writer = await createHouseholdWriter(deps, rows, summary)
+  const batch = options.batchSize ?? 1000
+  for (let i = 0; i < rows.length; i += batch) {
+    await writer.writeBatch(rows.slice(i, i + batch))
+    options.onProgress?.({ phase: 'rows', done: Math.min(i + batch, rows.length), total: rows.length })
+  }
+}
