@@ -2,9 +2,12 @@ import { createServer, type RequestListener, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { createApp } from './http/app.js'
 import { healthRoutes } from './http/health.routes.js'
+import { startJobs } from './jobs/schedule.js'
+import { systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { type Database, openDatabase } from './lib/database.js'
 import { createLogger, type Logger } from './lib/logger.js'
+import { createOutbox } from './services/outbox/outbox.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
 import {
@@ -48,6 +51,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const port = typeof address === 'object' && address ? address.port : config.http.port
   const url = `http://${config.http.host}:${port}`
   logger.info({ url }, `Linli listening on ${url}`)
+  // Scheduled work (reminders, SLA watch, digests); API/bot-only processes run with jobs.enabled=false.
+  const jobs = config.jobs.enabled
+    ? startJobs({ config, logger, outbox: createOutbox({ clock: systemClock }) })
+    : undefined
 
   void database.crashed.then((reason) => {
     if (shuttingDown) return
@@ -58,6 +65,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   async function stop(reason = 'stop requested'): Promise<void> {
     if (shuttingDown) return
     shuttingDown = true
+    await jobs?.stop()
     logger.info({ reason }, 'shutting down: no new work, finishing in-flight requests')
     await new Promise<void>((resolve) => {
       server.close(() => resolve())

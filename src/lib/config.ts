@@ -88,8 +88,39 @@ export const ConfigSchema = z.object({
     }),
   }),
   retention: z.object({ messageDays: PositiveInt }),
-  jobs: z.object({ enabled: Bool }),
+  jobs: z.object({ enabled: Bool, leaseSeconds: PositiveInt.default(600) }),
+  events: z
+    .object({ reminderOffsetsMinutes: z.array(PositiveInt).min(1).max(5).default([1440, 60]) })
+    .prefault({}),
+  notices: z
+    .object({
+      confirmAboveRooms: PositiveInt.default(20),
+      confirmAbovePersons: PositiveInt.default(200),
+      ackFollowUpHours: PositiveInt.default(24),
+      vulnerableTags: z.array(z.string().min(1)).default(['独居老人', '空巢老人', '残疾人', '重病患者']),
+    })
+    .prefault({}),
+  sla: z
+    .object({
+      warnAtFraction: z.coerce.number().gt(0).lt(1).default(0.75),
+      escalationStepMinutes: PositiveInt.default(240),
+      urgentEscalationStepMinutes: PositiveInt.default(30),
+    })
+    .prefault({}),
+  digests: z.object({ hour: z.coerce.number().int().min(0).max(23).default(8) }).prefault({}),
   simulator: z.object({ enabled: Bool }),
+  kb: z
+    .object({
+      vocabularyFile: z.string().min(1).default('config/kb-synonyms.yaml'),
+      minCoverage: z.coerce.number().min(0).max(1).default(0.4),
+      minCosine: z.coerce.number().min(0).max(1).default(0.8),
+      chunkMinChars: PositiveInt.default(40),
+      chunkMaxChars: PositiveInt.default(400),
+      passages: PositiveInt.default(4),
+      refreshSeconds: PositiveInt.default(30),
+      maxDocumentKb: PositiveInt.default(1024),
+    })
+    .prefault({}),
   devLogin: z.object({ enabled: Bool }).default({ enabled: false }),
 })
 

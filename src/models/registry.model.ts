@@ -92,6 +92,8 @@ const residentSchema = new Schema(
       onDuty: { type: Boolean, default: true },
     },
     erasedAt: Date,
+    /** What the resident asked for: `reminders: false` opts out of event reminders (notices still go). */
+    preferences: { reminders: { type: Boolean, default: true } },
   },
   { timestamps: true },
 )

@@ -1,0 +1,48 @@
+import cron, { type ScheduledTask } from 'node-cron'
+import type { Clock } from '../lib/clock.js'
+import { systemClock } from '../lib/clock.js'
+import type { Job, JobDeps } from './deps.js'
+import { eventRemindersJob } from './event-reminders.job.js'
+
+export interface ScheduledJob {
+  name: string
+  /** A cron expression read in the configured time zone. */
+  cron: string
+  job: Job
+}
+
+/** Every scheduled job and when it runs. */
+export function jobTable(deps: JobDeps): ScheduledJob[] {
+  return [{ name: 'event-reminders', cron: '*/5 * * * *', job: eventRemindersJob }]
+}
+
+/**
+ * Wires node-cron for every job in the configured time zone. Each tick calls the job with the clock's
+ * time; the job's lease in the database keeps two processes from running it at once. A process
+ * started with `jobs.enabled=false` schedules nothing.
+ */
+export function startJobs(deps: JobDeps & { clock?: Clock }): { stop(): Promise<void>; names: string[] } {
+  if (!deps.config.jobs.enabled) return { stop: async () => undefined, names: [] }
+  const clock = deps.clock ?? systemClock
+  const tasks: ScheduledTask[] = []
+  for (const entry of jobTable(deps)) {
+    const task = cron.schedule(
+      entry.cron,
+      async () => {
+        try {
+          await entry.job(deps, clock.now())
+        } catch (err) {
+          deps.logger?.error({ job: entry.name, err }, `job ${entry.name} could not run`)
+        }
+      },
+      { timezone: deps.config.timezone, name: `linli:${entry.name}`, noOverlap: true },
+    )
+    tasks.push(task)
+  }
+  return {
+    names: tasks.map((t) => t.name ?? ''),
+    stop: async () => {
+      await Promise.all(tasks.map((t) => t.destroy()))
+    },
+  }
+}
