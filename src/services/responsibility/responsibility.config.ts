@@ -56,11 +56,21 @@ const CategoryRule = z.object({
   urgencyCues: Words,
 })
 
+const Combo = z.object({
+  category: CategoryCode,
+  weight: z.number().positive(),
+  /** When every group matches, the message is urgent too. */
+  urgent: z.boolean().default(false),
+  all: z.array(z.array(z.coerce.string().min(1)).min(1)).min(2),
+})
+
 const TriageCues = z.object({
   negations: Words,
   chitChat: Words,
   adMarkers: Words,
   requestMarkers: Words,
+  hypotheticals: Words,
+  combos: z.array(Combo).default([]),
 })
 
 const ListFile = z

@@ -1,0 +1,99 @@
+/**
+ * Text normalisation for triage: residents write with full-width characters, emoji, @mentions,
+ * traditional characters and Chinese numerals. Everything the rules look at goes through here first.
+ */
+
+// Traditional → simplified for the characters that matter to the keyword lists (cheap, not complete).
+const TRADITIONAL =
+  '樓電燈壞號單門車氣報區衛違雜務業費鄰紛貓樹寵醫險災燒煙謝這個沒來說還時間開關麼處應讓們為從裡裏後幫難補證辦請問題熱溫壓斷閘鎖臺層幾兩與鬧響擾傷觸墜拋圍牆盜詐騙養環髒蟲綠劃噸狀態嗎嗎聽見們亂場廣舞裝修圾積雪掃頂漏滲邊點線檢測護欄攤違築腦獨殘貧窮歲孫婦兒陽蓋棧廁貨輛駛屬規療險齡費戶設備損壞蓋罐黴黃臟噪聲夠飯錢現發實權寫誰給務'
+const SIMPLIFIED =
+  '楼电灯坏号单门车气报区卫违杂务业费邻纷猫树宠医险灾烧烟谢这个没来说还时间开关么处应让们为从里里后帮难补证办请问题热温压断闸锁台层几两与闹响扰伤触坠抛围墙盗诈骗养环脏虫绿划吨状态吗吗听见们乱场广舞装修圾积雪扫顶漏渗边点线检测护栏摊违筑脑独残贫穷岁孙妇儿阳盖栈厕货辆驶属规疗险龄费户设备损坏盖罐霉黄脏噪声够饭钱现发实权写谁给务'
+const T2S = new Map<string, string>()
+for (let i = 0; i < TRADITIONAL.length; i++) T2S.set(TRADITIONAL[i] as string, SIMPLIFIED[i] as string)
+
+// Emoji that carry meaning become words; the rest are dropped.
+const EMOJI_WORDS: Array<[RegExp, string]> = [
+  [/🥶|❄️?|☃️?/gu, '冷'],
+  [/🔥/gu, '火'],
+  [/💡/gu, '灯'],
+  [/💧|💦/gu, '水'],
+  [/🐕|🐶|🐩/gu, '狗'],
+  [/🐈|🐱/gu, '猫'],
+  [/🚗|🚙|🚘/gu, '车'],
+  [/🗑️?/gu, '垃圾'],
+  [/🆘/gu, '救命'],
+]
+
+const MENTION_RE = /@[^\s\u2005@]{1,16}[\s\u2005]+/g
+const PICTO_RE = /\p{Extended_Pictographic}|\u{FE0F}|\u{200D}|[\u{1F3FB}-\u{1F3FF}]/gu
+// Keeps CJK, letters, digits, '#', '-' and '/' (location forms like 3-2-301, 3#); the rest becomes a space.
+const PUNCT_RE = /[^\p{Script=Han}\p{L}\p{N}#\-/]+/gu
+
+/**
+ * Full-width → half-width (NFKC), lower-case, @mentions, emoji and punctuation removed, traditional
+ * characters mapped, Chinese numerals before location words turned into digits.
+ */
+export function normalizeText(input: string): string {
+  let s = input.normalize('NFKC')
+  s = s.replace(MENTION_RE, ' ').replace(/^@\S{1,16}$/, ' ')
+  for (const [re, word] of EMOJI_WORDS) s = s.replace(re, ` ${word} `)
+  s = s.replace(PICTO_RE, ' ')
+  s = Array.from(s, (ch) => T2S.get(ch) ?? ch).join('')
+  s = s.replace(/[—－–]/g, '-').toLowerCase()
+  s = s.replace(PUNCT_RE, ' ')
+  s = convertNumerals(s)
+  return s.replace(/\s+/g, ' ').trim()
+}
+
+const DIGIT: Record<string, number> = {
+  零: 0,
+  〇: 0,
+  洞: 0,
+  一: 1,
+  幺: 1,
+  二: 2,
+  两: 2,
+  三: 3,
+  四: 4,
+  五: 5,
+  六: 6,
+  七: 7,
+  八: 8,
+  九: 9,
+}
+
+/** "二十三" → 23, "十一" → 11, "一百零一" → 101, "三零一" / "三〇一" → 301; undefined if not a numeral. */
+export function chineseToNumber(s: string): number | undefined {
+  if (!/^[零〇洞一幺二两三四五六七八九十百]+$/.test(s)) return undefined
+  if (!/[十百]/.test(s)) {
+    let n = 0
+    for (const ch of s) n = n * 10 + (DIGIT[ch] ?? 0)
+    return n
+  }
+  let total = 0
+  let current = 0
+  for (const ch of s) {
+    if (ch === '百') {
+      total += (current || 1) * 100
+      current = 0
+    } else if (ch === '十') {
+      total += (current || 1) * 10
+      current = 0
+    } else current = DIGIT[ch] ?? 0
+  }
+  return total + current
+}
+
+// Numerals are converted only before a location or measure word, so "一下" or "一直" stay as they are.
+const NUMERAL_CONTEXT_RE =
+  /(第)?([零〇洞一幺二两三四五六七八九十百]+)(?=号楼|號楼|栋|幢|座|楼|单元|门洞|室|房|号|层|户|度|#|-)/g
+const ROOM_AFTER_UNIT_RE =
+  /(单元|栋|号楼|幢|-)([零〇洞一幺二两三四五六七八九十百]{3,5})(?![\u4e00-\u9fa5]*[天个次])/g
+
+function convertNumerals(s: string): string {
+  const toDigits = (_m: string, prefix: string | undefined, num: string): string => {
+    const n = chineseToNumber(num)
+    return n === undefined ? _m : `${prefix ?? ''}${n}`
+  }
+  return s.replace(NUMERAL_CONTEXT_RE, toDigits).replace(ROOM_AFTER_UNIT_RE, toDigits)
+}

@@ -1,0 +1,229 @@
+import {
+  CATEGORIES,
+  type Category,
+  type ResponsibilityList,
+  type Urgency,
+} from '../responsibility/responsibility.config.js'
+import { extractLocation, type TriageLocation } from './triage.location.js'
+import { normalizeText } from './triage.normalize.js'
+
+/** What triage decides about one message. */
+export interface TriageResult {
+  category: Category
+  urgency: Urgency
+  location: TriageLocation
+  /** False for greetings, thanks, chit-chat and ads: no case should be opened. */
+  isRequest: boolean
+  /** 0..1: how clearly the text points at this category. */
+  confidence: number
+  source: 'rules' | 'llm'
+  /** Which words decided it (for staff and debugging; no personal data). */
+  reasons?: string[]
+}
+
+/** The rules layer: pure and synchronous, built once from the responsibility list. */
+export interface TriageRules {
+  classify(text: string): TriageResult
+}
+
+interface TermUse {
+  category: Category
+  weight: number
+  cue: boolean
+}
+
+/** When scores tie, the category whose harm is worse wins. */
+const PRIORITY: Category[] = [
+  'safety_hazard',
+  'social_assistance',
+  'heating_utilities',
+  'facility_repair',
+  'neighbor_dispute',
+  'noise',
+  'parking_traffic',
+  'sanitation',
+  'illegal_occupation',
+  'greening_pets',
+  'property_service',
+  'policy_consult',
+  'other',
+]
+
+const QUESTION_RE = /[吗么呢不没]$|[吗么呢] |怎么|如何|咋|哪|什么|多少|能不能|可不可以|是否|请问|\?/
+
+function termWeight(term: string, kind: 'keyword' | 'hint' | 'cue'): number {
+  const len = [...term].length
+  if (kind === 'hint') return 1
+  const base = kind === 'cue' ? 3 : len === 1 ? 1.5 : 2
+  return base + Math.min(1.5, Math.max(0, len - 2) * 0.5)
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+function buildTermIndex(list: ResponsibilityList): Map<string, TermUse[]> {
+  const index = new Map<string, TermUse[]>()
+  const add = (term: string, use: TermUse): void => {
+    const t = normalizeText(term)
+    if (!t) return
+    const uses = index.get(t) ?? []
+    const same = uses.find((u) => u.category === use.category)
+    if (same) {
+      same.weight = Math.max(same.weight, use.weight)
+      same.cue ||= use.cue
+    } else uses.push(use)
+    index.set(t, uses)
+  }
+  for (const code of CATEGORIES) {
+    const rule = list.categories[code]
+    for (const k of rule.keywords) add(k, { category: code, weight: termWeight(k, 'keyword'), cue: false })
+    for (const h of rule.hints) add(h, { category: code, weight: termWeight(h, 'hint'), cue: false })
+    for (const c of rule.urgencyCues) add(c, { category: code, weight: termWeight(c, 'cue'), cue: true })
+  }
+  return index
+}
+
+interface Span {
+  start: number
+  end: number
+}
+
+/** Spans of negation words ("不是", "已经不" …); "是不是" is a question, not a negation. */
+function negationSpans(text: string, negations: string[]): Span[] {
+  const spans: Span[] = []
+  for (const n of negations) {
+    for (let i = text.indexOf(n); i >= 0; i = text.indexOf(n, i + 1)) {
+      if (n.startsWith('不是') && text[i - 1] === '是') continue
+      spans.push({ start: i, end: i + n.length })
+    }
+  }
+  return spans
+}
+
+/** True when the match is negated: right after a negation, or "没(有)X了" (the problem is gone). */
+function isNegated(text: string, m: Span, negs: Span[]): boolean {
+  for (const n of negs) {
+    if (m.start < n.end && m.end > n.start) return true
+    if (n.end <= m.start && m.start - n.end <= 1 && !/\s/.test(text.slice(n.end, m.start))) return true
+  }
+  const before = text.slice(Math.max(0, m.start - 2), m.start)
+  return /没有?$/.test(before) && text[m.end] === '了' && !/(了|啦)$/.test(text.slice(m.end + 1, m.end + 2))
+}
+
+/** True when the cue sits in a "what if" clause: "会不会漏电", "万一着火", "真着火了就跑不出去". */
+function isHypothetical(text: string, m: Span, hypotheticals: string[]): boolean {
+  const clause =
+    text
+      .slice(Math.max(0, m.start - 8), m.start)
+      .split(' ')
+      .at(-1) ?? ''
+  if (text[m.start - 1] === '真') return true
+  return hypotheticals.some((h) => clause.includes(h))
+}
+
+/** Compiles the responsibility list's keywords, cues and combos into a fast classifier. */
+export function compileTriageRules(list: ResponsibilityList): TriageRules {
+  const index = buildTermIndex(list)
+  const terms = [...index.keys()].sort((a, b) => b.length - a.length)
+  const termRe = new RegExp(terms.map(escapeRe).join('|'), 'g')
+  const cues = list.triage
+  const norm = (words: string[]): string[] => words.map(normalizeText).filter(Boolean)
+  const negations = norm(cues.negations)
+  const chitChat = norm(cues.chitChat)
+  const adMarkers = norm(cues.adMarkers)
+  const requestMarkers = norm(cues.requestMarkers)
+  const hypotheticals = norm(cues.hypotheticals)
+  const combos = cues.combos.map((c) => ({ ...c, all: c.all.map(norm) }))
+
+  function score(text: string): { scores: Map<Category, number>; urgent: string[]; reasons: string[] } {
+    const scores = new Map<Category, number>()
+    const seen = new Set<string>()
+    const urgent: string[] = []
+    const reasons: string[] = []
+    const negs = negationSpans(text, negations)
+    for (const m of text.matchAll(termRe)) {
+      const span = { start: m.index, end: m.index + m[0].length }
+      if (isNegated(text, span, negs)) {
+        reasons.push(`否定:${m[0]}`)
+        continue
+      }
+      for (const use of index.get(m[0]) ?? []) {
+        const key = `${use.category}:${m[0]}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        scores.set(use.category, (scores.get(use.category) ?? 0) + use.weight)
+        const cue = use.cue && !isHypothetical(text, span, hypotheticals)
+        if (cue) urgent.push(m[0])
+        reasons.push(`${cue ? '紧急' : '词'}:${m[0]}→${use.category}`)
+      }
+    }
+    for (const combo of combos) {
+      if (combo.all.every((group) => group.some((w) => text.includes(w)))) {
+        scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
+        if (combo.urgent) urgent.push(combo.all.map((g) => g.find((w) => text.includes(w))).join('+'))
+        reasons.push(`${combo.urgent ? '紧急组合' : '组合'}→${combo.category}`)
+      }
+    }
+    return { scores, urgent, reasons }
+  }
+
+  function classify(raw: string): TriageResult {
+    const text = normalizeText(raw)
+    const location = extractLocation(text)
+    const { scores, urgent, reasons } = score(text)
+    const ranked = [...scores.entries()].sort(
+      (a, b) => b[1] - a[1] || PRIORITY.indexOf(a[0]) - PRIORITY.indexOf(b[0]),
+    )
+    const [top, second] = ranked
+    const topScore = top?.[1] ?? 0
+    const bestProblem = ranked.find(([c]) => c !== 'other')?.[1] ?? 0
+    const isUrgent = urgent.length > 0
+    const hasMarker = requestMarkers.some((w) => text.includes(w))
+    const isAd = adMarkers.some((w) => text.includes(w))
+    const startsSocial = chitChat.some((w) => text.startsWith(w))
+    const hasChit = chitChat.some((w) => text.includes(w))
+    const isRequest =
+      text.length > 0 &&
+      (isUrgent ||
+        (!isAd &&
+          !(startsSocial && bestProblem < 4) &&
+          !(hasChit && topScore < 4 && !hasMarker) &&
+          (topScore >= 2 || hasMarker)))
+    if (!isRequest) {
+      return {
+        category: 'other',
+        urgency: 'normal',
+        location,
+        isRequest,
+        confidence: 0.6,
+        source: 'rules',
+        reasons,
+      }
+    }
+    let category: Category =
+      top && topScore >= 1.5 ? top[0] : QUESTION_RE.test(text) ? 'policy_consult' : 'other'
+    if (isUrgent && top && !urgentCategoryAllowed(category, scores)) category = top[0]
+    const margin = topScore > 0 ? topScore / (topScore + (second?.[1] ?? 0)) : 0
+    const confidence = topScore >= 1.5 ? round2(margin * Math.min(1, topScore / 5)) : 0.2
+    return {
+      category,
+      urgency: isUrgent ? 'urgent' : 'normal',
+      location,
+      isRequest,
+      confidence,
+      source: 'rules',
+      reasons,
+    }
+  }
+
+  return { classify }
+}
+
+function urgentCategoryAllowed(category: Category, scores: Map<Category, number>): boolean {
+  return scores.has(category)
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100
+}
