@@ -4,7 +4,14 @@ import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
  * `sent_unknown`: the sender stopped between marking a message `sending` and recording the result;
  * it may or may not have reached WeChat and is never sent again on purpose (at-most-once).
  */
-export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'sent_unknown', 'failed', 'undeliverable'] as const
+export const OUTBOX_STATUSES = [
+  'queued',
+  'sending',
+  'sent',
+  'sent_unknown',
+  'failed',
+  'undeliverable',
+] as const
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number]
 
 /**

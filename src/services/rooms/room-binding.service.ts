@@ -74,7 +74,7 @@ async function findStaff(contactId: string): Promise<StaffView | undefined> {
     'wechat.contactId': contactId,
     erasedAt: { $exists: false },
   }).lean()
-  if (!r || !r.roles.some((role) => BINDING_ROLES.includes(role))) return undefined
+  if (!r?.roles.some((role) => BINDING_ROLES.includes(role))) return undefined
   const communityIds = r.staff?.communityIds.map(String) ?? []
   if (r.communityId) communityIds.push(r.communityId.toString())
   return { id: r._id, roles: r.roles, gridIds: r.staff?.gridIds.map(String) ?? [], communityIds }
@@ -125,7 +125,7 @@ export function createRoomBindings(deps: { clock: Clock }): RoomBindings {
       const doc = await RoomBindingModel.findOneAndUpdate(
         { roomId },
         { $set: { roomId, topic, scope, ...t, boundBy: by } },
-        { upsert: true, new: true },
+        { upsert: true, returnDocument: 'after' },
       ).lean<RoomBindingDoc>()
       if (!doc) throw new Error('binding was not saved')
       return toView(doc)
