@@ -109,7 +109,7 @@ function judge(
 
 /** The first sign that someone acted: the response, else the resolution itself. */
 function respondedAt(c: CaseFacts): Date | undefined {
-  return c.respondedAt ?? c.resolvedAt ?? undefined
+  return c.respondedAt ?? resolvedAt(c)
 }
 
 function resolvedAt(c: CaseFacts): Date | undefined {
