@@ -4,13 +4,14 @@ import { dbCommand } from './cli/db.command.js'
 import { importCommand } from './cli/import.command.js'
 import { kbCommand } from './cli/kb.command.js'
 import { statsCommand } from './cli/stats.command.js'
+import { triageCommand } from './cli/triage.command.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { type Database, openDatabase } from './lib/database.js'
 import { DomainError } from './lib/errors.js'
 import { createLogger } from './lib/logger.js'
 
 /** Every `linli` command. A feature adds its command module here. */
-export const COMMANDS: Command[] = [dbCommand, statsCommand, importCommand, kbCommand]
+export const COMMANDS: Command[] = [dbCommand, statsCommand, importCommand, kbCommand, triageCommand]
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)
