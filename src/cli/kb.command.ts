@@ -1,0 +1,70 @@
+import { systemClock } from '../lib/clock.js'
+import { createLlm } from '../lib/llm.js'
+import { createKbService, type KbService, kbSettingsFromConfig } from '../services/kb/kb.service.js'
+import { type Command, type CommandContext, parseArgs } from './command.js'
+
+const USAGE = 'kb import <folder> | kb ask [--json] "<question>" | kb unanswered [--limit N] | kb list'
+
+async function openKb(ctx: CommandContext): Promise<KbService> {
+  await ctx.database()
+  const llm = createLlm(ctx.config)
+  return createKbService({ llm, logger: ctx.logger, clock: systemClock, ...kbSettingsFromConfig(ctx.config) })
+}
+
+async function runImport(ctx: CommandContext, folder: string | undefined): Promise<number> {
+  if (!folder) {
+    ctx.err(`用法：${USAGE}`)
+    return 2
+  }
+  const kb = await openKb(ctx)
+  const summary = await kb.importFolder(folder)
+  for (const f of summary.failed) ctx.err(`未导入 ${f.file}：${f.error}`)
+  const { imported, updated, skipped, chunks } = summary
+  ctx.out(JSON.stringify({ imported, updated, skipped, chunks, failed: summary.failed.length }))
+  return 0
+}
+
+async function runAsk(ctx: CommandContext, args: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(args, ['json'])
+  const question = positionals.join(' ').trim()
+  if (!question) {
+    ctx.err(`用法：${USAGE}`)
+    return 2
+  }
+  const kb = await openKb(ctx)
+  const a = await kb.ask(question, { askerId: 'cli' })
+  if (flags.has('json')) {
+    ctx.out(JSON.stringify(a))
+    return 0
+  }
+  ctx.out(a.answer)
+  for (const c of a.citations)
+    ctx.out(`  来源：《${c.title}》（${c.docId}）${c.headings.length ? ` ${c.headings.join(' > ')}` : ''}`)
+  return 0
+}
+
+/** `linli kb …`: import policy documents, ask a question, list what residents asked in vain. */
+export const kbCommand: Command = {
+  name: 'kb',
+  usage: 'kb import <folder> | ask [--json] "<q>"',
+  summary: 'knowledge base: import documents, answer a question, list unanswered questions',
+  async run(ctx, args) {
+    const [sub, ...rest] = args
+    if (sub === 'import') return runImport(ctx, rest[0])
+    if (sub === 'ask') return runAsk(ctx, rest)
+    if (sub === 'unanswered') {
+      const { flags } = parseArgs(rest)
+      const limit = Number(flags.get('limit') ?? 20)
+      const kb = await openKb(ctx)
+      ctx.out(JSON.stringify(await kb.unanswered({ limit: Number.isFinite(limit) ? limit : 20 })))
+      return 0
+    }
+    if (sub === 'list') {
+      const kb = await openKb(ctx)
+      ctx.out(JSON.stringify(await kb.listDocuments()))
+      return 0
+    }
+    ctx.err(`用法：${USAGE}`)
+    return 2
+  },
+}

@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto'
+import { parse as parseYaml } from 'yaml'
+
+/** Front matter a policy document may carry. */
+export interface DocumentMeta {
+  title?: string
+  issuer?: string
+  date?: string
+  url?: string
+}
+
+/** A chunk as cut from a document: its heading path and its text. */
+export interface ChunkDraft {
+  headings: string[]
+  text: string
+}
+
+export interface ChunkOptions {
+  /** Chunks shorter than this are merged with a neighbour under the same parent. */
+  minChars: number
+  /** Chunks longer than this are split at sentence ends. */
+  maxChars: number
+}
+
+export const DEFAULT_CHUNK_OPTIONS: ChunkOptions = { minChars: 20, maxChars: 400 }
+
+const FRONT_MATTER_RE = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---\r?\n?/
+
+/** Splits optional YAML front matter off a document; bad YAML is treated as no front matter. */
+export function parseFrontMatter(text: string): { meta: DocumentMeta; body: string } {
+  const m = FRONT_MATTER_RE.exec(text)
+  if (!m) return { meta: {}, body: text.replace(/^\uFEFF/, '') }
+  let raw: unknown
+  try {
+    raw = parseYaml(m[1] as string)
+  } catch {
+    return { meta: {}, body: text.slice(m[0].length) }
+  }
+  const meta: DocumentMeta = {}
+  if (raw && typeof raw === 'object') {
+    const r = raw as Record<string, unknown>
+    for (const key of ['title', 'issuer', 'date', 'url'] as const) {
+      const v = r[key]
+      if (v instanceof Date) meta[key] = v.toISOString().slice(0, 10)
+      else if (typeof v === 'string' || typeof v === 'number') meta[key] = String(v).trim()
+    }
+  }
+  return { meta, body: text.slice(m[0].length) }
+}
+
+/** Content hash of a document's full text (front matter included: a changed title is a change). */
+export function hashText(text: string): string {
+  return createHash('sha256').update(text.replace(/\r\n/g, '\n').trim()).digest('hex')
+}
+
+interface Marker {
+  level: number
+  /** The label kept in the heading path, e.g. "二、上门时限" or "第三条". */
+  label: string
+  /** Text of the line that belongs to the body (empty for a Markdown heading). */
+  body: string
+}
+
+const CN_NUM = '[一二三四五六七八九十百零〇两]+'
+const MARKERS: Array<{ re: RegExp; level: number }> = [
+  { re: new RegExp(`^(第${CN_NUM}章)\\s*(.*)$`), level: 7 },
+  { re: new RegExp(`^(第${CN_NUM}节)\\s*(.*)$`), level: 8 },
+  { re: new RegExp(`^(${CN_NUM}、)\\s*(.*)$`), level: 9 },
+  { re: new RegExp(`^([（(]${CN_NUM}[）)])\\s*(.*)$`), level: 10 },
+  { re: new RegExp(`^(第${CN_NUM}条)\\s*(.*)$`), level: 11 },
+  { re: /^(\d{1,2}[.、．](?!\d))\s*(.*)$/, level: 12 },
+  { re: /^([（(]\d{1,2}[）)])\s*(.*)$/, level: 13 },
+]
+
+/** A short lead clause ("开放时间。") after an article marker reads as the article's title. */
+function leadTitle(rest: string): string {
+  const m = /^([^。！？；：:，,\s]{2,16})[。：:]/.exec(rest)
+  return m ? (m[1] as string) : ''
+}
+
+function detectMarker(line: string): Marker | undefined {
+  const md = /^(#{1,6})\s+(.+?)\s*#*$/.exec(line)
+  if (md) return { level: (md[1] as string).length, label: (md[2] as string).trim(), body: '' }
+  const bullet = line.replace(/^[-*+]\s+/, '')
+  for (const { re, level } of MARKERS) {
+    const m = re.exec(bullet)
+    if (m) return markerOf(level, m[1] as string, (m[2] as string).trim(), line)
+  }
+  return undefined
+}
+
+function markerOf(level: number, raw: string, rest: string, line: string): Marker {
+  const sep = /[章节条]$/.test(raw) ? ' ' : ''
+  const bare = raw.replace(/[、．.]$/, '')
+  // "一、申请条件" / "第一章 总则": a heading line of its own (list items always keep their text).
+  const headingOnly =
+    level <= 11 && rest.length <= 20 && !/[。！？；，,：:]/.test(rest.slice(0, -1)) && !/[；，,]$/.test(rest)
+  if (headingOnly)
+    return { level, label: rest ? `${raw}${sep}${rest.replace(/[。：:]$/, '')}` : bare, body: '' }
+  const title = leadTitle(rest)
+  return { level, label: title ? `${raw}${sep}${title}` : bare, body: line }
+}
+
+interface Section {
+  headings: string[]
+  paragraphs: string[]
+}
+
+/** Walks the lines, keeping a stack of open headings; each marker starts a new section. */
+function sectionize(body: string, title: string): Section[] {
+  const sections: Section[] = []
+  const stack: Array<{ level: number; label: string }> = []
+  let current: Section = { headings: [], paragraphs: [] }
+  let para: string[] = []
+  const flushPara = () => {
+    if (para.length > 0) current.paragraphs.push(para.join(''))
+    para = []
+  }
+  const open = (marker: Marker) => {
+    flushPara()
+    if (current.paragraphs.length > 0) sections.push(current)
+    while (stack.length > 0 && (stack.at(-1) as { level: number }).level >= marker.level) stack.pop()
+    const isTitle = marker.level === 1 && marker.label === title && stack.length === 0
+    if (!isTitle) stack.push({ level: marker.level, label: marker.label })
+    current = { headings: stack.map((s) => s.label), paragraphs: [] }
+  }
+  for (const raw of body.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (line === '') {
+      flushPara()
+      continue
+    }
+    const marker = detectMarker(line)
+    if (marker) {
+      open(marker)
+      if (marker.body) para.push(marker.body)
+      continue
+    }
+    para.push(line)
+  }
+  flushPara()
+  if (current.paragraphs.length > 0) sections.push(current)
+  return sections
+}
+
+/** Splits text after 。！？；!? (keeping the punctuation and closing quotes). */
+export function splitSentences(text: string): string[] {
+  const out = text.match(/[^。！？；!?\n]+(?:[。！？；!?]+[”’」』）)]*|$)/g) ?? []
+  return out.map((s) => s.trim()).filter((s) => s.length > 0)
+}
+
+/** Cuts an over-long text at sentence ends into pieces of at most `max` characters. */
+function splitLong(text: string, max: number): string[] {
+  if (text.length <= max) return [text]
+  const pieces: string[] = []
+  let buf = ''
+  for (const s of splitSentences(text)) {
+    if (buf && buf.length + s.length > max) {
+      pieces.push(buf)
+      buf = ''
+    }
+    if (s.length > max) {
+      for (let i = 0; i < s.length; i += max) pieces.push(s.slice(i, i + max))
+      continue
+    }
+    buf += s
+  }
+  if (buf) pieces.push(buf)
+  return pieces
+}
+
+function sameParent(a: string[], b: string[]): boolean {
+  const pa = a.slice(0, -1).join('\u0001')
+  const pb = b.slice(0, -1).join('\u0001')
+  return pa === pb || a.join('\u0001') === b.join('\u0001')
+}
+
+/**
+ * Cuts a document body into chunks along its own structure: Markdown headings, 第X章/第X条, 一、,
+ * （一）, numbered lists, paragraphs. Tiny sections merge with their sibling; huge ones are split at
+ * sentence ends. Every chunk keeps its heading path.
+ */
+export function chunkDocument(
+  body: string,
+  title: string,
+  options: ChunkOptions = DEFAULT_CHUNK_OPTIONS,
+): ChunkDraft[] {
+  const drafts: ChunkDraft[] = []
+  for (const section of sectionize(body, title)) {
+    const pieces = section.paragraphs.flatMap((p) => splitLong(p, options.maxChars))
+    let buf = ''
+    for (const p of pieces) {
+      if (buf && buf.length + p.length + 1 > options.maxChars) {
+        drafts.push({ headings: section.headings, text: buf })
+        buf = ''
+      }
+      buf = buf ? `${buf}\n${p}` : p
+    }
+    if (buf) drafts.push({ headings: section.headings, text: buf })
+  }
+  return mergeTiny(drafts, options)
+}
+
+function mergeTiny(drafts: ChunkDraft[], options: ChunkOptions): ChunkDraft[] {
+  const out: ChunkDraft[] = []
+  for (const d of drafts) {
+    const prev = out.at(-1)
+    const tiny =
+      d.text.length < options.minChars || (prev !== undefined && prev.text.length < options.minChars)
+    if (
+      prev &&
+      tiny &&
+      sameParent(prev.headings, d.headings) &&
+      prev.text.length + d.text.length < options.maxChars
+    ) {
+      const headings = prev.headings.length <= d.headings.length ? prev.headings : d.headings
+      out[out.length - 1] = {
+        headings: commonPrefix(headings, d.headings, prev.headings),
+        text: `${prev.text}\n${d.text}`,
+      }
+      continue
+    }
+    out.push(d)
+  }
+  return out
+}
+
+function commonPrefix(preferred: string[], a: string[], b: string[]): string[] {
+  if (a.join('\u0001') === b.join('\u0001')) return a
+  const n = Math.min(a.length, b.length)
+  let i = 0
+  while (i < n && a[i] === b[i]) i++
+  return i > 0 ? a.slice(0, i) : preferred.slice(0, Math.max(0, preferred.length - 1))
+}

@@ -1,0 +1,637 @@
+import { randomUUID } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { z } from 'zod'
+import type { Clock } from '../../lib/clock.js'
+import type { Config } from '../../lib/config.js'
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import type { Llm } from '../../lib/llm.js'
+import type { Logger } from '../../lib/logger.js'
+import { maskText } from '../../lib/mask.js'
+import { KbChunkModel, KbDocumentModel, KbQuestionModel } from '../../models/kb.model.js'
+import { withLock } from '../locks/lock.service.js'
+import {
+  buildUserPrompt,
+  type Citation,
+  citationOf,
+  composeAbstention,
+  composeExtractive,
+  judgeLlmReply,
+  KB_SYSTEM_PROMPT,
+} from './kb-answer.js'
+import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
+import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit } from './kb-index.js'
+import { createRateLimiter } from './kb-rate-limit.js'
+import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
+
+export type { Citation } from './kb-answer.js'
+export type { SearchHit } from './kb-index.js'
+
+/** Tunable behaviour; defaults suit a community's few hundred documents. */
+export interface KbOptions {
+  /** Below this share of the question's topic words found in the best passage, the KB abstains. */
+  minCoverage: number
+  /** With embeddings on, a passage at least this similar counts as evidence even when few words match. */
+  minCosine: number
+  chunkMinChars: number
+  chunkMaxChars: number
+  /** Hard deadline for one LLM answer, retries included. */
+  llmTimeoutMs: number
+  llmRetries: number
+  perAskerPerHour: number
+  globalPerMinute: number
+  /** How often (ms) to check the database for documents imported by another process. */
+  refreshIntervalMs: number
+  /** Passages handed to the LLM / considered for extraction. */
+  passages: number
+}
+
+export const DEFAULT_KB_OPTIONS: KbOptions = {
+  minCoverage: 0.4,
+  minCosine: 0.8,
+  chunkMinChars: 20,
+  chunkMaxChars: 400,
+  llmTimeoutMs: 8000,
+  llmRetries: 1,
+  perAskerPerHour: 20,
+  globalPerMinute: 60,
+  refreshIntervalMs: 30_000,
+  passages: 4,
+}
+
+/** What the abstention hook gets: enough to open a `policy_consult` case. */
+export interface AbstainContext {
+  questionId: string
+  askerId?: string
+  /** The question with phone and ID numbers masked (the hook receives the original as first argument). */
+  maskedQuestion: string
+  nearestDocs: Array<{ docId: string; title: string }>
+}
+
+export interface KbServiceDeps {
+  llm?: Llm
+  logger: Logger
+  clock: Clock
+  /** Called when the KB cannot answer; returns the number of the case it opened, if any. */
+  onAbstain?: (question: string, context: AbstainContext) => Promise<string | undefined>
+  /** Domain dictionary and synonyms; defaults to `config/kb-synonyms.yaml`. */
+  vocabulary?: KbVocabulary
+  options?: Partial<KbOptions>
+}
+
+export const ImportDocumentInput = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(120)
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u, '文档编号只能包含文字、数字、点、下划线和连字符'),
+  text: z.string().min(1, '文档内容为空').max(2_000_000, '文档太大'),
+  title: z.string().max(200).optional(),
+  issuer: z.string().max(200).optional(),
+  date: z.string().max(40).optional(),
+  url: z.string().max(500).optional(),
+  source: z.enum(['file', 'upload']).default('file'),
+})
+export type ImportDocumentInput = z.input<typeof ImportDocumentInput>
+
+export type ImportOutcome = 'imported' | 'updated' | 'skipped'
+
+export interface ImportResult {
+  docId: string
+  outcome: ImportOutcome
+  chunks: number
+}
+
+export interface ImportSummary {
+  imported: number
+  updated: number
+  skipped: number
+  /** Chunks written by this import (skipped documents count none). */
+  chunks: number
+  failed: Array<{ file: string; error: string }>
+}
+
+export interface KbAnswer {
+  /** Quote it in feedback. */
+  questionId: string
+  answer: string
+  abstained: boolean
+  mode: 'llm' | 'extractive' | 'abstain'
+  citations: Citation[]
+  /** The nearest documents when abstaining. */
+  nearest: Array<{ docId: string; title: string }>
+  caseNumber?: string
+}
+
+export const FeedbackInput = z
+  .object({
+    questionId: z.string().min(1).max(100).optional(),
+    answerId: z.string().min(1).max(100).optional(),
+    helpful: z.boolean(),
+    askerId: z.string().max(100).optional(),
+  })
+  .refine((f) => f.questionId ?? f.answerId, { message: '缺少 questionId' })
+export type FeedbackInput = z.infer<typeof FeedbackInput>
+
+export interface UnansweredItem {
+  /** The most recent wording (masked). */
+  question: string
+  count: number
+  abstained: number
+  unhelpful: number
+  lastAskedAt: Date
+  topDocs: string[]
+}
+
+export interface KbDocumentView {
+  docId: string
+  title: string
+  issuer?: string
+  date?: string
+  url?: string
+  chunkCount: number
+  updatedAt?: Date
+}
+
+/** The knowledge base: import policy documents, answer questions with citations, learn from feedback. */
+export interface KbService {
+  importDocument(input: ImportDocumentInput): Promise<ImportResult>
+  /** Imports every .md/.markdown/.txt file of a folder (not recursive). */
+  importFolder(dir: string): Promise<ImportSummary>
+  ask(question: string, options?: { askerId?: string }): Promise<KbAnswer>
+  /** Ranked passages without answering or logging (evaluation, benchmarks, staff tools). */
+  search(question: string, limit?: number): Promise<SearchHit[]>
+  feedback(input: FeedbackInput): Promise<void>
+  unanswered(options?: { limit?: number }): Promise<UnansweredItem[]>
+  listDocuments(): Promise<KbDocumentView[]>
+  removeDocument(docId: string): Promise<boolean>
+  /** Rebuilds the in-memory index from the database. */
+  refresh(): Promise<void>
+}
+
+const SUPPORTED_EXT = new Set(['.md', '.markdown', '.txt'])
+const EMBED_BATCH = 32
+
+/** Builds the knowledge base service over the kb_* collections. */
+export function createKbService(deps: KbServiceDeps): KbService {
+  const opts: KbOptions = { ...DEFAULT_KB_OPTIONS, ...deps.options }
+  const analyzer = createTextAnalyzer(
+    deps.vocabulary ?? loadVocabulary(path.resolve('config', 'kb-synonyms.yaml')),
+  )
+  const limiter = createRateLimiter(opts, deps.clock)
+  const log = deps.logger.child({ service: 'kb' })
+  let index: KbIndex | undefined
+  let fingerprint = ''
+  let checkedAt = 0
+  let building: Promise<KbIndex> | undefined
+
+  async function currentFingerprint(): Promise<string> {
+    const [count, latest] = await Promise.all([
+      KbDocumentModel.countDocuments(),
+      KbDocumentModel.findOne({}, { updatedAt: 1 }).sort({ updatedAt: -1 }).lean(),
+    ])
+    return `${count}:${latest?.updatedAt?.getTime() ?? 0}`
+  }
+
+  async function rebuild(): Promise<KbIndex> {
+    const print = await currentFingerprint()
+    const docs = await KbDocumentModel.find().lean()
+    const byId = new Map(docs.map((d) => [d.docId, d]))
+    const chunks: IndexedChunk[] = []
+    for (const c of await KbChunkModel.find().sort({ docId: 1, ord: 1 }).lean()) {
+      const doc = byId.get(c.docId)
+      if (!doc || doc.hash !== c.docHash) continue // a stale version, removed by the import that replaced it
+      chunks.push({
+        chunkId: String(c._id),
+        docId: c.docId,
+        title: doc.title,
+        ...(doc.issuer ? { issuer: doc.issuer } : {}),
+        ...(doc.url ? { url: doc.url } : {}),
+        headings: c.headings,
+        text: c.text,
+        ...(c.vector && c.vector.length > 0 ? { vector: c.vector } : {}),
+      })
+    }
+    index = buildKbIndex(analyzer, chunks)
+    fingerprint = print
+    checkedAt = Date.now()
+    return index
+  }
+
+  async function ensureIndex(): Promise<KbIndex> {
+    if (index && Date.now() - checkedAt < opts.refreshIntervalMs) return index
+    if (index) {
+      checkedAt = Date.now()
+      if ((await currentFingerprint()) === fingerprint) return index
+    }
+    building ??= rebuild().finally(() => {
+      building = undefined
+    })
+    return building
+  }
+
+  async function embedChunks(texts: string[]): Promise<Array<number[] | undefined>> {
+    const embed = deps.llm?.embed
+    if (!embed) return texts.map(() => undefined)
+    const out: Array<number[] | undefined> = []
+    try {
+      for (let i = 0; i < texts.length; i += EMBED_BATCH)
+        out.push(...(await embed(texts.slice(i, i + EMBED_BATCH))))
+      return out
+    } catch (err) {
+      log.warn({ err: errorText(err) }, 'embedding failed; the document is searchable lexically only')
+      return texts.map(() => undefined)
+    }
+  }
+
+  async function writeDocument(input: z.infer<typeof ImportDocumentInput>): Promise<ImportResult> {
+    const hash = hashText(input.text)
+    const existing = await KbDocumentModel.findOne({ docId: input.id }).lean()
+    if (existing && existing.hash === hash) return { docId: input.id, outcome: 'skipped', chunks: 0 }
+    const { meta, body } = parseFrontMatter(input.text)
+    const title = input.title ?? meta.title ?? firstHeading(body) ?? input.id
+    const drafts = chunkDocument(body, title, { minChars: opts.chunkMinChars, maxChars: opts.chunkMaxChars })
+    if (drafts.length === 0) throw new InvalidInputError(`文档 ${input.id} 没有可用的正文`)
+    const vectors = await embedChunks(drafts.map((d) => [title, ...d.headings, d.text].join('\n')))
+    // New chunks first, then the document record, then old chunks out: a crash leaves the old version whole.
+    await KbChunkModel.deleteMany({ docId: input.id, docHash: hash })
+    await KbChunkModel.insertMany(
+      drafts.map((d, ord) => ({
+        docId: input.id,
+        docHash: hash,
+        ord,
+        headings: d.headings,
+        text: d.text,
+        vector: vectors[ord],
+      })),
+    )
+    const fields = {
+      title,
+      issuer: input.issuer ?? meta.issuer,
+      date: input.date ?? meta.date,
+      url: input.url ?? meta.url,
+      hash,
+      chunkCount: drafts.length,
+      source: input.source,
+    }
+    await KbDocumentModel.updateOne({ docId: input.id }, { $set: fields }, { upsert: true })
+    await KbChunkModel.deleteMany({ docId: input.id, docHash: { $ne: hash } })
+    return { docId: input.id, outcome: existing ? 'updated' : 'imported', chunks: drafts.length }
+  }
+
+  async function importDocument(raw: ImportDocumentInput): Promise<ImportResult> {
+    const parsed = ImportDocumentInput.safeParse(raw)
+    if (!parsed.success) {
+      throw new InvalidInputError(
+        '文档格式不正确',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      )
+    }
+    const result = await withLock(`kb:doc:${parsed.data.id}`, () => writeDocument(parsed.data), {
+      ttlMs: 60_000,
+      waitMs: 30_000,
+    })
+    if (result.outcome !== 'skipped') await rebuild()
+    log.info({ docId: result.docId, outcome: result.outcome, chunks: result.chunks }, 'kb document imported')
+    return result
+  }
+
+  async function importFolder(dir: string): Promise<ImportSummary> {
+    const summary: ImportSummary = { imported: 0, updated: 0, skipped: 0, chunks: 0, failed: [] }
+    let entries: string[]
+    try {
+      entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)
+    } catch {
+      throw new NotFoundError(`文件夹 ${dir}`)
+    }
+    for (const file of entries.sort()) {
+      const ext = path.extname(file).toLowerCase()
+      if (!SUPPORTED_EXT.has(ext)) {
+        if (!file.startsWith('.'))
+          summary.failed.push({ file, error: '不支持的文件类型（支持 .md .markdown .txt）' })
+        continue
+      }
+      try {
+        const text = await readFile(path.join(dir, file), 'utf8')
+        const r = await withLock(
+          `kb:doc:${path.basename(file, ext)}`,
+          async () => {
+            const input = ImportDocumentInput.parse({ id: path.basename(file, ext), text, source: 'file' })
+            return writeDocument(input)
+          },
+          { ttlMs: 60_000, waitMs: 30_000 },
+        )
+        summary[r.outcome] += 1
+        summary.chunks += r.chunks
+      } catch (err) {
+        summary.failed.push({ file, error: errorText(err) })
+      }
+    }
+    if (summary.imported + summary.updated > 0) await rebuild()
+    return summary
+  }
+
+  return {
+    importDocument,
+    importFolder,
+    ask: (question, options = {}) =>
+      answerQuestion({ question, askerId: options.askerId, deps, opts, analyzer, limiter, ensureIndex, log }),
+    async search(question, limit = 10) {
+      const idx = await ensureIndex()
+      return idx.search(maskText(question), { limit })
+    },
+    async feedback(raw) {
+      const input = FeedbackInput.parse(raw)
+      const questionId = (input.questionId ?? input.answerId) as string
+      const q = await KbQuestionModel.findOne({ questionId }).lean()
+      if (!q) throw new NotFoundError('这条问答记录')
+      if (input.askerId && q.askerId && q.askerId !== input.askerId)
+        throw new ForbiddenError('只能评价自己提的问题')
+      await KbQuestionModel.updateOne(
+        { questionId },
+        { $set: { helpful: input.helpful, feedbackAt: deps.clock.now() } },
+      )
+    },
+    unanswered: (options = {}) => listUnanswered(options.limit ?? 20),
+    async listDocuments() {
+      const docs = await KbDocumentModel.find().sort({ docId: 1 }).lean()
+      return docs.map((d) => ({
+        docId: d.docId,
+        title: d.title,
+        ...(d.issuer ? { issuer: d.issuer } : {}),
+        ...(d.date ? { date: d.date } : {}),
+        ...(d.url ? { url: d.url } : {}),
+        chunkCount: d.chunkCount,
+        ...(d.updatedAt ? { updatedAt: d.updatedAt } : {}),
+      }))
+    },
+    async removeDocument(docId) {
+      const res = await KbDocumentModel.deleteOne({ docId })
+      await KbChunkModel.deleteMany({ docId })
+      if (res.deletedCount > 0) await rebuild()
+      return res.deletedCount > 0
+    },
+    async refresh() {
+      await rebuild()
+    },
+  }
+}
+
+interface AskContext {
+  question: string
+  askerId?: string
+  deps: KbServiceDeps
+  opts: KbOptions
+  analyzer: ReturnType<typeof createTextAnalyzer>
+  limiter: ReturnType<typeof createRateLimiter>
+  ensureIndex: () => Promise<KbIndex>
+  log: Logger
+}
+
+/** Retrieve → judge the evidence → answer (LLM or extractive) or abstain → log the question. */
+async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
+  const question = ctx.question.trim()
+  if (question.length === 0) throw new InvalidInputError('请输入您想咨询的问题')
+  if (question.length > 500) throw new InvalidInputError('问题太长了，请简短描述（500字以内）')
+  const masked = maskText(question)
+  const questionId = randomUUID()
+  const index = await ctx.ensureIndex()
+  const queryVector = await embedQuery(ctx, masked, index)
+  const hits = index.search(masked, { limit: 10, ...(queryVector ? { queryVector } : {}) })
+  const top = hits[0]
+  const confident =
+    top !== undefined &&
+    (top.coverage >= ctx.opts.minCoverage || (top.cosine !== undefined && top.cosine >= ctx.opts.minCosine))
+  let result: Omit<KbAnswer, 'questionId'>
+  if (!confident) {
+    result = await abstain(ctx, question, masked, questionId, hits)
+  } else {
+    const passages = selectPassages(hits, ctx.opts.passages)
+    result = (await tryLlm(ctx, masked, passages)) ?? {
+      answer: composeExtractive(masked, extractiveHits(passages), ctx.analyzer),
+      abstained: false,
+      mode: 'extractive',
+      citations: extractiveHits(passages).map(citationOf),
+      nearest: [],
+    }
+    if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
+  }
+  await logQuestion(ctx, questionId, masked, result)
+  return { questionId, ...result }
+}
+
+/** The top passages, at most two per document, best first. */
+function selectPassages(hits: SearchHit[], n: number): SearchHit[] {
+  const perDoc = new Map<string, number>()
+  const out: SearchHit[] = []
+  for (const h of hits) {
+    const seen = perDoc.get(h.chunk.docId) ?? 0
+    if (seen >= 2) continue
+    perDoc.set(h.chunk.docId, seen + 1)
+    out.push(h)
+    if (out.length >= n) break
+  }
+  return out
+}
+
+/** The best passage, plus a second one of the same strength (a question spanning two articles). */
+function extractiveHits(passages: SearchHit[]): SearchHit[] {
+  const [first, second] = passages
+  if (!first) return []
+  if (second && second.score >= first.score * 0.9 && second.coverage >= first.coverage * 0.9)
+    return [first, second]
+  return [first]
+}
+
+async function embedQuery(ctx: AskContext, masked: string, index: KbIndex): Promise<number[] | undefined> {
+  const embed = ctx.deps.llm?.embed
+  if (!embed || index.size === 0) return undefined
+  try {
+    const [vector] = await withDeadline(embed([masked]), Math.min(ctx.opts.llmTimeoutMs, 3000))
+    return vector
+  } catch (err) {
+    ctx.log.warn({ err: errorText(err) }, 'query embedding failed; lexical retrieval only')
+    return undefined
+  }
+}
+
+/** Asks the LLM to write the answer from the passages; undefined means "answer extractively". */
+async function tryLlm(
+  ctx: AskContext,
+  masked: string,
+  passages: SearchHit[],
+): Promise<Omit<KbAnswer, 'questionId'> | undefined> {
+  const llm = ctx.deps.llm
+  if (!llm || passages.length === 0) return undefined
+  if (!ctx.limiter.tryTake(ctx.askerId)) {
+    ctx.log.info('llm rate limit reached; answering extractively')
+    return undefined
+  }
+  const deadline = Date.now() + ctx.opts.llmTimeoutMs
+  const user = buildUserPrompt(masked, passages)
+  for (let attempt = 0; attempt <= ctx.opts.llmRetries; attempt++) {
+    const left = deadline - Date.now()
+    if (left < 200) break
+    try {
+      const reply = await withDeadline(
+        llm.chatText({ system: KB_SYSTEM_PROMPT, user, timeoutMs: left, maxTokens: 400 }),
+        left,
+      )
+      const verdict = judgeLlmReply(reply, passages)
+      if (verdict.kind === 'cannot')
+        return { answer: '', abstained: true, mode: 'abstain', citations: [], nearest: [] }
+      if (verdict.kind === 'answer') {
+        const citations = verdict.cited.map((n) => citationOf(passages[n - 1] as SearchHit))
+        return { answer: verdict.text, abstained: false, mode: 'llm', citations, nearest: [] }
+      }
+      ctx.log.warn({ reason: verdict.reason, attempt }, 'llm answer rejected')
+    } catch (err) {
+      ctx.log.warn({ err: errorText(err), attempt }, 'llm answer failed')
+    }
+  }
+  return undefined
+}
+
+async function abstain(
+  ctx: AskContext,
+  question: string,
+  masked: string,
+  questionId: string,
+  hits: SearchHit[],
+): Promise<Omit<KbAnswer, 'questionId'>> {
+  const nearest: Array<{ docId: string; title: string }> = []
+  for (const h of hits) {
+    if (h.coverage < ctx.opts.minCoverage / 2 || nearest.some((d) => d.docId === h.chunk.docId)) continue
+    nearest.push({ docId: h.chunk.docId, title: h.chunk.title })
+    if (nearest.length >= 2) break
+  }
+  let caseNumber: string | undefined
+  if (ctx.deps.onAbstain) {
+    try {
+      caseNumber =
+        (await ctx.deps.onAbstain(question, {
+          questionId,
+          askerId: ctx.askerId,
+          maskedQuestion: masked,
+          nearestDocs: nearest,
+        })) ?? undefined
+    } catch (err) {
+      ctx.log.error({ err: errorText(err), questionId }, 'opening a policy_consult case failed')
+    }
+  }
+  return {
+    answer: composeAbstention(nearest, caseNumber),
+    abstained: true,
+    mode: 'abstain',
+    citations: [],
+    nearest,
+    ...(caseNumber ? { caseNumber } : {}),
+  }
+}
+
+async function logQuestion(
+  ctx: AskContext,
+  questionId: string,
+  masked: string,
+  r: Omit<KbAnswer, 'questionId'>,
+) {
+  const topDocs = r.abstained ? r.nearest.map((d) => d.docId) : [...new Set(r.citations.map((c) => c.docId))]
+  try {
+    await KbQuestionModel.create({
+      questionId,
+      askerId: ctx.askerId,
+      text: masked,
+      normalized: normalizeQuestion(masked),
+      abstained: r.abstained,
+      mode: r.mode,
+      topDocs,
+      caseNumber: r.caseNumber,
+      askedAt: ctx.deps.clock.now(),
+    })
+  } catch (err) {
+    ctx.log.error({ err: errorText(err), questionId }, 'could not log the question')
+  }
+}
+
+/** Groups repeated questions: NFKC, lower case, no punctuation, spaces or trailing particles. */
+export function normalizeQuestion(text: string): string {
+  return normalizeText(text)
+    .replace(/[\s\p{P}\p{S}]/gu, '')
+    .replace(/(吗|呢|啊|呀|吧|嘛)+$/u, '')
+}
+
+async function listUnanswered(limit: number): Promise<UnansweredItem[]> {
+  const rows = await KbQuestionModel.find({ $or: [{ abstained: true }, { helpful: false }] })
+    .sort({ askedAt: -1 })
+    .limit(5000)
+    .lean()
+  const groups = new Map<string, UnansweredItem>()
+  for (const r of rows) {
+    const g = groups.get(r.normalized)
+    if (!g) {
+      groups.set(r.normalized, {
+        question: r.text,
+        count: 1,
+        abstained: r.abstained ? 1 : 0,
+        unhelpful: r.helpful === false ? 1 : 0,
+        lastAskedAt: r.askedAt,
+        topDocs: r.topDocs,
+      })
+      continue
+    }
+    g.count += 1
+    if (r.abstained) g.abstained += 1
+    if (r.helpful === false) g.unhelpful += 1
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.count - a.count || b.lastAskedAt.getTime() - a.lastAskedAt.getTime())
+    .slice(0, Math.max(1, Math.min(limit, 200)))
+}
+
+function firstHeading(body: string): string | undefined {
+  const m = /^#\s+(.+)$/m.exec(body)
+  return m ? (m[1] as string).trim() : undefined
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Rejects when the promise has not settled in `ms` (the LLM call itself also has its own timeout). */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    p.then(
+      (v) => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      (e: unknown) => {
+        clearTimeout(t)
+        reject(e)
+      },
+    )
+  })
+}
+
+/** The knowledge base settings of the loaded configuration, as service options. */
+export function kbSettingsFromConfig(
+  config: Config,
+): Required<Pick<KbServiceDeps, 'options' | 'vocabulary'>> {
+  const { kb, llm } = config
+  return {
+    vocabulary: loadVocabulary(path.resolve(kb.vocabularyFile)),
+    options: {
+      minCoverage: kb.minCoverage,
+      minCosine: kb.minCosine,
+      chunkMinChars: kb.chunkMinChars,
+      chunkMaxChars: kb.chunkMaxChars,
+      passages: kb.passages,
+      refreshIntervalMs: kb.refreshSeconds * 1000,
+      llmTimeoutMs: llm.timeoutMs,
+      llmRetries: llm.maxRetries,
+      perAskerPerHour: llm.perResidentPerHour,
+      globalPerMinute: llm.globalPerMinute,
+    },
+  }
+}
