@@ -114,7 +114,7 @@ export const ConfigSchema = z.object({
       vocabularyFile: z.string().min(1).default('config/kb-synonyms.yaml'),
       minCoverage: z.coerce.number().min(0).max(1).default(0.4),
       minCosine: z.coerce.number().min(0).max(1).default(0.8),
-      chunkMinChars: PositiveInt.default(40),
+      chunkMinChars: PositiveInt.default(20),
       chunkMaxChars: PositiveInt.default(400),
       passages: PositiveInt.default(4),
       refreshSeconds: PositiveInt.default(30),
