@@ -1,4 +1,3 @@
-import { mock, PuppetMock } from 'wechaty-puppet-mock'
 import { type ChatHandler, createChatHandler } from '../handlers/chat-handler.js'
 import type { ChatMiddleware } from '../handlers/composer.js'
 import type { ChatFlows } from '../handlers/flows.js'
@@ -10,17 +9,10 @@ import { type Conversations, createConversations } from '../services/conversatio
 import { createOutbox } from '../services/outbox/outbox.service.js'
 import { createRoomBindings, type RoomBindings } from '../services/rooms/room-binding.service.js'
 import { type Bot, createBot, type Transcribe } from './bot.js'
+import { createMockWorld, type MockWorld } from './mock-world.js'
 import { createOutboxSender, type OutboxSender } from './outbox-sender.js'
 
 export const MOCK_PUPPET = 'wechaty-puppet-mock'
-
-/** The mock WeChat world the simulator drives: make contacts and rooms, make them talk. */
-export interface MockWorld {
-  mocker: mock.Mocker
-  puppet: PuppetMock
-  /** The bot's own contact in the mock world. */
-  botUser: mock.ContactMock
-}
 
 export interface BotRuntimeOptions {
   config: Config
@@ -47,13 +39,6 @@ export interface BotRuntime {
   /** Present with the mock puppet: the world the simulator and tests drive. */
   mock?: MockWorld
   stop(): Promise<void>
-}
-
-function createMockWorld(botName: string): MockWorld {
-  const mocker = new mock.Mocker()
-  const puppet = new PuppetMock({ mocker })
-  const botUser = mocker.createContact({ name: botName })
-  return { mocker, puppet, botUser }
 }
 
 /**

@@ -1,0 +1,48 @@
+import type { ChatFlows } from '../handlers/flows.js'
+import { loadConfig } from '../lib/config.js'
+import { silentLogger } from '../lib/logger.js'
+import { type BotRuntime, startBotRuntime } from './runtime.js'
+
+/** The configuration tests run the bot with: the mock puppet, a fast sender unless told otherwise. */
+export function botTestConfig(outbox: Record<string, number> = {}) {
+  return loadConfig(
+    {},
+    {
+      overrides: {
+        env: 'test',
+        wechaty: { puppet: 'wechaty-puppet-mock', botName: '邻里小助手' },
+        outbox: { perMinute: 60_000, jitterMs: 0, dailyBudget: 1000, maxAttempts: 3, ...outbox },
+      },
+    },
+  )
+}
+
+/** A running bot on the mock puppet against the test database. */
+export async function startTestBot(
+  options: {
+    flows?: ChatFlows
+    send?: boolean
+    outbox?: Record<string, number>
+    attachmentsDir?: string
+  } = {},
+): Promise<BotRuntime & { world: NonNullable<BotRuntime['mock']> }> {
+  const runtime = await startBotRuntime({
+    config: botTestConfig(options.outbox),
+    logger: silentLogger,
+    flows: options.flows,
+    send: options.send,
+    attachmentsDir: options.attachmentsDir,
+    sender: { retryBaseMs: 30, idleMs: 20 },
+  })
+  if (!runtime.mock) throw new Error('the test bot needs the mock puppet')
+  return { ...runtime, world: runtime.mock }
+}
+
+/** Polls until `check` returns true (or fails after `ms`). */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto'
+import { types } from 'wechaty'
+import { mock, PuppetMock } from 'wechaty-puppet-mock'
+
+/** A message the bot sent inside the mock world, as a member of the room (or the contact) sees it. */
+export interface DeliveredMessage {
+  messageId: string
+  /** Room id, or the contact id of a direct chat. */
+  to: string
+  text: string
+  at: Date
+}
+
+/** The mock WeChat world the simulator and the tests drive: contacts, rooms, and what they say. */
+export interface MockWorld {
+  mocker: mock.Mocker
+  puppet: PuppetMock
+  /** The bot's own contact. */
+  botUser: mock.ContactMock
+  /** Everything the bot has said so far, in order. */
+  delivered: DeliveredMessage[]
+  createContact(name: string): mock.ContactMock
+  /** A group with the bot in it (room ids end in `@chatroom`, as WeChat's do). */
+  createRoom(topic: string, members?: mock.ContactMock[]): mock.RoomMock
+  /** A contact speaks in a room (optionally @-mentioning the bot) or to the bot directly. */
+  say(input: {
+    from: string
+    roomId?: string
+    text: string
+    mentionBot?: boolean
+    messageId?: string
+  }): string
+  /** Delivers an already-sent message again under the same id (a puppet re-delivery). */
+  redeliver(messageId: string): void
+}
+
+/** Builds a mock world whose bot account is named `botName`. */
+export function createMockWorld(botName: string): MockWorld {
+  const mocker = new mock.Mocker()
+  const puppet = new PuppetMock({ mocker })
+  const botUser = mocker.createContact({ name: botName })
+  const delivered: DeliveredMessage[] = []
+  puppet.on('message', ({ messageId }) => {
+    const p = mocker.messagePayload(messageId) as {
+      talkerId?: string
+      roomId?: string
+      listenerId?: string
+      text?: string
+    }
+    if (p?.talkerId !== botUser.id) return
+    delivered.push({ messageId, to: p.roomId ?? p.listenerId ?? '', text: p.text ?? '', at: new Date() })
+  })
+  return {
+    mocker,
+    puppet,
+    botUser,
+    delivered,
+    createContact: (name) => mocker.createContact({ name }),
+    createRoom(topic, members = []) {
+      return mocker.createRoom({
+        topic,
+        memberIdList: [botUser.id, ...members.map((m) => m.id)],
+        adminIdList: [],
+      })
+    },
+    say(input) {
+      const from = mocker.ContactMock.load(input.from)
+      const id = input.messageId ?? `sim-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+      const base = { id, talkerId: from.id, timestamp: Date.now(), type: types.Message.Text }
+      if (input.roomId) {
+        const room = mocker.RoomMock.load(input.roomId)
+        if (!room.payload.memberIdList.includes(from.id)) room.payload.memberIdList.push(from.id)
+        const text = input.mentionBot ? `@${botUser.payload.name}\u2005${input.text}` : input.text
+        mocker.MessageMock.create({
+          ...base,
+          text,
+          roomId: room.id,
+          mentionIdList: input.mentionBot ? [botUser.id] : [],
+        })
+      } else {
+        mocker.MessageMock.create({ ...base, text: input.text, listenerId: botUser.id })
+      }
+      puppet.emit('message', { messageId: id })
+      return id
+    },
+    redeliver(messageId) {
+      puppet.emit('message', { messageId })
+    },
+  }
+}

@@ -1,0 +1,243 @@
+import { Writable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../../test/db.js'
+import { systemClock } from '../lib/clock.js'
+import { createLogger, silentLogger } from '../lib/logger.js'
+import { ChatMessageModel } from '../models/chat-message.model.js'
+import { OutboxModel } from '../models/outbox.model.js'
+import { ResidentModel } from '../models/registry.model.js'
+import { createOutbox } from '../services/outbox/outbox.service.js'
+import { botTestConfig, eventually, startTestBot } from './bot-test-world.test-helper.js'
+import { createOutboxSender, startOfLocalDay } from './outbox-sender.js'
+
+void ChatMessageModel
+
+describe('outbox sender', () => {
+  useTestDatabase()
+  const outbox = createOutbox({ clock: systemClock })
+  let bot: Awaited<ReturnType<typeof startTestBot>>
+  let roomId = ''
+
+  beforeEach(async () => {
+    bot = await startTestBot({ send: false })
+    roomId = bot.world.createRoom('康和小区7号楼').id
+  })
+  afterEach(async () => {
+    await bot.stop()
+  })
+
+  const senderWith = (outboxConfig: Record<string, number>, logger = silentLogger) =>
+    createOutboxSender({
+      outbox: botTestConfig(outboxConfig).outbox,
+      timezone: 'Asia/Shanghai',
+      logger,
+      transport: bot.bot.transport,
+      conversations: bot.conversations,
+      retryBaseMs: 30,
+      idleMs: 20,
+    })
+
+  async function drain(sender: ReturnType<typeof senderWith>): Promise<string[]> {
+    const results: string[] = []
+    for (let i = 0; i < 50; i++) {
+      const r = await sender.sendNext()
+      if (r === 'idle' || r === 'budget') break
+      results.push(r)
+    }
+    return results
+  }
+
+  it('sends due messages oldest first, resolves people to their WeChat, and records delivery', async () => {
+    const t = Date.now()
+    const resident = await ResidentModel.create({
+      name: '张阿姨',
+      token: 't1',
+      wechat: { contactId: bot.world.createContact('张阿姨').id },
+    })
+    const offline = await ResidentModel.create({ name: '李大爷', token: 't2' })
+    await outbox.enqueue({
+      key: 'k2',
+      to: { type: 'room', id: roomId },
+      text: '第二条',
+      kind: 'reply',
+      notBefore: new Date(t - 1000),
+    })
+    await outbox.enqueue({
+      key: 'k1',
+      to: { type: 'room', id: roomId },
+      text: '第一条',
+      kind: 'reply',
+      notBefore: new Date(t - 2000),
+    })
+    await outbox.enqueue({
+      key: 'k3',
+      to: { type: 'person', id: resident._id.toString() },
+      text: '您的工单已受理',
+      kind: 'update',
+      notBefore: new Date(t - 500),
+    })
+    await outbox.enqueue({
+      key: 'k4',
+      to: { type: 'person', id: offline._id.toString() },
+      text: '您的工单已办结',
+      kind: 'update',
+      notBefore: new Date(t - 400),
+    })
+    await outbox.enqueue({
+      key: 'later',
+      to: { type: 'room', id: roomId },
+      text: '明天的提醒',
+      kind: 'reminder',
+      notBefore: new Date(t + 3_600_000),
+    })
+    const results = await drain(senderWith({}))
+    expect(results).toEqual(['sent', 'sent', 'sent', 'undeliverable'])
+    expect(bot.world.delivered.map((d) => d.text)).toEqual(['第一条', '第二条', '您的工单已受理'])
+    const docs = await OutboxModel.find().lean()
+    const byKey = Object.fromEntries(docs.map((d) => [d.key, d]))
+    expect(byKey.k1?.status).toBe('sent')
+    expect(byKey.k1?.sentAt).toBeInstanceOf(Date)
+    expect(byKey.k4?.status).toBe('undeliverable')
+    expect(byKey.k4?.lastError).toContain('没有绑定微信')
+    expect(byKey.later?.status).toBe('queued')
+    const transcript = await bot.conversations.transcript(`room:${roomId}`)
+    expect(transcript.map((m) => [m.direction, m.senderName, m.text])).toEqual([
+      ['out', '邻里小助手', '第一条'],
+      ['out', '邻里小助手', '第二条'],
+    ])
+  })
+
+  it('keeps the configured pace between messages', async () => {
+    for (let i = 1; i <= 4; i++) {
+      await outbox.enqueue({
+        key: `p${i}`,
+        to: { type: 'room', id: roomId },
+        text: `通知${i}`,
+        kind: 'notice',
+      })
+    }
+    const sender = senderWith({ perMinute: 300, jitterMs: 0 }) // one message per 200 ms
+    const started = Date.now()
+    await sender.start()
+    await eventually(() => bot.world.delivered.length === 4)
+    await sender.stop()
+    const gaps = bot.world.delivered
+      .slice(1)
+      .map((d, i) => d.at.getTime() - (bot.world.delivered[i]?.at.getTime() ?? 0))
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(580)
+    expect(bot.world.delivered.map((d) => d.text)).toEqual(['通知1', '通知2', '通知3', '通知4'])
+  })
+
+  it('retries a failing send with growing pauses, then gives up as failed', async () => {
+    await outbox.enqueue({
+      key: 'gone',
+      to: { type: 'room', id: 'gone@chatroom' },
+      text: '群已解散',
+      kind: 'notice',
+    })
+    const sender = senderWith({ maxAttempts: 3 })
+    expect(await sender.sendNext()).toBe('retry')
+    let doc = await OutboxModel.findOne({ key: 'gone' }).lean()
+    expect(doc?.attempts).toBe(1)
+    expect(doc?.status).toBe('queued')
+    expect(doc?.notBefore.getTime()).toBeGreaterThan(Date.now())
+    expect(await sender.sendNext()).toBe('idle') // not due yet: back-off
+    await eventually(async () => (await sender.sendNext()) === 'retry')
+    await eventually(async () => (await sender.sendNext()) === 'failed')
+    doc = await OutboxModel.findOne({ key: 'gone' }).lean()
+    expect(doc?.status).toBe('failed')
+    expect(doc?.attempts).toBe(3)
+    expect(doc?.lastError).toBeTruthy()
+  })
+
+  it('warns the admins once when 80% of the daily budget is used, and stops at the budget', async () => {
+    const lines: string[] = []
+    const logger = createLogger({
+      level: 'warn',
+      destination: new Writable({
+        write(chunk, _e, cb) {
+          lines.push(String(chunk))
+          cb()
+        },
+      }),
+    })
+    const admin = await ResidentModel.create({
+      name: '赵主任',
+      roles: ['admin'],
+      token: 'ta',
+      wechat: { contactId: bot.world.createContact('赵主任').id },
+    })
+    for (let i = 1; i <= 8; i++) {
+      await outbox.enqueue({
+        key: `b${i}`,
+        to: { type: 'room', id: roomId },
+        text: `消息${i}`,
+        kind: 'notice',
+        notBefore: new Date(Date.now() - 10_000 + i),
+      })
+    }
+    const sender = senderWith({ dailyBudget: 5 }, logger)
+    const results = await drain(sender)
+    expect(results).toEqual(['sent', 'sent', 'sent', 'sent', 'sent'])
+    expect(await sender.sendNext()).toBe('budget')
+    expect(await sender.usage()).toEqual({ sentToday: 5, budget: 5 })
+    const warnings = await OutboxModel.find({ kind: 'warning' }).lean()
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]?.to).toEqual({ type: 'person', id: admin._id.toString() })
+    expect(warnings[0]?.text).toContain('80%')
+    expect(lines.filter((l) => l.includes('budget 80% used'))).toHaveLength(1)
+  })
+
+  it('never repeats a message left in sending by a crash: it becomes sent_unknown', async () => {
+    await outbox.enqueue({
+      key: 'crash',
+      to: { type: 'room', id: roomId },
+      text: '可能已发出',
+      kind: 'reply',
+    })
+    await OutboxModel.collection.updateOne(
+      { key: 'crash' },
+      { $set: { status: 'sending', attempts: 1, updatedAt: new Date(Date.now() - 10 * 60_000) } },
+    )
+    const sender = senderWith({})
+    expect(await sender.recoverStuck()).toBe(1)
+    expect(await sender.sendNext()).toBe('idle')
+    expect((await OutboxModel.findOne({ key: 'crash' }).lean())?.status).toBe('sent_unknown')
+    expect(bot.world.delivered).toHaveLength(0)
+  })
+
+  it('sends each message once when two senders drain the same account at the same time', async () => {
+    for (let i = 1; i <= 6; i++) {
+      await outbox.enqueue({
+        key: `c${i}`,
+        to: { type: 'room', id: roomId },
+        text: `并发${i}`,
+        kind: 'notice',
+      })
+    }
+    const a = senderWith({})
+    const b = senderWith({})
+    const step = async (s: typeof a) => {
+      for (let i = 0; i < 40; i++) {
+        const r = await s.sendNext()
+        if (r === 'idle') return
+      }
+    }
+    await Promise.all([step(a), step(b), step(a)])
+    await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 6)
+    expect(bot.world.delivered.map((d) => d.text).sort()).toEqual([
+      '并发1',
+      '并发2',
+      '并发3',
+      '并发4',
+      '并发5',
+      '并发6',
+    ])
+  })
+
+  it('counts the day in the configured time zone', () => {
+    const d = startOfLocalDay(new Date('2026-11-28T17:30:00Z'), 'Asia/Shanghai')
+    expect(d.toISOString()).toBe('2026-11-28T16:00:00.000Z')
+  })
+})
