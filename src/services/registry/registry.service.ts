@@ -3,6 +3,7 @@ import type { FieldCrypto } from '../../lib/crypto.js'
 import { DomainError, NotFoundError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import type { CodeKind } from './registry.codes.js'
 import { createPartyService } from './registry.party.js'
 import { createPeopleService } from './registry.people.js'
 import { createPrivacyService } from './registry.privacy.js'
@@ -14,8 +15,6 @@ export interface RegistryDeps {
   crypto: FieldCrypto
   logger: Logger
 }
-
-export type CodeKind = 'grid' | 'household' | 'resident'
 
 /**
  * The community registry: communities, grids, households, residents, staff and departments, their

@@ -39,6 +39,8 @@ export interface ImportOptions {
   /** Community (by code) for rows that do not name one. */
   communityCode?: string
   onProgress?: (p: ImportProgress) => void
+  /** When set (a community's own staff), rows of any other community are refused. */
+  allowedCommunityIds?: string[]
   /** Rows per bulk write (default 1000). */
   batchSize?: number
 }
@@ -150,6 +152,7 @@ async function placeRows(
   const only = communities.length === 1 ? communities[0] : undefined
   const grids = await GridModel.find({}, { code: 1, communityId: 1 }).lean()
   const gridCommunity = new Map(grids.map((g) => [g.code, g.communityId]))
+  const allowed = options.allowedCommunityIds
   const out: PlacedRow[] = []
   for (const r of rows) {
     const named = r.communityCode
@@ -158,24 +161,34 @@ async function placeRows(
         ? byName.get(r.communityName)
         : undefined
     const existingGrid = gridCommunity.get(r.gridCode)
-    if (existingGrid && named && !named._id.equals(existingGrid)) {
-      summary.errors.push({ row: r.row, reason: `网格 ${r.gridCode} 属于另一个社区，与本行填写的社区不一致` })
-      continue
-    }
     let community = existingGrid
       ? { _id: existingGrid }
       : (named ?? fallback ?? (r.communityName ? undefined : only))
-    if (!community && r.communityCode) community = await createCommunity(r, byCode, byName, summary)
-    if (!community) {
-      const reason = r.communityName
-        ? `社区「${r.communityName}」不存在，请加“社区编号”列或先创建社区`
-        : '无法确定所属社区，请加“社区编号”列或用 --community 指定'
-      summary.errors.push({ row: r.row, reason })
-      continue
-    }
-    out.push({ ...r, communityId: community._id })
+    if (!community && r.communityCode && !allowed)
+      community = await createCommunity(r, byCode, byName, summary)
+    const reason = placementProblem(r, community?._id, named?._id, allowed)
+    if (reason || !community) summary.errors.push({ row: r.row, reason: reason ?? '无法确定所属社区' })
+    else out.push({ ...r, communityId: community._id })
   }
   return out
+}
+
+function placementProblem(
+  r: ParsedRow,
+  community: Types.ObjectId | undefined,
+  named: Types.ObjectId | undefined,
+  allowed: string[] | undefined,
+): string | undefined {
+  if (community && named && !named.equals(community)) {
+    return `网格 ${r.gridCode} 属于另一个社区，与本行填写的社区不一致`
+  }
+  if (!community) {
+    return r.communityName
+      ? `社区「${r.communityName}」不存在，请加“社区编号”列或先创建社区`
+      : '无法确定所属社区，请加“社区编号”列或用 --community 指定'
+  }
+  if (allowed && !allowed.includes(String(community))) return '无权导入其他社区的数据'
+  return undefined
 }
 
 async function createCommunity(
