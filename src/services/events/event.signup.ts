@@ -47,7 +47,10 @@ async function waitingPosition(signup: EventSignupDoc): Promise<number> {
   const ahead = await EventSignupModel.countDocuments({
     eventId: signup.eventId,
     status: 'waiting',
-    signedUpAt: { $lt: signup.signedUpAt },
+    $or: [
+      { signedUpAt: { $lt: signup.signedUpAt } },
+      { signedUpAt: signup.signedUpAt, _id: { $lt: signup._id } },
+    ],
   })
   return ahead + 1
 }
