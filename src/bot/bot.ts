@@ -110,9 +110,10 @@ export function createBot(deps: BotDeps): Bot {
 
   async function onMessage(msg: Message): Promise<void> {
     if (msg.self()) return
-    const input = await toInbound(msg)
-    const key = `${chatKeyOf(input.roomId, input.senderContactId)}|${input.senderContactId}`
+    // The chain is entered at once, so one sender's messages in one chat are handled in arrival order.
+    const key = `${chatKeyOf(msg.room()?.id, msg.talker().id)}|${msg.talker().id}`
     await enqueueInOrder(key, async () => {
+      const input = await toInbound(msg)
       const { message, duplicate } = await deps.conversations.storeInbound(input)
       if (duplicate) {
         log.info({ messageId: input.messageId }, 're-delivered message ignored')

@@ -1,0 +1,178 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { FileBox } from 'file-box'
+import { afterEach, describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../../test/db.js'
+import { memoryFlows, seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
+import { TEXT } from '../handlers/replies.js'
+import { systemClock } from '../lib/clock.js'
+import { ChatMessageModel } from '../models/chat-message.model.js'
+import { OutboxModel } from '../models/outbox.model.js'
+import { RoomBindingModel } from '../models/room-binding.model.js'
+import { createConversations } from '../services/conversations/conversation.service.js'
+import { eventually, startTestBot } from './bot-test-world.test-helper.js'
+
+void RoomBindingModel
+
+describe('the bot on the mock puppet', () => {
+  useTestDatabase()
+  const running: Array<{ stop(): Promise<void> }> = []
+  afterEach(async () => {
+    for (const r of running.splice(0)) await r.stop()
+  })
+
+  async function start(flows = memoryFlows().flows, extra: { attachmentsDir?: string } = {}) {
+    const bot = await startTestBot({ flows, ...extra })
+    running.push(bot)
+    return bot
+  }
+
+  /** The resident, the worker and a room bound to KH-07 in the mock world. */
+  async function bound(bot: Awaited<ReturnType<typeof start>>) {
+    await seedGridWithWorker()
+    const zhang = bot.world.createContact('张阿姨')
+    const room = bot.world.createRoom('康和小区7号楼', [zhang])
+    await bot.rooms.bindAsSystem({
+      roomId: room.id,
+      topic: '康和小区7号楼',
+      target: { scope: 'grid', code: 'KH-07' },
+    })
+    return { zhang, room }
+  }
+
+  it('stores a message first and handles a re-delivery (same id, or same text under a new id) once', async () => {
+    const mem = memoryFlows()
+    const bot = await start(mem.flows)
+    const { zhang, room } = await bound(bot)
+    const id = bot.world.say({ from: zhang.id, roomId: room.id, text: '3号楼电梯不动了', mentionBot: true })
+    await eventually(
+      async () => (await ChatMessageModel.findOne({ messageId: id }).lean())?.status === 'processed',
+    )
+    bot.world.redeliver(id)
+    bot.world.say({ from: zhang.id, roomId: room.id, text: '3号楼电梯不动了', mentionBot: true })
+    await bot.bot.idle()
+    await eventually(() => bot.world.delivered.length >= 1)
+    await new Promise((r) => setTimeout(r, 200))
+    expect(mem.reports).toHaveLength(1)
+    expect(await ChatMessageModel.countDocuments({ direction: 'in' })).toBe(1)
+    expect(bot.world.delivered.filter((d) => d.to === room.id).map((d) => d.text)).toEqual([
+      expect.stringContaining('工单号 GD-0001'),
+    ])
+  })
+
+  it('replays a message stored before a crash at the next start, replying once', async () => {
+    await seedGridWithWorker()
+    const conversations = createConversations({ clock: systemClock })
+    // The previous process stored the message and died before handling it.
+    await conversations.storeInbound({
+      messageId: 'before-crash-1',
+      senderContactId: 'c-zhang',
+      senderName: '张阿姨',
+      text: '2',
+      receivedAt: new Date(Date.now() - 60_000),
+    })
+    const first = await start()
+    await eventually(
+      async () =>
+        (await ChatMessageModel.findOne({ messageId: 'before-crash-1' }).lean())?.status === 'processed',
+    )
+    const replies = await OutboxModel.find({ key: /^reply:before-crash-1:/ }).lean()
+    expect(replies.map((r) => [r.key, r.text])).toEqual([['reply:before-crash-1:1', TEXT.askPolicy]])
+    // A second restart, and even a forced second handling, queues nothing new.
+    await first.stop()
+    running.length = 0
+    const second = await start()
+    await second.bot.recover()
+    await second.handler({
+      messageId: 'before-crash-1',
+      sender: { contactId: 'c-zhang', name: '张阿姨' },
+      text: '2',
+      mentionsBot: false,
+      mentionIds: [],
+      type: 'text',
+      attachments: [],
+      receivedAt: new Date(),
+    })
+    expect(await OutboxModel.countDocuments({ key: /^reply:before-crash-1:/ })).toBe(1)
+  })
+
+  it('binds a room by command and keeps the binding when the room id changes', async () => {
+    const bot = await start()
+    await seedGridWithWorker()
+    const wang = bot.world.createContact('王芳')
+    const { ResidentModel } = await import('../models/registry.model.js')
+    await ResidentModel.updateOne({ name: '王芳' }, { $set: { 'wechat.contactId': wang.id } })
+    const room = bot.world.createRoom('康和7号楼邻居群', [wang])
+    bot.world.say({ from: wang.id, roomId: room.id, text: '绑定网格 KH-07' })
+    await eventually(() => bot.world.delivered.some((d) => d.text.includes('网格 KH-07')))
+    // After a re-login WeChat gives the same group a new id.
+    const zhang = bot.world.createContact('张阿姨')
+    const renewed = bot.world.createRoom('康和7号楼邻居群', [zhang])
+    bot.world.say({ from: zhang.id, roomId: renewed.id, text: '报修 5号楼下水道堵了' })
+    await eventually(() => bot.world.delivered.some((d) => d.to === renewed.id))
+    const binding = await RoomBindingModel.findOne({ topic: '康和7号楼邻居群' }).lean()
+    expect(binding?.roomId).toBe(renewed.id)
+    expect(binding?.previousRoomIds).toEqual([room.id])
+    expect(bot.world.delivered.find((d) => d.to === renewed.id)?.text).toContain('工单号')
+  })
+
+  it('minds its manners: silent on chit-chat, answers a mention and a trigger word, menu in a direct chat', async () => {
+    const bot = await start()
+    const { zhang, room } = await bound(bot)
+    bot.world.say({ from: zhang.id, roomId: room.id, text: '今天谁去买菜' })
+    bot.world.say({ from: zhang.id, roomId: room.id, text: '小区门口的路灯坏了', mentionBot: true })
+    bot.world.say({ from: zhang.id, roomId: room.id, text: '咨询 高龄津贴怎么领？' })
+    bot.world.say({ from: zhang.id, text: '你好' })
+    await eventually(() => bot.world.delivered.length === 3)
+    await new Promise((r) => setTimeout(r, 200))
+    const inRoom = bot.world.delivered.filter((d) => d.to === room.id).map((d) => d.text)
+    expect(inRoom).toHaveLength(2)
+    expect(inRoom[0]).toContain('工单号')
+    expect(inRoom[1]).toContain('高龄津贴')
+    expect(bot.world.delivered.find((d) => d.to === zhang.id)?.text).toBe(TEXT.menu)
+    const chit = await ChatMessageModel.findOne({ text: '今天谁去买菜' }).lean()
+    expect(chit?.outcome).toBe('ignored:chit-chat')
+  })
+
+  it('saves a photo as an attachment of the case just reported', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'linli-att-'))
+    try {
+      const mem = memoryFlows()
+      const bot = await start(mem.flows, { attachmentsDir: dir })
+      const { zhang } = await bound(bot)
+      bot.world.say({ from: zhang.id, text: '报修 楼道里堆满了杂物' })
+      await eventually(() => mem.reports.length === 1)
+      zhang
+        .say(FileBox.fromBase64(Buffer.from('fake-jpeg').toString('base64'), 'photo.jpg'))
+        .to(bot.world.botUser)
+      await eventually(() => mem.followUps.length === 1)
+      expect(mem.followUps[0]).toMatchObject({ caseNumber: 'GD-0001', attachments: 1 })
+      expect(readdirSync(dir).some((f) => f.endsWith('photo.jpg'))).toBe(true)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('keeps a voice message and asks politely for text when no transcription is configured', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'linli-voice-'))
+    try {
+      const bot = await start(memoryFlows().flows, { attachmentsDir: dir })
+      const zhang = bot.world.createContact('张阿姨')
+      zhang.say(FileBox.fromBase64(Buffer.from('silk').toString('base64'), 'voice.sil')).to(bot.world.botUser)
+      await eventually(() => bot.world.delivered.length === 1)
+      expect(bot.world.delivered[0]?.text).toBe(TEXT.voiceNote)
+      const stored = await ChatMessageModel.findOne({ type: 'voice' }).lean()
+      expect(stored?.attachments[0]?.kind).toBe('voice')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('reports its login state for admins', async () => {
+    const bot = await start()
+    const s = bot.bot.status()
+    expect(s.loggedIn).toBe(true)
+    expect(s.user?.name).toBe('邻里小助手')
+  })
+})
