@@ -166,6 +166,32 @@ describe('urgency', () => {
   })
 })
 
+describe('co-occurrence rules', () => {
+  it('a neighbour plus a leak is a dispute, a leak alone is a repair', () => {
+    expect(classify('楼上往下渗水，说了也不管').category).toBe('neighbor_dispute')
+    expect(classify('厨房水管漏水了').category).toBe('facility_repair')
+  })
+  it('who makes the noise does not turn noise into a dispute', () => {
+    expect(classify('楼上邻居半夜拖椅子 吵得睡不着').category).toBe('noise')
+    expect(classify('隔壁的狗天天半夜叫').category).toBe('noise')
+  })
+  it('a question about a benefit is a policy question, a plea for help is assistance', () => {
+    expect(classify('低保标准今年是多少').category).toBe('policy_consult')
+    expect(classify('家里实在困难，想申请临时救助').category).toBe('social_assistance')
+  })
+  it('an elderly person not back and unreachable is urgent', () => {
+    const r = classify('我爸出去遛弯到现在没回来，电话也关机了')
+    expect(r).toMatchObject({ category: 'social_assistance', urgency: 'urgent' })
+  })
+  it('a cry for help with danger is urgent even without a specific cue', () => {
+    expect(classify('快来人 这边太危险了').urgency).toBe('urgent')
+    expect(classify('快来人看看 垃圾桶满了').urgency).toBe('normal')
+  })
+  it('a private parking lock is occupation, not parking', () => {
+    expect(classify('有人在公共车位上装了地锁').category).toBe('illegal_occupation')
+  })
+})
+
 describe('isRequest', () => {
   it.each([
     '大家早上好',

@@ -160,9 +160,9 @@ export function compileTriageRules(list: ResponsibilityList): TriageRules {
     }
     for (const combo of combos) {
       if (combo.all.every((group) => group.some((w) => text.includes(w)))) {
-        scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
+        if (combo.category) scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
         if (combo.urgent) urgent.push(combo.all.map((g) => g.find((w) => text.includes(w))).join('+'))
-        reasons.push(`${combo.urgent ? '紧急组合' : '组合'}→${combo.category}`)
+        reasons.push(`${combo.urgent ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
       }
     }
     return { scores, urgent, reasons }

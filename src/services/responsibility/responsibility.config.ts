@@ -57,8 +57,9 @@ const CategoryRule = z.object({
 })
 
 const Combo = z.object({
-  category: CategoryCode,
-  weight: z.number().positive(),
+  /** Absent: the combo only decides urgency. */
+  category: CategoryCode.optional(),
+  weight: z.number().min(0),
   /** When every group matches, the message is urgent too. */
   urgent: z.boolean().default(false),
   all: z.array(z.array(z.coerce.string().min(1)).min(1)).min(2),

@@ -1,0 +1,128 @@
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { z } from 'zod'
+import { silentLogger } from '../src/lib/logger.js'
+import { createTriage, type TriageResult } from '../src/services/cases/triage.service.js'
+import { CategoryCode, loadResponsibilityList } from '../src/services/responsibility/responsibility.config.js'
+import { type EvalContext, type EvalMetric, type EvalSection, ratio } from './report.js'
+
+const Line = z.object({
+  text: z.string(),
+  category: CategoryCode,
+  urgency: z.enum(['urgent', 'normal']),
+  building: z.string().optional(),
+  unit: z.string().optional(),
+  room: z.string().optional(),
+  isRequest: z.boolean().optional(),
+})
+type Line = z.infer<typeof Line>
+
+interface Scored {
+  line: Line
+  got: TriageResult
+}
+
+/** Reads a JSONL set; a bad line stops the run with its number. */
+export function readTriageSet(file: string): Line[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l, i) => ({ l: l.trim(), no: i + 1 }))
+    .filter(({ l }) => l.length > 0)
+    .map(({ l, no }) => {
+      const parsed = Line.safeParse(JSON.parse(l))
+      if (!parsed.success) throw new Error(`${file}:${no}: ${parsed.error.issues[0]?.message}`)
+      return parsed.data
+    })
+}
+
+const hasLocation = (l: Line) => l.building !== undefined || l.unit !== undefined || l.room !== undefined
+const sameLocation = (l: Line, r: TriageResult) =>
+  (l.building ?? null) === (r.location.building ?? null) &&
+  (l.unit ?? null) === (r.location.unit ?? null) &&
+  (l.room ?? null) === (r.location.room ?? null)
+
+/** Category accuracy, urgency recall/precision, location and request accuracy of one set. */
+export function scoreTriage(section: string, dataset: string, scored: Scored[]): EvalMetric[] {
+  const m = (metric: string, hit: number, n: number, detail?: unknown): EvalMetric => ({
+    section,
+    dataset,
+    metric,
+    value: ratio(hit, n),
+    n,
+    ...(detail === undefined ? {} : { detail }),
+  })
+  const count = (xs: Scored[], f: (s: Scored) => boolean) => xs.filter(f).length
+  const urgentExpected = scored.filter((s) => s.line.urgency === 'urgent')
+  const urgentGot = scored.filter((s) => s.got.urgency === 'urgent')
+  const located = scored.filter((s) => hasLocation(s.line))
+  // Only lines that say whether they are a request count here (the shared set does not).
+  const labelled = scored.filter((s) => s.line.isRequest !== undefined)
+  const misses = scored
+    .filter((s) => s.got.category !== s.line.category)
+    .map((s) => ({ text: s.line.text, expected: s.line.category, got: s.got.category }))
+  return [
+    m('category_accuracy', scored.length - misses.length, scored.length, misses),
+    m(
+      'urgency_recall',
+      count(urgentExpected, (s) => s.got.urgency === 'urgent'),
+      urgentExpected.length,
+    ),
+    m(
+      'urgency_precision',
+      count(urgentGot, (s) => s.line.urgency === 'urgent'),
+      urgentGot.length,
+    ),
+    m(
+      'location_accuracy',
+      count(located, (s) => sameLocation(s.line, s.got)),
+      located.length,
+    ),
+    m(
+      'request_accuracy',
+      count(labelled, (s) => s.line.isRequest === s.got.isRequest),
+      labelled.length,
+    ),
+  ]
+}
+
+function missNotes(dataset: string, scored: Scored[]): string[] {
+  const notes: string[] = []
+  for (const s of scored) {
+    const wrong: string[] = []
+    if (s.got.category !== s.line.category) wrong.push(`${s.line.category} → ${s.got.category}`)
+    if (s.got.urgency !== s.line.urgency) wrong.push(`${s.line.urgency} → ${s.got.urgency}`)
+    if (hasLocation(s.line) && !sameLocation(s.line, s.got)) {
+      const show = (x: { building?: string; unit?: string; room?: string }) =>
+        `${x.building ?? '-'}/${x.unit ?? '-'}/${x.room ?? '-'}`
+      wrong.push(`位置 ${show(s.line)} → ${show(s.got.location)}`)
+    }
+    if (s.line.isRequest !== undefined && s.line.isRequest !== s.got.isRequest) {
+      wrong.push(`isRequest ${s.line.isRequest} → ${s.got.isRequest}`)
+    }
+    if (wrong.length > 0) notes.push(`  [${dataset}] ${wrong.join('; ')}  «${s.line.text.slice(0, 40)}»`)
+  }
+  return notes
+}
+
+/** The triage section: the shared dev set and our own harder set, through the same triage service. */
+export async function runTriageEval(ctx: EvalContext): Promise<EvalSection> {
+  const list = loadResponsibilityList(path.join(ctx.repoRoot, 'config'))
+  const triage = createTriage({ list, logger: silentLogger })
+  const sets: Array<[string, string]> = [
+    ['dev', path.join(ctx.evalDir, 'triage.jsonl')],
+    ['hard', path.join(ctx.repoRoot, 'eval', 'triage-hard.jsonl')],
+  ]
+  const metrics: EvalMetric[] = []
+  const notes: string[] = []
+  for (const [name, file] of sets) {
+    if (!existsSync(file)) {
+      notes.push(`  [${name}] ${file} not found: skipped`)
+      continue
+    }
+    const scored: Scored[] = []
+    for (const line of readTriageSet(file)) scored.push({ line, got: await triage.triage(line.text) })
+    metrics.push(...scoreTriage('triage', name, scored))
+    notes.push(...missNotes(name, scored))
+  }
+  return { metrics, notes: notes.length > 0 ? ['triage misses:', ...notes] : [] }
+}
