@@ -74,13 +74,15 @@ const MARKERS: Array<{ re: RegExp; level: number }> = [
 
 /** A short lead clause ("开放时间。") after an article marker reads as the article's title. */
 function leadTitle(rest: string): string {
-  const m = /^([^。！？；：:，,\s]{2,16})[。：:]/.exec(rest)
+  const m = /^([^。！？；：:，,\s]{2,10})。/.exec(rest)
   return m ? (m[1] as string) : ''
 }
 
 function detectMarker(line: string): Marker | undefined {
   const md = /^(#{1,6})\s+(.+?)\s*#*$/.exec(line)
   if (md) return { level: (md[1] as string).length, label: (md[2] as string).trim(), body: '' }
+  // A short line of words alone (plain-text documents: "申领条件") heads what follows.
+  if (line.length <= 12 && /^[\u3400-\u9fff\s]+$/.test(line)) return { level: 6, label: line, body: '' }
   const bullet = line.replace(/^[-*+]\s+/, '')
   for (const { re, level } of MARKERS) {
     const m = re.exec(bullet)
@@ -93,10 +95,8 @@ function markerOf(level: number, raw: string, rest: string, line: string): Marke
   const sep = /[章节条]$/.test(raw) ? ' ' : ''
   const bare = raw.replace(/[、．.]$/, '')
   // "一、申请条件" / "第一章 总则": a heading line of its own (list items always keep their text).
-  const headingOnly =
-    level <= 11 && rest.length <= 20 && !/[。！？；，,：:]/.test(rest.slice(0, -1)) && !/[；，,]$/.test(rest)
-  if (headingOnly)
-    return { level, label: rest ? `${raw}${sep}${rest.replace(/[。：:]$/, '')}` : bare, body: '' }
+  const headingOnly = level <= 11 && rest.length <= 20 && !/[\p{P}]/u.test(rest)
+  if (headingOnly) return { level, label: rest ? `${raw}${sep}${rest}` : bare, body: '' }
   const title = leadTitle(rest)
   return { level, label: title ? `${raw}${sep}${title}` : bare, body: line }
 }
@@ -169,10 +169,12 @@ function splitLong(text: string, max: number): string[] {
   return pieces
 }
 
-function sameParent(a: string[], b: string[]): boolean {
-  const pa = a.slice(0, -1).join('\u0001')
-  const pb = b.slice(0, -1).join('\u0001')
-  return pa === pb || a.join('\u0001') === b.join('\u0001')
+/** Siblings (same parent) or parent and child: the pairs a tiny piece may be merged across. */
+function related(a: string[], b: string[]): boolean {
+  const key = (xs: string[]) => xs.join('\u0001')
+  const isPrefix = (p: string[], xs: string[]) =>
+    p.length <= xs.length && key(xs.slice(0, p.length)) === key(p)
+  return key(a.slice(0, -1)) === key(b.slice(0, -1)) || isPrefix(a, b) || isPrefix(b, a)
 }
 
 /**
@@ -207,15 +209,10 @@ function mergeTiny(drafts: ChunkDraft[], options: ChunkOptions): ChunkDraft[] {
     const prev = out.at(-1)
     const tiny =
       d.text.length < options.minChars || (prev !== undefined && prev.text.length < options.minChars)
-    if (
-      prev &&
-      tiny &&
-      sameParent(prev.headings, d.headings) &&
-      prev.text.length + d.text.length < options.maxChars
-    ) {
-      const headings = prev.headings.length <= d.headings.length ? prev.headings : d.headings
+    const fits = prev !== undefined && prev.text.length + d.text.length < options.maxChars
+    if (prev && tiny && fits && related(prev.headings, d.headings)) {
       out[out.length - 1] = {
-        headings: commonPrefix(headings, d.headings, prev.headings),
+        headings: commonPrefix(prev.headings, d.headings),
         text: `${prev.text}\n${d.text}`,
       }
       continue
@@ -225,10 +222,8 @@ function mergeTiny(drafts: ChunkDraft[], options: ChunkOptions): ChunkDraft[] {
   return out
 }
 
-function commonPrefix(preferred: string[], a: string[], b: string[]): string[] {
-  if (a.join('\u0001') === b.join('\u0001')) return a
-  const n = Math.min(a.length, b.length)
+function commonPrefix(a: string[], b: string[]): string[] {
   let i = 0
-  while (i < n && a[i] === b[i]) i++
-  return i > 0 ? a.slice(0, i) : preferred.slice(0, Math.max(0, preferred.length - 1))
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return a.slice(0, i)
 }

@@ -1,0 +1,111 @@
+import Router from '@koa/router'
+import type { Context } from 'koa'
+import { z } from 'zod'
+import { DomainError, InvalidInputError } from '../../lib/errors.js'
+import type { KbService } from '../../services/kb/kb.service.js'
+import { requireActor, requireRole } from '../middleware/auth.js'
+import { parseBody, parseQuery } from '../validate.js'
+
+export interface KbRouteDeps {
+  kb: KbService
+  /** Largest accepted document upload, in KiB (`kb.maxDocumentKb`). */
+  maxDocumentKb: number
+}
+
+const AskBody = z.object({
+  question: z.string().trim().min(1, '请输入问题').max(500, '问题太长了（500字以内）'),
+})
+const FeedbackBody = z
+  .object({
+    questionId: z.string().min(1).max(100).optional(),
+    answerId: z.string().min(1).max(100).optional(),
+    helpful: z.boolean(),
+  })
+  .refine((f) => f.questionId ?? f.answerId, { message: '缺少 questionId' })
+const DocumentBody = z.object({
+  id: z.string().min(1).max(120),
+  text: z.string().min(1, '文档内容为空'),
+  title: z.string().max(200).optional(),
+  issuer: z.string().max(200).optional(),
+  date: z.string().max(40).optional(),
+  url: z.string().max(500).optional(),
+})
+const DocumentQuery = z.object({
+  id: z.string().min(1).max(120).optional(),
+  title: z.string().max(200).optional(),
+})
+const UnansweredQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+
+const STAFF_ROLES = ['community_staff', 'admin'] as const
+const TEXT_TYPES = ['text/plain', 'text/markdown', 'text/x-markdown']
+
+/** Reads a raw text body (the JSON body parser leaves text/* alone), refusing more than `limit` bytes. */
+async function readText(ctx: Context, limit: number): Promise<string> {
+  const declared = Number(ctx.get('content-length') || 0)
+  if (declared > limit) throw new DomainError('PAYLOAD_TOO_LARGE', '文档太大')
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of ctx.req) {
+    const buf = chunk as Buffer
+    size += buf.length
+    if (size > limit) throw new DomainError('PAYLOAD_TOO_LARGE', '文档太大')
+    parts.push(buf)
+  }
+  return Buffer.concat(parts).toString('utf8')
+}
+
+/**
+ * `/api/v1/kb`: residents ask and rate answers; community staff upload documents and see what
+ * residents asked in vain.
+ */
+export function kbRoutes(deps: KbRouteDeps): Router {
+  const router = new Router({ prefix: '/api/v1/kb' })
+
+  router.post('/ask', async (ctx) => {
+    const actor = requireActor(ctx)
+    const { question } = parseBody(ctx, AskBody)
+    ctx.body = await deps.kb.ask(question, { askerId: actor.personId })
+  })
+
+  router.post('/feedback', async (ctx) => {
+    const actor = requireActor(ctx)
+    const body = parseBody(ctx, FeedbackBody)
+    const staff = actor.roles.some((r) => (STAFF_ROLES as readonly string[]).includes(r))
+    await deps.kb.feedback({ ...body, ...(staff ? {} : { askerId: actor.personId }) })
+    ctx.body = { ok: true }
+  })
+
+  router.post('/documents', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    const limit = deps.maxDocumentKb * 1024
+    let input: z.infer<typeof DocumentBody>
+    if (ctx.is(TEXT_TYPES)) {
+      const query = parseQuery(ctx, DocumentQuery)
+      if (!query.id) throw new InvalidInputError('请在地址中给出文档编号，例如 ?id=heating-fees')
+      input = {
+        id: query.id,
+        text: await readText(ctx, limit),
+        ...(query.title ? { title: query.title } : {}),
+      }
+    } else {
+      input = parseBody(ctx, DocumentBody)
+      if (Buffer.byteLength(input.text) > limit) throw new DomainError('PAYLOAD_TOO_LARGE', '文档太大')
+    }
+    const result = await deps.kb.importDocument({ ...input, source: 'upload' })
+    ctx.status = result.outcome === 'imported' ? 201 : 200
+    ctx.body = result
+  })
+
+  router.get('/documents', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    ctx.body = { documents: await deps.kb.listDocuments() }
+  })
+
+  router.get('/unanswered', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    const { limit } = parseQuery(ctx, UnansweredQuery)
+    ctx.body = { items: await deps.kb.unanswered({ limit }) }
+  })
+
+  return router
+}
