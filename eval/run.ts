@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runKbEval } from './kb.eval.js'
 import { type EvalContext, type EvalSectionRunner, formatTable } from './report.js'
 import { runTriageEval } from './triage.eval.js'
 
@@ -9,6 +10,7 @@ import { runTriageEval } from './triage.eval.js'
  */
 const SECTIONS: Record<string, EvalSectionRunner> = {
   triage: runTriageEval,
+  kb: runKbEval,
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import mongoose from 'mongoose'
+import { z } from 'zod'
+import { systemClock } from '../src/lib/clock.js'
+import { loadConfig } from '../src/lib/config.js'
+import { openDatabase } from '../src/lib/database.js'
+import { createLlm } from '../src/lib/llm.js'
+import { silentLogger } from '../src/lib/logger.js'
+import { KbChunkModel, KbDocumentModel, KbQuestionModel } from '../src/models/kb.model.js'
+import '../src/models/lock.model.js'
+import { createKbService, type KbService, kbSettingsFromConfig } from '../src/services/kb/kb.service.js'
+import { type EvalContext, type EvalMetric, type EvalSection, ratio } from './report.js'
+
+const QaLine = z.object({ q: z.string().min(1), doc: z.string().min(1).nullable() })
+type QaLine = z.infer<typeof QaLine>
+
+/** Reads a `{"q","doc"}` JSONL set; a bad line stops the run with its number. */
+export function readQaSet(file: string): QaLine[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l, i) => ({ l: l.trim(), no: i + 1 }))
+    .filter(({ l }) => l.length > 0)
+    .map(({ l, no }) => {
+      const parsed = QaLine.safeParse(JSON.parse(l))
+      if (!parsed.success) throw new Error(`${file}:${no}: ${parsed.error.issues[0]?.message}`)
+      return parsed.data
+    })
+}
+
+interface Outcome {
+  line: QaLine
+  docs: string[]
+  abstained: boolean
+  coverage: number
+  ms: number
+}
+
+async function runSet(kb: KbService, lines: QaLine[]): Promise<Outcome[]> {
+  const out: Outcome[] = []
+  for (const line of lines) {
+    const started = performance.now()
+    const answer = await kb.ask(line.q, { askerId: 'eval' })
+    const ms = performance.now() - started
+    const hits = await kb.search(line.q, 10)
+    const docs = [...new Set(hits.map((h) => h.chunk.docId))]
+    out.push({ line, docs, abstained: answer.abstained, coverage: hits[0]?.coverage ?? 0, ms })
+  }
+  return out
+}
+
+/** Top-1/top-3 hit rate, abstention on uncovered questions, false abstention on covered ones. */
+export function scoreKb(dataset: string, outcomes: Outcome[]): EvalMetric[] {
+  const covered = outcomes.filter((o) => o.line.doc !== null)
+  const uncovered = outcomes.filter((o) => o.line.doc === null)
+  const rank = (o: Outcome) => o.docs.indexOf(o.line.doc as string)
+  const m = (metric: string, hit: number, n: number, detail?: unknown): EvalMetric => ({
+    section: 'kb',
+    dataset,
+    metric,
+    value: ratio(hit, n),
+    n,
+    ...(detail === undefined ? {} : { detail }),
+  })
+  const top3Misses = covered.filter((o) => rank(o) < 0 || rank(o) > 2).map((o) => ({ q: o.line.q, want: o.line.doc, got: o.docs.slice(0, 3) }))
+  const answeredWrong = uncovered.filter((o) => !o.abstained).map((o) => ({ q: o.line.q, got: o.docs[0] }))
+  const falseAbstain = covered.filter((o) => o.abstained).map((o) => ({ q: o.line.q, coverage: o.coverage }))
+  const ms = outcomes.map((o) => o.ms).sort((a, b) => a - b)
+  return [
+    m('top1', covered.filter((o) => rank(o) === 0).length, covered.length),
+    m('top3', covered.length - top3Misses.length, covered.length, top3Misses),
+    m('abstain_on_uncovered', uncovered.length - answeredWrong.length, uncovered.length, answeredWrong),
+    m('false_abstain_on_covered', falseAbstain.length, covered.length, falseAbstain),
+    m('answered_from_right_doc', covered.filter((o) => !o.abstained && rank(o) === 0).length, covered.length),
+    {
+      section: 'kb',
+      dataset,
+      metric: 'ask_ms_median',
+      value: Math.round((ms[Math.floor(ms.length / 2)] ?? 0) * 10) / 10,
+      n: ms.length,
+    },
+  ]
+}
+
+/** Quantiles of the best passage's coverage for covered and uncovered questions: what the threshold sits between. */
+function coverageNote(dataset: string, outcomes: Outcome[]): string {
+  const q = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b)
+    const at = (p: number) => (s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))] ?? 0).toFixed(2)
+    return s.length ? `min ${at(0)} p10 ${at(0.1)} p50 ${at(0.5)} p90 ${at(0.9)} max ${at(1)}` : '—'
+  }
+  const cov = outcomes.filter((o) => o.line.doc !== null).map((o) => o.coverage)
+  const unc = outcomes.filter((o) => o.line.doc === null).map((o) => o.coverage)
+  return `kb/${dataset} coverage of the best passage — covered: ${q(cov)}; uncovered: ${q(unc)}`
+}
+
+function missNotes(dataset: string, metrics: EvalMetric[]): string[] {
+  const notes: string[] = []
+  for (const metric of metrics) {
+    if (!Array.isArray(metric.detail) || metric.detail.length === 0) continue
+    notes.push(`kb/${dataset} ${metric.metric}:`)
+    for (const d of metric.detail) notes.push(`  ${JSON.stringify(d)}`)
+  }
+  return notes
+}
+
+async function clearKb(): Promise<void> {
+  await Promise.all([KbDocumentModel.deleteMany({}), KbChunkModel.deleteMany({}), KbQuestionModel.deleteMany({})])
+}
+
+/**
+ * The knowledge base section of `npm run eval`: imports the shared sample documents (and, for the own
+ * set, `eval/kb-extra/` too) into a fresh database, asks every question and scores the ranking and the
+ * abstentions. Lexical only unless `--kb-llm` is given (then the configured LLM writes the answers).
+ */
+export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
+  const config = loadConfig(process.env, { configDir: path.join(ctx.repoRoot, 'config') })
+  const dbName = `linli_eval_${randomBytes(4).toString('hex')}`
+  const database = await openDatabase(config, silentLogger, { dbName })
+  const metrics: EvalMetric[] = []
+  const notes: string[] = []
+  try {
+    const settings = kbSettingsFromConfig(config)
+    const llm = ctx.args.includes('--kb-llm') ? createLlm(config) : undefined
+    const sets: Array<{ name: string; folders: string[]; qa: string }> = [
+      { name: 'sample', folders: [path.join(ctx.evalDir, 'kb')], qa: path.join(ctx.evalDir, 'qa.jsonl') },
+      {
+        name: 'kb-hard',
+        folders: [path.join(ctx.evalDir, 'kb'), path.join(ctx.repoRoot, 'eval', 'kb-extra')],
+        qa: path.join(ctx.repoRoot, 'eval', 'kb-hard.jsonl'),
+      },
+    ]
+    for (const set of sets) {
+      if (!existsSync(set.qa) || set.folders.some((f) => !existsSync(f))) {
+        notes.push(`kb/${set.name}: skipped (missing ${set.qa} or its documents)`)
+        continue
+      }
+      await clearKb()
+      const kb = createKbService({ llm, logger: silentLogger, clock: systemClock, ...settings })
+      for (const folder of set.folders) await kb.importFolder(folder)
+      const outcomes = await runSet(kb, readQaSet(set.qa))
+      const scored = scoreKb(set.name, outcomes)
+      metrics.push(...scored)
+      notes.push(coverageNote(set.name, outcomes), ...missNotes(set.name, scored))
+    }
+  } finally {
+    await mongoose.connection.db?.dropDatabase().catch(() => undefined)
+    await database.close()
+  }
+  return { metrics, notes }
+}
