@@ -157,7 +157,12 @@ describe('urgency', () => {
     '楼道里停了电动车在充电',
     '车棚里电线裸露，会不会漏电啊',
     '万一着火了怎么办，消防通道全堵了',
+    '邻居大妈昨天摔了一跤，现在家里没人照顾',
   ])('%s → normal', (text) => expect(classify(text).urgency).toBe('normal'))
+
+  it('an ongoing danger that started earlier stays urgent', () => {
+    expect(classify('从昨天开始楼道里一直有煤气味').urgency).toBe('urgent')
+  })
 
   it('urgent messages point at the right category', () => {
     expect(classify('燃气味很大').category).toBe('safety_hazard')

@@ -111,15 +111,18 @@ function isNegated(text: string, m: Span, negs: Span[]): boolean {
   return /没有?$/.test(before) && text[m.end] === '了' && !/(了|啦)$/.test(text.slice(m.end + 1, m.end + 2))
 }
 
-/** True when the cue sits in a "what if" clause: "会不会漏电", "万一着火", "真着火了就跑不出去". */
-function isHypothetical(text: string, m: Span, hypotheticals: string[]): boolean {
+/** True when the cue is a worry or the past: "会不会漏电", "万一着火", "真着火了就跑不出去", "昨天摔了". */
+function isHypothetical(text: string, m: Span, hypotheticals: string[], past: string[]): boolean {
   const clause =
     text
       .slice(Math.max(0, m.start - 8), m.start)
       .split(' ')
       .at(-1) ?? ''
   if (text[m.start - 1] === '真') return true
-  return hypotheticals.some((h) => clause.includes(h))
+  if (hypotheticals.some((h) => clause.includes(h))) return true
+  // "昨天摔了一跤" happened before; "从昨天开始一直闻到煤气味" is still going on (the word is further back).
+  const near = clause.slice(-4)
+  return past.some((p) => near.includes(p))
 }
 
 /** Compiles the responsibility list's keywords, cues and combos into a fast classifier. */
@@ -134,6 +137,7 @@ export function compileTriageRules(list: ResponsibilityList): TriageRules {
   const adMarkers = norm(cues.adMarkers)
   const requestMarkers = norm(cues.requestMarkers)
   const hypotheticals = norm(cues.hypotheticals)
+  const pastMarkers = norm(cues.pastMarkers)
   const combos = cues.combos.map((c) => ({ ...c, all: c.all.map(norm) }))
 
   function score(text: string): { scores: Map<Category, number>; urgent: string[]; reasons: string[] } {
@@ -153,7 +157,7 @@ export function compileTriageRules(list: ResponsibilityList): TriageRules {
         if (seen.has(key)) continue
         seen.add(key)
         scores.set(use.category, (scores.get(use.category) ?? 0) + use.weight)
-        const cue = use.cue && !isHypothetical(text, span, hypotheticals)
+        const cue = use.cue && !isHypothetical(text, span, hypotheticals, pastMarkers)
         if (cue) urgent.push(m[0])
         reasons.push(`${cue ? '紧急' : '词'}:${m[0]}→${use.category}`)
       }

@@ -71,6 +71,7 @@ const TriageCues = z.object({
   adMarkers: Words,
   requestMarkers: Words,
   hypotheticals: Words,
+  pastMarkers: Words,
   combos: z.array(Combo).default([]),
 })
 
