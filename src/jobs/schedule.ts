@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
 import type { Job, JobDeps } from './deps.js'
 import { eventRemindersJob } from './event-reminders.job.js'
+import { noticeAckFollowUpJob, scheduledNoticesJob } from './notices.job.js'
 
 export interface ScheduledJob {
   name: string
@@ -13,7 +14,11 @@ export interface ScheduledJob {
 
 /** Every scheduled job and when it runs. */
 export function jobTable(deps: JobDeps): ScheduledJob[] {
-  return [{ name: 'event-reminders', cron: '*/5 * * * *', job: eventRemindersJob }]
+  return [
+    { name: 'event-reminders', cron: '*/5 * * * *', job: eventRemindersJob },
+    { name: 'scheduled-notices', cron: '* * * * *', job: scheduledNoticesJob },
+    { name: 'notice-ack-follow-up', cron: '*/15 * * * *', job: noticeAckFollowUpJob },
+  ]
 }
 
 /**

@@ -1,0 +1,392 @@
+import { Types } from 'mongoose'
+import { z } from 'zod'
+import type { Clock } from '../../lib/clock.js'
+import {
+  ConflictError,
+  describeIssues,
+  InvalidInputError,
+  isDuplicateKeyError,
+  NotFoundError,
+} from '../../lib/errors.js'
+import { NoticeAckModel, type NoticeDoc, NoticeModel } from '../../models/notice.model.js'
+import { OUTBOX_STATUSES, OutboxModel, type OutboxStatus } from '../../models/outbox.model.js'
+import { ResidentModel } from '../../models/registry.model.js'
+import { parseEventTime } from '../events/event.time.js'
+import { assertCanManage, type StaffActor } from '../events/event.views.js'
+import { withLock } from '../locks/lock.service.js'
+import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
+import { type AudienceScope, personsInScope, roomsInScope, type ScopePerson } from './audience.js'
+
+const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+
+export const NoticeInput = z.object({
+  communityId: ObjectIdString,
+  gridIds: z.array(ObjectIdString).max(500).default([]),
+  tags: z.array(z.string().trim().min(1).max(20)).max(10).default([]),
+  /** Default: tagged notices go to each person, others to the bound groups. */
+  channels: z
+    .array(z.enum(['rooms', 'persons']))
+    .min(1)
+    .max(2)
+    .optional(),
+  title: z.string().trim().min(1, '请填写通知标题').max(60),
+  body: z.string().trim().min(1, '请填写通知内容').max(1500),
+  requireAck: z.boolean().default(false),
+})
+export type NoticeInput = z.input<typeof NoticeInput>
+
+export const SendOptions = z.object({
+  confirm: z.boolean().optional(),
+  at: z.union([z.date(), z.string().min(1).max(40)]).optional(),
+})
+export type SendOptions = z.input<typeof SendOptions>
+
+export interface NoticeSettings {
+  timezone: string
+  confirmAboveRooms: number
+  confirmAbovePersons: number
+}
+
+export interface NoticeView {
+  id: string
+  communityId: string
+  gridIds: string[]
+  tags: string[]
+  toRooms: boolean
+  toPersons: boolean
+  title: string
+  body: string
+  requireAck: boolean
+  status: NoticeDoc['status']
+  scheduledAt?: Date
+  sentAt?: Date
+  planned: { rooms: number; persons: number }
+}
+
+export interface DeliveryReport {
+  noticeId: string
+  status: NoticeDoc['status']
+  totals: Record<OutboxStatus, number>
+  rooms: Array<{ roomId: string; status: OutboxStatus; sentAt?: Date; lastError?: string }>
+  persons: Record<OutboxStatus, number>
+}
+
+export interface AckPerson {
+  personId: string
+  name: string
+  gridId?: string
+  tags: string[]
+  at?: Date
+}
+
+export interface AckReport {
+  noticeId: string
+  acknowledged: AckPerson[]
+  pending: AckPerson[]
+}
+
+export interface NoticeService {
+  create(input: NoticeInput, actor: StaffActor): Promise<NoticeView>
+  /**
+   * Sends now, or schedules for `at`. A scope larger than the configured limits needs
+   * `confirm: true`; without it a CONFLICT error says how many would receive it.
+   */
+  send(id: string, options: SendOptions, actor: StaffActor): Promise<NoticeView & { enqueued: number }>
+  /** Sends every scheduled notice whose time has come (and finishes interrupted sends); for the job. */
+  sendDue(
+    now: Date,
+    each?: (noticeId: string, fn: () => Promise<number>) => Promise<unknown>,
+  ): Promise<number>
+  get(id: string): Promise<NoticeView>
+  delivery(id: string): Promise<DeliveryReport>
+  /** Records a resident's 收到; false when it was recorded before. */
+  acknowledge(noticeId: string, personId: string, via?: string): Promise<{ recorded: boolean }>
+  /** The bot's "1" reply: acknowledges the latest notice asking for it that reached this resident. */
+  acknowledgeLatest(
+    personId: string,
+    via?: string,
+  ): Promise<{ noticeId: string; title: string; recorded: boolean } | undefined>
+  acks(id: string): Promise<AckReport>
+}
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, message: string): z.output<S> {
+  const result = schema.safeParse(input)
+  if (!result.success) throw new InvalidInputError(message, describeIssues(result.error.issues))
+  return result.data
+}
+
+async function loadNotice(id: string): Promise<NoticeDoc> {
+  if (!Types.ObjectId.isValid(id)) throw new NotFoundError('通知')
+  const doc = await NoticeModel.findById(id).lean<NoticeDoc>()
+  if (!doc) throw new NotFoundError('通知')
+  return doc
+}
+
+export function scopeOf(n: Pick<NoticeDoc, 'communityId' | 'gridIds' | 'tags'>): AudienceScope {
+  return { communityId: String(n.communityId), gridIds: (n.gridIds ?? []).map(String), tags: n.tags ?? [] }
+}
+
+function toView(n: NoticeDoc): NoticeView {
+  return {
+    id: String(n._id),
+    communityId: String(n.communityId),
+    gridIds: (n.gridIds ?? []).map(String),
+    tags: n.tags ?? [],
+    toRooms: n.toRooms ?? true,
+    toPersons: n.toPersons ?? false,
+    title: n.title,
+    body: n.body,
+    requireAck: n.requireAck ?? false,
+    status: n.status,
+    ...(n.scheduledAt ? { scheduledAt: n.scheduledAt } : {}),
+    ...(n.sentAt ? { sentAt: n.sentAt } : {}),
+    planned: { rooms: n.planned?.rooms ?? 0, persons: n.planned?.persons ?? 0 },
+  }
+}
+
+export function noticeText(n: Pick<NoticeDoc, 'title' | 'body' | 'requireAck'>): string {
+  return `【社区通知】${n.title}\n${n.body}${n.requireAck ? '\n收到请回复1。' : ''}`
+}
+
+const emptyCounts = () =>
+  Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>
+
+/** Notices 通知: written by staff, planned into outbox messages per group and person, acknowledged. */
+export function createNoticeService(deps: {
+  clock: Clock
+  outbox: Outbox
+  settings: NoticeSettings
+}): NoticeService {
+  async function audience(n: NoticeDoc) {
+    const scope = scopeOf(n)
+    const rooms = n.toRooms ? await roomsInScope(scope) : []
+    const persons = n.toPersons ? await personsInScope(scope) : []
+    return { rooms, persons }
+  }
+
+  function messagesFor(n: NoticeDoc, rooms: { roomId: string }[], persons: ScopePerson[]): OutboxInput[] {
+    const text = noticeText(n)
+    const refs = { noticeId: String(n._id) }
+    return [
+      ...rooms.map((r) => ({
+        key: `notice:${n._id}:room:${r.roomId}`,
+        to: { type: 'room' as const, id: r.roomId },
+        text,
+        kind: 'notice',
+        refs,
+      })),
+      ...persons.map((p) => ({
+        key: `notice:${n._id}:person:${p.personId}`,
+        to: { type: 'person' as const, id: p.personId },
+        text,
+        kind: 'notice',
+        refs,
+      })),
+    ]
+  }
+
+  /** Plans and enqueues one notice; safe to repeat (outbox keys), so an interrupted send is finished. */
+  async function deliver(id: string): Promise<number> {
+    return withLock(
+      `notice:${id}`,
+      async () => {
+        const n = await loadNotice(id)
+        if (n.status === 'sent' || n.status === 'cancelled' || n.status === 'draft') return 0
+        await NoticeModel.updateOne(
+          { _id: n._id },
+          { $set: { status: 'sending', updatedAt: deps.clock.now() } },
+        )
+        const { rooms, persons } = await audience(n)
+        const enqueued = await deps.outbox.enqueueMany(messagesFor(n, rooms, persons))
+        const now = deps.clock.now()
+        await NoticeModel.updateOne(
+          { _id: n._id },
+          {
+            $set: {
+              status: 'sent',
+              sentAt: now,
+              updatedAt: now,
+              planned: { rooms: rooms.length, persons: persons.length },
+            },
+          },
+        )
+        return enqueued
+      },
+      { ttlMs: 60_000, waitMs: 30_000 },
+    )
+  }
+
+  async function create(raw: NoticeInput, actor: StaffActor): Promise<NoticeView> {
+    const input = parse(NoticeInput, raw, '通知内容不完整或格式不正确')
+    assertCanManage(actor, input.communityId, input.gridIds)
+    const channels = input.channels ?? (input.tags.length > 0 ? ['persons'] : ['rooms'])
+    const now = deps.clock.now()
+    const doc = await NoticeModel.create({
+      ...input,
+      gridIds: input.gridIds.map((g) => new Types.ObjectId(g)),
+      toRooms: channels.includes('rooms'),
+      toPersons: channels.includes('persons'),
+      createdBy: new Types.ObjectId(actor.personId),
+      createdAt: now,
+      updatedAt: now,
+    })
+    return toView(doc.toObject() as NoticeDoc)
+  }
+
+  async function send(id: string, raw: SendOptions, actor: StaffActor) {
+    const options = parse(SendOptions, raw ?? {}, '发送参数不正确')
+    const n = await loadNotice(id)
+    assertCanManage(actor, String(n.communityId), (n.gridIds ?? []).map(String))
+    if (n.status === 'sent' || n.status === 'sending') throw new ConflictError('这条通知已经发送过了')
+    if (n.status === 'cancelled') throw new ConflictError('这条通知已撤销')
+    const at = readAt(options.at)
+    const { rooms, persons } = await audience(n)
+    if (rooms.length === 0 && persons.length === 0)
+      throw new ConflictError('该范围内没有已绑定的群或居民，通知无法送达')
+    const large =
+      rooms.length > deps.settings.confirmAboveRooms || persons.length > deps.settings.confirmAbovePersons
+    if (large && !options.confirm) {
+      throw new ConflictError(
+        `本通知将发送到 ${rooms.length} 个群、${persons.length} 位居民，范围较大，请确认后再发送`,
+        { rooms: rooms.length, persons: persons.length, needsConfirmation: true },
+      )
+    }
+    const now = deps.clock.now()
+    const scheduled = at && at > now
+    await NoticeModel.updateOne(
+      { _id: n._id },
+      {
+        $set: {
+          status: 'scheduled',
+          scheduledAt: scheduled ? at : now,
+          confirmedLarge: large,
+          updatedAt: now,
+        },
+      },
+    )
+    const enqueued = scheduled ? 0 : await deliver(id)
+    return { ...toView(await loadNotice(id)), enqueued }
+  }
+
+  function readAt(at: Date | string | undefined): Date | undefined {
+    if (at === undefined) return undefined
+    const d = at instanceof Date ? at : parseEventTime(at, deps.settings.timezone)
+    if (!d || Number.isNaN(d.getTime()))
+      throw new InvalidInputError('定时发送时间格式不正确，请写成 2026-12-01 09:30')
+    return d
+  }
+
+  async function sendDue(
+    now: Date,
+    each?: (noticeId: string, fn: () => Promise<number>) => Promise<unknown>,
+  ) {
+    const due = await NoticeModel.find(
+      { $or: [{ status: 'scheduled', scheduledAt: { $lte: now } }, { status: 'sending' }] },
+      { _id: 1 },
+    ).lean()
+    for (const n of due) {
+      const id = String(n._id)
+      if (each) await each(id, () => deliver(id))
+      else await deliver(id)
+    }
+    return due.length
+  }
+
+  async function delivery(id: string): Promise<DeliveryReport> {
+    const n = await loadNotice(id)
+    const msgs = await OutboxModel.find(
+      { 'refs.noticeId': String(n._id) },
+      { to: 1, status: 1, sentAt: 1, lastError: 1 },
+    )
+      .sort({ _id: 1 })
+      .lean()
+    const totals = emptyCounts()
+    const persons = emptyCounts()
+    const rooms: DeliveryReport['rooms'] = []
+    for (const m of msgs) {
+      totals[m.status] += 1
+      if (m.to?.type === 'room') {
+        rooms.push({
+          roomId: m.to.id,
+          status: m.status,
+          ...(m.sentAt ? { sentAt: m.sentAt } : {}),
+          ...(m.lastError ? { lastError: m.lastError } : {}),
+        })
+      } else persons[m.status] += 1
+    }
+    return { noticeId: id, status: n.status, totals, rooms, persons }
+  }
+
+  async function acknowledge(noticeId: string, personId: string, via = 'chat') {
+    const n = await loadNotice(noticeId)
+    if (!Types.ObjectId.isValid(personId)) throw new NotFoundError('居民')
+    if (!n.requireAck) throw new ConflictError('这条通知不需要回复确认')
+    try {
+      await NoticeAckModel.create({
+        noticeId: n._id,
+        personId: new Types.ObjectId(personId),
+        at: deps.clock.now(),
+        via,
+      })
+      return { recorded: true }
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return { recorded: false }
+      throw err
+    }
+  }
+
+  async function acknowledgeLatest(personId: string, via = 'chat') {
+    if (!Types.ObjectId.isValid(personId)) return undefined
+    const p = await ResidentModel.findById(personId, { communityId: 1, gridId: 1, tags: 1 }).lean()
+    if (!p?.communityId) return undefined
+    const since = new Date(deps.clock.now().getTime() - 7 * 24 * 3600_000)
+    const candidates = await NoticeModel.find({
+      communityId: p.communityId,
+      requireAck: true,
+      status: 'sent',
+      sentAt: { $gte: since },
+    })
+      .sort({ sentAt: -1 })
+      .lean<NoticeDoc[]>()
+    const reaches = (n: NoticeDoc) =>
+      ((n.gridIds ?? []).length === 0 || (n.gridIds ?? []).some((g) => String(g) === String(p.gridId))) &&
+      ((n.tags ?? []).length === 0 || (n.tags ?? []).some((t) => (p.tags ?? []).includes(t)))
+    const target = candidates.find(reaches)
+    if (!target) return undefined
+    const { recorded } = await acknowledge(String(target._id), personId, via)
+    return { noticeId: String(target._id), title: target.title, recorded }
+  }
+
+  async function acks(id: string): Promise<AckReport> {
+    const n = await loadNotice(id)
+    const [people, rows] = await Promise.all([
+      personsInScope(scopeOf(n)),
+      NoticeAckModel.find({ noticeId: n._id }).lean(),
+    ])
+    const ackedAt = new Map(rows.map((r) => [String(r.personId), r.at]))
+    const view = (p: ScopePerson): AckPerson => ({
+      personId: p.personId,
+      name: p.name,
+      gridId: p.gridId,
+      tags: p.tags,
+    })
+    return {
+      noticeId: id,
+      acknowledged: people
+        .filter((p) => ackedAt.has(p.personId))
+        .map((p) => ({ ...view(p), at: ackedAt.get(p.personId) })),
+      pending: people.filter((p) => !ackedAt.has(p.personId)).map(view),
+    }
+  }
+
+  return {
+    create,
+    send,
+    sendDue,
+    get: async (id) => toView(await loadNotice(id)),
+    delivery,
+    acknowledge,
+    acknowledgeLatest,
+    acks,
+  }
+}
