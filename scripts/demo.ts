@@ -14,6 +14,7 @@ process.stdout.write(
     '邻里 Linli demo is running.',
     `  API:       ${service.url}/api/v1`,
     `  Health:    ${service.url}/readyz`,
+    ...(service.bot?.mock ? [`  Simulator: ${service.url}/simulator`] : []),
     `  Database:  ${service.database.safeUri} (${service.database.source})`,
     'Press Ctrl+C to stop.',
     '',

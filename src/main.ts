@@ -1,7 +1,9 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
+import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
 import { createApp } from './http/app.js'
 import { healthRoutes } from './http/health.routes.js'
+import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
@@ -22,6 +24,8 @@ export interface RunningService {
   responsibility: Responsibility
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:3000 */
   url: string
+  /** The bot and outbox sender, when `wechaty.enabled`. */
+  bot?: BotRuntime
   stop(reason?: string): Promise<void>
 }
 
@@ -41,10 +45,19 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       : `using embedded ${database.source} at ${database.safeUri} (data in ${database.dataDir})`,
   )
   let shuttingDown = false
+  // The chat flows (cases, knowledge base, events) are handed to the bot here as they are wired.
+  const bot = config.wechaty.enabled ? await startBotRuntime({ config, logger }) : undefined
+  const sim =
+    bot?.mock && isSimulatorAllowed(config)
+      ? [simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations })]
+      : []
   const app = createApp({
     logger,
     bodyLimitKb: config.http.bodyLimitKb,
-    routers: [healthRoutes({ pingDatabase: () => database.ping(), isShuttingDown: () => shuttingDown })],
+    routers: [
+      healthRoutes({ pingDatabase: () => database.ping(), isShuttingDown: () => shuttingDown }),
+      ...sim,
+    ],
   })
   const server = await listen(app.callback(), config.http.host, config.http.port)
   const address = server.address()
@@ -72,10 +85,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       server.closeIdleConnections()
       setTimeout(() => server.closeAllConnections(), 10_000).unref()
     })
+    await bot?.stop()
     await database.close()
     logger.info('stopped')
   }
-  return { config, database, responsibility, url, stop }
+  return { config, database, responsibility, url, bot, stop }
 }
 
 function listen(handler: RequestListener, host: string, port: number): Promise<Server> {

@@ -48,6 +48,8 @@ export const ConfigSchema = z.object({
     puppet: z.string().min(1),
     puppetToken: z.string().optional(),
     botName: z.string().min(1),
+    /** Start the bot and the outbox sender with the service (off for API-only processes). */
+    enabled: Bool.default(true),
   }),
   wechat: z
     .object({
@@ -148,6 +150,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   WECHATY_PUPPET_SERVICE_TOKEN: 'wechaty.puppetToken',
   WECHATY_PUPPET_TOKEN: 'wechaty.puppetToken',
   LINLI_BOT_NAME: 'wechaty.botName',
+  LINLI_BOT_ENABLED: 'wechaty.enabled',
   WECHAT_APP_ID: 'wechat.appId',
   WECHAT_APP_SECRET: 'wechat.appSecret',
   WECHAT_CODE2SESSION_URL: 'wechat.code2SessionUrl',
