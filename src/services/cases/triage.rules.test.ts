@@ -233,3 +233,33 @@ describe('speed', () => {
     expect(performance.now() - t0).toBeLessThan(1000)
   })
 })
+
+describe('robustness', () => {
+  it('never throws and always returns a valid result, whatever the text', async () => {
+    const fc = await import('fast-check')
+    const categories = new Set(
+      Object.keys(loadResponsibilityList(path.resolve(import.meta.dirname, '../../../config')).categories),
+    )
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+        const r = classify(text)
+        return (
+          categories.has(r.category) &&
+          (r.urgency === 'urgent' || r.urgency === 'normal') &&
+          r.confidence >= 0 &&
+          r.confidence <= 1 &&
+          Object.values(r.location).every((v) => typeof v === 'string' && /^[0-9A-Z]+$/.test(v))
+        )
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('handles a very long rambling message quickly', () => {
+    const long = `${'我跟你说啊，这个事情是这样的，'.repeat(300)}三号楼二单元的电梯又坏了`
+    const t0 = performance.now()
+    const r = classify(long)
+    expect(performance.now() - t0).toBeLessThan(200)
+    expect(r).toMatchObject({ category: 'facility_repair', location: { building: '3', unit: '2' } })
+  })
+})

@@ -82,3 +82,39 @@ describe('working calendar', () => {
     expect(add('2026-02-13T09:00:00', '5wd')).toEqual(at('2026-02-27T09:00:00'))
   })
 })
+
+describe('working calendar properties', () => {
+  const fc = import('fast-check')
+  const instant = async () =>
+    (await fc).date({
+      min: new Date('2026-01-01T00:00:00Z'),
+      max: new Date('2027-11-30T00:00:00Z'),
+      noInvalidDate: true,
+    })
+
+  it('a working-time deadline lands on a working day, inside working hours, and never before the start', async () => {
+    const { assert, property, integer } = await fc
+    assert(
+      property(await instant(), integer({ min: 1, max: 40 }), (from, hours) => {
+        const due = calendar.add(from, { amount: hours, unit: 'wh', text: `${hours}wh` })
+        const local = new Date(due.getTime() + 8 * 3_600_000)
+        const minutes = local.getUTCHours() * 60 + local.getUTCMinutes()
+        const inHours = (minutes > 510 && minutes <= 720) || (minutes > 870 && minutes <= 1080)
+        return due > from && calendar.isWorkingDay(due) && inHours
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('more working time never gives an earlier deadline', async () => {
+    const { assert, property, integer } = await fc
+    assert(
+      property(await instant(), integer({ min: 0, max: 10 }), integer({ min: 0, max: 10 }), (from, a, b) => {
+        const da = calendar.add(from, { amount: a, unit: 'wd', text: `${a}wd` })
+        const db = calendar.add(from, { amount: a + b, unit: 'wd', text: `${a + b}wd` })
+        return db >= da
+      }),
+      { numRuns: 200 },
+    )
+  })
+})
