@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url'
 import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
 import { createApp } from './http/app.js'
 import { healthRoutes } from './http/health.routes.js'
+import { botRoutes } from './http/routes/bot.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { systemClock } from './lib/clock.js'
@@ -51,6 +52,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     bot?.mock && isSimulatorAllowed(config)
       ? [simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations })]
       : []
+  if (bot) sim.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
   const app = createApp({
     logger,
     bodyLimitKb: config.http.bodyLimitKb,
