@@ -49,6 +49,7 @@ const SYNONYM_FACTOR = 0.6
 const CANDIDATES = 30
 const RRF_K = 60
 const MAIN_NOUN_MISSING_FACTOR = 0.6
+const PART_CREDIT = 0.8
 
 interface Posting {
   idx: number
@@ -121,20 +122,16 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[]): Kb
   function coverageIn(words: TopicWord[], hay: string): number {
     let total = 0
     let got = 0
-    let mainNoun: TopicWord | undefined
-    let mainCovered = 1
+    let main: { weight: number; covered: number } | undefined
     for (const w of words) {
       const c = wordCoverage(w.word, hay, analyzer)
       total += w.weight
       got += w.weight * c
-      if (w.noun && (!mainNoun || w.weight > mainNoun.weight)) {
-        mainNoun = w
-        mainCovered = c
-      }
+      if (w.noun && (!main || w.weight > main.weight)) main = { weight: w.weight, covered: c }
     }
     if (total === 0) return 0
     // The question's main subject missing from the passage is the surest sign it is about something else.
-    return (got / total) * (mainCovered >= 0.75 ? 1 : MAIN_NOUN_MISSING_FACTOR)
+    return (got / total) * (!main || main.covered >= 0.75 ? 1 : MAIN_NOUN_MISSING_FACTOR)
   }
 
   return {
@@ -172,7 +169,7 @@ function wordCoverage(word: string, hay: string, analyzer: TextAnalyzer): number
   if (parts.length < 2) return 0
   const found = parts.filter((p) => hasWordOrSynonym(p, hay, analyzer))
   const len = (xs: string[]) => xs.reduce((a, p) => a + p.length, 0)
-  return (0.8 * len(found)) / len(parts)
+  return (PART_CREDIT * len(found)) / len(parts)
 }
 
 function hasWordOrSynonym(word: string, hay: string, analyzer: TextAnalyzer): boolean {
