@@ -78,7 +78,10 @@ describe('kb routes', () => {
       .send({ id: 'x', text: 'y' })
     expect(denied.status).toBe(403)
     const list = await request(app).get('/api/v1/kb/documents').set('x-test-actor', staff)
-    expect(list.body.documents.map((d: { docId: string }) => d.docId)).toEqual(['dog-rules', 'winter-heating'])
+    expect(list.body.documents.map((d: { docId: string }) => d.docId)).toEqual([
+      'dog-rules',
+      'winter-heating',
+    ])
   })
 
   it('rejects bad uploads with a clear 4xx', async () => {
@@ -141,13 +144,22 @@ describe('kb routes', () => {
     expect((await request(app).get('/api/v1/kb/unanswered').set('x-test-actor', resident)).status).toBe(403)
     const list = await request(app).get('/api/v1/kb/unanswered?limit=5').set('x-test-actor', staff)
     expect(list.status).toBe(200)
-    expect(list.body.items.map((i: { question: string }) => i.question).sort()).toEqual(['护照在哪里办', '暖气不热多久来测温'])
+    expect(list.body.items.map((i: { question: string }) => i.question).sort()).toEqual([
+      '护照在哪里办',
+      '暖气不热多久来测温',
+    ])
   })
 
   it('refuses an empty question and a malformed feedback', async () => {
-    const empty = await request(app).post('/api/v1/kb/ask').set('x-test-actor', resident).send({ question: '  ' })
+    const empty = await request(app)
+      .post('/api/v1/kb/ask')
+      .set('x-test-actor', resident)
+      .send({ question: '  ' })
     expect(empty.status).toBe(400)
-    const fb = await request(app).post('/api/v1/kb/feedback').set('x-test-actor', resident).send({ helpful: 'yes' })
+    const fb = await request(app)
+      .post('/api/v1/kb/feedback')
+      .set('x-test-actor', resident)
+      .send({ helpful: 'yes' })
     expect(fb.status).toBe(400)
     const unknown = await request(app)
       .post('/api/v1/kb/feedback')
