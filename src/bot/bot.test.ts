@@ -176,3 +176,21 @@ describe('the bot on the mock puppet', () => {
     expect(s.user?.name).toBe('邻里小助手')
   })
 })
+
+describe('the bot after a logout', () => {
+  useTestDatabase()
+
+  it('logs in again by itself and keeps answering', async () => {
+    const bot = await startTestBot({ flows: memoryFlows().flows })
+    try {
+      await bot.world.puppet.logout()
+      expect(bot.bot.status().loggedIn).toBe(false)
+      await eventually(() => bot.bot.status().loggedIn, 8000)
+      const zhang = bot.world.createContact('张阿姨')
+      bot.world.say({ from: zhang.id, text: '你好' })
+      await eventually(() => bot.world.delivered.some((d) => d.to === zhang.id && d.text === TEXT.menu))
+    } finally {
+      await bot.stop()
+    }
+  })
+})
