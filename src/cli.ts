@@ -3,6 +3,7 @@ import type { Command, CommandContext } from './cli/command.js'
 import { dbCommand } from './cli/db.command.js'
 import { importCommand } from './cli/import.command.js'
 import { kbCommand } from './cli/kb.command.js'
+import { seedCommand } from './cli/seed.command.js'
 import { statsCommand } from './cli/stats.command.js'
 import { triageCommand } from './cli/triage.command.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
@@ -11,7 +12,14 @@ import { DomainError } from './lib/errors.js'
 import { createLogger } from './lib/logger.js'
 
 /** Every `linli` command. A feature adds its command module here. */
-export const COMMANDS: Command[] = [dbCommand, statsCommand, importCommand, kbCommand, triageCommand]
+export const COMMANDS: Command[] = [
+  dbCommand,
+  statsCommand,
+  importCommand,
+  seedCommand,
+  kbCommand,
+  triageCommand,
+]
 
 function usage(): string {
   const lines = COMMANDS.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)

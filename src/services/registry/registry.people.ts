@@ -181,6 +181,15 @@ export function createPeopleService(deps: PeopleDeps) {
       return findOneView({ 'wechat.contactId': contactId })
     },
 
+    /** Several people by WeChat contact id in one query (bot start-up, seeding). */
+    async findResidentsByWechatContacts(contactIds: string[]): Promise<Map<string, ResidentView>> {
+      const docs = await ResidentModel.find({
+        'wechat.contactId': { $in: contactIds },
+        erasedAt: null,
+      }).lean()
+      return new Map(docs.map((d) => [d.wechat?.contactId as string, view(d)]))
+    },
+
     async findResidentByOpenid(openid: string): Promise<ResidentView | undefined> {
       return findOneView({ 'wechat.openid': openid })
     },

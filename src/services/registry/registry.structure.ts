@@ -65,6 +65,11 @@ export function normalizeGridCode(code: string): string {
   return code.replace(/\s/g, '').toUpperCase()
 }
 
+/** Sort key putting 2号楼 before 10号楼 and 1单元 before 2单元. */
+function addressOrder(h: { building: string; unit: string; room: string }): string {
+  return [h.building.padStart(6, '0'), h.unit.padStart(4, '0'), h.room.padStart(6, '0')].join('|')
+}
+
 /** Normalises an address typed in any accepted spelling. */
 export function canonicalAddress(a: { building: string; unit?: string; room: string }): Address {
   const address = {
@@ -218,15 +223,19 @@ export function createStructureService() {
       return doc ? toHouseholdView(doc) : undefined
     },
 
+    /** Every household of a grid, in building/unit/room order. */
+    async listGridHouseholds(gridId: string): Promise<HouseholdView[]> {
+      const docs = await HouseholdModel.find({ gridId: objectId(gridId, '网格') }).lean()
+      return docs.map(toHouseholdView).sort((a, b) => addressOrder(a).localeCompare(addressOrder(b)))
+    },
+
     /** Households of one building of a grid, in unit/room order (for the printable code sheet). */
     async listBuildingHouseholds(gridId: string, building: string): Promise<HouseholdView[]> {
       const docs = await HouseholdModel.find({
         gridId: objectId(gridId, '网格'),
         building: normalizeBuilding(building),
       }).lean()
-      const views = docs.map(toHouseholdView)
-      const key = (h: HouseholdView) => [h.unit.padStart(4, '0'), h.room.padStart(6, '0')].join('|')
-      return views.sort((a, b) => key(a).localeCompare(key(b)))
+      return docs.map(toHouseholdView).sort((a, b) => addressOrder(a).localeCompare(addressOrder(b)))
     },
 
     /** Creates or updates a department, matched by code. */

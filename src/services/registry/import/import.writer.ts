@@ -1,4 +1,4 @@
-import { type AnyBulkWriteOperation, Types } from 'mongoose'
+import { Types } from 'mongoose'
 import { GridModel, HouseholdModel, ResidentModel } from '../../../models/registry.model.js'
 import { newToken } from '../registry.views.js'
 import type { PersonRow } from './import.rows.js'
@@ -21,6 +21,32 @@ interface KnownResident {
 
 type Doc = Record<string, unknown>
 
+/** One batch's writes: new documents and `$set` updates, sent with the native driver. */
+interface Writes {
+  inserts: Doc[]
+  updates: Array<{ _id: Types.ObjectId; set: Doc }>
+}
+
+const withoutUndefined = (d: Doc): Doc =>
+  Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined))
+
+async function flush(
+  collection: typeof HouseholdModel.collection | typeof ResidentModel.collection,
+  writes: Writes,
+  now: Date,
+): Promise<void> {
+  if (writes.inserts.length > 0) {
+    const docs = writes.inserts.map((d) => ({ ...withoutUndefined(d), createdAt: now, updatedAt: now }))
+    await collection.insertMany(docs, { ordered: false })
+  }
+  if (writes.updates.length > 0) {
+    const ops = writes.updates.map((u) => ({
+      updateOne: { filter: { _id: u._id }, update: { $set: { ...u.set, updatedAt: now } } },
+    }))
+    await collection.bulkWrite(ops, { ordered: false })
+  }
+}
+
 const addressKey = (r: PlacedRow) =>
   `${r.communityId}|${r.address.building}|${r.address.unit}|${r.address.room}`
 
@@ -29,16 +55,25 @@ async function loadKnown(rows: PlacedRow[]) {
   const communityIds = [...new Set(rows.map((r) => String(r.communityId)))].map(
     (id) => new Types.ObjectId(id),
   )
-  const households = await HouseholdModel.find(
-    { communityId: { $in: communityIds } },
-    { communityId: 1, gridId: 1, building: 1, unit: 1, room: 1 },
-  ).lean()
+  // The native driver reads about four times faster than mongoose here (283k households on re-import).
+  const households = await HouseholdModel.collection
+    .find({ communityId: { $in: communityIds } })
+    .project<KnownHousehold & { communityId: Types.ObjectId; building: string; unit?: string; room: string }>(
+      {
+        communityId: 1,
+        gridId: 1,
+        building: 1,
+        unit: 1,
+        room: 1,
+      },
+    )
+    .toArray()
   const byAddress = new Map<string, KnownHousehold>()
   for (const h of households) byAddress.set(`${h.communityId}|${h.building}|${h.unit ?? ''}|${h.room}`, h)
-  const residents = (await ResidentModel.find(
-    { communityId: { $in: communityIds }, erasedAt: null },
-    { name: 1, householdId: 1, idNumberHash: 1, phoneHash: 1, tags: 1, roles: 1 },
-  ).lean()) as KnownResident[]
+  const residents = await ResidentModel.collection
+    .find({ communityId: { $in: communityIds }, erasedAt: null })
+    .project<KnownResident>({ name: 1, householdId: 1, idNumberHash: 1, phoneHash: 1, tags: 1, roles: 1 })
+    .toArray()
   const grids = await GridModel.find(
     { code: { $in: [...new Set(rows.map((r) => r.gridCode))] } },
     { code: 1 },
@@ -66,11 +101,7 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
   const sheetAddress = new Map<string, { row: number; gridId: Types.ObjectId }>()
   const { crypto } = deps
 
-  function household(
-    r: PlacedRow,
-    gridId: Types.ObjectId,
-    ops: AnyBulkWriteOperation[],
-  ): KnownHousehold | undefined {
+  function household(r: PlacedRow, gridId: Types.ObjectId, writes: Writes): KnownHousehold | undefined {
     const key = addressKey(r)
     const inSheet = sheetAddress.get(key)
     if (inSheet) {
@@ -85,18 +116,14 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
       return found
     }
     if (found) {
-      ops.push({ updateOne: { filter: { _id: found._id }, update: { $set: { gridId } } } })
+      writes.updates.push({ _id: found._id, set: { gridId } })
       found.gridId = gridId
       summary.households.updated++
       return found
     }
     const created = { _id: new Types.ObjectId(), gridId }
     const { building, unit, room } = r.address
-    ops.push({
-      insertOne: {
-        document: { ...created, communityId: r.communityId, building, unit, room, token: newToken() },
-      },
-    })
+    writes.inserts.push({ ...created, communityId: r.communityId, building, unit, room, token: newToken() })
     known.byAddress.set(key, created)
     summary.households.created++
     return created
@@ -139,7 +166,7 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
     return set
   }
 
-  function resident(r: PlacedRow, hh: KnownHousehold, ops: AnyBulkWriteOperation[]): void {
+  function resident(r: PlacedRow, hh: KnownHousehold, writes: Writes): void {
     const p = r.person as PersonRow
     const idHash = p.idNumber ? crypto.lookupHash('idNumber', p.idNumber) : undefined
     const phoneHash = p.phone ? crypto.lookupHash('phone', p.phone) : undefined
@@ -148,7 +175,7 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
       const set = changes(r, p, hh, existing, idHash, phoneHash)
       if (Object.keys(set).length === 0) summary.residents.skipped++
       else {
-        ops.push({ updateOne: { filter: { _id: existing._id }, update: { $set: set } } })
+        writes.updates.push({ _id: existing._id, set })
         Object.assign(existing, set)
         summary.residents.updated++
       }
@@ -163,17 +190,15 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
       tags: p.tags,
       roles: p.partyMember ? ['resident', 'party_member'] : ['resident'],
     }
-    ops.push({
-      insertOne: {
-        document: {
-          ...doc,
-          communityId: r.communityId,
-          gridId: hh.gridId,
-          token: newToken(),
-          ...(p.phone ? { phoneEnc: crypto.encrypt(p.phone) } : {}),
-          ...(p.idNumber ? { idNumberEnc: crypto.encrypt(p.idNumber) } : {}),
-        },
-      },
+    writes.inserts.push({
+      ...doc,
+      communityId: r.communityId,
+      gridId: hh.gridId,
+      token: newToken(),
+      phoneEnc: p.phone ? crypto.encrypt(p.phone) : undefined,
+      idNumberEnc: p.idNumber ? crypto.encrypt(p.idNumber) : undefined,
+      wechat: {},
+      staff: { gridIds: [], communityIds: [], onDuty: true },
     })
     people.add(doc)
     summary.residents.created++
@@ -182,16 +207,17 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
   return {
     /** Plans and writes one batch of rows (households first, then their residents). */
     async writeBatch(batch: PlacedRow[]): Promise<void> {
-      const householdOps: AnyBulkWriteOperation[] = []
-      const residentOps: AnyBulkWriteOperation[] = []
+      const householdWrites: Writes = { inserts: [], updates: [] }
+      const residentWrites: Writes = { inserts: [], updates: [] }
       for (const r of batch) {
         const gridId = known.gridIds.get(r.gridCode)
         if (!gridId) continue // its grid could not be written; reported there
-        const hh = household(r, gridId, householdOps)
-        if (hh && r.person) resident(r, hh, residentOps)
+        const hh = household(r, gridId, householdWrites)
+        if (hh && r.person) resident(r, hh, residentWrites)
       }
-      if (householdOps.length > 0) await HouseholdModel.bulkWrite(householdOps, { ordered: false })
-      if (residentOps.length > 0) await ResidentModel.bulkWrite(residentOps, { ordered: false })
+      const now = deps.clock.now()
+      await flush(HouseholdModel.collection, householdWrites, now)
+      await flush(ResidentModel.collection, residentWrites, now)
     },
   }
 }
