@@ -65,7 +65,10 @@ export function composeExtractive(question: string, hits: SearchHit[], analyzer:
     const source = hit.chunk.issuer
       ? `《${hit.chunk.title}》（${hit.chunk.issuer}）`
       : `《${hit.chunk.title}》`
-    const text = stripMarker(extractSentences(question, hit.chunk.text, analyzer))
+    const text = stripMarker(extractSentences(question, hit.chunk.text, analyzer)).replace(
+      /[；;，,：:]$/,
+      '。',
+    )
     parts.push(`根据${source}：${text}`)
   }
   return parts.join('\n')

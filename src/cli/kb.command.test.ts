@@ -1,0 +1,90 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import '../models/kb.model.js'
+import '../models/lock.model.js'
+import { useTestDatabase } from '../../test/db.js'
+import { loadConfig } from '../lib/config.js'
+import { silentLogger } from '../lib/logger.js'
+import type { CommandContext } from './command.js'
+import { kbCommand } from './kb.command.js'
+
+/** A command context on the test database that useTestDatabase already connected (no LLM configured). */
+function context(): { ctx: CommandContext; out: string[]; err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  const ctx: CommandContext = {
+    config: loadConfig({}, { configDir: path.resolve('config') }),
+    logger: silentLogger,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    database: async () => ({
+      safeUri: 'test',
+      source: 'external',
+      crashed: new Promise(() => undefined),
+      ping: async () => undefined,
+      close: async () => undefined,
+    }),
+  }
+  return { ctx, out, err }
+}
+
+const DOC = `---
+title: 社区便民服务站服务事项清单
+issuer: 示范社区居民委员会
+---
+一、开放时间。周一至周五8:30—12:00、14:30—18:00；周六上午值班，节假日安排专人值守。
+
+二、上门服务。80岁以上独居老人、重度残疾人等行动不便的居民，可预约网格员上门代办。
+`
+
+describe('linli kb', () => {
+  useTestDatabase()
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'linli-kb-cli-'))
+    await writeFile(path.join(dir, 'service-station.md'), DOC)
+    await writeFile(path.join(dir, 'notes.docx'), 'binary')
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('imports a folder and prints the counts; a second run skips the unchanged file', async () => {
+    const first = context()
+    expect(await kbCommand.run(first.ctx, ['import', dir])).toBe(0)
+    expect(JSON.parse(first.out[0] as string)).toEqual({
+      imported: 1,
+      updated: 0,
+      skipped: 0,
+      chunks: 2,
+      failed: 1,
+    })
+    expect(first.err[0]).toContain('notes.docx')
+    const second = context()
+    await kbCommand.run(second.ctx, ['import', dir])
+    expect(JSON.parse(second.out[0] as string)).toMatchObject({ imported: 0, skipped: 1, chunks: 0 })
+  })
+
+  it('answers with --json: answer, abstained and citations', async () => {
+    await kbCommand.run(context().ctx, ['import', dir])
+    const { ctx, out } = context()
+    expect(await kbCommand.run(ctx, ['ask', '--json', '腿脚不方便，网格员能上门帮忙办吗'])).toBe(0)
+    const a = JSON.parse(out[0] as string)
+    expect(a.abstained).toBe(false)
+    expect(a.answer).toContain('网格员上门代办')
+    expect(a.citations[0]).toMatchObject({ docId: 'service-station', title: '社区便民服务站服务事项清单' })
+
+    const miss = context()
+    await kbCommand.run(miss.ctx, ['ask', '--json', '汽车年检去哪'])
+    expect(JSON.parse(miss.out[0] as string)).toMatchObject({ abstained: true, citations: [] })
+  })
+
+  it('prints usage and exits 2 without a folder or a question', async () => {
+    const { ctx, err } = context()
+    expect(await kbCommand.run(ctx, ['import'])).toBe(2)
+    expect(await kbCommand.run(ctx, ['ask', '--json'])).toBe(2)
+    expect(err[0]).toContain('kb import')
+  })
+})
