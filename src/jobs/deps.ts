@@ -1,31 +1,24 @@
 import type { Config } from '../lib/config.js'
 import type { Outbox } from '../services/outbox/outbox.service.js'
-import type { RunnerDeps } from './runner.js'
+import type { StatsService } from '../services/stats/stats.service.js'
+import type { JobRunResult, RunnerDeps } from './runner.js'
 
-/** The case service's optional hooks the SLA job calls when they exist (the case helper owns them). */
+/**
+ * The parts of the case service the jobs call when it is wired in (structural, so jobs do not depend
+ * on its construction): `createCaseService(...)` satisfies it.
+ */
 export interface CaseHooks {
-  /** Hands posted cases whose claim window passed to the default department. */
-  dispatchUnclaimed?(now: Date): Promise<unknown>
-  /** Records an escalation on the case's timeline (escalationLevel, 'escalated' entry). */
+  /** Hands posted cases whose claim window passed to the default department; returns the count. */
+  dispatchUnclaimed?(now: Date): Promise<number>
+  /** Closes resolved cases left unrated; called with a time shifted back so the 回访 gets its window. */
+  closeStale?(now: Date): Promise<number>
+  /** Records an SLA escalation on the case (timeline) without sending messages of its own. */
   recordEscalation?(input: {
     caseId: string
-    level: number
+    tier: string
     toPersonIds: string[]
     now: Date
   }): Promise<unknown>
-}
-
-/** Yesterday's figures of one community, as the stats service computes them. */
-export interface DailyFigures {
-  created: number
-  resolved: number
-  overdue: number
-  /** 0–1, undefined when nobody rated. */
-  satisfaction?: number
-}
-
-export interface StatsHooks {
-  dailyFigures?(input: { communityId: string; day: string }): Promise<DailyFigures>
 }
 
 /** What every job gets: configuration, the outbox, and optional services of other parts. */
@@ -33,11 +26,11 @@ export interface JobDeps extends RunnerDeps {
   config: Config
   outbox: Outbox
   cases?: CaseHooks
-  stats?: StatsHooks
+  stats?: Pick<StatsService, 'dailyFigures'>
 }
 
 /** A scheduled job: a plain async function of its dependencies and the time it runs for. */
-export type Job = (deps: JobDeps, now: Date) => Promise<import('./runner.js').JobRunResult>
+export type Job = (deps: JobDeps, now: Date) => Promise<JobRunResult>
 
 /** The runner's options from the configuration (lease length). */
 export function runnerOptions(deps: JobDeps): RunnerDeps {

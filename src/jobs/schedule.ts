@@ -4,6 +4,7 @@ import { systemClock } from '../lib/clock.js'
 import type { Job, JobDeps } from './deps.js'
 import { eventRemindersJob } from './event-reminders.job.js'
 import { noticeAckFollowUpJob, scheduledNoticesJob } from './notices.job.js'
+import { slaWatchJob, slaWatchUrgentJob } from './sla-watch.job.js'
 
 export interface ScheduledJob {
   name: string
@@ -18,6 +19,8 @@ export function jobTable(deps: JobDeps): ScheduledJob[] {
     { name: 'event-reminders', cron: '*/5 * * * *', job: eventRemindersJob },
     { name: 'scheduled-notices', cron: '* * * * *', job: scheduledNoticesJob },
     { name: 'notice-ack-follow-up', cron: '*/15 * * * *', job: noticeAckFollowUpJob },
+    { name: 'sla-watch-urgent', cron: '* * * * *', job: slaWatchUrgentJob },
+    { name: 'sla-watch', cron: '*/10 * * * *', job: slaWatchJob },
   ]
 }
 
