@@ -26,14 +26,14 @@ describe('outbox sender', () => {
     await bot.stop()
   })
 
-  const senderWith = (outboxConfig: Record<string, number>, logger = silentLogger) =>
+  const senderWith = (outboxConfig: Record<string, number>, logger = silentLogger, retryBaseMs = 30) =>
     createOutboxSender({
       outbox: botTestConfig(outboxConfig).outbox,
       timezone: 'Asia/Shanghai',
       logger,
       transport: bot.bot.transport,
       conversations: bot.conversations,
-      retryBaseMs: 30,
+      retryBaseMs,
       idleMs: 20,
     })
 
@@ -136,7 +136,8 @@ describe('outbox sender', () => {
       text: '群已解散',
       kind: 'notice',
     })
-    const sender = senderWith({ maxAttempts: 3 })
+    // Back-off long enough that "not due yet" holds on a busy machine, short enough for a test.
+    const sender = senderWith({ maxAttempts: 3 }, silentLogger, 500)
     expect(await sender.sendNext()).toBe('retry')
     let doc = await OutboxModel.findOne({ key: 'gone' }).lean()
     expect(doc?.attempts).toBe(1)
