@@ -1,0 +1,562 @@
+import { z } from 'zod'
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import { type CaseDoc, CaseModel, type CaseStatus } from '../../models/case.model.js'
+import { DepartmentModel, ResidentModel } from '../../models/registry.model.js'
+import { withLock } from '../locks/lock.service.js'
+import {
+  assertCanHandle,
+  assertCommunityStaff,
+  type CaseActor,
+  canHandle,
+  timelineRole,
+} from './case.access.js'
+import { type CaseContext, communityStaffOf, findCase, parseInput, persons } from './case.context.js'
+import { CaseAttachmentInput, departmentStaff } from './case.intake.js'
+import { assertTransition } from './case.lifecycle.js'
+import {
+  acceptedUpdate,
+  escalatedText,
+  mergedUpdate,
+  rejectedUpdate,
+  reopenedText,
+  reporterRecipients,
+  resolvedUpdate,
+  returnedText,
+  taskText,
+  unclaimedText,
+} from './case.notify.js'
+
+const Note = (what: string) =>
+  z
+    .string({ error: `请填写${what}` })
+    .trim()
+    .min(2, `请填写${what}`)
+    .max(1000, `${what}请控制在 1000 字以内`)
+const Attachments = z.array(CaseAttachmentInput).max(9, '附件最多 9 个').optional()
+const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+
+export const TransferInput = z
+  .object({
+    toWorkerId: ObjectIdString.optional(),
+    toDepartmentId: ObjectIdString.optional(),
+    reason: Note('转派原因'),
+  })
+  .refine((t) => Boolean(t.toWorkerId) !== Boolean(t.toDepartmentId), '请选择转派给一位工作人员或一个部门')
+export type TransferInput = z.input<typeof TransferInput>
+
+/** Who a resident is when rating or reopening (mini-program: personId; chat: contactId). */
+export const WhoInput = z
+  .object({ personId: ObjectIdString.optional(), contactId: z.string().min(1).max(200).optional() })
+  .refine((w) => w.personId || w.contactId, '缺少评价人')
+export type WhoInput = z.input<typeof WhoInput>
+
+export const RateInput = z.object({
+  score: z.coerce
+    .number()
+    .int('请回复 1 到 5 之间的数字')
+    .min(1, '请回复 1 到 5 之间的数字')
+    .max(5, '请回复 1 到 5 之间的数字'),
+  comment: z.string().trim().max(500, '评价请控制在 500 字以内').optional(),
+})
+
+const actorId = (a: CaseActor) => a.personId
+const entry = (a: CaseActor) => ({ actorId: actorId(a), actorRole: timelineRole(a) })
+
+/** Move status (checked) plus the fields that go with it. */
+function move(c: CaseDoc, to: CaseStatus, set: Record<string, unknown> = {}) {
+  assertTransition(c.status, to)
+  return { ...set, status: to }
+}
+
+/** `accept`: the assignee (or department / community staff) takes the case on. */
+export function acceptCase(ctx: CaseContext, number: string, actor: CaseActor) {
+  return ctx.mutate(number, (c) => {
+    assertCanHandle(actor, c, c.number)
+    return {
+      set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }),
+      timeline: [{ ...entry(actor), action: 'accepted', from: c.status, to: 'in_progress' }],
+      after: async (u) => {
+        await ctx.notify(u, `accepted#${u.reopenedCount}`, reporterRecipients(u), acceptedUpdate(u), 'update')
+      },
+    }
+  })
+}
+
+/** `progress`: a note (and photos) on the way; the first one counts as the response. */
+export function progressCase(
+  ctx: CaseContext,
+  number: string,
+  actor: CaseActor,
+  note: string,
+  attachments?: unknown,
+) {
+  const input = parseInput(z.object({ note: Note('进展说明'), attachments: Attachments }), {
+    note,
+    attachments,
+  })
+  return ctx.mutate(number, (c) => {
+    assertCanHandle(actor, c, c.number)
+    return {
+      set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }),
+      timeline: [{ ...entry(actor), action: 'progress', note: input.note, attachments: input.attachments }],
+    }
+  })
+}
+
+/** `resolve`: requires a note; tells the reporter and every subscriber and asks for a rating. */
+export function resolveCase(
+  ctx: CaseContext,
+  number: string,
+  actor: CaseActor,
+  note: string,
+  attachments?: unknown,
+) {
+  const input = parseInput(z.object({ note: Note('处理结果'), attachments: Attachments }), {
+    note,
+    attachments,
+  })
+  return ctx.mutate(number, (c) => {
+    assertCanHandle(actor, c, c.number)
+    const now = ctx.now()
+    return {
+      set: move(c, 'resolved', { resolvedAt: now, respondedAt: c.respondedAt ?? now }),
+      timeline: [
+        {
+          ...entry(actor),
+          action: 'resolved',
+          note: input.note,
+          attachments: input.attachments,
+          from: c.status,
+        },
+      ],
+      after: async (u) => {
+        const text = resolvedUpdate(u, input.note, ctx.config.cases.reopenWindowDays)
+        await ctx.notify(u, `resolved#${u.reopenedCount}`, reporterRecipients(u), text, 'update')
+        await afterVerified(ctx, u)
+      },
+    }
+  })
+}
+
+async function afterVerified(ctx: CaseContext, c: CaseDoc): Promise<void> {
+  const base = {
+    caseId: String(c._id),
+    number: c.number,
+    reporterId: c.reporterId?.toString(),
+    at: ctx.now(),
+  }
+  await safely(ctx, 'points credit', async () => {
+    if (c.reporterId && ctx.points)
+      await ctx.points.credit({
+        personId: String(c.reporterId),
+        reason: 'report_verified',
+        refKey: `report:${c._id}`,
+        refs: { caseId: String(c._id) },
+      })
+    await ctx.hooks?.onVerified?.(base)
+  })
+}
+
+async function safely(ctx: CaseContext, what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn()
+  } catch (err) {
+    ctx.logger?.error({ err }, `${what} failed after the case change was stored`)
+  }
+}
+
+/** `transfer` (转派): to another worker or a department; needs a reason. Also dispatches a received case by hand. */
+export async function transferCase(ctx: CaseContext, number: string, actor: CaseActor, raw: TransferInput) {
+  const t = parseInput(TransferInput, raw)
+  if (t.toWorkerId) {
+    const w = await ResidentModel.findById(t.toWorkerId, { roles: 1 }).lean().exec()
+    const staffRoles = ['grid_worker', 'community_staff', 'department_staff']
+    if (!w || !w.roles.some((r) => staffRoles.includes(r))) throw new NotFoundError('接收的工作人员')
+  }
+  if (t.toDepartmentId && !(await DepartmentModel.exists({ _id: t.toDepartmentId })))
+    throw new NotFoundError('接收的部门')
+  return ctx.mutate(number, (c) => {
+    assertCanHandle(actor, c, c.number)
+    const target = t.toWorkerId
+      ? { set: { assigneeId: t.toWorkerId }, unset: ['departmentId'] }
+      : { set: { departmentId: t.toDepartmentId }, unset: ['assigneeId'] }
+    return {
+      set: move(c, 'assigned', target.set),
+      unset: target.unset,
+      timeline: [
+        {
+          ...entry(actor),
+          action: c.status === 'received' ? 'assigned' : 'transferred',
+          note: t.reason,
+          from: String(c.assigneeId ?? c.departmentId ?? c.status),
+          to: String(t.toWorkerId ?? t.toDepartmentId),
+        },
+      ],
+      after: async (u) => {
+        const to = t.toWorkerId ? [t.toWorkerId] : await departmentStaff([t.toDepartmentId])
+        await ctx.notify(u, `task#${u.timeline.length}`, persons(to), taskText(u), 'task')
+      },
+    }
+  })
+}
+
+/** `returnCase` (退单): back to the community to dispatch again; needs a reason. */
+export function returnCase(ctx: CaseContext, number: string, actor: CaseActor, reason: string) {
+  const input = parseInput(z.object({ reason: Note('退单原因') }), { reason })
+  return ctx.mutate(number, (c) => {
+    assertCanHandle(actor, c, c.number)
+    return {
+      set: move(c, 'received'),
+      unset: ['assigneeId', 'departmentId', 'claimDeadline'],
+      timeline: [{ ...entry(actor), action: 'returned', note: input.reason, from: c.status, to: 'received' }],
+      after: async (u) => {
+        const staff = await communityStaffOf(u.location?.communityId)
+        await ctx.notify(u, `returned#${u.timeline.length}`, staff, returnedText(u, input.reason), 'task')
+      },
+    }
+  })
+}
+
+/** `comment`: a note on the timeline by anyone handling the case, or by a reporter/subscriber. */
+export function commentCase(
+  ctx: CaseContext,
+  number: string,
+  actor: CaseActor,
+  note: string,
+  attachments?: unknown,
+) {
+  const input = parseInput(z.object({ note: Note('备注'), attachments: Attachments }), { note, attachments })
+  return ctx.mutate(number, (c) => {
+    if (!canHandle(actor, c) && !isReporter(c, { personId: actor.personId }))
+      throw new ForbiddenError(`只有工单 ${c.number} 的相关人员可以留言`)
+    return {
+      timeline: [{ ...entry(actor), action: 'comment', note: input.note, attachments: input.attachments }],
+    }
+  })
+}
+
+/** `reject`: not a real request (or out of scope); tells the reporters and takes report points back. */
+export function rejectCase(ctx: CaseContext, number: string, actor: CaseActor, reason: string) {
+  const input = parseInput(z.object({ reason: Note('驳回原因') }), { reason })
+  return ctx.mutate(number, (c) => {
+    assertCanHandle(actor, c, c.number)
+    return {
+      set: move(c, 'rejected', { closedAt: ctx.now() }),
+      timeline: [{ ...entry(actor), action: 'rejected', note: input.reason, from: c.status }],
+      after: async (u) => {
+        await ctx.notify(u, 'rejected', reporterRecipients(u), rejectedUpdate(u, input.reason), 'update')
+        await safely(ctx, 'points reversal', async () => {
+          await ctx.points?.reverse(`report:${u._id}`, `工单 ${u.number} 被驳回：${input.reason}`, {
+            byId: actor.personId,
+          })
+          await ctx.hooks?.onRejected?.({
+            caseId: String(u._id),
+            number: u.number,
+            reporterId: u.reporterId?.toString(),
+            at: ctx.now(),
+          })
+        })
+      },
+    }
+  })
+}
+
+/** `escalate` (督办): raises the escalation level and tells the community; status is unchanged. */
+export function escalateCase(ctx: CaseContext, number: string, actor: CaseActor, note: string) {
+  const input = parseInput(z.object({ note: Note('督办说明') }), { note })
+  return ctx.mutate(number, async (c) => {
+    if (!canHandle(actor, c)) throw new ForbiddenError('只有社区工作人员可以督办工单')
+    const level = c.escalationLevel + 1
+    return {
+      set: { escalationLevel: level },
+      timeline: [{ ...entry(actor), action: 'escalated', note: input.note, to: String(level) }],
+      after: async (u) => {
+        const to = [
+          ...(await communityStaffOf(u.location?.communityId)),
+          ...persons(u.assigneeId ? [u.assigneeId] : []),
+        ]
+        await ctx.notify(u, `escalated#${level}`, to, escalatedText(u, input.note), 'warning')
+      },
+    }
+  })
+}
+
+/** `claim` (抢单): one of the posted departments takes the case; the first claim wins. */
+export function claimCase(ctx: CaseContext, number: string, departmentId: string, actor: CaseActor) {
+  return ctx.mutate(number, (c) => {
+    const ownDept = actor.roles.includes('department_staff') && actor.departmentId === departmentId
+    if (!ownDept) throw new ForbiddenError('只有该部门的工作人员可以抢单')
+    if (c.status !== 'posted') {
+      if (c.departmentId) throw new ConflictError(`工单 ${c.number} 已被其他部门认领`)
+      assertTransition(c.status, 'assigned')
+    }
+    if (!c.postedDepartmentIds.map(String).includes(departmentId))
+      throw new ForbiddenError(`工单 ${c.number} 没有派给本部门`)
+    return {
+      set: move(c, 'assigned', { departmentId, assigneeId: actor.personId }),
+      unset: ['claimDeadline'],
+      timeline: [{ ...entry(actor), action: 'claimed', from: 'posted', to: departmentId }],
+    }
+  })
+}
+
+/**
+ * Posted cases whose claim window has passed go to the default department among those posted to
+ * (else the first), and the community is told. Called by the scheduler; returns how many moved.
+ */
+export async function dispatchUnclaimed(ctx: CaseContext, now: Date): Promise<number> {
+  const due = await CaseModel.find({ status: 'posted', claimDeadline: { $lte: now } }, { number: 1 })
+    .lean()
+    .exec()
+  let moved = 0
+  for (const { number } of due) {
+    const u = await ctx.mutate(number, async (c) => {
+      if (c.status !== 'posted' || !c.claimDeadline || c.claimDeadline > now) return { timeline: [] }
+      const deps = await DepartmentModel.find(
+        { _id: { $in: c.postedDepartmentIds } },
+        { name: 1, isDefault: 1 },
+      )
+        .lean()
+        .exec()
+      const order = c.postedDepartmentIds.map(String)
+      deps.sort(
+        (a, b) =>
+          Number(b.isDefault) - Number(a.isDefault) ||
+          order.indexOf(String(a._id)) - order.indexOf(String(b._id)),
+      )
+      const dept = deps[0]
+      if (!dept) return { timeline: [] }
+      moved++
+      return {
+        set: move(c, 'assigned', { departmentId: dept._id }),
+        unset: ['claimDeadline'],
+        timeline: [
+          {
+            actorRole: 'system',
+            action: 'auto_dispatched',
+            note: '抢单超时，派给默认部门',
+            to: String(dept._id),
+          },
+        ],
+        after: async (doc) => {
+          await ctx.notify(
+            doc,
+            'auto-task',
+            persons(await departmentStaff([dept._id])),
+            taskText(doc),
+            'task',
+          )
+          const staff = await communityStaffOf(doc.location?.communityId)
+          await ctx.notify(doc, 'unclaimed', staff, unclaimedText(doc, dept.name), 'update')
+        },
+      }
+    })
+    void u
+  }
+  return moved
+}
+
+function isReporter(c: CaseDoc, who: { personId?: string; contactId?: string }): boolean {
+  return reporterRole(c, who) !== undefined
+}
+
+/** 'reporter', 'subscriber' or undefined. */
+function reporterRole(c: CaseDoc, who: { personId?: string; contactId?: string }) {
+  const matches = (p: { personId?: unknown; contactId?: string | null }) =>
+    (who.personId && p.personId != null && String(p.personId) === who.personId) ||
+    (who.contactId && p.contactId === who.contactId)
+  if (matches({ personId: c.reporterId, contactId: c.reporter?.contactId })) return 'reporter' as const
+  if (c.subscribers.some(matches)) return 'subscriber' as const
+  return undefined
+}
+
+/** `rate`: the reporter and each subscriber may rate once (1–5); the reporter's rating closes the case. */
+export function rateCase(
+  ctx: CaseContext,
+  number: string,
+  rawWho: WhoInput,
+  score: unknown,
+  comment?: string,
+) {
+  const who = parseInput(WhoInput, rawWho)
+  const r = parseInput(RateInput, { score, comment })
+  return ctx.mutate(number, (c) => {
+    const role = reporterRole(c, who)
+    if (!role) throw new ForbiddenError(`只有反映该问题的居民可以评价工单 ${c.number}`)
+    if (c.status !== 'resolved' && c.status !== 'closed')
+      throw new ConflictError(`工单 ${c.number} 还没有办结，暂时不能评价`)
+    const already = c.ratings.some(
+      (x) =>
+        (who.personId && String(x.byId) === who.personId) ||
+        (who.contactId && x.byContactId === who.contactId),
+    )
+    if (already) throw new ConflictError(`您已经评价过工单 ${c.number}，谢谢！`)
+    const rating = {
+      score: r.score,
+      comment: r.comment,
+      at: ctx.now(),
+      byId: who.personId,
+      byContactId: who.contactId,
+    }
+    const closes = role === 'reporter' && c.status === 'resolved'
+    return {
+      set: {
+        ...(role === 'reporter' ? { rating } : {}),
+        ...(closes ? move(c, 'closed', { closedAt: ctx.now() }) : {}),
+      },
+      push: { ratings: [rating] },
+      timeline: [
+        {
+          actorId: who.personId,
+          actorRole: 'resident',
+          action: 'rated',
+          note: r.comment,
+          to: String(r.score),
+        },
+        ...(closes
+          ? [{ actorRole: 'system' as const, action: 'closed' as const, from: 'resolved', to: 'closed' }]
+          : []),
+      ],
+      after: async (u) => afterRated(ctx, u, who, r.score, role === 'reporter'),
+    }
+  })
+}
+
+async function afterRated(
+  ctx: CaseContext,
+  c: CaseDoc,
+  who: { personId?: string; contactId?: string },
+  score: number,
+  byReporter: boolean,
+): Promise<void> {
+  await safely(ctx, 'rating hooks', async () => {
+    if (who.personId && ctx.points)
+      await ctx.points.credit({
+        personId: who.personId,
+        reason: 'rating_given',
+        refKey: `rating:${c._id}:${who.personId}:${c.reopenedCount}`,
+        refs: { caseId: String(c._id) },
+      })
+    await ctx.hooks?.onRated?.({
+      caseId: String(c._id),
+      number: c.number,
+      ...who,
+      score,
+      byReporter,
+      at: ctx.now(),
+    })
+  })
+}
+
+/** `reopen`: a reporter/subscriber (or community staff) within the reopen window after resolution. */
+export function reopenCase(ctx: CaseContext, number: string, rawWho: WhoInput | CaseActor, reason: string) {
+  const input = parseInput(z.object({ reason: Note('重新处理的原因') }), { reason })
+  return ctx.mutate(number, (c) => {
+    const staff = 'roles' in rawWho && canHandle(rawWho, c)
+    const who = 'roles' in rawWho ? { personId: rawWho.personId } : parseInput(WhoInput, rawWho)
+    if (!staff && !isReporter(c, who))
+      throw new ForbiddenError(`只有反映该问题的居民可以申请重新处理工单 ${c.number}`)
+    const windowMs = ctx.config.cases.reopenWindowDays * 86_400_000
+    if (c.resolvedAt && ctx.now().getTime() - c.resolvedAt.getTime() > windowMs)
+      throw new ConflictError(
+        `工单 ${c.number} 办结已超过 ${ctx.config.cases.reopenWindowDays} 天，请重新反映问题`,
+      )
+    return {
+      set: move(c, 'in_progress', { reopenedCount: c.reopenedCount + 1, ratings: [] }),
+      unset: ['resolvedAt', 'closedAt', 'rating'],
+      timeline: [
+        {
+          actorId: who.personId,
+          actorRole: staff ? timelineRole(rawWho as CaseActor) : 'resident',
+          action: 'reopened',
+          note: input.reason,
+          from: c.status,
+          to: 'in_progress',
+        },
+      ],
+      after: async (u) => {
+        const to = u.assigneeId
+          ? persons([u.assigneeId])
+          : persons(await departmentStaff(u.departmentId ? [u.departmentId] : []))
+        await ctx.notify(u, `reopened#${u.reopenedCount}`, to, reopenedText(u, input.reason), 'task')
+      },
+    }
+  })
+}
+
+/** Resolved cases nobody rated within the follow-up delay are closed by the system. */
+export async function closeStale(ctx: CaseContext, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - ctx.config.cases.followUpDelayHours * 3_600_000)
+  const stale = await CaseModel.find({ status: 'resolved', resolvedAt: { $lte: cutoff } }, { number: 1 })
+    .lean()
+    .exec()
+  let closed = 0
+  for (const { number } of stale) {
+    await ctx.mutate(number, (c) => {
+      if (c.status !== 'resolved') return { timeline: [] }
+      closed++
+      return {
+        set: move(c, 'closed', { closedAt: now }),
+        timeline: [
+          { actorRole: 'system', action: 'closed', note: '回访期满未评价，自动关闭', from: 'resolved' },
+        ],
+      }
+    })
+  }
+  return closed
+}
+
+/**
+ * `merge`: staff fold a duplicate into another open case; its reporter and subscribers become
+ * subscribers of the target and hear that the cases were merged.
+ */
+export async function mergeCases(
+  ctx: CaseContext,
+  sourceNumber: string,
+  intoNumber: string,
+  actor: CaseActor,
+) {
+  const [source, target] = await Promise.all([findCase(sourceNumber), findCase(intoNumber)])
+  if (source._id.equals(target._id)) throw new InvalidInputError('不能把工单合并到它自己')
+  const [first, second] = [source, target].sort((a, b) => String(a._id).localeCompare(String(b._id)))
+  return withLock(`case:${first?._id}:merge`, () =>
+    withLock(`case:${second?._id}:merge`, async () => {
+      const fresh = await findCase(target.number)
+      if (fresh.status === 'merged' || fresh.status === 'rejected')
+        throw new ConflictError(`工单 ${fresh.number} 已结束，不能合并进去`)
+      const merged = await ctx.mutate(source.number, (c) => {
+        assertCommunityStaff(actor, c.location?.communityId, c.number)
+        return {
+          set: move(c, 'merged', { mergedInto: target.number, closedAt: ctx.now() }),
+          timeline: [{ ...entry(actor), action: 'merged', from: c.status, to: target.number }],
+        }
+      })
+      const joined = mergedSubscribers(merged)
+      return ctx.mutate(target.number, (t) => {
+        if (t.status === 'merged' || t.status === 'rejected')
+          throw new ConflictError(`工单 ${t.number} 已结束，不能合并进去`)
+        return {
+          push: { subscribers: joined },
+          timeline: [{ ...entry(actor), action: 'merged_from', from: merged.number }],
+          after: async (u) => {
+            await ctx.notify(merged, 'merged', reporterRecipients(merged), mergedUpdate(merged, u), 'update')
+          },
+        }
+      })
+    }),
+  )
+}
+
+function mergedSubscribers(c: CaseDoc) {
+  return [
+    {
+      personId: c.reporterId,
+      contactId: c.reporter?.contactId,
+      roomId: c.reporter?.roomId,
+      channel: c.channel,
+      sourceKey: c.sourceKey,
+      at: c.createdAt,
+    },
+    ...c.subscribers,
+  ]
+}

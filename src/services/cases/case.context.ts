@@ -1,0 +1,183 @@
+import type { Types } from 'mongoose'
+import type { z } from 'zod'
+import type { Clock } from '../../lib/clock.js'
+import type { Config } from '../../lib/config.js'
+import { describeIssues, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import type { Logger } from '../../lib/logger.js'
+import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from '../../models/case.model.js'
+import { ResidentModel } from '../../models/registry.model.js'
+import { withLock } from '../locks/lock.service.js'
+import type { Outbox } from '../outbox/outbox.service.js'
+import type { Recipient } from './case.notify.js'
+import { normaliseCaseNumber } from './case.number.js'
+import type { CaseHandlers } from './case.routing.js'
+import type { DueStateFn } from './case.views.js'
+
+/** What triage tells about a text (the triage service's result has at least these fields). */
+export interface CaseTriageResult {
+  category: string
+  urgency: 'urgent' | 'normal'
+  isRequest?: boolean
+  location?: { building?: string | null; unit?: string | null; room?: string | null }
+}
+/** Triage as a function, so the case service does not depend on how triage is built. */
+export type CaseTriage = (
+  text: string,
+  ctx: { gridId?: string; householdId?: string },
+) => Promise<CaseTriageResult>
+
+/** The responsibility service as the case service uses it (see src/services/responsibility). */
+export interface CaseResponsibility {
+  rule(category: string): { level: string }
+  deadlines(category: string, urgency: 'urgent' | 'normal', from: Date): { respondBy: Date; resolveBy: Date }
+  whoHandles(input: {
+    category: string
+    urgency: 'urgent' | 'normal'
+    gridId?: string | Types.ObjectId
+    householdId?: string | Types.ObjectId
+    at?: Date
+  }): Promise<CaseHandlers>
+  dueState?: DueStateFn
+}
+
+/** The points ledger as the case service uses it (optional: cases work without points). */
+export interface CasePoints {
+  credit(input: {
+    personId: string
+    reason: 'report_verified' | 'rating_given'
+    refKey: string
+    refs?: { caseId?: string }
+  }): Promise<unknown>
+  reverse(refKey: string, note: string, options?: { byId?: string }): Promise<unknown>
+}
+
+/** Events for other features (points, statistics, digests); each is called after the change is stored. */
+export interface CaseHooks {
+  onVerified?(e: { caseId: string; number: string; reporterId?: string; at: Date }): Promise<void> | void
+  onRated?(e: {
+    caseId: string
+    number: string
+    personId?: string
+    contactId?: string
+    score: number
+    byReporter: boolean
+    at: Date
+  }): Promise<void> | void
+  onRejected?(e: { caseId: string; number: string; reporterId?: string; at: Date }): Promise<void> | void
+}
+
+export type CaseSettings = Config['cases']
+
+export interface CaseServiceDeps {
+  clock: Clock
+  outbox: Outbox
+  responsibility: CaseResponsibility
+  triage?: CaseTriage
+  logger?: Logger
+  /** `cases.*` and `timezone` of the config. */
+  config: Pick<Config, 'cases' | 'timezone'>
+  points?: CasePoints
+  hooks?: CaseHooks
+}
+
+/** Internal: what the intake, action and query modules share. */
+export interface CaseContext extends CaseServiceDeps {
+  /** Reads the case, runs `fn` under its lock, writes the change, then runs its `after` effects. */
+  mutate(number: string, fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange): Promise<CaseDoc>
+  notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string): Promise<number>
+  now(): Date
+}
+
+/** One timeline entry as the modules write it (`at` is stamped by `mutate`). */
+export interface TimelineInput {
+  actorId?: string
+  actorRole: CaseActorRole
+  action: TimelineAction
+  note?: string
+  attachments?: Array<{ kind: 'image' | 'voice' | 'file'; ref: string; name?: string }>
+  from?: string
+  to?: string
+}
+
+export interface CaseChange {
+  set?: Record<string, unknown>
+  unset?: string[]
+  push?: Record<string, unknown[]>
+  timeline: TimelineInput[]
+  after?: (updated: CaseDoc) => Promise<void>
+}
+
+/** Parses input with zod; a bad value is a 400 with the field named, in Chinese. */
+export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const res = schema.safeParse(raw)
+  if (!res.success)
+    throw new InvalidInputError('提交的内容不完整或格式不正确', describeIssues(res.error.issues))
+  return res.data
+}
+
+/** Finds a case by the number residents quote (tolerant of full-width digits and a missing dash). */
+export async function findCase(number: string): Promise<CaseDoc> {
+  const n = normaliseCaseNumber(String(number))
+  const c = n ? await CaseModel.findOne({ number: n }).lean<CaseDoc>().exec() : null
+  if (!c) throw new NotFoundError(`工单 ${number}`)
+  return c
+}
+
+/** Builds the shared context: the lock-protected mutation and the outbox helper. */
+export function createCaseContext(deps: CaseServiceDeps): CaseContext {
+  const now = () => deps.clock.now()
+  async function mutate(
+    number: string,
+    fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange,
+  ): Promise<CaseDoc> {
+    const { _id } = await findCase(number)
+    return withLock(`case:${_id}`, async () => {
+      const current = await CaseModel.findById(_id).lean<CaseDoc>().exec()
+      if (!current) throw new NotFoundError(`工单 ${number}`)
+      const change = await fn(current)
+      const at = now()
+      const entries = change.timeline.map((t) => ({ ...t, at }))
+      const update: Record<string, unknown> = {
+        $set: { ...change.set, updatedAt: at },
+        $push: { timeline: { $each: entries }, ...eachOf(change.push) },
+      }
+      if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']))
+      await CaseModel.updateOne({ _id }, update).exec()
+      const updated = (await CaseModel.findById(_id).lean<CaseDoc>().exec()) as CaseDoc
+      await change.after?.(updated)
+      return updated
+    })
+  }
+  async function notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string) {
+    const msgs = recipients.map((to) => ({
+      key: `case:${c._id}:${event}:${to.type}:${to.id}`,
+      to,
+      text,
+      kind,
+      refs: { caseId: String(c._id) },
+    }))
+    return deps.outbox.enqueueMany(msgs)
+  }
+  return { ...deps, mutate, notify, now }
+}
+
+function eachOf(push: Record<string, unknown[]> | undefined): Record<string, { $each: unknown[] }> {
+  return Object.fromEntries(Object.entries(push ?? {}).map(([k, v]) => [k, { $each: v }]))
+}
+
+/** On-duty community staff of a community, as outbox recipients. */
+export async function communityStaffOf(communityId: unknown): Promise<Recipient[]> {
+  if (communityId == null) return []
+  const staff = await ResidentModel.find(
+    { roles: 'community_staff', 'staff.communityIds': communityId, erasedAt: { $exists: false } },
+    { _id: 1, staff: 1 },
+  )
+    .lean()
+    .exec()
+  return staff.filter((s) => s.staff?.onDuty !== false).map((s) => ({ type: 'person', id: String(s._id) }))
+}
+
+/** Outbox recipients for person ids. */
+export function persons(ids: ReadonlyArray<unknown>): Recipient[] {
+  return [...new Set(ids.map(String))].map((id) => ({ type: 'person', id }))
+}

@@ -1,0 +1,360 @@
+import { Types } from 'mongoose'
+import { z } from 'zod'
+import { isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
+import {
+  CASE_CHANNELS,
+  CASE_URGENCIES,
+  type CaseDoc,
+  CaseModel,
+  OPEN_CASE_STATUSES,
+} from '../../models/case.model.js'
+import { DepartmentModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { withLock } from '../locks/lock.service.js'
+import { type CaseContext, parseInput, persons } from './case.context.js'
+import { extractLocation, findDuplicate, normaliseLocationPart } from './case.dedupe.js'
+import { postedText, taskText, urgentText } from './case.notify.js'
+import { allocateCaseNumber } from './case.number.js'
+import { type CaseHandlers, planRoute } from './case.routing.js'
+
+const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+const Short = (max: number) => z.string().trim().max(max)
+
+export const CaseAttachmentInput = z.object({
+  kind: z.enum(['image', 'voice', 'file']),
+  ref: z.string().trim().min(1).max(2000),
+  name: Short(200).optional(),
+})
+
+/** The one input every channel uses to report a problem. */
+export const OpenCaseInput = z.object({
+  channel: z.enum(CASE_CHANNELS),
+  /** Idempotency key: the chat message id, the mini-program request id, `cli:<uuid>` … */
+  sourceKey: z.string().trim().min(1).max(200),
+  reporter: z
+    .object({
+      personId: ObjectIdString.optional(),
+      contactId: Short(200).optional(),
+      roomId: Short(200).optional(),
+    })
+    .default({}),
+  text: z.string().trim().min(2, '请简单描述一下遇到的问题').max(2000, '描述太长了，请控制在 2000 字以内'),
+  /** Given by staff or the mini-program's picker; otherwise triage decides. */
+  category: Short(40).min(1).optional(),
+  urgency: z.enum(CASE_URGENCIES).optional(),
+  location: z
+    .object({
+      gridId: ObjectIdString.optional(),
+      gridCode: Short(40).min(1).optional(),
+      householdId: ObjectIdString.optional(),
+      building: Short(20).optional(),
+      unit: Short(20).optional(),
+      room: Short(20).optional(),
+    })
+    .default({}),
+  attachments: z.array(CaseAttachmentInput).max(9, '附件最多 9 个').default([]),
+  /** Walk-in entry (代录): the staff member who typed it in for the resident. */
+  enteredById: ObjectIdString.optional(),
+})
+export type OpenCaseInput = z.input<typeof OpenCaseInput>
+type OpenInput = z.infer<typeof OpenCaseInput>
+
+/** What `open` did: created a case, found the same report again, or joined an open duplicate. */
+export interface OpenOutcome {
+  doc: CaseDoc
+  created: boolean
+  /** Set when the report joined an existing case as a subscriber (避免多头派单). */
+  duplicateOf?: string
+}
+
+interface Place {
+  communityId?: Types.ObjectId
+  gridId?: Types.ObjectId
+  householdId?: Types.ObjectId
+  building: string
+  unit: string
+  room: string
+}
+
+interface Facts {
+  category: string
+  urgency: 'urgent' | 'normal'
+  isRequest: boolean
+  place: Place
+  reporterId?: Types.ObjectId
+}
+
+/** `caseService.open`: the only way a case comes into being. */
+export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutcome> {
+  const input = parseInput(OpenCaseInput, raw)
+  const replay = await findBySource(input.sourceKey)
+  if (replay) return replay
+  const facts = await establishFacts(ctx, input)
+  const outcome = await withLock(intakeKey(facts), async () => {
+    const again = await findBySource(input.sourceKey)
+    if (again) return again
+    const dup = await findOpenDuplicate(ctx, input.text, facts)
+    if (dup) return subscribe(ctx, dup, input, facts)
+    return createCase(ctx, input, facts)
+  })
+  if (!outcome.created) return outcome
+  try {
+    return { ...outcome, doc: await routeCase(ctx, outcome.doc.number) }
+  } catch (err) {
+    // Stored first: a case that could not be routed stays `received` and is routed again later.
+    ctx.logger?.error({ err, number: outcome.doc.number }, 'case stored but not routed')
+    return outcome
+  }
+}
+
+async function findBySource(sourceKey: string): Promise<OpenOutcome | undefined> {
+  const own = await CaseModel.findOne({ sourceKey }).lean<CaseDoc>().exec()
+  if (own) return { doc: own, created: false }
+  const joined = await CaseModel.findOne({ 'subscribers.sourceKey': sourceKey }).lean<CaseDoc>().exec()
+  return joined ? { doc: joined, created: false, duplicateOf: joined.number } : undefined
+}
+
+/** Serialises check-and-open per grid and category: two reports of one problem yield one case. */
+function intakeKey(f: Facts): string {
+  const where = f.place.gridId
+    ? `g${f.place.gridId}`
+    : f.place.communityId
+      ? `c${f.place.communityId}`
+      : 'none'
+  return `intake:${where}:${f.category}`
+}
+
+async function establishFacts(ctx: CaseContext, input: OpenInput): Promise<Facts> {
+  const base = await resolvePlace(input)
+  const needTriage = !input.category || !input.urgency
+  const triaged = needTriage || !input.location.building ? await runTriage(ctx, input.text, base) : undefined
+  const category = input.category ?? triaged?.category ?? 'other'
+  ctx.responsibility.rule(category) // unknown category → INVALID_INPUT before anything is stored
+  const fromText = triaged?.location ?? extractLocation(input.text)
+  const pick = (hint: string | undefined, text: string | null | undefined, home: string) =>
+    normaliseLocationPart(hint) ?? normaliseLocationPart(text ?? undefined) ?? home
+  const textNamesBuilding = Boolean(input.location.building || fromText.building)
+  const place: Place = {
+    ...base.place,
+    building: pick(input.location.building, fromText.building, base.place.building),
+    unit: pick(input.location.unit, fromText.unit, textNamesBuilding ? '' : base.place.unit),
+    room: input.location.room ?? fromText.room ?? (textNamesBuilding ? '' : base.place.room),
+  }
+  return {
+    category,
+    urgency: input.urgency ?? triaged?.urgency ?? 'normal',
+    isRequest: triaged?.isRequest ?? true,
+    place,
+    reporterId: base.reporterId,
+  }
+}
+
+async function runTriage(ctx: CaseContext, text: string, base: { place: Place }) {
+  if (!ctx.triage) return undefined
+  try {
+    return await ctx.triage(text, {
+      gridId: base.place.gridId?.toString(),
+      householdId: base.place.householdId?.toString(),
+    })
+  } catch (err) {
+    ctx.logger?.warn({ err }, 'triage failed; opening the case with defaults')
+    return undefined
+  }
+}
+
+/** Household (given, or the reporter's) → grid → community; explicit hints win. */
+async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterId?: Types.ObjectId }> {
+  const place: Place = { building: '', unit: '', room: '' }
+  const reporter = input.reporter.personId
+    ? await ResidentModel.findById(input.reporter.personId, { householdId: 1, gridId: 1, communityId: 1 })
+        .lean()
+        .exec()
+    : null
+  if (input.reporter.personId && !reporter) throw new NotFoundError('报告人')
+  const explicitGrid = input.location.gridId || input.location.gridCode
+  const householdId = input.location.householdId ?? (explicitGrid ? undefined : reporter?.householdId)
+  if (householdId) {
+    const hh = await HouseholdModel.findById(householdId).lean().exec()
+    if (!hh) throw new NotFoundError('住户')
+    Object.assign(place, { householdId: hh._id, gridId: hh.gridId, communityId: hh.communityId })
+    Object.assign(place, { building: hh.building, unit: hh.unit ?? '', room: hh.room })
+  }
+  if (explicitGrid) {
+    const grid = await (input.location.gridId
+      ? GridModel.findById(input.location.gridId)
+      : GridModel.findOne({ code: input.location.gridCode })
+    )
+      .lean()
+      .exec()
+    if (!grid) throw new NotFoundError(`网格 ${input.location.gridCode ?? ''}`.trim())
+    Object.assign(place, { gridId: grid._id, communityId: grid.communityId })
+  } else if (!place.gridId && reporter?.gridId) {
+    Object.assign(place, { gridId: reporter.gridId, communityId: reporter.communityId ?? undefined })
+  }
+  return { place, reporterId: reporter?._id }
+}
+
+async function findOpenDuplicate(ctx: CaseContext, text: string, f: Facts): Promise<CaseDoc | undefined> {
+  const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
+  const where = f.place.gridId
+    ? { 'location.gridId': f.place.gridId }
+    : f.place.communityId && f.place.building
+      ? { 'location.communityId': f.place.communityId, 'location.building': f.place.building }
+      : undefined
+  if (!where) return undefined // no place known: nothing to compare against
+  const open = await CaseModel.find({
+    ...where,
+    category: f.category,
+    status: { $in: OPEN_CASE_STATUSES },
+    createdAt: { $gte: since },
+  })
+    .sort({ createdAt: -1 })
+    .limit(200)
+    .lean<CaseDoc[]>()
+    .exec()
+  const found = findDuplicate(
+    { text, location: f.place },
+    open.map((c) => ({ text: c.description, location: c.location ?? undefined, c })),
+  )
+  return found?.match.c
+}
+
+async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Facts): Promise<OpenOutcome> {
+  const doc = await ctx.mutate(dup.number, (c) => ({
+    push: {
+      subscribers: [
+        {
+          personId: f.reporterId,
+          contactId: input.reporter.contactId,
+          roomId: input.reporter.roomId,
+          channel: input.channel,
+          sourceKey: input.sourceKey,
+          at: ctx.now(),
+        },
+      ],
+      attachments: input.attachments,
+    },
+    timeline: [
+      {
+        actorId: f.reporterId?.toString(),
+        actorRole: 'resident',
+        action: 'subscribed',
+        note: input.text,
+        attachments: input.attachments.length ? input.attachments : undefined,
+        to: c.number,
+      },
+    ],
+  }))
+  return { doc, created: false, duplicateOf: doc.number }
+}
+
+async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise<OpenOutcome> {
+  const at = ctx.now()
+  const deadlines = ctx.responsibility.deadlines(f.category, f.urgency, at)
+  const enteredBy = input.enteredById
+  const doc = {
+    number: await allocateCaseNumber(at, ctx.config.timezone),
+    sourceKey: input.sourceKey,
+    channel: input.channel,
+    reporterId: f.reporterId,
+    reporter: { contactId: input.reporter.contactId, roomId: input.reporter.roomId },
+    category: f.category,
+    urgency: f.urgency,
+    isRequest: f.isRequest,
+    location: { ...f.place, text: input.text.slice(0, 200) },
+    description: input.text,
+    attachments: input.attachments,
+    status: 'received' as const,
+    deadlines,
+    timeline: [
+      {
+        at,
+        actorId: enteredBy ?? f.reporterId,
+        actorRole: enteredBy ? ('grid_worker' as const) : ('resident' as const),
+        action: 'opened' as const,
+        note: enteredBy ? '网格员代录' : undefined,
+        attachments: input.attachments.length ? input.attachments : undefined,
+      },
+    ],
+    createdAt: at,
+    updatedAt: at,
+  }
+  try {
+    const created = await CaseModel.create(doc)
+    return { doc: created.toObject() as CaseDoc, created: true }
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err
+    const existing = await findBySource(input.sourceKey)
+    if (existing) return existing
+    throw err
+  }
+}
+
+/**
+ * Routes a `received` case by the responsibility list: assigns a person or posts it to departments,
+ * sends the task notices, and alerts the grid and community at once when urgent. A case that is no
+ * longer `received` is returned unchanged, so routing twice is harmless.
+ */
+export async function routeCase(ctx: CaseContext, number: string): Promise<CaseDoc> {
+  let handlers: CaseHandlers | undefined
+  return ctx.mutate(number, async (c) => {
+    if (c.status !== 'received') return { timeline: [] }
+    handlers = await ctx.responsibility.whoHandles({
+      category: c.category,
+      urgency: c.urgency,
+      gridId: c.location?.gridId?.toString(),
+      householdId: c.location?.householdId?.toString(),
+      at: c.createdAt,
+    })
+    const h = handlers
+    const plan = await planRoute(h)
+    const level = { level: h.level }
+    if (plan.kind === 'assign') {
+      return {
+        set: { ...level, status: 'assigned', assigneeId: plan.assigneeId },
+        timeline: [{ actorRole: 'system', action: 'assigned', from: 'received', to: plan.assigneeId }],
+        after: async (u) => {
+          await ctx.notify(u, `task#${u.timeline.length}`, persons([plan.assigneeId]), taskText(u), 'task')
+          await alertIfNeeded(ctx, u, h)
+        },
+      }
+    }
+    if (plan.kind === 'post') {
+      const claimDeadline = new Date(ctx.now().getTime() + ctx.config.cases.claimWindowMinutes * 60_000)
+      return {
+        set: { ...level, status: 'posted', postedDepartmentIds: plan.departmentIds, claimDeadline },
+        timeline: [
+          { actorRole: 'system', action: 'posted', from: 'received', to: plan.departmentIds.join(',') },
+        ],
+        after: async (u) => {
+          const staff = await departmentStaff(plan.departmentIds)
+          await ctx.notify(u, `posted#${u.timeline.length}`, persons(staff), postedText(u), 'task')
+          await alertIfNeeded(ctx, u, h)
+        },
+      }
+    }
+    ctx.logger?.warn({ number: c.number }, 'nobody to route the case to; it stays received')
+    return { set: level, timeline: [] }
+  })
+}
+
+async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Promise<void> {
+  if (c.urgency !== 'urgent' && !h.notifyCommunity) return
+  const assignee = c.assigneeId?.toString()
+  const people = c.urgency === 'urgent' ? [...h.gridWorkerIds, ...h.communityStaffIds] : h.communityStaffIds
+  const to = persons(people.filter((id) => id !== assignee))
+  await ctx.notify(c, 'alert', to, urgentText(c), c.urgency === 'urgent' ? 'warning' : 'update')
+}
+
+/** Department staff and listed contacts of departments (who hear about posted / given cases). */
+export async function departmentStaff(departmentIds: readonly unknown[]): Promise<string[]> {
+  const ids = departmentIds.map((d) => new Types.ObjectId(String(d)))
+  const [deps, staff] = await Promise.all([
+    DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
+      .lean()
+      .exec(),
+    ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
+      .lean()
+      .exec(),
+  ])
+  return [...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))])]
+}

@@ -1,0 +1,47 @@
+import { DomainError } from '../../lib/errors.js'
+import type { CaseStatus } from '../../models/case.model.js'
+
+/**
+ * The allowed status moves. Escalation, transfer and reopening are timeline events (and the flags
+ * `escalationLevel`, `reopenedCount`) on top of these:
+ * - transfer (转派): assigned/in_progress → assigned (new owner);
+ * - return (退单): assigned/in_progress/posted → received (back to the community to dispatch again);
+ * - a worker who fixes the problem on the spot may resolve straight from assigned;
+ * - reopen: resolved/closed → in_progress, within the reopen window.
+ */
+export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
+  received: ['assigned', 'posted', 'merged', 'rejected'],
+  posted: ['assigned', 'received', 'merged', 'rejected'],
+  assigned: ['assigned', 'in_progress', 'resolved', 'received', 'merged', 'rejected'],
+  in_progress: ['in_progress', 'assigned', 'resolved', 'received', 'merged', 'rejected'],
+  resolved: ['closed', 'in_progress'],
+  closed: ['in_progress'],
+  merged: [],
+  rejected: [],
+}
+
+export const STATUS_LABELS: Readonly<Record<CaseStatus, string>> = {
+  received: '已受理待派单',
+  posted: '待部门抢单',
+  assigned: '已派单',
+  in_progress: '处理中',
+  resolved: '已办结待评价',
+  closed: '已关闭',
+  merged: '已合并',
+  rejected: '已驳回',
+}
+
+/** True when the move from → to is allowed. */
+export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
+  return TRANSITIONS[from].includes(to)
+}
+
+/** Throws ILLEGAL_TRANSITION (with a Chinese message naming both states) unless the move is allowed. */
+export function assertTransition(from: CaseStatus, to: CaseStatus): void {
+  if (canTransition(from, to)) return
+  throw new DomainError(
+    'ILLEGAL_TRANSITION',
+    `工单当前状态为“${STATUS_LABELS[from]}”，不能变为“${STATUS_LABELS[to]}”`,
+    { from, to },
+  )
+}

@@ -1,0 +1,121 @@
+import { Types } from 'mongoose'
+import { z } from 'zod'
+import { type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
+import { type CaseContext, findCase, parseInput } from './case.context.js'
+import { type CaseSummary, type CaseView, toCaseSummary, toCaseView } from './case.views.js'
+
+export interface Page<T> {
+  items: T[]
+  /** Pass back to get the next page; absent on the last page. */
+  nextCursor?: string
+}
+
+const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+const PageInput = z.object({
+  cursor: ObjectIdString.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+})
+export type PageInput = z.input<typeof PageInput>
+
+export const CommunityFilter = z.object({
+  status: z.string().optional(),
+  category: z.string().optional(),
+  gridId: ObjectIdString.optional(),
+  urgency: z.enum(['urgent', 'normal']).optional(),
+  /** Only open cases past their resolution deadline. */
+  overdue: z.coerce.boolean().optional(),
+})
+export type CommunityFilter = z.input<typeof CommunityFilter>
+
+const statusFilter = (status?: string) =>
+  status ? { status: { $in: status.split(',').map((s) => s.trim()) } } : {}
+
+/** Newest first, keyed by _id so pages are stable while new cases arrive. */
+async function page(
+  ctx: CaseContext,
+  filter: Record<string, unknown>,
+  raw: PageInput | undefined,
+): Promise<Page<CaseSummary>> {
+  const p = parseInput(PageInput, raw ?? {})
+  const q = p.cursor ? { ...filter, _id: { $lt: new Types.ObjectId(p.cursor) } } : filter
+  const docs = await CaseModel.find(q, { timeline: 0 })
+    .sort({ _id: -1 })
+    .limit(p.limit + 1)
+    .lean<CaseDoc[]>()
+    .exec()
+  const items = docs.slice(0, p.limit).map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
+  const last = docs.length > p.limit ? items[items.length - 1] : undefined
+  return { items, nextCursor: last?.id }
+}
+
+/** One case with its timeline. */
+export async function getCase(ctx: CaseContext, number: string): Promise<CaseView> {
+  return toCaseView(await findCase(number), ctx.now(), ctx.responsibility.dueState)
+}
+
+/** Cases a resident reported or subscribed to (by person id, or chat contact id). */
+export function listForReporter(
+  ctx: CaseContext,
+  who: { personId?: string; contactId?: string },
+  p?: PageInput,
+): Promise<Page<CaseSummary>> {
+  const or: Record<string, unknown>[] = []
+  if (who.personId)
+    or.push(
+      { reporterId: new Types.ObjectId(who.personId) },
+      { 'subscribers.personId': new Types.ObjectId(who.personId) },
+    )
+  if (who.contactId)
+    or.push({ 'reporter.contactId': who.contactId }, { 'subscribers.contactId': who.contactId })
+  if (or.length === 0) return Promise.resolve({ items: [] })
+  return page(ctx, { $or: or }, p)
+}
+
+/** A worker's inbox: their cases, open ones unless a status is given. */
+export function listForWorker(
+  ctx: CaseContext,
+  workerId: string,
+  opts: { status?: string } & PageInput = {},
+): Promise<Page<CaseSummary>> {
+  const status = opts.status ? statusFilter(opts.status) : { status: { $in: ['assigned', 'in_progress'] } }
+  return page(ctx, { assigneeId: new Types.ObjectId(workerId), ...status }, opts)
+}
+
+/** Cases of one grid, open ones unless a status is given. */
+export function listForGrid(
+  ctx: CaseContext,
+  gridId: string,
+  opts: { status?: string } & PageInput = {},
+): Promise<Page<CaseSummary>> {
+  const status = opts.status ? statusFilter(opts.status) : { status: { $in: OPEN_CASE_STATUSES } }
+  return page(ctx, { 'location.gridId': new Types.ObjectId(gridId), ...status }, opts)
+}
+
+/** The marketplace (抢单大厅) of one department: cases posted to it and not yet claimed. */
+export function listMarketplace(
+  ctx: CaseContext,
+  departmentId: string,
+  p?: PageInput,
+): Promise<Page<CaseSummary>> {
+  return page(ctx, { postedDepartmentIds: new Types.ObjectId(departmentId), status: 'posted' }, p)
+}
+
+/** Community staff's list with filters (status list, category, grid, urgency, overdue). */
+export function listForCommunity(
+  ctx: CaseContext,
+  communityId: string,
+  rawFilter: CommunityFilter = {},
+  p?: PageInput,
+): Promise<Page<CaseSummary>> {
+  const f = parseInput(CommunityFilter, rawFilter)
+  const filter: Record<string, unknown> = {
+    'location.communityId': new Types.ObjectId(communityId),
+    ...statusFilter(f.status),
+  }
+  if (f.category) filter.category = f.category
+  if (f.gridId) filter['location.gridId'] = new Types.ObjectId(f.gridId)
+  if (f.urgency) filter.urgency = f.urgency
+  if (f.overdue)
+    Object.assign(filter, { status: { $in: OPEN_CASE_STATUSES }, 'deadlines.resolveBy': { $lt: ctx.now() } })
+  return page(ctx, filter, p)
+}

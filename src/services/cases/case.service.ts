@@ -1,0 +1,124 @@
+import type { CaseDoc } from '../../models/case.model.js'
+import type { CaseActor } from './case.access.js'
+import {
+  acceptCase,
+  claimCase,
+  closeStale,
+  commentCase,
+  dispatchUnclaimed,
+  escalateCase,
+  mergeCases,
+  progressCase,
+  rateCase,
+  rejectCase,
+  reopenCase,
+  resolveCase,
+  returnCase,
+  type TransferInput,
+  transferCase,
+  type WhoInput,
+} from './case.actions.js'
+import { type CaseServiceDeps, createCaseContext } from './case.context.js'
+import { openCase, routeCase } from './case.intake.js'
+import {
+  type CommunityFilter,
+  getCase,
+  listForCommunity,
+  listForGrid,
+  listForReporter,
+  listForWorker,
+  listMarketplace,
+  type Page,
+  type PageInput,
+} from './case.queries.js'
+import { type CaseSummary, type CaseView, toCaseView } from './case.views.js'
+
+export type { CaseActor } from './case.access.js'
+export { SYSTEM_ACTOR } from './case.access.js'
+export type {
+  CaseHooks,
+  CasePoints,
+  CaseResponsibility,
+  CaseServiceDeps,
+  CaseTriage,
+} from './case.context.js'
+export { OpenCaseInput } from './case.intake.js'
+export type { CaseSummary, CaseView } from './case.views.js'
+
+/** What `open` returns: the case, whether this call created it, and the number it duplicated. */
+export interface OpenResult {
+  case: CaseView
+  created: boolean
+  /** The report joined this open case as a subscriber instead of opening a new one. */
+  duplicateOf?: string
+}
+
+/** The case service: the one intake for every channel, routing, lifecycle, rating and queries. */
+export interface CaseService {
+  /** The ONLY way a case is created. Idempotent on `sourceKey`; joins an open duplicate instead of opening one. */
+  open(input: unknown): Promise<OpenResult>
+  /** Routes a case still `received` (after a failed routing or a return); harmless otherwise. */
+  route(number: string): Promise<CaseView>
+  get(number: string): Promise<CaseView>
+  accept(number: string, actor: CaseActor): Promise<CaseView>
+  progress(number: string, actor: CaseActor, note: string, attachments?: unknown): Promise<CaseView>
+  resolve(number: string, actor: CaseActor, note: string, attachments?: unknown): Promise<CaseView>
+  transfer(number: string, actor: CaseActor, input: TransferInput): Promise<CaseView>
+  returnCase(number: string, actor: CaseActor, reason: string): Promise<CaseView>
+  comment(number: string, actor: CaseActor, note: string, attachments?: unknown): Promise<CaseView>
+  reject(number: string, actor: CaseActor, reason: string): Promise<CaseView>
+  escalate(number: string, actor: CaseActor, note: string): Promise<CaseView>
+  claim(number: string, departmentId: string, actor: CaseActor): Promise<CaseView>
+  merge(sourceNumber: string, intoNumber: string, actor: CaseActor): Promise<CaseView>
+  rate(number: string, who: WhoInput, score: unknown, comment?: string): Promise<CaseView>
+  reopen(number: string, who: WhoInput | CaseActor, reason: string): Promise<CaseView>
+  /** Scheduler: posted cases past their claim window go to the default department. Returns the count. */
+  dispatchUnclaimed(now: Date): Promise<number>
+  /** Scheduler: resolved cases not rated within cases.followUpDelayHours are closed. Returns the count. */
+  closeStale(now: Date): Promise<number>
+  listForReporter(
+    who: { personId?: string; contactId?: string },
+    page?: PageInput,
+  ): Promise<Page<CaseSummary>>
+  listForWorker(workerId: string, opts?: { status?: string } & PageInput): Promise<Page<CaseSummary>>
+  listForGrid(gridId: string, opts?: { status?: string } & PageInput): Promise<Page<CaseSummary>>
+  listMarketplace(departmentId: string, page?: PageInput): Promise<Page<CaseSummary>>
+  listForCommunity(
+    communityId: string,
+    filter?: CommunityFilter,
+    page?: PageInput,
+  ): Promise<Page<CaseSummary>>
+}
+
+/** Builds the case service over its dependencies (clock, outbox, responsibility, optional triage/points). */
+export function createCaseService(deps: CaseServiceDeps): CaseService {
+  const ctx = createCaseContext(deps)
+  const view = (c: CaseDoc) => toCaseView(c, ctx.now(), deps.responsibility.dueState)
+  return {
+    async open(input) {
+      const o = await openCase(ctx, input)
+      return { case: view(o.doc), created: o.created, duplicateOf: o.duplicateOf }
+    },
+    route: async (n) => view(await routeCase(ctx, n)),
+    get: (n) => getCase(ctx, n),
+    accept: async (n, a) => view(await acceptCase(ctx, n, a)),
+    progress: async (n, a, note, att) => view(await progressCase(ctx, n, a, note, att)),
+    resolve: async (n, a, note, att) => view(await resolveCase(ctx, n, a, note, att)),
+    transfer: async (n, a, t) => view(await transferCase(ctx, n, a, t)),
+    returnCase: async (n, a, r) => view(await returnCase(ctx, n, a, r)),
+    comment: async (n, a, note, att) => view(await commentCase(ctx, n, a, note, att)),
+    reject: async (n, a, r) => view(await rejectCase(ctx, n, a, r)),
+    escalate: async (n, a, note) => view(await escalateCase(ctx, n, a, note)),
+    claim: async (n, d, a) => view(await claimCase(ctx, n, d, a)),
+    merge: async (s, t, a) => view(await mergeCases(ctx, s, t, a)),
+    rate: async (n, w, s, c) => view(await rateCase(ctx, n, w, s, c)),
+    reopen: async (n, w, r) => view(await reopenCase(ctx, n, w, r)),
+    dispatchUnclaimed: (now) => dispatchUnclaimed(ctx, now),
+    closeStale: (now) => closeStale(ctx, now),
+    listForReporter: (w, p) => listForReporter(ctx, w, p),
+    listForWorker: (id, o) => listForWorker(ctx, id, o),
+    listForGrid: (id, o) => listForGrid(ctx, id, o),
+    listMarketplace: (id, p) => listMarketplace(ctx, id, p),
+    listForCommunity: (id, f, p) => listForCommunity(ctx, id, f, p),
+  }
+}

@@ -1,0 +1,181 @@
+import { maskText } from '../../lib/mask.js'
+import type { CaseDoc, CaseStatus } from '../../models/case.model.js'
+import { STATUS_LABELS } from './case.lifecycle.js'
+
+/** Whether a deadline has passed (the responsibility service's `dueState` has this shape). */
+export interface DueState {
+  overdue: boolean
+  byMs: number
+  remainingMs: number
+}
+export type DueStateFn = (deadline: Date, now: Date) => DueState
+
+/** SLA state of a case at `now`: which deadline applies, overdue or not, and by how much. */
+export interface CaseDue {
+  respondBy?: Date
+  resolveBy?: Date
+  /** Not yet responded and past respondBy. */
+  responseOverdue: boolean
+  /** Not yet resolved and past resolveBy. */
+  overdue: boolean
+  /** Milliseconds past resolveBy (0 when not overdue or already resolved in time). */
+  overdueByMs: number
+  /** Milliseconds left until resolveBy (0 when overdue or done). */
+  remainingMs: number
+  /** Resolved after resolveBy (for closed/resolved cases). */
+  resolvedLate: boolean
+}
+
+export interface CaseSummary {
+  id: string
+  number: string
+  status: CaseStatus
+  statusLabel: string
+  channel: string
+  category: string
+  urgency: string
+  level?: string
+  isRequest: boolean
+  location: {
+    communityId?: string
+    gridId?: string
+    householdId?: string
+    building: string
+    unit: string
+    room: string
+    text: string
+  }
+  /** Personal numbers masked. */
+  description: string
+  reporterId?: string
+  subscriberCount: number
+  assigneeId?: string
+  departmentId?: string
+  postedDepartmentIds: string[]
+  claimDeadline?: Date
+  escalationLevel: number
+  reopenedCount: number
+  due: CaseDue
+  respondedAt?: Date
+  resolvedAt?: Date
+  closedAt?: Date
+  rating?: { score: number; comment?: string; at: Date }
+  mergedInto?: string
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface CaseTimelineView {
+  at: Date
+  actorId?: string
+  actorRole: string
+  action: string
+  note?: string
+  attachments?: Array<{ kind: string; ref: string; name: string }>
+  from?: string
+  to?: string
+}
+
+export interface CaseView extends CaseSummary {
+  attachments: Array<{ kind: string; ref: string; name: string }>
+  subscribers: Array<{ personId?: string; channel: string; at: Date }>
+  timeline: CaseTimelineView[]
+}
+
+const str = (v: unknown): string | undefined => (v == null ? undefined : String(v))
+
+const ownDueState: DueStateFn = (deadline, now) => {
+  const diff = now.getTime() - deadline.getTime()
+  return diff > 0
+    ? { overdue: true, byMs: diff, remainingMs: 0 }
+    : { overdue: false, byMs: 0, remainingMs: -diff }
+}
+
+/** The SLA state of a case; a finished case is judged at the moment it was resolved. */
+export function computeDue(c: CaseDoc, now: Date, dueState: DueStateFn = ownDueState): CaseDue {
+  const respondBy = c.deadlines?.respondBy ?? undefined
+  const resolveBy = c.deadlines?.resolveBy ?? undefined
+  const finished = c.status === 'merged' || c.status === 'rejected'
+  const resolvedAt = c.resolvedAt ?? undefined
+  const response = respondBy && !c.respondedAt && !finished ? dueState(respondBy, now) : undefined
+  const resolution = resolveBy && !finished ? dueState(resolveBy, resolvedAt ?? now) : undefined
+  const open = !resolvedAt && !finished
+  return {
+    respondBy,
+    resolveBy,
+    responseOverdue: Boolean(response?.overdue && !resolvedAt),
+    overdue: Boolean(open && resolution?.overdue),
+    overdueByMs: open && resolution?.overdue ? resolution.byMs : 0,
+    remainingMs: open && resolution ? resolution.remainingMs : 0,
+    resolvedLate: Boolean(resolvedAt && resolution?.overdue),
+  }
+}
+
+/** A plain summary of a case for lists (no timeline), personal numbers masked. */
+export function toCaseSummary(c: CaseDoc, now: Date, dueState?: DueStateFn): CaseSummary {
+  const loc: Partial<NonNullable<CaseDoc['location']>> = c.location ?? {}
+  return {
+    id: String(c._id),
+    number: c.number,
+    status: c.status,
+    statusLabel: STATUS_LABELS[c.status],
+    channel: c.channel,
+    category: c.category,
+    urgency: c.urgency,
+    level: c.level ?? undefined,
+    isRequest: c.isRequest,
+    location: {
+      communityId: str(loc.communityId),
+      gridId: str(loc.gridId),
+      householdId: str(loc.householdId),
+      building: loc.building ?? '',
+      unit: loc.unit ?? '',
+      room: loc.room ?? '',
+      text: maskText(loc.text ?? ''),
+    },
+    description: maskText(c.description),
+    reporterId: str(c.reporterId),
+    subscriberCount: c.subscribers.length,
+    assigneeId: str(c.assigneeId),
+    departmentId: str(c.departmentId),
+    postedDepartmentIds: c.postedDepartmentIds.map(String),
+    claimDeadline: c.claimDeadline ?? undefined,
+    escalationLevel: c.escalationLevel,
+    reopenedCount: c.reopenedCount,
+    due: computeDue(c, now, dueState),
+    respondedAt: c.respondedAt ?? undefined,
+    resolvedAt: c.resolvedAt ?? undefined,
+    closedAt: c.closedAt ?? undefined,
+    rating: c.rating
+      ? { score: c.rating.score, comment: c.rating.comment ?? undefined, at: c.rating.at }
+      : undefined,
+    mergedInto: c.mergedInto ?? undefined,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  }
+}
+
+const attachmentView = (a: { kind: string; ref: string; name?: string | null }) => ({
+  kind: a.kind,
+  ref: a.ref,
+  name: a.name ?? '',
+})
+
+/** The full view of one case with its timeline (notes masked). */
+export function toCaseView(c: CaseDoc, now: Date, dueState?: DueStateFn): CaseView {
+  return {
+    ...toCaseSummary(c, now, dueState),
+    attachments: c.attachments.map(attachmentView),
+    subscribers: c.subscribers.map((s) => ({ personId: str(s.personId), channel: s.channel, at: s.at })),
+    timeline: c.timeline.map((t) => ({
+      at: t.at,
+      actorId: str(t.actorId),
+      actorRole: t.actorRole,
+      action: t.action,
+      note: t.note ? maskText(t.note) : undefined,
+      attachments: t.attachments?.map(attachmentView),
+      from: t.from ?? undefined,
+      to: t.to ?? undefined,
+    })),
+  }
+}
