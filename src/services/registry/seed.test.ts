@@ -69,7 +69,7 @@ describe('seed', () => {
     const again = await seedDemo(registry)
     expect(again).toEqual(demo)
     expect(await snapshot()).toEqual(before)
-  })
+  }, 90_000)
 
   it('generates a city-scale registry in batches and completes it idempotently', async () => {
     const progress: string[] = []

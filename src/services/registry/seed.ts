@@ -2,7 +2,7 @@ import { HouseholdModel } from '../../models/registry.model.js'
 import { importRegistrySheet } from './import/import.service.js'
 import type { RegistryService } from './registry.service.js'
 import { idCheckChar } from './registry.validation.js'
-import type { ResidentView } from './registry.views.js'
+import { type HouseholdView, type ResidentView, toHouseholdView } from './registry.views.js'
 
 /**
  * The demo community (康巴什区 · 青春山街道 · 康和社区, code KH): 8 grids KH-01…KH-08 with three
@@ -257,8 +257,14 @@ async function seedPartyMembers(
   grids: DemoGrid[],
 ) {
   const members: DemoSeed['partyMembers'] = []
+  // One read of the community's households (not one per grid): scans are slow on FerretDB.
+  const all = (await HouseholdModel.find({ communityId }).sort({ building: 1, unit: 1, room: 1 }).lean()).map(
+    toHouseholdView,
+  )
+  const byGrid = new Map<string, HouseholdView[]>()
+  for (const h of all) byGrid.set(h.gridId, [...(byGrid.get(h.gridId) ?? []), h])
   for (const [g, grid] of grids.entries()) {
-    const households = await registry.listGridHouseholds(grid.id)
+    const households = byGrid.get(grid.id) ?? []
     for (const k of [0, 1]) {
       const p = demoPerson(900 + g * 2 + k)
       let member = known.get(`demo-party-${grid.code}-${k}`)
