@@ -22,8 +22,6 @@ export interface SearchHit {
   coverage: number
   /** bm25 relative to the best hit, blended with coverage (and cosine rank when embeddings are on). */
   score: number
-  /** The same share measured over the whole document the chunk belongs to. */
-  docCoverage: number
   /** Cosine similarity to the question when embeddings are on. */
   cosine?: number
 }
@@ -33,6 +31,12 @@ export interface SearchOptions {
   /** The question's embedding, when an embeddings endpoint is configured. */
   queryVector?: number[]
 }
+
+/**
+ * Segmented terms of chunks by chunk id, kept between index builds: segmentation is most of the cost
+ * of a build, and an import changes few chunks (a chunk id changes whenever its text does).
+ */
+export type TermCache = Map<string, { head: string[]; body: string[] }>
 
 /** The searchable view over all chunks: built once from the database, rebuilt after imports. */
 export interface KbIndex {
@@ -57,7 +61,7 @@ interface Posting {
 }
 
 /** Builds a BM25F index (words + character bigrams) over the chunks. */
-export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[]): KbIndex {
+export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cache?: TermCache): KbIndex {
   const postings = new Map<string, Posting[]>()
   const lengths: number[] = []
   const haystacks: string[] = []
@@ -65,8 +69,11 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[]): Kb
   chunks.forEach((chunk, idx) => {
     const head = [chunk.title, ...chunk.headings].join(' ')
     const tf = new Map<string, number>()
-    for (const t of analyzer.terms(head)) tf.set(t, (tf.get(t) ?? 0) + HEAD_WEIGHT)
-    const body = analyzer.terms(chunk.text)
+    const cached = cache?.get(chunk.chunkId)
+    const terms = cached ?? { head: analyzer.terms(head), body: analyzer.terms(chunk.text) }
+    cache?.set(chunk.chunkId, terms)
+    for (const t of terms.head) tf.set(t, (tf.get(t) ?? 0) + HEAD_WEIGHT)
+    const body = terms.body
     for (const t of body) tf.set(t, (tf.get(t) ?? 0) + 1)
     lengths.push(body.length)
     haystacks.push(normalizeText(`${head}\n${chunk.text}`))
@@ -77,12 +84,9 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[]): Kb
       postings.set(term, list)
     }
   })
-  const docHay = new Map<string, string>()
-  chunks.forEach((c, idx) => {
-    docHay.set(c.docId, `${docHay.get(c.docId) ?? ''}\n${haystacks[idx]}`)
-  })
   const avgLen = lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length)
   const n = chunks.length
+  const norms = lengths.map((len) => K1 * (1 - B + (B * len) / avgLen))
   const idf = (term: string) => {
     const df = postings.get(term)?.length ?? 0
     return Math.log(1 + (n - df + 0.5) / (df + 0.5))
@@ -101,18 +105,19 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[]): Kb
     return weights
   }
 
-  function bm25(question: string): Map<number, number> {
-    const scores = new Map<number, number>()
+  function bm25(question: string): Array<[number, number]> {
+    const scores = new Float64Array(n)
+    const touched: number[] = []
     for (const [term, qw] of queryTerms(question)) {
       const list = postings.get(term)
       if (!list) continue
       const w = qw * idf(term)
       for (const { idx, tf } of list) {
-        const norm = K1 * (1 - B + (B * (lengths[idx] ?? 0)) / avgLen)
-        scores.set(idx, (scores.get(idx) ?? 0) + (w * tf * (K1 + 1)) / (tf + norm))
+        if (scores[idx] === 0) touched.push(idx)
+        scores[idx] = (scores[idx] ?? 0) + (w * tf * (K1 + 1)) / (tf + (norms[idx] as number))
       }
     }
-    return scores
+    return touched.map((idx) => [idx, scores[idx] as number])
   }
 
   function coverage(words: TopicWord[], idx: number): number {
@@ -138,19 +143,19 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[]): Kb
     size: n,
     search(question, options = {}) {
       const words = analyzer.topicWords(question)
-      const lexical = [...bm25(question)].sort((a, b) => b[1] - a[1]).slice(0, CANDIDATES)
+      const lexical = bm25(question)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, CANDIDATES)
       const top = lexical[0]?.[1] ?? 0
       let hits: SearchHit[] = lexical.map(([idx, score]) => {
         const chunk = chunks[idx] as IndexedChunk
         const cov = coverage(words, idx)
-        const docCoverage = coverageIn(words, docHay.get(chunk.docId) ?? '')
         // The title is shared by every chunk of a document: the body's own coverage picks the article.
         const own = coverageIn(words, bodies[idx] as string)
         return {
           chunk,
           bm25: score,
           coverage: cov,
-          docCoverage,
           score: 0.4 * (score / top) + 0.3 * cov + 0.3 * own,
         }
       })
@@ -174,7 +179,7 @@ function wordCoverage(word: string, hay: string, analyzer: TextAnalyzer): number
 
 function hasWordOrSynonym(word: string, hay: string, analyzer: TextAnalyzer): boolean {
   if (hay.includes(word)) return true
-  return analyzer.synonymsOf(word).some((s) => hay.includes(normalizeText(s)))
+  return analyzer.synonymsOf(word).some((s) => hay.includes(s))
 }
 
 function cosine(a: number[], b: number[]): number {
@@ -214,7 +219,6 @@ function fuseWithVectors(
       chunk,
       bm25: 0,
       coverage: byId.get(chunk.chunkId)?.hit.coverage ?? coverageOf(idx),
-      docCoverage: byId.get(chunk.chunkId)?.hit.docCoverage ?? coverageOf(idx),
       score: 0,
     }
     fused.set(chunk.chunkId, { ...prior, cosine: sim, score: prior.score + 1 / (RRF_K + rank + 1) })

@@ -44,6 +44,7 @@ export function isStopword(word: string): boolean {
   return STOPWORDS.has(word)
 }
 
+const NONE: string[] = []
 const CJK_RE = /[\u3400-\u9fff]/
 const TOKEN_RE = /[\u3400-\u9fffA-Za-z0-9]/
 
@@ -94,14 +95,16 @@ export function createTextAnalyzer(vocabulary: KbVocabulary): TextAnalyzer {
   const jieba = Jieba.withDict(dict)
   const extra = new Set([...vocabulary.dictionary, ...vocabulary.synonyms.flat()].filter((w) => w.length > 1))
   if (extra.size > 0) jieba.loadDict(Buffer.from([...extra].map((w) => `${w} 2000 n`).join('\n')))
+  const partsCache = new Map<string, string[]>()
   const groups = new Map<string, Set<string>>()
   for (const group of vocabulary.synonyms) {
     for (const w of group) {
       const set = groups.get(w) ?? new Set<string>()
-      for (const other of group) if (other !== w) set.add(other)
+      for (const other of group) if (other !== w) set.add(normalizeText(other))
       groups.set(w, set)
     }
   }
+  const synonymCache = new Map([...groups].map(([w, set]) => [w, [...set]]))
   const members = [...groups.keys()].sort((a, b) => b.length - a.length)
   const words = (text: string, search: boolean): string[] =>
     (search ? jieba.cutForSearch(normalizeText(text), true) : jieba.cut(normalizeText(text), true))
@@ -144,7 +147,7 @@ export function createTextAnalyzer(vocabulary: KbVocabulary): TextAnalyzer {
     },
     topicWords,
     synonymsOf(word) {
-      return [...(groups.get(word) ?? [])]
+      return synonymCache.get(word) ?? NONE
     },
     expansions(text) {
       const t = normalizeText(text)
@@ -159,9 +162,14 @@ export function createTextAnalyzer(vocabulary: KbVocabulary): TextAnalyzer {
     },
     weightOf,
     parts(word) {
+      const cached = partsCache.get(word)
+      if (cached) return cached
       const all = jieba.cutAll(word).filter((p) => p !== word && p.trim().length > 0)
       // Keep only the longest pieces: cutAll lists 流浪 and 流, 浪 alike.
-      return all.filter((p) => !all.some((q) => q !== p && q.length > p.length && q.includes(p)))
+      const parts = all.filter((p) => !all.some((q) => q !== p && q.length > p.length && q.includes(p)))
+      if (partsCache.size > 20_000) partsCache.clear()
+      partsCache.set(word, parts)
+      return parts
     },
   }
 }

@@ -20,7 +20,7 @@ import {
   KB_SYSTEM_PROMPT,
 } from './kb-answer.js'
 import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
-import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit } from './kb-index.js'
+import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
 import { createRateLimiter } from './kb-rate-limit.js'
 import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
 
@@ -180,6 +180,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
   )
   const limiter = createRateLimiter(opts, deps.clock)
   const log = deps.logger.child({ service: 'kb' })
+  const termCache: TermCache = new Map()
   let index: KbIndex | undefined
   let fingerprint = ''
   let checkedAt = 0
@@ -212,7 +213,9 @@ export function createKbService(deps: KbServiceDeps): KbService {
         ...(c.vector && c.vector.length > 0 ? { vector: c.vector } : {}),
       })
     }
-    index = buildKbIndex(analyzer, chunks)
+    const live = new Set(chunks.map((c) => c.chunkId))
+    for (const id of termCache.keys()) if (!live.has(id)) termCache.delete(id)
+    index = buildKbIndex(analyzer, chunks, termCache)
     fingerprint = print
     checkedAt = Date.now()
     return index
