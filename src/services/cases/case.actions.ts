@@ -12,7 +12,7 @@ import {
 } from './case.access.js'
 import { type CaseContext, communityStaffOf, findCase, parseInput, persons } from './case.context.js'
 import { CaseAttachmentInput, departmentStaff } from './case.intake.js'
-import { assertTransition } from './case.lifecycle.js'
+import { assertTransition, illegalTransition } from './case.lifecycle.js'
 import {
   acceptedUpdate,
   escalatedText,
@@ -62,18 +62,25 @@ export const RateInput = z.object({
 const actorId = (a: CaseActor) => a.personId
 const entry = (a: CaseActor) => ({ actorId: actorId(a), actorRole: timelineRole(a) })
 
-/** Move status (checked) plus the fields that go with it. */
-function move(c: CaseDoc, to: CaseStatus, set: Record<string, unknown> = {}) {
+/**
+ * Move status (checked against the lifecycle table) plus the fields that go with it. `from` narrows
+ * which states this particular action starts from (accepting is not reopening, though both lead to
+ * in_progress).
+ */
+function move(c: CaseDoc, to: CaseStatus, set: Record<string, unknown> = {}, from?: readonly CaseStatus[]) {
+  if (from && !from.includes(c.status)) throw illegalTransition(c.status, to)
   assertTransition(c.status, to)
   return { ...set, status: to }
 }
+
+const WORKING: readonly CaseStatus[] = ['assigned', 'in_progress']
 
 /** `accept`: the assignee (or department / community staff) takes the case on. */
 export function acceptCase(ctx: CaseContext, number: string, actor: CaseActor) {
   return ctx.mutate(number, (c) => {
     assertCanHandle(actor, c, c.number)
     return {
-      set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }),
+      set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }, ['assigned']),
       timeline: [{ ...entry(actor), action: 'accepted', from: c.status, to: 'in_progress' }],
       after: async (u) => {
         await ctx.notify(u, `accepted#${u.reopenedCount}`, reporterRecipients(u), acceptedUpdate(u), 'update')
@@ -97,7 +104,7 @@ export function progressCase(
   return ctx.mutate(number, (c) => {
     assertCanHandle(actor, c, c.number)
     return {
-      set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }),
+      set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }, WORKING),
       timeline: [{ ...entry(actor), action: 'progress', note: input.note, attachments: input.attachments }],
     }
   })
@@ -119,7 +126,7 @@ export function resolveCase(
     assertCanHandle(actor, c, c.number)
     const now = ctx.now()
     return {
-      set: move(c, 'resolved', { resolvedAt: now, respondedAt: c.respondedAt ?? now }),
+      set: move(c, 'resolved', { resolvedAt: now, respondedAt: c.respondedAt ?? now }, WORKING),
       timeline: [
         {
           ...entry(actor),
@@ -462,7 +469,10 @@ export function reopenCase(ctx: CaseContext, number: string, rawWho: WhoInput | 
         `工单 ${c.number} 办结已超过 ${ctx.config.cases.reopenWindowDays} 天，请重新反映问题`,
       )
     return {
-      set: move(c, 'in_progress', { reopenedCount: c.reopenedCount + 1, ratings: [] }),
+      set: move(c, 'in_progress', { reopenedCount: c.reopenedCount + 1, ratings: [] }, [
+        'resolved',
+        'closed',
+      ]),
       unset: ['resolvedAt', 'closedAt', 'rating'],
       timeline: [
         {

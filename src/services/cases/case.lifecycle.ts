@@ -39,7 +39,12 @@ export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
 /** Throws ILLEGAL_TRANSITION (with a Chinese message naming both states) unless the move is allowed. */
 export function assertTransition(from: CaseStatus, to: CaseStatus): void {
   if (canTransition(from, to)) return
-  throw new DomainError(
+  throw illegalTransition(from, to)
+}
+
+/** The ILLEGAL_TRANSITION error for a move (also used when an action does not start from `from`). */
+export function illegalTransition(from: CaseStatus, to: CaseStatus): DomainError {
+  return new DomainError(
     'ILLEGAL_TRANSITION',
     `工单当前状态为“${STATUS_LABELS[from]}”，不能变为“${STATUS_LABELS[to]}”`,
     { from, to },
