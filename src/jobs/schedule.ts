@@ -1,9 +1,12 @@
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
+import { caseFollowUpJob } from './case-follow-up.job.js'
 import type { Job, JobDeps } from './deps.js'
+import { morningDigestsJob } from './digests.job.js'
 import { eventRemindersJob } from './event-reminders.job.js'
 import { noticeAckFollowUpJob, scheduledNoticesJob } from './notices.job.js'
+import { retentionJob } from './retention.job.js'
 import { slaWatchJob, slaWatchUrgentJob } from './sla-watch.job.js'
 
 export interface ScheduledJob {
@@ -15,12 +18,17 @@ export interface ScheduledJob {
 
 /** Every scheduled job and when it runs. */
 export function jobTable(deps: JobDeps): ScheduledJob[] {
+  const hour = deps.config.digests.hour
   return [
     { name: 'event-reminders', cron: '*/5 * * * *', job: eventRemindersJob },
     { name: 'scheduled-notices', cron: '* * * * *', job: scheduledNoticesJob },
     { name: 'notice-ack-follow-up', cron: '*/15 * * * *', job: noticeAckFollowUpJob },
     { name: 'sla-watch-urgent', cron: '* * * * *', job: slaWatchUrgentJob },
     { name: 'sla-watch', cron: '*/10 * * * *', job: slaWatchJob },
+    // several ticks in the morning: a process started late still sends today's digests (once each)
+    { name: 'morning-digests', cron: `*/15 ${hour}-${Math.min(hour + 3, 23)} * * *`, job: morningDigestsJob },
+    { name: 'case-follow-up', cron: '*/30 * * * *', job: caseFollowUpJob },
+    { name: 'retention', cron: '30 3 * * *', job: retentionJob },
   ]
 }
 
