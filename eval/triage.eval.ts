@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { silentLogger } from '../src/lib/logger.js'
@@ -104,6 +104,22 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
   return notes
 }
 
+/**
+ * Held-out batches (`eval/triage-holdout-N.jsonl`), written before the rules were tuned on them.
+ * A batch whose misses were looked at while changing the rules is "seen"; the others are "unseen"
+ * and are the honest figure. Record a batch here the moment its misses are read.
+ */
+export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(['1', '2', '3'])
+
+function holdoutSets(dir: string): Array<[string, string]> {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .map((f) => /^triage-holdout-(\d+)\.jsonl$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((n) => [`holdout-${n} (${SEEN_HOLDOUTS.has(n) ? 'seen' : 'unseen'})`, path.join(dir, `triage-holdout-${n}.jsonl`)])
+}
+
 /** The triage section: the shared dev set and our own harder set, through the same triage service. */
 export async function runTriageEval(ctx: EvalContext): Promise<EvalSection> {
   const list = loadResponsibilityList(path.join(ctx.repoRoot, 'config'))
@@ -111,6 +127,7 @@ export async function runTriageEval(ctx: EvalContext): Promise<EvalSection> {
   const sets: Array<[string, string]> = [
     ['dev', path.join(ctx.evalDir, 'triage.jsonl')],
     ['hard', path.join(ctx.repoRoot, 'eval', 'triage-hard.jsonl')],
+    ...holdoutSets(path.join(ctx.repoRoot, 'eval')),
   ]
   const metrics: EvalMetric[] = []
   const notes: string[] = []
