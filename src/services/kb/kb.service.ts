@@ -171,6 +171,8 @@ export interface KbService {
 
 const SUPPORTED_EXT = new Set(['.md', '.markdown', '.txt'])
 const EMBED_BATCH = 32
+/** Bump when the chunker's rules change, so the next import re-cuts unchanged files. */
+const CHUNKER_VERSION = 'chunker-2'
 
 /** Builds the knowledge base service over the kb_* collections. */
 export function createKbService(deps: KbServiceDeps): KbService {
@@ -248,7 +250,8 @@ export function createKbService(deps: KbServiceDeps): KbService {
   }
 
   async function writeDocument(input: z.infer<typeof ImportDocumentInput>): Promise<ImportResult> {
-    const hash = hashText(input.text)
+    // The chunking settings are part of the hash: changing them re-cuts every document on the next import.
+    const hash = hashText(`${input.text}\n${CHUNKER_VERSION}:${opts.chunkMinChars}:${opts.chunkMaxChars}`)
     const existing = await KbDocumentModel.findOne({ docId: input.id }).lean()
     if (existing && existing.hash === hash) return { docId: input.id, outcome: 'skipped', chunks: 0 }
     const { meta, body } = parseFrontMatter(input.text)
