@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url'
+import { caseCommand } from './cli/case.command.js'
 import type { Command, CommandContext } from './cli/command.js'
 import { dbCommand } from './cli/db.command.js'
 import { importCommand } from './cli/import.command.js'
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   seedCommand,
   kbCommand,
   triageCommand,
+  caseCommand,
 ]
 
 function usage(): string {

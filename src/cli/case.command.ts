@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto'
+import { systemClock } from '../lib/clock.js'
+import type { Config } from '../lib/config.js'
+import { createLlm } from '../lib/llm.js'
+import type { Logger } from '../lib/logger.js'
+import { CATEGORY_NAMES, formatTime } from '../services/cases/case.notify.js'
+import { type CaseService, type CaseView, createCaseService } from '../services/cases/case.service.js'
+import { createTriage } from '../services/cases/triage.service.js'
+import { createOutbox } from '../services/outbox/outbox.service.js'
+import { loadWorkingCalendar } from '../services/responsibility/calendar.js'
+import { loadResponsibilityList } from '../services/responsibility/responsibility.config.js'
+import { createResponsibility } from '../services/responsibility/responsibility.service.js'
+import { type Command, type CommandContext, parseArgs } from './command.js'
+
+/** The case service as the CLI uses it: system clock, real outbox, rules triage (+ LLM when configured). */
+export function buildCaseService(config: Config, logger: Logger): CaseService {
+  const list = loadResponsibilityList()
+  const responsibility = createResponsibility(list, loadWorkingCalendar(), systemClock)
+  const triage = createTriage({ list, llm: createLlm(config), logger })
+  return createCaseService({
+    clock: systemClock,
+    outbox: createOutbox({ clock: systemClock }),
+    responsibility,
+    triage: (text, ctx) => triage.triage(text, ctx),
+    logger,
+    config,
+  })
+}
+
+function printCase(ctx: CommandContext, c: CaseView): void {
+  const place = [
+    c.location.building && `${c.location.building}号楼`,
+    c.location.unit && `${c.location.unit}单元`,
+  ]
+    .filter(Boolean)
+    .join('')
+  ctx.out(`工单 ${c.number}  ${c.statusLabel}`)
+  ctx.out(
+    `类别：${CATEGORY_NAMES[c.category] ?? c.category}  紧急程度：${c.urgency === 'urgent' ? '紧急' : '一般'}`,
+  )
+  ctx.out(`地点：${place || '未注明'}`)
+  ctx.out(`内容：${c.description}`)
+  const overdue = c.due.overdue ? `（已超时 ${Math.round(c.due.overdueByMs / 60_000)} 分钟）` : ''
+  ctx.out(`响应时限：${formatTime(c.due.respondBy)}  办结时限：${formatTime(c.due.resolveBy)}${overdue}`)
+  for (const t of c.timeline) ctx.out(`  ${formatTime(t.at)}  ${t.action}${t.note ? `：${t.note}` : ''}`)
+}
+
+async function openCommand(ctx: CommandContext, args: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(args, ['json'])
+  const text = String(flags.get('text') ?? positionals.join(' ')).trim()
+  if (!text || text === 'true') {
+    ctx.err(
+      '用法：linli case open --text "<问题描述>" [--grid KH-01] [--category facility_repair] [--urgency urgent] [--json]',
+    )
+    return 2
+  }
+  const flag = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined)
+  await ctx.database()
+  const service = buildCaseService(ctx.config, ctx.logger)
+  const res = await service.open({
+    channel: 'cli',
+    sourceKey: flag('source-key') ?? `cli:${randomUUID()}`,
+    text,
+    category: flag('category'),
+    urgency: flag('urgency'),
+    location: { gridCode: flag('grid'), building: flag('building'), unit: flag('unit'), room: flag('room') },
+  })
+  if (flags.has('json')) {
+    ctx.out(JSON.stringify({ created: res.created, duplicateOf: res.duplicateOf ?? null, case: res.case }))
+    return 0
+  }
+  ctx.out(
+    res.created
+      ? `已创建工单 ${res.case.number}`
+      : `与已有工单 ${res.case.number} 为同一问题，已合并为关注人`,
+  )
+  printCase(ctx, res.case)
+  return 0
+}
+
+async function showCommand(ctx: CommandContext, args: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(args, ['json'])
+  const number = positionals[0]
+  if (!number) {
+    ctx.err('用法：linli case show <工单号> [--json]')
+    return 2
+  }
+  await ctx.database()
+  const c = await buildCaseService(ctx.config, ctx.logger).get(number)
+  if (flags.has('json')) ctx.out(JSON.stringify(c))
+  else printCase(ctx, c)
+  return 0
+}
+
+/** `linli case open|show`: open a case from the command line (channel cli) or show one. */
+export const caseCommand: Command = {
+  name: 'case',
+  usage: 'case open --text "<text>" [--grid KH-01] [--json] | case show <number> [--json]',
+  summary: 'open a case (same intake as every channel) or show one with its timeline',
+  async run(ctx, args) {
+    const [sub, ...rest] = args
+    if (sub === 'open') return openCommand(ctx, rest)
+    if (sub === 'show') return showCommand(ctx, rest)
+    ctx.err(
+      '用法：linli case open --text "<问题描述>" [--grid KH-01] [--json] | linli case show <工单号> [--json]',
+    )
+    return 2
+  },
+}
