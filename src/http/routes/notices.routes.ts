@@ -1,0 +1,51 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { ForbiddenError } from '../../lib/errors.js'
+import { canManage } from '../../services/events/event.views.js'
+import type { NoticeService } from '../../services/notices/notice.service.js'
+import { requireRole } from '../middleware/auth.js'
+import { parseBody, parseParams } from '../validate.js'
+
+const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '通知编号格式不正确') })
+const SendBody = z.object({ confirm: z.boolean().optional(), at: z.string().min(1).max(40).optional() })
+const AnyBody = z.record(z.string(), z.unknown())
+const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
+
+/** `/api/v1/notices`: staff write, send (or schedule) notices and follow delivery and acknowledgements. */
+export function noticesRoutes(deps: { notices: NoticeService }): Router {
+  const { notices } = deps
+  const router = new Router({ prefix: '/api/v1/notices' })
+
+  /** The notice, when the caller may see it (staff of its community or of all its grids). */
+  async function readable(ctx: Parameters<typeof requireRole>[0]) {
+    const actor = requireRole(ctx, ...STAFF)
+    const { id } = parseParams(ctx, IdParams)
+    const notice = await notices.get(id)
+    if (!canManage(actor, notice.communityId, notice.gridIds))
+      throw new ForbiddenError('只能查看本社区的通知')
+    return { actor, id }
+  }
+
+  router.post('/', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF)
+    ctx.status = 201
+    ctx.body = await notices.create(parseBody(ctx, AnyBody) as never, actor)
+  })
+  router.post('/:id/send', async (ctx) => {
+    const { actor, id } = await readable(ctx)
+    ctx.body = await notices.send(id, parseBody(ctx, SendBody), actor)
+  })
+  router.get('/:id', async (ctx) => {
+    const { id } = await readable(ctx)
+    ctx.body = await notices.get(id)
+  })
+  router.get('/:id/delivery', async (ctx) => {
+    const { id } = await readable(ctx)
+    ctx.body = await notices.delivery(id)
+  })
+  router.get('/:id/acks', async (ctx) => {
+    const { id } = await readable(ctx)
+    ctx.body = await notices.acks(id)
+  })
+  return router
+}
