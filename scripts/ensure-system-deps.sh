@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 command -v go >/dev/null 2>&1 || echo "warning: Go is not on PATH; the embedded FerretDB can only be built with Go >= 1.24 (or set MONGODB_URI)" >&2
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing system packages: ${need[*]} (install them with apt-get as root)" >&2
