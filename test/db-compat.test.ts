@@ -230,4 +230,17 @@ describe('database compatibility (the subset of MongoDB Linli uses)', () => {
     ])
     expect(none).toEqual([])
   })
+  it('matches empty arrays with $size: 0 and missing fields with $exists: false beside a range (events, job keys)', async () => {
+    const Doc = model('CompatSize', new Schema({ tags: [String], at: Date, doneAt: Date }), 'compat_size')
+    await Doc.insertMany([
+      { tags: [], at: new Date(1000) },
+      { tags: ['a'], at: new Date(1000), doneAt: new Date(2000) },
+      { tags: [], at: new Date(5000) },
+    ])
+    expect(await Doc.countDocuments({ tags: { $size: 0 } })).toBe(2)
+    const stale = await Doc.deleteOne({ doneAt: { $exists: false }, at: { $lt: new Date(3000) } })
+    expect(stale.deletedCount).toBe(1)
+    expect(await Doc.countDocuments({})).toBe(2)
+    mongoose.deleteModel('CompatSize')
+  })
 })
