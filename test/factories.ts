@@ -58,7 +58,13 @@ export function createPerson(
   } = {},
 ) {
   const { contactId, ...rest } = extra
-  return ResidentModel.create({ name, roles, token: token(), wechat: contactId ? { contactId } : {}, ...rest })
+  return ResidentModel.create({
+    name,
+    roles,
+    token: token(),
+    wechat: contactId ? { contactId } : {},
+    ...rest,
+  })
 }
 
 export function createDepartment(code: string, name: string, categories: string[], isDefault = false) {

@@ -178,7 +178,7 @@ export async function transferCase(ctx: CaseContext, number: string, actor: Case
   if (t.toWorkerId) {
     const w = await ResidentModel.findById(t.toWorkerId, { roles: 1 }).lean().exec()
     const staffRoles = ['grid_worker', 'community_staff', 'department_staff']
-    if (!w || !w.roles.some((r) => staffRoles.includes(r))) throw new NotFoundError('接收的工作人员')
+    if (!w?.roles.some((r) => staffRoles.includes(r))) throw new NotFoundError('接收的工作人员')
   }
   if (t.toDepartmentId && !(await DepartmentModel.exists({ _id: t.toDepartmentId })))
     throw new NotFoundError('接收的部门')
