@@ -84,7 +84,7 @@ export function createLlm(config: Config): Llm | undefined {
   if (embeddingModel) {
     llm.embed = async (texts) => {
       const res = await client.embeddings.create(
-        { model: embeddingModel, input: texts },
+        { model: embeddingModel, input: texts, encoding_format: 'float' },
         { timeout: timeoutMs },
       )
       return res.data.map((d) => d.embedding)
