@@ -142,6 +142,16 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
         folders: [path.join(ctx.evalDir, 'kb'), path.join(ctx.repoRoot, 'eval', 'kb-extra')],
         qa: path.join(ctx.repoRoot, 'eval', 'kb-holdout.jsonl'),
       },
+      {
+        // Fresh corpus + questions written before the 2026-11 abstention rework; measured before tuning.
+        name: 'kb-fresh-1',
+        folders: [
+          path.join(ctx.evalDir, 'kb'),
+          path.join(ctx.repoRoot, 'eval', 'kb-extra'),
+          path.join(ctx.repoRoot, 'eval', 'kb-fresh'),
+        ],
+        qa: path.join(ctx.repoRoot, 'eval', 'kb-fresh-1.jsonl'),
+      },
     ]
     for (const set of sets) {
       if (!existsSync(set.qa) || set.folders.some((f) => !existsSync(f))) {
