@@ -99,7 +99,15 @@ describe('daily jobs', () => {
     await w.makeCase({ ...base, reporter: { contactId: 'wxid_abc' } })
     await w.makeCase({ ...base, reporterId: w.reporter._id, rating: { score: 4, at: resolvedAt } })
     const closed: Date[] = []
-    const d: JobDeps = { ...deps(), cases: { closeStale: async (t) => (closed.push(t), 0) } }
+    const d: JobDeps = {
+      ...deps(),
+      cases: {
+        closeStale: async (t) => {
+          closed.push(t)
+          return 0
+        },
+      },
+    }
     await caseFollowUpJob(d, new Date(resolvedAt.getTime() + 47 * H))
     expect(await OutboxModel.countDocuments({})).toBe(0)
     await caseFollowUpJob(d, new Date(resolvedAt.getTime() + 48 * H))

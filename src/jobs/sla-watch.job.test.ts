@@ -167,7 +167,12 @@ describe('SLA watch job', () => {
     const calls: Date[] = []
     const withCases: JobDeps = {
       ...deps(),
-      cases: { dispatchUnclaimed: async (now) => (calls.push(now), 0) },
+      cases: {
+        dispatchUnclaimed: async (now) => {
+          calls.push(now)
+          return 0
+        },
+      },
     }
     await slaWatchJob(withCases, at(10 * 60_000))
     expect(await OutboxModel.countDocuments({})).toBe(0)

@@ -62,7 +62,7 @@ export function createSignups(deps: EventServiceDeps) {
   /** Moves the earliest waiting sign-ups into free places; call while holding the event's lock. */
   async function promoteWaiting(eventId: Types.ObjectId): Promise<string[]> {
     const event = await EventModel.findById(eventId).lean<EventDoc>()
-    if (!event || event.status !== 'scheduled' || !event.capacity) return []
+    if (event?.status !== 'scheduled' || !event.capacity) return []
     const confirmed = await EventSignupModel.countDocuments({ eventId, status: 'confirmed' })
     const free = event.capacity - confirmed
     if (free <= 0) return []
@@ -195,7 +195,7 @@ export function createSignups(deps: EventServiceDeps) {
     const now = deps.clock.now()
     let s = await EventSignupModel.findOne({ eventId: event._id, personId: pid }).lean<EventSignupDoc>()
     if (s?.checkedInAt) return { signup: s, already: true }
-    if (!s || s.status !== 'confirmed') {
+    if (s?.status !== 'confirmed') {
       const confirmed = await EventSignupModel.countDocuments({ eventId: event._id, status: 'confirmed' })
       if (event.capacity && confirmed >= event.capacity)
         throw new ConflictError('您没有报名成功该活动，暂时不能签到')
