@@ -1,5 +1,6 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
+import { InvalidInputError } from '../../lib/errors.js'
 import { type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { type CaseContext, findCase, parseInput } from './case.context.js'
 import { type CaseSummary, type CaseView, toCaseSummary, toCaseView } from './case.views.js'
@@ -26,6 +27,13 @@ export const CommunityFilter = z.object({
   overdue: z.coerce.boolean().optional(),
 })
 export type CommunityFilter = z.input<typeof CommunityFilter>
+
+/** An id from the caller as an ObjectId; a malformed one is INVALID_INPUT, never a 500. */
+function oid(id: string): Types.ObjectId {
+  if (!Types.ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id))
+    throw new InvalidInputError('编号格式不正确', { id })
+  return new Types.ObjectId(id)
+}
 
 const statusFilter = (status?: string) =>
   status ? { status: { $in: status.split(',').map((s) => s.trim()) } } : {}
@@ -54,54 +62,50 @@ export async function getCase(ctx: CaseContext, number: string): Promise<CaseVie
 }
 
 /** Cases a resident reported or subscribed to (by person id, or chat contact id). */
-export function listForReporter(
+export async function listForReporter(
   ctx: CaseContext,
   who: { personId?: string; contactId?: string },
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
   const or: Record<string, unknown>[] = []
-  if (who.personId)
-    or.push(
-      { reporterId: new Types.ObjectId(who.personId) },
-      { 'subscribers.personId': new Types.ObjectId(who.personId) },
-    )
+  if (who.personId) or.push({ reporterId: oid(who.personId) }, { 'subscribers.personId': oid(who.personId) })
   if (who.contactId)
     or.push({ 'reporter.contactId': who.contactId }, { 'subscribers.contactId': who.contactId })
-  if (or.length === 0) return Promise.resolve({ items: [] })
+  if (or.length === 0) return { items: [] }
   return page(ctx, { $or: or }, p)
 }
 
 /** A worker's inbox: their cases, open ones unless a status is given. */
-export function listForWorker(
+export async function listForWorker(
   ctx: CaseContext,
   workerId: string,
   opts: { status?: string } & PageInput = {},
 ): Promise<Page<CaseSummary>> {
   const status = opts.status ? statusFilter(opts.status) : { status: { $in: ['assigned', 'in_progress'] } }
-  return page(ctx, { assigneeId: new Types.ObjectId(workerId), ...status }, opts)
+  return page(ctx, { assigneeId: oid(workerId), ...status }, opts)
 }
 
 /** Cases of one grid, open ones unless a status is given. */
-export function listForGrid(
+export async function listForGrid(
   ctx: CaseContext,
   gridId: string,
   opts: { status?: string } & PageInput = {},
 ): Promise<Page<CaseSummary>> {
   const status = opts.status ? statusFilter(opts.status) : { status: { $in: OPEN_CASE_STATUSES } }
-  return page(ctx, { 'location.gridId': new Types.ObjectId(gridId), ...status }, opts)
+  return page(ctx, { 'location.gridId': oid(gridId), ...status }, opts)
 }
 
 /** The marketplace (抢单大厅) of one department: cases posted to it and not yet claimed. */
-export function listMarketplace(
+export async function listMarketplace(
   ctx: CaseContext,
   departmentId: string,
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
-  return page(ctx, { postedDepartmentIds: new Types.ObjectId(departmentId), status: 'posted' }, p)
+  return page(ctx, { postedDepartmentIds: oid(departmentId), status: 'posted' }, p)
 }
 
 /** Community staff's list with filters (status list, category, grid, urgency, overdue). */
-export function listForCommunity(
+export async function listForCommunity(
   ctx: CaseContext,
   communityId: string,
   rawFilter: CommunityFilter = {},
@@ -109,11 +113,11 @@ export function listForCommunity(
 ): Promise<Page<CaseSummary>> {
   const f = parseInput(CommunityFilter, rawFilter)
   const filter: Record<string, unknown> = {
-    'location.communityId': new Types.ObjectId(communityId),
+    'location.communityId': oid(communityId),
     ...statusFilter(f.status),
   }
   if (f.category) filter.category = f.category
-  if (f.gridId) filter['location.gridId'] = new Types.ObjectId(f.gridId)
+  if (f.gridId) filter['location.gridId'] = oid(f.gridId)
   if (f.urgency) filter.urgency = f.urgency
   if (f.overdue)
     Object.assign(filter, { status: { $in: OPEN_CASE_STATUSES }, 'deadlines.resolveBy': { $lt: ctx.now() } })
