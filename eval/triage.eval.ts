@@ -109,7 +109,7 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
  * A batch whose misses were looked at while changing the rules is "seen"; the others are "unseen"
  * and are the honest figure. Record a batch here the moment its misses are read.
  */
-export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(['1', '2', '3'])
+export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(['1', '2', '3', '4'])
 
 function holdoutSets(dir: string): Array<[string, string]> {
   if (!existsSync(dir)) return []
@@ -117,7 +117,10 @@ function holdoutSets(dir: string): Array<[string, string]> {
     .map((f) => /^triage-holdout-(\d+)\.jsonl$/.exec(f)?.[1])
     .filter((n): n is string => n !== undefined)
     .sort((a, b) => Number(a) - Number(b))
-    .map((n) => [`holdout-${n} (${SEEN_HOLDOUTS.has(n) ? 'seen' : 'unseen'})`, path.join(dir, `triage-holdout-${n}.jsonl`)])
+    .map((n) => [
+      `holdout-${n} (${SEEN_HOLDOUTS.has(n) ? 'seen' : 'unseen'})`,
+      path.join(dir, `triage-holdout-${n}.jsonl`),
+    ])
 }
 
 /** The triage section: the shared dev set and our own harder set, through the same triage service. */

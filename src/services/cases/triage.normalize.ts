@@ -22,6 +22,43 @@ const EMOJI_WORDS: Array<[RegExp, string]> = [
   [/🚗|🚙|🚘/gu, '车'],
   [/🗑️?/gu, '垃圾'],
   [/🆘/gu, '救命'],
+  [/⚡️?/gu, '电'],
+  [/🚑/gu, '救护车'],
+  [/🚒/gu, '消防车'],
+  [/🐀|🐭/gu, '老鼠'],
+  [/🪳/gu, '蟑螂'],
+  [/🌲|🌳/gu, '树'],
+  [/🔊|📢/gu, '声音大'],
+  [/🧯/gu, '灭火器'],
+  [/💥/gu, '炸'],
+  [/🩸/gu, '血'],
+  [/🚰/gu, '水'],
+  [/🔌/gu, '电'],
+  [/💩/gu, '屎'],
+  [/💨/gu, '气'],
+]
+
+/**
+ * Typos and homophones residents type (pinyin input picks the wrong character, voice input mishears):
+ * mapped to the word the keyword lists use. Applied to keywords too, so both sides agree.
+ */
+const TYPOS: Array<[RegExp, string]> = [
+  [/电[悌踢弟体题提剃]/g, '电梯'],
+  [/暖[器汽砌]/g, '暖气'],
+  [/楼到(?=灯|里|口|窗|门|堆|上|内)/g, '楼道'],
+  [/下水到/g, '下水道'],
+  [/通到(?=上|里|被|堵)/g, '通道'],
+  [/[拉辣]鸡|垃极|拉圾|垃鸡/g, '垃圾'],
+  [/[燥躁]音/g, '噪音'],
+  [/煤汽/g, '煤气'],
+  [/(?<!天)然气/g, '燃气'],
+  [/物[叶也]费/g, '物业费'],
+  [/网个员|网隔员/g, '网格员'],
+  [/停车为/g, '停车位'],
+  [/门进|门静/g, '门禁'],
+  [/(?<=楼道|走廊)等(?=不亮|坏|黑)/g, '灯'],
+  [/贼拉|贼啦|老鼻子/g, '贼'],
+  [/咋整|咋弄|咋个整|整不明白/g, '咋整'],
 ]
 
 const MENTION_RE = /@[^\s\u2005@]{1,16}[\s\u2005]+/g
@@ -40,6 +77,7 @@ export function normalizeText(input: string): string {
   s = s.replace(PICTO_RE, ' ')
   s = Array.from(s, (ch) => T2S.get(ch) ?? ch).join('')
   s = s.replace(/[—－–]/g, '-').toLowerCase()
+  for (const [re, word] of TYPOS) s = s.replace(re, word)
   s = s.replace(PUNCT_RE, ' ')
   s = convertNumerals(s)
   return s.replace(/\s+/g, ' ').trim()

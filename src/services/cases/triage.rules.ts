@@ -5,6 +5,7 @@ import {
   type Urgency,
 } from '../responsibility/responsibility.config.js'
 import { extractLocation, type TriageLocation } from './triage.location.js'
+import type { ModelPrediction, TriageModel } from './triage.model.js'
 import { normalizeText } from './triage.normalize.js'
 
 /** What triage decides about one message. */
@@ -125,8 +126,21 @@ function isHypothetical(text: string, m: Span, hypotheticals: string[], past: st
   return past.some((p) => near.includes(p))
 }
 
-/** Compiles the responsibility list's keywords, cues and combos into a fast classifier. */
-export function compileTriageRules(list: ResponsibilityList): TriageRules {
+/** How much the model's probability counts against keyword weights (2–3.5 per keyword, 3+ per cue). */
+const MODEL_WEIGHT = 3
+/** A weak keyword hit is dropped as chit-chat only when the model is this sure of "none". */
+const MODEL_NONE_PROB = 0.7
+/** Keyword evidence at or above this keeps a message a request whatever the model says. */
+const MODEL_KEEP_SCORE = 4
+/** The model alone makes a message without keywords a request from this probability on. */
+const MODEL_REQUEST_PROB = 0.5
+
+/**
+ * Compiles the responsibility list's keywords, cues and combos into a fast classifier. With a
+ * model (see triage.model.ts) its class probabilities are added to the keyword scores: a clear
+ * keyword match still wins, and the model decides when keywords are weak, tied or absent.
+ */
+export function compileTriageRules(list: ResponsibilityList, model?: TriageModel | null): TriageRules {
   const index = buildTermIndex(list)
   const terms = [...index.keys()].sort((a, b) => b.length - a.length)
   const termRe = new RegExp(terms.map(escapeRe).join('|'), 'g')
@@ -176,24 +190,32 @@ export function compileTriageRules(list: ResponsibilityList): TriageRules {
     const text = normalizeText(raw)
     const location = extractLocation(text)
     const { scores, urgent, reasons } = score(text)
+    const keywordTop = Math.max(0, ...scores.values())
+    const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
+    const prediction = model && text.length > 0 ? model.predict(text) : undefined
+    if (prediction) addModel(scores, prediction, reasons)
     const ranked = [...scores.entries()].sort(
       (a, b) => b[1] - a[1] || PRIORITY.indexOf(a[0]) - PRIORITY.indexOf(b[0]),
     )
     const [top, second] = ranked
     const topScore = top?.[1] ?? 0
-    const bestProblem = ranked.find(([c]) => c !== 'other')?.[1] ?? 0
+    // Urgency stays with the cues and combos: a model trained on a few dozen emergencies raised
+    // too many false alarms (measured on the seen batches), and a missed cue is a list fix.
     const isUrgent = urgent.length > 0
     const hasMarker = requestMarkers.some((w) => text.includes(w))
-    const isAd = adMarkers.some((w) => text.includes(w))
+    // "楼下单元门" contains the ad marker "下单": a clear problem report is never an ad.
+    const isAd = adMarkers.some((w) => text.includes(w)) && keywordProblem < 5
     const startsSocial = chitChat.some((w) => text.startsWith(w))
     const hasChit = chitChat.some((w) => text.includes(w))
+    const byKeywords =
+      !isAd &&
+      !(startsSocial && keywordProblem < 4) &&
+      !(hasChit && keywordTop < 4 && !hasMarker) &&
+      (keywordTop >= 2 || hasMarker)
     const isRequest =
       text.length > 0 &&
-      (isUrgent ||
-        (!isAd &&
-          !(startsSocial && bestProblem < 4) &&
-          !(hasChit && topScore < 4 && !hasMarker) &&
-          (topScore >= 2 || hasMarker)))
+      (urgent.length > 0 ||
+        (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction)))
     if (!isRequest) {
       return {
         category: 'other',
@@ -222,6 +244,38 @@ export function compileTriageRules(list: ResponsibilityList): TriageRules {
   }
 
   return { classify }
+}
+
+/** Adds the model's class probabilities (scaled) to the keyword scores; "none" is not a category. */
+function addModel(scores: Map<Category, number>, prediction: ModelPrediction, reasons: string[]): void {
+  for (const [c, p] of prediction.probs) {
+    if (c === 'none' || p < 0.05) continue
+    scores.set(c, (scores.get(c) ?? 0) + MODEL_WEIGHT * p)
+  }
+  reasons.push(`模型:${prediction.best}:${round2(prediction.bestProb)}`)
+}
+
+/**
+ * Whether a message is a request: the keyword decision, overruled by the model only when the
+ * keywords are weak — a message with no keyword that the model clearly reads as a problem is a
+ * request; a weak keyword hit the model clearly reads as chit-chat is not.
+ */
+function modelSaysRequest(
+  byKeywords: boolean,
+  keywordTop: number,
+  mayPromote: boolean,
+  hasMarker: boolean,
+  prediction: ModelPrediction | undefined,
+): boolean {
+  if (!prediction) return byKeywords
+  const none = prediction.probs.get('none') ?? 0
+  if (byKeywords) return hasMarker || keywordTop >= MODEL_KEEP_SCORE || none < MODEL_NONE_PROB
+  return (
+    mayPromote &&
+    prediction.best !== 'none' &&
+    none < 1 - MODEL_NONE_PROB &&
+    prediction.bestProb >= MODEL_REQUEST_PROB
+  )
 }
 
 function urgentCategoryAllowed(category: Category, scores: Map<Category, number>): boolean {

@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger.js'
 import type { ResponsibilityList } from '../responsibility/responsibility.config.js'
 import { askLlm, type LlmTriageAnswer } from './triage.llm.js'
 import type { TriageLocation } from './triage.location.js'
+import { loadTriageModel, type TriageModel } from './triage.model.js'
 import { compileTriageRules, type TriageResult } from './triage.rules.js'
 
 export type { TriageLocation } from './triage.location.js'
@@ -21,6 +22,11 @@ export interface TriageOptions {
   logger: Logger
   /** Hard deadline for the LLM call; the rules answer after it. */
   timeoutMs?: number
+  /**
+   * The statistical layer under the keyword rules. Default: trained once from the shipped
+   * `config/triage-train.jsonl`; null: keywords alone.
+   */
+  model?: TriageModel | null
 }
 
 export interface Triage {
@@ -37,7 +43,8 @@ const HOME_RE = /我家|家里|俺家|我们家|屋里|家中/
  * and a location the rules read from the text wins. Any LLM failure falls back to the rules.
  */
 export function createTriage(options: TriageOptions): Triage {
-  const rules = compileTriageRules(options.list)
+  const model = options.model === undefined ? loadTriageModel() : options.model
+  const rules = compileTriageRules(options.list, model)
   const timeoutMs = options.timeoutMs ?? 4000
 
   function classifyByRules(text: string, context?: TriageContext): TriageResult {
