@@ -3,6 +3,7 @@ import { caseCommand } from './cli/case.command.js'
 import type { Command, CommandContext } from './cli/command.js'
 import { dbCommand } from './cli/db.command.js'
 import { importCommand } from './cli/import.command.js'
+import { jobsCommand } from './cli/jobs.command.js'
 import { kbCommand } from './cli/kb.command.js'
 import { seedCommand } from './cli/seed.command.js'
 import { statsCommand } from './cli/stats.command.js'
@@ -21,6 +22,7 @@ export const COMMANDS: Command[] = [
   kbCommand,
   triageCommand,
   caseCommand,
+  jobsCommand,
 ]
 
 function usage(): string {
