@@ -59,6 +59,8 @@ const TYPOS: Array<[RegExp, string]> = [
   [/(?<=楼道|走廊)等(?=不亮|坏|黑)/g, '灯'],
   [/贼拉|贼啦|老鼻子/g, '贼'],
   [/咋整|咋弄|咋个整|整不明白/g, '咋整'],
+  // Synonym classes: dog breeds are dogs to the keyword lists.
+  [/金毛|泰迪|哈士奇|二哈|柯基|比熊|边牧|拉布拉多|柴犬|萨摩|阿拉斯加|德牧|博美|吉娃娃/g, '$&狗'],
 ]
 
 const MENTION_RE = /@[^\s\u2005@]{1,16}[\s\u2005]+/g
