@@ -3,26 +3,117 @@ import { pathToFileURL } from 'node:url'
 import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
 import { createApp } from './http/app.js'
 import { healthRoutes } from './http/health.routes.js'
+import { createMetrics } from './http/metrics.js'
+import { authenticate } from './http/middleware/auth.js'
+import { rateLimit } from './http/middleware/rate-limit.js'
+import { createApiDocs, docsRoutes } from './http/openapi.js'
+import { authRoutes } from './http/routes/auth.routes.js'
 import { botRoutes } from './http/routes/bot.routes.js'
+import { eventsRoutes } from './http/routes/events.routes.js'
+import { kbRoutes } from './http/routes/kb.routes.js'
+import { noticesRoutes } from './http/routes/notices.routes.js'
+import { registryRoutes } from './http/routes/registry.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { startJobs } from './jobs/schedule.js'
-import { systemClock } from './lib/clock.js'
+import { type Clock, systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
+import { fieldCryptoFromConfig } from './lib/crypto.js'
 import { type Database, openDatabase } from './lib/database.js'
+import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
+import { createAuthService } from './services/auth/auth.service.js'
+import { createCaseService } from './services/cases/case.service.js'
+import { createTriage } from './services/cases/triage.service.js'
+import { createEventService } from './services/events/event.service.js'
+import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
+import { createNoticeService } from './services/notices/notice.service.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
+import { createPointsService } from './services/points/points.service.js'
+import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
-import {
-  createResponsibility,
-  type Responsibility,
-} from './services/responsibility/responsibility.service.js'
+import { createResponsibility } from './services/responsibility/responsibility.service.js'
+import { createStatsService } from './services/stats/stats.service.js'
+
+/**
+ * Every domain service, built once from the configuration. The HTTP routes, the bot's chat flows,
+ * the jobs and the CLI all call these same instances, so a case from any channel goes through one
+ * `cases.open`.
+ */
+export function buildServices(config: Config, logger: Logger, clock: Clock = systemClock) {
+  // The responsibility list and holiday calendar are checked first: a bad file stops the start.
+  const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar(), clock)
+  const llm = createLlm(config)
+  const outbox = createOutbox({ clock })
+  const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
+  const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
+  const points = createPointsService({ clock, config })
+  const cases = createCaseService({
+    clock,
+    outbox,
+    responsibility,
+    triage: (text, ctx) => triage.triage(text, ctx),
+    logger,
+    config,
+    points,
+  })
+  const kb = createKbService({
+    llm,
+    logger,
+    clock,
+    ...kbSettingsFromConfig(config),
+    // When the knowledge base is not sure, a staff member answers: the question becomes a case.
+    onAbstain: async (_question, info) => {
+      const opened = await cases.open({
+        channel: 'kb',
+        sourceKey: `kb:${info.questionId}`,
+        text: info.maskedQuestion,
+        category: 'policy_consult',
+        reporter: info.askerId && /^[a-f0-9]{24}$/.test(info.askerId) ? { personId: info.askerId } : {},
+      })
+      return opened.case.number
+    },
+  })
+  const events = createEventService({
+    clock,
+    outbox,
+    settings: { timezone: config.timezone, reminderOffsetsMinutes: config.events.reminderOffsetsMinutes },
+    points,
+  })
+  const notices = createNoticeService({
+    clock,
+    outbox,
+    settings: {
+      timezone: config.timezone,
+      confirmAboveRooms: config.notices.confirmAboveRooms,
+      confirmAbovePersons: config.notices.confirmAbovePersons,
+    },
+  })
+  const stats = createStatsService({ clock, responsibility, timezone: config.timezone })
+  const auth = createAuthService({ config, clock, logger })
+  return {
+    clock,
+    responsibility,
+    llm,
+    outbox,
+    registry,
+    triage,
+    points,
+    cases,
+    kb,
+    events,
+    notices,
+    stats,
+    auth,
+  }
+}
+
+export type Services = ReturnType<typeof buildServices>
 
 export interface RunningService {
   config: Config
   database: Database
-  /** 责任清单: rules, SLA deadlines, who handles what. */
-  responsibility: Responsibility
+  services: Services
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:3000 */
   url: string
   /** The bot and outbox sender, when `wechaty.enabled`. */
@@ -36,8 +127,7 @@ export interface RunningService {
  * embedded server.
  */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
-  // The responsibility list and holiday calendar are checked before anything starts: a bad file stops here.
-  const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar())
+  const services = buildServices(config, logger)
   const database = await openDatabase(config, logger, { onProgress: (l) => logger.info(l) })
   logger.info(
     { database: database.safeUri, source: database.source, dataDir: database.dataDir },
@@ -48,18 +138,27 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let shuttingDown = false
   // The chat flows (cases, knowledge base, events) are handed to the bot here as they are wired.
   const bot = config.wechaty.enabled ? await startBotRuntime({ config, logger }) : undefined
-  const sim =
-    bot?.mock && isSimulatorAllowed(config)
-      ? [simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations })]
-      : []
-  if (bot) sim.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
+  const metrics = createMetrics()
+  const docs = createApiDocs()
+  const routers = [
+    healthRoutes({ pingDatabase: () => database.ping(), isShuttingDown: () => shuttingDown }),
+    authRoutes({ auth: services.auth }),
+    registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
+    kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
+    eventsRoutes({ events: services.events }),
+    noticesRoutes({ notices: services.notices }),
+    metrics.routes(),
+  ]
+  if (bot) routers.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
+  if (bot?.mock && isSimulatorAllowed(config)) {
+    routers.push(simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations }))
+  }
+  routers.push(docsRoutes(docs, routers))
   const app = createApp({
     logger,
     bodyLimitKb: config.http.bodyLimitKb,
-    routers: [
-      healthRoutes({ pingDatabase: () => database.ping(), isShuttingDown: () => shuttingDown }),
-      ...sim,
-    ],
+    middleware: [metrics.middleware, ...apiGuards(services)],
+    routers,
   })
   const server = await listen(app.callback(), config.http.host, config.http.port)
   const address = server.address()
@@ -68,7 +167,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   logger.info({ url }, `Linli listening on ${url}`)
   // Scheduled work (reminders, SLA watch, digests); API/bot-only processes run with jobs.enabled=false.
   const jobs = config.jobs.enabled
-    ? startJobs({ config, logger, outbox: createOutbox({ clock: systemClock }) })
+    ? startJobs({ config, logger, outbox: services.outbox, cases: services.cases, stats: services.stats })
     : undefined
 
   void database.crashed.then((reason) => {
@@ -91,7 +190,23 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await database.close()
     logger.info('stopped')
   }
-  return { config, database, responsibility, url, bot, stop }
+  return { config, database, services, url, bot, stop }
+}
+
+/**
+ * Rate limits (per client IP, then per signed-in user) and authentication, in front of every route.
+ * Limits are per process; behind a load balancer each instance counts its own share.
+ */
+function apiGuards(services: Services) {
+  return [
+    rateLimit({ limit: 600, windowMs: 60_000, keyOf: (ctx) => `ip:${ctx.ip}` }),
+    authenticate(services.auth),
+    rateLimit({
+      limit: 240,
+      windowMs: 60_000,
+      keyOf: (ctx) => (ctx.state.actor as { personId?: string } | undefined)?.personId,
+    }),
+  ]
 }
 
 function listen(handler: RequestListener, host: string, port: number): Promise<Server> {

@@ -1,4 +1,4 @@
-import type Router from '@koa/router'
+import Router from '@koa/router'
 import { z } from 'zod'
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -155,4 +155,17 @@ fetch('/api/v1/openapi.json').then(r=>r.json()).then(doc=>{
   }
 });
 </script></body></html>`
+}
+
+/** `/api/v1/openapi.json` (from the collected RouteDocs) and the docs page at `/api/v1/docs`. */
+export function docsRoutes(docs: ApiDocs, _routers: Router[]): Router {
+  const router = new Router()
+  router.get('/api/v1/openapi.json', (ctx) => {
+    ctx.body = docs.document({ title: '邻里 Linli API', version: '1' })
+  })
+  router.get('/api/v1/docs', (ctx) => {
+    ctx.type = 'html'
+    ctx.body = docsPage('邻里 Linli API')
+  })
+  return router
 }
