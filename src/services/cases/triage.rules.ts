@@ -206,7 +206,7 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     // "楼下单元门" contains the ad marker "下单": a clear problem report is never an ad.
     const isAd = adMarkers.some((w) => text.includes(w)) && keywordProblem < 5
     const startsSocial = chitChat.some((w) => text.startsWith(w))
-    const hasChit = chitChat.some((w) => text.includes(w))
+    const hasChit = chitChat.some((w) => containsPlain(text, w))
     const byKeywords =
       !isAd &&
       !(startsSocial && keywordProblem < 4) &&
@@ -276,6 +276,14 @@ function modelSaysRequest(
     none < 1 - MODEL_NONE_PROB &&
     prediction.bestProb >= MODEL_REQUEST_PROB
   )
+}
+
+/** True when `word` occurs not negated: "不好的" does not contain the chit-chat "好的". */
+function containsPlain(text: string, word: string): boolean {
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    if (!/[不没]/.test(text[i - 1] ?? '')) return true
+  }
+  return false
 }
 
 function urgentCategoryAllowed(category: Category, scores: Map<Category, number>): boolean {
