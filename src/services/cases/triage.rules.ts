@@ -134,6 +134,8 @@ const MODEL_NONE_PROB = 0.7
 const MODEL_KEEP_SCORE = 4
 /** The model alone makes a message without keywords a request from this probability on. */
 const MODEL_REQUEST_PROB = 0.5
+/** A message starting with a greeting is social only up to this length. */
+const SOCIAL_MAX_LENGTH = 20
 
 /**
  * Compiles the responsibility list's keywords, cues and combos into a fast classifier. With a
@@ -209,7 +211,8 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const hasChit = chitChat.some((w) => containsPlain(text, w))
     const byKeywords =
       !isAd &&
-      !(startsSocial && keywordProblem < 4) &&
+      // "你好我是三号楼的…" (voice input): a greeting opens many real reports; only short ones are social.
+      !(startsSocial && keywordProblem < 4 && text.length <= SOCIAL_MAX_LENGTH) &&
       !(hasChit && keywordTop < 4 && !hasMarker) &&
       (keywordTop >= 2 || hasMarker)
     const isRequest =
