@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
+import { createLiveChat } from './handlers/live.js'
 import { createApp } from './http/app.js'
 import { healthRoutes } from './http/health.routes.js'
 import { createMetrics } from './http/metrics.js'
@@ -136,8 +137,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       : `using embedded ${database.source} at ${database.safeUri} (data in ${database.dataDir})`,
   )
   let shuttingDown = false
-  // The chat flows (cases, knowledge base, events) are handed to the bot here as they are wired.
-  const bot = config.wechaty.enabled ? await startBotRuntime({ config, logger }) : undefined
+  // The bot's chat flows and the grid workers' inbox call the same service instances.
+  const bot = config.wechaty.enabled
+    ? await startBotRuntime({ config, logger, ...createLiveChat(services, { clock: services.clock }) })
+    : undefined
   const metrics = createMetrics()
   const docs = createApiDocs()
   const routers = [

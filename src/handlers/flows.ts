@@ -44,6 +44,8 @@ export interface PolicyAnswer {
   answer: string
   abstained: boolean
   citations: Array<{ docId: string; title: string; url?: string }>
+  /** When abstaining: the case a staff member answers the question in. */
+  caseNumber?: string
 }
 
 export interface CaseSummary {

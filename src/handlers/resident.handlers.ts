@@ -49,13 +49,13 @@ async function runReport(ctx: ChatContext, d: ResidentFlowDeps, text: string): P
   })
   if (result.duplicateOf) {
     await ctx.reply(
-      `这个问题已经有人反映了（工单 ${result.duplicateOf}），已把您加入关注，处理进展会通知您。`,
+      `已有邻居反映过此问题（工单 ${result.duplicateOf}），已为您关注进展，处理结果会通知您。`,
     )
     return
   }
   const urgent = result.urgent ? '紧急情况已通知网格员和社区。' : ''
   await ctx.reply(
-    `${urgent}已收到，工单号 ${result.caseNumber}，由${result.handlerName}处理，预计${result.dueText}。有照片可以直接发给我补充。`,
+    `${urgent}已收到，工单号 ${result.caseNumber}，由${result.handlerName}处理，预计${result.dueText}办结。有照片可以直接发给我补充。`,
   )
 }
 
@@ -80,11 +80,17 @@ async function runPolicy(ctx: ChatContext, d: ResidentFlowDeps, question: string
   })
   if (answer.abstained) {
     ctx.outcome = 'policy:abstained'
-    await ctx.reply(TEXT.abstained)
+    await ctx.reply(
+      answer.caseNumber
+        ? `这个问题我不确定，怕说错了误导您，已转给社区工作人员（工单 ${answer.caseNumber}），稍后回复您。`
+        : TEXT.abstained,
+    )
     return
   }
-  const sources = answer.citations.map((c) => `《${c.title}》`).join('、')
-  await ctx.reply(sources ? `${answer.answer}\n依据：${sources}` : answer.answer)
+  // The knowledge base may already name its sources in the answer; each title is said once.
+  const titles = [...new Set(answer.citations.map((c) => `《${c.title}》`))]
+  const sources = titles.filter((t) => !answer.answer.includes(t)).join('、')
+  await ctx.reply(sources ? `${answer.answer}\n来源：${sources}` : answer.answer)
 }
 
 async function runMyCases(ctx: ChatContext, d: ResidentFlowDeps): Promise<void> {
