@@ -1,4 +1,5 @@
-import type { TextAnalyzer, TopicWord } from './kb-text.js'
+import { type CorpusView, passageEvidence, type QueryUnit, queryUnits } from './kb-evidence.js'
+import type { TextAnalyzer } from './kb-text.js'
 import { normalizeText } from './kb-text.js'
 
 /** A chunk as the in-memory index holds it. */
@@ -52,8 +53,6 @@ const BIGRAM_WEIGHT = 0.5
 const SYNONYM_FACTOR = 0.6
 const CANDIDATES = 30
 const RRF_K = 60
-const MAIN_NOUN_MISSING_FACTOR = 0.6
-const PART_CREDIT = 0.8
 
 interface Posting {
   idx: number
@@ -120,38 +119,40 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
     return touched.map((idx) => [idx, scores[idx] as number])
   }
 
-  function coverage(words: TopicWord[], idx: number): number {
-    return coverageIn(words, haystacks[idx] as string)
+  const docsByWord = new Map<string, Set<string>>()
+  const corpus: CorpusView = {
+    knownElsewhere(word, docId) {
+      let docs = docsByWord.get(word)
+      if (!docs) {
+        docs = new Set<string>()
+        for (let i = 0; i < n; i++)
+          if ((haystacks[i] as string).includes(word)) docs.add((chunks[i] as IndexedChunk).docId)
+        if (docsByWord.size > 5_000) docsByWord.clear()
+        docsByWord.set(word, docs)
+      }
+      for (const d of docs) if (d !== docId) return true
+      return false
+    },
   }
 
-  function coverageIn(words: TopicWord[], hay: string): number {
-    let total = 0
-    let got = 0
-    let main: { weight: number; covered: number } | undefined
-    for (const w of words) {
-      const c = wordCoverage(w.word, hay, analyzer)
-      total += w.weight
-      got += w.weight * c
-      if (w.noun && (!main || w.weight > main.weight)) main = { weight: w.weight, covered: c }
-    }
-    if (total === 0) return 0
-    // The question's main subject missing from the passage is the surest sign it is about something else.
-    return (got / total) * (!main || main.covered >= 0.75 ? 1 : MAIN_NOUN_MISSING_FACTOR)
+  function coverage(units: QueryUnit[], idx: number): number {
+    const docId = (chunks[idx] as IndexedChunk).docId
+    return passageEvidence(units, haystacks[idx] as string, analyzer, { view: corpus, docId })
   }
 
   return {
     size: n,
     search(question, options = {}) {
-      const words = analyzer.topicWords(question)
+      const units = queryUnits(question, analyzer.topicWords(question))
       const lexical = bm25(question)
         .sort((a, b) => b[1] - a[1])
         .slice(0, CANDIDATES)
       const top = lexical[0]?.[1] ?? 0
       let hits: SearchHit[] = lexical.map(([idx, score]) => {
         const chunk = chunks[idx] as IndexedChunk
-        const cov = coverage(words, idx)
+        const cov = coverage(units, idx)
         // The title is shared by every chunk of a document: the body's own coverage picks the article.
-        const own = coverageIn(words, bodies[idx] as string)
+        const own = passageEvidence(units, bodies[idx] as string, analyzer)
         return {
           chunk,
           bm25: score,
@@ -160,26 +161,11 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
         }
       })
       if (options.queryVector)
-        hits = fuseWithVectors(hits, chunks, options.queryVector, (idx) => coverage(words, idx))
+        hits = fuseWithVectors(hits, chunks, options.queryVector, (idx) => coverage(units, idx))
       hits.sort((a, b) => b.score - a.score)
       return hits.slice(0, options.limit ?? 10)
     },
   }
-}
-
-/** 1 when the word (or a synonym) is in the passage; partial credit when the parts of a compound are. */
-function wordCoverage(word: string, hay: string, analyzer: TextAnalyzer): number {
-  if (hasWordOrSynonym(word, hay, analyzer)) return 1
-  const parts = analyzer.parts(word)
-  if (parts.length < 2) return 0
-  const found = parts.filter((p) => hasWordOrSynonym(p, hay, analyzer))
-  const len = (xs: string[]) => xs.reduce((a, p) => a + p.length, 0)
-  return (PART_CREDIT * len(found)) / len(parts)
-}
-
-function hasWordOrSynonym(word: string, hay: string, analyzer: TextAnalyzer): boolean {
-  if (hay.includes(word)) return true
-  return analyzer.synonymsOf(word).some((s) => hay.includes(s))
 }
 
 function cosine(a: number[], b: number[]): number {

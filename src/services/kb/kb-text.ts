@@ -77,6 +77,8 @@ export interface TopicWord {
   /** A noun (or noun-like domain word): what the question is about. */
   noun: boolean
   weight: number
+  /** jieba's part-of-speech tag (`x` when unknown). */
+  tag: string
 }
 
 function isNounTag(tag: string): boolean {
@@ -131,6 +133,7 @@ export function createTextAnalyzer(vocabulary: KbVocabulary): TextAnalyzer {
         const base = Math.min(12, Math.max(2, weightOf(p.w)))
         seen.set(p.w, {
           word: p.w,
+          tag: p.tag,
           noun: isNounTag(p.tag) && p.w.length > 1,
           weight: base * posFactor(p.tag),
         })
