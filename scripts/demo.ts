@@ -1,27 +1,126 @@
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import type { BotRuntime } from '../src/bot/runtime.js'
 import { loadConfig } from '../src/lib/config.js'
 import { createLogger } from '../src/lib/logger.js'
-import { startService } from '../src/main.js'
+import { type RunningService, startService } from '../src/main.js'
+import { type DemoSeed, seedDemo } from '../src/services/registry/seed.js'
 
-// `npm run demo`: the whole service on the embedded database, with the mock WeChat puppet.
-// Later features add seeding and the simulator here.
+// `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
+// community seeded (idempotent), sample policy documents imported, a few groups bound and the
+// grid workers' WeChat contacts linked. Runs until Ctrl+C.
 
-const config = loadConfig(process.env)
-const logger = createLogger({ level: process.env.LINLI_LOG_LEVEL ?? 'warn' })
-const service = await startService(config, logger)
-process.stdout.write(
-  [
-    '',
-    '邻里 Linli demo is running.',
-    `  API:       ${service.url}/api/v1`,
-    `  Health:    ${service.url}/readyz`,
-    ...(service.bot?.mock ? [`  Simulator: ${service.url}/simulator`] : []),
-    `  Database:  ${service.database.safeUri} (${service.database.source})`,
-    'Press Ctrl+C to stop.',
-    '',
-  ].join('\n'),
-)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    void service.stop(signal).then(() => process.exit(0))
-  })
+/** The demo groups: a stable room id (so a restart finds its binding), the topic and the grid. */
+const DEMO_ROOMS = [
+  { id: 'demo-kh01@chatroom', topic: '康和社区1号楼业主群', grid: 'KH-01' },
+  { id: 'demo-kh04@chatroom', topic: '康和社区10号楼邻里群', grid: 'KH-04' },
+]
+
+const say = (line = '') => process.stdout.write(`${line}\n`)
+
+/** Imports the sample policy documents that are present (the shared dev set, the repo's extras). */
+async function importPolicies(service: RunningService): Promise<number> {
+  const folders = [path.resolve('..', 'shared', 'eval-dev', 'kb'), path.resolve('eval', 'kb-extra')]
+  let n = 0
+  for (const dir of folders.filter((d) => existsSync(d))) {
+    await service.services.kb.importFolder(dir)
+    n += 1
+  }
+  return (await service.services.kb.listDocuments()).length || n
 }
+
+/** The seeded staff get WeChat contacts in the mock world under their seeded contact ids. */
+function linkStaffContacts(bot: BotRuntime, seed: DemoSeed): void {
+  const world = bot.mock
+  if (!world) return
+  const people = [
+    ...seed.grids.flatMap((g) => [g.primaryWorker, g.partTimeWorker]),
+    ...seed.communityStaff,
+    seed.admin,
+  ]
+  for (const p of people) {
+    if (!world.mocker.cacheContactPayload.has(p.contactId))
+      world.mocker.createContact({ id: p.contactId, name: p.name })
+  }
+}
+
+async function bindRooms(bot: BotRuntime, seed: DemoSeed) {
+  const world = bot.mock
+  if (!world) return []
+  const out = []
+  for (const r of DEMO_ROOMS) {
+    const grid = seed.grids.find((g) => g.code === r.grid)
+    if (!grid) continue
+    if (!world.mocker.cacheRoomPayload.has(r.id)) {
+      world.mocker.createRoom({
+        id: r.id,
+        topic: r.topic,
+        memberIdList: [world.botUser.id, grid.primaryWorker.contactId, grid.partTimeWorker.contactId],
+        adminIdList: [],
+      })
+    }
+    await bot.rooms.bindAsSystem({ roomId: r.id, topic: r.topic, target: { scope: 'grid', code: r.grid } })
+    out.push({ ...r, worker: grid.primaryWorker.name })
+  }
+  return out
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, {
+    // A livelier pace than production's default, so replies show up quickly in the simulator.
+    overrides: { outbox: { perMinute: 60, jitterMs: 300 } },
+  })
+  const logger = createLogger({ level: process.env.LINLI_LOG_LEVEL ?? 'warn' })
+  say('邻里 Linli 演示：正在启动（首次运行会下载并启动内置数据库，请稍候）…')
+  const service = await startService(config, logger)
+  say('正在准备演示社区「康和社区」（首次约 20 秒）…')
+  const started = Date.now()
+  const seed = await seedDemo(service.services.registry)
+  say(
+    `  社区已就绪：${seed.grids.length} 个网格，${seed.households} 户，${seed.residents} 位居民（${Math.round((Date.now() - started) / 1000)} 秒）`,
+  )
+  const docs = await importPolicies(service)
+  say(`  政策资料：${docs} 篇`)
+  if (service.bot) linkStaffContacts(service.bot, seed)
+  const rooms = service.bot ? await bindRooms(service.bot, seed) : []
+  const sim = `${service.url}/simulator`
+  const first = rooms[0]
+  say('')
+  say('邻里 Linli 演示已启动。')
+  say(`  API:       ${service.url}/api/v1`)
+  say(`  API 文档:  ${service.url}/api/v1/docs`)
+  say(`  健康检查:  ${service.url}/readyz`)
+  say(`  数据库:    ${service.database.safeUri}（${service.database.source}）`)
+  if (service.bot?.mock && first) {
+    const q = new URLSearchParams({
+      room: first.id,
+      topic: first.topic,
+      resident: '张阿姨',
+      worker: first.worker,
+    })
+    say(`  模拟器:    ${sim}?${q.toString()}`)
+    say('')
+    say('试一试：')
+    say(
+      `  1. 打开上面的模拟器地址。左边是「${first.topic}」（网格 ${first.grid}），右边是网格员 ${first.worker} 的私聊。`,
+    )
+    say('  2. 左边点「加入居民」，右边点「以此身份私聊」。')
+    say('  3. 以居民身份在群里发：1号楼2单元楼道灯不亮了（勾选 @小助手）。机器人会回复工单号、处理人和时限。')
+    say('  4. 右边会收到【新工单】通知。发送「接单 工单号」，再发送「办结 工单号 已更换灯泡」。')
+    say('  5. 在群里问：电动车可以在楼道里充电吗？机器人会按政策资料回答并注明来源。')
+    say(
+      '  其它指令：我的工单、进展 工单号 说明、转派 工单号 部门 原因、代录 1-2-301 问题描述；居民私聊可回复数字菜单。',
+    )
+    for (const r of rooms.slice(1))
+      say(`  另一个已绑定的群：「${r.topic}」→ 网格 ${r.grid}（房间号 ${r.id}）`)
+  }
+  say('')
+  say('按 Ctrl+C 停止。')
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      void service.stop(signal).then(() => process.exit(0))
+    })
+  }
+}
+
+await main()

@@ -1,7 +1,7 @@
 import type { Clock } from '../lib/clock.js'
 import { ConflictError } from '../lib/errors.js'
-import type { Conversations } from '../services/conversations/conversation.service.js'
 import type { CaseSummary as ServiceCaseSummary } from '../services/cases/case.service.js'
+import type { Conversations } from '../services/conversations/conversation.service.js'
 import type {
   CaseSummary,
   ChatFlows,
@@ -12,7 +12,7 @@ import type {
   ReportInput,
   ReportResult,
 } from './flows.js'
-import { type LiveServices, dueTextOf, handlerNameOf, personOfContact } from './live-services.js'
+import { dueTextOf, handlerNameOf, type LiveServices, personOfContact } from './live-services.js'
 
 export interface LiveFlowDeps {
   clock: Clock
@@ -86,7 +86,12 @@ export function createLiveFlows(services: LiveServices, deps: LiveFlowDeps): Cha
     async addToCase(input: FollowUpInput): Promise<void> {
       const p = await person(input.contactId)
       const note = input.text || (input.attachments.length > 0 ? '居民补充了照片' : '居民补充了说明')
-      await cases.comment(input.caseNumber, { personId: p.id, roles: ['resident'] }, note, toCaseAttachments(input))
+      await cases.comment(
+        input.caseNumber,
+        { personId: p.id, roles: ['resident'] },
+        note,
+        toCaseAttachments(input),
+      )
     },
 
     async askPolicy(question, context): Promise<PolicyAnswer> {

@@ -1,7 +1,7 @@
-import { withLock } from '../services/locks/lock.service.js'
 import type { CaseActor, CaseService, CaseView } from '../services/cases/case.service.js'
 import type { EventService } from '../services/events/event.service.js'
 import type { KbService } from '../services/kb/kb.service.js'
+import { withLock } from '../services/locks/lock.service.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { RegistryService } from '../services/registry/registry.service.js'
 import type { ResidentView } from '../services/registry/registry.views.js'

@@ -13,7 +13,10 @@ export type { LiveServices } from './live-services.js'
  * Everything `startBotRuntime` needs to talk to the real services: the resident flows and the extra
  * handlers (grid workers' inbox, event sign-up, notice acknowledgement), built from `buildServices`.
  */
-export function createLiveChat(services: LiveServices, deps: { clock: Clock }): {
+export function createLiveChat(
+  services: LiveServices,
+  deps: { clock: Clock },
+): {
   flows: ChatFlows
   extra: ChatMiddleware[]
 } {

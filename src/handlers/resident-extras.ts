@@ -33,7 +33,9 @@ export function residentExtras(services: LiveServices, conversations: Conversati
         const on = reminders[1] === '开启提醒' || reminders[1] === '订阅提醒'
         await services.events.setReminders(me.id, on)
         ctx.outcome = on ? 'events:reminders-on' : 'events:reminders-off'
-        return ctx.reply(on ? '已开启活动提醒。' : '已退订活动提醒，以后不再给您发提醒。想恢复请回复「开启提醒」。')
+        return ctx.reply(
+          on ? '已开启活动提醒。' : '已退订活动提醒，以后不再给您发提醒。想恢复请回复「开启提醒」。',
+        )
       }
       const events = await services.events.listForPerson(me.id, { limit: 10 })
       const pick = (key: string) =>

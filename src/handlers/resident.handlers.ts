@@ -48,9 +48,7 @@ async function runReport(ctx: ChatContext, d: ResidentFlowDeps, text: string): P
     ttlMs: d.followUpTtlMs,
   })
   if (result.duplicateOf) {
-    await ctx.reply(
-      `已有邻居反映过此问题（工单 ${result.duplicateOf}），已为您关注进展，处理结果会通知您。`,
-    )
+    await ctx.reply(`已有邻居反映过此问题（工单 ${result.duplicateOf}），已为您关注进展，处理结果会通知您。`)
     return
   }
   const urgent = result.urgent ? '紧急情况已通知网格员和社区。' : ''

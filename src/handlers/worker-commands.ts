@@ -1,10 +1,10 @@
+import type { Clock } from '../lib/clock.js'
 import type { CaseActor, CaseSummary } from '../services/cases/case.service.js'
 import { formatAddress, parseAddress } from '../services/registry/registry.validation.js'
 import type { ResidentView } from '../services/registry/registry.views.js'
 import type { ChatContext, ChatMiddleware } from './composer.js'
 import { politeError } from './domain-errors.js'
 import { actorOf, dueTextOf, type LiveServices } from './live-services.js'
-import type { Clock } from '../lib/clock.js'
 
 const STAFF_ROLES = ['grid_worker', 'community_staff', 'department_staff', 'street_staff', 'admin']
 
@@ -40,7 +40,10 @@ function parse(text: string): Parsed | undefined {
 }
 
 function listLine(c: CaseSummary, i: number, now: Date): string {
-  const place = [c.location.building && `${c.location.building}号楼`, c.location.unit && `${c.location.unit}单元`]
+  const place = [
+    c.location.building && `${c.location.building}号楼`,
+    c.location.unit && `${c.location.unit}单元`,
+  ]
     .filter(Boolean)
     .join('')
   const brief = c.description.length > 20 ? `${c.description.slice(0, 20)}…` : c.description
@@ -97,7 +100,9 @@ async function run(
     case '接单': {
       if (!cmd.number) return needs('接单 工单号')
       const c = await cases.accept(cmd.number, actor)
-      return ctx.reply(`已接单 ${c.number}，请于${dueTextOf(c.due.resolveBy, deps.clock.now())}办结，居民已收到受理通知。`)
+      return ctx.reply(
+        `已接单 ${c.number}，请于${dueTextOf(c.due.resolveBy, deps.clock.now())}办结，居民已收到受理通知。`,
+      )
     }
     case '进展': {
       if (!cmd.number || !cmd.rest) return needs('进展 工单号 说明')
@@ -116,7 +121,12 @@ async function run(
   }
 }
 
-async function transfer(ctx: ChatContext, services: LiveServices, actor: CaseActor, cmd: Parsed): Promise<void> {
+async function transfer(
+  ctx: ChatContext,
+  services: LiveServices,
+  actor: CaseActor,
+  cmd: Parsed,
+): Promise<void> {
   const [deptName = '', ...why] = cmd.rest.split(/\s+/)
   const reason = why.join(' ').trim()
   if (!cmd.number || !deptName || !reason) return ctx.reply('请这样发：转派 工单号 部门 原因')

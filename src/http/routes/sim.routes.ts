@@ -8,7 +8,7 @@ import type { MockWorld } from '../../bot/mock-world.js'
 import type { Config } from '../../lib/config.js'
 import { ForbiddenError, NotFoundError } from '../../lib/errors.js'
 import type { Conversations, StoredMessage } from '../../services/conversations/conversation.service.js'
-import { linkContactByName } from '../../services/rooms/contact-link.service.js'
+import { findLiveContactByName, linkContactByName } from '../../services/rooms/contact-link.service.js'
 import type { RoomBindings } from '../../services/rooms/room-binding.service.js'
 import { parseBody, parseParams } from '../validate.js'
 
@@ -107,6 +107,12 @@ export function simRoutes(deps: SimDeps): Router {
 
   router.post('/api/v1/sim/contacts', async (ctx) => {
     const input = parseBody(ctx, ContactInput)
+    const live = await findLiveContactByName(input.name, hasContact)
+    if (live) {
+      ctx.status = 201
+      ctx.body = { contactId: live.contactId, personId: live.personId, roles: live.roles }
+      return
+    }
     const contact = world.createContact(input.name)
     const linked = await linkContactByName(input.name, contact.id)
     if (linked.created && deps.registerResident)

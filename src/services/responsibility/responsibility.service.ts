@@ -184,10 +184,11 @@ async function findDepartments(r: CategoryRule, communityId?: Types.ObjectId): P
     .lean()
     .exec()
   const serving = deps.filter(
-    (d) => d.communityIds.length === 0 || (communityId && d.communityIds.some((c) => c.equals(communityId))),
+    // A department stored without `communityIds` (lean skips schema defaults) serves everyone.
+    (d) => !d.communityIds?.length || (communityId && d.communityIds.some((c) => c.equals(communityId))),
   )
   const rank = (d: (typeof serving)[number]): number => {
-    const byCategory = d.categories.includes(r.code) ? 0 : 1
+    const byCategory = d.categories?.includes(r.code) ? 0 : 1
     const listed = r.departments.indexOf(d.code)
     return byCategory * 100 + (listed < 0 ? 50 : listed)
   }

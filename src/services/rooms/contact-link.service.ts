@@ -16,6 +16,30 @@ export async function findPersonByContact(contactId: string): Promise<LinkedPers
 }
 
 /**
+ * The contact a person of that name already uses (staff first), when `isLive` says the contact
+ * exists in this WeChat session: the simulator reuses it instead of making a second one, so seeded
+ * staff keep their contact ids and a reloaded page finds its transcript again.
+ */
+export async function findLiveContactByName(
+  name: string,
+  isLive: (contactId: string) => boolean,
+): Promise<(LinkedPerson & { contactId: string }) | undefined> {
+  const namesakes = await ResidentModel.find({ name, erasedAt: { $exists: false } })
+    .limit(20)
+    .lean()
+  const staff = namesakes.filter((r) => r.roles.some((role) => role !== 'resident'))
+  const live = [...staff, ...namesakes].find((r) => r.wechat?.contactId && isLive(r.wechat.contactId))
+  if (!live?.wechat?.contactId) return undefined
+  return {
+    personId: live._id.toString(),
+    name,
+    roles: live.roles,
+    created: false,
+    contactId: live.wechat.contactId,
+  }
+}
+
+/**
  * Links a Wechaty contact to the registry: the existing person with that name (the first staff
  * member, else the first resident) gets `wechat.contactId`; with no such person a minimal resident
  * record is created. Used by the simulator, where contacts are made up on the spot.
