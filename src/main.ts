@@ -1,20 +1,29 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
+import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import type Router from '@koa/router'
 import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
 import { createLiveChat } from './handlers/live.js'
 import { createApp } from './http/app.js'
 import { healthRoutes } from './http/health.routes.js'
-import { createMetrics } from './http/metrics.js'
+import { createMetrics, type Metrics } from './http/metrics.js'
 import { authenticate } from './http/middleware/auth.js'
 import { rateLimit } from './http/middleware/rate-limit.js'
-import { createApiDocs, docsRoutes } from './http/openapi.js'
+import { type ApiDocs, createApiDocs, docsRoutes } from './http/openapi.js'
+import { apiRouteDocs } from './http/routes/api.docs.js'
 import { authRoutes } from './http/routes/auth.routes.js'
 import { botRoutes } from './http/routes/bot.routes.js'
+import { casesRoutes } from './http/routes/cases.routes.js'
 import { eventsRoutes } from './http/routes/events.routes.js'
 import { kbRoutes } from './http/routes/kb.routes.js'
 import { noticesRoutes } from './http/routes/notices.routes.js'
+import { open311Routes } from './http/routes/open311.routes.js'
+import { pointsRoutes } from './http/routes/points.routes.js'
 import { registryRoutes } from './http/routes/registry.routes.js'
+import { residentsRoutes } from './http/routes/residents.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
+import { statsRoutes } from './http/routes/stats.routes.js'
+import { uploadsRoutes } from './http/routes/uploads.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
@@ -23,11 +32,13 @@ import { type Database, openDatabase } from './lib/database.js'
 import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { createAuthService } from './services/auth/auth.service.js'
+import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import { createTriage } from './services/cases/triage.service.js'
 import { createEventService } from './services/events/event.service.js'
 import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
+import { createOpen311Service } from './services/open311/open311.service.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
@@ -143,20 +154,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     : undefined
   const metrics = createMetrics()
   const docs = createApiDocs()
-  const routers = [
-    healthRoutes({ pingDatabase: () => database.ping(), isShuttingDown: () => shuttingDown }),
-    authRoutes({ auth: services.auth }),
-    registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
-    kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
-    eventsRoutes({ events: services.events }),
-    noticesRoutes({ notices: services.notices }),
-    metrics.routes(),
-  ]
-  if (bot) routers.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
-  if (bot?.mock && isSimulatorAllowed(config)) {
-    routers.push(simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations }))
-  }
-  routers.push(docsRoutes(docs, routers))
+  const routers = buildRouters({
+    services,
+    config,
+    metrics,
+    docs,
+    bot,
+    pingDatabase: () => database.ping(),
+    isShuttingDown: () => shuttingDown,
+  })
   const app = createApp({
     logger,
     bodyLimitKb: config.http.bodyLimitKb,
@@ -168,6 +174,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const port = typeof address === 'object' && address ? address.port : config.http.port
   const url = `http://${config.http.host}:${port}`
   logger.info({ url }, `Linli listening on ${url}`)
+  const backlogTimer = watchBacklog(metrics, services.clock, logger)
   // Scheduled work (reminders, SLA watch, digests); API/bot-only processes run with jobs.enabled=false.
   const jobs = config.jobs.enabled
     ? startJobs({ config, logger, outbox: services.outbox, cases: services.cases, stats: services.stats })
@@ -183,6 +190,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     if (shuttingDown) return
     shuttingDown = true
     await jobs?.stop()
+    clearInterval(backlogTimer)
     logger.info({ reason }, 'shutting down: no new work, finishing in-flight requests')
     await new Promise<void>((resolve) => {
       server.close(() => resolve())
@@ -194,6 +202,70 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger.info('stopped')
   }
   return { config, database, services, url, bot, stop }
+}
+
+/** What `buildRouters` needs: the services plus the process parts routes report on. */
+export interface RouterDeps {
+  services: Services
+  config: Config
+  metrics: Metrics
+  docs: ApiDocs
+  bot?: BotRuntime
+  pingDatabase(): Promise<void>
+  isShuttingDown(): boolean
+}
+
+/**
+ * Every router the service mounts, in order, with their RouteDocs registered in `docs` (the
+ * OpenAPI completeness test builds the same list).
+ */
+export function buildRouters(d: RouterDeps): Router[] {
+  const { services, config, bot } = d
+  const uploadsDir = path.join(config.database.embedded.dataDir, 'uploads')
+  const open311 = createOpen311Service({
+    cases: services.cases,
+    list: services.responsibility.list,
+    clock: services.clock,
+  })
+  const routers = [
+    healthRoutes({ pingDatabase: d.pingDatabase, isShuttingDown: d.isShuttingDown }),
+    authRoutes({ auth: services.auth }),
+    registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
+    kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
+    eventsRoutes({ events: services.events }),
+    noticesRoutes({ notices: services.notices }),
+    uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
+    casesRoutes({ cases: services.cases, uploadsDir }),
+    pointsRoutes({ points: services.points }),
+    statsRoutes({ stats: services.stats }),
+    residentsRoutes({ registry: services.registry }),
+    open311Routes({ open311, auth: services.auth }),
+    d.metrics.routes(),
+  ]
+  if (bot) routers.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
+  if (bot?.mock && isSimulatorAllowed(config)) {
+    routers.push(simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations }))
+  }
+  d.docs.add(...apiRouteDocs)
+  routers.push(docsRoutes(d.docs, routers))
+  return routers
+}
+
+/** Every 30 s: outbox depth and open/overdue cases into the gauges (unref'd: never keeps the process up). */
+function watchBacklog(metrics: Metrics, clock: Clock, logger: Logger): NodeJS.Timeout {
+  const update = () =>
+    countBacklog(clock.now()).then(
+      (b) => {
+        metrics.gauges.outboxDepth.set(b.outboxQueued)
+        metrics.gauges.openCases.set(b.openCases)
+        metrics.gauges.overdueCases.set(b.overdueCases)
+      },
+      (err: unknown) => logger.warn({ err }, 'backlog gauges not updated'),
+    )
+  void update()
+  const timer = setInterval(update, 30_000)
+  timer.unref()
+  return timer
 }
 
 /**

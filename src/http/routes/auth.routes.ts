@@ -4,20 +4,20 @@ import type { AuthService, Session } from '../../services/auth/auth.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { parseBody } from '../validate.js'
 
-const WxLoginInput = z.object({
+export const WxLoginInput = z.object({
   code: z.string().min(1).max(128),
   inviteCode: z.string().min(4).max(32).optional(),
 })
-const RefreshInput = z.object({ refreshToken: z.string().min(10).max(200) })
-const DevLoginInput = z.object({
+export const RefreshInput = z.object({ refreshToken: z.string().min(10).max(200) })
+export const DevLoginInput = z.object({
   personId: z
     .string()
     .regex(/^[a-f0-9]{24}$/)
     .optional(),
   name: z.string().min(1).max(40).optional(),
 })
-const InviteInput = z.object({ personId: z.string().regex(/^[a-f0-9]{24}$/) })
-const ApiKeyInput = z.object({ name: z.string().min(1).max(60) })
+export const InviteInput = z.object({ personId: z.string().regex(/^[a-f0-9]{24}$/) })
+export const ApiKeyInput = z.object({ name: z.string().min(1).max(60) })
 
 function present(s: Session) {
   return {

@@ -4,17 +4,17 @@ import type { EventService } from '../../services/events/event.service.js'
 import { requireActor, requireCommunity, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 
-const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '活动编号格式不正确') })
-const ListQuery = z.object({
+export const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '活动编号格式不正确') })
+export const ListQuery = z.object({
   communityId: z
     .string()
     .regex(/^[0-9a-f]{24}$/i)
     .optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 })
-const CancelBody = z.object({ reason: z.string().max(200).default('') })
-const CheckInBody = z.object({ code: z.string().trim().min(1, '请填写签到码').max(12) })
-const AnyBody = z.record(z.string(), z.unknown())
+export const CancelBody = z.object({ reason: z.string().max(200).default('') })
+export const CheckInBody = z.object({ code: z.string().trim().min(1, '请填写签到码').max(12) })
+export const AnyBody = z.record(z.string(), z.unknown())
 const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
 
 /** `/api/v1/events`: residents list, sign up and check in; staff create, edit and cancel. */

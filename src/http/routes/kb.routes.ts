@@ -12,17 +12,17 @@ export interface KbRouteDeps {
   maxDocumentKb: number
 }
 
-const AskBody = z.object({
+export const AskBody = z.object({
   question: z.string().trim().min(1, '请输入问题').max(500, '问题太长了（500字以内）'),
 })
-const FeedbackBody = z
+export const FeedbackBody = z
   .object({
     questionId: z.string().min(1).max(100).optional(),
     answerId: z.string().min(1).max(100).optional(),
     helpful: z.boolean(),
   })
   .refine((f) => f.questionId ?? f.answerId, { message: '缺少 questionId' })
-const DocumentBody = z.object({
+export const DocumentBody = z.object({
   id: z.string().min(1).max(120),
   text: z.string().min(1, '文档内容为空'),
   title: z.string().max(200).optional(),
@@ -30,11 +30,11 @@ const DocumentBody = z.object({
   date: z.string().max(40).optional(),
   url: z.string().max(500).optional(),
 })
-const DocumentQuery = z.object({
+export const DocumentQuery = z.object({
   id: z.string().min(1).max(120).optional(),
   title: z.string().max(200).optional(),
 })
-const UnansweredQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+export const UnansweredQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
 
 const STAFF_ROLES = ['community_staff', 'admin'] as const
 const TEXT_TYPES = ['text/plain', 'text/markdown', 'text/x-markdown']

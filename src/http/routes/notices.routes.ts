@@ -6,9 +6,12 @@ import type { NoticeService } from '../../services/notices/notice.service.js'
 import { requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams } from '../validate.js'
 
-const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '通知编号格式不正确') })
-const SendBody = z.object({ confirm: z.boolean().optional(), at: z.string().min(1).max(40).optional() })
-const AnyBody = z.record(z.string(), z.unknown())
+export const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '通知编号格式不正确') })
+export const SendBody = z.object({
+  confirm: z.boolean().optional(),
+  at: z.string().min(1).max(40).optional(),
+})
+export const AnyBody = z.record(z.string(), z.unknown())
 const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
 
 /** `/api/v1/notices`: staff write, send (or schedule) notices and follow delivery and acknowledgements. */

@@ -22,10 +22,10 @@ export interface RegistryRouteDeps {
   uploadLimitMb: number
 }
 
-const IdParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, '编号格式不正确') })
-const BuildingParams = IdParams.extend({ building: z.string().min(1).max(20) })
-const BindInput = z.object({ token: z.string().min(1).max(100) })
-const ImportQuery = z.object({ community: z.string().min(1).max(40).optional() })
+export const IdParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, '编号格式不正确') })
+export const BuildingParams = IdParams.extend({ building: z.string().min(1).max(20) })
+export const BindInput = z.object({ token: z.string().min(1).max(100) })
+export const ImportQuery = z.object({ community: z.string().min(1).max(40).optional() })
 
 const SHEET_TYPES = [
   'text/csv',

@@ -35,23 +35,23 @@ export function isSimulatorAllowed(config: Config): boolean {
   )
 }
 
-const RoomInput = z.object({
+export const RoomInput = z.object({
   topic: z.string().trim().min(1).max(60),
   gridCode: z.string().trim().min(1).max(30).optional(),
 })
-const ContactInput = z.object({
+export const ContactInput = z.object({
   name: z.string().trim().min(1).max(30),
   phone: z.string().trim().max(20).optional(),
   household: z.string().trim().max(60).optional(),
 })
-const RoomMessageInput = z.object({
+export const RoomMessageInput = z.object({
   from: z.string().min(1).max(100),
   text: z.string().trim().min(1).max(2000),
   mentionBot: z.boolean().optional(),
 })
-const DirectMessageInput = z.object({ text: z.string().trim().min(1).max(2000) })
-const RoomParams = z.object({ roomId: z.string().min(1).max(100) })
-const ContactParams = z.object({ contactId: z.string().min(1).max(100) })
+export const DirectMessageInput = z.object({ text: z.string().trim().min(1).max(2000) })
+export const RoomParams = z.object({ roomId: z.string().min(1).max(100) })
+export const ContactParams = z.object({ contactId: z.string().min(1).max(100) })
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
 

@@ -1,0 +1,12 @@
+import type { RouteDoc } from '../openapi.js'
+import { caseDocs, peopleDocs } from './cases.docs.js'
+import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
+
+/** The RouteDocs of every route module `buildRouters` mounts. */
+export const apiRouteDocs: readonly RouteDoc[] = [
+  ...platformDocs,
+  ...featureDocs,
+  ...caseDocs,
+  ...peopleDocs,
+  ...integrationDocs,
+]

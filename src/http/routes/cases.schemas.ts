@@ -1,0 +1,112 @@
+import { z } from 'zod'
+import { CASE_NUMBER_RE } from '../../services/cases/case.number.js'
+
+/** Schemas of the case endpoints; the routes validate with them and the OpenAPI document shows them. */
+export const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+const Text = (what: string, max = 1000) =>
+  z
+    .string({ error: `请填写${what}` })
+    .trim()
+    .min(2, `请填写${what}`)
+    .max(max, `${what}请控制在 ${max} 字以内`)
+
+export const CaseNumberParams = z.object({ number: z.string().regex(CASE_NUMBER_RE, '工单编号格式不正确') })
+
+/** An uploaded photo (`POST /api/v1/uploads`) referenced from a case. */
+export const UploadRef = z.string().regex(/^upload:[0-9a-f]{64}\.(jpg|png|webp)$/, '图片引用格式不正确')
+export const AttachmentRefs = z.array(UploadRef).max(9, '照片最多 9 张').default([])
+
+export const CaseLocationInput = z
+  .object({
+    gridId: ObjectIdString.optional(),
+    householdId: ObjectIdString.optional(),
+    building: z.string().trim().max(20).optional(),
+    unit: z.string().trim().max(20).optional(),
+    room: z.string().trim().max(20).optional(),
+  })
+  .strict()
+
+/** A resident's report from the mini-program. Status, assignee, deadlines and points are not settable. */
+export const OpenMyCaseInput = z
+  .object({
+    text: Text('问题描述', 2000),
+    category: z.string().trim().min(1).max(40).optional(),
+    location: CaseLocationInput.optional(),
+    photos: AttachmentRefs,
+    /** The client's request id, when it cannot send an Idempotency-Key header. */
+    clientRequestId: z.string().trim().min(8).max(100).optional(),
+  })
+  .strict()
+export type OpenMyCaseInput = z.infer<typeof OpenMyCaseInput>
+
+/** 代录: a grid worker (or community staff) types in a walk-in resident's report. */
+export const WalkInInput = z
+  .object({
+    text: Text('问题描述', 2000),
+    category: z.string().trim().min(1).max(40).optional(),
+    urgency: z.enum(['urgent', 'normal']).optional(),
+    location: CaseLocationInput.extend({ gridId: ObjectIdString }).strict(),
+    reporterId: ObjectIdString.optional(),
+    photos: AttachmentRefs,
+    clientRequestId: z.string().trim().min(8).max(100).optional(),
+  })
+  .strict()
+export type WalkInInput = z.infer<typeof WalkInInput>
+
+export const PageQuery = z
+  .object({
+    cursor: ObjectIdString.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+  })
+  .strict()
+
+const StatusList = z
+  .string()
+  .regex(/^[a-z_]+(,[a-z_]+)*$/, '状态格式不正确')
+  .max(200)
+export const MyCasesQuery = PageQuery.extend({ status: StatusList.optional() }).strict()
+export const WorkerCasesQuery = PageQuery.extend({
+  status: StatusList.optional(),
+  gridId: ObjectIdString.optional(),
+}).strict()
+export const CommunityCasesQuery = PageQuery.extend({
+  communityId: ObjectIdString.optional(),
+  status: StatusList.optional(),
+  category: z.string().trim().min(1).max(40).optional(),
+  grid: ObjectIdString.optional(),
+  urgency: z.enum(['urgent', 'normal']).optional(),
+  overdue: z.enum(['true', 'false', '1', '0']).optional(),
+}).strict()
+
+export const NoteInput = z.object({ note: Text('说明'), photos: AttachmentRefs }).strict()
+export const CommentInput = z.object({ note: Text('留言'), photos: AttachmentRefs }).strict()
+export const RateCaseInput = z
+  .object({
+    score: z.number().int().min(1, '请打 1 到 5 分').max(5, '请打 1 到 5 分'),
+    comment: z.string().trim().max(500).optional(),
+  })
+  .strict()
+export const ReasonInput = z.object({ reason: Text('原因') }).strict()
+export const TransferBody = z
+  .object({
+    toWorkerId: ObjectIdString.optional(),
+    toDepartmentId: ObjectIdString.optional(),
+    reason: Text('转派原因'),
+  })
+  .strict()
+  .refine((t) => Boolean(t.toWorkerId) !== Boolean(t.toDepartmentId), '请选择转派给一位工作人员或一个部门')
+export const MergeInput = z.object({ into: z.string().regex(CASE_NUMBER_RE, '工单编号格式不正确') }).strict()
+export const EmptyInput = z.object({}).strict()
+
+/** What list endpoints return (summaries; see `CaseSummary`). */
+export const CasePage = z.object({
+  items: z.array(z.record(z.string(), z.unknown())),
+  nextCursor: z.string().optional(),
+})
+export const CaseBody = z.record(z.string(), z.unknown())
+export const UploadResult = z.object({
+  ref: UploadRef,
+  kind: z.literal('image'),
+  size: z.number(),
+  type: z.string(),
+})

@@ -1,0 +1,94 @@
+import Router from '@koa/router'
+import { z } from 'zod'
+import { ForbiddenError } from '../../lib/errors.js'
+import { canAccessResident } from '../../services/registry/registry.privacy.js'
+import type { RegistryService } from '../../services/registry/registry.service.js'
+import type { ResidentView } from '../../services/registry/registry.views.js'
+import { type Actor, requireRole } from '../middleware/auth.js'
+import { parseBody, parseParams, parseQuery } from '../validate.js'
+
+const Id = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+export const ResidentIdParams = z.object({ id: Id })
+export const ResidentListQuery = z.object({ householdId: Id }).strict()
+export const RevealInput = z.object({ reason: z.string().trim().min(2, '请填写查看理由').max(200) }).strict()
+export const ResidentBody = z.object({
+  id: z.string(),
+  name: z.string(),
+  phone: z.string().optional(),
+  idNumber: z.string().optional(),
+})
+
+const STAFF = ['grid_worker', 'community_staff', 'street_staff', 'admin'] as const
+
+/** What staff see of a resident: masked numbers, no code token or WeChat ids. */
+function present(r: ResidentView) {
+  return {
+    id: r.id,
+    name: r.name,
+    householdId: r.householdId,
+    communityId: r.communityId,
+    gridId: r.gridId,
+    roles: r.roles,
+    tags: r.tags,
+    phone: r.phone,
+    idNumber: r.idNumber,
+    erased: r.erased,
+  }
+}
+
+function assertSees(actor: Actor, r: { id: string; communityId?: string; gridId?: string }): void {
+  if (!canAccessResident(actor, r)) throw new ForbiddenError('您无权查看这位居民的信息')
+}
+
+/** Export and erasure are for community staff of the resident's community and admins, not grid workers. */
+function assertManages(actor: Actor, r: { id: string; communityId?: string; gridId?: string }): void {
+  const manager = actor.roles.some((x) => x === 'community_staff' || x === 'street_staff' || x === 'admin')
+  if (!manager || !canAccessResident({ ...actor, roles: actor.roles.filter((x) => x !== 'grid_worker') }, r))
+    throw new ForbiddenError('只有本社区的工作人员可以导出或注销居民信息')
+}
+
+/**
+ * `/api/v1/residents…` for staff: a household's residents and one resident with masked numbers, an
+ * audited reveal of the full numbers, the PIPL export and erasure.
+ */
+export function residentsRoutes(deps: { registry: RegistryService }): Router {
+  const { registry } = deps
+  const router = new Router({ prefix: '/api/v1/residents' })
+  router.get('/', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF)
+    const { householdId } = parseQuery(ctx, ResidentListQuery)
+    const h = await registry.getHousehold(householdId)
+    assertSees(actor, { id: '', communityId: h.communityId, gridId: h.gridId })
+    ctx.body = { items: (await registry.listHouseholdResidents(householdId)).map(present) }
+  })
+  router.get('/:id', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF)
+    const r = await registry.getResident(parseParams(ctx, ResidentIdParams).id)
+    assertSees(actor, r)
+    ctx.body = present(r)
+  })
+  router.post('/:id/reveal', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF)
+    const { id } = parseParams(ctx, ResidentIdParams)
+    const { reason } = parseBody(ctx, RevealInput)
+    ctx.set('Cache-Control', 'no-store')
+    ctx.body = await registry.revealPersonalData({ actor, residentId: id, reason })
+  })
+  router.post('/:id/export', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+    const { id } = parseParams(ctx, ResidentIdParams)
+    const { reason } = parseBody(ctx, RevealInput)
+    assertManages(actor, await registry.getResident(id))
+    ctx.set('Cache-Control', 'no-store')
+    ctx.body = await registry.exportResidentData({ actor, residentId: id, reason })
+  })
+  router.post('/:id/erase', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+    const { id } = parseParams(ctx, ResidentIdParams)
+    const { reason } = parseBody(ctx, RevealInput)
+    assertManages(actor, await registry.getResident(id))
+    await registry.eraseResident({ actor, residentId: id, reason })
+    ctx.body = { erased: true }
+  })
+  return router
+}

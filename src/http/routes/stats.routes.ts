@@ -1,0 +1,66 @@
+import Router from '@koa/router'
+import type { Context } from 'koa'
+import { z } from 'zod'
+import { ForbiddenError } from '../../lib/errors.js'
+import { toCsv } from '../../services/stats/stats.csv.js'
+import { STATS_DIMENSIONS, type StatsService } from '../../services/stats/stats.service.js'
+import { type Actor, isCityAdmin, requireRole } from '../middleware/auth.js'
+import { parseQuery } from '../validate.js'
+
+const DateText = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.+\-Z]+)?$/, '日期格式应为 YYYY-MM-DD')
+  .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00+08:00` : s))
+  .refine((d) => !Number.isNaN(d.getTime()), '日期不正确')
+
+export const StatsQuery = z
+  .object({
+    communityId: z
+      .string()
+      .regex(/^[0-9a-f]{24}$/i, '社区编号格式不正确')
+      .optional(),
+    by: z.enum(STATS_DIMENSIONS).default('grid'),
+    from: DateText,
+    to: DateText,
+  })
+  .strict()
+export const StatsBody = z.object({
+  communityId: z.string().optional(),
+  by: z.enum(STATS_DIMENSIONS),
+  rows: z.array(z.record(z.string(), z.unknown())),
+  totals: z.record(z.string(), z.unknown()),
+})
+
+/** Staff see their own community; a city-wide admin any community, or the whole city without one. */
+function scopeOf(actor: Actor, wanted: string | undefined): string | undefined {
+  if (isCityAdmin(actor)) return wanted
+  const id = wanted ?? (actor.communityIds.length === 1 ? actor.communityIds[0] : undefined)
+  if (!id || !actor.communityIds.includes(id)) throw new ForbiddenError('只能查看本社区的统计')
+  return id
+}
+
+async function report(ctx: Context, stats: StatsService) {
+  const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+  const q = parseQuery(ctx, StatsQuery)
+  return stats.communityStats({
+    communityId: scopeOf(actor, q.communityId),
+    from: q.from,
+    to: q.to,
+    by: q.by,
+  })
+}
+
+/** `/api/v1/stats` (三率 and counts per grid/worker/category) and its CSV export. */
+export function statsRoutes(deps: { stats: StatsService }): Router {
+  const router = new Router({ prefix: '/api/v1' })
+  router.get('/stats', async (ctx) => {
+    ctx.body = await report(ctx, deps.stats)
+  })
+  router.get('/stats.csv', async (ctx) => {
+    const r = await report(ctx, deps.stats)
+    ctx.type = 'text/csv; charset=utf-8'
+    ctx.set('Content-Disposition', `attachment; filename="linli-stats-${r.by}.csv"`)
+    ctx.body = toCsv([...r.rows, r.totals], r.by)
+  })
+  return router
+}
