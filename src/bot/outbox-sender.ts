@@ -1,8 +1,10 @@
+import { sleep, withTimeout } from '../lib/async.js'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
 import type { Config } from '../lib/config.js'
 import { isDuplicateKeyError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
+import { startOfLocalDay } from '../lib/time.js'
 import { OnceMarkerModel } from '../models/chat-message.model.js'
 import { type OutboxDoc, OutboxModel } from '../models/outbox.model.js'
 import { ResidentModel } from '../models/registry.model.js'
@@ -58,41 +60,7 @@ export interface OutboxSender {
   usage(): Promise<{ sentToday: number; budget: number }>
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-/** Midnight of `now`'s day in `timeZone`, as an instant. */
-export function startOfLocalDay(now: Date, timeZone: string): Date {
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(now)
-  const n = (t: string) => Number(parts.find((p) => p.type === t)?.value)
-  const localAsUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'))
-  const offset = localAsUtc - Math.floor(now.getTime() / 1000) * 1000
-  return new Date(Date.UTC(n('year'), n('month') - 1, n('day')) - offset)
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer from WeChat within ${ms} ms`)), ms)
-    p.then(
-      (v) => {
-        clearTimeout(t)
-        resolve(v)
-      },
-      (e: unknown) => {
-        clearTimeout(t)
-        reject(e)
-      },
-    )
-  })
-}
+export { startOfLocalDay }
 
 /**
  * Drains the outbox for one bot account: oldest due message first, at `perMinute` with random jitter,
@@ -170,7 +138,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         to.type === 'room'
           ? o.transport.sendToRoom(to.id, msg.text)
           : o.transport.sendToContact(to.id, msg.text)
-      await withTimeout(send, o.sendTimeoutMs ?? 30_000)
+      await withTimeout(send, o.sendTimeoutMs ?? 30_000, 'from WeChat')
     } catch (err) {
       return recordFailure(msg, attempts, err)
     }

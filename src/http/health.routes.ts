@@ -1,4 +1,5 @@
 import Router from '@koa/router'
+import { withTimeout } from '../lib/async.js'
 
 export interface HealthDeps {
   /** Resolves when the database answers; rejects with the reason when it does not. */
@@ -31,20 +32,4 @@ export function healthRoutes(deps: HealthDeps): Router {
     }
   })
   return router
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-    p.then(
-      (v) => {
-        clearTimeout(t)
-        resolve(v)
-      },
-      (e: unknown) => {
-        clearTimeout(t)
-        reject(e)
-      },
-    )
-  })
 }

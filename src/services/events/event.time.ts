@@ -1,33 +1,10 @@
 /** Wall-clock time helpers: events and digests are planned in the community's zone, stored in UTC. */
+import { wallClock as partsIn, zoneOffsetMs } from '../../lib/time.js'
+
+export { zoneOffsetMs }
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/
 const ZONED_RE = /(Z|[+-]\d{2}:?\d{2})$/i
-
-function partsIn(date: Date, timeZone: string): Record<string, number> {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    weekday: 'short',
-  }).formatToParts(date)
-  const out: Record<string, number> = {}
-  for (const p of parts) if (p.type !== 'literal' && p.type !== 'weekday') out[p.type] = Number(p.value)
-  const weekday = parts.find((p) => p.type === 'weekday')?.value ?? 'Sun'
-  out.weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(weekday)
-  return out
-}
-
-/** The zone's offset from UTC at `date`, in milliseconds (Asia/Shanghai: +8 h). */
-export function zoneOffsetMs(date: Date, timeZone: string): number {
-  const p = partsIn(date, timeZone)
-  const asUtc = Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day, p.hour, p.minute, p.second)
-  return asUtc - Math.floor(date.getTime() / 1000) * 1000
-}
 
 /**
  * Reads an event time: an ISO string with `Z` or an offset is taken as is; a wall-clock time

@@ -1,3 +1,5 @@
+import { zoneOffsetMs } from '../../lib/time.js'
+
 const DAY_MS = 86_400_000
 
 /** 'YYYY-MM-DD' of `date` in `timeZone`. */
@@ -8,22 +10,6 @@ export function dayOf(date: Date, timeZone: string): string {
     month: '2-digit',
     day: '2-digit',
   }).format(date)
-}
-
-function zoneOffsetMs(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at)
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'))
-  return wall - Math.floor(at.getTime() / 1000) * 1000
 }
 
 /** True for a real calendar day written 'YYYY-MM-DD'. */
