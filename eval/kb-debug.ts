@@ -48,3 +48,10 @@ for (const q of (process.env.QS ?? '').split('|').filter(Boolean)) {
       .join(' '),
   )
 }
+
+import { composeExtractive } from '../src/services/kb/kb-answer.js'
+
+for (const q of (process.env.ANS ?? '').split('|').filter(Boolean)) {
+  const hits = index.search(q, { limit: 1 })
+  console.log(`Q ${q}\nA ${composeExtractive(q, hits, analyzer)}\n`)
+}

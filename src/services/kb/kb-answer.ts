@@ -1,5 +1,6 @@
 import { splitSentences } from './kb-chunker.js'
 import type { SearchHit } from './kb-index.js'
+import { INTENTS, questionIntents } from './kb-intent.js'
 import type { TextAnalyzer } from './kb-text.js'
 import { normalizeText } from './kb-text.js'
 
@@ -27,22 +28,37 @@ export function citationOf(hit: SearchHit): Citation {
 }
 
 const MAX_EXTRACT_CHARS = 220
+const MAX_LIST_CHARS = 320
 const MAX_SENTENCES = 3
+
+const LIST_ITEM_RE = /^\s*([（(][一二三四五六七八九十\d]+[）)]|\d{1,2}[.、．]|[①-⑩])/
 
 /**
  * The sentences of the passage that speak to the question: the best-matching sentence, plus its
- * neighbours when they match too, in document order and within a short length.
+ * neighbours when they match too, in document order and within a short length. Sentences carrying
+ * what the question asks for (a deadline, an amount, a place, the materials) score higher; a
+ * materials question over a list gets the whole list.
  */
 export function extractSentences(question: string, passage: string, analyzer: TextAnalyzer): string {
+  const intents = questionIntents(question)
+  const cues = INTENTS.filter((i) => intents.includes(i.intent)).map((i) => i.cue)
+  if (intents.includes('materials')) {
+    const list = listItems(passage)
+    if (list) return list
+  }
   const sentences = splitSentences(passage.replace(/\n/g, '。').replace(/。{2,}/g, '。'))
   if (sentences.length <= 1) return passage.trim()
   const words = analyzer.topicWords(question)
   const expansions = analyzer.expansions(question)
+  const maxWeight = Math.max(1, ...words.map((w) => w.weight))
   const scoreOf = (s: string) => {
     const hay = normalizeText(s)
+    // A heading-like question inside the passage ("光荣证丢了怎么办？") is not an answer.
+    if (/[？?]$/.test(s)) return 0
     let score = 0
     for (const w of words) if (hay.includes(w.word)) score += w.weight
     for (const e of expansions) if (hay.includes(e)) score += 2
+    if (score > 0 && cues.some((c) => c.test(hay))) score += maxWeight * 0.8
     return score
   }
   const scored = sentences.map((s, i) => ({ s, i, score: scoreOf(s) }))
@@ -56,6 +72,22 @@ export function extractSentences(question: string, passage: string, analyzer: Te
   let out = ''
   for (const x of chosen) if (x === best || (out + x.s).length <= MAX_EXTRACT_CHARS) out += x.s
   return out || best.s
+}
+
+/** The enumerated items of a passage ("（一）…；（二）…"), joined, when it has at least two. */
+function listItems(passage: string): string | undefined {
+  const lines = passage.split('\n').map((l) => l.trim())
+  const items = lines.filter((l) => LIST_ITEM_RE.test(l))
+  if (items.length < 2) return undefined
+  let out = ''
+  for (const item of items) {
+    if ((out + item).length > MAX_LIST_CHARS) break
+    out += item
+  }
+  // A sentence right after the list ("行动不便的，可由……代为申请") often belongs to the answer.
+  const after = lines[lines.indexOf(items.at(-1) as string) + 1]
+  if (after && !LIST_ITEM_RE.test(after) && (out + after).length <= MAX_LIST_CHARS) out += after
+  return out
 }
 
 /** "根据《标题》（发文单位），……" with the extracted sentences of the best passage(s). */
@@ -76,6 +108,8 @@ export function composeExtractive(question: string, hits: SearchHit[], analyzer:
 
 /** Drops a leading article marker and its short title ("二、上门时限。") from an extract. */
 function stripMarker(text: string): string {
+  // A whole list keeps its item markers.
+  if ((text.match(/[（(][一二三四五六七八九十\d]+[）)]/g) ?? []).length >= 2) return text
   return (
     text
       .replace(

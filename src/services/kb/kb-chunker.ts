@@ -210,7 +210,9 @@ function mergeTiny(drafts: ChunkDraft[], options: ChunkOptions): ChunkDraft[] {
     const tiny =
       d.text.length < options.minChars || (prev !== undefined && prev.text.length < options.minChars)
     const fits = prev !== undefined && prev.text.length + d.text.length < options.maxChars
-    if (prev && tiny && fits && related(prev.headings, d.headings)) {
+    // The items of one list (（一）…（五）, 1.…5.) stay together: a materials list is one answer.
+    const listed = prev !== undefined && isListItem(d.headings) && related(prev.headings, d.headings)
+    if (prev && (tiny || listed) && fits && related(prev.headings, d.headings)) {
       out[out.length - 1] = {
         headings: commonPrefix(prev.headings, d.headings),
         text: `${prev.text}\n${d.text}`,
@@ -220,6 +222,14 @@ function mergeTiny(drafts: ChunkDraft[], options: ChunkOptions): ChunkDraft[] {
     out.push(d)
   }
   return out
+}
+
+const LIST_LABEL_RE = /^([（(]([一二三四五六七八九十]+|\d{1,2})[）)]|\d{1,2}[.、．]?)$/
+
+/** True when the chunk's innermost heading is a bare list-item marker (its text is the item). */
+function isListItem(headings: string[]): boolean {
+  const last = headings.at(-1)
+  return last !== undefined && LIST_LABEL_RE.test(last)
 }
 
 function commonPrefix(a: string[], b: string[]): string[] {

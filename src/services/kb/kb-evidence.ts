@@ -19,6 +19,8 @@ const FUZZY_MIN = 0.5
 /** Fuzzy credit is scaled down: a shared character pair is weaker evidence than the word itself. */
 const FUZZY_CREDIT = 0.7
 const PART_CREDIT = 0.8
+/** A word found as an abbreviation of a passage term. */
+const ABBREVIATION_CREDIT = 0.8
 /** Two words of a phrase count as together when this close in the passage (characters between). */
 const PHRASE_WINDOW = 6
 /** Coverage credit of a phrase whose words occur in the passage but apart. */
@@ -145,6 +147,7 @@ function positions(words: string[], hay: string): Array<{ start: number; len: nu
  */
 export function wordCoverage(word: string, hay: string, analyzer: TextAnalyzer): number {
   if (hasWordOrSynonym(word, hay, analyzer)) return 1
+  if (abbreviationIn(word, hay)) return ABBREVIATION_CREDIT
   let best = 0
   const parts = analyzer.parts(word)
   if (parts.length >= 2) {
@@ -156,6 +159,24 @@ export function wordCoverage(word: string, hay: string, analyzer: TextAnalyzer):
     best = ((together ? PART_CREDIT : PART_CREDIT * PHRASE_APART_CREDIT) * len(found)) / len(parts)
   }
   return Math.max(best, fuzzyCoverage(word, hay))
+}
+
+const abbreviations = new Map<string, RegExp | null>()
+
+/**
+ * True when the word is a Chinese abbreviation of a longer term in the passage: its characters in
+ * order within a short span, first and last included (公租房 ← 公共租赁住房, 医保 ← 医疗保险).
+ */
+export function abbreviationIn(word: string, hay: string): boolean {
+  let re = abbreviations.get(word)
+  if (re === undefined) {
+    const chars = [...word]
+    const ok = chars.length >= 2 && chars.length <= 4 && chars.every((c) => /[\u3400-\u9fff]/.test(c))
+    re = ok ? new RegExp(chars.join(`[\u3400-\u9fff]{0,${chars.length === 2 ? 2 : 3}}`)) : null
+    if (abbreviations.size > 10_000) abbreviations.clear()
+    abbreviations.set(word, re)
+  }
+  return re !== null && re.test(hay)
 }
 
 /** Share of the word's characters inside character pairs that also occur in the passage, scaled. */

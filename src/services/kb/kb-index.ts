@@ -1,4 +1,5 @@
 import { type CorpusView, passageEvidence, type QueryUnit, queryUnits } from './kb-evidence.js'
+import { headingAnswersIntent, questionIntents } from './kb-intent.js'
 import type { TextAnalyzer } from './kb-text.js'
 import { normalizeText } from './kb-text.js'
 
@@ -53,6 +54,7 @@ const BIGRAM_WEIGHT = 0.5
 const SYNONYM_FACTOR = 0.6
 const CANDIDATES = 30
 const RRF_K = 60
+const INTENT_HEADING_BONUS = 0.05
 
 interface Posting {
   idx: number
@@ -144,6 +146,7 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
     size: n,
     search(question, options = {}) {
       const units = queryUnits(question, analyzer.topicWords(question))
+      const intents = questionIntents(question)
       const lexical = bm25(question)
         .sort((a, b) => b[1] - a[1])
         .slice(0, CANDIDATES)
@@ -157,7 +160,12 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
           chunk,
           bm25: score,
           coverage: cov,
-          score: 0.4 * (score / top) + 0.3 * cov + 0.3 * own,
+          // An article headed 申请材料 answers "要带什么" better than one that only shares the topic.
+          score:
+            0.4 * (score / top) +
+            0.3 * cov +
+            0.3 * own +
+            (headingAnswersIntent(intents, chunk.headings) ? INTENT_HEADING_BONUS : 0),
         }
       })
       if (options.queryVector)
