@@ -143,7 +143,7 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
         qa: path.join(ctx.repoRoot, 'eval', 'kb-holdout.jsonl'),
       },
       {
-        // Fresh corpus + questions written before the 2026-11 abstention rework; measured before tuning.
+        // Fresh corpus + questions written before the 2026-11 abstention rework; measured before, then tuned on.
         name: 'kb-fresh-1',
         folders: [
           path.join(ctx.evalDir, 'kb'),
@@ -151,6 +151,17 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
           path.join(ctx.repoRoot, 'eval', 'kb-fresh'),
         ],
         qa: path.join(ctx.repoRoot, 'eval', 'kb-fresh-1.jsonl'),
+      },
+      {
+        // Second fresh corpus + questions, written after the rework was settled; never tuned on.
+        name: 'kb-fresh-2',
+        folders: [
+          path.join(ctx.evalDir, 'kb'),
+          path.join(ctx.repoRoot, 'eval', 'kb-extra'),
+          path.join(ctx.repoRoot, 'eval', 'kb-fresh'),
+          path.join(ctx.repoRoot, 'eval', 'kb-fresh-2'),
+        ],
+        qa: path.join(ctx.repoRoot, 'eval', 'kb-fresh-2.jsonl'),
       },
     ]
     for (const set of sets) {
