@@ -32,6 +32,8 @@ export interface ModelPrediction {
 /** A trained model. */
 export interface TriageModel {
   predict(text: string): ModelPrediction
+  /** Same, for text already passed through normalizeText (the rules layer has done it). */
+  predictNormalized(text: string): ModelPrediction
   /** Number of training examples it was built from. */
   size: number
 }
@@ -45,9 +47,10 @@ const TEMPERATURE = 2
  * Character 1–3-grams of the canonical text, each counted once. N-grams do not cross spaces;
  * digit runs become "#" so room numbers do not become features.
  */
-export function ngrams(text: string): Set<string> {
+export function ngrams(text: string, normalized = false): Set<string> {
   const out = new Set<string>()
-  for (const token of normalizeText(text).replace(/\d+/g, '#').split(' ')) {
+  const clean = normalized ? text : normalizeText(text)
+  for (const token of clean.replace(/\d+/g, '#').split(' ')) {
     const chars = [...token]
     for (let i = 0; i < chars.length; i++) {
       let gram = ''
@@ -119,8 +122,7 @@ export function trainTriageModel(examples: TrainingExample[]): TriageModel {
     label: e.isRequest ? e.category : 'none',
   }))
   const categories = trainNb(docs, CLASSES)
-  function predict(text: string): ModelPrediction {
-    const grams = ngrams(text)
+  function predictGrams(grams: Set<string>): ModelPrediction {
     const p = posterior(categories, grams)
     const probs = new Map<ModelClass, number>()
     let best: ModelClass = 'none'
@@ -135,7 +137,11 @@ export function trainTriageModel(examples: TrainingExample[]): TriageModel {
     })
     return { probs, best, bestProb }
   }
-  return { predict, size: examples.length }
+  return {
+    predict: (text) => predictGrams(ngrams(text)),
+    predictNormalized: (text) => predictGrams(ngrams(text, true)),
+    size: examples.length,
+  }
 }
 
 /** Parses the training JSONL (the eval line format); a bad line stops the load with its number. */

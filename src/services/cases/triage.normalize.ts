@@ -63,6 +63,15 @@ const TYPOS: Array<[RegExp, string]> = [
   [/金毛|泰迪|哈士奇|二哈|柯基|比熊|边牧|拉布拉多|柴犬|萨摩|阿拉斯加|德牧|博美|吉娃娃/g, '$&狗'],
 ]
 
+// Cheap pre-checks: most messages have no emoji and none of the typo characters.
+const NON_ASCII_SYMBOL_RE = /[\u2600-\u27bf\u{1F000}-\u{1FAFF}]/u
+// Built from TYPOS so the two can never disagree; declared after it below.
+let typoHintRe: RegExp | undefined
+function hasTypoHint(s: string): boolean {
+  typoHintRe ??= new RegExp(TYPOS.map(([re]) => re.source).join('|'))
+  return typoHintRe.test(s)
+}
+
 const MENTION_RE = /@[^\s\u2005@]{1,16}[\s\u2005]+/g
 const PICTO_RE = /\p{Extended_Pictographic}|\u{FE0F}|\u{200D}|[\u{1F3FB}-\u{1F3FF}]/gu
 // Keeps CJK, letters, digits, '#', '-' and '/' (location forms like 3-2-301, 3#); the rest becomes a space.
@@ -75,11 +84,11 @@ const PUNCT_RE = /[^\p{Script=Han}\p{L}\p{N}#\-/]+/gu
 export function normalizeText(input: string): string {
   let s = input.normalize('NFKC')
   s = s.replace(MENTION_RE, ' ').replace(/^@\S{1,16}$/, ' ')
-  for (const [re, word] of EMOJI_WORDS) s = s.replace(re, ` ${word} `)
+  if (NON_ASCII_SYMBOL_RE.test(s)) for (const [re, word] of EMOJI_WORDS) s = s.replace(re, ` ${word} `)
   s = s.replace(PICTO_RE, ' ')
   s = Array.from(s, (ch) => T2S.get(ch) ?? ch).join('')
   s = s.replace(/[—－–]/g, '-').toLowerCase()
-  for (const [re, word] of TYPOS) s = s.replace(re, word)
+  if (hasTypoHint(s)) for (const [re, word] of TYPOS) s = s.replace(re, word)
   s = s.replace(PUNCT_RE, ' ')
   s = convertNumerals(s)
   return s.replace(/\s+/g, ' ').trim()

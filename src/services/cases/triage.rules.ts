@@ -194,7 +194,7 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const { scores, urgent, reasons } = score(text)
     const keywordTop = Math.max(0, ...scores.values())
     const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
-    const prediction = model && text.length > 0 ? model.predict(text) : undefined
+    const prediction = model && text.length > 0 ? model.predictNormalized(text) : undefined
     if (prediction) addModel(scores, prediction, reasons)
     const ranked = [...scores.entries()].sort(
       (a, b) => b[1] - a[1] || PRIORITY.indexOf(a[0]) - PRIORITY.indexOf(b[0]),
