@@ -1,20 +1,14 @@
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { BotRuntime } from '../src/bot/runtime.js'
 import { loadConfig } from '../src/lib/config.js'
 import { createLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
-import { type DemoSeed, seedDemo } from '../src/services/registry/seed.js'
+import { seedDemo } from '../src/services/registry/seed.js'
+import { bindDemoRooms, linkStaffContacts } from './demo-setup.js'
 
 // `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
 // community seeded (idempotent), sample policy documents imported, a few groups bound and the
 // grid workers' WeChat contacts linked. Runs until Ctrl+C.
-
-/** The demo groups: a stable room id (so a restart finds its binding), the topic and the grid. */
-const DEMO_ROOMS = [
-  { id: 'demo-kh01@chatroom', topic: '康和社区1号楼业主群', grid: 'KH-01' },
-  { id: 'demo-kh04@chatroom', topic: '康和社区10号楼邻里群', grid: 'KH-04' },
-]
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 
@@ -27,42 +21,6 @@ async function importPolicies(service: RunningService): Promise<number> {
     n += 1
   }
   return (await service.services.kb.listDocuments()).length || n
-}
-
-/** The seeded staff get WeChat contacts in the mock world under their seeded contact ids. */
-function linkStaffContacts(bot: BotRuntime, seed: DemoSeed): void {
-  const world = bot.mock
-  if (!world) return
-  const people = [
-    ...seed.grids.flatMap((g) => [g.primaryWorker, g.partTimeWorker]),
-    ...seed.communityStaff,
-    seed.admin,
-  ]
-  for (const p of people) {
-    if (!world.mocker.cacheContactPayload.has(p.contactId))
-      world.mocker.createContact({ id: p.contactId, name: p.name })
-  }
-}
-
-async function bindRooms(bot: BotRuntime, seed: DemoSeed) {
-  const world = bot.mock
-  if (!world) return []
-  const out = []
-  for (const r of DEMO_ROOMS) {
-    const grid = seed.grids.find((g) => g.code === r.grid)
-    if (!grid) continue
-    if (!world.mocker.cacheRoomPayload.has(r.id)) {
-      world.mocker.createRoom({
-        id: r.id,
-        topic: r.topic,
-        memberIdList: [world.botUser.id, grid.primaryWorker.contactId, grid.partTimeWorker.contactId],
-        adminIdList: [],
-      })
-    }
-    await bot.rooms.bindAsSystem({ roomId: r.id, topic: r.topic, target: { scope: 'grid', code: r.grid } })
-    out.push({ ...r, worker: grid.primaryWorker.name })
-  }
-  return out
 }
 
 async function main(): Promise<void> {
@@ -82,7 +40,7 @@ async function main(): Promise<void> {
   const docs = await importPolicies(service)
   say(`  政策资料：${docs} 篇`)
   if (service.bot) linkStaffContacts(service.bot, seed)
-  const rooms = service.bot ? await bindRooms(service.bot, seed) : []
+  const rooms = service.bot ? await bindDemoRooms(service.bot, seed) : []
   const sim = `${service.url}/simulator`
   const first = rooms[0]
   say('')

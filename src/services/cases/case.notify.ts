@@ -67,6 +67,7 @@ export function taskText(c: CaseDoc): string {
     `地点：${placeOf(c, true)}`,
     `内容：${brief(c.description)}`,
     `请于 ${formatTime(c.deadlines?.respondBy)} 前响应，${formatTime(c.deadlines?.resolveBy)} 前办结。`,
+    `回复「接单 ${c.number}」接单，办完回复「办结 ${c.number} 处理结果」。`,
   ].join('\n')
 }
 

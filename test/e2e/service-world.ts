@@ -1,0 +1,48 @@
+import mongoose from 'mongoose'
+import { bindDemoRooms, linkStaffContacts } from '../../scripts/demo-setup.js'
+import { loadConfig } from '../../src/lib/config.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import { type RunningService, startService } from '../../src/main.js'
+import { type DemoSeed, seedDemo } from '../../src/services/registry/seed.js'
+import { testDatabaseUri } from '../db.js'
+
+export interface ServiceWorld {
+  service: RunningService
+  seed: DemoSeed
+  rooms: Awaited<ReturnType<typeof bindDemoRooms>>
+  stop(): Promise<void>
+}
+
+/**
+ * The real service in this process on a fresh database of the test run's FerretDB, with the mock
+ * puppet, a fast outbox pace, no scheduled jobs, and the demo community seeded and bound as
+ * `npm run demo` does it.
+ */
+export async function startServiceWorld(options: { uri?: string } = {}): Promise<ServiceWorld> {
+  const uri = options.uri ?? testDatabaseUri('e2e')
+  const config = loadConfig(
+    {},
+    {
+      overrides: {
+        database: { uri },
+        http: { host: '127.0.0.1', port: 0 },
+        jobs: { enabled: false },
+        outbox: { perMinute: 1200, jitterMs: 0 },
+      },
+    },
+  )
+  const service = await startService(config, silentLogger)
+  const seed = await seedDemo(service.services.registry)
+  if (!service.bot) throw new Error('the bot did not start')
+  linkStaffContacts(service.bot, seed)
+  const rooms = await bindDemoRooms(service.bot, seed)
+  return {
+    service,
+    seed,
+    rooms,
+    async stop() {
+      await mongoose.connection.db?.dropDatabase().catch(() => undefined)
+      await service.stop('test finished')
+    },
+  }
+}
