@@ -106,6 +106,9 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
 
 /**
  * Held-out batches (`eval/triage-holdout-N.jsonl`), written before the rules were tuned on them.
+ * Batches 1–3 were written before any change; every later batch was written after the previous
+ * round of changes and measured before its misses were read. The training set of the statistical
+ * layer (`config/triage-train.jsonl`) shares no line with them.
  * A batch whose misses were looked at while changing the rules is "seen"; the others are "unseen"
  * and are the honest figure. Record a batch here the moment its misses are read.
  */
@@ -134,6 +137,7 @@ export async function runTriageEval(ctx: EvalContext): Promise<EvalSection> {
   ]
   const metrics: EvalMetric[] = []
   const notes: string[] = []
+  const pooled: { seen: Scored[]; unseen: Scored[] } = { seen: [], unseen: [] }
   for (const [name, file] of sets) {
     if (!existsSync(file)) {
       notes.push(`  [${name}] ${file} not found: skipped`)
@@ -143,6 +147,11 @@ export async function runTriageEval(ctx: EvalContext): Promise<EvalSection> {
     for (const line of readTriageSet(file)) scored.push({ line, got: await triage.triage(line.text) })
     metrics.push(...scoreTriage('triage', name, scored))
     notes.push(...missNotes(name, scored))
+    if (name.endsWith('(seen)')) pooled.seen.push(...scored)
+    if (name.endsWith('(unseen)')) pooled.unseen.push(...scored)
   }
+  // Pooled held-out figures: "unseen" is the honest estimate for messages Linli has never met.
+  if (pooled.seen.length > 0) metrics.push(...scoreTriage('triage', 'holdout-all (seen)', pooled.seen))
+  if (pooled.unseen.length > 0) metrics.push(...scoreTriage('triage', 'holdout-all (unseen)', pooled.unseen))
   return { metrics, notes: notes.length > 0 ? ['triage misses:', ...notes] : [] }
 }
