@@ -110,11 +110,13 @@ export function createBot(deps: BotDeps): Bot {
 
   async function onMessage(msg: Message): Promise<void> {
     if (msg.self()) return
-    // The chain is entered at once, so one sender's messages in one chat are handled in arrival order.
+    // Stored at once, even in a burst (a crash must not lose what arrived); the chain is entered at
+    // once too, so one sender's messages in one chat are handled in arrival order.
     const key = `${chatKeyOf(msg.room()?.id, msg.talker().id)}|${msg.talker().id}`
+    const stored = toInbound(msg).then((input) => deps.conversations.storeInbound(input))
+    stored.catch(() => undefined) // the chain below reports the failure
     await enqueueInOrder(key, async () => {
-      const input = await toInbound(msg)
-      const { message, duplicate } = await deps.conversations.storeInbound(input)
+      const { message, duplicate } = await stored
       if (duplicate) {
         log.info({ messageId: input.messageId }, 're-delivered message ignored')
         return

@@ -4,22 +4,21 @@ import { loadConfig } from '../../src/lib/config.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { type RunningService, startService } from '../../src/main.js'
 import { type DemoSeed, seedDemo } from '../../src/services/registry/seed.js'
-import { testDatabaseUri } from '../db.js'
 
 export interface ServiceWorld {
   service: RunningService
   seed: DemoSeed
   rooms: Awaited<ReturnType<typeof bindDemoRooms>>
-  stop(): Promise<void>
+  /** Stops the service; drops the database unless told not to. */
+  stop(options?: { drop: boolean }): Promise<void>
 }
 
 /**
  * The real service in this process on a fresh database of the test run's FerretDB, with the mock
  * puppet, a fast outbox pace, no scheduled jobs, and the demo community seeded and bound as
- * `npm run demo` does it.
+ * `npm run demo` does it. Plain module (no vitest), so a child process can run it too.
  */
-export async function startServiceWorld(options: { uri?: string } = {}): Promise<ServiceWorld> {
-  const uri = options.uri ?? testDatabaseUri('e2e')
+export async function startServiceWorld(uri: string): Promise<ServiceWorld> {
   const config = loadConfig(
     {},
     {
@@ -40,8 +39,8 @@ export async function startServiceWorld(options: { uri?: string } = {}): Promise
     service,
     seed,
     rooms,
-    async stop() {
-      await mongoose.connection.db?.dropDatabase().catch(() => undefined)
+    async stop(options = { drop: true }) {
+      if (options.drop) await mongoose.connection.db?.dropDatabase().catch(() => undefined)
       await service.stop('test finished')
     },
   }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testDatabaseUri } from '../db.js'
 import { type ServiceWorld, startServiceWorld } from './service-world.js'
 
 const CASE_RE = /工单号 (\d{6}-\d{4,})/
@@ -26,7 +27,7 @@ describe('the /simulator page in Chromium: a resident reports, the grid worker r
   let browser: Browser
 
   beforeAll(async () => {
-    world = await startServiceWorld()
+    world = await startServiceWorld(testDatabaseUri('e2e'))
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: [
