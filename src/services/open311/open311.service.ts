@@ -44,20 +44,23 @@ export interface Open311Request {
 const DateTime = z.iso.datetime({ offset: true, error: '日期须为 ISO 8601 格式（W3C）' })
 
 /** GeoReport `GET requests.json` filters. */
-export const RequestsQuery = z.object({
-  service_request_id: z
-    .string()
-    .regex(/^\d{6}-\d{4,}(,\d{6}-\d{4,})*$/, '工单编号格式不正确')
-    .optional(),
-  service_code: z
-    .string()
-    .regex(/^[a-z_]+(,[a-z_]+)*$/, '服务代码格式不正确')
-    .optional(),
-  start_date: DateTime.optional(),
-  end_date: DateTime.optional(),
-  status: z.enum(['open', 'closed']).optional(),
-  api_key: z.string().max(200).optional(),
-})
+export const RequestsQuery = z
+  .object({
+    service_request_id: z
+      .string()
+      .regex(/^\d{6}-\d{4,}(,\d{6}-\d{4,})*$/, '工单编号格式不正确')
+      .optional(),
+    service_code: z
+      .string()
+      .regex(/^[a-z_]+(,[a-z_]+)*$/, '服务代码格式不正确')
+      .optional(),
+    start_date: DateTime.optional(),
+    end_date: DateTime.optional(),
+    status: z.enum(['open', 'closed']).optional(),
+    api_key: z.string().max(200).optional(),
+    jurisdiction_id: z.string().max(100).optional(),
+  })
+  .strict()
 export type RequestsQuery = z.infer<typeof RequestsQuery>
 
 /** GeoReport `POST requests.json` (form or JSON). Reporter contact fields are accepted and not kept. */
@@ -97,6 +100,13 @@ function toService(rule: CategoryRule): Open311Service {
 }
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null)
+
+/** The description for the public: personal numbers masked and the room number taken out (it names a household). */
+export function publicText(text: string, room?: string | null): string {
+  let out = maskText(text).replace(/(单元|楼)\s*\d{3,4}(室|号房|房)?/g, '$1***')
+  if (room) out = out.split(room).join('***')
+  return out
+}
 
 /**
  * The Open311 GeoReport v2 facade over the case service: categories as services, cases as requests.
@@ -148,7 +158,7 @@ export function createOpen311Service(deps: {
         : STATUS_LABELS[c.status],
       service_name: rule?.name ?? c.category,
       service_code: c.category,
-      description: maskText(c.description),
+      description: publicText(c.description, loc?.room),
       agency_responsible: agency || '社区居委会',
       service_notice: '',
       requested_datetime: c.createdAt.toISOString(),
@@ -183,8 +193,14 @@ export function createOpen311Service(deps: {
       if (q.service_code) filter.category = { $in: q.service_code.split(',') }
       if (q.status) filter.status = { [q.status === 'open' ? '$in' : '$nin']: OPEN_CASE_STATUSES }
       if (!q.service_request_id) {
-        const end = q.end_date ? new Date(q.end_date) : deps.clock.now()
-        const start = q.start_date ? new Date(q.start_date) : new Date(end.getTime() - DEFAULT_SPAN_MS)
+        // GeoReport: without both dates, a 90-day window (ending now, or after the given start).
+        const start0 = q.start_date ? new Date(q.start_date) : undefined
+        const end = q.end_date
+          ? new Date(q.end_date)
+          : start0
+            ? new Date(start0.getTime() + DEFAULT_SPAN_MS)
+            : deps.clock.now()
+        const start = start0 ?? new Date(end.getTime() - DEFAULT_SPAN_MS)
         if (start > end) throw new InvalidInputError('start_date 不能晚于 end_date')
         filter.createdAt = { $gte: start, $lte: end }
       }
