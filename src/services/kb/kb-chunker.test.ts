@@ -100,6 +100,26 @@ describe('chunkDocument', () => {
   })
 })
 
+describe('chunkDocument lists', () => {
+  it('keeps every item of a materials list in one chunk, even when the last item runs long', () => {
+    const body = [
+      '三、申请材料',
+      '（一）《残疾人两项补贴申请审批表》；',
+      '（二）残疾人证原件及复印件；',
+      '（三）户口簿、居民身份证原件及复印件；',
+      '（四）本人名下银行卡或社保卡复印件；',
+      '（五）低保证或低保边缘家庭证明（申请生活补贴时提供）。申请人本人行动不便的，可由监护人、近亲属或社区工作人员代为申请。',
+      '四、办理流程',
+      '申请人向户籍所在地社区提出申请，社区在5个工作日内完成初审。',
+    ].join('\n')
+    const chunks = chunkDocument(body, '补贴细则')
+    const list = chunks.find((c) => c.text.includes('（一）'))
+    expect(list?.text).toContain('（五）低保证')
+    expect(list?.headings).toEqual(['三、申请材料'])
+    expect(chunks.find((c) => c.text.includes('5个工作日'))?.text).not.toContain('（五）')
+  })
+})
+
 describe('splitSentences / hashText', () => {
   it('splits at 。！？； and keeps the punctuation', () => {
     expect(splitSentences('先测温；再整改。不达标怎么办？退费！')).toEqual([

@@ -1,4 +1,4 @@
-import { type CorpusView, passageEvidence, type QueryUnit, queryUnits } from './kb-evidence.js'
+import { passageEvidence, type QueryUnit, queryUnits } from './kb-evidence.js'
 import { headingAnswersIntent, questionIntents } from './kb-intent.js'
 import type { TextAnalyzer } from './kb-text.js'
 import { normalizeText } from './kb-text.js'
@@ -121,25 +121,8 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
     return touched.map((idx) => [idx, scores[idx] as number])
   }
 
-  const docsByWord = new Map<string, Set<string>>()
-  const corpus: CorpusView = {
-    knownElsewhere(word, docId) {
-      let docs = docsByWord.get(word)
-      if (!docs) {
-        docs = new Set<string>()
-        for (let i = 0; i < n; i++)
-          if ((haystacks[i] as string).includes(word)) docs.add((chunks[i] as IndexedChunk).docId)
-        if (docsByWord.size > 5_000) docsByWord.clear()
-        docsByWord.set(word, docs)
-      }
-      for (const d of docs) if (d !== docId) return true
-      return false
-    },
-  }
-
   function coverage(units: QueryUnit[], idx: number): number {
-    const docId = (chunks[idx] as IndexedChunk).docId
-    return passageEvidence(units, haystacks[idx] as string, analyzer, { view: corpus, docId })
+    return passageEvidence(units, haystacks[idx] as string, analyzer)
   }
 
   return {
