@@ -118,7 +118,7 @@ export function createBot(deps: BotDeps): Bot {
     await enqueueInOrder(key, async () => {
       const { message, duplicate } = await stored
       if (duplicate) {
-        log.info({ messageId: input.messageId }, 're-delivered message ignored')
+        log.info({ messageId: message.messageId }, 're-delivered message ignored')
         return
       }
       await handleStored(message)

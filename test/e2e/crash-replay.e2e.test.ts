@@ -87,8 +87,8 @@ describe('crash and replay of the whole runtime (SIGKILL mid-stream, restart)', 
         }),
       ),
     )
-    const inbound = { direction: 'in' }
-    const processed = { direction: 'in', status: 'processed' }
+    const inbound = { direction: 'in' as const }
+    const processed = { direction: 'in' as const, status: 'processed' as const }
     // Kill once every message is stored but only some are handled: a crash mid-stream.
     await until(
       async () =>
