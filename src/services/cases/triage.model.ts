@@ -27,6 +27,8 @@ export interface ModelPrediction {
   probs: Map<ModelClass, number>
   best: ModelClass
   bestProb: number
+  /** Probability that the message reports danger now (a separate two-class model). */
+  urgentProb: number
 }
 
 /** A trained model. */
@@ -115,13 +117,20 @@ function posterior(table: NbTable, grams: Set<string>): number[] {
   return exp.map((e) => e / sum)
 }
 
-/** Trains the category model from labelled examples (urgency stays with the rules' cues). */
+/** Trains the category model and the two-class urgency model from labelled examples. */
 export function trainTriageModel(examples: TrainingExample[]): TriageModel {
   const docs = examples.map((e) => ({
     grams: ngrams(e.text),
     label: e.isRequest ? e.category : 'none',
+    urgent: e.urgent,
   }))
   const categories = trainNb(docs, CLASSES)
+  const urgency = trainNb(
+    docs
+      .filter((d) => d.label !== 'none')
+      .map((d) => ({ grams: d.grams, label: d.urgent ? 'urgent' : 'normal' })),
+    ['urgent', 'normal'],
+  )
   function predictGrams(grams: Set<string>): ModelPrediction {
     const p = posterior(categories, grams)
     const probs = new Map<ModelClass, number>()
@@ -135,7 +144,7 @@ export function trainTriageModel(examples: TrainingExample[]): TriageModel {
         bestProb = v
       }
     })
-    return { probs, best, bestProb }
+    return { probs, best, bestProb, urgentProb: posterior(urgency, grams)[0] ?? 0 }
   }
   return {
     predict: (text) => predictGrams(ngrams(text)),

@@ -134,6 +134,8 @@ const MODEL_NONE_PROB = 0.7
 const MODEL_KEEP_SCORE = 4
 /** The model alone makes a message without keywords a request from this probability on. */
 const MODEL_REQUEST_PROB = 0.5
+/** The model alone makes a message urgent only from this probability on. */
+const MODEL_URGENT_PROB = 0.99
 /** A message starting with a greeting is social only up to this length. */
 const SOCIAL_MAX_LENGTH = 20
 
@@ -201,9 +203,11 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     )
     const [top, second] = ranked
     const topScore = top?.[1] ?? 0
-    // Urgency stays with the cues and combos: a model trained on a few dozen emergencies raised
-    // too many false alarms (measured on the seen batches), and a missed cue is a list fix.
-    const isUrgent = urgent.length > 0
+    // Urgency comes from the cues and combos; the model's urgency adds only when it is nearly
+    // certain (lower thresholds raised false alarms on the seen batches).
+    const modelUrgent = (prediction?.urgentProb ?? 0) >= MODEL_URGENT_PROB
+    if (modelUrgent) reasons.push(`模型紧急:${round2(prediction?.urgentProb ?? 0)}`)
+    const isUrgent = urgent.length > 0 || modelUrgent
     const hasMarker = requestMarkers.some((w) => text.includes(w))
     // "楼下单元门" contains the ad marker "下单": a clear problem report is never an ad.
     const isAd = adMarkers.some((w) => text.includes(w)) && keywordProblem < 5
