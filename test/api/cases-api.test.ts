@@ -164,8 +164,18 @@ describe('case routes through the mini-program API', () => {
       personId: String(w.worker._id),
       roles: ['grid_worker'],
     })
-    const working = await api.http.get('/api/v1/cases/mine?status=in_progress').set(auth)
-    expect(working.body.items.map((c: { number: string }) => c.number)).toEqual([numbers[0]])
+    const worker = { personId: String(w.worker._id), roles: ['grid_worker'] }
+    await api.services.cases.accept(numbers[2] as string, worker)
+    const working = await api.http.get('/api/v1/cases/mine?status=in_progress&limit=1').set(auth)
+    expect(working.body.items.map((c: { number: string }) => c.number)).toEqual([numbers[2]])
+    const rest = await api.http
+      .get(`/api/v1/cases/mine?status=in_progress&limit=1&cursor=${working.body.nextCursor}`)
+      .set(auth)
+    expect(rest.body.items.map((c: { number: string }) => c.number)).toEqual([numbers[0]])
+    const end = await api.http
+      .get(`/api/v1/cases/mine?status=in_progress&limit=1&cursor=${rest.body.nextCursor}`)
+      .set(auth)
+    expect(end.body).toEqual({ items: [] })
     const bad = await api.http.get('/api/v1/cases/mine?limit=1000').set(auth)
     expect(bad.status).toBe(400)
   })

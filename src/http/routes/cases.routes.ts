@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import type { Context } from 'koa'
 import { ForbiddenError, InvalidInputError } from '../../lib/errors.js'
 import { isCommunityStaffFor } from '../../services/cases/case.access.js'
+import type { Page } from '../../services/cases/case.queries.js'
 import type { CaseService, CaseSummary, CaseView } from '../../services/cases/case.service.js'
 import { type Actor, isCityAdmin, requireActor, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
@@ -82,6 +83,34 @@ async function visibleCase(deps: CaseRouteDeps, ctx: Context): Promise<{ actor: 
   return { actor, view }
 }
 
+const MAX_SCANNED_PAGES = 10
+
+/**
+ * The reporter's cases, newest first. The case service pages without a status filter, so with one
+ * we read on (up to ten pages) until the page is full; the cursor is the last case returned.
+ */
+async function myCases(
+  cases: CaseService,
+  personId: string,
+  q: { cursor?: string; limit: number; status?: string },
+): Promise<Page<CaseSummary>> {
+  if (!q.status) return cases.listForReporter({ personId }, q)
+  const wanted = q.status.split(',')
+  const items: CaseSummary[] = []
+  let cursor = q.cursor
+  for (let i = 0; i < MAX_SCANNED_PAGES; i++) {
+    const page = await cases.listForReporter({ personId }, { cursor, limit: 100 })
+    items.push(...page.items.filter((c) => wanted.includes(c.status)))
+    if (items.length >= q.limit) {
+      const taken = items.slice(0, q.limit)
+      return { items: taken, nextCursor: taken[taken.length - 1]?.id }
+    }
+    if (!page.nextCursor) return { items }
+    cursor = page.nextCursor
+  }
+  return { items, nextCursor: cursor }
+}
+
 function mountResidentRoutes(router: Router, deps: CaseRouteDeps): void {
   const { cases } = deps
   router.post('/cases', async (ctx) => {
@@ -104,9 +133,7 @@ function mountResidentRoutes(router: Router, deps: CaseRouteDeps): void {
   router.get('/cases/mine', async (ctx) => {
     const actor = requireActor(ctx)
     const q = parseQuery(ctx, MyCasesQuery)
-    const page = await cases.listForReporter({ personId: actor.personId }, q)
-    const wanted = q.status?.split(',')
-    ctx.body = wanted ? { ...page, items: page.items.filter((c) => wanted.includes(c.status)) } : page
+    ctx.body = await myCases(cases, actor.personId, q)
   })
   router.get('/cases/:number', async (ctx) => {
     ctx.body = (await visibleCase(deps, ctx)).view
