@@ -149,7 +149,7 @@ export function abbreviationIn(word: string, hay: string): boolean {
     if (abbreviations.size > 10_000) abbreviations.clear()
     abbreviations.set(word, re)
   }
-  return re !== null && re.test(hay)
+  return re?.test(hay) ?? false
 }
 
 /** Share of the word's characters inside character pairs that also occur in the passage, scaled. */
