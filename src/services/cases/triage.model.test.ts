@@ -74,13 +74,12 @@ describe('parseTrainingSet', () => {
 })
 
 describe('loadTriageModel', () => {
-  it('trains the shipped model from config/triage-train.jsonl quickly, once', () => {
+  it('trains the shipped model from config/triage-train.jsonl once, deterministically', () => {
     expect(model).not.toBeNull()
     expect(model?.size).toBeGreaterThan(300)
     expect(loadTriageModel()).toBe(model)
-    const started = performance.now()
-    trainTriageModel(parseTrainingSet(readFileSync(DEFAULT_TRAINING_FILE, 'utf8')))
-    expect(performance.now() - started).toBeLessThan(2000)
+    const retrained = trainTriageModel(parseTrainingSet(readFileSync(DEFAULT_TRAINING_FILE, 'utf8')))
+    expect(retrained.size).toBe(model?.size)
   })
   it('is null when the training file is missing (keywords alone then)', () => {
     expect(loadTriageModel('/nonexistent/triage-train.jsonl')).toBeNull()
@@ -166,13 +165,5 @@ describe('createTriage and the model', () => {
     const without = createTriage({ list, logger: silentLogger, model: null })
     expect(withModel.classifyByRules(text).category).toBe('facility_repair')
     expect(without.classifyByRules(text).category).toBe(keywordsOnly.classify(text).category)
-  })
-
-  it('classifies thousands of messages per second with the model', () => {
-    const texts = ['电梯坏了', '楼上太吵了睡不着', '家里暖气不热 才十五度', '请问低保怎么申请', '早上好']
-    const started = performance.now()
-    for (let i = 0; i < 2000; i++) rules.classify(texts[i % texts.length] as string)
-    // ≥ 1000 per second even on the shared, loaded CI machine (about 3000–8000 on an idle one).
-    expect(performance.now() - started).toBeLessThan(2000)
   })
 })
