@@ -58,12 +58,14 @@ const TIME_FMT = new Intl.DateTimeFormat('zh-CN', {
  */
 export function createLiveFlows(services: LiveServices, deps: LiveFlowDeps): ChatFlows {
   const { cases, registry } = services
-  const person = (contactId: string, name = '') => personOfContact(registry, { contactId, name })
+  const person = (contactId: string, name = '', home: { communityId?: string; gridId?: string } = {}) =>
+    personOfContact(registry, { contactId, name }, home)
 
   return {
     async reportProblem(input: ReportInput): Promise<ReportResult> {
-      const reporter = await person(input.contactId, input.contactName)
       const grid = input.binding?.scope === 'grid' ? input.binding.gridId : undefined
+      const home = { communityId: input.binding?.communityId, gridId: grid }
+      const reporter = await person(input.contactId, input.contactName, home)
       const opened = await cases.open({
         channel: input.channel,
         sourceKey: `chat:${input.messageId}`,
@@ -130,8 +132,8 @@ export function createLiveFlows(services: LiveServices, deps: LiveFlowDeps): Cha
       return { rated: false }
     },
 
-    async upcomingEvents(contactId): Promise<EventSummary[]> {
-      const p = await person(contactId)
+    async upcomingEvents(contactId, communityId): Promise<EventSummary[]> {
+      const p = await person(contactId, '', { communityId })
       const events = await services.events.listForPerson(p.id, { limit: 5 })
       return events.map((e) => ({
         title: `${e.title}（${e.code}）`,

@@ -32,6 +32,8 @@ export interface LiveServices {
 export async function personOfContact(
   registry: LiveServices['registry'],
   contact: { contactId: string; name: string },
+  /** Where a new record belongs: the community and grid of the group the contact first wrote in. */
+  home: { communityId?: string; gridId?: string } = {},
 ): Promise<ResidentView> {
   const known = await registry.findResidentByWechatContact(contact.contactId)
   if (known) return known
@@ -41,6 +43,7 @@ export async function personOfContact(
     return registry.createResident({
       name: contact.name.trim().slice(0, 30) || '微信用户',
       roles: ['resident'],
+      ...(home.communityId ? { communityId: home.communityId, gridId: home.gridId } : {}),
       wechat: { contactId: contact.contactId, nickname: contact.name.slice(0, 30) },
     })
   })

@@ -142,6 +142,7 @@ function isFollowUp(ctx: ChatContext): boolean {
     ctx.text !== '' &&
     !/^\d$/.test(ctx.text) &&
     !isCourtesy(ctx.text) &&
+    !/[?？]\s*$|吗[。！!]?$/.test(ctx.text) && // a question is a new topic, not a detail of the report
     !/^(菜单|帮助|我的工单)$/.test(ctx.text)
   )
 }
