@@ -1,3 +1,4 @@
+import { chineseToNumber } from '../../lib/chinese-numerals.js'
 /**
  * Is a new report the same real-world problem as an open case? Used before opening a case so one
  * problem is dispatched once (避免多头派单). The caller has already narrowed the candidates to open
@@ -23,34 +24,6 @@ export interface DedupeCandidate {
 
 /** Score at or above which two reports are treated as the same problem (chosen on the labelled set). */
 export const DUPLICATE_THRESHOLD = 0.55
-
-const CN_DIGITS: Record<string, number> = {
-  零: 0,
-  〇: 0,
-  一: 1,
-  二: 2,
-  两: 2,
-  三: 3,
-  四: 4,
-  五: 5,
-  六: 6,
-  七: 7,
-  八: 8,
-  九: 9,
-}
-
-/** 十二 → 12, 二十三 → 23, 三 → 3; undefined for anything else. */
-function chineseNumeral(s: string): number | undefined {
-  if (/^\d+$/.test(s)) return Number(s)
-  if (s.includes('十')) {
-    const [tens, ones] = s.split('十') as [string, string]
-    const t = tens === '' ? 1 : CN_DIGITS[tens]
-    const o = ones === '' ? 0 : CN_DIGITS[ones]
-    return t === undefined || o === undefined ? undefined : t * 10 + o
-  }
-  if (s.length === 1) return CN_DIGITS[s]
-  return undefined
-}
 
 const LOCATION_RE = /([0-9零〇一二两三四五六七八九十]+)\s*(号楼|号|栋|幢|楼|单元|室|层)/g
 
@@ -200,7 +173,7 @@ export function normaliseLocationPart(v: string | undefined): string | undefined
     .normalize('NFKC')
     .replace(/号楼|号|栋|幢|楼|单元|室/g, '')
     .trim()
-  const n = chineseNumeral(s)
+  const n = chineseToNumber(s)
   return n === undefined ? s || undefined : String(n)
 }
 

@@ -1,3 +1,5 @@
+import { chineseToNumber } from '../../lib/chinese-numerals.js'
+
 /**
  * Text normalisation for triage: residents write with full-width characters, emoji, @mentions,
  * traditional characters and Chinese numerals. Everything the rules look at goes through here first.
@@ -94,44 +96,7 @@ export function normalizeText(input: string): string {
   return s.replace(/\s+/g, ' ').trim()
 }
 
-const DIGIT: Record<string, number> = {
-  零: 0,
-  〇: 0,
-  洞: 0,
-  一: 1,
-  幺: 1,
-  二: 2,
-  两: 2,
-  三: 3,
-  四: 4,
-  五: 5,
-  六: 6,
-  七: 7,
-  八: 8,
-  九: 9,
-}
-
-/** "二十三" → 23, "十一" → 11, "一百零一" → 101, "三零一" / "三〇一" → 301; undefined if not a numeral. */
-export function chineseToNumber(s: string): number | undefined {
-  if (!/^[零〇洞一幺二两三四五六七八九十百]+$/.test(s)) return undefined
-  if (!/[十百]/.test(s)) {
-    let n = 0
-    for (const ch of s) n = n * 10 + (DIGIT[ch] ?? 0)
-    return n
-  }
-  let total = 0
-  let current = 0
-  for (const ch of s) {
-    if (ch === '百') {
-      total += (current || 1) * 100
-      current = 0
-    } else if (ch === '十') {
-      total += (current || 1) * 10
-      current = 0
-    } else current = DIGIT[ch] ?? 0
-  }
-  return total + current
-}
+export { chineseToNumber }
 
 // Numerals are converted only before a location or measure word, so "一下" or "一直" stay as they are.
 const NUMERAL_CONTEXT_RE =

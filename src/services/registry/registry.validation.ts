@@ -1,3 +1,4 @@
+import { chineseToDigits } from '../../lib/chinese-numerals.js'
 import { normalizeIdNumber, normalizePhone } from '../../lib/crypto.js'
 
 /**
@@ -45,51 +46,7 @@ export function isIdNumber(id: string, now?: Date): boolean {
   return checkIdNumber(id, now) === undefined
 }
 
-const DIGITS: Record<string, number> = {
-  零: 0,
-  〇: 0,
-  一: 1,
-  二: 2,
-  两: 2,
-  三: 3,
-  四: 4,
-  五: 5,
-  六: 6,
-  七: 7,
-  八: 8,
-  九: 9,
-}
-
-function positional(text: string): number | undefined {
-  let total = 0
-  let current = 0
-  for (const ch of text) {
-    if (ch in DIGITS) current = DIGITS[ch] as number
-    else if (ch === '十') {
-      total += (current || 1) * 10
-      current = 0
-    } else if (ch === '百') {
-      total += current * 100
-      current = 0
-    } else if (ch === '千') {
-      total += current * 1000
-      current = 0
-    } else return undefined
-  }
-  return total + current
-}
-
-/**
- * Chinese numerals to ASCII digits: 十 → "10", 二十三 → "23", 一百零一 → "101", 三零一 → "301".
- * Full-width digits become ASCII; anything else is returned unchanged.
- */
-export function chineseToDigits(text: string): string {
-  const ascii = text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-  return ascii.replace(/[零〇一二两三四五六七八九十百千]+/g, (run) => {
-    if (/[十百千]/.test(run)) return String(positional(run) ?? run)
-    return [...run].map((c) => String(DIGITS[c])).join('')
-  })
-}
+export { chineseToDigits }
 
 function canonicalPart(raw: string, suffix: RegExp): string {
   const s = chineseToDigits(raw.replace(/\s/g, '')).toUpperCase().replace(suffix, '')
