@@ -235,7 +235,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     eventsRoutes({ events: services.events }),
     noticesRoutes({ notices: services.notices }),
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
-    casesRoutes({ cases: services.cases, uploadsDir }),
+    casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     pointsRoutes({ points: services.points }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),

@@ -282,6 +282,21 @@ describe('case routes through the mini-program API', () => {
       .set(staff)
       .send({ toWorkerId: String(w.worker._id), reason: '赵网格休假' })
     expect(reassigned.body.assigneeId).toBe(String(w.worker._id))
+    const walkIn = (reporterId: unknown, k: string) =>
+      api.http
+        .post('/api/v1/worker/walk-in')
+        .set(worker)
+        .set('idempotency-key', k)
+        .send({
+          text: '老人说3号楼楼梯扶手松了',
+          location: { gridId: String(w.grid._id) },
+          reporterId: String(reporterId),
+        })
+    const worker = await w.headers('worker')
+    expect((await walkIn(w.outsider._id, 'walkin-0001')).status).toBe(403)
+    const entered = await walkIn(w.zhang._id, 'walkin-0002')
+    expect(entered.status).toBe(201)
+    expect(entered.body.case).toMatchObject({ channel: 'walk_in', reporterId: String(w.zhang._id) })
     const noReason = await api.http
       .post(`/api/v1/cases/${two.case.number}/reassign`)
       .set(staff)

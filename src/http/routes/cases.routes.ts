@@ -4,6 +4,8 @@ import { ForbiddenError, InvalidInputError } from '../../lib/errors.js'
 import { isCommunityStaffFor } from '../../services/cases/case.access.js'
 import type { Page } from '../../services/cases/case.queries.js'
 import type { CaseService, CaseSummary, CaseView } from '../../services/cases/case.service.js'
+import { canAccessResident } from '../../services/registry/registry.privacy.js'
+import type { RegistryService } from '../../services/registry/registry.service.js'
 import { type Actor, isCityAdmin, requireActor, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 import {
@@ -28,6 +30,8 @@ export interface CaseRouteDeps {
   cases: CaseService
   /** Where `POST /api/v1/uploads` stores photos (to check refs). */
   uploadsDir: string
+  /** To check that a walk-in's named reporter is someone the worker serves. */
+  registry: Pick<RegistryService, 'getResident'>
 }
 
 type CaseParts = Pick<
@@ -190,6 +194,8 @@ function mountWorkerRoutes(router: Router, deps: CaseRouteDeps): void {
     const body = parseBody(ctx, WalkInInput)
     const key = requestKey(ctx, body.clientRequestId)
     if (!actor.gridIds.includes(body.location.gridId) && !isCityAdmin(actor))
+      throw new ForbiddenError('只能为自己网格的居民代录')
+    if (body.reporterId && !canAccessResident(actor, await deps.registry.getResident(body.reporterId)))
       throw new ForbiddenError('只能为自己网格的居民代录')
     await assertUploadsExist(deps.uploadsDir, body.photos)
     const opened = await cases.open({
