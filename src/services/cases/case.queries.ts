@@ -24,7 +24,7 @@ export const CommunityFilter = z.object({
   gridId: ObjectIdString.optional(),
   urgency: z.enum(['urgent', 'normal']).optional(),
   /** Only open cases past their resolution deadline. */
-  overdue: z.coerce.boolean().optional(),
+  overdue: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
 })
 export type CommunityFilter = z.input<typeof CommunityFilter>
 
