@@ -3,6 +3,7 @@ import type { MockWorld } from '../../src/bot/mock-world.js'
 import { CaseModel } from '../../src/models/case.model.js'
 import { ChatMessageModel } from '../../src/models/chat-message.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
+import { ResidentModel } from '../../src/models/registry.model.js'
 import { testDatabaseUri } from '../db.js'
 import { type ServiceWorld, startServiceWorld } from './service-world.js'
 
@@ -140,6 +141,45 @@ describe('chat flows on the mock puppet against the real services', () => {
     expect((await talk(me, '报名 1'))[0]).toContain('您已经报过名了')
     expect((await talk(me, '取消报名'))[0]).toBe('已取消报名：义诊进社区。')
     expect((await talk(me, '退订提醒'))[0]).toContain('已退订活动提醒')
+  })
+
+  it('"1" after a notice that asked 收到请回复1 acknowledges that notice', async () => {
+    const me = contacts.吴大哥 as string
+    const person = await ResidentModel.findOneAndUpdate(
+      { 'wechat.contactId': me },
+      { $set: { tags: ['楼长'] } },
+      { returnDocument: 'after' },
+    ).lean()
+    const seed = world.seed
+    const staff = seed.communityStaff[0]
+    if (!person || !staff) throw new Error('missing people')
+    const actor = {
+      personId: staff.id,
+      roles: ['community_staff' as const],
+      communityIds: [seed.community.id],
+      gridIds: [],
+    }
+    const notices = world.service.services.notices
+    const notice = await notices.create(
+      {
+        communityId: seed.community.id,
+        tags: ['楼长'],
+        channels: ['persons'],
+        title: '楼长会议',
+        body: '周五下午三点在社区会议室开楼长会。',
+        requireAck: true,
+      },
+      actor,
+    )
+    await notices.send(notice.id, { confirm: true }, actor)
+    const deadline = Date.now() + 15_000
+    while (!(await ChatMessageModel.exists({ chatKey: `dm:${me}`, direction: 'out', text: /收到请回复1/ }))) {
+      if (Date.now() > deadline) throw new Error('the notice was not delivered')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    expect((await talk(me, '1'))[0]).toBe('已确认收到《楼长会议》，谢谢！')
+    const acks = await notices.acks(notice.id)
+    expect(acks.acknowledged.map((a) => a.personId)).toContain(String(person._id))
   })
 
   it('a policy question is answered with its source, or handed to staff when the bot is not sure', async () => {
