@@ -8,7 +8,7 @@ const POLITE: Partial<Record<ErrorCode, string>> = {
   FORBIDDEN: '抱歉，工单 {n} 不是派给您的，只有负责的网格员或社区工作人员可以办理。如需协助请联系社区。',
   NOT_FOUND: '{m}，请核对后再发一次。',
   ILLEGAL_TRANSITION: '工单 {n} 现在不能这样操作：{m}。发送「我的工单」可以查看当前状态。',
-  CONFLICT: '{m}',
+  CONFLICT: '{m}。',
   INVALID_INPUT: '{m}，请补充后再发一次。',
   UNPROCESSABLE: '{m}，请补充后再发一次。',
   RATE_LIMITED: '操作太频繁了，请稍等一会儿再试。',
