@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import path from 'node:path'
+import Koa from 'koa'
+import { createApp } from '../src/http/app.js'
+import { authenticate } from '../src/http/middleware/auth.js'
+import { casesRoutes } from '../src/http/routes/cases.routes.js'
+import { silentLogger } from '../src/lib/logger.js'
+import type { Services } from '../src/main.js'
+import { type Metric, round } from './measure.js'
+
+interface CannonResult {
+  requests: { average: number; total: number }
+  latency: { p50: number; p99: number }
+  non2xx: number
+  errors: number
+}
+
+/** Runs autocannon in its own process (so it does not share the server's event loop). */
+function cannon(
+  url: string,
+  o: { seconds: number; connections: number; token?: string },
+): Promise<CannonResult> {
+  const bin = path.resolve('node_modules', '.bin', 'autocannon')
+  const args = ['-j', '-c', String(o.connections), '-d', String(o.seconds)]
+  if (o.token) args.push('-H', `Authorization=Bearer ${o.token}`)
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, [...args, url], { stdio: ['ignore', 'pipe', 'ignore'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), (o.seconds + 30) * 1000)
+    child.once('error', reject)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      try {
+        resolve(JSON.parse(out) as CannonResult)
+      } catch {
+        reject(new Error(`autocannon gave no result: ${out.slice(0, 200)}`))
+      }
+    })
+  })
+}
+
+function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve) => {
+    const server = createServer(handler)
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address()
+      resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}` })
+    })
+  })
+}
+
+const close = (s: Server) => new Promise<void>((r) => s.close(() => r()))
+
+/**
+ * `GET /api/v1/cases/mine` through the real authentication and case routes (without the per-user
+ * rate limit, which would answer 429 after 240 calls a minute), next to a bare Koa "hello".
+ */
+export async function benchApi(
+  services: Services,
+  o: { personId: string; seconds: number; connections: number; uploadsDir: string },
+): Promise<Metric[]> {
+  const token = (await services.auth.issueSession(o.personId)).accessToken
+  const app = createApp({
+    logger: silentLogger,
+    bodyLimitKb: 256,
+    middleware: [authenticate(services.auth)],
+    routers: [casesRoutes({ cases: services.cases, uploadsDir: o.uploadsDir, registry: services.registry })],
+  })
+  const api = await listen(app.callback())
+  const probe = await fetch(`${api.url}/api/v1/cases/mine`, { headers: { authorization: `Bearer ${token}` } })
+  const body = (await probe.json()) as { items?: unknown[] } | unknown[]
+  const items = Array.isArray(body) ? body.length : (body.items?.length ?? 0)
+  const mine = await cannon(`${api.url}/api/v1/cases/mine`, { ...o, token })
+  await close(api.server)
+  const hello = new Koa()
+  hello.use((ctx) => {
+    ctx.body = 'hello'
+  })
+  const bare = await listen(hello.callback())
+  const base = await cannon(bare.url, o)
+  await close(bare.server)
+  const shape = `${o.connections} connections, ${o.seconds} s, autocannon in a separate process on loopback`
+  return [
+    {
+      metric: 'api_cases_mine_rps',
+      value: round(mine.requests.average),
+      unit: 'req/s',
+      note: `status ${probe.status}, ${items} cases in the answer; ${mine.non2xx} non-2xx, ${mine.errors} errors; ${shape}`,
+    },
+    { metric: 'api_cases_mine_p99_ms', value: round(mine.latency.p99), unit: 'ms' },
+    {
+      metric: 'koa_hello_rps',
+      value: round(base.requests.average),
+      unit: 'req/s',
+      note: `bare Koa, same load; p99 ${base.latency.p99} ms`,
+    },
+    {
+      metric: 'api_vs_koa_ratio',
+      value: round(mine.requests.average / base.requests.average),
+      unit: 'ratio',
+    },
+  ]
+}

@@ -1,0 +1,210 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import mongoose from 'mongoose'
+import { linkStaffContacts } from '../scripts/demo-setup.js'
+import type { BotRuntime } from '../src/bot/runtime.js'
+import { loadConfig } from '../src/lib/config.js'
+import { type EmbeddedDb, startEmbeddedDb } from '../src/lib/embedded-db.js'
+import { silentLogger } from '../src/lib/logger.js'
+import { type RunningService, startService } from '../src/main.js'
+import { type DemoSeed, seedDemo } from '../src/services/registry/seed.js'
+import { benchApi } from './api.bench.js'
+import { benchBroadcast, benchCity } from './city.bench.js'
+import { type Metric, round, rssSampler } from './measure.js'
+import { benchEchoBot, benchPipeline } from './pipeline.bench.js'
+import { benchKb, benchTriage } from './triage-kb.bench.js'
+
+// `npm run bench [-- --json] [--quick] [--households N] [--import-rows N] [--seconds N] [--only a,b]`:
+// every figure next to its baseline, measured in one run on a fresh database (dropped at the end)
+// of a fresh embedded server in a temporary folder, or of MONGODB_URI under a fresh database name.
+
+const STAGES = ['triage', 'kb', 'pipeline', 'echo', 'api', 'city', 'broadcast'] as const
+type Stage = (typeof STAGES)[number]
+
+interface Options {
+  json: boolean
+  quick: boolean
+  households: number
+  importRows: number
+  seconds: number
+  latencySeconds: number
+  apiSeconds: number
+  kbChunks: number
+  only: Set<Stage>
+}
+
+function readOptions(argv: string[]): Options {
+  const flag = (name: string) => argv.includes(`--${name}`)
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const num = (name: string, full: number, quick: number) => {
+    const v = Number(value(name) ?? (flag('quick') ? quick : full))
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`)
+    return Math.floor(v)
+  }
+  const only = (value('only') ?? STAGES.join(',')).split(',') as Stage[]
+  const unknown = only.filter((s) => !STAGES.includes(s))
+  if (unknown.length > 0) throw new Error(`unknown stage ${unknown.join(',')}; stages: ${STAGES.join(',')}`)
+  return {
+    json: flag('json'),
+    quick: flag('quick'),
+    households: num('households', 283_000, 20_000),
+    importRows: num('import-rows', 283_000, 10_000),
+    seconds: num('seconds', 20, 5),
+    latencySeconds: num('latency-seconds', 10, 5),
+    apiSeconds: num('api-seconds', 10, 5),
+    kbChunks: num('kb-chunks', 5000, 5000),
+    only: new Set(only),
+  }
+}
+
+interface Bench {
+  service: RunningService
+  embedded?: EmbeddedDb
+  tmp: string
+  dbName: string
+}
+
+/** A fresh database: MONGODB_URI under a new name, or a new embedded server in a temporary folder. */
+async function open(): Promise<Bench> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'linli-bench-'))
+  const dbName = `linli_bench_${Date.now().toString(36)}`
+  const base = loadConfig(process.env)
+  let embedded: EmbeddedDb | undefined
+  let uri = base.database.uri
+  if (!uri) {
+    embedded = await startEmbeddedDb({ ...base.database.embedded, dataDir: tmp, port: 0 })
+    uri = embedded.uri
+  }
+  const u = new URL(uri)
+  u.pathname = `/${dbName}`
+  const config = loadConfig(
+    {},
+    {
+      overrides: {
+        database: { uri: u.toString(), embedded: { dataDir: tmp } },
+        http: { host: '127.0.0.1', port: 0 },
+        jobs: { enabled: false },
+        log: { level: 'silent' },
+      },
+    },
+  )
+  const service = await startService(config, silentLogger)
+  return { service, embedded, tmp, dbName }
+}
+
+async function close(b: Bench): Promise<void> {
+  await mongoose.connection.db?.dropDatabase().catch(() => undefined)
+  await b.service.stop('benchmark finished')
+  await b.embedded?.stop()
+  rmSync(b.tmp, { recursive: true, force: true })
+}
+
+function print(m: Metric, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(m)}\n`)
+  else
+    process.stdout.write(
+      `${m.metric.padEnd(26)} ${String(m.value).padStart(10)} ${m.unit.padEnd(7)} ${m.note ?? ''}\n`,
+    )
+}
+
+/** Runs one stage; a failing stage is reported and the others still run. */
+async function stage(name: Stage, o: Options, fn: () => Promise<Metric[]> | Metric[]): Promise<void> {
+  if (!o.only.has(name)) return
+  const started = Date.now()
+  try {
+    for (const m of await fn()) print(m, o.json)
+  } catch (err) {
+    print({ metric: `${name}_failed`, value: Number.NaN, unit: '-', note: String(err) }, o.json)
+  }
+  if (!o.json) process.stderr.write(`  (${name}: ${round((Date.now() - started) / 1000)} s)\n`)
+}
+
+/** One bound group per demo grid, with the grid's workers in it; returns the room ids. */
+async function bindGridRooms(bot: BotRuntime, seed: DemoSeed): Promise<string[]> {
+  const world = bot.mock
+  if (!world) return []
+  const ids: string[] = []
+  for (const g of seed.grids) {
+    const id = `bench-${g.code}@chatroom`
+    const topic = `${g.name}居民群`
+    world.mocker.createRoom({
+      id,
+      topic,
+      memberIdList: [world.botUser.id, g.primaryWorker.contactId, g.partTimeWorker.contactId],
+      adminIdList: [],
+    })
+    await bot.rooms.bindAsSystem({ roomId: id, topic, target: { scope: 'grid', code: g.code } })
+    ids.push(id)
+  }
+  return ids
+}
+
+async function main(): Promise<void> {
+  const o = readOptions(process.argv.slice(2))
+  const rss = rssSampler()
+  const b = await open()
+  const { services } = b.service
+  const idleMb = rss.nowMb()
+  if (!o.json) {
+    process.stdout.write(
+      `Linli benchmark${o.quick ? ' (--quick: smaller city, shorter runs)' : ''} on ${b.embedded ? 'a fresh embedded FerretDB in a temporary folder' : 'MONGODB_URI'} (database ${b.dbName}); node ${process.version}, ${os.cpus().length} cores, ${round(os.totalmem() / 2 ** 30)} GiB\n\n`,
+    )
+  }
+  const seed = await seedDemo(services.registry)
+  const bot = b.service.bot
+  if (!bot?.mock) throw new Error('the bot did not start on the mock puppet')
+  linkStaffContacts(bot, seed)
+  const world = bot.mock
+  const scene = {
+    world,
+    roomIds: await bindGridRooms(bot, seed),
+    residentIds: Array.from({ length: 40 }, (_, i) => world.createContact(`压测居民${i}`).id),
+  }
+  await stage('triage', o, () => benchTriage(services, o.quick ? 2 : 5))
+  await stage('kb', o, () => benchKb(services, { minChunks: o.kbChunks, questions: o.quick ? 100 : 300 }))
+  await stage('pipeline', o, () =>
+    benchPipeline(scene, {
+      seconds: o.seconds,
+      window: 32,
+      latencySeconds: o.latencySeconds,
+      offeredPerSecond: 100,
+    }),
+  )
+  await stage('echo', o, () => benchEchoBot({ seconds: o.seconds, window: 32 }))
+  await stage('api', o, () =>
+    benchApi(services, {
+      personId: seed.grids[0]?.primaryWorker.id ?? '',
+      seconds: o.apiSeconds,
+      connections: 10,
+      uploadsDir: path.join(b.tmp, 'uploads'),
+    }),
+  )
+  rss.reset()
+  await stage('city', o, () =>
+    benchCity(services, b.service.config, { households: o.households, importRows: o.importRows }),
+  )
+  await stage('broadcast', o, () => benchBroadcast(services))
+  print(
+    {
+      metric: 'rss_mb',
+      value: round(rss.peakMb()),
+      unit: 'MiB',
+      note: `peak of the service process during the city stages; baseline ${round(idleMb)} MiB just after start`,
+    },
+    o.json,
+  )
+  rss.stop()
+  await close(b)
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`)
+    process.exit(1)
+  },
+)
