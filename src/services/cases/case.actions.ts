@@ -288,6 +288,37 @@ export function escalateCase(ctx: CaseContext, number: string, actor: CaseActor,
   })
 }
 
+const TIER_NAMES: Readonly<Record<string, string>> = {
+  grid_worker: '网格员',
+  community_staff: '社区',
+  street_staff: '街道',
+}
+
+/**
+ * An SLA escalation decided by the scheduler: raises the escalation level and writes it on the
+ * timeline, sending nothing (the job has already told the people of that tier). Replays are harmless:
+ * the job runs it once per deadline and tier.
+ */
+export async function recordEscalationOnCase(
+  ctx: CaseContext,
+  input: { caseId: string; tier: string; toPersonIds: string[]; now: Date },
+) {
+  const found = await CaseModel.findById(input.caseId, { number: 1 }).lean()
+  if (!found) throw new NotFoundError('工单')
+  const tierName = TIER_NAMES[input.tier] ?? input.tier
+  return ctx.mutate(found.number, (c) => ({
+    set: { escalationLevel: c.escalationLevel + 1 },
+    timeline: [
+      {
+        actorRole: 'system',
+        action: 'escalated',
+        note: `超过办理时限，已升级至${tierName}`,
+        to: String(c.escalationLevel + 1),
+      },
+    ],
+  }))
+}
+
 /** `claim` (抢单): one of the posted departments takes the case; the first claim wins. */
 export function claimCase(ctx: CaseContext, number: string, departmentId: string, actor: CaseActor) {
   return ctx.mutate(number, (c) => {

@@ -80,6 +80,28 @@ describe('case lifecycle service', () => {
     ])
   })
 
+  it('writes an SLA escalation from the scheduler on the timeline without sending anything', async () => {
+    const w = await makeCaseWorld()
+    const { service, clock } = makeCaseService()
+    const n = await openLight(service, w)
+    const doc = await CaseModel.findOne({ number: n }).lean()
+    const queued = await OutboxModel.countDocuments()
+    const after = await service.recordEscalation({
+      caseId: String(doc?._id),
+      tier: 'community_staff',
+      toPersonIds: [],
+      now: clock.now(),
+    })
+    expect(after.status).toBe(doc?.status)
+    expect(after.timeline.at(-1)).toMatchObject({
+      action: 'escalated',
+      actorRole: 'system',
+      note: '超过办理时限，已升级至社区',
+    })
+    expect((await CaseModel.findOne({ number: n }).lean())?.escalationLevel).toBe(1)
+    expect(await OutboxModel.countDocuments()).toBe(queued)
+  })
+
   it('refuses illegal moves with ILLEGAL_TRANSITION and a Chinese message', async () => {
     const w = await makeCaseWorld()
     const { service } = makeCaseService()

@@ -10,6 +10,7 @@ import {
   mergeCases,
   progressCase,
   rateCase,
+  recordEscalationOnCase,
   rejectCase,
   reopenCase,
   resolveCase,
@@ -68,6 +69,13 @@ export interface CaseService {
   comment(number: string, actor: CaseActor, note: string, attachments?: unknown): Promise<CaseView>
   reject(number: string, actor: CaseActor, reason: string): Promise<CaseView>
   escalate(number: string, actor: CaseActor, note: string): Promise<CaseView>
+  /** The scheduler's SLA escalation, written on the timeline without messages of its own. */
+  recordEscalation(input: {
+    caseId: string
+    tier: string
+    toPersonIds: string[]
+    now: Date
+  }): Promise<CaseView>
   claim(number: string, departmentId: string, actor: CaseActor): Promise<CaseView>
   merge(sourceNumber: string, intoNumber: string, actor: CaseActor): Promise<CaseView>
   rate(number: string, who: WhoInput, score: unknown, comment?: string): Promise<CaseView>
@@ -109,6 +117,7 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
     comment: async (n, a, note, att) => view(await commentCase(ctx, n, a, note, att)),
     reject: async (n, a, r) => view(await rejectCase(ctx, n, a, r)),
     escalate: async (n, a, note) => view(await escalateCase(ctx, n, a, note)),
+    recordEscalation: async (input) => view(await recordEscalationOnCase(ctx, input)),
     claim: async (n, d, a) => view(await claimCase(ctx, n, d, a)),
     merge: async (s, t, a) => view(await mergeCases(ctx, s, t, a)),
     rate: async (n, w, s, c) => view(await rateCase(ctx, n, w, s, c)),
