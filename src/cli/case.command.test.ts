@@ -1,32 +1,12 @@
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
 import { createCommunity, createGrid, createPerson } from '../../test/factories.js'
-import { loadConfig } from '../lib/config.js'
-import { silentLogger } from '../lib/logger.js'
 import { CaseModel } from '../models/case.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { caseCommand } from './case.command.js'
-import type { CommandContext } from './command.js'
 
-function context(): { ctx: CommandContext; out: string[]; err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  const ctx: CommandContext = {
-    config: loadConfig({}, { configDir: path.resolve('config') }),
-    logger: silentLogger,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    database: async () => ({
-      safeUri: 'test',
-      source: 'external',
-      crashed: new Promise(() => undefined),
-      ping: async () => undefined,
-      close: async () => undefined,
-    }),
-  }
-  return { ctx, out, err }
-}
+const context = () => commandContext()
 
 describe('linli case', () => {
   useTestDatabase()

@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
-import { loadConfig } from '../lib/config.js'
-import type { Database } from '../lib/database.js'
-import { silentLogger } from '../lib/logger.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { JobRunModel, JobSentModel } from '../models/job.model.js'
-import type { CommandContext } from './command.js'
 import { jobsCommand } from './jobs.command.js'
 
-function context() {
-  const out: string[] = []
-  const err: string[] = []
-  const ctx: CommandContext = {
-    config: loadConfig({ LINLI_ENV: 'test' }),
-    logger: silentLogger,
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    database: async () => ({}) as Database,
-  }
-  return { ctx, out, err }
-}
+const context = () => commandContext()
 
 describe('linli jobs', () => {
   void [JobRunModel, JobSentModel, ChatMessageModel]

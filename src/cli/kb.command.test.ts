@@ -4,31 +4,11 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import '../models/kb.model.js'
 import '../models/lock.model.js'
+import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
-import { loadConfig } from '../lib/config.js'
-import { silentLogger } from '../lib/logger.js'
-import type { CommandContext } from './command.js'
 import { kbCommand } from './kb.command.js'
 
-/** A command context on the test database that useTestDatabase already connected (no LLM configured). */
-function context(): { ctx: CommandContext; out: string[]; err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  const ctx: CommandContext = {
-    config: loadConfig({}, { configDir: path.resolve('config') }),
-    logger: silentLogger,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    database: async () => ({
-      safeUri: 'test',
-      source: 'external',
-      crashed: new Promise(() => undefined),
-      ping: async () => undefined,
-      close: async () => undefined,
-    }),
-  }
-  return { ctx, out, err }
-}
+const context = () => commandContext()
 
 const DOC = `---
 title: 社区便民服务站服务事项清单

@@ -3,34 +3,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { parse as parseCsv } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
+import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
 import { systemClock } from '../lib/clock.js'
-import { loadConfig } from '../lib/config.js'
-import { silentLogger } from '../lib/logger.js'
 import { insertCase, insertCommunity } from '../services/stats/stats.fixtures.js'
 import { addDays, dayOf } from '../services/stats/stats.time.js'
-import type { CommandContext } from './command.js'
 import { statsCommand } from './stats.command.js'
 
-/** A command context on the test database that useTestDatabase already connected. */
-function context(): { ctx: CommandContext; out: string[]; err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  const ctx: CommandContext = {
-    config: loadConfig({}, { configDir: path.resolve('config') }),
-    logger: silentLogger,
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    database: async () => ({
-      safeUri: 'test',
-      source: 'external',
-      crashed: new Promise(() => undefined),
-      ping: async () => undefined,
-      close: async () => undefined,
-    }),
-  }
-  return { ctx, out, err }
-}
+const context = () => commandContext()
 
 describe('linli stats', () => {
   useTestDatabase()

@@ -1,23 +1,9 @@
-import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { loadConfig } from '../lib/config.js'
-import { silentLogger } from '../lib/logger.js'
-import type { CommandContext } from './command.js'
+import { commandContext } from '../../test/cli-context.js'
 import { triageCommand } from './triage.command.js'
 
-function context(): { ctx: CommandContext; out: string[]; err: string[] } {
-  const out: string[] = []
-  const err: string[] = []
-  const config = loadConfig({}, { configDir: path.resolve(import.meta.dirname, '../../config') })
-  const ctx: CommandContext = {
-    config,
-    logger: silentLogger,
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    database: () => Promise.reject(new Error('triage must not open the database')),
-  }
-  return { ctx, out, err }
-}
+const context = () =>
+  commandContext({ database: () => Promise.reject(new Error('triage must not open the database')) })
 
 describe('linli triage', () => {
   it('--json prints exactly one JSON line with every key, null for unknown parts', async () => {

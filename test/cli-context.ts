@@ -1,0 +1,35 @@
+import path from 'node:path'
+import type { CommandContext } from '../src/cli/command.js'
+import { loadConfig } from '../src/lib/config.js'
+import type { Database } from '../src/lib/database.js'
+import { silentLogger } from '../src/lib/logger.js'
+
+/** The database handle a command sees in tests: the connection `useTestDatabase` already opened. */
+const connectedDatabase: Database = {
+  safeUri: 'test',
+  source: 'external',
+  crashed: new Promise(() => undefined),
+  ping: async () => undefined,
+  close: async () => undefined,
+}
+
+/**
+ * A command context that records what the command prints. By default it uses the test database
+ * already connected; pass `database` to change that (e.g. a command that must not open one).
+ */
+export function commandContext(options: { database?: () => Promise<Database> } = {}): {
+  ctx: CommandContext
+  out: string[]
+  err: string[]
+} {
+  const out: string[] = []
+  const err: string[] = []
+  const ctx: CommandContext = {
+    config: loadConfig({ LINLI_ENV: 'test' }, { configDir: path.resolve(import.meta.dirname, '../config') }),
+    logger: silentLogger,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+    database: options.database ?? (async () => connectedDatabase),
+  }
+  return { ctx, out, err }
+}
