@@ -150,7 +150,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   let shuttingDown = false
   // The bot's chat flows and the grid workers' inbox call the same service instances.
   const bot = config.wechaty.enabled
-    ? await startBotRuntime({ config, logger, ...createLiveChat(services, { clock: services.clock }) })
+    ? await startBotRuntime({
+        config,
+        logger,
+        transcribe: services.llm?.transcribe,
+        ...createLiveChat(services, { clock: services.clock }),
+      })
     : undefined
   const metrics = createMetrics()
   const docs = createApiDocs()

@@ -40,9 +40,10 @@ export async function startLlmServer(): Promise<LlmServer> {
       raw += c.toString('utf8')
     })
     req.on('end', () => {
+      const isJson = (req.headers['content-type'] ?? '').includes('application/json')
       const recorded: RecordedRequest = {
         path: req.url ?? '',
-        body: raw ? (JSON.parse(raw) as RecordedRequest['body']) : {},
+        body: raw && isJson ? (JSON.parse(raw) as RecordedRequest['body']) : {},
       }
       requests.push(recorded)
       const reply = responder(recorded)
@@ -56,6 +57,10 @@ export async function startLlmServer(): Promise<LlmServer> {
         return
       }
       res.writeHead(200, { 'content-type': 'application/json' })
+      if (recorded.path.includes('/audio/transcriptions') && 'content' in reply) {
+        res.end(JSON.stringify({ text: reply.content }))
+        return
+      }
       if ('embeddings' in reply) {
         res.end(
           JSON.stringify({

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs'
 import OpenAI from 'openai'
 import type { Config } from './config.js'
 
@@ -14,6 +15,8 @@ export interface Llm {
   chatText(request: ChatTextRequest): Promise<string>
   /** Embeddings, when an embedding model is configured. */
   embed?: (texts: string[]) => Promise<number[][]>
+  /** Speech to text for voice messages, when an audio model is configured. */
+  transcribe?: (filePath: string) => Promise<string>
 }
 
 export interface ChatJsonRequest {
@@ -33,7 +36,7 @@ export interface ChatTextRequest {
 
 /** Returns undefined when no LLM is configured (OPENAI_BASE_URL or OPENAI_MODEL unset). */
 export function createLlm(config: Config): Llm | undefined {
-  const { baseUrl, apiKey, model, embeddingModel, timeoutMs, maxRetries } = config.llm
+  const { baseUrl, apiKey, model, embeddingModel, audioModel, timeoutMs, maxRetries } = config.llm
   if (!baseUrl || !model) return undefined
   const client = new OpenAI({
     baseURL: baseUrl,
@@ -88,6 +91,17 @@ export function createLlm(config: Config): Llm | undefined {
         { timeout: timeoutMs },
       )
       return res.data.map((d) => d.embedding)
+    }
+  }
+  if (audioModel) {
+    llm.transcribe = async (filePath) => {
+      const res = await client.audio.transcriptions.create(
+        { file: createReadStream(filePath), model: audioModel, language: 'zh' },
+        { timeout: timeoutMs },
+      )
+      const text = res.text.trim()
+      if (!text) throw new Error('transcription returned no text')
+      return text
     }
   }
   return llm
