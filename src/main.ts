@@ -15,6 +15,7 @@ import { authRoutes } from './http/routes/auth.routes.js'
 import { botRoutes } from './http/routes/bot.routes.js'
 import { casesRoutes } from './http/routes/cases.routes.js'
 import { eventsRoutes } from './http/routes/events.routes.js'
+import { gridsRoutes } from './http/routes/grids.routes.js'
 import { kbRoutes } from './http/routes/kb.routes.js'
 import { noticesRoutes } from './http/routes/notices.routes.js'
 import { open311Routes } from './http/routes/open311.routes.js'
@@ -244,6 +245,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     pointsRoutes({ points: services.points }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),
+    gridsRoutes({ registry: services.registry }),
     open311Routes({ open311, auth: services.auth }),
     d.metrics.routes(),
   ]

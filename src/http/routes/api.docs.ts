@@ -1,5 +1,6 @@
 import type { RouteDoc } from '../openapi.js'
 import { caseDocs, peopleDocs } from './cases.docs.js'
+import { gridsDocs } from './grids.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
 
 /** The RouteDocs of every route module `buildRouters` mounts. */
@@ -8,5 +9,6 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...featureDocs,
   ...caseDocs,
   ...peopleDocs,
+  ...gridsDocs,
   ...integrationDocs,
 ]
