@@ -112,7 +112,7 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
  * A batch whose misses were looked at while changing the rules is "seen"; the others are "unseen"
  * and are the honest figure. Record a batch here the moment its misses are read.
  */
-export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11'])
+export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(Array.from({ length: 11 }, (_, i) => String(i + 1)))
 
 function holdoutSets(dir: string): Array<[string, string]> {
   if (!existsSync(dir)) return []
