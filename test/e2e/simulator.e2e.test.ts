@@ -61,7 +61,7 @@ describe('the /simulator page in Chromium: a resident reports, the grid worker r
     await page.goto(`${world.service.url}/simulator?${q}`)
     await page.click('#resident-create')
     await page.click('#worker-create')
-    await expect.poll(() => page.textContent('#worker-title')).toContain('grid_worker')
+    await expect.poll(() => page.textContent('#worker-title')).toContain('网格员')
 
     // The resident reports in the group, @-mentioning the bot.
     const group = page.locator('#group-log')
