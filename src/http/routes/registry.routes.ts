@@ -14,6 +14,7 @@ import {
 import { canAccessResident } from '../../services/registry/registry.privacy.js'
 import type { RegistryService } from '../../services/registry/registry.service.js'
 import { type Actor, requireActor, requireRole } from '../middleware/auth.js'
+import { readRawBody } from '../raw-body.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 
 export interface RegistryRouteDeps {
@@ -66,17 +67,7 @@ async function readUpload(ctx: Context, limit: number): Promise<Buffer> {
   if (!SHEET_TYPES.includes(type)) {
     throw new InvalidInputError('请以 text/csv 或 Excel（.xlsx）格式上传表格', { contentType: type || null })
   }
-  const tooLarge = () =>
-    new DomainError('PAYLOAD_TOO_LARGE', `文件太大，最大 ${Math.round(limit / 1048576)} MB`)
-  if (Number(ctx.request.length ?? 0) > limit) throw tooLarge()
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw tooLarge()
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
+  return readRawBody(ctx, limit, '文件')
 }
 
 /**

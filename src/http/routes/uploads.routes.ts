@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto'
 import { access, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import Router from '@koa/router'
-import type { Context } from 'koa'
-import { DomainError, InvalidInputError } from '../../lib/errors.js'
+import { InvalidInputError } from '../../lib/errors.js'
 import { requireActor } from '../middleware/auth.js'
+import { readRawBody } from '../raw-body.js'
 
 export interface UploadRouteDeps {
   /** Folder the photos are stored in (under the data folder). */
@@ -27,20 +27,6 @@ export function sniffImage(bytes: Buffer): ImageType | undefined {
   )
     return 'image/webp'
   return undefined
-}
-
-async function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new DomainError('PAYLOAD_TOO_LARGE', `图片太大，最大 ${Math.round(limit / 1048576)} MB`)
-  if (Number(ctx.request.length ?? 0) > limit) throw tooLarge()
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw tooLarge()
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
 }
 
 /** The stored file of an upload ref, or undefined when the ref is unknown. */
@@ -72,7 +58,7 @@ export function uploadsRoutes(deps: UploadRouteDeps): Router {
     const claimed = (ctx.request.type || '').toLowerCase()
     if (!(claimed in TYPES))
       throw new InvalidInputError('只能上传 JPG、PNG 或 WebP 图片', { contentType: claimed })
-    const bytes = await readBody(ctx, deps.limitMb * 1024 * 1024)
+    const bytes = await readRawBody(ctx, deps.limitMb * 1024 * 1024, '图片')
     const real = sniffImage(bytes)
     if (!real || real !== claimed) throw new InvalidInputError('文件内容不是所声明的图片格式')
     const name = `${createHash('sha256').update(bytes).digest('hex')}.${TYPES[real]}`

@@ -1,5 +1,6 @@
 import { maskText } from '../../lib/mask.js'
 import type { CaseDoc } from '../../models/case.model.js'
+import { CATEGORY_NAMES } from '../responsibility/responsibility.config.js'
 
 /**
  * The Chinese texts Linli sends about cases, and who receives them. Texts are short: case number,
@@ -9,21 +10,7 @@ import type { CaseDoc } from '../../models/case.model.js'
 
 export type Recipient = { type: 'person' | 'contact' | 'room'; id: string }
 
-export const CATEGORY_NAMES: Readonly<Record<string, string>> = {
-  facility_repair: '设施报修',
-  sanitation: '环境卫生',
-  parking_traffic: '停车与交通',
-  noise: '噪音扰民',
-  safety_hazard: '安全隐患',
-  heating_utilities: '供暖供水供电',
-  property_service: '物业服务',
-  neighbor_dispute: '邻里纠纷',
-  social_assistance: '民政救助',
-  greening_pets: '园林绿化与宠物',
-  illegal_occupation: '违建与占道',
-  policy_consult: '政策咨询',
-  other: '其他',
-}
+export { CATEGORY_NAMES }
 
 const TIME_FMT = new Intl.DateTimeFormat('zh-CN', {
   timeZone: 'Asia/Shanghai',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
+import { withTimeout } from '../../lib/async.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Config } from '../../lib/config.js'
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
@@ -453,7 +454,7 @@ async function embedQuery(ctx: AskContext, masked: string, index: KbIndex): Prom
   const embed = ctx.deps.llm?.embed
   if (!embed || index.size === 0) return undefined
   try {
-    const [vector] = await withDeadline(embed([masked]), Math.min(ctx.opts.llmTimeoutMs, 3000))
+    const [vector] = await withTimeout(embed([masked]), Math.min(ctx.opts.llmTimeoutMs, 3000))
     return vector
   } catch (err) {
     ctx.log.warn({ err: errorText(err) }, 'query embedding failed; lexical retrieval only')
@@ -479,7 +480,7 @@ async function tryLlm(
     const left = deadline - Date.now()
     if (left < 200) break
     try {
-      const reply = await withDeadline(
+      const reply = await withTimeout(
         llm.chatText({ system: KB_SYSTEM_PROMPT, user, timeoutMs: left, maxTokens: 400 }),
         left,
       )
@@ -601,23 +602,6 @@ function firstHeading(body: string): string | undefined {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
-}
-
-/** Rejects when the promise has not settled in `ms` (the LLM call itself also has its own timeout). */
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-    p.then(
-      (v) => {
-        clearTimeout(t)
-        resolve(v)
-      },
-      (e: unknown) => {
-        clearTimeout(t)
-        reject(e)
-      },
-    )
-  })
 }
 
 /** The knowledge base settings of the loaded configuration, as service options. */

@@ -20,6 +20,23 @@ export const CATEGORIES = [
   'policy_consult',
   'other',
 ] as const
+
+/** DESIGN.md's Chinese names of the taxonomy codes (the list's own `name` wins where it is loaded). */
+export const CATEGORY_NAMES: Readonly<Record<string, string>> = {
+  facility_repair: '设施报修',
+  sanitation: '环境卫生',
+  parking_traffic: '停车与交通',
+  noise: '噪音扰民',
+  safety_hazard: '安全隐患',
+  heating_utilities: '供暖供水供电',
+  property_service: '物业服务',
+  neighbor_dispute: '邻里纠纷',
+  social_assistance: '民政救助',
+  greening_pets: '园林绿化与宠物',
+  illegal_occupation: '违建与占道',
+  policy_consult: '政策咨询',
+  other: '其他',
+}
 export type Category = (typeof CATEGORIES)[number]
 export const CategoryCode = z.enum(CATEGORIES)
 

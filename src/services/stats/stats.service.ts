@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.js'
 import { describeIssues, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import { CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
+import { CATEGORY_NAMES } from '../responsibility/responsibility.config.js'
 import {
   addCase,
   type CaseFacts,
@@ -21,21 +22,7 @@ export const STATS_DIMENSIONS = ['grid', 'worker', 'category'] as const
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number]
 
 /** The category names of DESIGN.md's taxonomy, used when no responsibility list is given. */
-export const CATEGORY_LABELS: Readonly<Record<string, string>> = {
-  facility_repair: '设施报修',
-  sanitation: '环境卫生',
-  parking_traffic: '停车与交通',
-  noise: '噪音扰民',
-  safety_hazard: '安全隐患',
-  heating_utilities: '供暖供水供电',
-  property_service: '物业服务',
-  neighbor_dispute: '邻里纠纷',
-  social_assistance: '民政救助',
-  greening_pets: '园林绿化与宠物',
-  illegal_occupation: '违建与占道',
-  policy_consult: '政策咨询',
-  other: '其他',
-}
+export const CATEGORY_LABELS = CATEGORY_NAMES
 
 const ObjectIdString = z
   .union([z.string(), z.instanceof(Types.ObjectId)])
