@@ -98,12 +98,19 @@ describe('working calendar properties', () => {
       property(await instant(), integer({ min: 1, max: 40 }), (from, hours) => {
         const due = calendar.add(from, { amount: hours, unit: 'wh', text: `${hours}wh` })
         const local = new Date(due.getTime() + 8 * 3_600_000)
-        const minutes = local.getUTCHours() * 60 + local.getUTCMinutes()
+        // Minutes with their fraction: a start at 09:00:00.001 may end at 14:30:00.001.
+        const minutes = (local.getTime() % 86_400_000) / 60_000
         const inHours = (minutes > 510 && minutes <= 720) || (minutes > 870 && minutes <= 1080)
         return due > from && calendar.isWorkingDay(due) && inHours
       }),
       { numRuns: 300 },
     )
+  })
+
+  it('ends just after lunch when the start carries a millisecond (the counterexample CI found)', () => {
+    const from = new Date('2026-10-14T01:00:00.001Z')
+    const due = calendar.add(from, { amount: 24, unit: 'wh', text: '24wh' })
+    expect(due.toISOString()).toBe('2026-10-19T06:30:00.001Z')
   })
 
   it('more working time never gives an earlier deadline', async () => {
