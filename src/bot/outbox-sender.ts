@@ -9,8 +9,11 @@ import { OnceMarkerModel } from '../models/chat-message.model.js'
 import { type OutboxDoc, OutboxModel } from '../models/outbox.model.js'
 import { ResidentModel } from '../models/registry.model.js'
 import type { Conversations } from '../services/conversations/conversation.service.js'
-import { tryLock } from '../services/locks/lock.service.js'
 import { createOutbox } from '../services/outbox/outbox.service.js'
+import { withLease } from './sender-lease.js'
+
+/** How long the sender's lease lasts without a heartbeat (a crashed holder on another host). */
+const SENDER_LEASE_MS = 15_000
 
 /** Where the sender delivers: Wechaty in production, the same through the mock puppet in tests. */
 export interface ChatTransport {
@@ -186,10 +189,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   async function sendNext(): Promise<SendResult> {
     if (!o.transport.self()) return 'offline'
-    const release = await tryLock(`outbox-sender:${o.account}`, 60_000)
-    if (!release) return 'busy'
-    try {
-      if (!(await budgetLeft())) return 'budget'
+    // One sender per account: a short lease renewed while held; a dead holder on this host is
+    // recognised at once, so a restart after a crash does not wait for its lease to run out.
+    const step = await withLease(`outbox-sender:${o.account}`, SENDER_LEASE_MS, async () => {
+      if (!(await budgetLeft())) return 'budget' as const
       const msg = await OutboxModel.findOne({
         account: o.account,
         status: 'queued',
@@ -197,11 +200,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       })
         .sort({ notBefore: 1, createdAt: 1, _id: 1 })
         .lean<OutboxDoc>()
-      if (!msg) return 'idle'
-      return await deliver(msg)
-    } finally {
-      await release()
-    }
+      if (!msg) return 'idle' as const
+      return deliver(msg)
+    })
+    return step.ran ? step.value : 'busy'
   }
 
   async function recoverStuck(): Promise<number> {

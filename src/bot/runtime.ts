@@ -90,9 +90,15 @@ export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRu
   })
   await bot.start()
   await waitForLogin(bot, world ? 5000 : 0)
-  const replayed = await bot.recover()
-  if (replayed > 0) logger.info({ replayed }, 'replayed messages stored before the last stop')
   if (options.send !== false) await sender.start()
+  // Messages stored before the last stop are replayed in the background: after a crash with a
+  // backlog the service answers (and sends replies) at once instead of after the whole replay.
+  void bot.recover().then(
+    (replayed) => {
+      if (replayed > 0) logger.info({ replayed }, 'replayed messages stored before the last stop')
+    },
+    (err: unknown) => logger.error({ err }, 'messages stored before the last stop could not be replayed'),
+  )
   return {
     bot,
     sender,

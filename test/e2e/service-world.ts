@@ -13,23 +13,34 @@ export interface ServiceWorld {
   stop(options?: { drop: boolean }): Promise<void>
 }
 
+/** Configuration overrides laid over the world's own (nested objects merge, values replace). */
+export type ConfigOverrides = { [key: string]: unknown }
+
+function mergeOverrides(base: ConfigOverrides, extra: ConfigOverrides): ConfigOverrides {
+  const out: ConfigOverrides = { ...base }
+  for (const [k, v] of Object.entries(extra)) {
+    const b = out[k]
+    const isTree = (x: unknown): x is ConfigOverrides =>
+      typeof x === 'object' && x !== null && !Array.isArray(x)
+    out[k] = isTree(b) && isTree(v) ? mergeOverrides(b, v) : v
+  }
+  return out
+}
+
 /**
  * The real service in this process on a fresh database of the test run's FerretDB, with the mock
  * puppet, a fast outbox pace, no scheduled jobs, and the demo community seeded and bound as
- * `npm run demo` does it. Plain module (no vitest), so a child process can run it too.
+ * `npm run demo` does it. Plain module (no vitest), so a child process can run it too. `extra`
+ * overrides the configuration (the fault suite turns jobs on or points the LLM at a stand-in).
  */
-export async function startServiceWorld(uri: string): Promise<ServiceWorld> {
-  const config = loadConfig(
-    {},
-    {
-      overrides: {
-        database: { uri },
-        http: { host: '127.0.0.1', port: 0 },
-        jobs: { enabled: false },
-        outbox: { perMinute: 1200, jitterMs: 0 },
-      },
-    },
-  )
+export async function startServiceWorld(uri: string, extra: ConfigOverrides = {}): Promise<ServiceWorld> {
+  const base: ConfigOverrides = {
+    database: { uri },
+    http: { host: '127.0.0.1', port: 0 },
+    jobs: { enabled: false },
+    outbox: { perMinute: 1200, jitterMs: 0 },
+  }
+  const config = loadConfig({}, { overrides: mergeOverrides(base, extra) })
   const service = await startService(config, silentLogger)
   const seed = await seedDemo(service.services.registry)
   if (!service.bot) throw new Error('the bot did not start')

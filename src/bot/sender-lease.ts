@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto'
+import { readlinkSync } from 'node:fs'
+import os from 'node:os'
+import { isDuplicateKeyError } from '../lib/errors.js'
+import { LockModel } from '../models/lock.model.js'
+
+/** This process, as lease owners name it: host, process namespace, pid, and one id per start. */
+const INSTANCE = randomUUID()
+const HOST = `${os.hostname()}~${pidNamespace()}`
+
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid').replace(/\D/g, '')
+  } catch {
+    return '0'
+  }
+}
+
+function ownerName(): string {
+  return `${HOST}/${process.pid}/${INSTANCE}/${randomUUID()}`
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * True when `owner` names a process on this host (same pid namespace) that is gone: its pid is not
+ * running, or it is our own pid under another start id (a restarted container's pid 1). Owners of
+ * other hosts are never judged dead here; their leases run out instead.
+ */
+export function isDeadLocalOwner(owner: string): boolean {
+  const [host, pid, instance] = owner.split('/')
+  if (host !== HOST || !pid || !instance) return false
+  if (Number(pid) === process.pid) return instance !== INSTANCE
+  return !isAlive(Number(pid))
+}
+
+export interface Lease {
+  /** Extends the lease by its length from now (the heartbeat); false when it was lost. */
+  renew(): Promise<boolean>
+  release(): Promise<void>
+}
+
+/**
+ * Takes the lease `key` for `ttlMs` by a unique insert, or returns undefined while a live holder has
+ * it. A holder that expired, or that was a process of this host that died (SIGKILL, OOM), is broken
+ * at once by deleting exactly its document — so a restarted service resumes without waiting for the
+ * old lease to run out, while two live processes still never hold it together.
+ */
+export async function takeLease(key: string, ttlMs: number, now = new Date()): Promise<Lease | undefined> {
+  const owner = ownerName()
+  const doc = () => ({ _id: key, owner, createdAt: now, expiresAt: new Date(Date.now() + ttlMs) })
+  try {
+    await LockModel.create(doc())
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err
+    const held = await LockModel.findById(key).lean<{ owner: string; expiresAt: Date }>()
+    if (held && held.expiresAt.getTime() >= now.getTime() && !isDeadLocalOwner(held.owner)) return undefined
+    if (held && (await LockModel.deleteOne({ _id: key, owner: held.owner })).deletedCount !== 1)
+      return undefined
+    try {
+      await LockModel.create(doc())
+    } catch (again) {
+      if (isDuplicateKeyError(again)) return undefined
+      throw again
+    }
+  }
+  return {
+    async renew() {
+      const res = await LockModel.updateOne(
+        { _id: key, owner },
+        { $set: { expiresAt: new Date(Date.now() + ttlMs) } },
+      )
+      return res.matchedCount === 1
+    },
+    async release() {
+      await LockModel.deleteOne({ _id: key, owner })
+    },
+  }
+}
+
+/**
+ * Runs fn holding the lease `key` (undefined when busy), renewing it every third of `ttlMs` so a
+ * long call (a slow WeChat send) keeps it; released afterwards, also on errors.
+ */
+export async function withLease<T>(
+  key: string,
+  ttlMs: number,
+  fn: () => Promise<T>,
+  now = new Date(),
+): Promise<{ ran: true; value: T } | { ran: false }> {
+  const lease = await takeLease(key, ttlMs, now)
+  if (!lease) return { ran: false }
+  const heartbeat = setInterval(() => void lease.renew().catch(() => undefined), Math.max(50, ttlMs / 3))
+  heartbeat.unref()
+  try {
+    return { ran: true, value: await fn() }
+  } finally {
+    clearInterval(heartbeat)
+    await lease.release()
+  }
+}
