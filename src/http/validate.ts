@@ -2,22 +2,32 @@ import type { Context } from 'koa'
 import type { z } from 'zod'
 import { InvalidInputError } from '../lib/errors.js'
 
-/** Rejects any object key that MongoDB would read as an operator or a path (`$ne`, `a.b`). */
-function assertNoOperators(value: unknown, path: string[] = []): void {
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      assertNoOperators(v, [...path, String(i)])
-    })
-    return
-  }
-  if (typeof value !== 'object' || value === null) return
-  for (const [k, v] of Object.entries(value)) {
-    if (k.startsWith('$') || k.includes('\u0000')) {
-      throw new InvalidInputError('输入中含有不允许的字段名', [
-        { path: [...path, k].join('.'), message: 'operator keys are not allowed' },
+/** Deepest nesting of objects and arrays a request may carry (real bodies need fewer than 6 levels). */
+export const MAX_INPUT_DEPTH = 32
+
+/**
+ * Rejects any object key that MongoDB would read as an operator or a path (`$ne`, `a.b`), and input
+ * nested deeper than MAX_INPUT_DEPTH. Iterative, so a 40,000-level body is a 400, not a stack overflow.
+ */
+function assertNoOperators(value: unknown): void {
+  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: '', depth: 0 }]
+  while (stack.length > 0) {
+    const { v, path, depth } = stack.pop() as { v: unknown; path: string; depth: number }
+    if (typeof v !== 'object' || v === null) continue
+    if (depth > MAX_INPUT_DEPTH) {
+      throw new InvalidInputError('输入的嵌套层级太深', [
+        { path, message: `nested deeper than ${MAX_INPUT_DEPTH}` },
       ])
     }
-    assertNoOperators(v, [...path, k])
+    for (const [k, child] of Object.entries(v)) {
+      const at = path ? `${path}.${k}` : k
+      if (!Array.isArray(v) && (k.startsWith('$') || k.includes('\u0000'))) {
+        throw new InvalidInputError('输入中含有不允许的字段名', [
+          { path: at, message: 'operator keys are not allowed' },
+        ])
+      }
+      stack.push({ v: child, path: at, depth: depth + 1 })
+    }
   }
 }
 

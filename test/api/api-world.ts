@@ -16,11 +16,14 @@ import { createGrid, createPerson } from '../factories.js'
 
 export const API_NOW = new Date('2026-11-27T09:00:00+08:00')
 
-/** The service's own composition (buildServices + buildRouters) over a fresh data folder and a fixed clock. */
-export function makeApiApp(now = API_NOW) {
+/**
+ * The service's own composition (buildServices + buildRouters) over a fresh data folder and a fixed
+ * clock; `env` adds settings (e.g. a WeChat stand-in's WECHAT_* values).
+ */
+export function makeApiApp(now = API_NOW, env: Record<string, string> = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'linli-api-'))
   const config = loadConfig(
-    { LINLI_ENV: 'test', LINLI_TOKEN_SECRET: 'api-tests', LINLI_DATA_DIR: dataDir },
+    { LINLI_ENV: 'test', LINLI_TOKEN_SECRET: 'api-tests', LINLI_DATA_DIR: dataDir, ...env },
     {},
   )
   const clock = fixedClock(now)

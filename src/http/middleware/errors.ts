@@ -52,6 +52,12 @@ export function errorMiddleware(logger: Logger) {
         ctx.status = 404
         ctx.body = { error: { code: 'NOT_FOUND', message: '接口不存在' } }
       }
+      // The routers' allowedMethods answer a known path with the wrong method (405) or an unknown
+      // method such as PROPFIND (501) without a body; both are the caller's mistake: 405 with one.
+      if ((ctx.status === 405 || ctx.status === 501) && !ctx.body) {
+        ctx.status = 405
+        ctx.body = { error: { code: 'INVALID_INPUT', message: '不支持的请求方法' } }
+      }
     } catch (err) {
       if (err instanceof DomainError) {
         ctx.status = STATUS_BY_CODE[err.code]

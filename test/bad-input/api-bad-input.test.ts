@@ -1,0 +1,245 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import '../../src/models/audit.model.js'
+import '../../src/models/auth.model.js'
+import '../../src/models/case.model.js'
+import '../../src/models/chat-message.model.js'
+import '../../src/models/event.model.js'
+import '../../src/models/job.model.js'
+import '../../src/models/kb.model.js'
+import '../../src/models/lock.model.js'
+import '../../src/models/notice.model.js'
+import '../../src/models/outbox.model.js'
+import '../../src/models/points.model.js'
+import '../../src/models/registry.model.js'
+import '../../src/models/room-binding.model.js'
+import { API_NOW, type ApiApp, makeApiApp, makeApiWorld } from '../api/api-world.js'
+import { makeTargets } from '../api/case-targets.js'
+import { useTestDatabase } from '../db.js'
+import { startWechatStandIn, type WechatStandIn } from '../wechat-server.js'
+import { type AttackKind, bodyAttacks, methodAttack, type Probe, pathAttack, queryAttack } from './attacks.js'
+import type { Allowed } from './db-snapshot.js'
+import { type Caller, createProbeRunner, formatTotals, newTotals, type Totals } from './probe-runner.js'
+import { planRoutes } from './route-plan.js'
+
+/**
+ * Collections a refused request may change. None so far: rate-limit counters live in memory, the
+ * audit log records only granted personal-data access, and API-key `lastUsedAt` is written only for
+ * a valid key (the suite's own key, used by the one route that takes it, whose refusals are all
+ * validated before the key is looked up — so it is compared too).
+ */
+const ALLOWED: Allowed = {}
+
+/** Runs per route, caller and attack kind (fixed, so the totals are the same every run). */
+const RUNS: Record<AttackKind, number> = {
+  'malformed-json': 2,
+  oversized: 1,
+  'wrong-types': 3,
+  'extra-fields': 2,
+  'deep-nesting': 2,
+  'huge-strings': 1,
+  'odd-unicode': 3,
+  operators: 3,
+  'content-type': 2,
+  query: 5,
+  'path-id': 5,
+  method: 1,
+}
+
+const CALLERS: Caller[] = ['as-role', 'anonymous']
+const totals: Record<string, Totals> = {}
+
+async function setup(api: ApiApp) {
+  const w = await makeApiWorld(api)
+  const t = await makeTargets(api, w)
+  const staff = await w.headers('staff')
+  const event = await api.http
+    .post('/api/v1/events')
+    .set(staff)
+    .send({
+      communityId: String(w.community._id),
+      title: '义诊',
+      place: '卫生站',
+      startsAt: '2026-12-01 09:00',
+      endsAt: '2026-12-01 11:00',
+      capacity: 10,
+    })
+  const notice = await api.http
+    .post('/api/v1/notices')
+    .set(staff)
+    .send({ communityId: String(w.community._id), title: '停暖通知', body: '明天检修停暖。' })
+  const services = await api.http.get('/open311/v2/services.json')
+  expect([event.status, notice.status, services.status]).toEqual([201, 201, 200])
+  const { key } = await api.services.auth.createApiKey(String(w.admin._id), '坏输入测试')
+  const values = {
+    caseNumber: t.A,
+    resolvedCase: t.R,
+    postedCase: t.P,
+    eventId: String(event.body.id),
+    noticeId: String(notice.body.id),
+    serviceCode: String((services.body as Array<{ service_code: string }>)[0]?.service_code),
+  }
+  const routes = await planRoutes(api)
+  // Issue every caller's session now: issuing one later would be a data change of the suite's own.
+  for (const who of new Set(routes.map((r) => r.who))) if (who !== 'apiKey') await w.headers(who)
+  return { w, values, apiKey: key, routes }
+}
+
+type Route = Awaited<ReturnType<typeof setup>>['routes'][number]
+/** Units of work: one route, one caller, some attack kinds. */
+type Unit = { route: Route; caller: Caller; attacks: Array<[AttackKind, fc.Arbitrary<Probe>]> }
+
+/** Up to this many units share one before/after snapshot when none of them may write. */
+const CHUNK = 20
+
+/**
+ * Runs the units in segments: units that must not write at all (anonymous callers of secured routes,
+ * GETs, attacks every route must refuse) share a snapshot pair by CHUNK; a unit that may
+ * legitimately write (odd but well-formed input to a mutating route, with its role) is a segment of
+ * its own, checked only when nothing in it was accepted.
+ */
+async function runFamily(name: string, api: ApiApp, unitsOf: (routes: Route[]) => Unit[]) {
+  const s = await setup(api)
+  expect(s.routes.length).toBeGreaterThan(70)
+  const tot = newTotals()
+  totals[name] = tot
+  const runner = createProbeRunner({
+    api,
+    w: s.w,
+    values: s.values,
+    apiKey: s.apiKey,
+    allowed: ALLOWED,
+    totals: tot,
+  })
+  let open: string[] = []
+  const close = async () => {
+    if (open.length > 0) await runner.end(open.join('; '))
+    open = []
+  }
+  for (const unit of unitsOf(s.routes)) {
+    const { route, caller } = unit
+    const what = `${route.method.toUpperCase()} ${route.path} ${caller}`
+    const mustRefuse = unit.attacks.every(([k]) => mustBeRefused(route, k))
+    const shared = route.method === 'get' || (caller === 'anonymous' && route.secured) || mustRefuse
+    if (!shared || open.length >= CHUNK) await close()
+    if (open.length === 0) await runner.begin()
+    open.push(what)
+    for (const [kind, arb] of unit.attacks) {
+      await fc.assert(
+        fc.asyncProperty(arb.map(shortPrinted), async (probe) => {
+          const status = await runner.send(route, probe, caller)
+          if (mustBeRefused(route, kind))
+            expect(status, `${what} accepted a ${kind} request`).toBeGreaterThanOrEqual(400)
+        }),
+        { numRuns: RUNS[kind], endOnFailure: true },
+      )
+    }
+    if (!shared) await close()
+  }
+  await close()
+  return tot
+}
+
+/** Every route with every caller, the given attacks split by whether they could ever be accepted. */
+function units(routes: Route[], attacksOf: (r: Route) => Array<[AttackKind, fc.Arbitrary<Probe>]>): Unit[] {
+  const out: Unit[] = []
+  for (const caller of CALLERS) {
+    for (const route of routes) {
+      const attacks = attacksOf(route)
+      if (attacks.length === 0) continue
+      const mustRefuse = attacks.filter(([k]) => mustBeRefused(route, k))
+      const mayAccept = attacks.filter(([k]) => !mustBeRefused(route, k))
+      if (caller === 'anonymous' || route.method === 'get') out.push({ route, caller, attacks })
+      else {
+        if (mustRefuse.length > 0) out.push({ route, caller, attacks: mustRefuse })
+        if (mayAccept.length > 0) out.push({ route, caller, attacks: mayAccept })
+      }
+    }
+  }
+  return out
+}
+
+/** Kinds no route may accept from anyone (so their segments are always checked). */
+const MUST_REFUSE = new Set<AttackKind>([
+  'malformed-json',
+  'oversized',
+  'wrong-types',
+  'deep-nesting',
+  'operators',
+  'path-id',
+  'method',
+])
+
+/** A DELETE's body is not read at all (only POST, PUT and PATCH bodies are parsed), so it may pass. */
+function mustBeRefused(route: Route, kind: AttackKind): boolean {
+  const bodyKind = kind !== 'path-id' && kind !== 'method' && kind !== 'query'
+  return MUST_REFUSE.has(kind) && !(route.method === 'delete' && bodyKind)
+}
+
+/** Counterexamples print as a short summary (a 250 KiB body would drown the report). */
+function shortPrinted(probe: Probe): Probe {
+  const text = JSON.stringify({
+    ...probe,
+    body: probe.body && { ...probe.body, data: String(probe.body.data).slice(0, 200) },
+  })
+  return Object.assign(probe, { [fc.toStringMethod]: () => text.slice(0, 600) })
+}
+
+describe('bad input to every served route (property-based)', () => {
+  useTestDatabase()
+  // WeChat login configured against a loopback stand-in: unknown codes are refused as WeChat would.
+  let wechat: WechatStandIn
+  beforeAll(async () => {
+    wechat = await startWechatStandIn('wx-bad-input', 'bad-input-secret')
+  })
+  const app = () =>
+    makeApiApp(API_NOW, {
+      WECHAT_APP_ID: 'wx-bad-input',
+      WECHAT_APP_SECRET: 'bad-input-secret',
+      WECHAT_CODE2SESSION_URL: wechat.url,
+    })
+
+  afterAll(async () => {
+    await wechat.close()
+    const all = Object.entries(totals)
+    for (const [name, t] of all) console.log(formatTotals(name, t))
+    const sum = all.reduce((n, [, t]) => n + t.requests, 0)
+    console.log(`[bad-input] API total: ${sum} requests over ${all.length} families, zero 5xx`)
+  })
+
+  it('bodies: malformed, oversized, wrongly typed, extra, deep, huge, odd Unicode, operators, content types', async () => {
+    const api = app()
+    const { bodyLimitKb, uploadLimitMb } = api.config.http
+    const t = await runFamily('bodies', api, (routes) =>
+      units(routes, (route) =>
+        route.method === 'get'
+          ? []
+          : (Object.entries(bodyAttacks(route, bodyLimitKb, uploadLimitMb)) as Array<
+              [AttackKind, fc.Arbitrary<Probe>]
+            >),
+      ),
+    )
+    expect(t.requests).toBeGreaterThan(1000)
+  }, 180_000)
+
+  it('query strings: operator brackets, prototype keys, repeated keys, wrong types, odd text', async () => {
+    const api = app()
+    const t = await runFamily('queries', api, (routes) =>
+      units(routes, (route) => [['query', queryAttack(route)]]),
+    )
+    expect(t.requests).toBeGreaterThan(100)
+  }, 120_000)
+
+  it('path ids (not ObjectIds, too long, traversal, operators, odd bytes) and unknown methods', async () => {
+    const api = app()
+    const t = await runFamily('path ids', api, (routes) =>
+      units(routes, (route) => [
+        ...(route.params.length > 0
+          ? [['path-id', pathAttack(route)] as [AttackKind, fc.Arbitrary<Probe>]]
+          : []),
+        ['method', methodAttack()],
+      ]),
+    )
+    expect(t.requests).toBeGreaterThan(100)
+  }, 120_000)
+})

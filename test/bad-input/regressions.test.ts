@@ -1,0 +1,58 @@
+import Router from '@koa/router'
+import supertest from 'supertest'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { createApp } from '../../src/http/app.js'
+import { MAX_INPUT_DEPTH, parseBody } from '../../src/http/validate.js'
+import type { Logger } from '../../src/lib/logger.js'
+import { silentLogger } from '../../src/lib/logger.js'
+
+/** A small app with one validated route; `errors` collects what the error boundary logs as a 500. */
+function appWithRoute() {
+  const errors: unknown[] = []
+  const logger = { ...silentLogger, error: (o: unknown) => errors.push(o) } as unknown as Logger
+  const router = new Router()
+  router.post('/x', (ctx) => {
+    ctx.body = parseBody(ctx, z.object({ code: z.string(), extra: z.unknown().optional() }))
+  })
+  const app = createApp({ logger, bodyLimitKb: 256, routers: [router] })
+  return { http: supertest(app.callback()), errors }
+}
+
+describe('bad-input regressions', () => {
+  // Found by the bad-input suite: a 5,000-level body overflowed the stack in the operator-key check
+  // (500 INTERNAL on every JSON route, including the anonymous login); 1,000 levels took 330 ms.
+  it('answers a body nested 40,000 levels deep with a quick 400, not a 500', async () => {
+    const { http, errors } = appWithRoute()
+    for (const depth of [MAX_INPUT_DEPTH + 1, 5_000, 40_000]) {
+      const body = `{"code":"a","extra":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`
+      const started = performance.now()
+      const res = await http.post('/x').set('content-type', 'application/json').send(body)
+      expect(res.status, `depth ${depth}`).toBe(400)
+      expect(res.body.error.message).toBe('输入的嵌套层级太深')
+      expect(performance.now() - started).toBeLessThan(1_000)
+    }
+    const arrays = `{"code":"a","extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+    expect((await http.post('/x').set('content-type', 'application/json').send(arrays)).status).toBe(400)
+    expect(errors).toEqual([])
+  })
+
+  it('still accepts ordinary nesting and still refuses operator keys at any depth', async () => {
+    const { http } = appWithRoute()
+    const ok = await http.post('/x').send({ code: 'a', extra: { a: [{ b: { c: 1 } }] } })
+    expect(ok.status).toBe(200)
+    const op = await http.post('/x').send({ code: 'a', extra: { a: [{ b: { $where: '1' } }] } })
+    expect(op.status).toBe(400)
+    expect(op.body.error.details[0].path).toBe('extra.a.0.b.$where')
+  })
+
+  // Found by the bad-input suite: the routers answered an unknown verb (PROPFIND) with 501 and a wrong
+  // one (GET on a POST-only path) with an empty 405 — no error body, and a 5xx for a caller's mistake.
+  it('answers a wrong or unknown method with a 405 and a Chinese error body', async () => {
+    const { http } = appWithRoute()
+    for (const res of [await http.get('/x'), await http.propfind('/x'), await http.purge('/x')]) {
+      expect(res.status).toBe(405)
+      expect(res.body.error).toEqual({ code: 'INVALID_INPUT', message: '不支持的请求方法' })
+    }
+  })
+})
