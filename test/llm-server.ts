@@ -3,6 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 /** What the stand-in LLM received, so tests can check prompts (e.g. that no phone number was sent). */
 export interface RecordedRequest {
   path: string
+  /** When it arrived (ms since epoch). */
+  at?: number
+  /** For a request left hanging: how long until the client gave up and closed it. */
+  abandonedAfterMs?: number
   body: {
     model?: string
     messages?: Array<{ role: string; content: string }>
@@ -42,6 +46,7 @@ export async function startLlmServer(): Promise<LlmServer> {
     req.on('end', () => {
       const isJson = (req.headers['content-type'] ?? '').includes('application/json')
       const recorded: RecordedRequest = {
+        at: Date.now(),
         path: req.url ?? '',
         body: raw && isJson ? (JSON.parse(raw) as RecordedRequest['body']) : {},
       }
@@ -49,6 +54,9 @@ export async function startLlmServer(): Promise<LlmServer> {
       const reply = responder(recorded)
       if ('hang' in reply) {
         hanging.push(res)
+        res.once('close', () => {
+          recorded.abandonedAfterMs = Date.now() - (recorded.at ?? Date.now())
+        })
         return
       }
       if ('status' in reply) {

@@ -4,7 +4,8 @@ import { silentLogger } from '../../src/lib/logger.js'
 import { type ConfigOverrides, startServiceWorld } from '../e2e/service-world.js'
 
 // A whole Linli process for the fault suite: the real service (test/e2e/service-world.ts) on the
-// database in LINLI_TEST_DB_URI with the configuration overrides in LINLI_FAULT_OVERRIDES (JSON),
+// database in LINLI_TEST_DB_URI with the configuration overrides in LINLI_FAULT_OVERRIDES (JSON)
+// and the policy documents of the folder LINLI_FAULT_KB_DIR imported,
 // plus a loopback control port the test drives (the simulator API is rate-limited per IP, a
 // thousand-message burst is not):
 //   POST /burst {roomId, from[], texts[], perSecond}  the mock puppet delivers texts, round-robin
@@ -21,6 +22,8 @@ const world = await startServiceWorld(uri, overrides)
 const mock = world.service.bot?.mock
 if (!mock) throw new Error('the fault child needs the mock puppet')
 const services = world.service.services
+// Policy documents for the knowledge base, when the scenario asks policy questions.
+if (process.env.LINLI_FAULT_KB_DIR) await services.kb.importFolder(process.env.LINLI_FAULT_KB_DIR)
 
 interface BurstInput {
   roomId: string

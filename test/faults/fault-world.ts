@@ -1,9 +1,32 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import mongoose from 'mongoose'
+import { afterAll, beforeAll } from 'vitest'
+import { connectMongoose, initModels } from '../../src/lib/database.js'
+import { silentLogger } from '../../src/lib/logger.js'
 import { CaseModel } from '../../src/models/case.model.js'
 import { ChatMessageModel } from '../../src/models/chat-message.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
+import { testDatabaseUri } from '../db.js'
 import type { ConfigOverrides } from '../e2e/service-world.js'
+
+/**
+ * Like test/db.ts useTestDatabase, but the database is NOT emptied between tests: the tests of one
+ * file share one running service (its seeded community) and go on from each other's state.
+ */
+export function useSharedDatabase(prefix: string): { uri: () => string } {
+  let uri = ''
+  beforeAll(async () => {
+    uri = testDatabaseUri(prefix)
+    await connectMongoose(uri)
+    await initModels(silentLogger)
+  })
+  afterAll(async () => {
+    await mongoose.connection.db?.dropDatabase().catch(() => undefined)
+    await mongoose.disconnect()
+  })
+  return { uri: () => uri }
+}
 
 /** A running fault-child process: its API, its control port and the demo rooms it bound. */
 export interface FaultChild {
@@ -15,9 +38,13 @@ export interface FaultChild {
 }
 
 /** Starts test/faults/fault-child.ts on the database `uri` and waits for its ready line. */
-export async function startFaultChild(uri: string, overrides: ConfigOverrides = {}): Promise<FaultChild> {
+export async function startFaultChild(
+  uri: string,
+  overrides: ConfigOverrides = {},
+  env: Record<string, string> = {},
+): Promise<FaultChild> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'test/faults/fault-child.ts'], {
-    env: { ...process.env, LINLI_TEST_DB_URI: uri, LINLI_FAULT_OVERRIDES: JSON.stringify(overrides) },
+    env: { ...process.env, ...env, LINLI_TEST_DB_URI: uri, LINLI_FAULT_OVERRIDES: JSON.stringify(overrides) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream })
@@ -122,7 +149,11 @@ export interface OnceReport {
  * owns exactly one case slot (opened it, or joined one as a duplicate); each processed message has
  * exactly one reply in the outbox; no outbox key was logged as sent twice.
  */
-export async function exactlyOnceReport(options: { casesExpected: boolean }): Promise<OnceReport> {
+export async function exactlyOnceReport(options: {
+  casesExpected: boolean
+  /** Which messages must own a case slot (default: all of them, when cases are expected). */
+  opensCase?: (text: string) => boolean
+}): Promise<OnceReport> {
   const messages = await ChatMessageModel.find({ direction: 'in' }).lean()
   const unprocessed = messages
     .filter((m) => m.status !== 'processed' && m.status !== 'failed')
@@ -137,6 +168,7 @@ export async function exactlyOnceReport(options: { casesExpected: boolean }): Pr
   }
   const caseOwners = options.casesExpected
     ? messages
+        .filter((m) => options.opensCase?.(m.text) ?? true)
         .map((m) => {
           const cases = owners.get(`chat:${m.messageId}`) ?? []
           return { messageId: m.messageId, owners: cases.length, cases }
