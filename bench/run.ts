@@ -175,6 +175,10 @@ async function main(): Promise<void> {
     world,
     roomIds: await bindGridRooms(bot, seed),
     residentIds: Array.from({ length: 40 }, (_, i) => world.createContact(`压测居民${i}`).id),
+    handled: () => {
+      const c = bot.bot.counts()
+      return c.processed + c.failed
+    },
   }
   await stage('triage', o, () => benchTriage(services, o.quick ? 2 : 5))
   await stage('kb', o, () => benchKb(services, { minChunks: o.kbChunks, questions: o.quick ? 100 : 300 }))

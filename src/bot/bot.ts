@@ -60,6 +60,8 @@ export interface Bot {
   recover(olderThanMs?: number): Promise<number>
   /** Resolves when every message received so far has been handled (tests, shutdown). */
   idle(): Promise<void>
+  /** Messages this process finished handling since it started (for metrics and benchmarks). */
+  counts(): { processed: number; failed: number }
 }
 
 /**
@@ -82,6 +84,7 @@ export function createBot(deps: BotDeps): Bot {
   let backoffMs = 1000
   let restartTimer: NodeJS.Timeout | undefined
   const chains = new Map<string, Promise<void>>()
+  const counts = { processed: 0, failed: 0 }
 
   async function handleStored(m: StoredMessage): Promise<void> {
     try {
@@ -91,7 +94,9 @@ export function createBot(deps: BotDeps): Bot {
         outcome: outcome.outcome,
         replyKeys: outcome.replies.map((r) => r.key),
       })
+      counts.processed++
     } catch (err) {
+      counts.failed++
       log.error({ err, messageId: m.messageId }, 'message could not be processed')
       await deps.conversations
         .markFailed(m.messageId, err instanceof Error ? err.message : String(err))
@@ -244,14 +249,17 @@ export function createBot(deps: BotDeps): Bot {
     status: () => ({ ...status }),
     async recover(olderThanMs = 0) {
       const pending = await deps.conversations.listUnprocessed(olderThanMs)
-      for (const m of pending) {
+      // Entered in stored order (each sender's chain keeps it); different chats replay side by side.
+      const runs = pending.map((m) => {
         log.info({ messageId: m.messageId }, 'replaying a message stored before a stop')
-        await enqueueInOrder(`${m.chatKey}|${m.senderContactId}`, () => handleStored(m))
-      }
+        return enqueueInOrder(`${m.chatKey}|${m.senderContactId}`, () => handleStored(m))
+      })
+      await Promise.all(runs)
       return pending.length
     },
     async idle() {
       while (chains.size > 0) await Promise.allSettled([...chains.values()])
     },
+    counts: () => ({ ...counts }),
   }
 }

@@ -128,6 +128,7 @@ describe('daily jobs', () => {
         direction: 'in',
         messageId: id,
         dedupeKey: `id:${id}`,
+        dedupeKey2: `id2:${id}`,
         chatKey: 'room:r1',
         senderContactId: 'c1',
         text: `电话13812345678 ${id}`,

@@ -1,4 +1,4 @@
-import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+import { type InferSchemaType, model, Schema, Types } from 'mongoose'
 
 export const MESSAGE_TYPES = ['text', 'image', 'voice', 'file', 'other'] as const
 export type MessageType = (typeof MESSAGE_TYPES)[number]
@@ -20,17 +20,22 @@ const attachmentSchema = new Schema(
 
 /**
  * The conversation log: every inbound and outbound chat message. Inbound messages are stored before
- * anything else; `messageId` (the puppet's id) and `dedupeKey` (room+sender+text+time bucket) are both
- * unique, so a re-delivered message is stored once and processed once.
+ * anything else. The `_id` is the puppet's message id (so the hot reads and updates are by `_id`, the
+ * one filter every backend answers from an index), and `dedupeKey`/`dedupeKey2` (room+sender+text in
+ * two time grids offset by half a bucket) are unique, so a re-delivered message is stored once and
+ * processed once, decided by the insert alone.
  */
 const chatMessageSchema = new Schema(
   {
+    _id: { type: String, default: () => new Types.ObjectId().toString() },
     direction: { type: String, enum: ['in', 'out'], required: true },
     messageId: { type: String, required: true, unique: true },
-    /** Second unique key: a content hash for inbound text, `id:<messageId>` otherwise. */
+    /** Second unique key: a content hash in a time bucket for inbound text, `id:<messageId>` otherwise. */
     dedupeKey: { type: String, required: true, unique: true },
-    /** Content hash without the time bucket, for the look-back across a bucket edge. */
-    contentHash: { type: String, index: true },
+    /** The same in the grid shifted by half a bucket, so twins near a bucket edge still collide. */
+    dedupeKey2: { type: String, required: true, unique: true },
+    /** Content hash without the time bucket. */
+    contentHash: String,
     /** `room:<roomId>` or `dm:<contactId>`: the chat a transcript is read from. */
     chatKey: { type: String, required: true },
     roomId: String,
@@ -58,7 +63,7 @@ const chatMessageSchema = new Schema(
 chatMessageSchema.index({ status: 1, receivedAt: 1 })
 chatMessageSchema.index({ chatKey: 1, receivedAt: 1 })
 export const ChatMessageModel = model('ChatMessage', chatMessageSchema, 'chat_messages')
-export type ChatMessageDoc = InferSchemaType<typeof chatMessageSchema> & { _id: Types.ObjectId }
+export type ChatMessageDoc = InferSchemaType<typeof chatMessageSchema> & { _id: string }
 
 /**
  * What the bot expects next from one contact in one chat (`<contactId>|<chatKey>`): the flow picked

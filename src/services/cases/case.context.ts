@@ -7,6 +7,7 @@ import type { Logger } from '../../lib/logger.js'
 import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from '../../models/case.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
+import { lookupKey, putKey } from '../locks/lookup-key.service.js'
 import type { Outbox } from '../outbox/outbox.service.js'
 import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
@@ -82,10 +83,19 @@ export interface CaseServiceDeps {
 
 /** Internal: what the intake, action and query modules share. */
 export interface CaseContext extends CaseServiceDeps {
-  /** Reads the case, runs `fn` under its lock, writes the change, then runs its `after` effects. */
-  mutate(number: string, fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange): Promise<CaseDoc>
+  /**
+   * Reads the case (by its number, or by the id of a case already in hand), runs `fn` under its lock,
+   * writes the change, then runs its `after` effects.
+   */
+  mutate(which: string | CaseRef, fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange): Promise<CaseDoc>
   notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string): Promise<number>
   now(): Date
+}
+
+/** A case already read: its id and number. */
+export interface CaseRef {
+  _id: Types.ObjectId
+  number: string
 }
 
 /** One timeline entry as the modules write it (`at` is stamped by `mutate`). */
@@ -118,8 +128,14 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.infe
 /** Finds a case by the number residents quote (tolerant of full-width digits and a missing dash). */
 export async function findCase(number: string): Promise<CaseDoc> {
   const n = normaliseCaseNumber(String(number))
-  const c = n ? await CaseModel.findOne({ number: n }).lean<CaseDoc>().exec() : null
+  if (!n) throw new NotFoundError(`工单 ${number}`)
+  const ref = await lookupKey('case-number', n)
+  const keyed = ref ? await CaseModel.findById(ref).lean<CaseDoc>().exec() : null
+  if (keyed?.number === n) return keyed
+  // Not recorded under its key (stored before keys existed): search once, then record the key.
+  const c = await CaseModel.findOne({ number: n }).lean<CaseDoc>().exec()
   if (!c) throw new NotFoundError(`工单 ${number}`)
+  await putKey('case-number', n, String(c._id))
   return c
 }
 
@@ -127,10 +143,10 @@ export async function findCase(number: string): Promise<CaseDoc> {
 export function createCaseContext(deps: CaseServiceDeps): CaseContext {
   const now = () => deps.clock.now()
   async function mutate(
-    number: string,
+    which: string | CaseRef,
     fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange,
   ): Promise<CaseDoc> {
-    const { _id } = await findCase(number)
+    const { _id, number } = typeof which === 'string' ? await findCase(which) : which
     return withLock(`case:${_id}`, async () => {
       const current = await CaseModel.findById(_id).lean<CaseDoc>().exec()
       if (!current) throw new NotFoundError(`工单 ${number}`)

@@ -8,9 +8,11 @@ import {
   CaseModel,
   OPEN_CASE_STATUSES,
 } from '../../models/case.model.js'
+import { IntakeSetModel } from '../../models/intake-set.model.js'
 import { DepartmentModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
-import { type CaseContext, parseInput, persons } from './case.context.js'
+import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
+import { type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
 import { extractLocation, findDuplicate, normaliseLocationPart } from './case.dedupe.js'
 import { postedText, taskText, urgentText } from './case.notify.js'
 import { allocateCaseNumber } from './case.number.js'
@@ -89,16 +91,19 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
   const replay = await findBySource(input.sourceKey)
   if (replay) return replay
   const facts = await establishFacts(ctx, input)
-  const outcome = await withLock(intakeKey(facts), async () => {
+  const key = intakeKey(facts)
+  const outcome = await withLock(key, async () => {
     const again = await findBySource(input.sourceKey)
     if (again) return again
-    const dup = await findOpenDuplicate(ctx, input.text, facts)
+    const dup = await findOpenDuplicate(ctx, key, input.text, facts)
     if (dup) return subscribe(ctx, dup, input, facts)
-    return createCase(ctx, input, facts)
+    const opened = await createCase(ctx, input, facts)
+    if (opened.created) await rememberCase(ctx, key, opened.doc)
+    return opened
   })
   if (!outcome.created) return outcome
   try {
-    return { ...outcome, doc: await routeCase(ctx, outcome.doc.number) }
+    return { ...outcome, doc: await routeCase(ctx, outcome.doc) }
   } catch (err) {
     // Stored first: a case that could not be routed stays `received` and is routed again later.
     ctx.logger?.error({ err, number: outcome.doc.number }, 'case stored but not routed')
@@ -106,7 +111,22 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
   }
 }
 
+/** The case a report's source key opened or joined, read through its `case-source:` lookup key. */
 async function findBySource(sourceKey: string): Promise<OpenOutcome | undefined> {
+  const ref = await lookupKey('case-source', sourceKey)
+  const doc = ref ? await CaseModel.findById(ref).lean<CaseDoc>().exec() : null
+  return doc ? outcomeFor(doc, sourceKey) : undefined
+}
+
+function outcomeFor(doc: CaseDoc, sourceKey: string): OpenOutcome | undefined {
+  if (doc.sourceKey === sourceKey) return { doc, created: false }
+  if (doc.subscribers.some((s) => s.sourceKey === sourceKey))
+    return { doc, created: false, duplicateOf: doc.number }
+  return undefined
+}
+
+/** The slow way, by searching: for cases stored before lookup keys existed. */
+async function searchBySource(sourceKey: string): Promise<OpenOutcome | undefined> {
   const own = await CaseModel.findOne({ sourceKey }).lean<CaseDoc>().exec()
   if (own) return { doc: own, created: false }
   const joined = await CaseModel.findOne({ 'subscribers.sourceKey': sourceKey }).lean<CaseDoc>().exec()
@@ -193,24 +213,28 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
   return { place, reporterId: reporter?._id }
 }
 
-async function findOpenDuplicate(ctx: CaseContext, text: string, f: Facts): Promise<CaseDoc | undefined> {
+/**
+ * The open case this report repeats, among the cases opened under the same intake key within the
+ * duplicate window. Runs under the intake lock of `key`.
+ */
+async function findOpenDuplicate(
+  ctx: CaseContext,
+  key: string,
+  text: string,
+  f: Facts,
+): Promise<CaseDoc | undefined> {
   const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
-  const where = f.place.gridId
-    ? { 'location.gridId': f.place.gridId }
-    : f.place.communityId && f.place.building
-      ? { 'location.communityId': f.place.communityId, 'location.building': f.place.building }
-      : undefined
-  if (!where) return undefined // no place known: nothing to compare against
-  const open = await CaseModel.find({
-    ...where,
-    category: f.category,
-    status: { $in: OPEN_CASE_STATUSES },
-    createdAt: { $gte: since },
-  })
-    .sort({ createdAt: -1 })
-    .limit(200)
-    .lean<CaseDoc[]>()
-    .exec()
+  if (!f.place.gridId && !(f.place.communityId && f.place.building)) return undefined // nowhere to compare
+  const open = (await recentCases(key, f, since)).filter(
+    (c) =>
+      c.category === f.category &&
+      (OPEN_CASE_STATUSES as readonly string[]).includes(c.status) &&
+      c.createdAt >= since &&
+      (f.place.gridId
+        ? c.location?.gridId?.equals(f.place.gridId)
+        : c.location?.communityId?.equals(f.place.communityId as Types.ObjectId) &&
+          c.location?.building === f.place.building),
+  )
   const found = findDuplicate(
     { text, location: f.place },
     open.map((c) => ({ text: c.description, location: c.location ?? undefined, c })),
@@ -218,8 +242,45 @@ async function findOpenDuplicate(ctx: CaseContext, text: string, f: Facts): Prom
   return found?.match.c
 }
 
+/** The cases of the intake set, newest first; a key without a set yet is filled once by a search. */
+async function recentCases(key: string, f: Facts, since: Date): Promise<CaseDoc[]> {
+  const set = await IntakeSetModel.findById(key).lean().exec()
+  if (set) {
+    const docs = await Promise.all(
+      set.cases.filter((e) => e.at >= since).map((e) => CaseModel.findById(e.caseId).lean<CaseDoc>().exec()),
+    )
+    return docs.filter((d): d is CaseDoc => d !== null).sort((a, b) => +b.createdAt - +a.createdAt)
+  }
+  const where = f.place.gridId
+    ? { 'location.gridId': f.place.gridId }
+    : { 'location.communityId': f.place.communityId }
+  const found = await CaseModel.find({ ...where, category: f.category, createdAt: { $gte: since } })
+    .sort({ createdAt: -1 })
+    .limit(200)
+    .lean<CaseDoc[]>()
+    .exec()
+  const entries = found.map((c) => ({ caseId: c._id, at: c.createdAt }))
+  await IntakeSetModel.updateOne({ _id: key }, { $set: { cases: entries } }, { upsert: true }).exec()
+  return found
+}
+
+/** Adds a new case to its intake set, dropping entries older than the duplicate window. */
+async function rememberCase(ctx: CaseContext, key: string, doc: CaseDoc): Promise<void> {
+  const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
+  const set = await IntakeSetModel.findById(key).lean().exec()
+  const kept = (set?.cases ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
+  const cases = [...kept, { caseId: doc._id, at: doc.createdAt }].slice(-500)
+  await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
+}
+
 async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Facts): Promise<OpenOutcome> {
-  const doc = await ctx.mutate(dup.number, (c) => ({
+  const claim = await claimKey('case-source', input.sourceKey, String(dup._id), ctx.now())
+  if (claim.ref !== String(dup._id)) {
+    // The same report went another way at the same moment (a retry racing the first attempt).
+    const other = await findBySource(input.sourceKey)
+    if (other) return other
+  }
+  const doc = await ctx.mutate(dup, (c) => ({
     push: {
       subscribers: [
         {
@@ -251,8 +312,15 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
   const at = ctx.now()
   const deadlines = ctx.responsibility.deadlines(f.category, f.urgency, at)
   const enteredBy = input.enteredById
+  // The source key is claimed first (one unique insert decides between racing retries); the case
+  // is then written under the id the key names, so a retry after a crash completes the same case.
+  const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), at)
+  const _id = new Types.ObjectId(claim.ref)
+  const number = await allocateCaseNumber(at, ctx.config.timezone)
+  await putKey('case-number', number, claim.ref, at)
   const doc = {
-    number: await allocateCaseNumber(at, ctx.config.timezone),
+    _id,
+    number,
     sourceKey: input.sourceKey,
     channel: input.channel,
     reporterId: f.reporterId,
@@ -283,7 +351,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     return { doc: created.toObject() as CaseDoc, created: true }
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err
-    const existing = await findBySource(input.sourceKey)
+    const existing = (await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey))
     if (existing) return existing
     throw err
   }
@@ -294,9 +362,9 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
  * sends the task notices, and alerts the grid and community at once when urgent. A case that is no
  * longer `received` is returned unchanged, so routing twice is harmless.
  */
-export async function routeCase(ctx: CaseContext, number: string): Promise<CaseDoc> {
+export async function routeCase(ctx: CaseContext, which: string | CaseRef): Promise<CaseDoc> {
   let handlers: CaseHandlers | undefined
-  return ctx.mutate(number, async (c) => {
+  return ctx.mutate(which, async (c) => {
     if (c.status !== 'received') return { timeline: [] }
     handlers = await ctx.responsibility.whoHandles({
       category: c.category,

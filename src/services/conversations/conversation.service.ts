@@ -159,27 +159,27 @@ function stripNulls<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], nul
 }
 
 /**
- * The conversation log and per-contact conversation state. Inbound messages are deduplicated by the
- * puppet id and by a content hash in a time bucket (unique insert: exactly one wins a race); a
- * look-back query over the previous window catches a re-delivery that straddles a bucket edge.
+ * The conversation log and per-contact conversation state. A message is stored under its puppet id;
+ * the same text from the same sender in the same chat is caught by two content keys in time grids of
+ * twice the window, offset by one window: two deliveries less than a window apart always share one of
+ * them (two that are up to two windows apart may too). So the unique insert alone decides a
+ * re-delivery and a race, with no look-up before it.
  */
 export function createConversations(options: ConversationOptions): Conversations {
   const clock = options.clock
   const windowMs = options.redeliveryWindowMs ?? 120_000
+  const bucketMs = 2 * windowMs
 
-  async function findRecentTwin(hash: string, at: Date): Promise<ChatMessageDoc | undefined> {
-    const twin = await ChatMessageModel.findOne({
-      contentHash: hash,
-      direction: 'in',
-      receivedAt: { $gte: new Date(at.getTime() - windowMs), $lte: new Date(at.getTime() + windowMs) },
-    }).lean<ChatMessageDoc>()
-    return twin ?? undefined
-  }
-
-  async function findExisting(messageId: string, dedupeKey: string): Promise<ChatMessageDoc | undefined> {
-    const byId = await ChatMessageModel.findOne({ messageId }).lean<ChatMessageDoc>()
+  async function findExisting(
+    messageId: string,
+    keys: { dedupeKey: string; dedupeKey2: string },
+  ): Promise<ChatMessageDoc | undefined> {
+    const byId = await ChatMessageModel.findById(messageId).lean<ChatMessageDoc>()
     if (byId) return byId
-    return (await ChatMessageModel.findOne({ dedupeKey }).lean<ChatMessageDoc>()) ?? undefined
+    const twin =
+      (await ChatMessageModel.findOne({ dedupeKey: keys.dedupeKey }).lean<ChatMessageDoc>()) ??
+      (await ChatMessageModel.findOne({ dedupeKey2: keys.dedupeKey2 }).lean<ChatMessageDoc>())
+    return twin ?? undefined
   }
 
   return {
@@ -188,39 +188,39 @@ export function createConversations(options: ConversationOptions): Conversations
       const chatKey = chatKeyOf(input.roomId, input.senderContactId)
       const byContent = input.type === 'text' && normaliseText(input.text) !== ''
       const hash = byContent ? contentHashOf(chatKey, input.senderContactId, input.text) : undefined
-      const bucket = Math.floor(input.receivedAt.getTime() / windowMs)
-      const dedupeKey = hash ? `c:${hash}:${bucket}` : `id:${input.messageId}`
-      const earlier = await ChatMessageModel.findOne({ messageId: input.messageId }).lean<ChatMessageDoc>()
-      if (earlier) return { message: toView(earlier), duplicate: true }
-      if (hash) {
-        const twin = await findRecentTwin(hash, input.receivedAt)
-        if (twin) return { message: toView(twin), duplicate: true }
-      }
+      const t = input.receivedAt.getTime()
+      const keys = hash
+        ? {
+            dedupeKey: `c:${hash}:${Math.floor(t / bucketMs)}`,
+            dedupeKey2: `c2:${hash}:${Math.floor((t + windowMs) / bucketMs)}`,
+          }
+        : { dedupeKey: `id:${input.messageId}`, dedupeKey2: `id2:${input.messageId}` }
       try {
         const doc = await ChatMessageModel.create({
           ...input,
+          _id: input.messageId,
           direction: 'in',
           chatKey,
-          dedupeKey,
+          ...keys,
           contentHash: hash,
           status: 'received',
         })
         return { message: toView(doc.toObject() as ChatMessageDoc), duplicate: false }
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err
-        const existing = await findExisting(input.messageId, dedupeKey)
+        const existing = await findExisting(input.messageId, keys)
         if (!existing) throw err
         return { message: toView(existing), duplicate: true }
       }
     },
 
     async markProcessing(messageId) {
-      await ChatMessageModel.updateOne({ messageId }, { $set: { status: 'processing' } })
+      await ChatMessageModel.updateOne({ _id: messageId }, { $set: { status: 'processing' } })
     },
 
     async markProcessed(messageId, outcome) {
       await ChatMessageModel.updateOne(
-        { messageId },
+        { _id: messageId },
         {
           $set: {
             status: 'processed',
@@ -234,7 +234,7 @@ export function createConversations(options: ConversationOptions): Conversations
 
     async markFailed(messageId, error) {
       await ChatMessageModel.updateOne(
-        { messageId },
+        { _id: messageId },
         { $set: { status: 'failed', processedAt: clock.now(), error: error.slice(0, 500) } },
       )
     },
@@ -255,9 +255,11 @@ export function createConversations(options: ConversationOptions): Conversations
       const chatKey = chatKeyOf(input.roomId, input.toContactId ?? input.botContactId)
       try {
         await ChatMessageModel.create({
+          _id: input.messageId,
           direction: 'out',
           messageId: input.messageId,
           dedupeKey: `out:${input.messageId}`,
+          dedupeKey2: `out2:${input.messageId}`,
           chatKey,
           roomId: input.roomId,
           toContactId: input.toContactId,

@@ -40,26 +40,53 @@ export async function tryLock(
   }
 }
 
+/** The tail of each key's local queue: callers in this process wait their turn here, not in the database. */
+const localTails = new Map<string, Promise<void>>()
+
+/** Waits for this process's earlier holders of `key`; returns the function that lets the next one in. */
+async function localTurn(key: string): Promise<() => void> {
+  const before = localTails.get(key) ?? Promise.resolve()
+  let leave = () => {}
+  const mine = new Promise<void>((resolve) => {
+    leave = resolve
+  })
+  const tail = before.then(() => mine)
+  localTails.set(key, tail)
+  await before
+  return () => {
+    leave()
+    if (localTails.get(key) === tail) localTails.delete(key)
+  }
+}
+
 /**
  * Runs fn while holding the lock `key`, so read-modify-write sequences on one record never interleave
- * across requests or processes. Keys name what they protect, e.g. `case:<id>`.
+ * across requests or processes. Keys name what they protect, e.g. `case:<id>`. Callers in one process
+ * queue in memory and only the head of the queue takes the database lock, so a burst on one key costs
+ * one insert and one delete per holder instead of a storm of polling inserts; other processes still
+ * wait on the database lock with back-off.
  */
 export async function withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const ttlMs = options.ttlMs ?? 15_000
-  const deadline = Date.now() + (options.waitMs ?? 10_000)
-  let delay = 5
-  for (;;) {
-    const release = await tryLock(key, ttlMs)
-    if (release) {
-      try {
-        return await fn()
-      } finally {
-        await release()
+  const leave = await localTurn(key)
+  try {
+    const deadline = Date.now() + (options.waitMs ?? 10_000)
+    let delay = 5
+    for (;;) {
+      const release = await tryLock(key, ttlMs)
+      if (release) {
+        try {
+          return await fn()
+        } finally {
+          await release()
+        }
       }
+      if (Date.now() > deadline) throw new UnavailableError('系统繁忙，请稍后再试', { lock: key })
+      await sleep(delay + Math.random() * delay)
+      delay = Math.min(delay * 2, 200)
     }
-    if (Date.now() > deadline) throw new UnavailableError('系统繁忙，请稍后再试', { lock: key })
-    await sleep(delay + Math.random() * delay)
-    delay = Math.min(delay * 2, 200)
+  } finally {
+    leave()
   }
 }
 

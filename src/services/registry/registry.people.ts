@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose'
+import { Types } from 'mongoose'
 import type { FieldCrypto } from '../../lib/crypto.js'
 import { normalizeIdNumber, normalizePhone } from '../../lib/crypto.js'
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
@@ -10,6 +10,7 @@ import {
   type Role,
 } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
+import { dropKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { checkIdNumber, isMobilePhone } from './registry.validation.js'
 import {
   type HouseholdView,
@@ -133,6 +134,7 @@ export function createPeopleService(deps: PeopleDeps) {
       { returnDocument: 'after' },
     ).lean()
     if (!doc) throw new NotFoundError('居民')
+    if (patch.wechat?.contactId) await putKey('contact', patch.wechat.contactId, String(doc._id))
     return view(doc)
   }
 
@@ -164,6 +166,7 @@ export function createPeopleService(deps: PeopleDeps) {
       await refuseDuplicateId(fields)
       const wechat = input.wechat ?? {}
       const doc = await ResidentModel.create({ ...fields, wechat, token: newToken() })
+      if (wechat.contactId) await putKey('contact', wechat.contactId, String(doc._id))
       return view(doc.toObject())
     },
 
@@ -177,8 +180,20 @@ export function createPeopleService(deps: PeopleDeps) {
       return findOneView({ token })
     },
 
+    /**
+     * The person behind a WeChat contact: read through the `contact:` lookup key (one indexed read,
+     * verified against the record), else found by a search whose answer is then recorded as the key.
+     */
     async findResidentByWechatContact(contactId: string): Promise<ResidentView | undefined> {
-      return findOneView({ 'wechat.contactId': contactId })
+      const ref = await lookupKey('contact', contactId)
+      if (ref && Types.ObjectId.isValid(ref)) {
+        const doc = await ResidentModel.findById(ref).lean()
+        if (doc && doc.erasedAt == null && doc.wechat?.contactId === contactId) return view(doc)
+      }
+      const found = await findOneView({ 'wechat.contactId': contactId })
+      if (found) await putKey('contact', contactId, found.id)
+      else if (ref) await dropKey('contact', contactId)
+      return found
     },
 
     /** Several people by WeChat contact id in one query (bot start-up, seeding). */

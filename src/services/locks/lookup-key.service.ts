@@ -1,0 +1,44 @@
+import { isDuplicateKeyError } from '../../lib/errors.js'
+import { LookupKeyModel } from '../../models/lookup-key.model.js'
+
+/** What a natural key names; the prefix of its `_id`. */
+export type LookupKind = 'case-source' | 'case-number' | 'contact'
+
+const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
+
+/** The id the key points at, if it was recorded. */
+export async function lookupKey(kind: LookupKind, value: string): Promise<string | undefined> {
+  const doc = await LookupKeyModel.findById(idOf(kind, value)).lean()
+  return doc?.ref
+}
+
+/**
+ * Claims the key for `ref` by a unique insert: exactly one concurrent caller wins. Returns the id the
+ * key points at after the call — `ref` for the winner, the earlier claimant's id for everyone else.
+ */
+export async function claimKey(
+  kind: LookupKind,
+  value: string,
+  ref: string,
+  at = new Date(),
+): Promise<{ claimed: boolean; ref: string }> {
+  try {
+    await LookupKeyModel.create({ _id: idOf(kind, value), ref, at })
+    return { claimed: true, ref }
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err
+    const existing = await lookupKey(kind, value)
+    if (existing === undefined) throw err
+    return { claimed: false, ref: existing }
+  }
+}
+
+/** Points the key at `ref`, replacing what it pointed at (a cache the reader verifies). */
+export async function putKey(kind: LookupKind, value: string, ref: string, at = new Date()): Promise<void> {
+  await LookupKeyModel.replaceOne({ _id: idOf(kind, value) }, { ref, at }, { upsert: true })
+}
+
+/** Forgets the key (its target is gone or no longer carries the value). */
+export async function dropKey(kind: LookupKind, value: string): Promise<void> {
+  await LookupKeyModel.deleteOne({ _id: idOf(kind, value) })
+}
