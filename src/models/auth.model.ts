@@ -52,3 +52,17 @@ const refreshUseSchema = new Schema(
   { versionKey: false },
 )
 export const RefreshUseModel = model('RefreshUse', refreshUseSchema, 'refresh_uses')
+
+/**
+ * A live login, keyed by its refresh-token family. Access tokens name it (`sid`) and are refused once
+ * it is gone: deleting it (logout, reuse, erasure) ends the session at once, in every process.
+ */
+const authSessionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    personId: { type: Schema.Types.ObjectId, ref: 'Resident', required: true, index: true },
+    at: Date,
+  },
+  { versionKey: false },
+)
+export const AuthSessionModel = model('AuthSession', authSessionSchema, 'auth_sessions')

@@ -30,7 +30,7 @@ export function authenticate(auth: Pick<AuthService, 'verifyAccessToken' | 'veri
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header)
       if (!m) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确')
-      ctx.state.actor = auth.verifyAccessToken(m[1] as string)
+      ctx.state.actor = await auth.verifyAccessToken(m[1] as string)
     } else if (apiKey) {
       ctx.state.actor = await auth.verifyApiKey(apiKey)
     }

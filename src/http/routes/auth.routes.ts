@@ -49,7 +49,7 @@ export function authRoutes(deps: { auth: AuthService }): Router {
     const actor = requireRole(ctx, 'admin', 'community_staff')
     const input = parseBody(ctx, InviteInput)
     ctx.status = 201
-    ctx.body = await auth.createInvite(input.personId, actor.personId)
+    ctx.body = await auth.createInvite(input.personId, actor)
   })
   router.post('/api-keys', async (ctx) => {
     const actor = requireRole(ctx, 'admin')

@@ -7,12 +7,14 @@ import { DomainError, ForbiddenError, isDuplicateKeyError, UnavailableError } fr
 import type { Logger } from '../../lib/logger.js'
 import {
   ApiKeyModel,
+  AuthSessionModel,
   InviteModel,
   InviteUseModel,
   RefreshTokenModel,
   RefreshUseModel,
 } from '../../models/auth.model.js'
 import { type Resident, ResidentModel, type Role } from '../../models/registry.model.js'
+import { endPersonSessions, endSession } from './auth.sessions.js'
 
 /** Who is calling, as every adapter sees it. */
 export interface Actor {
@@ -42,6 +44,8 @@ const AccessPayload = z.object({
   c: z.array(z.string()),
   g: z.array(z.string()),
   d: z.string().optional(),
+  /** The session (refresh-token family) the token belongs to: no session, no access. */
+  sid: z.string(),
   exp: z.number(),
 })
 
@@ -113,7 +117,8 @@ export function createAuthService(deps: AuthDeps) {
     return `v1.${body}.${sig}`
   }
 
-  function verifyAccessToken(token: string): Actor {
+  /** The actor of a signed, unexpired access token whose session is still live; 401 otherwise. */
+  async function verifyAccessToken(token: string): Promise<Actor> {
     const [version, body, sig] = token.split('.')
     if (version !== 'v1' || !body || !sig) throw unauthenticated()
     const expected = createHmac('sha256', signingKey).update(body).digest()
@@ -126,6 +131,9 @@ export function createAuthService(deps: AuthDeps) {
       throw unauthenticated()
     }
     if (payload.exp * 1000 <= clock.now().getTime()) throw unauthenticated('登录已过期，请重新登录')
+    // One {_id} lookup: logout, a reused refresh token or erasure end the session at once.
+    const session = await AuthSessionModel.findById(payload.sid).lean()
+    if (!session || String(session.personId) !== payload.sub) throw unauthenticated()
     return {
       personId: payload.sub,
       roles: payload.roles as Role[],
@@ -139,10 +147,13 @@ export function createAuthService(deps: AuthDeps) {
   async function issueSession(
     personId: string,
     via: Actor['via'] = 'token',
-    family: string = randomUUID(),
+    rotating?: string,
   ): Promise<Session> {
     const person = await ResidentModel.findById(personId).lean()
     if (!person || person.erasedAt) throw unauthenticated('账号不存在或已注销')
+    const family = rotating ?? randomUUID()
+    if (!rotating) await AuthSessionModel.create({ _id: family, personId: person._id, at: clock.now() })
+    else if (!(await AuthSessionModel.findById(family).lean())) throw unauthenticated()
     const actor = actorOf(person, via)
     const exp = Math.floor(clock.now().getTime() / 1000) + ACCESS_TTL_S
     const accessToken = sign({
@@ -151,6 +162,7 @@ export function createAuthService(deps: AuthDeps) {
       c: actor.communityIds,
       g: actor.gridIds,
       d: actor.departmentId,
+      sid: family,
       exp,
     })
     const refreshToken = `rt_${b64(randomBytes(32))}`
@@ -171,7 +183,7 @@ export function createAuthService(deps: AuthDeps) {
       await RefreshUseModel.create({ _id: String(doc._id), at: clock.now() })
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err
-      await RefreshTokenModel.updateMany({ family: doc.family }, { $set: { revokedAt: clock.now() } })
+      await endSession(doc.family, clock.now())
       logger.warn({ personId: String(doc.personId) }, 'refresh token reused: session family revoked')
       throw unauthenticated()
     }
@@ -181,15 +193,12 @@ export function createAuthService(deps: AuthDeps) {
 
   async function logout(refreshToken: string): Promise<void> {
     const doc = await RefreshTokenModel.findOne({ hash: sha256(refreshToken) }).lean()
-    if (doc) await RefreshTokenModel.updateMany({ family: doc.family }, { $set: { revokedAt: clock.now() } })
+    if (doc) await endSession(doc.family, clock.now())
   }
 
   /** Revokes every session of a person (erasure, lost phone, staff leaving). */
   async function revokeAll(personId: string): Promise<void> {
-    await RefreshTokenModel.updateMany(
-      { personId: new Types.ObjectId(personId), revokedAt: null },
-      { $set: { revokedAt: clock.now() } },
-    )
+    await endPersonSessions(personId, clock.now())
   }
 
   async function code2session(code: string): Promise<{ openid: string; unionid?: string }> {
@@ -240,11 +249,15 @@ export function createAuthService(deps: AuthDeps) {
     return issueSession(String(person._id))
   }
 
-  /** A one-time code (shown once) that lets a staff member bind their WeChat identity. */
-  async function createInvite(
-    personId: string,
-    createdById?: string,
-  ): Promise<{ code: string; expiresAt: Date }> {
+  /**
+   * A one-time code (shown once) that lets a staff member bind their WeChat identity. `by` is the
+   * staff member asking (absent for the CLI): only a city-wide admin may invite anyone; others only
+   * people of their own communities who hold no admin or street role, since redeeming an invite is
+   * logging in as that person.
+   */
+  async function createInvite(personId: string, by?: Actor): Promise<{ code: string; expiresAt: Date }> {
+    if (by) await assertMayInvite(by, personId)
+    const createdById = by?.personId
     const code = randomBytes(6)
       .toString('base64url')
       .toUpperCase()
@@ -253,6 +266,17 @@ export function createAuthService(deps: AuthDeps) {
     const expiresAt = new Date(clock.now().getTime() + INVITE_TTL_MS)
     await InviteModel.create({ hash: sha256(code), personId, createdById, expiresAt })
     return { code, expiresAt }
+  }
+
+  async function assertMayInvite(by: Actor, personId: string): Promise<void> {
+    if (by.roles.includes('admin') && by.communityIds.length === 0) return
+    const person = Types.ObjectId.isValid(personId) ? await ResidentModel.findById(personId).lean() : null
+    if (!person || person.erasedAt) throw new DomainError('NOT_FOUND', '找不到该人员')
+    const above = (person.roles ?? []).some((r) => r === 'admin' || r === 'street_staff')
+    const target = actorOf(person, 'token')
+    const communities = [...target.communityIds, ...(person.communityId ? [String(person.communityId)] : [])]
+    if (above || !communities.some((c) => by.communityIds.includes(c)))
+      throw new ForbiddenError('只能为本社区的工作人员生成邀请码')
   }
 
   async function acceptInvite(code: string, openid: string): Promise<Session> {

@@ -3,6 +3,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/erro
 import type { Logger } from '../../lib/logger.js'
 import { type AuditAction, AuditModel } from '../../models/audit.model.js'
 import { HouseholdModel, ResidentModel, type Role } from '../../models/registry.model.js'
+import { endPersonSessions } from '../auth/auth.sessions.js'
 import { withLock } from '../locks/lock.service.js'
 import { objectId, toHouseholdView } from './registry.views.js'
 
@@ -142,6 +143,8 @@ export function createPrivacyService(deps: { crypto: FieldCrypto; now: () => Dat
           },
         )
       })
+      // Their logins end with their identity: access tokens stop at the next request.
+      await endPersonSessions(req.residentId, deps.now())
       await audit('erase_resident', req, ['phone', 'idNumber', 'name', 'wechat', 'tags'])
       await HouseholdModel.updateMany(
         { partyMemberId: objectId(req.residentId, '居民') },

@@ -1,0 +1,236 @@
+import type { Who } from '../api/api-world.js'
+import type { Ctx, Kind, Row } from './authz-harness.js'
+import { SIGNED_IN } from './authz-harness.js'
+
+const FROM = 'from=2026-11-01&to=2026-12-01'
+const STAFF_OK: Who[] = ['staff', 'admin']
+const HANDLERS: Who[] = ['worker', 'staff', 'admin']
+const caseOf =
+  (key: 'A' | 'P' | 'O' | 'R', suffix = '', kind?: Kind) =>
+  async (c: Ctx, allowed: boolean) =>
+    `/api/v1/cases/${allowed && kind ? await c.freshCase(kind) : (await c.targets())[key]}${suffix}`
+const residentPath =
+  (suffix: string, fresh = false) =>
+  async (c: Ctx, allowed: boolean) =>
+    `/api/v1/residents/${allowed && fresh ? await c.freshResident() : String(c.w.zhang._id)}${suffix}`
+let key = 0
+/** A new number each call (distinct texts and request ids for repeated opens). */
+const nextKey = () => {
+  key += 1
+  return key
+}
+
+/** The case, points, stats and resident routes (the first matrix, from issue 5). */
+export const CASE_ROWS: Row[] = [
+  {
+    route: 'POST /api/v1/cases',
+    method: 'post',
+    path: () => '/api/v1/cases',
+    body: () => {
+      const k = nextKey()
+      return { text: `${k}号楼门口的井盖松了`, clientRequestId: `matrix-open-${k}` }
+    },
+    ok: SIGNED_IN,
+  },
+  {
+    route: 'GET /api/v1/cases/mine',
+    method: 'get',
+    path: () => '/api/v1/cases/mine',
+    ok: SIGNED_IN,
+  },
+  {
+    route: 'GET /api/v1/cases/:number (grid case)',
+    method: 'get',
+    path: caseOf('A'),
+    ok: ['reporter', 'worker', 'staff', 'admin'],
+  },
+  {
+    route: 'GET /api/v1/cases/:number (posted to departments)',
+    method: 'get',
+    path: caseOf('P'),
+    ok: ['reporter', 'worker', 'dept', 'deptB', 'staff', 'admin'],
+  },
+  {
+    route: "GET /api/v1/cases/:number (another community's case)",
+    method: 'get',
+    path: caseOf('O'),
+    ok: ['outsider', 'otherStaff', 'admin'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/comments',
+    method: 'post',
+    path: caseOf('A', '/comments'),
+    body: () => ({ note: '请尽快处理，谢谢' }),
+    ok: ['reporter', 'worker', 'staff', 'admin'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/rate',
+    method: 'post',
+    path: caseOf('R', '/rate', 'resolved'),
+    body: () => ({ score: 5 }),
+    ok: ['reporter'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/reopen',
+    method: 'post',
+    path: caseOf('R', '/reopen', 'resolved'),
+    body: () => ({ reason: '灯又不亮了' }),
+    ok: ['reporter', ...HANDLERS],
+  },
+  {
+    route: 'GET /api/v1/worker/cases',
+    method: 'get',
+    path: () => '/api/v1/worker/cases',
+    ok: ['worker', 'worker2'],
+  },
+  {
+    route: 'GET /api/v1/worker/cases?gridId= (KH-01)',
+    method: 'get',
+    path: (c) => `/api/v1/worker/cases?gridId=${String(c.w.grid._id)}`,
+    ok: ['worker'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/accept',
+    method: 'post',
+    path: caseOf('A', '/accept', 'assigned'),
+    ok: HANDLERS,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/progress',
+    method: 'post',
+    path: caseOf('A', '/progress', 'assigned'),
+    body: () => ({ note: '已联系电工，下午到' }),
+    ok: HANDLERS,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/resolve',
+    method: 'post',
+    path: caseOf('A', '/resolve', 'assigned'),
+    body: () => ({ note: '灯泡已更换' }),
+    ok: HANDLERS,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/transfer',
+    method: 'post',
+    path: caseOf('A', '/transfer', 'assigned'),
+    body: (c) => ({ toWorkerId: String(c.w.partTime._id), reason: '兼职网格员就在楼下' }),
+    ok: HANDLERS,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/return',
+    method: 'post',
+    path: caseOf('A', '/return', 'assigned'),
+    body: () => ({ reason: '不属于本网格' }),
+    ok: HANDLERS,
+  },
+  {
+    route: 'POST /api/v1/worker/walk-in (KH-01)',
+    method: 'post',
+    path: () => '/api/v1/worker/walk-in',
+    body: (c) => {
+      const k = nextKey()
+      return {
+        text: `${k}号楼老人反映楼梯扶手松了`,
+        location: { gridId: String(c.w.grid._id) },
+        clientRequestId: `matrix-walkin-${k}`,
+      }
+    },
+    ok: ['worker', 'admin'],
+  },
+  {
+    route: 'GET /api/v1/marketplace',
+    method: 'get',
+    path: () => '/api/v1/marketplace',
+    ok: ['dept', 'deptB'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/claim',
+    method: 'post',
+    path: caseOf('P', '/claim', 'posted'),
+    ok: ['dept', 'deptB'],
+  },
+  {
+    route: 'GET /api/v1/community/cases?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/community/cases?communityId=${String(c.w.community._id)}`,
+    ok: STAFF_OK,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/merge',
+    method: 'post',
+    path: caseOf('A', '/merge', 'assigned'),
+    body: async (c) => ({ into: (await c.targets()).A }),
+    ok: STAFF_OK,
+  },
+  {
+    route: "POST /api/v1/cases/:number/merge (into another community's case)",
+    method: 'post',
+    path: caseOf('A', '/merge'),
+    body: async (c) => ({ into: (await c.targets()).O }),
+    ok: ['admin'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/reassign',
+    method: 'post',
+    path: caseOf('A', '/reassign', 'assigned'),
+    body: (c) => ({ toWorkerId: String(c.w.worker2._id), reason: '网格调整' }),
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/points/me',
+    method: 'get',
+    path: () => '/api/v1/points/me',
+    ok: SIGNED_IN,
+  },
+  {
+    route: 'GET /api/v1/points/me/ledger',
+    method: 'get',
+    path: () => '/api/v1/points/me/ledger',
+    ok: SIGNED_IN,
+  },
+  {
+    route: 'GET /api/v1/stats?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/stats?communityId=${String(c.w.community._id)}&${FROM}`,
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/stats.csv?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/stats.csv?communityId=${String(c.w.community._id)}&by=category&${FROM}`,
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/residents?householdId=',
+    method: 'get',
+    path: (c) => `/api/v1/residents?householdId=${String(c.w.home._id)}`,
+    ok: ['worker', 'staff', 'admin'],
+  },
+  {
+    route: 'GET /api/v1/residents/:id',
+    method: 'get',
+    path: residentPath(''),
+    ok: ['worker', 'staff', 'admin'],
+  },
+  {
+    route: 'POST /api/v1/residents/:id/reveal',
+    method: 'post',
+    path: residentPath('/reveal'),
+    body: () => ({ reason: '上门核实漏水情况' }),
+    ok: ['worker', 'staff', 'admin'],
+  },
+  {
+    route: 'POST /api/v1/residents/:id/export',
+    method: 'post',
+    path: residentPath('/export'),
+    body: () => ({ reason: '居民申请查阅本人信息' }),
+    ok: STAFF_OK,
+  },
+  {
+    route: 'POST /api/v1/residents/:id/erase',
+    method: 'post',
+    path: residentPath('/erase', true),
+    body: () => ({ reason: '居民搬离并申请注销' }),
+    ok: STAFF_OK,
+  },
+]
