@@ -59,7 +59,7 @@ describe('hostile chat messages through the mock puppet (real service)', () => {
           status: doc.status,
           outcome: doc.outcome ?? '',
           stored: await ChatMessageModel.countDocuments({ messageId: id }),
-          replies: replies.map((r) => ({ to: `${r.to.type}:${r.to.id}`, text: r.text })),
+          replies: replies.map((r) => ({ to: `${r.to?.type}:${r.to?.id}`, text: r.text })),
         }
       }
       if (Date.now() > deadline) throw new Error(`message ${id} was not handled within 20 s`)
@@ -103,6 +103,20 @@ describe('hostile chat messages through the mock puppet (real service)', () => {
       expectPolite(o, 'long text')
       expect(o.replies).toHaveLength(1)
       expect(o.replies[0]?.text).toContain('抱歉')
+    }
+  })
+
+  // Found by this suite: a text over 20,000 characters failed InboundInput validation, so it was never
+  // stored, and the rejection escaped the sender's chain (`void next.finally(...)` in bot.ts) as an
+  // unhandled rejection — which ends a Node 20 process. Any group member could stop the service.
+  it('a 100,000-character text is stored once (kept to its first 20,000) and answered politely', async () => {
+    const huge = '楼道灯坏了，'.repeat(16_667)
+    for (const where of [{ room: true, mention: true }, {}]) {
+      const o = await say(huge, where)
+      expectPolite(o, '100k text')
+      expect(o.replies).toHaveLength(1)
+      const doc = await ChatMessageModel.findOne({ messageId: o.id }).lean()
+      expect(doc?.text.length).toBe(20_000)
     }
   })
 
