@@ -2,7 +2,7 @@ import { isDuplicateKeyError } from '../../lib/errors.js'
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
 
 /** What a natural key names; the prefix of its `_id`. */
-export type LookupKind = 'case-source' | 'case-number' | 'contact'
+export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room'
 
 const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
 

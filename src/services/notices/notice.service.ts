@@ -186,7 +186,7 @@ export function createNoticeService(deps: {
   }
 
   /** Plans and enqueues one notice; safe to repeat (outbox keys), so an interrupted send is finished. */
-  async function deliver(id: string): Promise<number> {
+  async function deliver(id: string, planned?: Awaited<ReturnType<typeof audience>>): Promise<number> {
     return withLock(
       `notice:${id}`,
       async () => {
@@ -196,7 +196,8 @@ export function createNoticeService(deps: {
           { _id: n._id },
           { $set: { status: 'sending', updatedAt: deps.clock.now() } },
         )
-        const { rooms, persons } = await audience(n)
+        // A send-now reuses the audience it was just confirmed with; a scheduled one plans afresh.
+        const { rooms, persons } = planned ?? (await audience(n))
         const enqueued = await deps.outbox.enqueueMany(messagesFor(n, rooms, persons))
         const now = deps.clock.now()
         await NoticeModel.updateOne(
@@ -264,7 +265,7 @@ export function createNoticeService(deps: {
         },
       },
     )
-    const enqueued = scheduled ? 0 : await deliver(id)
+    const enqueued = scheduled ? 0 : await deliver(id, { rooms, persons })
     return { ...toView(await loadNotice(id)), enqueued }
   }
 

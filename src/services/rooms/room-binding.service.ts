@@ -5,6 +5,7 @@ import { OnceMarkerModel } from '../../models/chat-message.model.js'
 import { CommunityModel, GridModel, ResidentModel, type Role } from '../../models/registry.model.js'
 import { type RoomBindingDoc, RoomBindingModel } from '../../models/room-binding.model.js'
 import { withLock } from '../locks/lock.service.js'
+import { dropKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 
 /** Roles allowed to bind a group chat. */
 export const BINDING_ROLES: readonly Role[] = ['grid_worker', 'community_staff', 'admin']
@@ -128,6 +129,7 @@ export function createRoomBindings(deps: { clock: Clock }): RoomBindings {
         { upsert: true, returnDocument: 'after' },
       ).lean<RoomBindingDoc>()
       if (!doc) throw new Error('binding was not saved')
+      await putKey('room', roomId, String(doc._id))
       return toView(doc)
     })
   }
@@ -150,12 +152,20 @@ export function createRoomBindings(deps: { clock: Clock }): RoomBindings {
       const staff = await findStaff(input.byContactId)
       if (!staff) throw new ForbiddenError('只有网格员或社区工作人员可以解除绑定')
       const res = await RoomBindingModel.deleteOne({ roomId: input.roomId })
+      await dropKey('room', input.roomId)
       return res.deletedCount === 1
     },
 
     async resolve(room) {
+      // Through the `room:` lookup key (an indexed read, checked), else a search recorded as the key.
+      const ref = await lookupKey('room', room.id)
+      const keyed = ref ? await RoomBindingModel.findById(ref).lean<RoomBindingDoc>() : null
+      if (keyed?.roomId === room.id) return toView(keyed)
       const bound = await RoomBindingModel.findOne({ roomId: room.id }).lean<RoomBindingDoc>()
-      if (bound) return toView(bound)
+      if (bound) {
+        await putKey('room', room.id, String(bound._id))
+        return toView(bound)
+      }
       if (!room.topic) return undefined
       return withLock(`room-binding-topic:${room.topic}`, async () => {
         const byTopic = await RoomBindingModel.find({ topic: room.topic }).limit(2).lean<RoomBindingDoc[]>()
@@ -165,6 +175,7 @@ export function createRoomBindings(deps: { clock: Clock }): RoomBindings {
           { _id: only._id },
           { $set: { roomId: room.id }, $push: { previousRoomIds: only.roomId } },
         )
+        await putKey('room', room.id, String(only._id))
         return toView({ ...only, roomId: room.id })
       })
     },
