@@ -134,7 +134,7 @@ export function createProbeRunner(opts: {
       if (route.method === 'get') safeAccepted += 1
       else acceptedInSegment = true
       totals.acceptedCount += 1
-      if (totals.accepted.length < 40) totals.accepted.push(`${res.status} ${label}`)
+      if (totals.accepted.length < 400) totals.accepted.push(`${res.status} ${label}`)
       return res.status
     }
     expectErrorBody(route, res.body, `${label}: ${res.status} ${String(res.text).slice(0, 200)}`)

@@ -3,6 +3,7 @@ import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createApp } from '../../src/http/app.js'
+import { RevealInput } from '../../src/http/routes/residents.routes.js'
 import { MAX_INPUT_DEPTH, parseBody } from '../../src/http/validate.js'
 import type { Logger } from '../../src/lib/logger.js'
 import { silentLogger } from '../../src/lib/logger.js'
@@ -54,5 +55,16 @@ describe('bad-input regressions', () => {
       expect(res.status).toBe(405)
       expect(res.body.error).toEqual({ code: 'INVALID_INPUT', message: '不支持的请求方法' })
     }
+  })
+})
+
+describe('personal-data reasons', () => {
+  // Found by the bad-input suite: reveal/export/erase accepted a "reason" made only of zero-width
+  // marks or lone surrogates (the audit log then records no reason at all).
+  it('refuse a reason with no letters or digits, accept a short real one', () => {
+    for (const reason of ['\u200b\u200c\u200d', '\udc00\ud800', '\u202e\u202d', '！！', '\ufeff\u200b'])
+      expect(RevealInput.safeParse({ reason }).success, JSON.stringify(reason)).toBe(false)
+    expect(RevealInput.safeParse({ reason: '入户走访核实' }).success).toBe(true)
+    expect(RevealInput.safeParse({ reason: '回访' }).success).toBe(true)
   })
 })

@@ -10,7 +10,13 @@ import { parseBody, parseParams, parseQuery } from '../validate.js'
 const Id = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 export const ResidentIdParams = z.object({ id: Id })
 export const ResidentListQuery = z.object({ householdId: Id }).strict()
-export const RevealInput = z.object({ reason: z.string().trim().min(2, '请填写查看理由').max(200) }).strict()
+/** Letters and digits in a reason: zero-width marks or lone surrogates alone are not a reason. */
+const meaningful = (s: string) => (s.match(/[\p{L}\p{N}]/gu) ?? []).length >= 2
+export const RevealInput = z
+  .object({
+    reason: z.string().trim().min(2, '请填写查看理由').max(200).refine(meaningful, '请填写查看理由'),
+  })
+  .strict()
 export const ResidentBody = z.object({
   id: z.string(),
   name: z.string(),
