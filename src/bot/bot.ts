@@ -107,9 +107,11 @@ export function createBot(deps: BotDeps): Bot {
   function enqueueInOrder(key: string, work: () => Promise<void>): Promise<void> {
     const next = (chains.get(key) ?? Promise.resolve()).then(work, work)
     chains.set(key, next)
-    void next.finally(() => {
+    const forget = () => {
       if (chains.get(key) === next) chains.delete(key)
-    })
+    }
+    // Both ways: a derived promise left rejected would be an unhandled rejection (the process exits).
+    next.then(forget, forget)
     return next
   }
 

@@ -11,6 +11,18 @@ import {
   type MessageType,
 } from '../../models/chat-message.model.js'
 
+/** The longest text stored for one message. */
+export const MAX_TEXT = 20_000
+
+/** The first `max` characters, never splitting a surrogate pair. */
+function keepFirst(max: number): (text: string) => string {
+  return (text) => {
+    if (text.length <= max) return text
+    const cut = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max
+    return text.slice(0, cut)
+  }
+}
+
 export const AttachmentInput = z.object({
   kind: z.enum(['image', 'voice', 'file']),
   path: z.string().min(1),
@@ -27,7 +39,8 @@ export const InboundInput = z.object({
   roomTopic: z.string().optional(),
   senderContactId: z.string().min(1),
   senderName: z.string().default(''),
-  text: z.string().max(20_000).default(''),
+  /** Kept to its first 20,000 characters: a flood is stored (and answered), not refused. */
+  text: z.string().default('').transform(keepFirst(MAX_TEXT)),
   type: z.enum(MESSAGE_TYPES).default('text'),
   mentionsBot: z.boolean().default(false),
   mentionIds: z.array(z.string()).default([]),
