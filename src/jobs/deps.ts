@@ -34,5 +34,9 @@ export type Job = (deps: JobDeps, now: Date) => Promise<JobRunResult>
 
 /** The runner's options from the configuration (lease length). */
 export function runnerOptions(deps: JobDeps): RunnerDeps {
-  return { logger: deps.logger, leaseMs: deps.leaseMs ?? deps.config.jobs.leaseSeconds * 1000 }
+  return {
+    logger: deps.logger,
+    leaseMs: deps.leaseMs ?? deps.config.jobs.leaseSeconds * 1000,
+    onRun: deps.onRun,
+  }
 }

@@ -20,6 +20,8 @@ export interface RunnerDeps {
   logger?: Logger
   /** How long a run holds the job's lease (and how long an unfinished once-key blocks others). */
   leaseMs?: number
+  /** Told of every run's result (skipped, ok, failed): the Prometheus job counter. */
+  onRun?: (result: JobRunResult) => void
 }
 
 export interface JobRunResult {
@@ -81,6 +83,17 @@ function createContext(name: string, now: Date, staleMs: number, counts: Record<
  * returned (outcome failed), never thrown: a scheduler must keep going.
  */
 export async function runJob(
+  name: string,
+  deps: RunnerDeps,
+  now: Date,
+  fn: (ctx: JobContext) => Promise<void>,
+): Promise<JobRunResult> {
+  const result = await runLeased(name, deps, now, fn)
+  deps.onRun?.(result)
+  return result
+}
+
+async function runLeased(
   name: string,
   deps: RunnerDeps,
   now: Date,
