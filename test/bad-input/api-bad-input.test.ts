@@ -1,4 +1,4 @@
-import fc from 'fast-check'
+import type fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import '../../src/models/audit.model.js'
 import '../../src/models/auth.model.js'
@@ -19,8 +19,9 @@ import { useTestDatabase } from '../db.js'
 import { startWechatStandIn, type WechatStandIn } from '../wechat-server.js'
 import { type AttackKind, bodyAttacks, methodAttack, type Probe, pathAttack, queryAttack } from './attacks.js'
 import type { Allowed } from './db-snapshot.js'
-import { type Caller, createProbeRunner, formatTotals, newTotals, type Totals } from './probe-runner.js'
-import { planRoutes } from './route-plan.js'
+import { createProbeRunner, formatTotals, newTotals, type Totals } from './probe-runner.js'
+import { concretePath, type PlannedRoute, planRoutes } from './route-plan.js'
+import { type Attack, runUnits, type Unit, unitsOf } from './unit-runner.js'
 
 /**
  * Collections a refused request may change. None so far: rate-limit counters live in memory, the
@@ -30,23 +31,6 @@ import { planRoutes } from './route-plan.js'
  */
 const ALLOWED: Allowed = {}
 
-/** Runs per route, caller and attack kind (fixed, so the totals are the same every run). */
-const RUNS: Record<AttackKind, number> = {
-  'malformed-json': 2,
-  oversized: 1,
-  'wrong-types': 3,
-  'extra-fields': 2,
-  'deep-nesting': 2,
-  'huge-strings': 1,
-  'odd-unicode': 3,
-  operators: 3,
-  'content-type': 2,
-  query: 5,
-  'path-id': 5,
-  method: 1,
-}
-
-const CALLERS: Caller[] = ['as-role', 'anonymous']
 const totals: Record<string, Totals> = {}
 
 async function setup(api: ApiApp) {
@@ -85,104 +69,23 @@ async function setup(api: ApiApp) {
   return { w, values, apiKey: key, routes }
 }
 
-type Route = Awaited<ReturnType<typeof setup>>['routes'][number]
-/** Units of work: one route, one caller, some attack kinds. */
-type Unit = { route: Route; caller: Caller; attacks: Array<[AttackKind, fc.Arbitrary<Probe>]> }
+type Route = PlannedRoute
 
-/** Up to this many units share one before/after snapshot when none of them may write. */
-const CHUNK = 20
-
-/**
- * Runs the units in segments: units that must not write at all (anonymous callers of secured routes,
- * GETs, attacks every route must refuse) share a snapshot pair by CHUNK; a unit that may
- * legitimately write (odd but well-formed input to a mutating route, with its role) is a segment of
- * its own, checked only when nothing in it was accepted.
- */
-async function runFamily(name: string, api: ApiApp, unitsOf: (routes: Route[]) => Unit[]) {
+async function runFamily(name: string, api: ApiApp, plan: (routes: Route[]) => Unit[]) {
   const s = await setup(api)
   expect(s.routes.length).toBeGreaterThan(70)
   const tot = newTotals()
   totals[name] = tot
   const runner = createProbeRunner({
-    api,
-    w: s.w,
-    values: s.values,
+    http: api.http,
+    headersOf: (who) => s.w.headers(who),
+    pathOf: (route, override) => concretePath(route, s.w, s.values, override),
     apiKey: s.apiKey,
     allowed: ALLOWED,
     totals: tot,
   })
-  let open: string[] = []
-  const close = async () => {
-    if (open.length > 0) await runner.end(open.join('; '))
-    open = []
-  }
-  for (const unit of unitsOf(s.routes)) {
-    const { route, caller } = unit
-    const what = `${route.method.toUpperCase()} ${route.path} ${caller}`
-    const mustRefuse = unit.attacks.every(([k]) => mustBeRefused(route, k))
-    const shared = route.method === 'get' || (caller === 'anonymous' && route.secured) || mustRefuse
-    if (!shared || open.length >= CHUNK) await close()
-    if (open.length === 0) await runner.begin()
-    open.push(what)
-    for (const [kind, arb] of unit.attacks) {
-      await fc.assert(
-        fc.asyncProperty(arb.map(shortPrinted), async (probe) => {
-          const status = await runner.send(route, probe, caller)
-          if (mustBeRefused(route, kind))
-            expect(status, `${what} accepted a ${kind} request`).toBeGreaterThanOrEqual(400)
-        }),
-        { numRuns: RUNS[kind], endOnFailure: true },
-      )
-    }
-    if (!shared) await close()
-  }
-  await close()
+  await runUnits(runner, plan(s.routes))
   return tot
-}
-
-/** Every route with every caller, the given attacks split by whether they could ever be accepted. */
-function units(routes: Route[], attacksOf: (r: Route) => Array<[AttackKind, fc.Arbitrary<Probe>]>): Unit[] {
-  const out: Unit[] = []
-  for (const caller of CALLERS) {
-    for (const route of routes) {
-      const attacks = attacksOf(route)
-      if (attacks.length === 0) continue
-      const mustRefuse = attacks.filter(([k]) => mustBeRefused(route, k))
-      const mayAccept = attacks.filter(([k]) => !mustBeRefused(route, k))
-      if (caller === 'anonymous' || route.method === 'get') out.push({ route, caller, attacks })
-      else {
-        if (mustRefuse.length > 0) out.push({ route, caller, attacks: mustRefuse })
-        if (mayAccept.length > 0) out.push({ route, caller, attacks: mayAccept })
-      }
-    }
-  }
-  return out
-}
-
-/** Kinds no route may accept from anyone (so their segments are always checked). */
-const MUST_REFUSE = new Set<AttackKind>([
-  'malformed-json',
-  'oversized',
-  'wrong-types',
-  'deep-nesting',
-  'operators',
-  'path-id',
-  'method',
-])
-
-/** A DELETE's body is not read at all (only POST, PUT and PATCH bodies are parsed), so it may pass. */
-function mustBeRefused(route: Route, kind: AttackKind): boolean {
-  const bodyKind = kind !== 'path-id' && kind !== 'method' && kind !== 'query'
-  return MUST_REFUSE.has(kind) && !(route.method === 'delete' && bodyKind)
-}
-
-/** Counterexamples print as a short summary (a 250 KiB body would drown the report). */
-function shortPrinted(probe: Probe): Probe {
-  const text = JSON.stringify({
-    ...probe,
-    body: probe.body && { ...probe.body, data: String(probe.body.data).slice(0, 200) },
-  })
-  return Object.assign(probe, { [fc.toStringMethod]: () => text.slice(0, 600) })
 }
 
 describe('bad input to every served route (property-based)', () => {
@@ -211,7 +114,7 @@ describe('bad input to every served route (property-based)', () => {
     const api = app()
     const { bodyLimitKb, uploadLimitMb } = api.config.http
     const t = await runFamily('bodies', api, (routes) =>
-      units(routes, (route) =>
+      unitsOf(routes, (route) =>
         route.method === 'get'
           ? []
           : (Object.entries(bodyAttacks(route, bodyLimitKb, uploadLimitMb)) as Array<
@@ -225,7 +128,7 @@ describe('bad input to every served route (property-based)', () => {
   it('query strings: operator brackets, prototype keys, repeated keys, wrong types, odd text', async () => {
     const api = app()
     const t = await runFamily('queries', api, (routes) =>
-      units(routes, (route) => [['query', queryAttack(route)]]),
+      unitsOf(routes, (route) => [['query', queryAttack(route)]]),
     )
     expect(t.requests).toBeGreaterThan(100)
   }, 120_000)
@@ -233,10 +136,8 @@ describe('bad input to every served route (property-based)', () => {
   it('path ids (not ObjectIds, too long, traversal, operators, odd bytes) and unknown methods', async () => {
     const api = app()
     const t = await runFamily('path ids', api, (routes) =>
-      units(routes, (route) => [
-        ...(route.params.length > 0
-          ? [['path-id', pathAttack(route)] as [AttackKind, fc.Arbitrary<Probe>]]
-          : []),
+      unitsOf(routes, (route) => [
+        ...(route.params.length > 0 ? [['path-id', pathAttack(route)] as Attack] : []),
         ['method', methodAttack()],
       ]),
     )

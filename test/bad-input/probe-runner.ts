@@ -1,8 +1,9 @@
+import type supertest from 'supertest'
 import { expect } from 'vitest'
-import type { ApiApp, ApiWorld } from '../api/api-world.js'
+import type { Who } from '../api/api-world.js'
 import type { Probe } from './attacks.js'
 import { type Allowed, type DbSnapshot, diffSnapshots, snapshotDatabase } from './db-snapshot.js'
-import { concretePath, type PathValues, type PlannedRoute } from './route-plan.js'
+import type { PlannedRoute } from './route-plan.js'
 
 /** A request must be answered within this time (a hang or a pathological parse is a failure). */
 export const PER_REQUEST_MS = 5_000
@@ -71,14 +72,17 @@ export type Caller = 'as-role' | 'anonymous'
  * Requests run in segments; a segment with no 2xx must leave every collection exactly as it was.
  */
 export function createProbeRunner(opts: {
-  api: ApiApp
-  w: ApiWorld
-  values: PathValues
+  /** supertest over the app's callback, or over a running server's URL. */
+  http: ReturnType<typeof supertest>
+  /** The Authorization header of a caller. */
+  headersOf(who: Who): Promise<Record<string, string>>
+  /** The route's URL with good ids, or with one parameter replaced. */
+  pathOf(route: PlannedRoute, override?: { param: string; value: string }): string
   apiKey: string
   allowed: Allowed
   totals: Totals
 }) {
-  const { api, w, values, apiKey, allowed, totals } = opts
+  const { http, headersOf, pathOf, apiKey, allowed, totals } = opts
   let baseline: DbSnapshot | undefined
   let refusedInSegment = 0
   let acceptedInSegment = false
@@ -93,7 +97,7 @@ export function createProbeRunner(opts: {
   }
 
   async function send(route: PlannedRoute, probe: Probe, caller: Caller): Promise<number> {
-    let url = concretePath(route, w, values, probe.path)
+    let url = pathOf(route, probe.path)
     const query = [
       probe.query,
       caller === 'as-role' && route.who === 'apiKey' ? `api_key=${apiKey}` : undefined,
@@ -102,8 +106,8 @@ export function createProbeRunner(opts: {
       .join('&')
     if (query) url += `?${query}`
     const method = (probe.method ?? route.method) as 'get'
-    let req = api.http[method](url).timeout({ response: PER_REQUEST_MS, deadline: PER_REQUEST_MS * 2 })
-    if (caller === 'as-role' && route.who !== 'apiKey') req = req.set(await w.headers(route.who))
+    let req = http[method](url).timeout({ response: PER_REQUEST_MS, deadline: PER_REQUEST_MS * 2 })
+    if (caller === 'as-role' && route.who !== 'apiKey') req = req.set(await headersOf(route.who))
     if (probe.body) {
       if (probe.body.type) req = req.set('content-type', probe.body.type)
       for (const [k, v] of Object.entries(probe.body.headers ?? {})) req = req.set(k, v)
