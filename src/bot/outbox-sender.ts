@@ -6,10 +6,10 @@ import { isDuplicateKeyError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
 import { startOfLocalDay } from '../lib/time.js'
 import { OnceMarkerModel } from '../models/chat-message.model.js'
-import { type OutboxDoc, OutboxModel } from '../models/outbox.model.js'
+import { type OutboxDoc, OutboxModel, OutboxPendingModel } from '../models/outbox.model.js'
 import { ResidentModel } from '../models/registry.model.js'
 import type { Conversations } from '../services/conversations/conversation.service.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
+import { createOutbox, reconcilePending } from '../services/outbox/outbox.service.js'
 import { withLease } from './sender-lease.js'
 
 /** How long the sender's lease lasts without a heartbeat (a crashed holder on another host). */
@@ -111,8 +111,17 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     )
   }
 
+  /** Today's sent count, counted in the database at most once a minute and kept up in between. */
+  let today: { day: number; sent: number; countedAt: number } | undefined
+  async function sentTodayCount(): Promise<number> {
+    const day = startOfLocalDay(o.clock.now(), o.timezone)
+    const stale = !today || today.day !== day.getTime() || Date.now() - today.countedAt > 60_000
+    if (stale) today = { day: day.getTime(), sent: await sentSince(day), countedAt: Date.now() }
+    return today?.sent ?? 0
+  }
+
   async function budgetLeft(): Promise<boolean> {
-    const sentToday = await sentSince(startOfLocalDay(o.clock.now(), o.timezone))
+    const sentToday = await sentTodayCount()
     if (sentToday >= limits.dailyBudget) return false
     if (sentToday >= limits.dailyBudget * 0.8) await warnBudget(sentToday)
     return true
@@ -134,6 +143,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const to = await recipient(msg)
     if (typeof to === 'string') {
       await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'undeliverable', lastError: to } })
+      await OutboxPendingModel.deleteOne({ _id: msg._id })
       return 'undeliverable'
     }
     try {
@@ -150,6 +160,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       { _id: msg._id },
       { $set: { status: 'sent', sentAt }, $unset: { lastError: 1 } },
     )
+    await OutboxPendingModel.deleteOne({ _id: msg._id })
+    if (today) today.sent++
     await logSent(msg, to, sentAt)
     return 'sent'
   }
@@ -163,6 +175,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       { _id: msg._id },
       { $set: final ? { status: 'failed', lastError } : { status: 'queued', lastError, notBefore } },
     )
+    if (final) await OutboxPendingModel.deleteOne({ _id: msg._id })
+    else await OutboxPendingModel.updateOne({ _id: msg._id }, { $set: { notBefore } })
     o.logger.warn(
       { outboxId: msg._id.toString(), key: msg.key, attempts, final, err: lastError },
       'outbox send failed',
@@ -187,19 +201,29 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       .catch((err: unknown) => o.logger.error({ err }, 'could not log a sent message'))
   }
 
+  /** The oldest due queued message, found through the queue's index (entries of finished ones are dropped). */
+  async function nextDue(): Promise<OutboxDoc | undefined> {
+    for (;;) {
+      const head = await OutboxPendingModel.findOne({
+        account: o.account,
+        notBefore: { $lte: o.clock.now() },
+      })
+        .sort({ notBefore: 1, createdAt: 1, _id: 1 })
+        .lean()
+      if (!head) return undefined
+      const msg = await OutboxModel.findById(head._id).lean<OutboxDoc>()
+      if (msg?.status === 'queued') return msg
+      await OutboxPendingModel.deleteOne({ _id: head._id })
+    }
+  }
+
   async function sendNext(): Promise<SendResult> {
     if (!o.transport.self()) return 'offline'
     // One sender per account: a short lease renewed while held; a dead holder on this host is
     // recognised at once, so a restart after a crash does not wait for its lease to run out.
     const step = await withLease(`outbox-sender:${o.account}`, SENDER_LEASE_MS, async () => {
       if (!(await budgetLeft())) return 'budget' as const
-      const msg = await OutboxModel.findOne({
-        account: o.account,
-        status: 'queued',
-        notBefore: { $lte: o.clock.now() },
-      })
-        .sort({ notBefore: 1, createdAt: 1, _id: 1 })
-        .lean<OutboxDoc>()
+      const msg = await nextDue()
       if (!msg) return 'idle' as const
       return deliver(msg)
     })
@@ -247,6 +271,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     async start() {
       if (running) return
       await recoverStuck()
+      const restored = await reconcilePending(o.account)
+      if (restored > 0) o.logger.warn({ restored }, 'queued outbox messages put back into the queue index')
       await seedPace()
       running = true
       loop = run()

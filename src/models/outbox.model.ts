@@ -50,3 +50,20 @@ outboxSchema.index({ 'refs.noticeId': 1, status: 1 })
 outboxSchema.index({ 'refs.caseId': 1 })
 export const OutboxModel = model('Outbox', outboxSchema, 'outbox')
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId }
+
+/**
+ * The queue's index: one small document per `queued` outbox message (same `_id`), deleted when the
+ * message leaves the queue. The sender looks for the next due message here, so its once-a-second
+ * look costs the backlog's size, not the size of everything ever sent (FerretDB's SQLite backend
+ * would read the whole outbox for it).
+ */
+const outboxPendingSchema = new Schema(
+  {
+    _id: { type: Schema.Types.ObjectId, required: true },
+    account: { type: String, required: true },
+    notBefore: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+)
+export const OutboxPendingModel = model('OutboxPending', outboxPendingSchema, 'outbox_pending')

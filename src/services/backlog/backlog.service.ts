@@ -1,5 +1,5 @@
 import { CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
-import { OutboxModel } from '../../models/outbox.model.js'
+import { OutboxPendingModel } from '../../models/outbox.model.js'
 
 /** What is waiting: queued chat messages, open cases and open cases past their resolution deadline. */
 export interface Backlog {
@@ -12,7 +12,8 @@ export interface Backlog {
 export async function countBacklog(now: Date): Promise<Backlog> {
   const open = { status: { $in: OPEN_CASE_STATUSES } }
   const [outboxQueued, openCases, overdueCases] = await Promise.all([
-    OutboxModel.countDocuments({ status: 'queued' }),
+    // The queue's index holds only what waits, so this count does not read every message ever sent.
+    OutboxPendingModel.countDocuments(),
     CaseModel.countDocuments(open),
     CaseModel.countDocuments({ ...open, 'deadlines.resolveBy': { $lt: now } }),
   ])

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
-import { OutboxModel } from '../../models/outbox.model.js'
+import { OutboxModel, OutboxPendingModel } from '../../models/outbox.model.js'
 
 export const OutboxInput = z.object({
   key: z.string().min(1).max(300),
@@ -32,7 +32,8 @@ export function createOutbox(deps: { clock: Clock }): Outbox {
   return {
     async enqueue(input) {
       try {
-        await OutboxModel.create(toDoc(input))
+        const doc = await OutboxModel.create(toDoc(input))
+        await markPending([doc])
         return true
       } catch (err) {
         if (isDuplicateKeyError(err)) return false
@@ -43,16 +44,61 @@ export function createOutbox(deps: { clock: Clock }): Outbox {
       if (inputs.length === 0) return 0
       try {
         const res = await OutboxModel.insertMany(inputs.map(toDoc), { ordered: false })
+        await markPending(res)
         return res.length
       } catch (err) {
         const e = err as {
-          insertedDocs?: unknown[]
+          insertedDocs?: PendingSource[]
           writeErrors?: Array<{ code?: number; err?: { code?: number } }>
         }
         const onlyDuplicates = (e.writeErrors ?? []).every((w) => (w.code ?? w.err?.code) === 11000)
-        if (onlyDuplicates && e.insertedDocs) return e.insertedDocs.length
-        throw err
+        if (!onlyDuplicates || !e.insertedDocs) throw err
+        await markPending(e.insertedDocs)
+        return e.insertedDocs.length
       }
     },
   }
+}
+
+interface PendingSource {
+  _id: unknown
+  account?: string | null
+  notBefore: Date
+  createdAt?: Date | null
+}
+
+/**
+ * Adds queued messages to the sender's index (idempotent). A crash between the two inserts leaves a
+ * message out of the index until the sender's start-up check (`reconcilePending`) puts it back.
+ */
+export async function markPending(docs: PendingSource[]): Promise<void> {
+  if (docs.length === 0) return
+  const rows = docs.map((d) => ({
+    _id: d._id,
+    account: d.account ?? 'default',
+    notBefore: d.notBefore,
+    createdAt: d.createdAt ?? d.notBefore,
+  }))
+  try {
+    await OutboxPendingModel.insertMany(rows, { ordered: false })
+  } catch (err) {
+    const e = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }
+    if (!isDuplicateKeyError(err) && !(e.writeErrors ?? []).every((w) => (w.code ?? w.err?.code) === 11000))
+      throw err
+  }
+}
+
+/** Puts every queued message of the account that the index lacks back into it; returns how many. */
+export async function reconcilePending(account: string): Promise<number> {
+  const queued = await OutboxModel.find(
+    { account, status: 'queued' },
+    { account: 1, notBefore: 1, createdAt: 1 },
+  ).lean()
+  if (queued.length === 0) return 0
+  const known = new Set(
+    (await OutboxPendingModel.find({ account }, { _id: 1 }).lean()).map((p) => String(p._id)),
+  )
+  const missing = queued.filter((q) => !known.has(String(q._id)))
+  await markPending(missing)
+  return missing.length
 }
