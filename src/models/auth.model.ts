@@ -66,3 +66,10 @@ const authSessionSchema = new Schema(
   { versionKey: false },
 )
 export const AuthSessionModel = model('AuthSession', authSessionSchema, 'auth_sessions')
+
+/**
+ * When an API key was last used, apart from the key: on FerretDB a write to the key's own document
+ * racing its revocation could undo the revocation (whole-document updates clobber each other).
+ */
+const apiKeyUseSchema = new Schema({ _id: { type: String, required: true }, at: Date }, { versionKey: false })
+export const ApiKeyUseModel = model('ApiKeyUse', apiKeyUseSchema, 'api_key_uses')

@@ -138,6 +138,17 @@ describe('tokens expire and revoke (through the service HTTP stack)', () => {
     expect(revoked.status).toBe(401)
   })
 
+  it('a key revoked right after a use stays revoked (the use is recorded apart from the key)', async () => {
+    const { api, w } = await world()
+    for (let i = 0; i < 12; i++) {
+      const k = await api.services.auth.createApiKey(String(w.admin._id), `rotating-${i}`)
+      expect((await api.http.get('/metrics').set('x-api-key', k.key)).status).toBe(200)
+      await api.services.auth.revokeApiKey(k.id)
+      await new Promise((r) => setTimeout(r, 40))
+      expect401(await api.http.get('/metrics').set('x-api-key', k.key))
+    }
+  })
+
   it('bot status is for admins only', async () => {
     const { api, w } = await world()
     const app = createApp({

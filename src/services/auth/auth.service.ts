@@ -7,6 +7,7 @@ import { DomainError, ForbiddenError, isDuplicateKeyError, UnavailableError } fr
 import type { Logger } from '../../lib/logger.js'
 import {
   ApiKeyModel,
+  ApiKeyUseModel,
   AuthSessionModel,
   InviteModel,
   InviteUseModel,
@@ -307,7 +308,12 @@ export function createAuthService(deps: AuthDeps) {
     if (!doc || doc.revokedAt) throw unauthenticated('API 密钥无效或已吊销')
     const person = await ResidentModel.findById(doc.personId).lean()
     if (!person || person.erasedAt) throw unauthenticated('API 密钥无效或已吊销')
-    void ApiKeyModel.updateOne({ _id: doc._id }, { $set: { lastUsedAt: clock.now() } }).catch(() => undefined)
+    // Recorded on a document of its own: never racing a revocation of the key's document.
+    void ApiKeyUseModel.updateOne(
+      { _id: String(doc._id) },
+      { $set: { at: clock.now() } },
+      { upsert: true },
+    ).catch(() => undefined)
     return actorOf(person, 'api_key')
   }
 
