@@ -4,7 +4,7 @@ import { useTestDatabase } from '../../test/db.js'
 import { systemClock } from '../lib/clock.js'
 import { createLogger, silentLogger } from '../lib/logger.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
-import { OutboxModel } from '../models/outbox.model.js'
+import { OutboxModel, OutboxPendingModel } from '../models/outbox.model.js'
 import { ResidentModel } from '../models/registry.model.js'
 import { createOutbox } from '../services/outbox/outbox.service.js'
 import { botTestConfig, eventually, startTestBot } from './bot-test-world.test-helper.js'
@@ -46,6 +46,20 @@ describe('outbox sender', () => {
     }
     return results
   }
+
+  it('keeps only waiting messages in the queue index, and puts back one a crash left out of it', async () => {
+    await outbox.enqueue({ key: 'p1', to: { type: 'room', id: roomId }, text: '第一条', kind: 'reply' })
+    await outbox.enqueue({ key: 'p2', to: { type: 'room', id: roomId }, text: '第二条', kind: 'reply' })
+    expect(await OutboxPendingModel.countDocuments()).toBe(2)
+    const lost = await OutboxModel.findOne({ key: 'p2' }).lean()
+    await OutboxPendingModel.deleteOne({ _id: lost?._id }) // a crash between the two inserts
+    const sender = senderWith({ perMinute: 6000, jitterMs: 0 })
+    await sender.start() // restores the index, then drains
+    await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 2)
+    await sender.stop()
+    expect(await OutboxPendingModel.countDocuments()).toBe(0)
+    expect(bot.world.delivered.map((d) => d.text)).toEqual(expect.arrayContaining(['第一条', '第二条']))
+  })
 
   it('sends due messages oldest first, resolves people to their WeChat, and records delivery', async () => {
     const t = Date.now()

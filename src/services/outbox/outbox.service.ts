@@ -83,8 +83,10 @@ export async function markPending(docs: PendingSource[]): Promise<void> {
     await OutboxPendingModel.insertMany(rows, { ordered: false })
   } catch (err) {
     const e = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }
-    if (!isDuplicateKeyError(err) && !(e.writeErrors ?? []).every((w) => (w.code ?? w.err?.code) === 11000))
-      throw err
+    const onlyDuplicates =
+      isDuplicateKeyError(err) ||
+      (e.writeErrors !== undefined && e.writeErrors.every((w) => (w.code ?? w.err?.code) === 11000))
+    if (!onlyDuplicates) throw err
   }
 }
 
