@@ -84,8 +84,7 @@ export async function markPending(docs: PendingSource[]): Promise<void> {
   } catch (err) {
     const e = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }
     const onlyDuplicates =
-      isDuplicateKeyError(err) ||
-      (e.writeErrors !== undefined && e.writeErrors.every((w) => (w.code ?? w.err?.code) === 11000))
+      isDuplicateKeyError(err) || e.writeErrors?.every((w) => (w.code ?? w.err?.code) === 11000) === true
     if (!onlyDuplicates) throw err
   }
 }
