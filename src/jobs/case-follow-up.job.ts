@@ -1,4 +1,4 @@
-import { CaseModel } from '../models/case.model.js'
+import { listFollowUpDue } from '../services/cases/case.jobs-queries.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
@@ -17,34 +17,24 @@ function followUpText(number: string): string {
 export function caseFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('case-follow-up', runnerOptions(deps), now, async (ctx) => {
     const delayMs = deps.config.cases.followUpDelayHours * 3600_000
-    const due = await CaseModel.find({
-      status: 'resolved',
-      rating: { $exists: false },
-      resolvedAt: {
-        $lte: new Date(now.getTime() - delayMs),
-        $gte: new Date(now.getTime() - delayMs - LOOKBACK_MS),
-      },
-    })
-      .select('number reporterId reporter')
-      .lean()
+    const due = await listFollowUpDue(
+      new Date(now.getTime() - delayMs - LOOKBACK_MS),
+      new Date(now.getTime() - delayMs),
+    )
     for (const c of due) {
-      const to = c.reporterId
-        ? { type: 'person' as const, id: String(c.reporterId) }
-        : c.reporter?.contactId
-          ? { type: 'contact' as const, id: c.reporter.contactId }
-          : undefined
+      const { to } = c
       if (!to) {
         ctx.count('noReporter')
         continue
       }
-      const key = `case:${c._id}:follow-up`
+      const key = `case:${c.id}:follow-up`
       await ctx.once(key, () =>
         deps.outbox.enqueue({
           key,
           to,
           text: followUpText(c.number),
           kind: 'follow_up',
-          refs: { caseId: String(c._id) },
+          refs: { caseId: c.id },
         }),
       )
     }

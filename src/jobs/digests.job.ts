@@ -1,16 +1,16 @@
 import { maskText } from '../lib/mask.js'
-import { CaseModel, OPEN_CASE_STATUSES } from '../models/case.model.js'
-import { CommunityModel, ResidentModel } from '../models/registry.model.js'
+import { type DigestCase, listOpenCasesOfAssignee } from '../services/cases/case.jobs-queries.js'
 import { localDay, localHour, shiftDay, startOfLocalDay } from '../services/events/event.time.js'
+import {
+  communityName,
+  communityStaffByCommunity,
+  gridWorkerIds,
+} from '../services/registry/registry.staff-queries.js'
 import { createStatsService, type DailyFigures } from '../services/stats/stats.service.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
-interface OpenCase {
-  number: string
-  description: string
-  deadlines?: { resolveBy?: Date | null } | null
-}
+type OpenCase = DigestCase
 
 function workerDigestText(day: string, open: OpenCase[], dueToday: OpenCase[], overdue: number): string {
   const lines = open
@@ -26,23 +26,16 @@ function workerDigestText(day: string, open: OpenCase[], dueToday: OpenCase[], o
 async function sendWorkerDigests(deps: JobDeps, ctx: JobContext, day: string): Promise<void> {
   const tz = deps.config.timezone
   const dayEnd = startOfLocalDay(shiftDay(day, 1), tz)
-  const workers = await ResidentModel.find(
-    { roles: 'grid_worker', erasedAt: { $exists: false } },
-    { _id: 1 },
-  ).lean()
-  for (const w of workers) {
-    const open = await CaseModel.find({ assigneeId: w._id, status: { $in: [...OPEN_CASE_STATUSES] } })
-      .select('number description deadlines')
-      .sort({ 'deadlines.resolveBy': 1 })
-      .lean<OpenCase[]>()
+  for (const workerId of await gridWorkerIds()) {
+    const open = await listOpenCasesOfAssignee(workerId)
     if (open.length === 0) continue
     const due = (c: OpenCase) => c.deadlines?.resolveBy
     const dueToday = open.filter((c) => due(c) && (due(c) as Date) >= ctx.now && (due(c) as Date) < dayEnd)
     const overdue = open.filter((c) => due(c) && (due(c) as Date) < ctx.now).length
-    const key = `digest:${day}:worker:${w._id}`
+    const key = `digest:${day}:worker:${workerId}`
     const text = workerDigestText(day, open, dueToday, overdue)
     await ctx.once(key, () =>
-      deps.outbox.enqueue({ key, to: { type: 'person', id: String(w._id) }, text, kind: 'digest' }),
+      deps.outbox.enqueue({ key, to: { type: 'person', id: workerId }, text, kind: 'digest' }),
     )
   }
 }
@@ -58,20 +51,11 @@ function communityDigestText(name: string, f: DailyFigures): string {
 async function sendCommunityDigests(deps: JobDeps, ctx: JobContext, day: string): Promise<void> {
   const stats =
     deps.stats ?? createStatsService({ clock: { now: () => ctx.now }, timezone: deps.config.timezone })
-  const staff = await ResidentModel.find(
-    { roles: 'community_staff', erasedAt: { $exists: false } },
-    { staff: 1 },
-  ).lean()
-  const byCommunity = new Map<string, string[]>()
-  for (const s of staff) {
-    for (const c of s.staff?.communityIds ?? [])
-      byCommunity.set(String(c), [...(byCommunity.get(String(c)) ?? []), String(s._id)])
-  }
-  for (const [communityId, personIds] of byCommunity) {
-    const community = await CommunityModel.findById(communityId, { name: 1 }).lean()
-    if (!community) continue
+  for (const [communityId, personIds] of await communityStaffByCommunity()) {
+    const name = await communityName(communityId)
+    if (name === undefined) continue
     const figures = await stats.dailyFigures({ communityId, day: shiftDay(day, -1) })
-    const text = communityDigestText(community.name, figures)
+    const text = communityDigestText(name, figures)
     for (const personId of personIds) {
       const key = `digest:${day}:community:${communityId}:${personId}`
       await ctx.once(key, () =>

@@ -1,6 +1,11 @@
 import { maskText } from '../lib/mask.js'
-import { type CaseDoc, CaseModel, type CaseUrgency, OPEN_CASE_STATUSES } from '../models/case.model.js'
-import { DepartmentModel, GridModel, ResidentModel, type Role } from '../models/registry.model.js'
+import type { CaseUrgency } from '../models/case.model.js'
+import { listOpenCasesForSla, type SlaCase } from '../services/cases/case.jobs-queries.js'
+import {
+  departmentContactIds,
+  gridPrimaryWorkerId,
+  staffIdsOfCommunity,
+} from '../services/registry/registry.staff-queries.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
@@ -11,23 +16,6 @@ const LABEL: Record<DeadlineKind, { limit: string; verb: string }> = {
 }
 export const ESCALATION_TIERS = ['grid_worker', 'community_staff', 'street_staff'] as const
 export type EscalationTier = (typeof ESCALATION_TIERS)[number]
-
-type SlaCase = Pick<
-  CaseDoc,
-  | '_id'
-  | 'number'
-  | 'status'
-  | 'urgency'
-  | 'createdAt'
-  | 'deadlines'
-  | 'respondedAt'
-  | 'assigneeId'
-  | 'departmentId'
-  | 'location'
-  | 'description'
-  | 'claimDeadline'
-  | 'postedDepartmentIds'
->
 
 function duration(ms: number): string {
   const minutes = Math.max(1, Math.round(Math.abs(ms) / 60_000))
@@ -52,23 +40,12 @@ export async function escalationChain(
   c: SlaCase,
 ): Promise<Array<{ tier: EscalationTier; personIds: string[] }>> {
   const communityId = c.location?.communityId
-  const grid = c.location?.gridId
-    ? await GridModel.findById(c.location.gridId, { primaryWorkerId: 1 }).lean()
-    : null
-  const staffOf = async (role: Role) =>
-    communityId
-      ? (
-          await ResidentModel.find(
-            { roles: role, 'staff.communityIds': communityId, erasedAt: { $exists: false } },
-            { _id: 1 },
-          )
-            .sort({ _id: 1 })
-            .lean()
-        ).map((r) => String(r._id))
-      : []
+  const primary = c.location?.gridId ? await gridPrimaryWorkerId(c.location.gridId) : undefined
+  const staffOf = async (role: 'community_staff' | 'street_staff') =>
+    communityId ? staffIdsOfCommunity(role, communityId) : []
   const assignee = c.assigneeId ? String(c.assigneeId) : undefined
   const tiers: Array<{ tier: EscalationTier; personIds: string[] }> = [
-    { tier: 'grid_worker', personIds: grid?.primaryWorkerId ? [String(grid.primaryWorkerId)] : [] },
+    { tier: 'grid_worker', personIds: primary ? [primary] : [] },
     { tier: 'community_staff', personIds: await staffOf('community_staff') },
     { tier: 'street_staff', personIds: await staffOf('street_staff') },
   ]
@@ -83,8 +60,7 @@ export async function escalationChain(
 async function handlersOf(c: SlaCase): Promise<string[]> {
   if (c.assigneeId) return [String(c.assigneeId)]
   if (!c.departmentId) return []
-  const dept = await DepartmentModel.findById(c.departmentId, { contactIds: 1 }).lean()
-  return (dept?.contactIds ?? []).map(String)
+  return departmentContactIds([c.departmentId])
 }
 
 async function warn(deps: JobDeps, ctx: JobContext, c: SlaCase, kind: DeadlineKind, at: Date): Promise<void> {
@@ -152,12 +128,9 @@ async function remindUnclaimed(deps: JobDeps, ctx: JobContext, c: SlaCase): Prom
   if (c.status !== 'posted' || !c.claimDeadline || ctx.now >= c.claimDeadline) return
   const halfway = c.claimDeadline.getTime() - (deps.config.cases.claimWindowMinutes * 60_000) / 2
   if (ctx.now.getTime() < halfway) return
-  const depts = await DepartmentModel.find(
-    { _id: { $in: c.postedDepartmentIds ?? [] } },
-    { contactIds: 1 },
-  ).lean()
+  const contacts = await departmentContactIds(c.postedDepartmentIds ?? [])
   const text = `【待抢单】工单 ${c.number}（${brief(c)}）还没有部门认领，${duration(c.claimDeadline.getTime() - ctx.now.getTime())}后将派给默认部门，请及时抢单。`
-  for (const personId of new Set(depts.flatMap((d) => (d.contactIds ?? []).map(String)))) {
+  for (const personId of contacts) {
     const key = `sla:${c._id}:unclaimed:${c.claimDeadline.getTime()}:${personId}`
     await ctx.once(key, () =>
       deps.outbox.enqueue({
@@ -185,11 +158,7 @@ async function watchCase(deps: JobDeps, ctx: JobContext, c: SlaCase): Promise<vo
 function slaWatch(name: string, urgency: CaseUrgency) {
   return (deps: JobDeps, now: Date): Promise<JobRunResult> =>
     runJob(name, runnerOptions(deps), now, async (ctx) => {
-      const cases = await CaseModel.find({ status: { $in: [...OPEN_CASE_STATUSES] }, urgency })
-        .select(
-          'number status urgency createdAt deadlines respondedAt assigneeId departmentId location description claimDeadline postedDepartmentIds',
-        )
-        .lean<SlaCase[]>()
+      const cases = await listOpenCasesForSla(urgency)
       ctx.count('cases', cases.length)
       for (const c of cases) await watchCase(deps, ctx, c)
       if (deps.cases?.dispatchUnclaimed) ctx.count('dispatched', await deps.cases.dispatchUnclaimed(now))

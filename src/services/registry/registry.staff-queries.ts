@@ -1,0 +1,66 @@
+import type { Types } from 'mongoose'
+import {
+  CommunityModel,
+  DepartmentModel,
+  GridModel,
+  ResidentModel,
+  type Role,
+} from '../../models/registry.model.js'
+
+type Id = string | Types.ObjectId
+
+/** The grid's primary worker, when it has one (the first escalation tier). */
+export async function gridPrimaryWorkerId(gridId: Id): Promise<string | undefined> {
+  const grid = await GridModel.findById(gridId, { primaryWorkerId: 1 }).lean()
+  return grid?.primaryWorkerId ? String(grid.primaryWorkerId) : undefined
+}
+
+/** People (not erased) holding `role` for a community, in a stable order. */
+export async function staffIdsOfCommunity(role: Role, communityId: Id): Promise<string[]> {
+  const docs = await ResidentModel.find(
+    { roles: role, 'staff.communityIds': communityId, erasedAt: { $exists: false } },
+    { _id: 1 },
+  )
+    .sort({ _id: 1 })
+    .lean()
+  return docs.map((r) => String(r._id))
+}
+
+/** The WeChat-reachable staff of the departments, each person once. */
+export async function departmentContactIds(departmentIds: readonly Id[]): Promise<string[]> {
+  if (departmentIds.length === 0) return []
+  const docs =
+    departmentIds.length === 1
+      ? await DepartmentModel.find({ _id: departmentIds[0] }, { contactIds: 1 }).lean()
+      : await DepartmentModel.find({ _id: { $in: [...departmentIds] } }, { contactIds: 1 }).lean()
+  return [...new Set(docs.flatMap((d) => (d.contactIds ?? []).map(String)))]
+}
+
+/** Every grid worker who is not erased. */
+export async function gridWorkerIds(): Promise<string[]> {
+  const docs = await ResidentModel.find(
+    { roles: 'grid_worker', erasedAt: { $exists: false } },
+    { _id: 1 },
+  ).lean()
+  return docs.map((d) => String(d._id))
+}
+
+/** Community staff (not erased) grouped by the communities they serve: community id → person ids. */
+export async function communityStaffByCommunity(): Promise<Map<string, string[]>> {
+  const staff = await ResidentModel.find(
+    { roles: 'community_staff', erasedAt: { $exists: false } },
+    { staff: 1 },
+  ).lean()
+  const byCommunity = new Map<string, string[]>()
+  for (const s of staff) {
+    for (const c of s.staff?.communityIds ?? [])
+      byCommunity.set(String(c), [...(byCommunity.get(String(c)) ?? []), String(s._id)])
+  }
+  return byCommunity
+}
+
+/** A community's name, or undefined when it no longer exists. */
+export async function communityName(communityId: Id): Promise<string | undefined> {
+  const community = await CommunityModel.findById(communityId, { name: 1 }).lean()
+  return community?.name
+}
