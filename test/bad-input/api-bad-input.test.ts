@@ -63,7 +63,7 @@ async function setup(api: ApiApp) {
     noticeId: String(notice.body.id),
     serviceCode: String((services.body as Array<{ service_code: string }>)[0]?.service_code),
   }
-  const routes = await planRoutes(api)
+  const routes = await planRoutes(api.http)
   // Issue every caller's session now: issuing one later would be a data change of the suite's own.
   for (const who of new Set(routes.map((r) => r.who))) if (who !== 'apiKey') await w.headers(who)
   return { w, values, apiKey: key, routes }

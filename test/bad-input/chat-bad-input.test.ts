@@ -1,13 +1,25 @@
 import fc from 'fast-check'
+import supertest from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MockWorld } from '../../src/bot/mock-world.js'
 import { containsPersonalNumber } from '../../src/lib/mask.js'
 import { CaseModel } from '../../src/models/case.model.js'
 import { ChatMessageModel } from '../../src/models/chat-message.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
+import { ResidentModel } from '../../src/models/registry.model.js'
 import { testDatabaseUri } from '../db.js'
 import { type ServiceWorld, startServiceWorld } from '../e2e/service-world.js'
-import { ODD_STRINGS } from './attacks.js'
+import {
+  type AttackKind,
+  bodyAttacks,
+  methodAttack,
+  ODD_STRINGS,
+  pathAttack,
+  queryAttack,
+} from './attacks.js'
+import { createProbeRunner, formatTotals, newTotals } from './probe-runner.js'
+import { planRoutes } from './route-plan.js'
+import { type Attack, runUnits, unitsOf } from './unit-runner.js'
 
 const CHINESE = /[\u3400-\u9fff]/
 const PHONE = '13812345678'
@@ -205,6 +217,55 @@ describe('hostile chat messages through the mock puppet (real service)', () => {
     expect(again.replies).toEqual(o.replies)
     expect(await CaseModel.countDocuments({})).toBe(cases)
   })
+
+  // The simulator and bot-status routes exist only with a running bot, so they are attacked here, over
+  // the real server's HTTP port, with the same attacks and checks as every other route.
+  it('the simulator and bot routes of the running service refuse bad input the same way', async () => {
+    const http = supertest(world.service.url)
+    const routes = (await planRoutes(http)).filter((r) => /^\/(api\/v1\/(sim|bot)\/|simulator)/.test(r.path))
+    expect(routes.length).toBeGreaterThanOrEqual(7)
+    const admin =
+      (await ResidentModel.findOne({ roles: 'admin' }).lean()) ??
+      (await ResidentModel.create({ name: '坏输入管理员', roles: ['admin'] }))
+    const person = await ResidentModel.findOne({ 'wechat.contactId': { $exists: true } }).lean()
+    const token = async (id: unknown) =>
+      `Bearer ${(await world.service.services.auth.issueSession(String(id))).accessToken}`
+    const bearer = { admin: await token(admin._id), other: await token(person?._id) }
+    const totals = newTotals()
+    const runner = createProbeRunner({
+      http,
+      headersOf: async (who) => ({ authorization: who === 'admin' ? bearer.admin : bearer.other }),
+      pathOf: (route, override) =>
+        route.path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+          override?.param === name ? override.value : name === 'roomId' ? roomId : resident,
+        ),
+      apiKey: '',
+      allowed: {},
+      totals,
+      settle: async () => {
+        await world.service.bot?.bot.idle()
+        const deadline = Date.now() + 15_000
+        while ((await OutboxModel.countDocuments({ status: { $in: ['queued', 'sending'] } })) > 0) {
+          if (Date.now() > deadline) throw new Error('the outbox did not drain')
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      },
+    })
+    const { bodyLimitKb, uploadLimitMb } = world.service.config.http
+    await runUnits(
+      runner,
+      unitsOf(routes, (route) => [
+        ...(route.method === 'get'
+          ? []
+          : (Object.entries(bodyAttacks(route, bodyLimitKb, uploadLimitMb)) as Attack[])),
+        ['query', queryAttack(route)] as Attack,
+        ...(route.params.length > 0 ? [['path-id', pathAttack(route)] as Attack] : []),
+        ['method' as AttackKind, methodAttack()] as Attack,
+      ]),
+    )
+    console.log(formatTotals('simulator and bot routes (real server)', totals))
+    expect(totals.requests).toBeGreaterThan(150)
+  }, 120_000)
 
   it('after all of it the service still answers: health check and a plain report', async () => {
     const health = await fetch(`${world.service.url}/healthz`)

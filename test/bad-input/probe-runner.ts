@@ -81,8 +81,10 @@ export function createProbeRunner(opts: {
   apiKey: string
   allowed: Allowed
   totals: Totals
+  /** Waits for background work (a bot handling accepted messages) before a baseline is taken. */
+  settle?: () => Promise<void>
 }) {
-  const { http, headersOf, pathOf, apiKey, allowed, totals } = opts
+  const { http, headersOf, pathOf, apiKey, allowed, totals, settle } = opts
   let baseline: DbSnapshot | undefined
   let refusedInSegment = 0
   let acceptedInSegment = false
@@ -148,7 +150,10 @@ export function createProbeRunner(opts: {
 
   /** Starts a segment (takes the baseline if the last one was not clean). */
   async function begin(): Promise<void> {
-    baseline ??= await snap()
+    if (!baseline) {
+      await settle?.()
+      baseline = await snap()
+    }
     refusedInSegment = 0
     safeAccepted = 0
     acceptedInSegment = false

@@ -1,4 +1,5 @@
-import type { ApiApp, ApiWorld, Who } from '../api/api-world.js'
+import type supertest from 'supertest'
+import type { ApiWorld, Who } from '../api/api-world.js'
 import type { Targets } from '../api/case-targets.js'
 
 /** The parts of a served OpenAPI operation the suite reads. */
@@ -51,8 +52,8 @@ function callerFor(op: Operation): Who | 'apiKey' {
 const RAW_BODY_ROUTES = new Set(['post /api/v1/uploads', 'post /api/v1/admin/import'])
 
 /** Every route and method of the OpenAPI document the app serves, with the caller to use. */
-export async function planRoutes(api: ApiApp): Promise<PlannedRoute[]> {
-  const res = await api.http.get('/api/v1/openapi.json')
+export async function planRoutes(http: ReturnType<typeof supertest>): Promise<PlannedRoute[]> {
+  const res = await http.get('/api/v1/openapi.json')
   if (res.status !== 200) throw new Error(`openapi.json: ${res.status}`)
   const paths = (res.body as { paths: Record<string, Record<Method, Operation>> }).paths
   const out: PlannedRoute[] = []

@@ -8,14 +8,14 @@ import type { PlannedRoute } from './route-plan.js'
 export const RUNS: Record<AttackKind, number> = {
   'malformed-json': 2,
   oversized: 1,
-  'wrong-types': 3,
+  'wrong-types': 2,
   'extra-fields': 2,
   'deep-nesting': 2,
   'huge-strings': 1,
   'odd-unicode': 3,
-  operators: 3,
+  operators: 2,
   'content-type': 2,
-  query: 5,
+  query: 4,
   'path-id': 5,
   method: 1,
 }
