@@ -1,7 +1,8 @@
-import { Types } from 'mongoose'
-import { NoticeModel } from '../models/notice.model.js'
-import { GridModel, HouseholdModel, ResidentModel } from '../models/registry.model.js'
-import type { AckPerson } from '../services/notices/notice.service.js'
+import {
+  type Follower,
+  followersOfPending,
+  listAckFollowUpNotices,
+} from '../services/notices/notice.ack-follow-ups.js'
 import { createNoticeService, type NoticeService } from '../services/notices/notice.service.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
@@ -29,42 +30,6 @@ export function scheduledNoticesJob(deps: JobDeps, now: Date): Promise<JobRunRes
   })
 }
 
-interface Follower {
-  personId: string
-  residents: Array<AckPerson & { address: string }>
-}
-
-/** Who visits each vulnerable resident: the household's linked party member, else the grid worker. */
-async function followersOf(
-  pending: AckPerson[],
-  householdOf: Map<string, string | undefined>,
-): Promise<Map<string, Follower>> {
-  const householdIds = [...new Set([...householdOf.values()].filter((h): h is string => Boolean(h)))]
-  const households = await HouseholdModel.find({
-    _id: { $in: householdIds.map((h) => new Types.ObjectId(h)) },
-  }).lean()
-  const byHousehold = new Map(households.map((h) => [String(h._id), h]))
-  const gridIds = [...new Set(pending.map((p) => p.gridId).filter((g): g is string => Boolean(g)))]
-  const grids = await GridModel.find(
-    { _id: { $in: gridIds.map((g) => new Types.ObjectId(g)) } },
-    { primaryWorkerId: 1 },
-  ).lean()
-  const workerOf = new Map(
-    grids.map((g) => [String(g._id), g.primaryWorkerId ? String(g.primaryWorkerId) : undefined]),
-  )
-  const out = new Map<string, Follower>()
-  for (const p of pending) {
-    const h = byHousehold.get(householdOf.get(p.personId) ?? '')
-    const followerId = h?.partyMemberId ? String(h.partyMemberId) : workerOf.get(p.gridId ?? '')
-    if (!followerId) continue
-    const address = h ? `${h.building}号楼${h.unit ? `${h.unit}单元` : ''}${h.room}` : ''
-    const entry = out.get(followerId) ?? { personId: followerId, residents: [] }
-    entry.residents.push({ ...p, address })
-    out.set(followerId, entry)
-  }
-  return out
-}
-
 /**
  * Every 15 minutes: for notices that asked for 收到, vulnerable residents (独居老人 …) who have not
  * replied after `notices.ackFollowUpHours` are named to their linked party member or grid worker,
@@ -75,40 +40,27 @@ export function noticeAckFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunRe
     const { ackFollowUpHours, vulnerableTags } = deps.config.notices
     const cutoff = new Date(now.getTime() - ackFollowUpHours * 3600_000)
     const oldest = new Date(cutoff.getTime() - 3 * 24 * 3600_000)
-    const due = await NoticeModel.find({
-      requireAck: true,
-      status: 'sent',
-      sentAt: { $lte: cutoff, $gte: oldest },
-    }).lean()
+    const due = await listAckFollowUpNotices(cutoff, oldest)
     const notices = noticeServiceFor(deps, now)
     for (const n of due) {
-      const report = await notices.acks(String(n._id))
+      const report = await notices.acks(n.id)
       const pending = report.pending.filter((p) => p.tags.some((t) => vulnerableTags.includes(t)))
       ctx.count('vulnerablePending', pending.length)
       if (pending.length === 0) continue
-      const householdOf = await householdsOf(pending.map((p) => p.personId))
-      for (const f of (await followersOf(pending, householdOf)).values()) {
-        const key = `notice:${n._id}:ack-follow-up:${f.personId}`
+      for (const f of (await followersOfPending(pending)).values()) {
+        const key = `notice:${n.id}:ack-follow-up:${f.personId}`
         await ctx.once(key, () =>
           deps.outbox.enqueue({
             key,
             to: { type: 'person', id: f.personId },
             text: followUpText(n.title, f),
             kind: 'follow_up',
-            refs: { noticeId: String(n._id) },
+            refs: { noticeId: n.id },
           }),
         )
       }
     }
   })
-}
-
-async function householdsOf(personIds: string[]): Promise<Map<string, string | undefined>> {
-  const docs = await ResidentModel.find(
-    { _id: { $in: personIds.map((p) => new Types.ObjectId(p)) } },
-    { householdId: 1 },
-  ).lean()
-  return new Map(docs.map((d) => [String(d._id), d.householdId ? String(d.householdId) : undefined]))
 }
 
 function followUpText(title: string, f: Follower): string {
