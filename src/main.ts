@@ -5,6 +5,7 @@ import type Router from '@koa/router'
 import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
 import { createLiveChat } from './handlers/live.js'
 import { createApp } from './http/app.js'
+import { answerClientErrors } from './http/client-errors.js'
 import { healthRoutes } from './http/health.routes.js'
 import { createMetrics, type Metrics } from './http/metrics.js'
 import { authenticate } from './http/middleware/auth.js'
@@ -294,6 +295,7 @@ function apiGuards(services: Services) {
 function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(handler)
+    answerClientErrors(server)
     server.once('error', reject)
     server.listen(port, host, () => resolve(server))
   })

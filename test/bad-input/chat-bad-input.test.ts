@@ -270,6 +270,10 @@ describe('hostile chat messages through the mock puppet (real service)', () => {
   it('after all of it the service still answers: health check and a plain report', async () => {
     const health = await fetch(`${world.service.url}/healthz`)
     expect(health.status).toBe(200)
+    // A URL over Node's 16 KiB header limit never reaches Koa; the server still answers in JSON.
+    const long = await fetch(`${world.service.url}/api/v1/cases/mine?cursor=${'x'.repeat(20_000)}`)
+    expect(long.status).toBe(431)
+    expect(((await long.json()) as { error: { message: string } }).error.message).toMatch(CHINESE)
     const o = await say('7号楼1单元楼道灯坏了', { room: true, mention: true, from: neighbour })
     expectPolite(o, 'plain report')
     expect(o.replies[0]?.text).toMatch(/已收到，工单号 \d{6}-\d{4,}/)

@@ -1,8 +1,11 @@
+import { createServer } from 'node:http'
+import { type AddressInfo, connect } from 'node:net'
 import Router from '@koa/router'
 import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createApp } from '../../src/http/app.js'
+import { answerClientErrors } from '../../src/http/client-errors.js'
 import { RevealInput } from '../../src/http/routes/residents.routes.js'
 import { MAX_INPUT_DEPTH, parseBody } from '../../src/http/validate.js'
 import type { Logger } from '../../src/lib/logger.js'
@@ -66,5 +69,32 @@ describe('personal-data reasons', () => {
       expect(RevealInput.safeParse({ reason }).success, JSON.stringify(reason)).toBe(false)
     expect(RevealInput.safeParse({ reason: '入户走访核实' }).success).toBe(true)
     expect(RevealInput.safeParse({ reason: '回访' }).success).toBe(true)
+  })
+})
+
+describe('requests the HTTP parser rejects', () => {
+  // Found by the bad-input suite: a URL over 16 KiB got Node's bare 431 with no error body.
+  it('get the JSON error body with a Chinese message (long URL 431, garbage request line 400)', async () => {
+    const server = createServer((_req, res) => res.end('ok'))
+    answerClientErrors(server)
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    const { port } = server.address() as AddressInfo
+    try {
+      const long = await fetch(`http://127.0.0.1:${port}/api/v1/cases/mine?cursor=${'x'.repeat(20_000)}`)
+      expect(long.status).toBe(431)
+      expect(((await long.json()) as { error: { message: string } }).error.message).toBe('网址或请求头太长')
+      const raw = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write('HELLO THERE\r\n\r\n'))
+        let text = ''
+        socket.on('data', (d) => {
+          text += d.toString()
+        })
+        socket.on('close', () => resolve(text))
+      })
+      expect(raw).toMatch(/^HTTP\/1\.1 400/)
+      expect(raw).toContain('"message":"请求格式不正确"')
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
   })
 })
