@@ -62,7 +62,8 @@ export async function planRoute(h: CaseHandlers): Promise<RoutePlan> {
         ]
   for (const [as, ids] of order) {
     if (ids.length === 0) continue
-    const chosen = pickLeastLoaded(ids, await openWorkload(ids))
+    // One candidate needs no count of everyone's open cases.
+    const chosen = ids.length === 1 ? ids[0] : pickLeastLoaded(ids, await openWorkload(ids))
     if (chosen) return { kind: 'assign', assigneeId: chosen, as }
   }
   return { kind: 'none' }

@@ -11,6 +11,7 @@ import {
 } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { dropKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
+import { forgetStaffRosters } from '../responsibility/staff-roster.js'
 import { checkIdNumber, isMobilePhone } from './registry.validation.js'
 import {
   type HouseholdView,
@@ -154,6 +155,7 @@ export function createPeopleService(deps: PeopleDeps) {
         { $addToSet: add, $set: set },
         { returnDocument: 'after' },
       ).lean()
+      forgetStaffRosters()
       return view(doc ?? (await loadResident(residentId)))
     })
   }

@@ -11,6 +11,7 @@ import {
   type ResponsibilityList,
   type Urgency,
 } from './responsibility.config.js'
+import { rosterCandidates } from './staff-roster.js'
 
 export interface Deadlines {
   respondBy: Date
@@ -142,36 +143,70 @@ async function locate(input: WhoHandlesInput): Promise<Place> {
   return {}
 }
 
+interface StaffRecord {
+  _id: Types.ObjectId
+  roles?: string[]
+  erasedAt?: Date | null
+  staff?: { onDuty?: boolean | null; gridIds?: Types.ObjectId[]; communityIds?: Types.ObjectId[] } | null
+}
+
+/** The people by id (indexed reads), skipping ids that no longer exist. */
+async function readPeople(ids: readonly string[]): Promise<StaffRecord[]> {
+  const docs = await Promise.all(
+    ids.map((id) =>
+      ResidentModel.findById(id, { roles: 1, erasedAt: 1, staff: 1 }).lean<StaffRecord>().exec(),
+    ),
+  )
+  return docs.filter((d): d is StaffRecord => d !== null)
+}
+
+const onDuty = (p: StaffRecord) => p.staff?.onDuty !== false && p.erasedAt == null
+
 async function findGridWorkers(gridId: Types.ObjectId): Promise<string[]> {
   const grid = await GridModel.findById(gridId, { primaryWorkerId: 1, partTimeWorkerIds: 1 }).lean().exec()
-  const listed = [grid?.primaryWorkerId, ...(grid?.partTimeWorkerIds ?? [])].filter(
-    (x): x is Types.ObjectId => x instanceof Types.ObjectId,
+  const listed = [grid?.primaryWorkerId, ...(grid?.partTimeWorkerIds ?? [])]
+    .filter((x): x is Types.ObjectId => x instanceof Types.ObjectId)
+    .map(String)
+  const assigned = await rosterCandidates(`grid:${gridId}`, async () => {
+    const docs = await ResidentModel.find(
+      { erasedAt: { $exists: false }, roles: 'grid_worker', 'staff.gridIds': gridId },
+      { _id: 1 },
+    )
+      .lean()
+      .exec()
+    return docs.map((d) => String(d._id))
+  })
+  const people = await readPeople([...new Set([...listed, ...assigned])])
+  const serving = people.filter(
+    (p) =>
+      onDuty(p) &&
+      p.roles?.includes('grid_worker') &&
+      (listed.includes(String(p._id)) || p.staff?.gridIds?.some((g) => g.equals(gridId))),
   )
-  const staff = await ResidentModel.find(
-    {
-      erasedAt: { $exists: false },
-      roles: 'grid_worker',
-      $or: [{ _id: { $in: listed } }, { 'staff.gridIds': gridId }],
-    },
-    { _id: 1, staff: 1 },
-  )
-    .lean()
-    .exec()
-  const onDuty = new Set(staff.filter((s) => s.staff?.onDuty !== false).map((s) => s._id.toString()))
-  const ordered = [...listed.map(String), ...staff.map((s) => s._id.toString()).sort()]
-  return [...new Set(ordered)].filter((id) => onDuty.has(id))
+  const ids = new Set(serving.map((p) => String(p._id)))
+  const ordered = [...listed, ...[...ids].filter((id) => !listed.includes(id)).sort()]
+  return [...new Set(ordered)].filter((id) => ids.has(id))
 }
 
 async function findCommunityStaff(communityId: Types.ObjectId): Promise<string[]> {
-  const staff = await ResidentModel.find(
-    { erasedAt: { $exists: false }, roles: 'community_staff', 'staff.communityIds': communityId },
-    { _id: 1, staff: 1 },
-  )
-    .lean()
-    .exec()
-  return staff
-    .filter((s) => s.staff?.onDuty !== false)
-    .map((s) => s._id.toString())
+  const candidates = await rosterCandidates(`community:${communityId}`, async () => {
+    const docs = await ResidentModel.find(
+      { erasedAt: { $exists: false }, roles: 'community_staff', 'staff.communityIds': communityId },
+      { _id: 1 },
+    )
+      .lean()
+      .exec()
+    return docs.map((d) => String(d._id))
+  })
+  const people = await readPeople(candidates)
+  return people
+    .filter(
+      (p) =>
+        onDuty(p) &&
+        p.roles?.includes('community_staff') &&
+        p.staff?.communityIds?.some((c) => c.equals(communityId)),
+    )
+    .map((p) => String(p._id))
     .sort()
 }
 
