@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -5,6 +6,7 @@ import { Types } from 'mongoose'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml, stringify } from 'yaml'
 import { useTestDatabase } from '../../../test/db.js'
+import { createFieldCrypto } from '../../lib/crypto.js'
 import {
   CommunityModel,
   DepartmentModel,
@@ -13,6 +15,7 @@ import {
   ResidentModel,
   type Role,
 } from '../../models/registry.model.js'
+import { createPeopleService } from '../registry/registry.people.js'
 import { loadWorkingCalendar } from './calendar.js'
 import {
   CATEGORIES,
@@ -203,6 +206,34 @@ describe('whoHandles', () => {
     expect(who.gridWorkerIds[0]).toBe(s.primary._id.toString())
     expect(who.notifyCommunity).toBe(true)
     expect(who.departmentIds).toEqual([])
+  })
+
+  it('never routes to staff who went off duty or lost the role after their list was remembered', async () => {
+    const s = await seed()
+    const first = await resp.whoHandles({ category: 'sanitation', urgency: 'normal', gridId: s.grid._id })
+    expect(first.communityStaffIds).toEqual([s.staffer._id.toString()])
+    await ResidentModel.updateOne({ _id: s.partA._id }, { $set: { 'staff.onDuty': false } })
+    await ResidentModel.updateOne({ _id: s.staffer._id }, { $set: { roles: ['resident'] } })
+    const again = await resp.whoHandles({ category: 'sanitation', urgency: 'normal', gridId: s.grid._id })
+    expect(again.gridWorkerIds).toEqual([s.primary._id.toString()])
+    expect(again.communityStaffIds).toEqual([])
+  })
+
+  it('sees a staff role granted through the registry at once', async () => {
+    const s = await seed()
+    await resp.whoHandles({ category: 'sanitation', urgency: 'normal', gridId: s.grid._id })
+    const helper = await ResidentModel.create({ name: '新网格员', roles: ['resident'], token: token() })
+    const registry = createPeopleService({
+      crypto: createFieldCrypto({
+        encryptionKey: randomBytes(32).toString('hex'),
+        hashSecret: 'k',
+        env: 'test',
+      }),
+      now: () => new Date(),
+    })
+    await registry.grantStaffRole(String(helper._id), { role: 'grid_worker', gridIds: [String(s.grid._id)] })
+    const who = await resp.whoHandles({ category: 'sanitation', urgency: 'normal', gridId: s.grid._id })
+    expect(who.gridWorkerIds).toContain(String(helper._id))
   })
 
   it('says which household or grid is unknown', async () => {
