@@ -160,6 +160,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       })
     : undefined
   const metrics = createMetrics()
+  bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
   const docs = createApiDocs()
   const routers = buildRouters({
     services,
@@ -184,7 +185,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const backlogTimer = watchBacklog(metrics, services.clock, logger)
   // Scheduled work (reminders, SLA watch, digests); API/bot-only processes run with jobs.enabled=false.
   const jobs = config.jobs.enabled
-    ? startJobs({ config, logger, outbox: services.outbox, cases: services.cases, stats: services.stats })
+    ? startJobs({
+        config,
+        logger,
+        outbox: services.outbox,
+        cases: services.cases,
+        stats: services.stats,
+        onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
+      })
     : undefined
 
   void database.crashed.then((reason) => {

@@ -61,7 +61,13 @@ export interface OutboxSender {
   recoverStuck(): Promise<number>
   /** Messages sent today (in the configured time zone) and the daily budget. */
   usage(): Promise<{ sentToday: number; budget: number }>
+  /** Calls fn with the outcome of every delivery attempt (sent, retry, failed, undeliverable): metrics. */
+  onAttempt(fn: (result: AttemptResult) => void): void
 }
+
+/** The outcomes of an attempt to deliver one message. */
+export type AttemptResult = Extract<SendResult, 'sent' | 'retry' | 'failed' | 'undeliverable'>
+const ATTEMPTS: ReadonlySet<SendResult> = new Set(['sent', 'retry', 'failed', 'undeliverable'])
 
 export { startOfLocalDay }
 
@@ -217,6 +223,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     }
   }
 
+  const attemptListeners: Array<(result: AttemptResult) => void> = []
+
   async function sendNext(): Promise<SendResult> {
     if (!o.transport.self()) return 'offline'
     // One sender per account: a short lease renewed while held; a dead holder on this host is
@@ -227,7 +235,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       if (!msg) return 'idle' as const
       return deliver(msg)
     })
-    return step.ran ? step.value : 'busy'
+    const result = step.ran ? step.value : 'busy'
+    if (ATTEMPTS.has(result)) for (const fn of attemptListeners) fn(result as AttemptResult)
+    return result
   }
 
   async function recoverStuck(): Promise<number> {
@@ -289,6 +299,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         sentToday: await sentSince(startOfLocalDay(o.clock.now(), o.timezone)),
         budget: limits.dailyBudget,
       }
+    },
+    onAttempt(fn) {
+      attemptListeners.push(fn)
     },
   }
 }
