@@ -24,10 +24,11 @@ import { concretePath, type PlannedRoute, planRoutes } from './route-plan.js'
 import { type Attack, runUnits, type Unit, unitsOf } from './unit-runner.js'
 
 /**
- * Collections a refused request may change. None so far: rate-limit counters live in memory, the
- * audit log records only granted personal-data access, and API-key `lastUsedAt` is written only for
- * a valid key (the suite's own key, used by the one route that takes it, whose refusals are all
- * validated before the key is looked up — so it is compared too).
+ * Collections a refused request may change: none. Rate-limit counters live in memory (and are not
+ * mounted by makeApiApp), the audit log records only granted personal-data access, and refresh
+ * tokens are issued before the first snapshot. One write is benign by construction: a request with
+ * the suite's valid API key sets that key's `lastUsedAt` to the fixed clock's time, the same value
+ * every time (open311 validates the body before it looks the key up).
  */
 const ALLOWED: Allowed = {}
 
