@@ -38,7 +38,8 @@ export async function personOfContact(
   const known = await registry.findResidentByWechatContact(contact.contactId)
   if (known) return known
   return withLock(`contact-person:${contact.contactId}`, async () => {
-    const again = await registry.findResidentByWechatContact(contact.contactId)
+    // Whoever created the record meanwhile held this lock and recorded the contact's key.
+    const again = await registry.findResidentByWechatContact(contact.contactId, { keyOnly: true })
     if (again) return again
     return registry.createResident({
       name: contact.name.trim().slice(0, 30) || '微信用户',

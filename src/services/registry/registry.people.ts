@@ -185,13 +185,18 @@ export function createPeopleService(deps: PeopleDeps) {
     /**
      * The person behind a WeChat contact: read through the `contact:` lookup key (one indexed read,
      * verified against the record), else found by a search whose answer is then recorded as the key.
+     * `keyOnly` skips the search (a caller that searched a moment ago, now under the contact's lock).
      */
-    async findResidentByWechatContact(contactId: string): Promise<ResidentView | undefined> {
+    async findResidentByWechatContact(
+      contactId: string,
+      options: { keyOnly?: boolean } = {},
+    ): Promise<ResidentView | undefined> {
       const ref = await lookupKey('contact', contactId)
       if (ref && Types.ObjectId.isValid(ref)) {
         const doc = await ResidentModel.findById(ref).lean()
         if (doc && doc.erasedAt == null && doc.wechat?.contactId === contactId) return view(doc)
       }
+      if (options.keyOnly) return undefined
       const found = await findOneView({ 'wechat.contactId': contactId })
       if (found) await putKey('contact', contactId, found.id)
       else if (ref) await dropKey('contact', contactId)
