@@ -9,6 +9,7 @@ import { answerClientErrors } from './http/client-errors.js'
 import { healthRoutes } from './http/health.routes.js'
 import { createMetrics, type Metrics } from './http/metrics.js'
 import { authenticate } from './http/middleware/auth.js'
+import { databaseGuard } from './http/middleware/database-guard.js'
 import { rateLimit } from './http/middleware/rate-limit.js'
 import { type ApiDocs, createApiDocs, docsRoutes } from './http/openapi.js'
 import { apiRouteDocs } from './http/routes/api.docs.js'
@@ -31,6 +32,7 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { fieldCryptoFromConfig } from './lib/crypto.js'
 import { type Database, openDatabase } from './lib/database.js'
+import { watchDatabase } from './lib/db-availability.js'
 import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { createAuthService } from './services/auth/auth.service.js'
@@ -159,6 +161,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         ...createLiveChat(services, { clock: services.clock }),
       })
     : undefined
+  // The API refuses at once with 503 while the database is away (pinged every second).
+  const dbWatch = watchDatabase(() => database.ping(), { logger })
   const metrics = createMetrics()
   bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
   const docs = createApiDocs()
@@ -174,7 +178,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const app = createApp({
     logger,
     bodyLimitKb: config.http.bodyLimitKb,
-    middleware: [metrics.middleware, ...apiGuards(services)],
+    middleware: [metrics.middleware, databaseGuard(dbWatch), ...apiGuards(services)],
     routers,
   })
   const server = await listen(app.callback(), config.http.host, config.http.port)
@@ -206,6 +210,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     shuttingDown = true
     await jobs?.stop()
     clearInterval(backlogTimer)
+    dbWatch.stop()
     logger.info({ reason }, 'shutting down: no new work, finishing in-flight requests')
     await new Promise<void>((resolve) => {
       server.close(() => resolve())

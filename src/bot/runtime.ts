@@ -9,6 +9,7 @@ import { type Conversations, createConversations } from '../services/conversatio
 import { createOutbox } from '../services/outbox/outbox.service.js'
 import { createRoomBindings, type RoomBindings } from '../services/rooms/room-binding.service.js'
 import { type Bot, createBot, type Transcribe } from './bot.js'
+import { holdWhileDatabaseAway, retryHandlerWhileDatabaseAway } from './inbound-buffer.js'
 import { createMockWorld, type MockWorld } from './mock-world.js'
 import { createOutboxSender, type OutboxSender } from './outbox-sender.js'
 
@@ -62,11 +63,13 @@ export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRu
     extra: options.extra,
   })
   const world = config.wechaty.puppet === MOCK_PUPPET ? createMockWorld(config.wechaty.botName) : undefined
+  // While the database is away, received messages are held and retried instead of dropped.
+  const held = { logger }
   const bot = createBot({
     config,
     logger,
-    handler,
-    conversations,
+    handler: retryHandlerWhileDatabaseAway(handler, held),
+    conversations: holdWhileDatabaseAway(conversations, held),
     rooms,
     clock,
     puppet: world?.puppet,

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose'
 import { bindDemoRooms, linkStaffContacts } from '../../scripts/demo-setup.js'
 import { loadConfig } from '../../src/lib/config.js'
-import { silentLogger } from '../../src/lib/logger.js'
+import { type Logger, silentLogger } from '../../src/lib/logger.js'
 import { type RunningService, startService } from '../../src/main.js'
 import { type DemoSeed, seedDemo } from '../../src/services/registry/seed.js'
 
@@ -33,7 +33,11 @@ function mergeOverrides(base: ConfigOverrides, extra: ConfigOverrides): ConfigOv
  * `npm run demo` does it. Plain module (no vitest), so a child process can run it too. `extra`
  * overrides the configuration (the fault suite turns jobs on or points the LLM at a stand-in).
  */
-export async function startServiceWorld(uri: string, extra: ConfigOverrides = {}): Promise<ServiceWorld> {
+export async function startServiceWorld(
+  uri: string,
+  extra: ConfigOverrides = {},
+  logger: Logger = silentLogger,
+): Promise<ServiceWorld> {
   const base: ConfigOverrides = {
     database: { uri },
     http: { host: '127.0.0.1', port: 0 },
@@ -41,7 +45,7 @@ export async function startServiceWorld(uri: string, extra: ConfigOverrides = {}
     outbox: { perMinute: 1200, jitterMs: 0 },
   }
   const config = loadConfig({}, { overrides: mergeOverrides(base, extra) })
-  const service = await startService(config, silentLogger)
+  const service = await startService(config, logger)
   const seed = await seedDemo(service.services.registry)
   if (!service.bot) throw new Error('the bot did not start')
   linkStaffContacts(service.bot, seed)

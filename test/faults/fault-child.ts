@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { jobTable } from '../../src/jobs/schedule.js'
-import { silentLogger } from '../../src/lib/logger.js'
+import { createLogger, silentLogger } from '../../src/lib/logger.js'
 import { type ConfigOverrides, startServiceWorld } from '../e2e/service-world.js'
 
 // A whole Linli process for the fault suite: the real service (test/e2e/service-world.ts) on the
@@ -18,7 +18,13 @@ import { type ConfigOverrides, startServiceWorld } from '../e2e/service-world.js
 const uri = process.env.LINLI_TEST_DB_URI
 if (!uri) throw new Error('LINLI_TEST_DB_URI is not set')
 const overrides = JSON.parse(process.env.LINLI_FAULT_OVERRIDES ?? '{}') as ConfigOverrides
-const world = await startServiceWorld(uri, overrides)
+// LINLI_FAULT_LOG=warn (or info) shows the child's log on stderr while a scenario is developed.
+const level = process.env.LINLI_FAULT_LOG
+const world = await startServiceWorld(
+  uri,
+  overrides,
+  level ? createLogger({ level, destination: process.stderr }) : silentLogger,
+)
 const mock = world.service.bot?.mock
 if (!mock) throw new Error('the fault child needs the mock puppet')
 const services = world.service.services
