@@ -15,6 +15,7 @@ import {
   intentHandler,
   keywordHandler,
   pendingHandler,
+  privacyGuardHandler,
   type ResidentFlowDeps,
 } from './resident.handlers.js'
 
@@ -99,6 +100,7 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     roomBinding(deps.rooms),
     privacy,
     voiceWithoutText,
+    privacyGuardHandler(),
     ...(deps.extra ?? []),
     pendingHandler(flowDeps),
     digitHandler(flowDeps),

@@ -184,6 +184,31 @@ export function keywordHandler(d: ResidentFlowDeps): ChatMiddleware {
   }
 }
 
+const PERSONAL_DATA = /电话|手机|号码|身份证|住址|门牌|联系方式|个人信息|名单|户籍/
+const OTHER_PEOPLE =
+  /所有|全部|全体|每个|每户|每一户|其他|别人|他人|其他人|邻居们|居民们|住户们|业主们|大家的|整栋|整个小区/
+const HANDING_OVER = /发|给我|告诉|列|导出|公布|查|统计|整理/
+const OVERRIDE =
+  /忽略(以上|上面|之前|前面|所有)?的?(指令|指示|规则|设定|提示)|ignore (all |the )?(previous|above|prior) (instructions|rules)|system prompt|你现在是|扮演/i
+
+/** A request for other people's phone, ID or address, or an attempt to rewrite the bot's rules. */
+export function isPrivacyProbe(text: string): boolean {
+  if (OVERRIDE.test(text)) return true
+  return PERSONAL_DATA.test(text) && OTHER_PEOPLE.test(text) && HANDING_OVER.test(text)
+}
+
+/**
+ * Refuses, politely and without opening a case, to hand out residents' personal data or to follow
+ * instructions that try to change what the bot does.
+ */
+export function privacyGuardHandler(): ChatMiddleware {
+  return async (ctx, next) => {
+    if (!isPrivacyProbe(ctx.text)) return next()
+    ctx.outcome = 'refused:privacy'
+    await ctx.reply(TEXT.privacyRefusal)
+  }
+}
+
 /** The last resort: a report, a question, or the menu. */
 export function intentHandler(d: ResidentFlowDeps): ChatMiddleware {
   return async (ctx) => {
