@@ -162,7 +162,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       })
     : undefined
   // The API refuses at once with 503 while the database is away (pinged every second).
-  const dbWatch = watchDatabase(() => database.ping(), { logger })
+  const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
   const docs = createApiDocs()

@@ -10,6 +10,7 @@ const connectedDatabase: Database = {
   source: 'external',
   crashed: new Promise(() => undefined),
   ping: async () => undefined,
+  reconnect: async () => undefined,
   close: async () => undefined,
 }
 

@@ -13,6 +13,8 @@ export interface Database {
   /** Resolves with a reason when the embedded server dies on its own. */
   crashed: Promise<string>
   ping(): Promise<void>
+  /** Drops the connection pool and connects again (after a long outage the driver can stay stuck). */
+  reconnect(): Promise<void>
   close(): Promise<void>
 }
 
@@ -60,6 +62,10 @@ export async function openDatabase(
       const db = mongoose.connection.db
       if (!db || mongoose.connection.readyState !== 1) throw new Error('database not connected')
       await db.command({ ping: 1 })
+    },
+    reconnect: async () => {
+      await mongoose.disconnect().catch(() => undefined)
+      await connectMongoose(full)
     },
     close: async () => {
       await mongoose.disconnect()

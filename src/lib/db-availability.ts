@@ -83,10 +83,18 @@ export interface DatabaseWatch {
  */
 export function watchDatabase(
   ping: () => Promise<void>,
-  options: { intervalMs?: number; timeoutMs?: number; logger?: Logger } = {},
+  options: {
+    intervalMs?: number
+    timeoutMs?: number
+    logger?: Logger
+    /** Called every `reconnectAfterMs` of an outage: a fresh connection in case the old one is stuck. */
+    reconnect?: () => Promise<void>
+    reconnectAfterMs?: number
+  } = {},
 ): DatabaseWatch {
   let up = true
   let busy = false
+  let downSince = 0
   const check = async () => {
     if (busy) return
     busy = true
@@ -94,9 +102,16 @@ export function watchDatabase(
       await withTimeout(ping(), options.timeoutMs ?? 1000)
       if (!up) options.logger?.info('database reachable again')
       up = true
+      downSince = 0
     } catch {
       if (up) options.logger?.warn('database unreachable; the API answers 503 until it is back')
       up = false
+      downSince ||= Date.now()
+      if (options.reconnect && Date.now() - downSince >= (options.reconnectAfterMs ?? 15_000)) {
+        downSince = Date.now()
+        options.logger?.warn('database still unreachable; opening a fresh connection')
+        await withTimeout(options.reconnect(), 10_000).catch(() => undefined)
+      }
     } finally {
       busy = false
     }

@@ -126,11 +126,11 @@ describe(`the database stops for ${DOWN_S} s under load`, () => {
 
     const load = startLoad(child, bearer)
     await new Promise((r) => setTimeout(r, 3000))
+    await db.stop() // returns once the server process has exited
     const downAt = Date.now()
-    await db.stop()
     await new Promise((r) => setTimeout(r, DOWN_S * 1000))
+    const upAt = Date.now() // from here on it may answer again
     db = await startDb(dataDir, port)
-    const upAt = Date.now()
     await new Promise((r) => setTimeout(r, 5000))
     await load.stop()
     console.info(
