@@ -28,9 +28,15 @@ const PROBLEMS = [
   '树枝压到电线上了',
 ]
 
-/** Resident-like messages: a place and a problem, numbered so no two are the same text. */
+/**
+ * Resident-like messages: a place and a problem, numbered so no two are the same text. Four in five
+ * name a building and unit (30 × 4 of them), so most reports are new cases, as in a real grid; the
+ * fifth names a shared place (east gate, garage …), where neighbours' reports of one problem are
+ * duplicates of each other.
+ */
 export function residentText(i: number): string {
-  return `${PLACES[i % PLACES.length]}${PROBLEMS[(i * 7) % PROBLEMS.length]}（${i}）`
+  const place = i % 5 === 0 ? PLACES[i % PLACES.length] : `${1 + ((i * 7) % 30)}号楼${1 + (i % 4)}单元`
+  return `${place}${PROBLEMS[(i * 3) % PROBLEMS.length]}（${i}）`
 }
 
 /** Rules-layer triage throughput: synchronous, no database, no LLM. */

@@ -88,7 +88,6 @@ export function createBot(deps: BotDeps): Bot {
 
   async function handleStored(m: StoredMessage): Promise<void> {
     try {
-      await deps.conversations.markProcessing(m.messageId)
       const outcome = await deps.handler(toChatInput(m, status.user?.name ?? deps.config.wechaty.botName))
       await deps.conversations.markProcessed(m.messageId, {
         outcome: outcome.outcome,

@@ -49,7 +49,6 @@ export function holdWhileDatabaseAway(
           : stored
       })
     },
-    markProcessing: (id) => retry('mark a message processing', () => conversations.markProcessing(id)),
     markProcessed: (id, outcome) =>
       retry('mark a message processed', () => conversations.markProcessed(id, outcome)),
     markFailed: (id, error) => retry('mark a message failed', () => conversations.markFailed(id, error)),

@@ -63,7 +63,6 @@ describe('conversation log', () => {
     await conversations.storeInbound(msg('m2', '第二条', 2000))
     await conversations.storeInbound(msg('m1', '第一条', 1000))
     await conversations.storeInbound(msg('m3', '第三条', 3000))
-    await conversations.markProcessing('m1')
     await conversations.markProcessed('m3', { outcome: 'report', replyKeys: ['reply:m3:1'] })
     clock.set(new Date(t0.getTime() + 60_000))
     const pending = await conversations.listUnprocessed(30_000)

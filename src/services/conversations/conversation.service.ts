@@ -100,7 +100,6 @@ export interface ConversationState {
 export interface Conversations {
   /** Stores an inbound message before anything else; `duplicate` when it was already stored. */
   storeInbound(input: InboundInput): Promise<{ message: StoredMessage; duplicate: boolean }>
-  markProcessing(messageId: string): Promise<void>
   markProcessed(messageId: string, outcome: { outcome: string; replyKeys?: string[] }): Promise<void>
   markFailed(messageId: string, error: string): Promise<void>
   /** Inbound messages stored but never finished, received at least `olderThanMs` ago, oldest first. */
@@ -227,10 +226,6 @@ export function createConversations(options: ConversationOptions): Conversations
       }
     },
 
-    async markProcessing(messageId) {
-      await ChatMessageModel.updateOne({ _id: messageId }, { $set: { status: 'processing' } })
-    },
-
     async markProcessed(messageId, outcome) {
       await ChatMessageModel.updateOne(
         { _id: messageId },
@@ -256,7 +251,7 @@ export function createConversations(options: ConversationOptions): Conversations
       const before = new Date(clock.now().getTime() - olderThanMs)
       const docs = await ChatMessageModel.find({
         direction: 'in',
-        status: { $in: ['received', 'processing'] },
+        status: { $in: ['received', 'processing'] }, // `processing`: left by versions before 0.2
         receivedAt: { $lte: before },
       })
         .sort({ receivedAt: 1, _id: 1 })
