@@ -15,6 +15,11 @@ const intakeSetSchema = new Schema(
           _id: false,
           caseId: { type: Schema.Types.ObjectId, required: true },
           at: { type: Date, required: true },
+          /** What a new report is compared with, so only a likely duplicate is read in full. */
+          text: String,
+          building: String,
+          unit: String,
+          room: String,
         },
       ],
       default: [],

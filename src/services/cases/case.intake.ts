@@ -13,7 +13,7 @@ import { DepartmentModel, GridModel, HouseholdModel, ResidentModel } from '../..
 import { withLock } from '../locks/lock.service.js'
 import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
-import { extractLocation, findDuplicate, normaliseLocationPart } from './case.dedupe.js'
+import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
 import { postedText, taskText, urgentText } from './case.notify.js'
 import { allocateCaseNumber } from './case.number.js'
 import { type CaseHandlers, planRoute } from './case.routing.js'
@@ -215,7 +215,9 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
 
 /**
  * The open case this report repeats, among the cases opened under the same intake key within the
- * duplicate window. Runs under the intake lock of `key`.
+ * duplicate window. The set's entries carry each case's text and place, so the comparison needs no
+ * reads; only the cases that score as duplicates are read (best first) to check they are still open.
+ * Runs under the intake lock of `key`.
  */
 async function findOpenDuplicate(
   ctx: CaseContext,
@@ -225,32 +227,68 @@ async function findOpenDuplicate(
 ): Promise<CaseDoc | undefined> {
   const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
   if (!f.place.gridId && !(f.place.communityId && f.place.building)) return undefined // nowhere to compare
-  const open = (await recentCases(key, f, since)).filter(
-    (c) =>
-      c.category === f.category &&
-      (OPEN_CASE_STATUSES as readonly string[]).includes(c.status) &&
-      c.createdAt >= since &&
-      (f.place.gridId
-        ? c.location?.gridId?.equals(f.place.gridId)
-        : c.location?.communityId?.equals(f.place.communityId as Types.ObjectId) &&
-          c.location?.building === f.place.building),
-  )
-  const found = findDuplicate(
-    { text, location: f.place },
-    open.map((c) => ({ text: c.description, location: c.location ?? undefined, c })),
-  )
-  return found?.match.c
+  const report = { text, location: f.place }
+  // An entry written before entries carried their text is compared once its case is read.
+  const likely = (await recentEntries(key, f, since))
+    .map((e) => ({ e, score: e.text == null ? 1 : duplicateScore(report, entryCandidate(e)) }))
+    .filter((m) => m.score >= DUPLICATE_THRESHOLD)
+    .sort((a, b) => b.score - a.score || +b.e.at - +a.e.at)
+  for (const { e } of likely) {
+    const c = await CaseModel.findById(e.caseId).lean<CaseDoc>().exec()
+    if (!c || !isOpenAlike(c, f, since)) continue
+    if (
+      e.text == null &&
+      duplicateScore(report, { text: c.description, location: c.location ?? undefined }) < DUPLICATE_THRESHOLD
+    )
+      continue
+    return c
+  }
+  return undefined
 }
 
-/** The cases of the intake set, newest first; a key without a set yet is filled once by a search. */
-async function recentCases(key: string, f: Facts, since: Date): Promise<CaseDoc[]> {
-  const set = await IntakeSetModel.findById(key).lean().exec()
-  if (set) {
-    const docs = await Promise.all(
-      set.cases.filter((e) => e.at >= since).map((e) => CaseModel.findById(e.caseId).lean<CaseDoc>().exec()),
-    )
-    return docs.filter((d): d is CaseDoc => d !== null).sort((a, b) => +b.createdAt - +a.createdAt)
+/** Still open, of the report's category and place, opened within the window. */
+function isOpenAlike(c: CaseDoc, f: Facts, since: Date): boolean {
+  const samePlace = f.place.gridId
+    ? c.location?.gridId?.equals(f.place.gridId)
+    : c.location?.communityId?.equals(f.place.communityId as Types.ObjectId) &&
+      c.location?.building === f.place.building
+  return (
+    c.category === f.category &&
+    (OPEN_CASE_STATUSES as readonly string[]).includes(c.status) &&
+    c.createdAt >= since &&
+    samePlace === true
+  )
+}
+
+interface IntakeEntry {
+  caseId: Types.ObjectId
+  at: Date
+  text?: string | null
+  building?: string | null
+  unit?: string | null
+  room?: string | null
+}
+
+const entryCandidate = (e: IntakeEntry) => ({
+  text: e.text ?? '',
+  location: { building: e.building ?? undefined, unit: e.unit ?? undefined, room: e.room ?? undefined },
+})
+
+function entryOf(c: Pick<CaseDoc, '_id' | 'createdAt' | 'description' | 'location'>): IntakeEntry {
+  return {
+    caseId: c._id,
+    at: c.createdAt,
+    text: c.description,
+    building: c.location?.building ?? undefined,
+    unit: c.location?.unit ?? undefined,
+    room: c.location?.room ?? undefined,
   }
+}
+
+/** The entries of the intake set within the window; a key without a set yet is filled once by a search. */
+async function recentEntries(key: string, f: Facts, since: Date): Promise<IntakeEntry[]> {
+  const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
+  if (set) return set.cases.filter((e) => e.at >= since)
   const where = f.place.gridId
     ? { 'location.gridId': f.place.gridId }
     : { 'location.communityId': f.place.communityId }
@@ -259,17 +297,17 @@ async function recentCases(key: string, f: Facts, since: Date): Promise<CaseDoc[
     .limit(200)
     .lean<CaseDoc[]>()
     .exec()
-  const entries = found.map((c) => ({ caseId: c._id, at: c.createdAt }))
+  const entries = found.map(entryOf)
   await IntakeSetModel.updateOne({ _id: key }, { $set: { cases: entries } }, { upsert: true }).exec()
-  return found
+  return entries
 }
 
 /** Adds a new case to its intake set, dropping entries older than the duplicate window. */
 async function rememberCase(ctx: CaseContext, key: string, doc: CaseDoc): Promise<void> {
   const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
-  const set = await IntakeSetModel.findById(key).lean().exec()
+  const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
   const kept = (set?.cases ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
-  const cases = [...kept, { caseId: doc._id, at: doc.createdAt }].slice(-500)
+  const cases = [...kept, entryOf(doc)].slice(-500)
   await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
 }
 
