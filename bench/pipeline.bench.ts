@@ -25,7 +25,7 @@ export interface PipelineOptions {
 
 let serial = 0
 /** One resident message (distinct text, @-mentioning the bot) in one of the bound rooms. */
-function speak(scene: ChatScene): string {
+export function speak(scene: ChatScene): string {
   const i = serial++
   const from = scene.residentIds[i % scene.residentIds.length] as string
   const roomId = scene.roomIds[Math.floor(i / scene.residentIds.length) % scene.roomIds.length] as string

@@ -1,19 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import mongoose from 'mongoose'
-import { linkStaffContacts } from '../scripts/demo-setup.js'
-import { loadConfig } from '../src/lib/config.js'
-import { startEmbeddedDb } from '../src/lib/embedded-db.js'
-import { silentLogger } from '../src/lib/logger.js'
-import { startService } from '../src/main.js'
-import { seedDemo } from '../src/services/registry/seed.js'
+import { closeBenchService, demoChatScene, openBenchService } from './bench-service.js'
 import { sleep, waitFor } from './measure.js'
-import { residentText } from './triage-kb.bench.js'
+import { speak } from './pipeline.bench.js'
 
-// `tsx bench/profile-pipeline.ts [messages] [concurrency]`: sends resident messages through the
-// running service and prints the database commands they cost, grouped by command, collection and
-// filter shape, with total and mean time. For finding what the pipeline spends its time on.
+// `npx tsx bench/profile-pipeline.ts [messages] [in-flight]`: sends resident messages through the
+// service (after every resident has spoken once) and prints the database commands they cost, grouped
+// by command, collection and filter shape, with total and mean time — what the pipeline spends on.
 
 interface Row {
   n: number
@@ -21,143 +13,88 @@ interface Row {
   max: number
 }
 
+/** A filter with its values replaced by their types: `{_id: 'ObjectId', status: {$in: ['String']}}`. */
 function shape(v: unknown): unknown {
   if (Array.isArray(v)) return v.length ? [shape(v[0])] : []
-  if (v && typeof v === 'object' && !(v instanceof Date) && v.constructor?.name === 'Object')
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, shape(x)]))
+  if (v && typeof v === 'object' && v.constructor?.name === 'Object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]))
   return v === null ? null : ((v as { constructor?: { name?: string } })?.constructor?.name ?? typeof v)
 }
 
-async function main() {
+function filterOf(c: Record<string, unknown>): unknown {
+  const first = (list: unknown) => (list as { q?: unknown }[] | undefined)?.[0]?.q
+  return (
+    c.filter ?? c.q ?? first(c.updates) ?? first(c.deletes) ?? (c.pipeline as unknown[])?.[0] ?? c.query ?? ''
+  )
+}
+
+async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 50)
   const window = Number(process.argv[3] ?? 1)
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'linli-prof-'))
-  const embedded = await startEmbeddedDb({
-    ...loadConfig(process.env).database.embedded,
-    dataDir: tmp,
-    port: 0,
-  })
-  const u = new URL(embedded.uri)
-  u.pathname = '/linli_prof'
-  u.searchParams.set('monitorCommands', 'true')
-  const config = loadConfig(
-    {},
-    {
-      overrides: {
-        database: { uri: u.toString(), embedded: { dataDir: tmp } },
-        http: { host: '127.0.0.1', port: 0 },
-        jobs: { enabled: false },
-        log: { level: 'silent' },
-      },
-    },
-  )
-  const service = await startService(config, silentLogger)
-  const seed = await seedDemo(service.services.registry)
-  const bot = service.bot
-  if (!bot?.mock) throw new Error('no mock')
-  linkStaffContacts(bot, seed)
-  const world = bot.mock
-  const rooms: string[] = []
-  for (const g of seed.grids) {
-    const id = `prof-${g.code}@chatroom`
-    world.mocker.createRoom({
-      id,
-      topic: `${g.name}居民群`,
-      memberIdList: [world.botUser.id, g.primaryWorker.contactId, g.partTimeWorker.contactId],
-      adminIdList: [],
-    })
-    await bot.rooms.bindAsSystem({
-      roomId: id,
-      topic: `${g.name}居民群`,
-      target: { scope: 'grid', code: g.code },
-    })
-    rooms.push(id)
-  }
-  const residents = Array.from({ length: 40 }, (_, i) => world.createContact(`压测居民${i}`).id)
+  const b = await openBenchService({ monitorCommands: true })
+  const { scene } = await demoChatScene(b)
   const rows = new Map<string, Row>()
-  const pending = new Map<number, { key: string; at: number }>()
+  const started = new Map<number, { key: string; at: number }>()
+  let recording = false
   const client = mongoose.connection.getClient()
-  let on = false
   client.on('commandStarted', (e) => {
-    if (!on) return
+    if (!recording) return
     const c = e.command as Record<string, unknown>
-    const col = String(c[e.commandName] ?? '')
-    const f =
-      c.filter ??
-      c.q ??
-      (c.updates as { q: unknown }[] | undefined)?.[0]?.q ??
-      (c.deletes as { q: unknown }[] | undefined)?.[0]?.q ??
-      (c.pipeline as unknown[] | undefined)?.[0] ??
-      c.query ??
-      ''
-    pending.set(e.requestId, {
-      key: `${e.commandName} ${col} ${JSON.stringify(shape(f))}`,
-      at: performance.now(),
-    })
+    const key = `${e.commandName} ${String(c[e.commandName] ?? '')} ${JSON.stringify(shape(filterOf(c)))}`
+    started.set(e.requestId, { key, at: performance.now() })
   })
   const done = (e: { requestId: number }) => {
-    const p = pending.get(e.requestId)
-    if (!p) return
-    pending.delete(e.requestId)
-    const ms = performance.now() - p.at
-    const r = rows.get(p.key) ?? { n: 0, ms: 0, max: 0 }
-    r.n++
-    r.ms += ms
-    r.max = Math.max(r.max, ms)
-    rows.set(p.key, r)
+    const s = started.get(e.requestId)
+    if (!s) return
+    started.delete(e.requestId)
+    const ms = performance.now() - s.at
+    const r = rows.get(s.key) ?? { n: 0, ms: 0, max: 0 }
+    rows.set(s.key, { n: r.n + 1, ms: r.ms + ms, max: Math.max(r.max, ms) })
   }
   client.on('commandSucceeded', done)
   client.on('commandFailed', done)
-  const doneCount = async () => bot.bot.counts().processed + bot.bot.counts().failed
-  // warm-up
-  for (let i = 0; i < 3; i++)
-    world.say({
-      from: residents[i] as string,
-      roomId: rooms[0] as string,
-      text: residentText(i),
-      mentionBot: true,
-    })
-  await waitFor(async () => (await doneCount()) >= 3, 60_000)
-  on = true
-  const started = performance.now()
+
+  const warm = scene.residentIds.length
+  for (let i = 0; i < warm; i++) speak(scene)
+  await waitFor(async () => scene.handled() >= warm, 120_000)
+  recording = true
+  const t0 = performance.now()
   let offered = 0
-  let handled = 0
-  while (handled < count) {
-    handled = (await doneCount()) - 3
-    while (offered < count && offered - handled < window) {
-      const i = offered++
-      world.say({
-        from: residents[i % 40] as string,
-        roomId: rooms[Math.floor(i / 40) % rooms.length] as string,
-        text: residentText(i + 1000),
-        mentionBot: true,
-      })
+  while (scene.handled() - warm < count) {
+    while (offered < count && offered - (scene.handled() - warm) < window) {
+      speak(scene)
+      offered++
     }
-    await sleep(20)
+    await sleep(10)
   }
-  const wall = performance.now() - started
-  on = false
-  const sorted = [...rows.entries()].sort((a, b) => b[1].ms - a[1].ms)
+  const wall = performance.now() - t0
+  recording = false
+
+  const all = [...rows.values()]
+  const dbMs = all.reduce((s, r) => s + r.ms, 0)
+  const commands = all.reduce((s, r) => s + r.n, 0)
   console.log(
-    `${count} messages, ${window} in flight: ${(wall / count).toFixed(1)} ms/msg wall, ${((count * 1000) / wall).toFixed(2)} msg/s`,
+    `${count} messages, ${window} in flight: ${((count * 1000) / wall).toFixed(2)} msg/s, ${(wall / count).toFixed(0)} ms a message`,
   )
-  let total = 0
-  for (const [, r] of sorted) total += r.ms
   console.log(
-    `db time total ${total.toFixed(0)} ms (${(total / count).toFixed(1)} ms/msg), commands ${[...rows.values()].reduce((s, r) => s + r.n, 0) / count} per msg`,
+    `${(commands / count).toFixed(1)} database commands a message, ${(dbMs / count).toFixed(0)} ms of command time a message`,
   )
-  for (const [k, r] of sorted.slice(0, 40))
-    console.log(
-      `${r.ms.toFixed(0).padStart(7)} ms ${String(r.n).padStart(5)}x ${(r.ms / r.n).toFixed(1).padStart(6)} avg ${r.max.toFixed(0).padStart(5)} max  ${k.slice(0, 220)}`,
-    )
-  await service.stop('done')
-  await embedded.stop()
-  rmSync(tmp, { recursive: true, force: true })
+  for (const [key, r] of [...rows.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 40)) {
+    const cells = [
+      r.ms.toFixed(0).padStart(7),
+      `${r.n}x`.padStart(6),
+      (r.ms / r.n).toFixed(1).padStart(7),
+      r.max.toFixed(0).padStart(6),
+    ]
+    console.log(`${cells.join(' ')}  ${key.slice(0, 200)}`)
+  }
+  await closeBenchService(b)
 }
+
 main().then(
   () => process.exit(0),
-  (e) => {
-    console.error(e)
+  (err: unknown) => {
+    console.error(err)
     process.exit(1)
   },
 )

@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import mongoose from 'mongoose'
-import { linkStaffContacts } from '../scripts/demo-setup.js'
-import type { BotRuntime } from '../src/bot/runtime.js'
-import { loadConfig } from '../src/lib/config.js'
-import { type EmbeddedDb, startEmbeddedDb } from '../src/lib/embedded-db.js'
-import { silentLogger } from '../src/lib/logger.js'
-import { type RunningService, startService } from '../src/main.js'
 import { CaseModel } from '../src/models/case.model.js'
-import { type DemoSeed, seedDemo } from '../src/services/registry/seed.js'
 import { benchApi } from './api.bench.js'
+import { closeBenchService, demoChatScene, openBenchService } from './bench-service.js'
 import { benchBroadcast, benchCity } from './city.bench.js'
 import { type Metric, round, rssSampler } from './measure.js'
 import { benchEchoBot, benchPipeline } from './pipeline.bench.js'
@@ -62,48 +54,6 @@ function readOptions(argv: string[]): Options {
   }
 }
 
-interface Bench {
-  service: RunningService
-  embedded?: EmbeddedDb
-  tmp: string
-  dbName: string
-}
-
-/** A fresh database: MONGODB_URI under a new name, or a new embedded server in a temporary folder. */
-async function open(): Promise<Bench> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'linli-bench-'))
-  const dbName = `linli_bench_${Date.now().toString(36)}`
-  const base = loadConfig(process.env)
-  let embedded: EmbeddedDb | undefined
-  let uri = base.database.uri
-  if (!uri) {
-    embedded = await startEmbeddedDb({ ...base.database.embedded, dataDir: tmp, port: 0 })
-    uri = embedded.uri
-  }
-  const u = new URL(uri)
-  u.pathname = `/${dbName}`
-  const config = loadConfig(
-    {},
-    {
-      overrides: {
-        database: { uri: u.toString(), embedded: { dataDir: tmp } },
-        http: { host: '127.0.0.1', port: 0 },
-        jobs: { enabled: false },
-        log: { level: 'silent' },
-      },
-    },
-  )
-  const service = await startService(config, silentLogger)
-  return { service, embedded, tmp, dbName }
-}
-
-async function close(b: Bench): Promise<void> {
-  await mongoose.connection.db?.dropDatabase().catch(() => undefined)
-  await b.service.stop('benchmark finished')
-  await b.embedded?.stop()
-  rmSync(b.tmp, { recursive: true, force: true })
-}
-
 function print(m: Metric, json: boolean): void {
   if (json) process.stdout.write(`${JSON.stringify(m)}\n`)
   else
@@ -124,26 +74,6 @@ async function stage(name: Stage, o: Options, fn: () => Promise<Metric[]> | Metr
   if (!o.json) process.stderr.write(`  (${name}: ${round((Date.now() - started) / 1000)} s)\n`)
 }
 
-/** One bound group per demo grid, with the grid's workers in it; returns the room ids. */
-async function bindGridRooms(bot: BotRuntime, seed: DemoSeed): Promise<string[]> {
-  const world = bot.mock
-  if (!world) return []
-  const ids: string[] = []
-  for (const g of seed.grids) {
-    const id = `bench-${g.code}@chatroom`
-    const topic = `${g.name}居民群`
-    world.mocker.createRoom({
-      id,
-      topic,
-      memberIdList: [world.botUser.id, g.primaryWorker.contactId, g.partTimeWorker.contactId],
-      adminIdList: [],
-    })
-    await bot.rooms.bindAsSystem({ roomId: id, topic, target: { scope: 'grid', code: g.code } })
-    ids.push(id)
-  }
-  return ids
-}
-
 /** The resident with the most reported cases (the pipeline's), so `cases/mine` has rows to read. */
 async function busiestReporter(fallback: string): Promise<string> {
   const rows = await CaseModel.aggregate<{ _id: unknown; n: number }>([
@@ -158,7 +88,7 @@ async function busiestReporter(fallback: string): Promise<string> {
 async function main(): Promise<void> {
   const o = readOptions(process.argv.slice(2))
   const rss = rssSampler()
-  const b = await open()
+  const b = await openBenchService()
   const { services } = b.service
   const idleMb = rss.nowMb()
   if (!o.json) {
@@ -166,20 +96,7 @@ async function main(): Promise<void> {
       `Linli benchmark${o.quick ? ' (--quick: smaller city, shorter runs)' : ''} on ${b.embedded ? 'a fresh embedded FerretDB in a temporary folder' : 'MONGODB_URI'} (database ${b.dbName}); node ${process.version}, ${os.cpus().length} cores, ${round(os.totalmem() / 2 ** 30)} GiB\n\n`,
     )
   }
-  const seed = await seedDemo(services.registry)
-  const bot = b.service.bot
-  if (!bot?.mock) throw new Error('the bot did not start on the mock puppet')
-  linkStaffContacts(bot, seed)
-  const world = bot.mock
-  const scene = {
-    world,
-    roomIds: await bindGridRooms(bot, seed),
-    residentIds: Array.from({ length: 40 }, (_, i) => world.createContact(`压测居民${i}`).id),
-    handled: () => {
-      const c = bot.bot.counts()
-      return c.processed + c.failed
-    },
-  }
+  const { seed, scene } = await demoChatScene(b)
   await stage('triage', o, () => benchTriage(services, o.quick ? 2 : 5))
   await stage('kb', o, () => benchKb(services, { minChunks: o.kbChunks, questions: o.quick ? 100 : 300 }))
   await stage('pipeline', o, () =>
@@ -215,7 +132,7 @@ async function main(): Promise<void> {
       o.json,
     )
   rss.stop()
-  await close(b)
+  await closeBenchService(b)
 }
 
 main().then(

@@ -79,7 +79,10 @@ export async function connectMongoose(uri: string): Promise<void> {
   await mongoose.connect(uri, {
     // An unreachable server fails a query within 3 s (the API answers 503, the bot retries).
     serverSelectionTimeoutMS: 3000,
-    socketTimeoutMS: 30_000,
+    // A dead socket is dropped after 5 minutes. Not shorter: on FerretDB's SQLite backend a filter
+    // other than `_id` reads the whole collection, and a city-sized registry import legitimately
+    // waits longer than 30 s for such a read (the 283,000-row benchmark import did).
+    socketTimeoutMS: 300_000,
     autoIndex: false,
     maxPoolSize: 20,
   })
