@@ -59,7 +59,9 @@ describe('the /simulator page in Chromium: a resident reports, the grid worker r
       worker: room.worker,
     })
     await page.goto(`${world.service.url}/simulator?${q}`)
+    // Each button answers when its request is back; the two requests may finish in either order.
     await page.click('#resident-create')
+    await expect.poll(() => page.textContent('#resident-title')).toBe('张阿姨')
     await page.click('#worker-create')
     await expect.poll(() => page.textContent('#worker-title')).toContain('网格员')
 
