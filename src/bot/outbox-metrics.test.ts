@@ -1,11 +1,7 @@
-import supertest from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { testAuth } from '../../test/auth.js'
 import { useTestDatabase } from '../../test/db.js'
-import { createPerson } from '../../test/factories.js'
-import { createApp } from '../http/app.js'
+import { scrapeMetrics } from '../../test/metrics-scrape.js'
 import { createMetrics } from '../http/metrics.js'
-import { authenticate } from '../http/middleware/auth.js'
 import { systemClock } from '../lib/clock.js'
 import { silentLogger } from '../lib/logger.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
@@ -52,17 +48,7 @@ describe('outbox delivery attempts are counted in /metrics', () => {
     })
     for (let i = 0; i < 10; i++) if ((await sender.sendNext()) === 'idle') break
 
-    const { auth, bearer } = testAuth()
-    const admin = await createPerson('管理员', ['admin'])
-    const app = createApp({
-      logger: silentLogger,
-      bodyLimitKb: 64,
-      middleware: [authenticate(auth)],
-      routers: [metrics.routes()],
-    }).callback()
-    const res = await supertest(app)
-      .get('/metrics')
-      .set('authorization', await bearer(String(admin._id)))
+    const res = await scrapeMetrics(metrics)
     expect(res.status).toBe(200)
     expect(res.text).toContain('linli_outbox_sent_total{status="sent"} 2')
     expect(res.text).toContain('linli_outbox_sent_total{status="undeliverable"} 1')

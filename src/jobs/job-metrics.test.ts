@@ -1,12 +1,7 @@
-import supertest from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { testAuth } from '../../test/auth.js'
 import { useTestDatabase } from '../../test/db.js'
-import { createPerson } from '../../test/factories.js'
-import { createApp } from '../http/app.js'
+import { scrapeMetrics } from '../../test/metrics-scrape.js'
 import { createMetrics } from '../http/metrics.js'
-import { authenticate } from '../http/middleware/auth.js'
-import { silentLogger } from '../lib/logger.js'
 import { JobRunModel } from '../models/job.model.js'
 import { LockModel } from '../models/lock.model.js'
 import { tryLock } from '../services/locks/lock.service.js'
@@ -31,17 +26,7 @@ describe('job runs are counted in /metrics', () => {
     await tryLock('job:retention', 60_000, T0)
     await runJob('retention', { onRun }, T0, async () => undefined)
 
-    const { auth, bearer } = testAuth(T0)
-    const admin = await createPerson('管理员', ['admin'])
-    const app = createApp({
-      logger: silentLogger,
-      bodyLimitKb: 64,
-      middleware: [authenticate(auth)],
-      routers: [metrics.routes()],
-    }).callback()
-    const res = await supertest(app)
-      .get('/metrics')
-      .set('authorization', await bearer(String(admin._id)))
+    const res = await scrapeMetrics(metrics, T0)
     expect(res.status).toBe(200)
     expect(res.text).toContain('linli_job_runs_total{job="sla-watch",outcome="ok"} 2')
     expect(res.text).toContain('linli_job_runs_total{job="digests",outcome="failed"} 1')
