@@ -1,5 +1,5 @@
 import { listFollowUpDue } from '../services/cases/case.jobs-queries.js'
-import { type JobDeps, runnerOptions } from './deps.js'
+import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
 /** Looks no further back than this for resolved cases, so an old backlog is never messaged. */
@@ -28,15 +28,13 @@ export function caseFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunResult>
         continue
       }
       const key = `case:${c.id}:follow-up`
-      await ctx.once(key, () =>
-        deps.outbox.enqueue({
-          key,
-          to,
-          text: followUpText(c.number),
-          kind: 'follow_up',
-          refs: { caseId: c.id },
-        }),
-      )
+      await sendOnce(deps, ctx, {
+        key,
+        to,
+        text: followUpText(c.number),
+        kind: 'follow_up',
+        refs: { caseId: c.id },
+      })
     }
     if (deps.cases?.closeStale)
       ctx.count('closed', await deps.cases.closeStale(new Date(now.getTime() - delayMs)))

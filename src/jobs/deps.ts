@@ -1,7 +1,7 @@
 import type { Config } from '../lib/config.js'
-import type { Outbox } from '../services/outbox/outbox.service.js'
+import type { Outbox, OutboxInput } from '../services/outbox/outbox.service.js'
 import type { StatsService } from '../services/stats/stats.service.js'
-import type { JobRunResult, RunnerDeps } from './runner.js'
+import type { JobContext, JobRunResult, RunnerDeps } from './runner.js'
 
 /**
  * The parts of the case service the jobs call when it is wired in (structural, so jobs do not depend
@@ -39,4 +39,12 @@ export function runnerOptions(deps: JobDeps): RunnerDeps {
     leaseMs: deps.leaseMs ?? deps.config.jobs.leaseSeconds * 1000,
     onRun: deps.onRun,
   }
+}
+
+/**
+ * Queues a job's message once across runs and processes: its outbox key is also the run's once-key,
+ * so a message is never planned twice even after the outbox entry has been cleaned up.
+ */
+export async function sendOnce(deps: Pick<JobDeps, 'outbox'>, ctx: JobContext, message: OutboxInput) {
+  return ctx.once(message.key, () => deps.outbox.enqueue(message))
 }

@@ -7,7 +7,7 @@ import {
   gridWorkerIds,
 } from '../services/registry/registry.staff-queries.js'
 import { createStatsService, type DailyFigures } from '../services/stats/stats.service.js'
-import { type JobDeps, runnerOptions } from './deps.js'
+import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
 type OpenCase = DigestCase
@@ -34,9 +34,7 @@ async function sendWorkerDigests(deps: JobDeps, ctx: JobContext, day: string): P
     const overdue = open.filter((c) => due(c) && (due(c) as Date) < ctx.now).length
     const key = `digest:${day}:worker:${workerId}`
     const text = workerDigestText(day, open, dueToday, overdue)
-    await ctx.once(key, () =>
-      deps.outbox.enqueue({ key, to: { type: 'person', id: workerId }, text, kind: 'digest' }),
-    )
+    await sendOnce(deps, ctx, { key, to: { type: 'person', id: workerId }, text, kind: 'digest' })
   }
 }
 
@@ -58,9 +56,7 @@ async function sendCommunityDigests(deps: JobDeps, ctx: JobContext, day: string)
     const text = communityDigestText(name, figures)
     for (const personId of personIds) {
       const key = `digest:${day}:community:${communityId}:${personId}`
-      await ctx.once(key, () =>
-        deps.outbox.enqueue({ key, to: { type: 'person', id: personId }, text, kind: 'digest' }),
-      )
+      await sendOnce(deps, ctx, { key, to: { type: 'person', id: personId }, text, kind: 'digest' })
     }
   }
 }

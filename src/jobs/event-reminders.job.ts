@@ -1,5 +1,5 @@
 import { planEventReminders } from '../services/events/event.reminders.js'
-import { type JobDeps, runnerOptions } from './deps.js'
+import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
 /** Every 5 minutes: reminders before events to those signed up (direct chat) and the groups in scope. */
@@ -8,7 +8,7 @@ export function eventRemindersJob(deps: JobDeps, now: Date): Promise<JobRunResul
     const messages = await planEventReminders(now, deps.config.timezone)
     ctx.count('planned', messages.length)
     for (const m of messages) {
-      await ctx.once(m.key, () => deps.outbox.enqueue(m))
+      await sendOnce(deps, ctx, m)
     }
   })
 }

@@ -4,7 +4,7 @@ import {
   listAckFollowUpNotices,
 } from '../services/notices/notice.ack-follow-ups.js'
 import { createNoticeService, type NoticeService } from '../services/notices/notice.service.js'
-import { type JobDeps, runnerOptions } from './deps.js'
+import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
 /** The notice service as a job sees it: the clock stands at the job's `now`. */
@@ -49,15 +49,13 @@ export function noticeAckFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunRe
       if (pending.length === 0) continue
       for (const f of (await followersOfPending(pending)).values()) {
         const key = `notice:${n.id}:ack-follow-up:${f.personId}`
-        await ctx.once(key, () =>
-          deps.outbox.enqueue({
-            key,
-            to: { type: 'person', id: f.personId },
-            text: followUpText(n.title, f),
-            kind: 'follow_up',
-            refs: { noticeId: n.id },
-          }),
-        )
+        await sendOnce(deps, ctx, {
+          key,
+          to: { type: 'person', id: f.personId },
+          text: followUpText(n.title, f),
+          kind: 'follow_up',
+          refs: { noticeId: n.id },
+        })
       }
     }
   })

@@ -6,7 +6,7 @@ import {
   gridPrimaryWorkerId,
   staffIdsOfCommunity,
 } from '../services/registry/registry.staff-queries.js'
-import { type JobDeps, runnerOptions } from './deps.js'
+import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
 type DeadlineKind = 'respond' | 'resolve'
@@ -67,15 +67,13 @@ async function warn(deps: JobDeps, ctx: JobContext, c: SlaCase, kind: DeadlineKi
   const text = `【时限提醒】工单 ${c.number}（${brief(c)}）距${LABEL[kind].limit}时限还有${duration(at.getTime() - ctx.now.getTime())}，请尽快处理。`
   for (const personId of await handlersOf(c)) {
     const key = `sla:${c._id}:${kind}:${at.getTime()}:warn:${personId}`
-    await ctx.once(key, () =>
-      deps.outbox.enqueue({
-        key,
-        to: { type: 'person', id: personId },
-        text,
-        kind: 'warning',
-        refs: { caseId: String(c._id) },
-      }),
-    )
+    await sendOnce(deps, ctx, {
+      key,
+      to: { type: 'person', id: personId },
+      text,
+      kind: 'warning',
+      refs: { caseId: String(c._id) },
+    })
   }
 }
 
@@ -97,15 +95,13 @@ async function escalate(
   for (const step of reached) {
     for (const personId of step.personIds) {
       const key = `sla:${c._id}:${kind}:${at.getTime()}:escalate:${step.tier}:${personId}`
-      await ctx.once(key, () =>
-        deps.outbox.enqueue({
-          key,
-          to: { type: 'person', id: personId },
-          text,
-          kind: 'escalation',
-          refs: { caseId: String(c._id) },
-        }),
-      )
+      await sendOnce(deps, ctx, {
+        key,
+        to: { type: 'person', id: personId },
+        text,
+        kind: 'escalation',
+        refs: { caseId: String(c._id) },
+      })
     }
     const recordKey = `sla:${c._id}:${kind}:${at.getTime()}:escalated:${step.tier}`
     if (deps.cases?.recordEscalation) {
@@ -132,15 +128,13 @@ async function remindUnclaimed(deps: JobDeps, ctx: JobContext, c: SlaCase): Prom
   const text = `【待抢单】工单 ${c.number}（${brief(c)}）还没有部门认领，${duration(c.claimDeadline.getTime() - ctx.now.getTime())}后将派给默认部门，请及时抢单。`
   for (const personId of contacts) {
     const key = `sla:${c._id}:unclaimed:${c.claimDeadline.getTime()}:${personId}`
-    await ctx.once(key, () =>
-      deps.outbox.enqueue({
-        key,
-        to: { type: 'person', id: personId },
-        text,
-        kind: 'warning',
-        refs: { caseId: String(c._id) },
-      }),
-    )
+    await sendOnce(deps, ctx, {
+      key,
+      to: { type: 'person', id: personId },
+      text,
+      kind: 'warning',
+      refs: { caseId: String(c._id) },
+    })
   }
 }
 
