@@ -39,6 +39,7 @@ import { createAuthService } from './services/auth/auth.service.js'
 import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import { createTriage } from './services/cases/triage.service.js'
+import { createAsks } from './services/conversations/asks.service.js'
 import { createEventService } from './services/events/event.service.js'
 import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
@@ -60,7 +61,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   // The responsibility list and holiday calendar are checked first: a bad file stops the start.
   const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar(), clock)
   const llm = createLlm(config)
-  const outbox = createOutbox({ clock })
+  // What the bot asks (ratings, 收到) is recorded as its messages are queued.
+  const asks = createAsks({ clock })
+  const outbox = createOutbox({ clock, asks })
   const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
   const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
   const points = createPointsService({ clock, config })
@@ -111,6 +114,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     clock,
     responsibility,
     llm,
+    asks,
     outbox,
     registry,
     triage,

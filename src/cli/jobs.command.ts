@@ -1,7 +1,7 @@
 import { recentRuns } from '../jobs/runner.js'
 import { jobTable } from '../jobs/schedule.js'
 import { systemClock } from '../lib/clock.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
+import { buildServices } from '../main.js'
 import { type Command, parseArgs } from './command.js'
 
 /** `linli jobs list | run <name> [--at <ISO time>] | runs <name>`: operate the scheduled jobs by hand. */
@@ -12,7 +12,8 @@ export const jobsCommand: Command = {
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const [verb, name] = positionals
-    const deps = { config: ctx.config, logger: ctx.logger, outbox: createOutbox({ clock: systemClock }) }
+    const { outbox } = buildServices(ctx.config, ctx.logger)
+    const deps = { config: ctx.config, logger: ctx.logger, outbox }
     const table = jobTable(deps)
     if (verb === 'list' || verb === undefined) {
       for (const j of table) ctx.out(`${j.name.padEnd(22)} ${j.cron}`)

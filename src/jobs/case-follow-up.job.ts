@@ -4,6 +4,8 @@ import { type JobRunResult, runJob } from './runner.js'
 
 /** Looks no further back than this for resolved cases, so an old backlog is never messaged. */
 const LOOKBACK_MS = 14 * 24 * 3600_000
+/** How long the 回访 question waits for the resident's rating. */
+const RATING_WINDOW_MS = 7 * 24 * 3600_000
 
 function followUpText(number: string): string {
   return `您好！您反映的问题（工单 ${number}）已经处理完毕。请问您对处理结果满意吗？回复 1-5 分（5 分最满意），也欢迎说说您的意见。谢谢您的支持！`
@@ -34,6 +36,7 @@ export function caseFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunResult>
         text: followUpText(c.number),
         kind: 'follow_up',
         refs: { caseId: c.id },
+        expects: { kind: 'rating', caseNumber: c.number, ttlMs: RATING_WINDOW_MS },
       })
     }
     if (deps.cases?.closeStale)

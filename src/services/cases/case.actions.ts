@@ -138,11 +138,20 @@ export function resolveCase(
       ],
       after: async (u) => {
         const text = resolvedUpdate(u, input.note, ctx.config.cases.reopenWindowDays)
-        await ctx.notify(u, `resolved#${u.reopenedCount}`, reporterRecipients(u), text, 'update')
+        await ctx.notify(u, `resolved#${u.reopenedCount}`, reporterRecipients(u), text, 'update', {
+          kind: 'rating',
+          caseNumber: u.number,
+          ttlMs: ratingWindowMs(ctx),
+        })
         await afterVerified(ctx, u)
       },
     }
   })
+}
+
+/** How long a rating prompt waits for its answer: the reopen window, at least a week. */
+function ratingWindowMs(ctx: CaseContext): number {
+  return Math.max(7, ctx.config.cases.reopenWindowDays) * 24 * 3600_000
 }
 
 async function afterVerified(ctx: CaseContext, c: CaseDoc): Promise<void> {

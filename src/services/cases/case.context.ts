@@ -8,7 +8,7 @@ import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from
 import { ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { lookupKey, putKey } from '../locks/lookup-key.service.js'
-import type { Outbox } from '../outbox/outbox.service.js'
+import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
 import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
 import type { CaseHandlers } from './case.routing.js'
@@ -88,7 +88,15 @@ export interface CaseContext extends CaseServiceDeps {
    * writes the change, then runs its `after` effects.
    */
   mutate(which: string | CaseRef, fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange): Promise<CaseDoc>
-  notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string): Promise<number>
+  notify(
+    c: CaseDoc,
+    event: string,
+    recipients: Recipient[],
+    text: string,
+    kind: string,
+    /** The question the message asks its recipients (a rating), recorded as they are queued. */
+    expects?: OutboxInput['expects'],
+  ): Promise<number>
   now(): Date
 }
 
@@ -164,13 +172,21 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       return updated
     })
   }
-  async function notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string) {
+  async function notify(
+    c: CaseDoc,
+    event: string,
+    recipients: Recipient[],
+    text: string,
+    kind: string,
+    expects?: OutboxInput['expects'],
+  ) {
     const msgs = recipients.map((to) => ({
       key: `case:${c._id}:${event}:${to.type}:${to.id}`,
       to,
       text,
       kind,
       refs: { caseId: String(c._id) },
+      ...(expects ? { expects } : {}),
     }))
     return deps.outbox.enqueueMany(msgs)
   }

@@ -144,6 +144,9 @@ function toView(n: NoticeDoc): NoticeView {
   }
 }
 
+/** How long a notice's 收到 question stays open. */
+const ACK_WINDOW_MS = 7 * 24 * 3600_000
+
 export function noticeText(n: Pick<NoticeDoc, 'title' | 'body' | 'requireAck'>): string {
   return `【社区通知】${n.title}\n${n.body}${n.requireAck ? '\n收到请回复1。' : ''}`
 }
@@ -167,6 +170,10 @@ export function createNoticeService(deps: {
   function messagesFor(n: NoticeDoc, rooms: { roomId: string }[], persons: ScopePerson[]): OutboxInput[] {
     const text = noticeText(n)
     const refs = { noticeId: String(n._id) }
+    // A notice that asks for 收到 records that question for every group and person it reaches.
+    const expects = n.requireAck
+      ? { expects: { kind: 'ack' as const, noticeId: String(n._id), ttlMs: ACK_WINDOW_MS } }
+      : {}
     return [
       ...rooms.map((r) => ({
         key: `notice:${n._id}:room:${r.roomId}`,
@@ -174,6 +181,7 @@ export function createNoticeService(deps: {
         text,
         kind: 'notice',
         refs,
+        ...expects,
       })),
       ...persons.map((p) => ({
         key: `notice:${n._id}:person:${p.personId}`,
@@ -181,6 +189,7 @@ export function createNoticeService(deps: {
         text,
         kind: 'notice',
         refs,
+        ...expects,
       })),
     ]
   }

@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { ASK_KINDS } from '../../models/conversation-ask.model.js'
 import { OutboxModel, OutboxPendingModel } from '../../models/outbox.model.js'
+import type { Asks } from '../conversations/asks.service.js'
 
 export const OutboxInput = z.object({
   key: z.string().min(1).max(300),
@@ -12,6 +14,18 @@ export const OutboxInput = z.object({
   refs: z
     .object({ caseId: z.string(), noticeId: z.string(), eventId: z.string(), messageId: z.string() })
     .partial()
+    .optional(),
+  /**
+   * The question this message puts to its recipient (a rating, a 收到): recorded as an open question
+   * when the message is queued, so the reply is read against it (see conversations/asks.service.ts).
+   */
+  expects: z
+    .object({
+      kind: z.enum(ASK_KINDS),
+      caseNumber: z.string().optional(),
+      noticeId: z.string().optional(),
+      ttlMs: z.number().int().positive(),
+    })
     .optional(),
 })
 export type OutboxInput = z.infer<typeof OutboxInput>
@@ -24,13 +38,22 @@ export interface Outbox {
 }
 
 /** The durable queue every outgoing chat message goes through; the bot's sender drains it. */
-export function createOutbox(deps: { clock: Clock }): Outbox {
+export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
   function toDoc(input: OutboxInput) {
-    const parsed = OutboxInput.parse(input)
+    const { expects: _question, ...parsed } = OutboxInput.parse(input)
     return { ...parsed, notBefore: parsed.notBefore ?? deps.clock.now(), status: 'queued' as const }
+  }
+  /** Records the questions the messages ask (also on a repeat: recording is idempotent). */
+  async function recordQuestions(inputs: OutboxInput[]): Promise<void> {
+    const asks = deps.asks
+    if (!asks) return
+    for (const { to, expects } of inputs) {
+      if (expects) await asks.record(to, expects)
+    }
   }
   return {
     async enqueue(input) {
+      await recordQuestions([input])
       try {
         const doc = await OutboxModel.create(toDoc(input))
         await markPending([doc])
@@ -42,6 +65,7 @@ export function createOutbox(deps: { clock: Clock }): Outbox {
     },
     async enqueueMany(inputs) {
       if (inputs.length === 0) return 0
+      await recordQuestions(inputs)
       try {
         const res = await OutboxModel.insertMany(inputs.map(toDoc), { ordered: false })
         await markPending(res)

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../../../test/db.js'
+import type { Clock } from '../../lib/clock.js'
+import { createAsks } from './asks.service.js'
+
+describe('the bot’s open questions', () => {
+  useTestDatabase()
+  const t0 = new Date('2026-12-01T02:00:00.000Z')
+  let at = t0.getTime()
+  const clock: Clock = { now: () => new Date(at) }
+  const asks = createAsks({ clock })
+  const zhang = { type: 'person' as const, id: 'p-zhang' }
+
+  it('gives the newest open question first, only in the chat it was asked in', async () => {
+    at = t0.getTime()
+    await asks.record(zhang, { kind: 'rating', caseNumber: '261201-0001', ttlMs: 86_400_000 })
+    at += 60_000
+    await asks.record(zhang, { kind: 'ack', noticeId: 'n1', ttlMs: 86_400_000 })
+    const open = await asks.openFor({ personId: 'p-zhang', contactId: 'c-zhang' })
+    expect(open.map((a) => a.kind)).toEqual(['ack', 'rating'])
+    expect(open[1]?.caseNumber).toBe('261201-0001')
+    // The same person writing in a group is not answering a question put in the direct chat.
+    expect(await asks.openFor({ personId: 'p-zhang', contactId: 'c-zhang' }, 'room-1')).toEqual([])
+  })
+
+  it('forgets a question once answered or expired', async () => {
+    at = t0.getTime()
+    await asks.record(zhang, { kind: 'rating', caseNumber: 'A', ttlMs: 60_000 })
+    await asks.record(zhang, { kind: 'rating', caseNumber: 'B', ttlMs: 3_600_000 })
+    await asks.settle(zhang, { kind: 'rating', caseNumber: 'B' })
+    expect((await asks.openFor({ personId: 'p-zhang', contactId: 'c' })).map((a) => a.caseNumber)).toEqual([
+      'A',
+    ])
+    at += 61_000
+    expect(await asks.openFor({ personId: 'p-zhang', contactId: 'c' })).toEqual([])
+  })
+
+  it('lets anyone in a group answer what was asked of the group', async () => {
+    at = t0.getTime()
+    await asks.record({ type: 'room', id: 'room-1' }, { kind: 'ack', noticeId: 'n9', ttlMs: 86_400_000 })
+    const open = await asks.openFor({ contactId: 'c-li' }, 'room-1')
+    expect(open).toHaveLength(1)
+    expect(open[0]).toMatchObject({ kind: 'ack', noticeId: 'n9', chat: 'room:room-1' })
+  })
+
+  it('keeps one record when the same question is asked twice at once', async () => {
+    at = t0.getTime()
+    await Promise.all(
+      [1, 2, 3].map(() => asks.record(zhang, { kind: 'rating', caseNumber: 'C', ttlMs: 60_000 })),
+    )
+    await asks.record(zhang, { kind: 'location', caseNumber: 'D', ttlMs: 60_000 })
+    const open = await asks.openFor({ personId: 'p-zhang', contactId: 'c' })
+    expect(open.map((a) => `${a.kind}:${a.caseNumber}`).sort()).toEqual(['location:D', 'rating:C'])
+  })
+})
