@@ -4,7 +4,14 @@ import {
   type ResponsibilityList,
   type Urgency,
 } from '../responsibility/responsibility.config.js'
-import { englishHazardOf, type Hazard, hazardOf, isMostlyLatin, isSymbolsOnly } from './triage.hazard.js'
+import {
+  englishHazardOf,
+  type Hazard,
+  hazardOf,
+  hazardWords,
+  isMostlyLatin,
+  isSymbolsOnly,
+} from './triage.hazard.js'
 import { extractLocation, type TriageLocation } from './triage.location.js'
 import type { Intent, ModelPrediction, TriageModel } from './triage.model.js'
 import { normalizeText } from './triage.normalize.js'
@@ -230,7 +237,13 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
       (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction))
     const intent = decideIntent(text, notChat, isAd, urgent.length > 0, prediction, reasons)
     if (intent !== 'request') return notRequest(intent, location, reasons)
-    const isUrgent = decideUrgent(urgent.length > 0, prediction, reasons)
+    // A danger word said as a present fact (not negated, not a worry, not the past) counts as a cue.
+    const negs = negationSpans(text, negations)
+    const dangerWord = hazardWords(text).find(
+      (w) => !isNegated(text, w, negs) && !isHypothetical(text, w, hypotheticals, pastMarkers),
+    )
+    if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
+    const isUrgent = decideUrgent(urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
     let category: Category =
       top && topScore >= 1.5 ? top[0] : QUESTION_RE.test(text) ? 'policy_consult' : 'other'
     if (isUrgent && top && !urgentCategoryAllowed(category, scores)) category = top[0]
@@ -298,7 +311,7 @@ const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
 const URGENT_MODEL_PROB = 0.8
 /** With an urgent keyword cue, the model needs only this much. */
-const URGENT_CUE_PROB = 0.3
+const URGENT_CUE_PROB = 0.05
 
 /**
  * Request, question or chat. The model's intent head reads the whole phrasing; the keyword rules
