@@ -203,7 +203,8 @@ function trainLr(docs: Array<{ grams: Set<string>; label: string }>, classes: st
       const scale = 1 / Math.sqrt(Math.max(1, d.grams.size))
       const step = rate * (classWeight[y] ?? 1)
       const grad = p.map((v, c) => (c === y ? v - 1 : v))
-      for (let c = 0; c < classes.length; c++) table.bias[c] = (table.bias[c] ?? 0) - step * (grad[c] ?? 0) * 0.1
+      for (let c = 0; c < classes.length; c++)
+        table.bias[c] = (table.bias[c] ?? 0) - step * (grad[c] ?? 0) * 0.1
       for (const g of d.grams) {
         let w = table.weights.get(g)
         if (!w) {

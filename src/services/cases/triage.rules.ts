@@ -268,7 +268,11 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
 }
 
 /** The answer for a question or chit-chat: no case, no urgency, no danger. */
-function notRequest(intent: Exclude<Intent, 'request'>, location: TriageLocation, reasons: string[]): TriageResult {
+function notRequest(
+  intent: Exclude<Intent, 'request'>,
+  location: TriageLocation,
+  reasons: string[],
+): TriageResult {
   return {
     category: intent === 'question' ? 'policy_consult' : 'other',
     urgency: 'normal',
@@ -341,7 +345,11 @@ function decideIntent(
 }
 
 /** Urgency of a request: an urgent keyword cue the model does not contradict, or the model alone when sure. */
-function decideUrgent(urgentCue: boolean, prediction: ModelPrediction | undefined, reasons: string[]): boolean {
+function decideUrgent(
+  urgentCue: boolean,
+  prediction: ModelPrediction | undefined,
+  reasons: string[],
+): boolean {
   if (!prediction) return urgentCue
   const p = prediction.urgentProb
   reasons.push(`模型紧急:${round2(p)}`)

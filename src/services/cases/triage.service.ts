@@ -1,15 +1,15 @@
 import type { Llm } from '../../lib/llm.js'
 import type { Logger } from '../../lib/logger.js'
 import type { ResponsibilityList } from '../responsibility/responsibility.config.js'
-import { askLlm, type LlmTriageAnswer } from './triage.llm.js'
 import { hazardOf } from './triage.hazard.js'
+import { askLlm, type LlmTriageAnswer } from './triage.llm.js'
 import type { TriageLocation } from './triage.location.js'
 import { type Intent, loadTriageModel, type TriageModel } from './triage.model.js'
 import { normalizeText } from './triage.normalize.js'
 import { compileTriageRules, type TriageResult } from './triage.rules.js'
 
-export type { TriageLocation } from './triage.location.js'
 export type { Hazard } from './triage.hazard.js'
+export type { TriageLocation } from './triage.location.js'
 export type { Intent } from './triage.model.js'
 export type { TriageResult } from './triage.rules.js'
 
