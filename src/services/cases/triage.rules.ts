@@ -144,7 +144,7 @@ function isHypothetical(text: string, m: Span, hypotheticals: string[], past: st
 }
 
 /** How much the model's probability counts against keyword weights (2–3.5 per keyword, 3+ per cue). */
-const MODEL_WEIGHT = 3
+const MODEL_WEIGHT = 6
 /** A weak keyword hit is dropped as chit-chat only when the model is this sure of "none". */
 const MODEL_NONE_PROB = 0.7
 /** Keyword evidence at or above this keeps a message a request whatever the model says. */
