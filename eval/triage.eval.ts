@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { z } from 'zod'
 import { silentLogger } from '../src/lib/logger.js'
+import { HAZARDS } from '../src/services/cases/triage.hazard.js'
 import { createTriage, type TriageResult } from '../src/services/cases/triage.service.js'
 import { CategoryCode, loadResponsibilityList } from '../src/services/responsibility/responsibility.config.js'
 import { type EvalContext, type EvalMetric, type EvalSection, ratio } from './report.js'
@@ -14,6 +15,8 @@ const Line = z.object({
   unit: z.string().optional(),
   room: z.string().optional(),
   isRequest: z.boolean().optional(),
+  intent: z.enum(['request', 'question', 'chat']).optional(),
+  hazard: z.enum(HAZARDS).optional(),
 })
 type Line = z.infer<typeof Line>
 
@@ -34,6 +37,14 @@ export function readTriageSet(file: string): Line[] {
       return parsed.data
     })
 }
+
+/**
+ * Whether triage got "is it a request" right. Lines with an intent label use today's meaning
+ * (isRequest === intent is 'request'). Older lines were labelled when a question also counted as
+ * a request (isRequest false meant chit-chat only), so for them a non-chat answer is right.
+ */
+const requestRight = (l: Line, r: TriageResult): boolean =>
+  l.intent !== undefined ? (l.intent === 'request') === r.isRequest : l.isRequest === (r.intent !== 'chat')
 
 const hasLocation = (l: Line) => l.building !== undefined || l.unit !== undefined || l.room !== undefined
 const sameLocation = (l: Line, r: TriageResult) =>
@@ -56,7 +67,9 @@ export function scoreTriage(section: string, dataset: string, scored: Scored[]):
   const urgentGot = scored.filter((s) => s.got.urgency === 'urgent')
   const located = scored.filter((s) => hasLocation(s.line))
   // Only lines that say whether they are a request count here (the shared set does not).
-  const labelled = scored.filter((s) => s.line.isRequest !== undefined)
+  const labelled = scored.filter((s) => s.line.isRequest !== undefined || s.line.intent !== undefined)
+  // Intent and hazard are labelled on the batches written for them (12 and later).
+  const withIntent = scored.filter((s) => s.line.intent !== undefined)
   const misses = scored
     .filter((s) => s.got.category !== s.line.category)
     .map((s) => ({ text: s.line.text, expected: s.line.category, got: s.got.category }))
@@ -79,8 +92,18 @@ export function scoreTriage(section: string, dataset: string, scored: Scored[]):
     ),
     m(
       'request_accuracy',
-      count(labelled, (s) => s.line.isRequest === s.got.isRequest),
+      count(labelled, (s) => requestRight(s.line, s.got)),
       labelled.length,
+    ),
+    m(
+      'intent_accuracy',
+      count(withIntent, (s) => s.line.intent === s.got.intent),
+      withIntent.length,
+    ),
+    m(
+      'hazard_accuracy',
+      count(withIntent, (s) => s.line.hazard === s.got.hazard),
+      withIntent.length,
     ),
   ]
 }
@@ -96,8 +119,14 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
         `${x.building ?? '-'}/${x.unit ?? '-'}/${x.room ?? '-'}`
       wrong.push(`位置 ${show(s.line)} → ${show(s.got.location)}`)
     }
-    if (s.line.isRequest !== undefined && s.line.isRequest !== s.got.isRequest) {
+    if ((s.line.isRequest !== undefined || s.line.intent !== undefined) && !requestRight(s.line, s.got)) {
       wrong.push(`isRequest ${s.line.isRequest} → ${s.got.isRequest}`)
+    }
+    if (s.line.intent !== undefined && s.line.intent !== s.got.intent) {
+      wrong.push(`intent ${s.line.intent} → ${s.got.intent}`)
+    }
+    if (s.line.intent !== undefined && s.line.hazard !== s.got.hazard) {
+      wrong.push(`hazard ${s.line.hazard ?? '-'} → ${s.got.hazard ?? '-'}`)
     }
     if (wrong.length > 0) notes.push(`  [${dataset}] ${wrong.join('; ')}  «${s.line.text.slice(0, 40)}»`)
   }
@@ -111,8 +140,11 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
  * layer (`config/triage-train.jsonl`) shares no line with them.
  * A batch whose misses were looked at while changing the rules is "seen"; the others are "unseen"
  * and are the honest figure. Record a batch here the moment its misses are read.
+ * Batches 12 and 13 carry `intent` and `hazard` labels (issue 12). Batch 12's misses were printed
+ * once, before any change, so it counts as seen; batch 13 was written after that and its misses are
+ * never printed (see runTriageEval).
  */
-export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(Array.from({ length: 11 }, (_, i) => String(i + 1)))
+export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(Array.from({ length: 12 }, (_, i) => String(i + 1)))
 
 function holdoutSets(dir: string): Array<[string, string]> {
   if (!existsSync(dir)) return []
@@ -146,7 +178,9 @@ export async function runTriageEval(ctx: EvalContext): Promise<EvalSection> {
     const scored: Scored[] = []
     for (const line of readTriageSet(file)) scored.push({ line, got: await triage.triage(line.text) })
     metrics.push(...scoreTriage('triage', name, scored))
-    notes.push(...missNotes(name, scored))
+    // An unseen batch's misses are not printed: reading them would make it a seen batch.
+    if (name.endsWith('(unseen)')) notes.push(`  [${name}] misses not shown (unseen batch)`)
+    else notes.push(...missNotes(name, scored))
     if (name.endsWith('(seen)')) pooled.seen.push(...scored)
     if (name.endsWith('(unseen)')) pooled.unseen.push(...scored)
   }

@@ -8,6 +8,8 @@ export const LlmTriageAnswer = z.object({
   category: z.enum(CATEGORIES),
   urgency: z.enum(['urgent', 'normal']),
   isRequest: z.boolean(),
+  /** Older deployments' prompts did not ask for it: then it follows isRequest. */
+  intent: z.enum(['request', 'question', 'chat']).optional(),
   building: z.string().max(8).nullable(),
   unit: z.string().max(4).nullable(),
   room: z.string().max(6).nullable(),
@@ -18,11 +20,12 @@ export type LlmTriageAnswer = z.infer<typeof LlmTriageAnswer>
 const JSON_SCHEMA: Record<string, unknown> = {
   type: 'object',
   additionalProperties: false,
-  required: ['category', 'urgency', 'isRequest', 'building', 'unit', 'room', 'confidence'],
+  required: ['category', 'urgency', 'isRequest', 'intent', 'building', 'unit', 'room', 'confidence'],
   properties: {
     category: { type: 'string', enum: [...CATEGORIES] },
     urgency: { type: 'string', enum: ['urgent', 'normal'] },
     isRequest: { type: 'boolean' },
+    intent: { type: 'string', enum: ['request', 'question', 'chat'] },
     building: { type: ['string', 'null'], description: '楼栋号，只写数字或字母，如 "10"' },
     unit: { type: ['string', 'null'], description: '单元号，只写数字，如 "1"' },
     room: { type: ['string', 'null'], description: '房号，只写数字，如 "301"' },
@@ -40,7 +43,9 @@ export function buildSystemPrompt(list: ResponsibilityList): string {
     '类别（category 只能取以下代码之一）：',
     ...lines,
     'urgency：只有生命或财产正处于危险中时才是 urgent（燃气味、着火冒烟、有人被困、摔倒起不来、老人走失、高空坠物、触电等），其余为 normal。',
-    'isRequest：问候、感谢、闲聊、广告为 false；报事、求助、投诉、咨询、建议为 true。',
+    'intent：报事、求助、投诉、建议为 request；政策、办事流程、能不能、怎么办理之类的提问为 question（没有问号也算）；问候、感谢、闲聊、天气、广告、无关话题为 chat。',
+    'isRequest：只有 intent 为 request 时为 true。',
+    '问题、否定（“没有煤气味”）、过去的事（“昨天着火的那家”）、假设（“万一着火怎么办”）都不是 urgent。',
     'building/unit/room：从原话中提取楼栋、单元、房号，转成阿拉伯数字；没有就填 null。',
     '只输出符合 JSON Schema 的 JSON。',
   ].join('\n')

@@ -4,8 +4,16 @@ import {
   type ResponsibilityList,
   type Urgency,
 } from '../responsibility/responsibility.config.js'
+import {
+  englishHazardOf,
+  type Hazard,
+  hazardOf,
+  hazardWords,
+  isMostlyLatin,
+  isSymbolsOnly,
+} from './triage.hazard.js'
 import { extractLocation, type TriageLocation } from './triage.location.js'
-import type { ModelPrediction, TriageModel } from './triage.model.js'
+import type { Intent, ModelPrediction, TriageModel } from './triage.model.js'
 import { normalizeText } from './triage.normalize.js'
 
 /** What triage decides about one message. */
@@ -13,8 +21,17 @@ export interface TriageResult {
   category: Category
   urgency: Urgency
   location: TriageLocation
-  /** False for greetings, thanks, chit-chat and ads: no case should be opened. */
+  /** True exactly when intent is 'request': only a request opens a case. */
   isRequest: boolean
+  /**
+   * A request for action (a report, a call for help), a question for the knowledge base (policy,
+   * how-to, may-I), or chit-chat (greetings, thanks, weather, off-topic, emoji-only, English).
+   */
+  intent: Intent
+  /** The present danger an urgent request reports; set exactly when urgency is 'urgent'. */
+  hazard?: Hazard
+  /** 'en' when the text is mostly Latin letters (the bot answers in Chinese with an English hint). */
+  language?: 'en'
   /** 0..1: how clearly the text points at this category. */
   confidence: number
   source: 'rules' | 'llm'
@@ -127,15 +144,13 @@ function isHypothetical(text: string, m: Span, hypotheticals: string[], past: st
 }
 
 /** How much the model's probability counts against keyword weights (2–3.5 per keyword, 3+ per cue). */
-const MODEL_WEIGHT = 3
+const MODEL_WEIGHT = 6
 /** A weak keyword hit is dropped as chit-chat only when the model is this sure of "none". */
 const MODEL_NONE_PROB = 0.7
 /** Keyword evidence at or above this keeps a message a request whatever the model says. */
 const MODEL_KEEP_SCORE = 4
 /** The model alone makes a message without keywords a request from this probability on. */
 const MODEL_REQUEST_PROB = 0.5
-/** The model alone makes a message urgent only from this probability on. */
-const MODEL_URGENT_PROB = 0.99
 /** A message starting with a greeting is social only up to this length. */
 const SOCIAL_MAX_LENGTH = 20
 
@@ -193,21 +208,18 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
   function classify(raw: string): TriageResult {
     const text = normalizeText(raw)
     const location = extractLocation(text)
+    if (text.length === 0 || isSymbolsOnly(raw)) return notRequest('chat', location, ['无文字'])
+    if (isMostlyLatin(raw)) return english(raw, location)
     const { scores, urgent, reasons } = score(text)
     const keywordTop = Math.max(0, ...scores.values())
     const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
-    const prediction = model && text.length > 0 ? model.predictNormalized(text) : undefined
+    const prediction = model ? model.predictNormalized(text) : undefined
     if (prediction) addModel(scores, prediction, reasons)
     const ranked = [...scores.entries()].sort(
       (a, b) => b[1] - a[1] || PRIORITY.indexOf(a[0]) - PRIORITY.indexOf(b[0]),
     )
     const [top, second] = ranked
     const topScore = top?.[1] ?? 0
-    // Urgency comes from the cues and combos; the model's urgency adds only when it is nearly
-    // certain (lower thresholds raised false alarms on the seen batches).
-    const modelUrgent = (prediction?.urgentProb ?? 0) >= MODEL_URGENT_PROB
-    if (modelUrgent) reasons.push(`模型紧急:${round2(prediction?.urgentProb ?? 0)}`)
-    const isUrgent = urgent.length > 0 || modelUrgent
     const hasMarker = requestMarkers.some((w) => text.includes(w))
     // "楼下单元门" contains the ad marker "下单": a clear problem report is never an ad.
     const isAd = adMarkers.some((w) => text.includes(w)) && keywordProblem < 5
@@ -219,31 +231,33 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
       !(startsSocial && keywordProblem < 4 && text.length <= SOCIAL_MAX_LENGTH) &&
       !(hasChit && keywordTop < 4 && !hasMarker) &&
       (keywordTop >= 2 || hasMarker)
-    const isRequest =
-      text.length > 0 &&
-      (urgent.length > 0 ||
-        (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction)))
-    if (!isRequest) {
-      return {
-        category: 'other',
-        urgency: 'normal',
-        location,
-        isRequest,
-        confidence: 0.6,
-        source: 'rules',
-        reasons,
-      }
-    }
+    // Not chit-chat by the keyword rules (a question counts here: it is for the knowledge base).
+    const notChat =
+      urgent.length > 0 ||
+      (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction))
+    const intent = decideIntent(text, notChat, isAd, urgent.length > 0, prediction, reasons)
+    if (intent !== 'request') return notRequest(intent, location, reasons)
+    // A danger word said as a present fact (not negated, not a worry, not the past) counts as a cue.
+    const negs = negationSpans(text, negations)
+    const dangerWord = hazardWords(text).find(
+      (w) => !isNegated(text, w, negs) && !isHypothetical(text, w, hypotheticals, pastMarkers),
+    )
+    if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
+    const isUrgent = decideUrgent(urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
     let category: Category =
       top && topScore >= 1.5 ? top[0] : QUESTION_RE.test(text) ? 'policy_consult' : 'other'
     if (isUrgent && top && !urgentCategoryAllowed(category, scores)) category = top[0]
+    // A request is not a policy question: the knowledge base takes those.
+    if (category === 'policy_consult') category = second && second[1] >= 1.5 ? second[0] : 'other'
     const margin = topScore > 0 ? topScore / (topScore + (second?.[1] ?? 0)) : 0
     const confidence = topScore >= 1.5 ? round2(margin * Math.min(1, topScore / 5)) : 0.2
     return {
       category,
       urgency: isUrgent ? 'urgent' : 'normal',
       location,
-      isRequest,
+      isRequest: true,
+      intent,
+      ...(isUrgent ? { hazard: hazardOf(text) } : {}),
       confidence,
       source: 'rules',
       reasons,
@@ -251,6 +265,95 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
   }
 
   return { classify }
+}
+
+/** The answer for a question or chit-chat: no case, no urgency, no danger. */
+function notRequest(
+  intent: Exclude<Intent, 'request'>,
+  location: TriageLocation,
+  reasons: string[],
+): TriageResult {
+  return {
+    category: intent === 'question' ? 'policy_consult' : 'other',
+    urgency: 'normal',
+    location,
+    isRequest: false,
+    intent,
+    confidence: 0.6,
+    source: 'rules',
+    reasons,
+  }
+}
+
+/**
+ * An English message is chit-chat for the bot (it answers in Chinese with an English hint), unless
+ * it reports a danger: "fire in building 3" must not wait for a translation.
+ */
+function english(raw: string, location: TriageLocation): TriageResult {
+  const hazard = englishHazardOf(raw)
+  if (!hazard) return { ...notRequest('chat', location, ['英文']), language: 'en' }
+  return {
+    category: 'safety_hazard',
+    urgency: 'urgent',
+    location,
+    isRequest: true,
+    intent: 'request',
+    hazard,
+    language: 'en',
+    confidence: 0.5,
+    source: 'rules',
+    reasons: [`英文紧急:${hazard}`],
+  }
+}
+
+/** A policy or how-to question, recognised without 「？」: 「…怎么申请」「…可以领吗」「…去哪办」. */
+const KB_QUESTION_RE =
+  /怎么申请|如何申请|咋申请|申请条件|可以领|能领|领多少|多大年龄|多大岁数|几岁|需要什么|需要哪些|要什么材料|要带啥|要带什么|带什么材料|去哪办|在哪办|哪里办|在哪开|去哪开|怎么办理|如何办理|咋办理|怎么交|在哪交|怎么查|在哪查|几点|什么时候|啥时候|几号|标准是|有没有.{0,6}(补贴|补助|政策|服务)|能不能|可不可以|是不是|要不要|该不该|怎么弄|咋弄|怎么用|该打什么|打什么电话|打哪个电话|该怎么|应该怎么|第一步|怎么自救|怎么逃生|怎么急救|找谁|多少钱|吗$|么$|呢$|不$/
+
+/** The model's intent once it is this sure, whatever the keyword rules say. */
+const INTENT_SURE = 0.6
+/** The model alone makes a message urgent from this probability on. */
+const URGENT_MODEL_PROB = 0.8
+/** With an urgent keyword cue, the model needs only this much. */
+const URGENT_CUE_PROB = 0.05
+
+/**
+ * Request, question or chat. The model's intent head reads the whole phrasing; the keyword rules
+ * (chit-chat words, ads, problem keywords, question forms) decide when it is unsure or absent.
+ */
+function decideIntent(
+  text: string,
+  notChat: boolean,
+  isAd: boolean,
+  urgentCue: boolean,
+  prediction: ModelPrediction | undefined,
+  reasons: string[],
+): Intent {
+  const questionForm = KB_QUESTION_RE.test(text)
+  if (!prediction) {
+    if (!notChat) return 'chat'
+    return questionForm && !urgentCue ? 'question' : 'request'
+  }
+  const p = prediction.intents
+  const [best, bestProb] = [...p].sort((a, b) => b[1] - a[1])[0] as [Intent, number]
+  reasons.push(`意图:${best}:${round2(bestProb)}`)
+  if (isAd) return 'chat'
+  if (bestProb >= INTENT_SURE) return best
+  if (!notChat) return (p.get('question') ?? 0) > (p.get('chat') ?? 0) && questionForm ? 'question' : 'chat'
+  if (questionForm && (p.get('question') ?? 0) >= (p.get('request') ?? 0) * 0.5) return 'question'
+  return (p.get('request') ?? 0) >= (p.get('question') ?? 0) ? 'request' : 'question'
+}
+
+/** Urgency of a request: an urgent keyword cue the model does not contradict, or the model alone when sure. */
+function decideUrgent(
+  urgentCue: boolean,
+  prediction: ModelPrediction | undefined,
+  reasons: string[],
+): boolean {
+  if (!prediction) return urgentCue
+  const p = prediction.urgentProb
+  reasons.push(`模型紧急:${round2(p)}`)
+  return p >= URGENT_MODEL_PROB || (urgentCue && p >= URGENT_CUE_PROB)
 }
 
 /** Adds the model's class probabilities (scaled) to the keyword scores; "none" is not a category. */

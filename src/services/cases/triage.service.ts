@@ -1,12 +1,16 @@
 import type { Llm } from '../../lib/llm.js'
 import type { Logger } from '../../lib/logger.js'
 import type { ResponsibilityList } from '../responsibility/responsibility.config.js'
+import { hazardOf } from './triage.hazard.js'
 import { askLlm, type LlmTriageAnswer } from './triage.llm.js'
 import type { TriageLocation } from './triage.location.js'
-import { loadTriageModel, type TriageModel } from './triage.model.js'
+import { type Intent, loadTriageModel, type TriageModel } from './triage.model.js'
+import { normalizeText } from './triage.normalize.js'
 import { compileTriageRules, type TriageResult } from './triage.rules.js'
 
+export type { Hazard } from './triage.hazard.js'
 export type { TriageLocation } from './triage.location.js'
+export type { Intent } from './triage.model.js'
 export type { TriageResult } from './triage.rules.js'
 
 export interface TriageContext {
@@ -57,7 +61,7 @@ export function createTriage(options: TriageOptions): Triage {
     if (!options.llm || text.trim().length === 0) return byRules
     try {
       const answer = await askLlm(options.llm, options.list, text, timeoutMs)
-      return merge(byRules, answer)
+      return merge(byRules, answer, text)
     } catch (err) {
       options.logger.warn(
         { err: err instanceof Error ? err.message : String(err) },
@@ -70,7 +74,7 @@ export function createTriage(options: TriageOptions): Triage {
   return { triage, classifyByRules }
 }
 
-function merge(byRules: TriageResult, answer: LlmTriageAnswer): TriageResult {
+function merge(byRules: TriageResult, answer: LlmTriageAnswer, text: string): TriageResult {
   const fromLlm: TriageLocation = {}
   const digits = (s: string | null): string | undefined => {
     const t = s?.trim().replace(/^0+(?=\d)/, '')
@@ -82,12 +86,19 @@ function merge(byRules: TriageResult, answer: LlmTriageAnswer): TriageResult {
   if (b) fromLlm.building = b
   if (u) fromLlm.unit = u
   if (r) fromLlm.room = r
-  const urgent = byRules.urgency === 'urgent' || answer.urgency === 'urgent'
+  const llmIntent = answer.intent ?? (answer.isRequest ? 'request' : 'chat')
+  // The LLM may add urgency to a request, never take away an urgent cue the rules saw.
+  const urgent = byRules.urgency === 'urgent' || (answer.urgency === 'urgent' && llmIntent === 'request')
+  const intent: Intent = urgent ? 'request' : llmIntent
+  const category = intent === 'request' ? answer.category : intent === 'question' ? 'policy_consult' : 'other'
   return {
-    category: answer.isRequest || urgent ? answer.category : 'other',
+    category,
     urgency: urgent ? 'urgent' : 'normal',
     location: { ...fromLlm, ...byRules.location },
-    isRequest: answer.isRequest || urgent,
+    isRequest: intent === 'request',
+    intent,
+    ...(urgent ? { hazard: byRules.hazard ?? hazardOf(normalizeText(text)) } : {}),
+    ...(byRules.language ? { language: byRules.language } : {}),
     confidence: answer.confidence,
     source: 'llm',
     reasons: byRules.urgency === 'urgent' ? byRules.reasons?.filter((x) => x.startsWith('紧急')) : undefined,
