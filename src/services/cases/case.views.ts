@@ -99,6 +99,8 @@ export interface CaseSummary {
   claimDeadline?: Date
   escalationLevel: number
   reopenedCount: number
+  /** Times a low rating sent the case back for re-work (不满意重办). */
+  reworkCount: number
   due: CaseDue
   respondedAt?: Date
   resolvedAt?: Date
@@ -188,6 +190,7 @@ export function toCaseSummary(c: CaseDoc, now: Date, dueState?: DueStateFn): Cas
     claimDeadline: c.claimDeadline ?? undefined,
     escalationLevel: c.escalationLevel,
     reopenedCount: c.reopenedCount,
+    reworkCount: c.reworkCount ?? 0,
     due: computeDue(c, now, dueState),
     respondedAt: c.respondedAt ?? undefined,
     resolvedAt: c.resolvedAt ?? undefined,
