@@ -36,6 +36,12 @@ describe('linli case', () => {
     expect(await caseCommand.run(b.ctx, ['show', opened.case.number])).toBe(0)
     expect(b.out.join('\n')).toContain(`工单 ${opened.case.number}`)
     expect(b.out.join('\n')).toContain('设施报修')
+    // Status and timeline in Chinese from the one label table, no English action names.
+    expect(b.out[0]).toContain('已派单')
+    expect(b.out.filter((l) => l.startsWith('  ')).map((l) => l.trim().split(/\s+/).at(-1))).toEqual([
+      '受理',
+      '派单',
+    ])
   })
 
   it('explains its usage and reports an unknown case number politely', async () => {

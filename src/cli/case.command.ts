@@ -42,7 +42,7 @@ function printCase(ctx: CommandContext, c: CaseView): void {
   ctx.out(`内容：${c.description}`)
   const overdue = c.due.overdue ? `（已超时 ${Math.round(c.due.overdueByMs / 60_000)} 分钟）` : ''
   ctx.out(`响应时限：${formatTime(c.due.respondBy)}  办结时限：${formatTime(c.due.resolveBy)}${overdue}`)
-  for (const t of c.timeline) ctx.out(`  ${formatTime(t.at)}  ${t.action}${t.note ? `：${t.note}` : ''}`)
+  for (const t of c.timeline) ctx.out(`  ${formatTime(t.at)}  ${t.actionLabel}${t.note ? `：${t.note}` : ''}`)
 }
 
 async function openCommand(ctx: CommandContext, args: string[]): Promise<number> {

@@ -53,6 +53,7 @@ describe('linli stats', () => {
       '响应率',
       '解决率',
       '满意率',
+      '重办率',
       '平均响应(时)',
       '平均解决(时)',
       '当前超期',
@@ -62,8 +63,9 @@ describe('linli stats', () => {
       ['KH-02 二网格', '1'],
       ['合计', '3'],
     ])
-    // one answered in time, one 3 h old and never answered (late, overdue), one just in (not due)
-    expect(out.at(-1)?.split('\t')).toEqual(['合计', '3', '50.0%', '100.0%', '100.0%', '1', '5', '1'])
+    // one answered in time, one 3 h old and never answered (late, overdue), one just in (not due);
+    // the one resolved case was not sent back: 重办率 0.0%
+    expect(out.at(-1)?.split('\t')).toEqual(['合计', '3', '50.0%', '100.0%', '100.0%', '0.0%', '1', '5', '1'])
   })
 
   it('writes an Excel CSV per worker to a file', async () => {

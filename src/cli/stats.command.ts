@@ -18,13 +18,24 @@ function isDimension(v: string): v is StatsDimension {
 }
 
 function textTable(rows: StatsRow[]): string[] {
-  const head = ['', '工单数', '响应率', '解决率', '满意率', '平均响应(时)', '平均解决(时)', '当前超期']
+  const head = [
+    '',
+    '工单数',
+    '响应率',
+    '解决率',
+    '满意率',
+    '重办率',
+    '平均响应(时)',
+    '平均解决(时)',
+    '当前超期',
+  ]
   const lines = rows.map((r) => [
     r.label,
     String(r.total),
     formatRate(r.response.rate) || '-',
     formatRate(r.resolution.rate) || '-',
     formatRate(r.satisfaction.rate) || '-',
+    formatRate(r.rework.rate) || '-',
     r.avgResponseHours === null ? '-' : String(r.avgResponseHours),
     r.avgResolutionHours === null ? '-' : String(r.avgResolutionHours),
     String(r.overdueNow),
@@ -71,7 +82,7 @@ function fail(ctx: CommandContext, message: string): undefined {
 export const statsCommand: Command = {
   name: 'stats',
   usage: 'stats [--community KH] [--by grid|worker|category] [--from D] [--to D] [--csv|--json] [--out F]',
-  summary: 'case statistics: 响应率, 解决率, 满意率, average times (CSV for Excel)',
+  summary: 'case statistics: 响应率, 解决率, 满意率, 重办率, average times (CSV for Excel)',
   async run(ctx, args) {
     const a = readArgs(ctx, args)
     if (!a) return 2

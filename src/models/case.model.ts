@@ -57,6 +57,7 @@ export const TIMELINE_ACTIONS = [
   'resolved',
   'rated',
   'reopened',
+  'rework', // a low rating (1–2) sent the resolved case back to its handler (不满意重办)
   'closed',
   'merged',
   'merged_from', // on the target: another case was merged in
@@ -144,6 +145,8 @@ const caseSchema = new Schema(
     status: { type: String, enum: CASE_STATUSES, required: true, default: 'received' },
     escalationLevel: { type: Number, default: 0 },
     reopenedCount: { type: Number, default: 0 },
+    /** Times a low rating sent the case back for re-work (不满意重办); statistics read it (重办率). */
+    reworkCount: { type: Number, default: 0 },
     assigneeId: { type: Schema.Types.ObjectId, ref: 'Resident' },
     /** The department that claimed (or was given) the case. */
     departmentId: { type: Schema.Types.ObjectId, ref: 'Department' },

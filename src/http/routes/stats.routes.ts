@@ -27,7 +27,11 @@ export const StatsQuery = z
 export const StatsBody = z.object({
   communityId: z.string().optional(),
   by: z.enum(STATS_DIMENSIONS),
-  rows: z.array(z.record(z.string(), z.unknown())),
+  rows: z
+    .array(z.record(z.string(), z.unknown()))
+    .describe(
+      '每行：total, byStatus, response（响应率）, resolution（解决率）, satisfaction（满意率）, rework（重办率 = 发回重办件数 ÷ 办结过的件数）, 平均时长',
+    ),
   totals: z.record(z.string(), z.unknown()),
 })
 

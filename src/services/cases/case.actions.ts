@@ -3,28 +3,35 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 import { type CaseDoc, CaseModel, type CaseStatus } from '../../models/case.model.js'
 import { DepartmentModel, ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
+import { staffIdsOfCommunity } from '../registry/registry.staff-queries.js'
+import { assertCommunityStaff, type CaseActor, canHandle, timelineRole } from './case.access.js'
 import {
-  assertCanHandle,
-  assertCommunityStaff,
-  type CaseActor,
-  canHandle,
-  timelineRole,
-} from './case.access.js'
-import { type CaseContext, communityStaffOf, findCase, parseInput, persons } from './case.context.js'
+  type CaseChange,
+  type CaseContext,
+  communityStaffOf,
+  findCase,
+  parseInput,
+  persons,
+  type TimelineInput,
+} from './case.context.js'
 import { CaseAttachmentInput, departmentStaff } from './case.intake.js'
 import { assertTransition, illegalTransition } from './case.lifecycle.js'
 import {
   acceptedUpdate,
+  callBackText,
   escalatedText,
   mergedUpdate,
+  progressUpdate,
   rejectedUpdate,
   reopenedText,
   reporterRecipients,
   resolvedUpdate,
   returnedText,
+  reworkText,
   taskText,
   unclaimedText,
 } from './case.notify.js'
+import { handlerNameOf } from './case.texts.js'
 
 const Note = (what: string) =>
   z
@@ -56,8 +63,19 @@ export const RateInput = z.object({
     .int('请回复 1 到 5 之间的数字')
     .min(1, '请回复 1 到 5 之间的数字')
     .max(5, '请回复 1 到 5 之间的数字'),
-  comment: z.string().trim().max(500, '评价请控制在 500 字以内').optional(),
+  /** The words after the digit (「5 很快，谢谢」 → 「很快，谢谢」); blank means none. */
+  comment: z
+    .string()
+    .trim()
+    .max(500, '评价请控制在 500 字以内')
+    .optional()
+    .transform((v) => v || undefined),
 })
+
+/** Ratings up to this score send a resolved case back for re-work (不满意重办). */
+export const REWORK_MAX_SCORE = 2
+/** The re-work that raises the case to the community and street (提级督办), and every one after it. */
+export const REWORK_ESCALATION_AT = 3
 
 const actorId = (a: CaseActor) => a.personId
 const entry = (a: CaseActor) => ({ actorId: actorId(a), actorRole: timelineRole(a) })
@@ -75,10 +93,20 @@ function move(c: CaseDoc, to: CaseStatus, set: Record<string, unknown> = {}, fro
 
 const WORKING: readonly CaseStatus[] = ['assigned', 'in_progress']
 
+/**
+ * Throws FORBIDDEN unless the actor may handle the case. The error names who holds it
+ * (`details.holder`: 「网格员 王芳」, 「相关职能部门」; never a phone) so the chat can tell a worker whom to ask.
+ */
+async function assertHandler(actor: CaseActor, c: CaseDoc): Promise<void> {
+  if (canHandle(actor, c)) return
+  const holder = await handlerNameOf(c)
+  throw new ForbiddenError(`工单 ${c.number} 由${holder}负责，您暂时不能办理`, { number: c.number, holder })
+}
+
 /** `accept`: the assignee (or department / community staff) takes the case on. */
 export function acceptCase(ctx: CaseContext, number: string, actor: CaseActor) {
-  return ctx.mutate(number, (c) => {
-    assertCanHandle(actor, c, c.number)
+  return ctx.mutate(number, async (c) => {
+    await assertHandler(actor, c)
     return {
       set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }, ['assigned']),
       timeline: [{ ...entry(actor), action: 'accepted', from: c.status, to: 'in_progress' }],
@@ -101,11 +129,15 @@ export function progressCase(
     note,
     attachments,
   })
-  return ctx.mutate(number, (c) => {
-    assertCanHandle(actor, c, c.number)
+  return ctx.mutate(number, async (c) => {
+    await assertHandler(actor, c)
     return {
       set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }, WORKING),
       timeline: [{ ...entry(actor), action: 'progress', note: input.note, attachments: input.attachments }],
+      after: async (u) => {
+        const text = progressUpdate(u, input.note)
+        await ctx.notify(u, `progress#${u.timeline.length}`, reporterRecipients(u), text, 'update')
+      },
     }
   })
 }
@@ -122,8 +154,8 @@ export function resolveCase(
     note,
     attachments,
   })
-  return ctx.mutate(number, (c) => {
-    assertCanHandle(actor, c, c.number)
+  return ctx.mutate(number, async (c) => {
+    await assertHandler(actor, c)
     const now = ctx.now()
     return {
       set: move(c, 'resolved', { resolvedAt: now, respondedAt: c.respondedAt ?? now }, WORKING),
@@ -191,8 +223,8 @@ export async function transferCase(ctx: CaseContext, number: string, actor: Case
   }
   if (t.toDepartmentId && !(await DepartmentModel.exists({ _id: t.toDepartmentId })))
     throw new NotFoundError('接收的部门')
-  return ctx.mutate(number, (c) => {
-    assertCanHandle(actor, c, c.number)
+  return ctx.mutate(number, async (c) => {
+    await assertHandler(actor, c)
     const target = t.toWorkerId
       ? { set: { assigneeId: t.toWorkerId }, unset: ['departmentId'] }
       : { set: { departmentId: t.toDepartmentId }, unset: ['assigneeId'] }
@@ -219,8 +251,8 @@ export async function transferCase(ctx: CaseContext, number: string, actor: Case
 /** `returnCase` (退单): back to the community to dispatch again; needs a reason. */
 export function returnCase(ctx: CaseContext, number: string, actor: CaseActor, reason: string) {
   const input = parseInput(z.object({ reason: Note('退单原因') }), { reason })
-  return ctx.mutate(number, (c) => {
-    assertCanHandle(actor, c, c.number)
+  return ctx.mutate(number, async (c) => {
+    await assertHandler(actor, c)
     return {
       set: move(c, 'received'),
       unset: ['assigneeId', 'departmentId', 'claimDeadline'],
@@ -254,8 +286,8 @@ export function commentCase(
 /** `reject`: not a real request (or out of scope); tells the reporters and takes report points back. */
 export function rejectCase(ctx: CaseContext, number: string, actor: CaseActor, reason: string) {
   const input = parseInput(z.object({ reason: Note('驳回原因') }), { reason })
-  return ctx.mutate(number, (c) => {
-    assertCanHandle(actor, c, c.number)
+  return ctx.mutate(number, async (c) => {
+    await assertHandler(actor, c)
     return {
       set: move(c, 'rejected', { closedAt: ctx.now() }),
       timeline: [{ ...entry(actor), action: 'rejected', note: input.reason, from: c.status }],
@@ -417,7 +449,11 @@ function reporterRole(c: CaseDoc, who: { personId?: string; contactId?: string }
   return undefined
 }
 
-/** `rate`: the reporter and each subscriber may rate once (1–5); the reporter's rating closes the case. */
+/**
+ * `rate`: the reporter and each subscriber may rate each resolution once (1–5), with an optional
+ * comment. The reporter's rating closes the case; a rating of 1–2 of a resolved case sends it back
+ * for re-work instead (不满意重办, see `reworkChange`).
+ */
 export function rateCase(
   ctx: CaseContext,
   number: string,
@@ -432,6 +468,7 @@ export function rateCase(
     if (!role) throw new ForbiddenError(`只有反映该问题的居民可以评价工单 ${c.number}`)
     if (c.status !== 'resolved' && c.status !== 'closed')
       throw new ConflictError(`工单 ${c.number} 还没有办结，暂时不能评价`)
+    // `ratings` holds the ratings of the current resolution only (a re-work empties it).
     const already = c.ratings.some(
       (x) =>
         (who.personId && String(x.byId) === who.personId) ||
@@ -445,6 +482,17 @@ export function rateCase(
       byId: who.personId,
       byContactId: who.contactId,
     }
+    const rated = {
+      actorId: who.personId,
+      actorRole: 'resident' as const,
+      action: 'rated' as const,
+      note: r.comment,
+      to: String(r.score),
+    }
+    const round = c.reopenedCount + (c.reworkCount ?? 0)
+    const afterRating = (u: CaseDoc) => afterRated(ctx, u, who, r.score, role === 'reporter', round)
+    if (r.score <= REWORK_MAX_SCORE && c.status === 'resolved')
+      return reworkChange(ctx, c, { rating, byReporter: role === 'reporter', rated, afterRating })
     const closes = role === 'reporter' && c.status === 'resolved'
     return {
       set: {
@@ -453,20 +501,82 @@ export function rateCase(
       },
       push: { ratings: [rating] },
       timeline: [
-        {
-          actorId: who.personId,
-          actorRole: 'resident',
-          action: 'rated',
-          note: r.comment,
-          to: String(r.score),
-        },
+        rated,
         ...(closes
           ? [{ actorRole: 'system' as const, action: 'closed' as const, from: 'resolved', to: 'closed' }]
           : []),
       ],
-      after: async (u) => afterRated(ctx, u, who, r.score, role === 'reporter'),
+      after: afterRating,
     }
   })
+}
+
+interface ReworkInput {
+  rating: { score: number; comment?: string; at: Date; byId?: string; byContactId?: string }
+  byReporter: boolean
+  rated: TimelineInput
+  afterRating: (u: CaseDoc) => Promise<void>
+}
+
+/**
+ * 不满意重办: a low rating reopens the resolved case to the same owner with a new resolution deadline,
+ * tells the handler why, and gives the community's duty staff a call-back task (电话回访). The low
+ * rating stays the case's rating (statistics count it) until the next resolution is rated; the
+ * `ratings` of this resolution are emptied so the next one can be rated. The REWORK_ESCALATION_AT-th
+ * re-work also raises the case to the community and street (提级督办).
+ */
+function reworkChange(ctx: CaseContext, c: CaseDoc, input: ReworkInput): CaseChange {
+  const now = ctx.now()
+  const count = (c.reworkCount ?? 0) + 1
+  const escalates = count >= REWORK_ESCALATION_AT
+  const resolveBy = ctx.responsibility.deadlines(c.category, c.urgency, now).resolveBy
+  const { score, comment } = input.rating
+  const why = `居民评价 ${score} 分，不满意，发回重办（第 ${count} 次）${comment ? `：${comment}` : ''}`
+  const escalation = `发回重办已达 ${count} 次，提级督办`
+  return {
+    set: {
+      ...move(c, 'in_progress', { reworkCount: count, 'deadlines.resolveBy': resolveBy, ratings: [] }),
+      ...(input.byReporter ? { rating: input.rating } : {}),
+      ...(escalates ? { escalationLevel: c.escalationLevel + 1 } : {}),
+    },
+    unset: ['resolvedAt', 'closedAt'],
+    timeline: [
+      input.rated,
+      { actorRole: 'system', action: 'rework', note: why, from: 'resolved', to: String(score) },
+      ...(escalates
+        ? [
+            {
+              actorRole: 'system' as const,
+              action: 'escalated' as const,
+              note: escalation,
+              to: String(c.escalationLevel + 1),
+            },
+          ]
+        : []),
+    ],
+    after: async (u) => {
+      await ctx.notify(u, `rework#${count}`, await handlersOf(u), reworkText(u, score, comment), 'task')
+      const staff = await communityStaffOf(u.location?.communityId)
+      await ctx.notify(u, `callback#${count}`, staff, callBackText(u, score, comment), 'task')
+      if (escalates) await notifyReworkEscalation(ctx, u, count, escalation)
+      await input.afterRating(u)
+    },
+  }
+}
+
+/** Who must act on a case: its assignee, else its department's staff, else the community's staff. */
+async function handlersOf(c: CaseDoc) {
+  if (c.assigneeId) return persons([c.assigneeId])
+  if (c.departmentId) return persons(await departmentStaff([c.departmentId]))
+  return communityStaffOf(c.location?.communityId)
+}
+
+/** 提级督办 after repeated re-work: the community's staff and the street's staff hear of it. */
+async function notifyReworkEscalation(ctx: CaseContext, c: CaseDoc, count: number, note: string) {
+  const communityId = c.location?.communityId
+  const street = communityId ? await staffIdsOfCommunity('street_staff', communityId) : []
+  const to = [...(await communityStaffOf(communityId)), ...persons(street)]
+  await ctx.notify(c, `rework-escalated#${count}`, to, escalatedText(c, note), 'warning')
 }
 
 async function afterRated(
@@ -475,13 +585,15 @@ async function afterRated(
   who: { personId?: string; contactId?: string },
   score: number,
   byReporter: boolean,
+  /** Which resolution was rated (reopenings + re-works before it): one points credit per round. */
+  round: number,
 ): Promise<void> {
   await safely(ctx, 'rating hooks', async () => {
     if (who.personId && ctx.points)
       await ctx.points.credit({
         personId: who.personId,
         reason: 'rating_given',
-        refKey: `rating:${c._id}:${who.personId}:${c.reopenedCount}`,
+        refKey: `rating:${c._id}:${who.personId}:${round}`,
         refs: { caseId: String(c._id) },
       })
     await ctx.hooks?.onRated?.({

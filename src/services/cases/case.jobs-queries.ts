@@ -50,22 +50,23 @@ export async function listOpenCasesOfAssignee(personId: string): Promise<DigestC
     .lean<DigestCase[]>()
 }
 
-/** Resolved cases without a rating whose resolution falls in [from, to] (the 回访 window). */
+/**
+ * Resolved cases whose resolution falls in [from, to] (the 回访 window) and is not rated yet. A case
+ * sent back for re-work keeps its earlier low rating, so "not rated" means no rating since resolvedAt.
+ */
 export async function listFollowUpDue(from: Date, to: Date): Promise<FollowUpCase[]> {
-  const docs = await CaseModel.find({
-    status: 'resolved',
-    rating: { $exists: false },
-    resolvedAt: { $lte: to, $gte: from },
-  })
-    .select('number reporterId reporter')
+  const docs = await CaseModel.find({ status: 'resolved', resolvedAt: { $lte: to, $gte: from } })
+    .select('number reporterId reporter resolvedAt rating.at')
     .lean()
-  return docs.map((c) => ({
-    id: String(c._id),
-    number: c.number,
-    to: c.reporterId
-      ? { type: 'person' as const, id: String(c.reporterId) }
-      : c.reporter?.contactId
-        ? { type: 'contact' as const, id: c.reporter.contactId }
-        : undefined,
-  }))
+  return docs
+    .filter((c) => !c.rating?.at || (c.resolvedAt && c.rating.at.getTime() < c.resolvedAt.getTime()))
+    .map((c) => ({
+      id: String(c._id),
+      number: c.number,
+      to: c.reporterId
+        ? { type: 'person' as const, id: String(c.reporterId) }
+        : c.reporter?.contactId
+          ? { type: 'contact' as const, id: c.reporter.contactId }
+          : undefined,
+    }))
 }

@@ -1,5 +1,6 @@
 import { DomainError } from '../../lib/errors.js'
 import type { CaseStatus } from '../../models/case.model.js'
+import { STATUS_LABELS } from './case.views.js'
 
 /**
  * The allowed status moves. Escalation, transfer and reopening are timeline events (and the flags
@@ -20,16 +21,8 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
   rejected: [],
 }
 
-export const STATUS_LABELS: Readonly<Record<CaseStatus, string>> = {
-  received: '已受理待派单',
-  posted: '待部门抢单',
-  assigned: '已派单',
-  in_progress: '处理中',
-  resolved: '已办结待评价',
-  closed: '已关闭',
-  merged: '已合并',
-  rejected: '已驳回',
-}
+/** Re-exported for the modules that read the labels from here (open311); the table is in case.views. */
+export { STATUS_LABELS }
 
 /** True when the move from → to is allowed. */
 export function canTransition(from: CaseStatus, to: CaseStatus): boolean {

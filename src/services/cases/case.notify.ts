@@ -94,6 +94,33 @@ export function reopenedText(c: CaseDoc, reason: string): string {
   return `工单 ${c.number}（${placeOf(c)}）被居民申请重新处理：${brief(reason, 80)}`
 }
 
+/** A worker's 进展 note, for everyone who reported the problem (masked, shortened). */
+export function progressUpdate(c: CaseDoc, note: string): string {
+  return `您反映的问题（工单 ${c.number}）有新进展：${brief(note, 80)}`
+}
+
+/** The handler's task when a low rating sends the case back (不满意重办): why, and by when. */
+export function reworkText(c: CaseDoc, score: number, comment: string | undefined): string {
+  const said = comment ? `：「${brief(comment, 60)}」` : ''
+  return [
+    `【重办】${headline(c)}`,
+    `地点：${placeOf(c, true)}`,
+    `居民评价 ${score} 分（不满意）${said}，工单已发回重办。`,
+    `请于 ${formatTime(c.deadlines?.resolveBy)} 前重新办理，办完回复「办结 ${c.number} 处理结果」。`,
+  ].join('\n')
+}
+
+/** The call-back task (电话回访) for the community's duty staff after a low rating; no phone in the text. */
+export function callBackText(c: CaseDoc, score: number, comment: string | undefined): string {
+  const said = comment ? `，评价：「${brief(comment, 60)}」` : ''
+  return [
+    `【回访】${headline(c)}`,
+    `地点：${placeOf(c)}`,
+    `居民评价 ${score} 分（不满意）${said}，已发回重办（第 ${c.reworkCount} 次）。`,
+    '请电话回访居民，了解不满意的原因并跟进办理（联系方式请在小程序中查看）。',
+  ].join('\n')
+}
+
 export function acceptedUpdate(c: CaseDoc): string {
   return `您反映的问题（工单 ${c.number}）已有工作人员受理，正在处理中。`
 }

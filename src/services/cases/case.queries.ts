@@ -75,14 +75,42 @@ export async function listForReporter(
   return page(ctx, { $or: or }, p)
 }
 
-/** A worker's inbox: their cases, open ones unless a status is given. */
+const WORKER_OPEN = ['assigned', 'in_progress']
+/** A worker's open cases are few; more than this and the list falls back to newest first. */
+const WORKER_DUE_LIST_MAX = 500
+
+/**
+ * A worker's inbox (我的工单): their cases, open ones unless a status is given. Open cases come by due
+ * time: the soonest resolution deadline first, so overdue ones lead; cases without one come last.
+ * A list that asks for finished statuses (history) is newest first.
+ */
 export async function listForWorker(
   ctx: CaseContext,
   workerId: string,
   opts: { status?: string } & PageInput = {},
 ): Promise<Page<CaseSummary>> {
-  const status = opts.status ? statusFilter(opts.status) : { status: { $in: ['assigned', 'in_progress'] } }
-  return page(ctx, { assigneeId: oid(workerId), ...status }, opts)
+  const statuses = opts.status ? opts.status.split(',').map((s) => s.trim()) : WORKER_OPEN
+  const filter: Record<string, unknown> = { assigneeId: oid(workerId), status: { $in: statuses } }
+  const open = statuses.every((s) => (OPEN_CASE_STATUSES as readonly string[]).includes(s))
+  if (!open) return page(ctx, filter, opts)
+  const p = parseInput(PageInput, opts)
+  const docs = await CaseModel.find(filter, { timeline: 0 })
+    .limit(WORKER_DUE_LIST_MAX + 1)
+    .lean<CaseDoc[]>()
+    .exec()
+  if (docs.length > WORKER_DUE_LIST_MAX) return page(ctx, filter, opts)
+  docs.sort(byDueTime)
+  const start = p.cursor ? docs.findIndex((d) => String(d._id) === p.cursor) + 1 : 0
+  const slice = docs.slice(start, start + p.limit)
+  const items = slice.map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
+  const more = start + p.limit < docs.length
+  return { items, nextCursor: more ? items[items.length - 1]?.id : undefined }
+}
+
+/** Soonest resolution deadline first, no deadline last; ties oldest first. */
+function byDueTime(a: CaseDoc, b: CaseDoc): number {
+  const due = (c: CaseDoc) => c.deadlines?.resolveBy?.getTime() ?? Number.POSITIVE_INFINITY
+  return due(a) - due(b) || String(a._id).localeCompare(String(b._id))
 }
 
 /** Cases of one grid, open ones unless a status is given. */

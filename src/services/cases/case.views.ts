@@ -1,6 +1,50 @@
 import { maskText } from '../../lib/mask.js'
-import type { CaseDoc, CaseStatus } from '../../models/case.model.js'
-import { STATUS_LABELS } from './case.lifecycle.js'
+import type { CaseDoc, CaseStatus, TimelineAction } from '../../models/case.model.js'
+
+/**
+ * The one table of Chinese names for case statuses: the chat, the API views, Open311, the CLI and
+ * the statistics export all read it, so a status reads the same everywhere.
+ */
+export const STATUS_LABELS: Readonly<Record<CaseStatus, string>> = {
+  received: '已受理待派单',
+  posted: '待部门抢单',
+  assigned: '已派单',
+  in_progress: '处理中',
+  resolved: '已办结待评价',
+  closed: '已关闭',
+  merged: '已合并',
+  rejected: '已驳回',
+}
+
+/** The one table of Chinese names for timeline actions (the CLI's `case show`, the API's views). */
+export const TIMELINE_LABELS: Readonly<Record<TimelineAction, string>> = {
+  opened: '受理',
+  subscribed: '附议',
+  assigned: '派单',
+  posted: '发布抢单',
+  claimed: '抢单',
+  auto_dispatched: '超时自动派单',
+  accepted: '接单',
+  progress: '进展',
+  comment: '留言',
+  transferred: '转派',
+  returned: '退单',
+  escalated: '督办',
+  resolved: '办结',
+  rated: '评价',
+  reopened: '重新办理',
+  rework: '发回重办',
+  closed: '关闭',
+  merged: '合并',
+  merged_from: '并入',
+  rejected: '驳回',
+  notified: '通知',
+}
+
+/** The Chinese name of a timeline action; an unknown one is shown as it is. */
+export function timelineLabel(action: string): string {
+  return (TIMELINE_LABELS as Record<string, string>)[action] ?? action
+}
 
 /** Whether a deadline has passed (the responsibility service's `dueState` has this shape). */
 export interface DueState {
@@ -55,6 +99,8 @@ export interface CaseSummary {
   claimDeadline?: Date
   escalationLevel: number
   reopenedCount: number
+  /** Times a low rating sent the case back for re-work (不满意重办). */
+  reworkCount: number
   due: CaseDue
   respondedAt?: Date
   resolvedAt?: Date
@@ -70,6 +116,8 @@ export interface CaseTimelineView {
   actorId?: string
   actorRole: string
   action: string
+  /** The action in Chinese, from TIMELINE_LABELS. */
+  actionLabel: string
   note?: string
   attachments?: Array<{ kind: string; ref: string; name: string }>
   from?: string
@@ -142,6 +190,7 @@ export function toCaseSummary(c: CaseDoc, now: Date, dueState?: DueStateFn): Cas
     claimDeadline: c.claimDeadline ?? undefined,
     escalationLevel: c.escalationLevel,
     reopenedCount: c.reopenedCount,
+    reworkCount: c.reworkCount ?? 0,
     due: computeDue(c, now, dueState),
     respondedAt: c.respondedAt ?? undefined,
     resolvedAt: c.resolvedAt ?? undefined,
@@ -172,6 +221,7 @@ export function toCaseView(c: CaseDoc, now: Date, dueState?: DueStateFn): CaseVi
       actorId: str(t.actorId),
       actorRole: t.actorRole,
       action: t.action,
+      actionLabel: timelineLabel(t.action),
       note: t.note ? maskText(t.note) : undefined,
       attachments: t.attachments?.map(attachmentView),
       from: t.from ?? undefined,

@@ -1,17 +1,6 @@
 import type { CaseStatus } from '../../models/case.model.js'
+import { STATUS_LABELS } from '../cases/case.views.js'
 import type { StatsRow } from './stats.figures.js'
-
-/** Chinese names of the case statuses, as staff read them in a report. */
-export const STATUS_LABELS: Readonly<Record<CaseStatus, string>> = {
-  received: '待分派',
-  posted: '待抢单',
-  assigned: '已派单',
-  in_progress: '处理中',
-  resolved: '已解决',
-  closed: '已办结',
-  merged: '已合并',
-  rejected: '已驳回',
-}
 
 const FIRST_COLUMN = { grid: '网格', worker: '网格员', category: '事项类别' } as const
 
@@ -38,6 +27,8 @@ function cells(row: StatsRow): Array<string | number | null> {
     formatRate(row.resolution.rate),
     formatRate(row.satisfaction.rate),
     row.satisfaction.rated,
+    formatRate(row.rework.rate),
+    row.rework.reworked,
     row.avgResponseHours,
     row.avgResolutionHours,
     row.overdueNow,
@@ -58,6 +49,8 @@ export function toCsv(rows: readonly StatsRow[], by: keyof typeof FIRST_COLUMN =
     '解决率',
     '满意率',
     '评价数',
+    '重办率',
+    '重办数',
     '平均响应时长(小时)',
     '平均解决时长(小时)',
     '当前超期',

@@ -12,6 +12,8 @@ export interface CaseFacts {
   resolvedAt?: Date | null
   closedAt?: Date | null
   rating?: { score?: number | null } | null
+  /** Times a low rating sent the case back (不满意重办). */
+  reworkCount?: number | null
 }
 
 /** On-time share against a deadline: `pending` (not done, not yet due) stays out of `rate`. */
@@ -20,6 +22,19 @@ export interface RateFigure {
   late: number
   pending: number
   /** onTime / (onTime + late), 0..1; null when nothing was due yet. */
+  rate: number | null
+}
+
+/**
+ * 重办率 as 12345 hotlines count 发回重办率: cases sent back for re-work after a low rating (1–2),
+ * over cases resolved at least once. A case counts once however often it was sent back.
+ */
+export interface ReworkFigure {
+  /** Cases with at least one re-work. */
+  reworked: number
+  /** Cases resolved at least once (a re-worked case was, even while it is being redone). */
+  resolved: number
+  /** reworked / resolved, 0..1; null when nothing was resolved. */
   rate: number | null
 }
 
@@ -44,6 +59,8 @@ export interface StatsRow {
   resolution: RateFigure
   /** 满意率: ratings ≥ 4 of rated cases. */
   satisfaction: SatisfactionFigure
+  /** 重办率: cases sent back after a low rating ÷ cases resolved at least once. */
+  rework: ReworkFigure
   avgResponseHours: number | null
   avgResolutionHours: number | null
   /** Open cases past a deadline at the time of the report. */
@@ -70,6 +87,8 @@ export interface RowAccumulator {
   resolution: Tally
   satisfied: number
   rated: number
+  reworked: number
+  everResolved: number
   responseMs: number
   responded: number
   resolutionMs: number
@@ -88,6 +107,8 @@ export function newAccumulator(): RowAccumulator {
     resolution: { onTime: 0, late: 0, pending: 0 },
     satisfied: 0,
     rated: 0,
+    reworked: 0,
+    everResolved: 0,
     responseMs: 0,
     responded: 0,
     resolutionMs: 0,
@@ -140,6 +161,9 @@ export function addCase(acc: RowAccumulator, c: CaseFacts, now: Date): void {
   if (NOT_WORK.includes(c.status)) return
   const responded = respondedAt(c)
   const resolved = resolvedAt(c)
+  const reworked = (c.reworkCount ?? 0) > 0
+  if (reworked) acc.reworked++
+  if (reworked || resolved) acc.everResolved++
   const r1 = judge(responded, c.deadlines?.respondBy, now)
   if (r1) acc.response[r1]++
   const r2 = judge(resolved, c.deadlines?.resolveBy, now)
@@ -174,6 +198,11 @@ export function finishRow(acc: RowAccumulator, key: string, label: string): Stat
     response: rateOf(acc.response),
     resolution: rateOf(acc.resolution),
     satisfaction: { satisfied: acc.satisfied, rated: acc.rated, rate: ratio(acc.satisfied, acc.rated) },
+    rework: {
+      reworked: acc.reworked,
+      resolved: acc.everResolved,
+      rate: ratio(acc.reworked, acc.everResolved),
+    },
     avgResponseHours: hours(acc.responseMs, acc.responded),
     avgResolutionHours: hours(acc.resolutionMs, acc.resolved),
     overdueNow: acc.overdueNow,

@@ -24,6 +24,8 @@ export interface CaseSpec {
   resolvedAfterH?: number
   rating?: number
   ratedAt?: Date
+  /** Times a low rating sent the case back (不满意重办). */
+  reworkCount?: number
 }
 
 let serial = 0
@@ -52,6 +54,7 @@ export async function insertCase(spec: CaseSpec): Promise<Types.ObjectId> {
       spec.rating === undefined
         ? undefined
         : { score: spec.rating, at: spec.ratedAt ?? resolvedAt ?? spec.createdAt },
+    reworkCount: spec.reworkCount ?? 0,
     createdAt: spec.createdAt,
     updatedAt: spec.createdAt,
   })

@@ -16,7 +16,7 @@ import {
 } from './stats.figures.js'
 import { addDays, dayOf, dayRange, isDay } from './stats.time.js'
 
-export type { RateFigure, SatisfactionFigure, StatsRow } from './stats.figures.js'
+export type { RateFigure, ReworkFigure, SatisfactionFigure, StatsRow } from './stats.figures.js'
 
 export const STATS_DIMENSIONS = ['grid', 'worker', 'category'] as const
 export type StatsDimension = (typeof STATS_DIMENSIONS)[number]
@@ -90,6 +90,7 @@ const PROJECTION = {
   resolvedAt: 1,
   closedAt: 1,
   'rating.score': 1,
+  reworkCount: 1,
   'location.gridId': 1,
   assigneeId: 1,
   departmentId: 1,
@@ -118,7 +119,7 @@ function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S>
 }
 
 /**
- * Community statistics (统计): counts, 响应率, 解决率, 满意率 and average times. One streaming pass
+ * Community statistics (统计): counts, 响应率, 解决率, 满意率, 重办率 and average times. One streaming pass
  * over a projection of the cases, summed in code: FerretDB's $group is too limited for this (only
  * $sum/$count, and only the first accumulator of a $group is computed).
  */
