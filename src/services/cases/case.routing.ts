@@ -385,7 +385,10 @@ async function movedLocation(
   const byBuilding =
     communityId && building ? await findGridOfBuilding(communityId, building, ctx.now()) : undefined
   const keepGrid = sameCommunity && !newBuilding ? (old.gridId ?? undefined) : undefined
-  const gridId = byBuilding ?? named.gridId ?? keepGrid
+  // A building named now wins over the grid named; a grid named now wins over the building known.
+  const gridId = r.building
+    ? (byBuilding ?? named.gridId ?? keepGrid)
+    : (named.gridId ?? byBuilding ?? keepGrid)
   return {
     text: old.text ?? '',
     building,
