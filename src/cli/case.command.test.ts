@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
 import { createCommunity, createGrid, createPerson } from '../../test/factories.js'
+import { checkCaseOwnersAfterEach } from '../../test/owner-invariant.js'
 import { CaseModel } from '../models/case.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { caseCommand } from './case.command.js'
@@ -10,6 +11,7 @@ const context = () => commandContext()
 
 describe('linli case', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   it('opens a case through the one intake, triaged, routed to the grid worker, and shows it', async () => {
     const community = await createCommunity('KH')
