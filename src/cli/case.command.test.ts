@@ -40,6 +40,24 @@ describe('linli case', () => {
     expect(b.out.join('\n')).toContain('设施报修')
   })
 
+  it('gives a case opened without --grid an owner: the community’s grid for the building named, else the desk', async () => {
+    const community = await createCommunity('KH')
+    const grid = await createGrid(community._id, 'KH-02', { buildings: ['5'] })
+    const worker = await createPerson('赵网格', ['grid_worker'], { staff: { gridIds: [grid._id] } })
+    grid.primaryWorkerId = worker._id
+    await grid.save()
+    const desk = await createPerson('孟窗口', ['intake_desk'])
+    const a = context()
+    expect(
+      await caseCommand.run(a.ctx, ['open', '--text', '5栋楼道堆满杂物', '--community', 'KH', '--json']),
+    ).toBe(0)
+    expect(JSON.parse(a.out[0] ?? '{}').case).toMatchObject({ assigneeId: String(worker._id) })
+    const b = context()
+    expect(await caseCommand.run(b.ctx, ['open', '--text', '路口的井盖丢了'])).toBe(0)
+    expect(b.out.join('\n')).toContain(`负责：受理窗口 ${desk._id}`)
+    expect(await OutboxModel.countDocuments({ 'to.id': String(desk._id), kind: 'task' })).toBe(1)
+  })
+
   it('explains its usage and reports an unknown case number politely', async () => {
     const a = context()
     expect(await caseCommand.run(a.ctx, ['open'])).toBe(2)

@@ -1,5 +1,5 @@
 import { maskText } from '../../lib/mask.js'
-import type { CaseDoc, CaseStatus } from '../../models/case.model.js'
+import { type CaseDoc, type CaseOwner, type CaseStatus, ownerOf } from '../../models/case.model.js'
 import { STATUS_LABELS } from './case.lifecycle.js'
 
 /** Whether a deadline has passed (the responsibility service's `dueState` has this shape). */
@@ -61,6 +61,8 @@ export interface CaseSummary {
   closedAt?: Date
   rating?: { score: number; comment?: string; at: Date }
   mergedInto?: string
+  /** Who must act now (see `ownerOf`); absent only for a finished case or against the rules. */
+  owner?: CaseOwner
   createdAt: Date
   updatedAt: Date
 }
@@ -140,6 +142,7 @@ export function toCaseSummary(c: CaseDoc, now: Date, dueState?: DueStateFn): Cas
     departmentId: str(c.departmentId),
     postedDepartmentIds: c.postedDepartmentIds.map(String),
     claimDeadline: c.claimDeadline ?? undefined,
+    owner: ownerOf(c),
     escalationLevel: c.escalationLevel,
     reopenedCount: c.reopenedCount,
     due: computeDue(c, now, dueState),
