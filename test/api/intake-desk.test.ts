@@ -68,6 +68,21 @@ describe('the intake desk through the API: nothing filed without a place is left
     expect((await api.http.get('/api/v1/intake/cases').set(await as(desk._id))).body.items).toEqual([])
   })
 
+  it('gives a knowledge-base abstention an owner: the asker’s community staff, or the desk for a stranger', async () => {
+    const { api, w, desk } = await world()
+    const stranger = await createPerson('新来的', ['resident'], { contactId: 'wx-sim-1' })
+    const a = await api.services.kb.ask('外地户口在这里能办居住证吗', { askerId: String(stranger._id) })
+    expect(a).toMatchObject({ abstained: true, caseNumber: expect.any(String) })
+    const held = await CaseModel.findOne({ number: a.caseNumber }).lean()
+    expect(held).toMatchObject({ channel: 'kb', heldAt: { queue: 'intake_desk', reason: 'no_place' } })
+    expect(String(held?.assigneeId)).toBe(String(desk._id))
+    expect(await OutboxModel.countDocuments({ 'to.id': String(desk._id), kind: 'task' })).toBe(1)
+    // 李四 is of community KH: community-level policy questions go to its staff.
+    const b = await api.services.kb.ask('老年人高龄补贴怎么申请', { askerId: String(w.li._id) })
+    const known = await CaseModel.findOne({ number: b.caseNumber }).lean()
+    expect(String(known?.assigneeId)).toBe(String(w.staff._id))
+  })
+
   it('routes a mini-program report of a resident whose grid has no worker to the community’s duty staff', async () => {
     const { api, w, as } = await world()
     const res = await api.http
