@@ -17,6 +17,7 @@ export function linkStaffContacts(bot: BotRuntime, seed: DemoSeed): void {
     ...seed.grids.flatMap((g) => [g.primaryWorker, g.partTimeWorker]),
     ...seed.communityStaff,
     seed.admin,
+    seed.intakeDesk,
   ]
   for (const p of people) {
     if (!world.mocker.cacheContactPayload.has(p.contactId))

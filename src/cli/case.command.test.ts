@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
 import { createCommunity, createGrid, createPerson } from '../../test/factories.js'
+import { checkCaseOwnersAfterEach } from '../../test/owner-invariant.js'
 import { CaseModel } from '../models/case.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { caseCommand } from './case.command.js'
@@ -10,6 +11,7 @@ const context = () => commandContext()
 
 describe('linli case', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   it('opens a case through the one intake, triaged, routed to the grid worker, and shows it', async () => {
     const community = await createCommunity('KH')
@@ -42,6 +44,24 @@ describe('linli case', () => {
       '受理',
       '派单',
     ])
+  })
+
+  it('gives a case opened without --grid an owner: the community’s grid for the building named, else the desk', async () => {
+    const community = await createCommunity('KH')
+    const grid = await createGrid(community._id, 'KH-02', { buildings: ['5'] })
+    const worker = await createPerson('赵网格', ['grid_worker'], { staff: { gridIds: [grid._id] } })
+    grid.primaryWorkerId = worker._id
+    await grid.save()
+    const desk = await createPerson('孟窗口', ['intake_desk'])
+    const a = context()
+    expect(
+      await caseCommand.run(a.ctx, ['open', '--text', '5栋楼道堆满杂物', '--community', 'KH', '--json']),
+    ).toBe(0)
+    expect(JSON.parse(a.out[0] ?? '{}').case).toMatchObject({ assigneeId: String(worker._id) })
+    const b = context()
+    expect(await caseCommand.run(b.ctx, ['open', '--text', '路口的井盖丢了'])).toBe(0)
+    expect(b.out.join('\n')).toContain(`负责：受理窗口 ${desk._id}`)
+    expect(await OutboxModel.countDocuments({ 'to.id': String(desk._id), kind: 'task' })).toBe(1)
   })
 
   it('explains its usage and reports an unknown case number politely', async () => {

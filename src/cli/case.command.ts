@@ -27,6 +27,17 @@ export function buildCaseService(config: Config, logger: Logger): CaseService {
   })
 }
 
+/** Who has the case, as the CLI prints it (ids, for staff who look people up). */
+function ownerLabel(c: CaseView): string {
+  const o = c.owner
+  if (!o) return '—'
+  const desk = o.kind === 'queue' || (o.kind === 'person' && o.queue) ? '受理窗口' : ''
+  if (o.kind === 'person') return `${desk || '工作人员'} ${o.personId}`
+  if (o.kind === 'department') return `部门 ${o.departmentId}`
+  if (o.kind === 'posted') return `待部门抢单（${formatTime(o.claimDeadline)} 前）`
+  return o.queue === 'community' ? '社区待派' : '受理窗口（待分配）'
+}
+
 function printCase(ctx: CommandContext, c: CaseView): void {
   const place = [
     c.location.building && `${c.location.building}号楼`,
@@ -39,6 +50,7 @@ function printCase(ctx: CommandContext, c: CaseView): void {
     `类别：${CATEGORY_NAMES[c.category] ?? c.category}  紧急程度：${c.urgency === 'urgent' ? '紧急' : '一般'}`,
   )
   ctx.out(`地点：${place || '未注明'}`)
+  ctx.out(`负责：${ownerLabel(c)}`)
   ctx.out(`内容：${c.description}`)
   const overdue = c.due.overdue ? `（已超时 ${Math.round(c.due.overdueByMs / 60_000)} 分钟）` : ''
   ctx.out(`响应时限：${formatTime(c.due.respondBy)}  办结时限：${formatTime(c.due.resolveBy)}${overdue}`)
@@ -50,7 +62,7 @@ async function openCommand(ctx: CommandContext, args: string[]): Promise<number>
   const text = String(flags.get('text') ?? positionals.join(' ')).trim()
   if (!text || text === 'true') {
     ctx.err(
-      '用法：linli case open --text "<问题描述>" [--grid KH-01] [--category facility_repair] [--urgency urgent] [--json]',
+      '用法：linli case open --text "<问题描述>" [--grid KH-01 | --community KH] [--category facility_repair] [--urgency urgent] [--json]',
     )
     return 2
   }
@@ -64,6 +76,9 @@ async function openCommand(ctx: CommandContext, args: string[]): Promise<number>
     category: flag('category'),
     urgency: flag('urgency'),
     location: { gridCode: flag('grid'), building: flag('building'), unit: flag('unit'), room: flag('room') },
+    // Without --grid: the building named finds its grid in this community, else its duty staff,
+    // else the intake desk (受理窗口) has the case.
+    hint: { communityCode: flag('community') },
   })
   if (flags.has('json')) {
     ctx.out(JSON.stringify({ created: res.created, duplicateOf: res.duplicateOf ?? null, case: res.case }))
@@ -95,7 +110,7 @@ async function showCommand(ctx: CommandContext, args: string[]): Promise<number>
 /** `linli case open|show`: open a case from the command line (channel cli) or show one. */
 export const caseCommand: Command = {
   name: 'case',
-  usage: 'case open --text "<text>" [--grid KH-01] [--json] | case show <number> [--json]',
+  usage: 'case open --text "<text>" [--grid KH-01 | --community KH] [--json] | case show <number> [--json]',
   summary: 'open a case (same intake as every channel) or show one with its timeline',
   async run(ctx, args) {
     const [sub, ...rest] = args

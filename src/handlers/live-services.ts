@@ -2,7 +2,6 @@ import type { CaseActor, CaseService, CaseView } from '../services/cases/case.se
 import { handlerNameOf as caseHandlerNameOf, dueTextOf } from '../services/cases/case.texts.js'
 import type { EventService } from '../services/events/event.service.js'
 import type { KbService } from '../services/kb/kb.service.js'
-import { withLock } from '../services/locks/lock.service.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { RegistryService } from '../services/registry/registry.service.js'
 import type { ResidentView } from '../services/registry/registry.views.js'
@@ -23,32 +22,20 @@ export interface LiveServices {
     | 'getDepartmentByCode'
     | 'listDepartmentsForCategory'
     | 'findHouseholdByAddress'
+    | 'personOfContact'
   >
 }
 
 /**
- * The person behind a WeChat contact; an unknown contact becomes a minimal resident record linked
- * to it (one per contact: the lock makes two first messages at once create one record).
+ * The person behind a WeChat contact (see `registry.personOfContact`, where this now lives); kept for
+ * the chat code that still calls it this way.
  */
 export async function personOfContact(
-  registry: LiveServices['registry'],
+  registry: Pick<RegistryService, 'personOfContact'>,
   contact: { contactId: string; name: string },
-  /** Where a new record belongs: the community and grid of the group the contact first wrote in. */
   home: { communityId?: string; gridId?: string } = {},
 ): Promise<ResidentView> {
-  const known = await registry.findResidentByWechatContact(contact.contactId)
-  if (known) return known
-  return withLock(`contact-person:${contact.contactId}`, async () => {
-    // Whoever created the record meanwhile held this lock and recorded the contact's key.
-    const again = await registry.findResidentByWechatContact(contact.contactId, { keyOnly: true })
-    if (again) return again
-    return registry.createResident({
-      name: contact.name.trim().slice(0, 30) || '微信用户',
-      roles: ['resident'],
-      ...(home.communityId ? { communityId: home.communityId, gridId: home.gridId } : {}),
-      wechat: { contactId: contact.contactId, nickname: contact.name.slice(0, 30) },
-    })
-  })
+  return registry.personOfContact(contact, home)
 }
 
 /** The person as an actor on cases (the bot acts for them, never with more rights). */

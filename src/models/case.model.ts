@@ -10,7 +10,7 @@ export const CASE_CHANNELS = ['group', 'direct', 'miniprogram', 'walk_in', 'cli'
 export type CaseChannel = (typeof CASE_CHANNELS)[number]
 
 export const CASE_STATUSES = [
-  'received', // stored, not yet routed (routing failed or nobody to route to)
+  'received', // stored, not yet routed, or waiting in a queue (see `heldAt` and `ownerOf`)
   'posted', // department level: offered to departments, waiting for a claim (社区下单、部门抢单)
   'assigned', // a grid worker / community staff member / claiming department owns it
   'in_progress',
@@ -63,6 +63,8 @@ export const TIMELINE_ACTIONS = [
   'merged_from', // on the target: another case was merged in
   'rejected',
   'notified',
+  'held', // waiting in a queue (the community's, or the intake desk's) with nobody assigned
+  'relocated', // its place became known (or changed) and it was routed again
 ] as const
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number]
 
@@ -99,6 +101,22 @@ const timelineSchema = new Schema(
     attachments: { type: [attachmentSchema], default: undefined },
     from: String,
     to: String,
+  },
+  { _id: false },
+)
+
+/** Queues a case can wait in when no single handler has it (see `ownerOf`). */
+export const CASE_QUEUES = ['community', 'intake_desk'] as const
+export type CaseQueue = (typeof CASE_QUEUES)[number]
+
+const heldAtSchema = new Schema(
+  {
+    /** `community`: its duty staff dispatch it (after a return); `intake_desk`: 受理窗口. */
+    queue: { type: String, enum: CASE_QUEUES, required: true },
+    communityId: { type: Schema.Types.ObjectId, ref: 'Community' },
+    /** `no_place` (no community known), `no_staff` (nobody on duty there), `returned`. */
+    reason: { type: String, required: true },
+    at: { type: Date, required: true },
   },
   { _id: false },
 )
@@ -148,6 +166,11 @@ const caseSchema = new Schema(
     /** Times a low rating sent the case back for re-work (不满意重办); statistics read it (重办率). */
     reworkCount: { type: Number, default: 0 },
     assigneeId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    /**
+     * Set while the case is held at a queue: the intake desk (its assignee, when set, is a desk
+     * member or an admin) or its community's dispatch queue. Cleared when the case is relocated.
+     */
+    heldAt: { type: heldAtSchema, default: undefined },
     /** The department that claimed (or was given) the case. */
     departmentId: { type: Schema.Types.ObjectId, ref: 'Department' },
     postedDepartmentIds: { type: [Schema.Types.ObjectId], ref: 'Department', default: [] },
@@ -179,8 +202,50 @@ caseSchema.index({ 'subscribers.sourceKey': 1 })
 caseSchema.index({ postedDepartmentIds: 1, status: 1 })
 caseSchema.index({ departmentId: 1, status: 1 })
 caseSchema.index({ status: 1, claimDeadline: 1 })
+caseSchema.index({ 'heldAt.queue': 1, status: 1 })
 
 export const CaseModel = model('Case', caseSchema, 'cases')
 export type CaseDoc = InferSchemaType<typeof caseSchema> & { _id: Types.ObjectId }
 export type CaseAttachment = InferSchemaType<typeof attachmentSchema>
 export type CaseTimelineEntry = InferSchemaType<typeof timelineSchema>
+
+/** Statuses in which nobody needs to act any more: such a case needs no owner. */
+export const FINISHED_CASE_STATUSES: readonly CaseStatus[] = ['closed', 'merged', 'rejected']
+
+/**
+ * Who owns a case — who must act on it now. In order: the assignee (a grid worker, community duty
+ * staff, an intake-desk member or, as a last resort, an admin); the department that claimed or was
+ * given it; the departments it is posted to, while their claim window runs (the scheduler then gives
+ * it to the default department); the queue it is held at (the intake desk, or its community's
+ * dispatch queue after a return), whose members were alerted.
+ */
+export type CaseOwner =
+  | { kind: 'person'; personId: string; queue?: CaseQueue }
+  | { kind: 'department'; departmentId: string }
+  | { kind: 'posted'; departmentIds: string[]; claimDeadline: Date }
+  | { kind: 'queue'; queue: CaseQueue; communityId?: string }
+
+type OwnedParts = Pick<
+  CaseDoc,
+  'status' | 'assigneeId' | 'departmentId' | 'postedDepartmentIds' | 'claimDeadline' | 'heldAt'
+>
+
+/** The owner of a case, or undefined when nobody has it (which must never last: see `hasOwner`). */
+export function ownerOf(c: OwnedParts): CaseOwner | undefined {
+  const queue = c.heldAt?.queue as CaseQueue | undefined
+  if (c.assigneeId) return { kind: 'person', personId: String(c.assigneeId), ...(queue ? { queue } : {}) }
+  if (c.departmentId) return { kind: 'department', departmentId: String(c.departmentId) }
+  const posted = c.postedDepartmentIds ?? []
+  if (c.status === 'posted' && posted.length > 0 && c.claimDeadline)
+    return { kind: 'posted', departmentIds: posted.map(String), claimDeadline: c.claimDeadline }
+  if (queue) {
+    const communityId = c.heldAt?.communityId ? String(c.heldAt.communityId) : undefined
+    return { kind: 'queue', queue, ...(communityId ? { communityId } : {}) }
+  }
+  return undefined
+}
+
+/** The invariant every case keeps: finished, or owned by someone (see `ownerOf`). */
+export function hasOwner(c: OwnedParts): boolean {
+  return FINISHED_CASE_STATUSES.includes(c.status) || ownerOf(c) !== undefined
+}

@@ -61,6 +61,8 @@ export const ROLES = [
   'admin',
   'party_member',
   'street_staff',
+  /** 受理窗口: takes the cases whose place is unknown or whose community has nobody on duty. */
+  'intake_desk',
 ] as const
 export type Role = (typeof ROLES)[number]
 
@@ -84,7 +86,10 @@ const residentSchema = new Schema(
     },
     consent: { at: Date, version: String },
     token: { type: String, required: true, unique: true }, // 一人一码
-    /** Staff scope: which grids, community or department a staff role acts for. */
+    /**
+     * Staff scope: which grids, community or department a staff role acts for. An intake desk member
+     * serves the communities listed (a street's desk) or, with none, the whole city.
+     */
     staff: {
       gridIds: { type: [Schema.Types.ObjectId], default: [] },
       communityIds: { type: [Schema.Types.ObjectId], default: [] },

@@ -4,6 +4,7 @@ import { CaseModel } from '../../src/models/case.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { useTestDatabase } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { runRow } from '../security/authz-harness.js'
 import { CASE_ROWS } from '../security/case-rows.js'
 
@@ -20,6 +21,7 @@ async function snapshot(): Promise<string> {
 
 describe('authorization matrix: every case, points, stats and resident route × role', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   // The platform routes (auth, registry, grids, kb, events, notices, uploads, metrics) and the check
   // that every served route has a row are in test/security/authz-matrix.test.ts.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { CaseModel } from '../../src/models/case.model.js'
 import '../../src/models/outbox.model.js'
 import { useTestDatabase } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { makeApiApp, makeApiWorld } from './api-world.js'
 
 const PNG = Buffer.concat([
@@ -14,6 +15,7 @@ const PNG = Buffer.concat([
 
 describe('case routes through the mini-program API', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   it('a resident uploads a photo, reports with it once however often the client retries, and follows the case', async () => {
     const api = makeApiApp()

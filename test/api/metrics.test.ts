@@ -3,10 +3,12 @@ import '../../src/models/case.model.js'
 import '../../src/models/outbox.model.js'
 import { countBacklog } from '../../src/services/backlog/backlog.service.js'
 import { useTestDatabase } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { makeApiApp, makeApiWorld } from './api-world.js'
 
 describe('backlog gauges and /metrics', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   it('counts queued messages, open cases and the open ones past their deadline', async () => {
     const api = makeApiApp()

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { CaseModel } from '../../src/models/case.model.js'
 import { useTestDatabase } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { makeApiApp, makeApiWorld } from './api-world.js'
 
 describe('Open311 GeoReport v2 facade', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   async function world() {
     const api = makeApiApp()

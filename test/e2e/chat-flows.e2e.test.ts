@@ -5,6 +5,7 @@ import { ChatMessageModel } from '../../src/models/chat-message.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { testDatabaseUri } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { type ServiceWorld, startServiceWorld } from './service-world.js'
 
 const NUMBER_RE = /\d{6}-\d{4,}/
@@ -14,6 +15,7 @@ const NUMBER_RE = /\d{6}-\d{4,}/
  * mock puppet), a message said in the mock world, the bot's replies read from the outbox.
  */
 describe('chat flows on the mock puppet against the real services', () => {
+  checkCaseOwnersAfterEach()
   let world: ServiceWorld
   let mock: MockWorld
   let roomId: string

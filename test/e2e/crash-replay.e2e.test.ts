@@ -5,6 +5,7 @@ import { CaseModel } from '../../src/models/case.model.js'
 import { ChatMessageModel } from '../../src/models/chat-message.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
 import { useTestDatabase } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 
 interface Child {
   proc: ChildProcess
@@ -62,6 +63,7 @@ const PROBLEMS = ['楼道灯不亮了', '门口垃圾桶满了没人清理', '�
 
 describe('crash and replay of the whole runtime (SIGKILL mid-stream, restart)', () => {
   const db = useTestDatabase()
+  checkCaseOwnersAfterEach()
   const children: ChildProcess[] = []
   afterEach(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')

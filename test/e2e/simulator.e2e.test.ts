@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testDatabaseUri } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { type ServiceWorld, startServiceWorld } from './service-world.js'
 
 const CASE_RE = /工单号 (\d{6}-\d{4,})/
@@ -23,6 +24,7 @@ async function send(page: Page, form: string, input: string, text: string): Prom
 }
 
 describe('the /simulator page in Chromium: a resident reports, the grid worker resolves', () => {
+  checkCaseOwnersAfterEach()
   let world: ServiceWorld
   let browser: Browser
 

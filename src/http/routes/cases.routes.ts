@@ -13,6 +13,7 @@ import {
   CommentInput,
   CommunityCasesQuery,
   EmptyInput,
+  IntakeCasesQuery,
   MergeInput,
   MyCasesQuery,
   NoteInput,
@@ -20,6 +21,7 @@ import {
   PageQuery,
   RateCaseInput,
   ReasonInput,
+  RelocateBody,
   TransferBody,
   WalkInInput,
   WorkerCasesQuery,
@@ -260,5 +262,34 @@ function mountStaffRoutes(router: Router, deps: CaseRouteDeps): void {
   router.post('/cases/:number/reassign', async (ctx) => {
     const { actor, view } = await staffCase(ctx)
     ctx.body = await cases.transfer(view.number, actor, parseBody(ctx, TransferBody))
+  })
+  mountIntakeRoutes(router, deps)
+}
+
+/** The communities whose held cases the actor may list; undefined: every community. */
+function intakeScope(actor: Actor, communityId: string | undefined): string[] | undefined {
+  const everywhere = actor.roles.includes('intake_desk') || isCityAdmin(actor)
+  if (everywhere) return communityId ? [communityId] : undefined
+  if (communityId && !isCommunityStaffFor(actor, communityId))
+    throw new ForbiddenError('只能查看本社区的数据')
+  return communityId ? [communityId] : actor.communityIds
+}
+
+/** The intake desk (受理窗口): its list of held and unowned cases, and saying where a case is. */
+function mountIntakeRoutes(router: Router, deps: CaseRouteDeps): void {
+  const { cases } = deps
+  router.get('/intake/cases', async (ctx) => {
+    const actor = requireRole(ctx, 'intake_desk', 'community_staff', 'street_staff', 'admin')
+    const q = parseQuery(ctx, IntakeCasesQuery)
+    const communityIds = intakeScope(actor, q.communityId)
+    ctx.body = await cases.listAtIntakeDesk(communityIds ? { communityIds } : {}, {
+      cursor: q.cursor,
+      limit: q.limit,
+    })
+  })
+  router.post('/cases/:number/relocate', async (ctx) => {
+    const actor = requireActor(ctx)
+    const { number } = parseParams(ctx, CaseNumberParams)
+    ctx.body = await cases.relocate(number, actor, parseBody(ctx, RelocateBody))
   })
 }

@@ -78,6 +78,24 @@ export const CommunityCasesQuery = PageQuery.extend({
   overdue: z.enum(['true', 'false', '1', '0']).optional(),
 }).strict()
 
+/** The intake desk's list: cases held at a queue or with no owner; staff see their communities'. */
+export const IntakeCasesQuery = PageQuery.extend({
+  communityId: ObjectIdString.optional(),
+}).strict()
+
+/** Where a case really is (at least one of community, grid or building). */
+export const RelocateBody = z
+  .object({
+    communityId: ObjectIdString.optional(),
+    gridCode: z.string().trim().min(1).max(40).optional(),
+    building: z.string().trim().min(1).max(20).optional(),
+    unit: z.string().trim().max(20).optional(),
+    room: z.string().trim().max(20).optional(),
+    note: z.string().trim().max(200).optional(),
+  })
+  .strict()
+  .refine((b) => b.communityId || b.gridCode || b.building, { message: '请说明社区、网格或楼栋' })
+
 export const NoteInput = z.object({ note: Text('说明'), photos: AttachmentRefs }).strict()
 export const CommentInput = z.object({ note: Text('留言'), photos: AttachmentRefs }).strict()
 export const RateCaseInput = z

@@ -230,7 +230,7 @@ export async function transferCase(ctx: CaseContext, number: string, actor: Case
       : { set: { departmentId: t.toDepartmentId }, unset: ['assigneeId'] }
     return {
       set: move(c, 'assigned', target.set),
-      unset: target.unset,
+      unset: [...target.unset, 'heldAt'],
       timeline: [
         {
           ...entry(actor),

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
+import { checkCaseOwnersAfterEach } from '../../../test/owner-invariant.js'
 import { CaseModel } from '../../models/case.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { CASE_NUMBER_RE } from './case.number.js'
 
 describe('case intake', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   const report = (sourceKey: string, text: string, extra: Record<string, unknown> = {}) => ({
     channel: 'group',

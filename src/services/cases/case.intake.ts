@@ -6,17 +6,18 @@ import {
   CASE_URGENCIES,
   type CaseDoc,
   CaseModel,
+  hasOwner,
   OPEN_CASE_STATUSES,
 } from '../../models/case.model.js'
 import { IntakeSetModel } from '../../models/intake-set.model.js'
-import { DepartmentModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { CommunityModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
-import { type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
+import { findGridOfBuilding } from '../registry/registry.buildings.js'
+import { type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
-import { postedText, taskText, urgentText } from './case.notify.js'
 import { allocateCaseNumber } from './case.number.js'
-import { type CaseHandlers, planRoute } from './case.routing.js'
+import { routeOrHold } from './case.routing.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 const Short = (max: number) => z.string().trim().max(max)
@@ -51,6 +52,18 @@ export const OpenCaseInput = z.object({
       building: Short(20).optional(),
       unit: Short(20).optional(),
       room: Short(20).optional(),
+    })
+    .default({}),
+  /**
+   * Where the report came from, weaker than `location`: the grid or community of the group it was
+   * written in, the community a stranger named. Used after the place named in the text and the
+   * reporter's household (see `resolvePlace`).
+   */
+  hint: z
+    .object({
+      gridId: ObjectIdString.optional(),
+      communityId: ObjectIdString.optional(),
+      communityCode: Short(40).min(1).optional(),
     })
     .default({}),
   attachments: z.array(CaseAttachmentInput).max(9, '附件最多 9 个').default([]),
@@ -89,7 +102,8 @@ interface Facts {
 export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutcome> {
   const input = parseInput(OpenCaseInput, raw)
   const replay = await findBySource(input.sourceKey)
-  if (replay) return replay
+  // A replay after a crash between storing and routing finishes the routing.
+  if (replay) return hasOwner(replay.doc) ? replay : { ...replay, doc: await routeOrHold(ctx, replay.doc) }
   const facts = await establishFacts(ctx, input)
   const key = intakeKey(facts)
   const outcome = await withLock(key, async () => {
@@ -102,13 +116,8 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
     return opened
   })
   if (!outcome.created) return outcome
-  try {
-    return { ...outcome, doc: await routeCase(ctx, outcome.doc) }
-  } catch (err) {
-    // Stored first: a case that could not be routed stays `received` and is routed again later.
-    ctx.logger?.error({ err, number: outcome.doc.number }, 'case stored but not routed')
-    return outcome
-  }
+  // Stored first: a case that could not be routed goes to the intake desk (see `routeOrHold`).
+  return { ...outcome, doc: await routeOrHold(ctx, outcome.doc) }
 }
 
 /** The case a report's source key opened or joined, read through its `case-source:` lookup key. */
@@ -159,6 +168,7 @@ async function establishFacts(ctx: CaseContext, input: OpenInput): Promise<Facts
     unit: pick(input.location.unit, fromText.unit, textNamesBuilding ? '' : base.place.unit),
     room: input.location.room ?? fromText.room ?? (textNamesBuilding ? '' : base.place.room),
   }
+  if (textNamesBuilding) await placeBuilding(ctx, place, base.place.building)
   return {
     category,
     urgency: input.urgency ?? triaged?.urgency ?? 'normal',
@@ -181,12 +191,38 @@ async function runTriage(ctx: CaseContext, text: string, base: { place: Place })
   }
 }
 
-/** Household (given, or the reporter's) → grid → community; explicit hints win. */
+/**
+ * The building named (in the text or the location) decides the grid when the registry knows which
+ * grid of the community holds it — over the group's grid and the reporter's household. A household
+ * in another building no longer describes the place.
+ */
+async function placeBuilding(ctx: CaseContext, place: Place, householdBuilding: string): Promise<void> {
+  if (place.householdId && place.building !== householdBuilding) place.householdId = undefined
+  if (!place.communityId || !place.building) return
+  const gridId = await findGridOfBuilding(place.communityId, place.building, ctx.now())
+  if (!gridId || place.gridId?.equals(gridId)) return
+  place.gridId = gridId
+  place.householdId = undefined
+}
+
+type ReporterPlace = {
+  _id: Types.ObjectId
+  householdId?: Types.ObjectId | null
+  gridId?: Types.ObjectId | null
+  communityId?: Types.ObjectId | null
+}
+
+/**
+ * Where the report is, before the text is read. In order: an explicit location (household, grid)
+ * given by staff or a picker; the reporter's household; the hint's grid (the group's); the grid and
+ * community on the reporter's record; the hint's community. The building named in the text then
+ * overrides the grid (see `placeBuilding`).
+ */
 async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterId?: Types.ObjectId }> {
   const place: Place = { building: '', unit: '', room: '' }
   const reporter = input.reporter.personId
     ? await ResidentModel.findById(input.reporter.personId, { householdId: 1, gridId: 1, communityId: 1 })
-        .lean()
+        .lean<ReporterPlace>()
         .exec()
     : null
   if (input.reporter.personId && !reporter) throw new NotFoundError('报告人')
@@ -207,10 +243,29 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
       .exec()
     if (!grid) throw new NotFoundError(`网格 ${input.location.gridCode ?? ''}`.trim())
     Object.assign(place, { gridId: grid._id, communityId: grid.communityId })
-  } else if (!place.gridId && reporter?.gridId) {
-    Object.assign(place, { gridId: reporter.gridId, communityId: reporter.communityId ?? undefined })
+  } else if (!place.gridId) {
+    Object.assign(place, await placeOfHints(input.hint, reporter))
   }
   return { place, reporterId: reporter?._id }
+}
+
+/** The group's grid, else the reporter's recorded grid or community, else the hint's community. */
+async function placeOfHints(
+  hint: OpenInput['hint'],
+  reporter: ReporterPlace | null,
+): Promise<Pick<Place, 'gridId' | 'communityId'>> {
+  const grid = hint.gridId ? await GridModel.findById(hint.gridId, { communityId: 1 }).lean().exec() : null
+  if (grid) return { gridId: grid._id, communityId: grid.communityId }
+  if (reporter?.gridId) return { gridId: reporter.gridId, communityId: reporter.communityId ?? undefined }
+  if (reporter?.communityId) return { communityId: reporter.communityId }
+  const community = hint.communityId
+    ? await CommunityModel.findById(hint.communityId, { _id: 1 }).lean().exec()
+    : hint.communityCode
+      ? await CommunityModel.findOne({ code: hint.communityCode }, { _id: 1 }).lean().exec()
+      : null
+  if ((hint.communityId || hint.communityCode) && !community)
+    throw new NotFoundError(`社区 ${hint.communityCode ?? ''}`.trim())
+  return community ? { communityId: community._id } : {}
 }
 
 /**
@@ -395,72 +450,4 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
   }
 }
 
-/**
- * Routes a `received` case by the responsibility list: assigns a person or posts it to departments,
- * sends the task notices, and alerts the grid and community at once when urgent. A case that is no
- * longer `received` is returned unchanged, so routing twice is harmless.
- */
-export async function routeCase(ctx: CaseContext, which: string | CaseRef): Promise<CaseDoc> {
-  let handlers: CaseHandlers | undefined
-  return ctx.mutate(which, async (c) => {
-    if (c.status !== 'received') return { timeline: [] }
-    handlers = await ctx.responsibility.whoHandles({
-      category: c.category,
-      urgency: c.urgency,
-      gridId: c.location?.gridId?.toString(),
-      householdId: c.location?.householdId?.toString(),
-      at: c.createdAt,
-    })
-    const h = handlers
-    const plan = await planRoute(h)
-    const level = { level: h.level }
-    if (plan.kind === 'assign') {
-      return {
-        set: { ...level, status: 'assigned', assigneeId: plan.assigneeId },
-        timeline: [{ actorRole: 'system', action: 'assigned', from: 'received', to: plan.assigneeId }],
-        after: async (u) => {
-          await ctx.notify(u, `task#${u.timeline.length}`, persons([plan.assigneeId]), taskText(u), 'task')
-          await alertIfNeeded(ctx, u, h)
-        },
-      }
-    }
-    if (plan.kind === 'post') {
-      const claimDeadline = new Date(ctx.now().getTime() + ctx.config.cases.claimWindowMinutes * 60_000)
-      return {
-        set: { ...level, status: 'posted', postedDepartmentIds: plan.departmentIds, claimDeadline },
-        timeline: [
-          { actorRole: 'system', action: 'posted', from: 'received', to: plan.departmentIds.join(',') },
-        ],
-        after: async (u) => {
-          const staff = await departmentStaff(plan.departmentIds)
-          await ctx.notify(u, `posted#${u.timeline.length}`, persons(staff), postedText(u), 'task')
-          await alertIfNeeded(ctx, u, h)
-        },
-      }
-    }
-    ctx.logger?.warn({ number: c.number }, 'nobody to route the case to; it stays received')
-    return { set: level, timeline: [] }
-  })
-}
-
-async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Promise<void> {
-  if (c.urgency !== 'urgent' && !h.notifyCommunity) return
-  const assignee = c.assigneeId?.toString()
-  const people = c.urgency === 'urgent' ? [...h.gridWorkerIds, ...h.communityStaffIds] : h.communityStaffIds
-  const to = persons(people.filter((id) => id !== assignee))
-  await ctx.notify(c, 'alert', to, urgentText(c), c.urgency === 'urgent' ? 'warning' : 'update')
-}
-
-/** Department staff and listed contacts of departments (who hear about posted / given cases). */
-export async function departmentStaff(departmentIds: readonly unknown[]): Promise<string[]> {
-  const ids = departmentIds.map((d) => new Types.ObjectId(String(d)))
-  const [deps, staff] = await Promise.all([
-    DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
-      .lean()
-      .exec(),
-    ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
-      .lean()
-      .exec(),
-  ])
-  return [...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))])]
-}
+export { departmentStaff, routeCase } from './case.routing.js'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
+import { checkCaseOwnersAfterEach } from '../../../test/owner-invariant.js'
 import { CaseModel } from '../../models/case.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { PointsEntryModel } from '../../models/points.model.js'
@@ -21,6 +22,7 @@ describe('case lifecycle rules', () => {
 
 describe('case lifecycle service', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   async function openLight(
     service: ReturnType<typeof makeCaseService>['service'],

@@ -78,6 +78,22 @@ export function urgentText(c: CaseDoc): string {
   ].join('\n')
 }
 
+const DESK_REASONS: Record<string, string> = {
+  no_place: '还不知道是哪个社区',
+  no_staff: '所在社区暂无值班人员',
+  returned: '被退回后社区暂无值班人员',
+}
+
+/** A case held at the intake desk (受理窗口): every desk member hears of it. */
+export function deskText(c: CaseDoc): string {
+  const why = DESK_REASONS[c.heldAt?.reason ?? ''] ?? '暂无负责人'
+  return [
+    `【受理窗口】${headline(c)}`,
+    `内容：${brief(c.description)}`,
+    `${why}，请核实社区和楼栋后改派到对应网格。`,
+  ].join('\n')
+}
+
 export function unclaimedText(c: CaseDoc, departmentName: string): string {
   return `工单 ${c.number}（${placeOf(c)}）抢单超时无人认领，已派给${departmentName}处理，请社区跟进。`
 }

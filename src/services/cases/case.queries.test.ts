@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
+import { checkCaseOwnersAfterEach } from '../../../test/owner-invariant.js'
 
 describe('case queries', () => {
   useTestDatabase()
+  checkCaseOwnersAfterEach()
 
   it('pages a worker inbox, a grid and a community newest first and refuses malformed ids', async () => {
     const w = await makeCaseWorld()

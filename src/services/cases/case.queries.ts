@@ -151,3 +151,23 @@ export async function listForCommunity(
     Object.assign(filter, { status: { $in: OPEN_CASE_STATUSES }, 'deadlines.resolveBy': { $lt: ctx.now() } })
   return page(ctx, filter, p)
 }
+
+/**
+ * The intake desk's list: open cases held at a queue (`heldAt`) or, against the rules, owned by
+ * nobody; only those of the given communities when some are given. Newest first.
+ */
+export async function listAtIntakeDesk(
+  ctx: CaseContext,
+  scope: { communityIds?: string[] } = {},
+  p?: PageInput,
+): Promise<Page<CaseSummary>> {
+  const held = {
+    status: { $in: OPEN_CASE_STATUSES },
+    $or: [
+      { 'heldAt.queue': { $exists: true } },
+      { status: 'received', assigneeId: { $exists: false }, departmentId: { $exists: false } },
+    ],
+  }
+  const ids = scope.communityIds?.map(oid)
+  return page(ctx, ids?.length ? { ...held, 'location.communityId': { $in: ids } } : held, p)
+}

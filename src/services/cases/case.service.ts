@@ -20,10 +20,11 @@ import {
   type WhoInput,
 } from './case.actions.js'
 import { type CaseServiceDeps, createCaseContext } from './case.context.js'
-import { openCase, routeCase } from './case.intake.js'
+import { openCase } from './case.intake.js'
 import {
   type CommunityFilter,
   getCase,
+  listAtIntakeDesk,
   listForCommunity,
   listForGrid,
   listForReporter,
@@ -32,6 +33,7 @@ import {
   type Page,
   type PageInput,
 } from './case.queries.js'
+import { holdReturned, type RelocateInput, relocateCase, routeCase } from './case.routing.js'
 import { type CaseSummary, type CaseView, toCaseView } from './case.views.js'
 
 export type { CaseActor } from './case.access.js'
@@ -44,6 +46,7 @@ export type {
   CaseTriage,
 } from './case.context.js'
 export { OpenCaseInput } from './case.intake.js'
+export { RelocateInput } from './case.routing.js'
 export type { CaseSummary, CaseView } from './case.views.js'
 
 /** What `open` returns: the case, whether this call created it, and the number it duplicated. */
@@ -96,6 +99,17 @@ export interface CaseService {
     filter?: CommunityFilter,
     page?: PageInput,
   ): Promise<Page<CaseSummary>>
+  /**
+   * Says where an open case is (community, grid, building…) and routes it again by the usual order;
+   * the new owner is told and the timeline records the move. For cases held at the intake desk, and
+   * for the chat layer once a stranger named their community and building.
+   */
+  relocate(number: string, actor: CaseActor, place: RelocateInput): Promise<CaseView>
+  /**
+   * Open cases held at a queue (the intake desk, or a community's dispatch queue after a return) or,
+   * against the rules, with no owner at all; limited to the given communities when any are given.
+   */
+  listAtIntakeDesk(scope?: { communityIds?: string[] }, page?: PageInput): Promise<Page<CaseSummary>>
 }
 
 /** Builds the case service over its dependencies (clock, outbox, responsibility, optional triage/points). */
@@ -113,7 +127,7 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
     progress: async (n, a, note, att) => view(await progressCase(ctx, n, a, note, att)),
     resolve: async (n, a, note, att) => view(await resolveCase(ctx, n, a, note, att)),
     transfer: async (n, a, t) => view(await transferCase(ctx, n, a, t)),
-    returnCase: async (n, a, r) => view(await returnCase(ctx, n, a, r)),
+    returnCase: async (n, a, r) => view(await holdReturned(ctx, await returnCase(ctx, n, a, r))),
     comment: async (n, a, note, att) => view(await commentCase(ctx, n, a, note, att)),
     reject: async (n, a, r) => view(await rejectCase(ctx, n, a, r)),
     escalate: async (n, a, note) => view(await escalateCase(ctx, n, a, note)),
@@ -129,5 +143,7 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
     listForGrid: (id, o) => listForGrid(ctx, id, o),
     listMarketplace: (id, p) => listMarketplace(ctx, id, p),
     listForCommunity: (id, f, p) => listForCommunity(ctx, id, f, p),
+    relocate: async (n, a, place) => view(await relocateCase(ctx, n, a, place)),
+    listAtIntakeDesk: (scope, p) => listAtIntakeDesk(ctx, scope, p),
   }
 }

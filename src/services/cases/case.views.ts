@@ -1,5 +1,11 @@
 import { maskText } from '../../lib/mask.js'
-import type { CaseDoc, CaseStatus, TimelineAction } from '../../models/case.model.js'
+import {
+  type CaseDoc,
+  type CaseOwner,
+  type CaseStatus,
+  ownerOf,
+  type TimelineAction,
+} from '../../models/case.model.js'
 
 /**
  * The one table of Chinese names for case statuses: the chat, the API views, Open311, the CLI and
@@ -39,6 +45,8 @@ export const TIMELINE_LABELS: Readonly<Record<TimelineAction, string>> = {
   merged_from: '并入',
   rejected: '驳回',
   notified: '通知',
+  held: '转服务台待派',
+  relocated: '重新定位派单',
 }
 
 /** The Chinese name of a timeline action; an unknown one is shown as it is. */
@@ -107,6 +115,8 @@ export interface CaseSummary {
   closedAt?: Date
   rating?: { score: number; comment?: string; at: Date }
   mergedInto?: string
+  /** Who must act now (see `ownerOf`); absent only for a finished case or against the rules. */
+  owner?: CaseOwner
   createdAt: Date
   updatedAt: Date
 }
@@ -188,6 +198,7 @@ export function toCaseSummary(c: CaseDoc, now: Date, dueState?: DueStateFn): Cas
     departmentId: str(c.departmentId),
     postedDepartmentIds: c.postedDepartmentIds.map(String),
     claimDeadline: c.claimDeadline ?? undefined,
+    owner: ownerOf(c),
     escalationLevel: c.escalationLevel,
     reopenedCount: c.reopenedCount,
     reworkCount: c.reworkCount ?? 0,

@@ -2,7 +2,7 @@ import { isDuplicateKeyError } from '../../lib/errors.js'
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
 
 /** What a natural key names; the prefix of its `_id`. */
-export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room'
+export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room' | 'building-grid'
 
 const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
 
@@ -10,6 +10,15 @@ const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
 export async function lookupKey(kind: LookupKind, value: string): Promise<string | undefined> {
   const doc = await LookupKeyModel.findById(idOf(kind, value)).lean()
   return doc?.ref
+}
+
+/** The key's target and when it was recorded (for keys that expire, e.g. a remembered miss). */
+export async function lookupKeyEntry(
+  kind: LookupKind,
+  value: string,
+): Promise<{ ref: string; at: Date } | undefined> {
+  const doc = await LookupKeyModel.findById(idOf(kind, value)).lean()
+  return doc ? { ref: doc.ref, at: doc.at } : undefined
 }
 
 /**

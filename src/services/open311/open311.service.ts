@@ -69,7 +69,10 @@ export const CreateRequestInput = z.object({
   service_code: z.string().regex(/^[a-z_]+$/, '服务代码格式不正确'),
   description: z.string().trim().min(2, '请填写问题描述').max(2000),
   address_string: z.string().trim().max(200).optional(),
-  /** A grid code (e.g. KH-01): the case goes to that grid. */
+  /**
+   * A grid code (e.g. KH-01): the case goes to that grid. Without it the building named in the
+   * description decides when the community is known, else the intake desk (受理窗口) takes it.
+   */
   address_id: z.string().trim().max(40).optional(),
   lat: z.coerce.number().min(-90).max(90).optional(),
   long: z.coerce.number().min(-180).max(180).optional(),
@@ -145,9 +148,11 @@ export function createOpen311Service(deps: {
             .map((d) => n.department.get(String(d)))
             .filter(Boolean)
             .join('、')
-        : c.assigneeId
-          ? '网格员'
-          : undefined
+        : c.heldAt?.queue === 'intake_desk'
+          ? '受理窗口'
+          : c.assigneeId
+            ? '网格员'
+            : undefined
     const loc = c.location
     const building = [loc?.building && `${loc.building}号楼`, loc?.unit && `${loc.unit}单元`].filter(Boolean)
     return {

@@ -38,6 +38,12 @@ export interface ResidentInput {
 
 export type ResidentPatch = Partial<ResidentInput>
 
+/** Where a contact was met: the community and grid of the bound group they wrote in. */
+export interface ContactHome {
+  communityId?: string
+  gridId?: string
+}
+
 export interface StaffGrant {
   role: Exclude<Role, 'resident' | 'party_member'>
   gridIds?: string[]
@@ -160,17 +166,77 @@ export function createPeopleService(deps: PeopleDeps) {
     })
   }
 
+  /** Registers a person; phone/ID are checked, encrypted and hashed, never stored in the clear. */
+  async function createResident(input: ResidentInput): Promise<ResidentView> {
+    if (!input.name?.trim()) throw new InvalidInputError('姓名不能为空')
+    const fields = { ...fieldsOf(input), ...(await placeOf(input)) }
+    await refuseDuplicateId(fields)
+    const wechat = input.wechat ?? {}
+    const doc = await ResidentModel.create({ ...fields, wechat, token: newToken() })
+    if (wechat.contactId) await putKey('contact', wechat.contactId, String(doc._id))
+    return view(doc.toObject())
+  }
+
+  /**
+   * The person behind a WeChat contact: read through the `contact:` lookup key (one indexed read,
+   * verified against the record), else found by a search whose answer is then recorded as the key.
+   * `keyOnly` skips the search (a caller that searched a moment ago, now under the contact's lock).
+   */
+  async function findResidentByWechatContact(
+    contactId: string,
+    options: { keyOnly?: boolean } = {},
+  ): Promise<ResidentView | undefined> {
+    const ref = await lookupKey('contact', contactId)
+    if (ref && Types.ObjectId.isValid(ref)) {
+      const doc = await ResidentModel.findById(ref).lean()
+      if (doc && doc.erasedAt == null && doc.wechat?.contactId === contactId) return view(doc)
+    }
+    if (options.keyOnly) return undefined
+    const found = await findOneView({ 'wechat.contactId': contactId })
+    if (found) await putKey('contact', contactId, found.id)
+    else if (ref) await dropKey('contact', contactId)
+    return found
+  }
+
+  /**
+   * Someone met in a bound group belongs to that group's community and grid until the registry
+   * matches them to a household: a resident record with neither household nor community takes the
+   * home given (a record of the same community without a grid takes the grid). Staff keep their own.
+   */
+  async function settleHome(p: ResidentView, home: ContactHome): Promise<ResidentView> {
+    if (!home.communityId || p.householdId) return p
+    if (p.roles.some((r) => r !== 'resident' && r !== 'party_member')) return p
+    if (p.communityId && (p.communityId !== home.communityId || p.gridId || !home.gridId)) return p
+    return updateResident(p.id, { communityId: home.communityId, gridId: home.gridId })
+  }
+
+  /**
+   * The person behind a WeChat contact; an unknown contact becomes a minimal resident record linked
+   * to it (one per contact: the lock makes two first messages at once create one record). `home` is
+   * where the contact was met: the community and grid of the bound group (see `settleHome`).
+   */
+  async function personOfContact(
+    contact: { contactId: string; name: string },
+    home: ContactHome = {},
+  ): Promise<ResidentView> {
+    const known = await findResidentByWechatContact(contact.contactId)
+    if (known) return settleHome(known, home)
+    return withLock(`contact-person:${contact.contactId}`, async () => {
+      // Whoever created the record meanwhile held this lock and recorded the contact's key.
+      const again = await findResidentByWechatContact(contact.contactId, { keyOnly: true })
+      if (again) return settleHome(again, home)
+      return createResident({
+        name: contact.name.trim().slice(0, 30) || '微信用户',
+        roles: ['resident'],
+        ...(home.communityId ? { communityId: home.communityId, gridId: home.gridId } : {}),
+        wechat: { contactId: contact.contactId, nickname: contact.name.slice(0, 30) },
+      })
+    })
+  }
+
   return {
-    /** Registers a person; phone/ID are checked, encrypted and hashed, never stored in the clear. */
-    async createResident(input: ResidentInput): Promise<ResidentView> {
-      if (!input.name?.trim()) throw new InvalidInputError('姓名不能为空')
-      const fields = { ...fieldsOf(input), ...(await placeOf(input)) }
-      await refuseDuplicateId(fields)
-      const wechat = input.wechat ?? {}
-      const doc = await ResidentModel.create({ ...fields, wechat, token: newToken() })
-      if (wechat.contactId) await putKey('contact', wechat.contactId, String(doc._id))
-      return view(doc.toObject())
-    },
+    createResident,
+    personOfContact,
 
     updateResident,
 
@@ -182,26 +248,7 @@ export function createPeopleService(deps: PeopleDeps) {
       return findOneView({ token })
     },
 
-    /**
-     * The person behind a WeChat contact: read through the `contact:` lookup key (one indexed read,
-     * verified against the record), else found by a search whose answer is then recorded as the key.
-     * `keyOnly` skips the search (a caller that searched a moment ago, now under the contact's lock).
-     */
-    async findResidentByWechatContact(
-      contactId: string,
-      options: { keyOnly?: boolean } = {},
-    ): Promise<ResidentView | undefined> {
-      const ref = await lookupKey('contact', contactId)
-      if (ref && Types.ObjectId.isValid(ref)) {
-        const doc = await ResidentModel.findById(ref).lean()
-        if (doc && doc.erasedAt == null && doc.wechat?.contactId === contactId) return view(doc)
-      }
-      if (options.keyOnly) return undefined
-      const found = await findOneView({ 'wechat.contactId': contactId })
-      if (found) await putKey('contact', contactId, found.id)
-      else if (ref) await dropKey('contact', contactId)
-      return found
-    },
+    findResidentByWechatContact,
 
     /** Several people by WeChat contact id in one query (bot start-up, seeding). */
     async findResidentsByWechatContacts(contactIds: string[]): Promise<Map<string, ResidentView>> {

@@ -5,7 +5,9 @@ import { fixedClock } from '../../lib/clock.js'
 import { createFieldCrypto } from '../../lib/crypto.js'
 import { silentLogger } from '../../lib/logger.js'
 import { AuditModel } from '../../models/audit.model.js'
+import { LookupKeyModel } from '../../models/lookup-key.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
+import { findGridOfBuilding } from './registry.buildings.js'
 import { createRegistryService, type RegistryService } from './registry.service.js'
 
 const ID = '11010519491231002X'
@@ -255,5 +257,60 @@ describe('registry service', () => {
     const raw = await ResidentModel.findById(r.id).lean()
     expect(raw?.phoneEnc?.split('.')[1]).toBe(rotated.keyId)
     expect((await after.findResidentsByPhone('13812345678'))[0]?.id).toBe(r.id)
+  })
+})
+
+describe('registry: people met in a group, and which grid holds a building', () => {
+  useTestDatabase()
+  const registry = createRegistryService({ clock, crypto, logger: silentLogger })
+
+  it('gives a contact met in a bound group that group’s community and grid until a household matches', async () => {
+    const { community, grid, household } = await smallCommunity(registry)
+    const home = { communityId: community.id, gridId: grid.id }
+    // First seen in a direct chat: no community yet.
+    const stranger = await registry.personOfContact({ contactId: 'wx-a', name: ' 老周 ' })
+    expect(stranger).toMatchObject({ name: '老周', communityId: undefined, gridId: undefined })
+    // Then in the KH-01 group: the same record takes the group's community and grid.
+    const met = await registry.personOfContact({ contactId: 'wx-a', name: '老周' }, home)
+    expect(met).toMatchObject({ id: stranger.id, communityId: community.id, gridId: grid.id })
+    // A household match is never overwritten by a group's place, nor is a staff member's scope.
+    await registry.bindHouseholdByToken(met.id, household.token)
+    const other = await registry.upsertGrid({ code: 'KH-02', name: '二', communityId: community.id })
+    const bound = await registry.personOfContact(
+      { contactId: 'wx-a', name: '老周' },
+      { communityId: community.id, gridId: other.id },
+    )
+    expect(bound).toMatchObject({ householdId: household.id, gridId: grid.id })
+    const worker = await registry.createResident({
+      name: '网格员',
+      roles: ['grid_worker'],
+      wechat: { contactId: 'wx-w' },
+    })
+    expect((await registry.personOfContact({ contactId: 'wx-w', name: '网格员' }, home)).communityId).toBe(
+      undefined,
+    )
+    expect(worker.id).toBeTruthy()
+    expect(await ResidentModel.countDocuments({ 'wechat.contactId': 'wx-a' })).toBe(1)
+  })
+
+  it('keeps building → grid keys as grids and households are written, and remembers a miss', async () => {
+    const { community, grid } = await smallCommunity(registry)
+    expect(String(await findGridOfBuilding(community.id, '1号楼'))).toBe(grid.id)
+    expect(String(await findGridOfBuilding(community.id, '二栋'))).toBe(grid.id)
+    const key = await LookupKeyModel.findById(`building-grid:${community.id}:1`).lean()
+    expect(key?.ref).toBe(grid.id)
+    const now = new Date()
+    expect(await findGridOfBuilding(community.id, '9', now)).toBeUndefined()
+    expect((await LookupKeyModel.findById(`building-grid:${community.id}:9`).lean())?.ref).toBe('none')
+    // A grid written later takes the building at once; a household in a new building does too.
+    const g2 = await registry.upsertGrid({
+      code: 'KH-02',
+      name: '二',
+      communityId: community.id,
+      buildings: ['9'],
+    })
+    expect(String(await findGridOfBuilding(community.id, '9号楼', now))).toBe(g2.id)
+    await registry.upsertHousehold({ communityId: community.id, gridId: g2.id, building: '10', room: '101' })
+    expect(String(await findGridOfBuilding(community.id, '10'))).toBe(g2.id)
   })
 })

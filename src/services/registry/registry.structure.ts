@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose'
 import { ConflictError, InvalidInputError, isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
 import { CommunityModel, DepartmentModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
+import { rememberBuildings } from './registry.buildings.js'
 import { type Address, normalizeBuilding, normalizeRoom, normalizeUnit } from './registry.validation.js'
 import {
   type CommunityView,
@@ -151,6 +152,7 @@ export function createStructureService() {
           { upsert: true, returnDocument: 'after' },
         ).lean(),
       )
+      await rememberBuildings(communityId, doc._id, buildings)
       return toGridView(doc)
     },
 
@@ -198,6 +200,7 @@ export function createStructureService() {
           $addToSet: { buildings: address.building },
         },
       )
+      await rememberBuildings(communityId, gridId, [address.building])
       return toHouseholdView(doc)
     },
 

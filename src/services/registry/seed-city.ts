@@ -114,6 +114,19 @@ function planWorkers(grids: ReturnType<typeof planCity>['grids'], total: number,
   })
 }
 
+function planIntakeDesk(stamp: object): Record<string, unknown> {
+  return {
+    _id: stableId('intake-desk'),
+    name: '市级受理窗口',
+    roles: ['intake_desk'],
+    tags: [],
+    token: newToken(),
+    staff: { gridIds: [], communityIds: [], onDuty: true },
+    wechat: { contactId: 'city-desk' },
+    ...stamp,
+  }
+}
+
 function planHouseholds(grids: ReturnType<typeof planCity>['grids'], total: number, stamp: object) {
   const out: Record<string, unknown>[] = []
   const base = Math.floor(total / grids.length)
@@ -179,6 +192,8 @@ export async function seedCity(
       report('households', households.length),
     ),
   }
+  // The city's intake desk (受理窗口), so that a case of no known community has an owner.
+  await insertAll(ResidentModel.collection, [planIntakeDesk(stamp)], 1, () => undefined)
   return {
     communities: communities.length,
     grids: grids.length,

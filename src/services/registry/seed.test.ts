@@ -64,6 +64,12 @@ describe('seed', () => {
     const tags = (await ResidentModel.find({ tags: { $ne: [] } }).lean()).flatMap((r) => r.tags)
     expect(new Set(tags)).toEqual(new Set(['独居老人', '残疾人', '低保']))
     expect((await registry.gridOfBuilding(demo.community.id, '10号楼'))?.code).toBe('KH-04')
+    expect(await registry.getResident(demo.intakeDesk.id)).toMatchObject({
+      name: '孟窗口',
+      roles: expect.arrayContaining(['intake_desk']),
+      staff: { communityIds: [], onDuty: true },
+    })
+    expect(demo.communityStaff).toHaveLength(3)
 
     const before = await snapshot()
     const again = await seedDemo(registry)
@@ -83,6 +89,8 @@ describe('seed', () => {
     expect(await HouseholdModel.countDocuments({ gridId: grid?._id })).toBe(34)
     const second = await seedCity({ clock }, small)
     expect(second.inserted).toEqual({ communities: 0, grids: 0, gridWorkers: 0, households: 0 })
-    expect(await ResidentModel.countDocuments()).toBe(50)
+    // The grid workers and the city's intake desk.
+    expect(await ResidentModel.countDocuments()).toBe(51)
+    expect(await ResidentModel.countDocuments({ roles: 'intake_desk' })).toBe(1)
   })
 })

@@ -7,7 +7,8 @@ import { type HouseholdView, type ResidentView, toHouseholdView } from './regist
 /**
  * The demo community (康巴什区 · 青春山街道 · 康和社区, code KH): 8 grids KH-01…KH-08 with three
  * buildings each (1–24号楼, 2 units, 5 floors, 2 rooms a floor: 480 households), residents, grid
- * workers, community staff, an admin, party members and departments. Names are fixed so the demo and
+ * workers, community staff (on duty), an admin, the city's intake desk (受理窗口), party members and
+ * departments. Names are fixed so the demo and
  * tests can refer to them (see docs/registry.md).
  */
 
@@ -42,6 +43,8 @@ export const DEMO_PART_TIME_WORKERS = [
 ]
 export const DEMO_COMMUNITY_STAFF = ['郝主任', '马社工', '韩书记']
 export const DEMO_ADMIN = '系统管理员'
+/** The city's intake desk (受理窗口): cases whose community is not known yet go to them. */
+export const DEMO_INTAKE_DESK = '孟窗口'
 
 /** Departments with the taxonomy categories they handle (DESIGN.md) and their contact person. */
 export const DEMO_DEPARTMENTS = [
@@ -107,6 +110,7 @@ export interface DemoSeed {
   grids: DemoGrid[]
   communityStaff: Array<{ id: string; name: string; contactId: string }>
   admin: { id: string; name: string; contactId: string }
+  intakeDesk: { id: string; name: string; contactId: string }
   departments: Record<string, { id: string; name: string; categories: string[]; contactId: string }>
   partyMembers: Array<{ id: string; name: string; householdIds: string[] }>
   households: number
@@ -158,7 +162,7 @@ export function demoSheet(): string {
 type Known = Map<string, ResidentView>
 
 function demoContactIds(): string[] {
-  const ids = ['demo-admin', ...DEMO_COMMUNITY_STAFF.map((_, i) => `demo-cs-${i + 1}`)]
+  const ids = ['demo-admin', 'demo-desk', ...DEMO_COMMUNITY_STAFF.map((_, i) => `demo-cs-${i + 1}`)]
   for (let g = 1; g <= 8; g++) {
     ids.push(`demo-gw-kh0${g}`, `demo-pt-kh0${g}`, `demo-party-KH-0${g}-0`, `demo-party-KH-0${g}-1`)
   }
@@ -317,6 +321,15 @@ export async function seedDemo(registry: RegistryService): Promise<DemoSeed> {
   }
   const admin = await staffMember(registry, known, 'demo-admin', DEMO_ADMIN, community.id)
   if (!admin.roles.includes('admin')) await registry.grantStaffRole(admin.id, { role: 'admin' })
+  // City-wide: no community scope, and no community of their own (they serve every street).
+  const desk =
+    known.get('demo-desk') ??
+    (await registry.createResident({
+      name: DEMO_INTAKE_DESK,
+      roles: ['resident'],
+      wechat: { contactId: 'demo-desk', nickname: DEMO_INTAKE_DESK },
+    }))
+  if (!desk.roles.includes('intake_desk')) await registry.grantStaffRole(desk.id, { role: 'intake_desk' })
   const departments = await seedDepartments(registry, known, community.id)
   const partyMembers = await seedPartyMembers(registry, known, community.id, grids)
   const households = await HouseholdModel.countDocuments({ communityId: community.id })
@@ -326,6 +339,7 @@ export async function seedDemo(registry: RegistryService): Promise<DemoSeed> {
     grids,
     communityStaff: staff,
     admin: { id: admin.id, name: admin.name, contactId: 'demo-admin' },
+    intakeDesk: { id: desk.id, name: desk.name, contactId: 'demo-desk' },
     departments,
     partyMembers,
     households,

@@ -3,6 +3,7 @@ import type { Clock } from '../../../lib/clock.js'
 import type { FieldCrypto } from '../../../lib/crypto.js'
 import { DomainError, InvalidInputError } from '../../../lib/errors.js'
 import { CommunityModel, GridModel, ResidentModel } from '../../../models/registry.model.js'
+import { rememberBuildings } from '../registry.buildings.js'
 import { newToken } from '../registry.views.js'
 import { type HeaderMap, mapHeaders } from './import.headers.js'
 import { isRowError, type ParsedRow, parseRow, type RowError, rowKey } from './import.rows.js'
@@ -269,6 +270,7 @@ async function writeGrids(
         summary.grids.updated++
       }
     }
+    await rememberBuildings(plan.communityId, gridId, [...plan.buildings], deps.clock.now())
     if (plan.worker) await writeGridWorker(deps, gridId, plan, grid?.primaryWorkerId ?? undefined, summary)
     options.onProgress?.({ phase: 'grids', done: ++done, total: plans.size })
   }

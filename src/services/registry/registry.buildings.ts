@@ -1,0 +1,63 @@
+import { Types } from 'mongoose'
+import { GridModel, HouseholdModel } from '../../models/registry.model.js'
+import { lookupKeyEntry, putKey } from '../locks/lookup-key.service.js'
+import { normalizeBuilding } from './registry.validation.js'
+
+/**
+ * Which grid holds a building of a community, read through the `building-grid:<communityId>:<building>`
+ * lookup key (one `_id` read, then the grid by id): routing needs it for every report that names a
+ * building. The registry writes the key whenever it writes a grid's buildings or a household; a key
+ * that is missing (data written around the registry) is filled by one search. A building no grid
+ * holds is remembered as a miss for a while, so a report naming an unknown building costs no search.
+ */
+
+/** How long a remembered miss is trusted (a building added around the registry shows up after it). */
+const MISS_TTL_MS = 10 * 60_000
+const MISS = 'none'
+
+const keyOf = (communityId: string, building: string) => `${communityId}:${building}`
+
+/** The grid id holding `building` in the community, or undefined when the registry knows none. */
+export async function findGridOfBuilding(
+  communityId: string | Types.ObjectId,
+  rawBuilding: string,
+  now = new Date(),
+): Promise<Types.ObjectId | undefined> {
+  const building = normalizeBuilding(rawBuilding)
+  if (!building || !Types.ObjectId.isValid(String(communityId))) return undefined
+  const community = new Types.ObjectId(String(communityId))
+  const key = keyOf(String(community), building)
+  const entry = await lookupKeyEntry('building-grid', key)
+  if (entry?.ref === MISS && now.getTime() - entry.at.getTime() < MISS_TTL_MS) return undefined
+  if (entry && entry.ref !== MISS && Types.ObjectId.isValid(entry.ref)) {
+    const grid = await GridModel.findById(entry.ref, { communityId: 1 }).lean().exec()
+    if (grid?.communityId.equals(community)) return grid._id
+  }
+  const found = await searchGridOfBuilding(community, building)
+  await putKey('building-grid', key, found ? String(found) : MISS, now)
+  return found
+}
+
+/** The slow way: a grid listing the building, else the grid of a household in it. */
+async function searchGridOfBuilding(
+  communityId: Types.ObjectId,
+  building: string,
+): Promise<Types.ObjectId | undefined> {
+  const grid = await GridModel.findOne({ communityId, buildings: building }, { _id: 1 }).lean().exec()
+  if (grid) return grid._id
+  const hh = await HouseholdModel.findOne({ communityId, building }, { gridId: 1 }).lean().exec()
+  return hh?.gridId ?? undefined
+}
+
+/** Records that the grid holds these buildings (called wherever the registry writes them). */
+export async function rememberBuildings(
+  communityId: string | Types.ObjectId,
+  gridId: string | Types.ObjectId,
+  buildings: readonly string[],
+  now = new Date(),
+): Promise<void> {
+  const names = [...new Set(buildings.map(normalizeBuilding).filter(Boolean))]
+  await Promise.all(
+    names.map((b) => putKey('building-grid', keyOf(String(communityId), b), String(gridId), now)),
+  )
+}
