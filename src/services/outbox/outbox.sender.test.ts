@@ -1,38 +1,39 @@
 import { Writable } from 'node:stream'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { useTestDatabase } from '../../test/db.js'
-import { systemClock } from '../lib/clock.js'
-import { createLogger, silentLogger } from '../lib/logger.js'
-import { ChatMessageModel } from '../models/chat-message.model.js'
-import { OutboxModel, OutboxPendingModel } from '../models/outbox.model.js'
-import { ResidentModel } from '../models/registry.model.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
-import { botTestConfig, eventually, startTestBot } from './bot-test-world.test-helper.js'
-import { createOutboxSender, startOfLocalDay } from './outbox-sender.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../../../test/db.js'
+import { systemClock } from '../../lib/clock.js'
+import { createLogger, silentLogger } from '../../lib/logger.js'
+import { ChatMessageModel } from '../../models/chat-message.model.js'
+import { OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { ResidentModel } from '../../models/registry.model.js'
+import { createConversations } from '../conversations/conversation.service.js'
+import { createMemoryTransport, type MemoryTransport } from './memory-transport.js'
+import { createOutboxSender, startOfLocalDay } from './outbox.sender.js'
+import { countQueued, createOutbox } from './outbox.service.js'
+import { eventually, testLimits } from './outbox.test-helper.js'
 
 void ChatMessageModel
 
 describe('outbox sender', () => {
   useTestDatabase()
   const outbox = createOutbox({ clock: systemClock })
-  let bot: Awaited<ReturnType<typeof startTestBot>>
+  const conversations = createConversations({ clock: systemClock })
+  let transport: MemoryTransport
   let roomId = ''
 
-  beforeEach(async () => {
-    bot = await startTestBot({ send: false })
-    roomId = bot.world.createRoom('康和小区7号楼').id
-  })
-  afterEach(async () => {
-    await bot.stop()
+  beforeEach(() => {
+    transport = createMemoryTransport()
+    roomId = transport.addRoom('kanghe-7@chatroom')
   })
 
   const senderWith = (outboxConfig: Record<string, number>, logger = silentLogger, retryBaseMs = 30) =>
     createOutboxSender({
-      outbox: botTestConfig(outboxConfig).outbox,
+      limits: testLimits(outboxConfig),
       timezone: 'Asia/Shanghai',
       logger,
-      transport: bot.bot.transport,
-      conversations: bot.conversations,
+      transport,
+      outbox,
+      conversations,
       retryBaseMs,
       idleMs: 20,
     })
@@ -50,15 +51,15 @@ describe('outbox sender', () => {
   it('keeps only waiting messages in the queue index, and puts back one a crash left out of it', async () => {
     await outbox.enqueue({ key: 'p1', to: { type: 'room', id: roomId }, text: '第一条', kind: 'reply' })
     await outbox.enqueue({ key: 'p2', to: { type: 'room', id: roomId }, text: '第二条', kind: 'reply' })
-    expect(await OutboxPendingModel.countDocuments()).toBe(2)
+    expect(await countQueued()).toBe(2)
     const lost = await OutboxModel.findOne({ key: 'p2' }).lean()
-    await OutboxPendingModel.deleteOne({ _id: lost?._id }) // a crash between the two inserts
+    await OutboxPendingModels.reply.deleteOne({ _id: lost?._id }) // a crash between the two inserts
     const sender = senderWith({ perMinute: 6000, jitterMs: 0 })
     await sender.start() // restores the index, then drains
     await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 2)
     await sender.stop()
-    expect(await OutboxPendingModel.countDocuments()).toBe(0)
-    expect(bot.world.delivered.map((d) => d.text)).toEqual(expect.arrayContaining(['第一条', '第二条']))
+    expect(await countQueued()).toBe(0)
+    expect(transport.delivered.map((d) => d.text)).toEqual(expect.arrayContaining(['第一条', '第二条']))
   })
 
   it('sends due messages oldest first, resolves people to their WeChat, and records delivery', async () => {
@@ -66,7 +67,7 @@ describe('outbox sender', () => {
     const resident = await ResidentModel.create({
       name: '张阿姨',
       token: 't1',
-      wechat: { contactId: bot.world.createContact('张阿姨').id },
+      wechat: { contactId: transport.addContact('zhang-ayi') },
     })
     const offline = await ResidentModel.create({ name: '李大爷', token: 't2' })
     await outbox.enqueue({
@@ -106,7 +107,7 @@ describe('outbox sender', () => {
     })
     const results = await drain(senderWith({}))
     expect(results).toEqual(['sent', 'sent', 'sent', 'undeliverable'])
-    expect(bot.world.delivered.map((d) => d.text)).toEqual(['第一条', '第二条', '您的工单已受理'])
+    expect(transport.delivered.map((d) => d.text)).toEqual(['第一条', '第二条', '您的工单已受理'])
     const docs = await OutboxModel.find().lean()
     const byKey = Object.fromEntries(docs.map((d) => [d.key, d]))
     expect(byKey.k1?.status).toBe('sent')
@@ -114,7 +115,7 @@ describe('outbox sender', () => {
     expect(byKey.k4?.status).toBe('undeliverable')
     expect(byKey.k4?.lastError).toContain('没有绑定微信')
     expect(byKey.later?.status).toBe('queued')
-    const transcript = await bot.conversations.transcript(`room:${roomId}`)
+    const transcript = await conversations.transcript(`room:${roomId}`)
     expect(transcript.map((m) => [m.direction, m.senderName, m.text])).toEqual([
       ['out', '邻里小助手', '第一条'],
       ['out', '邻里小助手', '第二条'],
@@ -133,14 +134,14 @@ describe('outbox sender', () => {
     const sender = senderWith({ perMinute: 300, jitterMs: 0 }) // one message per 200 ms
     const started = Date.now()
     await sender.start()
-    await eventually(() => bot.world.delivered.length === 4)
+    await eventually(() => transport.delivered.length === 4)
     await sender.stop()
-    const gaps = bot.world.delivered
+    const gaps = transport.delivered
       .slice(1)
-      .map((d, i) => d.at.getTime() - (bot.world.delivered[i]?.at.getTime() ?? 0))
+      .map((d, i) => d.at.getTime() - (transport.delivered[i]?.at.getTime() ?? 0))
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180)
     expect(Date.now() - started).toBeGreaterThanOrEqual(580)
-    expect(bot.world.delivered.map((d) => d.text)).toEqual(['通知1', '通知2', '通知3', '通知4'])
+    expect(transport.delivered.map((d) => d.text)).toEqual(['通知1', '通知2', '通知3', '通知4'])
   })
 
   it('retries a failing send with growing pauses, then gives up as failed', async () => {
@@ -181,7 +182,7 @@ describe('outbox sender', () => {
       name: '赵主任',
       roles: ['admin'],
       token: 'ta',
-      wechat: { contactId: bot.world.createContact('赵主任').id },
+      wechat: { contactId: transport.addContact('zhao-zhuren') },
     })
     for (let i = 1; i <= 8; i++) {
       await outbox.enqueue({
@@ -192,7 +193,7 @@ describe('outbox sender', () => {
         notBefore: new Date(Date.now() - 10_000 + i),
       })
     }
-    const sender = senderWith({ dailyBudget: 5 }, logger)
+    const sender = senderWith({ dailyBudget: 5, replyReservePercent: 0 }, logger)
     const results = await drain(sender)
     expect(results).toEqual(['sent', 'sent', 'sent', 'sent', 'sent'])
     expect(await sender.sendNext()).toBe('budget')
@@ -219,7 +220,7 @@ describe('outbox sender', () => {
     expect(await sender.recoverStuck()).toBe(1)
     expect(await sender.sendNext()).toBe('idle')
     expect((await OutboxModel.findOne({ key: 'crash' }).lean())?.status).toBe('sent_unknown')
-    expect(bot.world.delivered).toHaveLength(0)
+    expect(transport.delivered).toHaveLength(0)
   })
 
   it('sends each message once when two senders drain the same account at the same time', async () => {
@@ -241,7 +242,7 @@ describe('outbox sender', () => {
     }
     await Promise.all([step(a), step(b), step(a)])
     await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 6)
-    expect(bot.world.delivered.map((d) => d.text).sort()).toEqual([
+    expect(transport.delivered.map((d) => d.text).sort()).toEqual([
       '并发1',
       '并发2',
       '并发3',
