@@ -257,3 +257,147 @@ describe('outbox sender', () => {
     expect(d.toISOString()).toBe('2026-11-28T16:00:00.000Z')
   })
 })
+
+describe('outbox lanes', () => {
+  useTestDatabase()
+  const outbox = createOutbox({ clock: systemClock })
+  const conversations = createConversations({ clock: systemClock })
+  let transport: MemoryTransport
+  let groups: string[] = []
+  let residentRoom = ''
+
+  beforeEach(() => {
+    transport = createMemoryTransport()
+    groups = Array.from({ length: 300 }, (_, i) => transport.addRoom(`grid-${i}@chatroom`))
+    residentRoom = transport.addRoom('kanghe-7@chatroom')
+  })
+
+  const senderWith = (limits: Record<string, number>) =>
+    createOutboxSender({
+      limits: testLimits(limits),
+      timezone: 'Asia/Shanghai',
+      logger: silentLogger,
+      transport,
+      outbox,
+      conversations,
+      idleMs: 20,
+    })
+
+  /** A 停水通知 to each of the 300 groups, queued at once (as notices.send does). */
+  const broadcast = () =>
+    outbox.enqueueMany(
+      groups.map((id, i) => ({
+        key: `notice:water:${i}`,
+        to: { type: 'room' as const, id },
+        text: `停水通知 ${i}`,
+        kind: 'notice',
+      })),
+    )
+
+  it('sends a reply queued behind a 300-group broadcast next, before the rest of the broadcast', async () => {
+    expect(await broadcast()).toBe(300)
+    const sender = senderWith({})
+    for (let i = 0; i < 3; i++) expect(await sender.sendNext()).toBe('sent')
+    await outbox.enqueue({
+      key: 'reply:m1:0',
+      to: { type: 'room', id: residentRoom },
+      text: '您已报名成功',
+      kind: 'reply',
+    })
+    expect(await sender.sendNext()).toBe('sent')
+    expect(transport.delivered.map((d) => d.text)).toEqual([
+      '停水通知 0',
+      '停水通知 1',
+      '停水通知 2',
+      '您已报名成功',
+    ])
+    expect(await sender.sendNext()).toBe('sent')
+    expect(transport.delivered.at(-1)?.text).toBe('停水通知 3')
+    expect(await countQueued()).toBe(296)
+  })
+
+  it('sends an urgent alert before task notices, and task notices before the broadcast', async () => {
+    await broadcast()
+    await outbox.enqueue({
+      key: 'case:c1:task',
+      to: { type: 'room', id: residentRoom },
+      text: '【新工单】楼道灯不亮',
+      kind: 'task',
+    })
+    await outbox.enqueue({
+      key: 'case:c2:alert',
+      to: { type: 'room', id: residentRoom },
+      text: '【紧急】3号楼冒烟',
+      kind: 'warning',
+      lane: 'urgent',
+    })
+    await outbox.enqueue({
+      key: 'case:c3:update',
+      to: { type: 'room', id: residentRoom },
+      text: '您的工单已受理',
+      kind: 'update',
+    })
+    const sender = senderWith({})
+    for (let i = 0; i < 4; i++) await sender.sendNext()
+    expect(transport.delivered.map((d) => d.text)).toEqual([
+      '【紧急】3号楼冒烟',
+      '【新工单】楼道灯不亮',
+      '您的工单已受理',
+      '停水通知 0',
+    ])
+    const alert = await OutboxModel.findOne({ key: 'case:c2:alert' }).lean()
+    expect(alert?.lane).toBe('urgent')
+    expect((await OutboxModel.findOne({ key: 'notice:water:7' }).lean())?.lane).toBe('bulk')
+  })
+
+  it('keeps the reserve of the daily budget for replies when the broadcast has used its share', async () => {
+    await broadcast()
+    // 10 a day, 20% kept for replies: the broadcast stops at 8.
+    const sender = senderWith({ dailyBudget: 10, replyReservePercent: 20 })
+    const results: string[] = []
+    for (let i = 0; i < 12; i++) results.push(await sender.sendNext())
+    expect(results.filter((r) => r === 'sent')).toHaveLength(8)
+    expect(results.at(-1)).toBe('budget')
+    for (const n of [1, 2, 3]) {
+      await outbox.enqueue({
+        key: `reply:m${n}:0`,
+        to: { type: 'room', id: residentRoom },
+        text: `回复${n}`,
+        kind: 'reply',
+      })
+    }
+    expect(await sender.sendNext()).toBe('sent')
+    expect(await sender.sendNext()).toBe('sent')
+    expect(await sender.sendNext()).toBe('budget') // the whole day's budget is used now
+    expect(transport.delivered.slice(-2).map((d) => d.text)).toEqual(['回复1', '回复2'])
+    expect(await sender.usage()).toEqual({ sentToday: 10, budget: 10 })
+  })
+
+  it('while a broadcast goes out at its pace, sends a reply at the shorter reply spacing', async () => {
+    await broadcast()
+    // 600 a minute: replies 100 ms apart; the broadcast at 50% of that, 200 ms apart.
+    const sender = senderWith({ perMinute: 600, bulkPercent: 50, replyReservePercent: 20 })
+    await sender.start()
+    await eventually(() => transport.delivered.length >= 4)
+    const queuedAt = Date.now()
+    await outbox.enqueue({
+      key: 'reply:m9:0',
+      to: { type: 'room', id: residentRoom },
+      text: '收到，已为您登记',
+      kind: 'reply',
+    })
+    await eventually(() => transport.delivered.some((d) => d.text === '收到，已为您登记'))
+    await eventually(() => transport.delivered.length >= 10)
+    await sender.stop()
+    const texts = transport.delivered.map((d) => d.text)
+    const reply = texts.indexOf('收到，已为您登记')
+    const noticesBefore = texts.slice(0, reply).length
+    const sentAt = transport.delivered[reply]?.at.getTime() ?? 0
+    // At most the notice in flight went between; the reply did not wait a broadcast gap more.
+    expect(sentAt - queuedAt).toBeLessThan(400)
+    expect(noticesBefore).toBeLessThanOrEqual(6)
+    const notices = transport.delivered.filter((d) => d.text.startsWith('停水通知'))
+    const gaps = notices.slice(1).map((d, i) => d.at.getTime() - (notices[i]?.at.getTime() ?? 0))
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180)
+  })
+})
