@@ -8,6 +8,7 @@ import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from
 import { ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { lookupKey, putKey } from '../locks/lookup-key.service.js'
+import type { OutboxLane } from '../outbox/outbox.lanes.js'
 import type { Outbox } from '../outbox/outbox.service.js'
 import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
@@ -88,7 +89,15 @@ export interface CaseContext extends CaseServiceDeps {
    * writes the change, then runs its `after` effects.
    */
   mutate(which: string | CaseRef, fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange): Promise<CaseDoc>
-  notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string): Promise<number>
+  /** Queues `text` to each recipient once per case and event; `lane` overrides the kind's lane. */
+  notify(
+    c: CaseDoc,
+    event: string,
+    recipients: Recipient[],
+    text: string,
+    kind: string,
+    lane?: OutboxLane,
+  ): Promise<number>
   now(): Date
 }
 
@@ -164,12 +173,20 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       return updated
     })
   }
-  async function notify(c: CaseDoc, event: string, recipients: Recipient[], text: string, kind: string) {
+  async function notify(
+    c: CaseDoc,
+    event: string,
+    recipients: Recipient[],
+    text: string,
+    kind: string,
+    lane?: OutboxLane,
+  ) {
     const msgs = recipients.map((to) => ({
       key: `case:${c._id}:${event}:${to.type}:${to.id}`,
       to,
       text,
       kind,
+      lane,
       refs: { caseId: String(c._id) },
     }))
     return deps.outbox.enqueueMany(msgs)

@@ -448,7 +448,8 @@ async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Pro
   const assignee = c.assigneeId?.toString()
   const people = c.urgency === 'urgent' ? [...h.gridWorkerIds, ...h.communityStaffIds] : h.communityStaffIds
   const to = persons(people.filter((id) => id !== assignee))
-  await ctx.notify(c, 'alert', to, urgentText(c), c.urgency === 'urgent' ? 'warning' : 'update')
+  const lane = c.urgency === 'urgent' ? ('urgent' as const) : undefined
+  await ctx.notify(c, 'alert', to, urgentText(c), lane ? 'warning' : 'update', lane)
 }
 
 /** Department staff and listed contacts of departments (who hear about posted / given cases). */
