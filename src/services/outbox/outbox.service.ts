@@ -9,6 +9,8 @@ export const OutboxInput = z.object({
   to: z.object({ type: z.enum(['room', 'contact', 'person']), id: z.string().min(1) }),
   text: z.string().min(1).max(4000),
   kind: z.string().min(1),
+  /** Which bot account sends it (default `default`). */
+  account: z.string().min(1).max(100).optional(),
   /** The priority lane; by default the one `kind` has in outbox.lanes.ts. */
   lane: z.enum(OUTBOX_LANES).optional(),
   notBefore: z.date().optional(),
