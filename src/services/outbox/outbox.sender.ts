@@ -12,6 +12,7 @@ import type { ChatTransport } from './chat-transport.js'
 import { OUTBOX_LANES, type OutboxLane } from './outbox.lanes.js'
 import { createPacer, lanesWithinDailyBudget, type OutboxLimits } from './outbox.pacing.js'
 import { type Outbox, reconcilePending } from './outbox.service.js'
+import { createPendingHeads } from './pending-heads.js'
 import { withLease } from './sender-lease.js'
 
 export type { ChatTransport }
@@ -91,6 +92,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const limits = o.limits
   const idleMs = o.idleMs ?? 1000
   const pacer = createPacer(limits)
+  const heads = createPendingHeads(o.account)
   let running = false
   let loop: Promise<void> | undefined
   let wake: (() => void) | undefined
@@ -221,20 +223,23 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   /**
    * The oldest due queued message of the highest of `lanes` that has one, found through the lanes'
    * indexes (entries of finished messages are dropped on the way). A lane is read only when every
-   * higher one is empty, so a reply is found without reading a waiting broadcast.
+   * higher one has nothing due, so a reply is found without reading a waiting broadcast.
    */
   async function nextDue(lanes: readonly OutboxLane[]): Promise<Due | undefined> {
+    const now = o.clock.now()
     for (const lane of lanes) {
       const pending = OutboxPendingModels[lane]
       for (;;) {
-        const head = await pending
-          .findOne({ account: o.account, notBefore: { $lte: o.clock.now() } })
-          .sort({ notBefore: 1, createdAt: 1, _id: 1 })
-          .lean()
+        const head = await heads.next(lane, now)
         if (!head) break
         const msg = await OutboxModel.findById(head._id).lean<OutboxDoc>()
-        if (msg?.status === 'queued') return { msg, lane }
-        await pending.deleteOne({ _id: head._id })
+        if (msg?.status !== 'queued') {
+          await pending.deleteOne({ _id: head._id })
+          continue
+        }
+        if (msg.notBefore.getTime() <= now.getTime()) return { msg, lane }
+        // Backed off since the lane was read (or the index lags behind a retry): not due yet.
+        await pending.updateOne({ _id: head._id }, { $set: { notBefore: msg.notBefore } })
       }
     }
     return undefined
