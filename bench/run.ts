@@ -57,9 +57,9 @@ function readOptions(argv: string[]): Options {
     latencySeconds: num('latency-seconds', 10, 5),
     apiSeconds: num('api-seconds', 10, 5),
     kbChunks: num('kb-chunks', 5000, 5000),
-    outboxScale: num('outbox-scale', 20, 20),
+    outboxScale: num('outbox-scale', 5, 5),
     recipients: num('recipients', 2000, 2000),
-    outboxSeconds: num('outbox-seconds', 20, 10),
+    outboxSeconds: num('outbox-seconds', 25, 10),
     only: new Set(only),
   }
 }

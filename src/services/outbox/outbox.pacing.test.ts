@@ -58,10 +58,27 @@ describe('outbox lanes and pacing', () => {
     expect(at54.lanes).toEqual(['reply', 'urgent'])
     pacer.record('reply', s(54))
     expect(pacer.open(s(59)).lanes).toEqual([])
-    // The reply pushes the broadcast's spacing back: 12 s after the reply, not after its last notice.
-    expect(pacer.open(s(60)).lanes).toEqual(['reply', 'urgent'])
-    expect(pacer.open(s(62)).lanes).toEqual(['reply', 'urgent', 'task'])
-    expect(pacer.open(s(66)).lanes).toEqual(['reply', 'urgent', 'task', 'bulk'])
+    // At 60 the first notice leaves the minute: the broadcast may go again, the reply did not push it back.
+    expect(pacer.open(s(60)).lanes).toEqual(['reply', 'urgent', 'task', 'bulk'])
+  })
+
+  it('keeps the broadcast at its share while replies come often', () => {
+    const pacer = createPacer(limits)
+    const sent: string[] = []
+    // A new reply every 15 s; the broadcast always has one waiting.
+    for (let t = 0; t < s(120); t += 250) {
+      const open = pacer.open(t).lanes
+      const replyWaiting = sent.filter((x) => x === 'reply').length < Math.floor(t / s(15)) + 1
+      const lane =
+        replyWaiting && open.includes('reply') ? 'reply' : open.includes('bulk') ? 'bulk' : undefined
+      if (!lane) continue
+      pacer.record(lane, t)
+      sent.push(lane)
+    }
+    const bulk = sent.filter((x) => x === 'bulk').length
+    expect(bulk).toBeGreaterThanOrEqual(8) // 5 a minute at most, and the replies do not starve it
+    expect(bulk).toBeLessThanOrEqual(10)
+    expect(sent.filter((x) => x === 'reply').length).toBe(8)
   })
 
   it('never lets more than perMinute through in any minute, replies included', () => {

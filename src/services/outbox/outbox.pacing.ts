@@ -49,11 +49,12 @@ export interface Pacer {
 }
 
 /**
- * The per-minute pace by lane, kept in memory by the sender that holds the lease: a lane sends at
- * most its cap in any 60 s, spaced `60 s / cap` apart plus random jitter after the previous message
- * of any lane. So a broadcast goes out at its share's pace, and a reply queued meanwhile goes after
- * the shorter reply spacing, not behind the broadcast. The window is counted from the lane down:
- * task notices count themselves and broadcasts, replies count everything.
+ * The per-minute pace by lane, kept in memory by the sender that holds the lease. Any two messages
+ * are at least `60 s / perMinute` (plus random jitter) apart; a lane's messages are also spaced at its
+ * own cap, counted from the lane down (task notices count themselves and broadcasts; replies count
+ * everything), and at most its cap go in any 60 s. So a broadcast goes out at its share's pace, a
+ * reply queued meanwhile goes after the shorter reply spacing instead of behind the broadcast, and
+ * replies do not push the broadcast's own spacing back.
  */
 export function createPacer(limits: OutboxLimits, random: () => number = Math.random): Pacer {
   const caps = laneCaps(limits)
@@ -64,8 +65,9 @@ export function createPacer(limits: OutboxLimits, random: () => number = Math.ra
   function openAt(lane: OutboxLane, now: number): number {
     const cap = caps[lane].perMinute
     const rank = laneRank(lane)
-    const spaced = last + MINUTE / cap + jitter
     const counted = window.filter((w) => w.rank >= rank && w.at > now - MINUTE)
+    const lastOfLane = counted.at(-1)?.at ?? Number.NEGATIVE_INFINITY
+    const spaced = Math.max(last + MINUTE / limits.perMinute, lastOfLane + MINUTE / cap) + jitter
     const full = counted.length >= cap ? (counted[counted.length - cap]?.at ?? now) + MINUTE : now
     return Math.max(spaced, full)
   }
