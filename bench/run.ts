@@ -5,14 +5,18 @@ import { benchApi } from './api.bench.js'
 import { closeBenchService, demoChatScene, openBenchService } from './bench-service.js'
 import { benchBroadcast, benchCity } from './city.bench.js'
 import { type Metric, round, rssSampler } from './measure.js'
+import { benchOutbox } from './outbox.bench.js'
 import { benchEchoBot, benchPipeline } from './pipeline.bench.js'
 import { benchKb, benchTriage } from './triage-kb.bench.js'
 
-// `npm run bench [-- --json] [--quick] [--households N] [--import-rows N] [--seconds N] [--only a,b]`:
+// `npm run bench [-- --json] [--quick] [--households N] [--import-rows N] [--seconds N] [--only a,b]
+// [--outbox-scale N] [--recipients N] [--outbox-seconds N]`:
 // every figure next to its baseline, measured in one run on a fresh database (dropped at the end)
 // of a fresh embedded server in a temporary folder, or of MONGODB_URI under a fresh database name.
 
-const STAGES = ['triage', 'kb', 'pipeline', 'echo', 'api', 'city', 'broadcast'] as const
+const STAGES = ['triage', 'kb', 'pipeline', 'echo', 'api', 'city', 'broadcast', 'outbox'] as const
+/** The stages that talk through the demo community (seeded only when one of them runs). */
+const NEED_SCENE: readonly Stage[] = ['pipeline', 'api']
 type Stage = (typeof STAGES)[number]
 
 interface Options {
@@ -24,6 +28,9 @@ interface Options {
   latencySeconds: number
   apiSeconds: number
   kbChunks: number
+  outboxScale: number
+  recipients: number
+  outboxSeconds: number
   only: Set<Stage>
 }
 
@@ -50,6 +57,9 @@ function readOptions(argv: string[]): Options {
     latencySeconds: num('latency-seconds', 10, 5),
     apiSeconds: num('api-seconds', 10, 5),
     kbChunks: num('kb-chunks', 5000, 5000),
+    outboxScale: num('outbox-scale', 5, 5),
+    recipients: num('recipients', 2000, 2000),
+    outboxSeconds: num('outbox-seconds', 25, 10),
     only: new Set(only),
   }
 }
@@ -96,11 +106,15 @@ async function main(): Promise<void> {
       `Linli benchmark${o.quick ? ' (--quick: smaller city, shorter runs)' : ''} on ${b.embedded ? 'a fresh embedded FerretDB in a temporary folder' : 'MONGODB_URI'} (database ${b.dbName}); node ${process.version}, ${os.cpus().length} cores, ${round(os.totalmem() / 2 ** 30)} GiB\n\n`,
     )
   }
-  const { seed, scene } = await demoChatScene(b)
+  const demo = NEED_SCENE.some((s) => o.only.has(s)) ? await demoChatScene(b) : undefined
+  const scene = () => {
+    if (!demo) throw new Error('the demo scene was not set up')
+    return demo.scene
+  }
   await stage('triage', o, () => benchTriage(services, o.quick ? 2 : 5))
   await stage('kb', o, () => benchKb(services, { minChunks: o.kbChunks, questions: o.quick ? 100 : 300 }))
   await stage('pipeline', o, () =>
-    benchPipeline(scene, {
+    benchPipeline(scene(), {
       seconds: o.seconds,
       window: 32,
       latencySeconds: o.latencySeconds,
@@ -110,7 +124,7 @@ async function main(): Promise<void> {
   await stage('echo', o, () => benchEchoBot({ seconds: o.seconds, window: 32 }))
   await stage('api', o, async () =>
     benchApi(services, {
-      personId: await busiestReporter(seed.grids[0]?.primaryWorker.id ?? ''),
+      personId: await busiestReporter(demo?.seed.grids[0]?.primaryWorker.id ?? ''),
       seconds: o.apiSeconds,
       connections: 10,
       uploadsDir: path.join(b.tmp, 'uploads'),
@@ -121,6 +135,13 @@ async function main(): Promise<void> {
     benchCity(services, b.service.config, { households: o.households, importRows: o.importRows }),
   )
   await stage('broadcast', o, () => benchBroadcast(services))
+  await stage('outbox', o, () =>
+    benchOutbox(services, b.service.config, {
+      recipients: o.recipients,
+      seconds: o.outboxSeconds,
+      scale: o.outboxScale,
+    }),
+  )
   if (o.only.has('city') || o.only.has('broadcast'))
     print(
       {

@@ -14,9 +14,9 @@ import type {
   StoredMessage,
 } from '../services/conversations/conversation.service.js'
 import { chatKeyOf } from '../services/conversations/conversation.service.js'
+import type { ChatTransport } from '../services/outbox/chat-transport.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
 import { messageTypeOf, parseQuote, toChatInput } from './message-mapper.js'
-import type { ChatTransport } from './outbox-sender.js'
 import { createWechatyTransport } from './wechaty-transport.js'
 
 /** A puppet instance (the mock in tests and the simulator) or none: then `config.wechaty.puppet`. */

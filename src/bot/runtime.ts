@@ -6,12 +6,12 @@ import { systemClock } from '../lib/clock.js'
 import type { Config } from '../lib/config.js'
 import type { Logger } from '../lib/logger.js'
 import { type Conversations, createConversations } from '../services/conversations/conversation.service.js'
+import { createOutboxSender, type OutboxSender } from '../services/outbox/outbox.sender.js'
 import { createOutbox } from '../services/outbox/outbox.service.js'
 import { createRoomBindings, type RoomBindings } from '../services/rooms/room-binding.service.js'
 import { type Bot, createBot, type Transcribe } from './bot.js'
 import { holdWhileDatabaseAway, retryHandlerWhileDatabaseAway } from './inbound-buffer.js'
 import { createMockWorld, type MockWorld } from './mock-world.js'
-import { createOutboxSender, type OutboxSender } from './outbox-sender.js'
 
 export const MOCK_PUPPET = 'wechaty-puppet-mock'
 
@@ -83,7 +83,8 @@ export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRu
       : undefined,
   })
   const sender = createOutboxSender({
-    outbox: config.outbox,
+    limits: config.outbox,
+    outbox,
     timezone: config.timezone,
     logger,
     transport: bot.transport,

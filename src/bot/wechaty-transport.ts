@@ -1,5 +1,5 @@
 import type { WechatyInterface } from 'wechaty/impls'
-import type { ChatTransport } from './outbox-sender.js'
+import type { ChatTransport } from '../services/outbox/chat-transport.js'
 
 /** Sends through a running Wechaty: `Room.find({id})` / `Contact.find({id})` → `say`. */
 export function createWechatyTransport(wechaty: WechatyInterface): ChatTransport {

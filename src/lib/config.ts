@@ -73,6 +73,10 @@ export const ConfigSchema = z.object({
     jitterMs: z.coerce.number().int().min(0),
     dailyBudget: PositiveInt,
     maxAttempts: PositiveInt,
+    /** Share (%) of the per-minute and daily budgets only replies and urgent alerts may use. */
+    replyReservePercent: z.coerce.number().int().min(0).max(90).default(20),
+    /** Most (%) of a minute's budget reminders and broadcasts may use. */
+    bulkPercent: z.coerce.number().int().min(1).max(100).default(50),
   }),
   cases: z.object({
     duplicateWindowHours: PositiveInt,

@@ -15,6 +15,14 @@ export const OUTBOX_STATUSES = [
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number]
 
 /**
+ * Priority lanes, highest first: conversation replies, urgent alerts, task notices (assignments,
+ * case updates, follow-ups), then reminders and broadcasts. The sender always takes the next due
+ * message of the highest lane; see src/services/outbox/outbox.lanes.ts for which kind goes where.
+ */
+export const OUTBOX_LANES = ['reply', 'urgent', 'task', 'bulk'] as const
+export type OutboxLane = (typeof OUTBOX_LANES)[number]
+
+/**
  * One outgoing chat message (reply, task notice, case update, reminder, broadcast). `key` is unique:
  * enqueueing the same key twice queues it once, so a replayed handler or job never sends twice.
  */
@@ -28,6 +36,8 @@ const outboxSchema = new Schema(
     },
     text: { type: String, required: true },
     kind: { type: String, required: true }, // reply, task, update, reminder, notice, digest, warning …
+    /** The priority lane, set at enqueue (from `kind` unless the caller knows better). */
+    lane: { type: String, enum: OUTBOX_LANES },
     /** Which bot account sends it (one per deployment today). */
     account: { type: String, default: 'default' },
     status: { type: String, enum: OUTBOX_STATUSES, default: 'queued' },
@@ -52,10 +62,11 @@ export const OutboxModel = model('Outbox', outboxSchema, 'outbox')
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId }
 
 /**
- * The queue's index: one small document per `queued` outbox message (same `_id`), deleted when the
- * message leaves the queue. The sender looks for the next due message here, so its once-a-second
- * look costs the backlog's size, not the size of everything ever sent (FerretDB's SQLite backend
- * would read the whole outbox for it).
+ * The queue's index, one collection per lane: one small document per `queued` outbox message (same
+ * `_id`), deleted when the message leaves the queue. The sender looks for the next due message of
+ * the highest lane here, so a reply is found by reading the (short) reply lane only, however long a
+ * broadcast waits in the bulk lane — and nothing reads the whole outbox (FerretDB's SQLite backend
+ * would scan it for any filter but an exact `_id`).
  */
 const outboxPendingSchema = new Schema(
   {
@@ -66,4 +77,14 @@ const outboxPendingSchema = new Schema(
   },
   { versionKey: false },
 )
-export const OutboxPendingModel = model('OutboxPending', outboxPendingSchema, 'outbox_pending')
+
+const pendingModel = (lane: OutboxLane) =>
+  model(`OutboxPending_${lane}`, outboxPendingSchema, `outbox_pending_${lane}`)
+
+/** The pending index of each lane (`outbox_pending_reply`, `…_urgent`, `…_task`, `…_bulk`). */
+export const OutboxPendingModels = {
+  reply: pendingModel('reply'),
+  urgent: pendingModel('urgent'),
+  task: pendingModel('task'),
+  bulk: pendingModel('bulk'),
+} as const satisfies Record<OutboxLane, unknown>

@@ -171,9 +171,7 @@ export function resolveCase(
       after: async (u) => {
         const text = resolvedUpdate(u, input.note, ctx.config.cases.reopenWindowDays)
         await ctx.notify(u, `resolved#${u.reopenedCount}`, reporterRecipients(u), text, 'update', {
-          kind: 'rating',
-          caseNumber: u.number,
-          ttlMs: ratingWindowMs(ctx),
+          expects: { kind: 'rating', caseNumber: u.number, ttlMs: ratingWindowMs(ctx) },
         })
         await afterVerified(ctx, u)
       },

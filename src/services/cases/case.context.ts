@@ -8,6 +8,7 @@ import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from
 import { ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { lookupKey, putKey } from '../locks/lookup-key.service.js'
+import type { OutboxLane } from '../outbox/outbox.lanes.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
 import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
@@ -88,16 +89,24 @@ export interface CaseContext extends CaseServiceDeps {
    * writes the change, then runs its `after` effects.
    */
   mutate(which: string | CaseRef, fn: (c: CaseDoc) => Promise<CaseChange> | CaseChange): Promise<CaseDoc>
+  /** Queues `text` to each recipient once per case and event (options: lane, the question asked). */
   notify(
     c: CaseDoc,
     event: string,
     recipients: Recipient[],
     text: string,
     kind: string,
-    /** The question the message asks its recipients (a rating), recorded as they are queued. */
-    expects?: OutboxInput['expects'],
+    options?: NotifyOptions,
   ): Promise<number>
   now(): Date
+}
+
+/** How a case message is queued beyond its text: its outbox lane, the question it asks. */
+export interface NotifyOptions {
+  /** The outbox lane when the kind's default is not right (an urgent alert). */
+  lane?: OutboxLane
+  /** The question the message asks its recipients (a rating), recorded as they are queued. */
+  expects?: OutboxInput['expects']
 }
 
 /** A case already read: its id and number. */
@@ -178,7 +187,7 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
     recipients: Recipient[],
     text: string,
     kind: string,
-    expects?: OutboxInput['expects'],
+    options: NotifyOptions = {},
   ) {
     const msgs = recipients.map((to) => ({
       key: `case:${c._id}:${event}:${to.type}:${to.id}`,
@@ -186,7 +195,7 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       text,
       kind,
       refs: { caseId: String(c._id) },
-      ...(expects ? { expects } : {}),
+      ...options,
     }))
     return deps.outbox.enqueueMany(msgs)
   }

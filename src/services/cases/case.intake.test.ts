@@ -248,6 +248,9 @@ describe('case intake', () => {
     expect(byPerson.get(String(w.staff._id))?.kind).toBe('warning')
     expect(byPerson.get(String(w.staff._id))?.text).toContain('紧急')
     expect(byPerson.get(String(w.partTime._id))?.kind).toBe('warning')
+    // The alerts go in the outbox's urgent lane, ahead of task notices and broadcasts.
+    expect(byPerson.get(String(w.staff._id))?.lane).toBe('urgent')
+    expect(byPerson.get(String(w.worker._id))?.lane).toBe('task')
     expect(msgs).toHaveLength(3)
   })
 

@@ -174,7 +174,9 @@ async function deskChange(
   const alert = async (u: CaseDoc) => {
     await ctx.notify(u, `desk#${u.timeline.length}`, persons(people), deskText(u), 'task')
     if (u.urgency === 'urgent')
-      await ctx.notify(u, 'alert', persons(people.filter((p) => p !== chosen)), urgentText(u), 'warning')
+      await ctx.notify(u, 'alert', persons(people.filter((p) => p !== chosen)), urgentText(u), 'warning', {
+        lane: 'urgent',
+      })
   }
   if (!chosen)
     return {
@@ -193,7 +195,8 @@ async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Pro
   const assignee = c.assigneeId?.toString()
   const people = c.urgency === 'urgent' ? [...h.gridWorkerIds, ...h.communityStaffIds] : h.communityStaffIds
   const to = persons(people.filter((id) => id !== assignee))
-  await ctx.notify(c, 'alert', to, urgentText(c), c.urgency === 'urgent' ? 'warning' : 'update')
+  const urgent = c.urgency === 'urgent'
+  await ctx.notify(c, 'alert', to, urgentText(c), urgent ? 'warning' : 'update', urgent ? { lane: 'urgent' } : {})
 }
 
 /** Department staff and listed contacts of departments (who hear about posted / given cases). */

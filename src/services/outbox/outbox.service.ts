@@ -2,14 +2,19 @@ import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
 import { ASK_KINDS } from '../../models/conversation-ask.model.js'
-import { OutboxModel, OutboxPendingModel } from '../../models/outbox.model.js'
+import { OUTBOX_LANES, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
 import type { Asks } from '../conversations/asks.service.js'
+import { laneOf } from './outbox.lanes.js'
 
 export const OutboxInput = z.object({
   key: z.string().min(1).max(300),
   to: z.object({ type: z.enum(['room', 'contact', 'person']), id: z.string().min(1) }),
   text: z.string().min(1).max(4000),
   kind: z.string().min(1),
+  /** Which bot account sends it (default `default`). */
+  account: z.string().min(1).max(100).optional(),
+  /** The priority lane; by default the one `kind` has in outbox.lanes.ts. */
+  lane: z.enum(OUTBOX_LANES).optional(),
   notBefore: z.date().optional(),
   refs: z
     .object({ caseId: z.string(), noticeId: z.string(), eventId: z.string(), messageId: z.string() })
@@ -41,7 +46,12 @@ export interface Outbox {
 export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
   function toDoc(input: OutboxInput) {
     const { expects: _question, ...parsed } = OutboxInput.parse(input)
-    return { ...parsed, notBefore: parsed.notBefore ?? deps.clock.now(), status: 'queued' as const }
+    return {
+      ...parsed,
+      lane: laneOf(parsed),
+      notBefore: parsed.notBefore ?? deps.clock.now(),
+      status: 'queued' as const,
+    }
   }
   /** Records the questions the messages ask (also on a repeat: recording is idempotent). */
   async function recordQuestions(inputs: OutboxInput[]): Promise<void> {
@@ -87,42 +97,55 @@ export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
 interface PendingSource {
   _id: unknown
   account?: string | null
+  kind: string
+  lane?: string | null
   notBefore: Date
   createdAt?: Date | null
 }
 
 /**
- * Adds queued messages to the sender's index (idempotent). A crash between the two inserts leaves a
+ * Adds queued messages to their lane's index (idempotent). A crash between the two inserts leaves a
  * message out of the index until the sender's start-up check (`reconcilePending`) puts it back.
  */
 export async function markPending(docs: PendingSource[]): Promise<void> {
-  if (docs.length === 0) return
-  const rows = docs.map((d) => ({
-    _id: d._id,
-    account: d.account ?? 'default',
-    notBefore: d.notBefore,
-    createdAt: d.createdAt ?? d.notBefore,
-  }))
-  try {
-    await OutboxPendingModel.insertMany(rows, { ordered: false })
-  } catch (err) {
-    const e = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }
-    const onlyDuplicates =
-      isDuplicateKeyError(err) || e.writeErrors?.every((w) => (w.code ?? w.err?.code) === 11000) === true
-    if (!onlyDuplicates) throw err
+  for (const lane of OUTBOX_LANES) {
+    const rows = docs
+      .filter((d) => laneOf(d) === lane)
+      .map((d) => ({
+        _id: d._id,
+        account: d.account ?? 'default',
+        notBefore: d.notBefore,
+        createdAt: d.createdAt ?? d.notBefore,
+      }))
+    if (rows.length === 0) continue
+    try {
+      await OutboxPendingModels[lane].insertMany(rows, { ordered: false })
+    } catch (err) {
+      const e = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }
+      const onlyDuplicates =
+        isDuplicateKeyError(err) || e.writeErrors?.every((w) => (w.code ?? w.err?.code) === 11000) === true
+      if (!onlyDuplicates) throw err
+    }
   }
+}
+
+/** How many messages wait in the queue, all lanes and accounts (read from the small lane indexes). */
+export async function countQueued(): Promise<number> {
+  const counts = await Promise.all(OUTBOX_LANES.map((lane) => OutboxPendingModels[lane].countDocuments()))
+  return counts.reduce((a, b) => a + b, 0)
 }
 
 /** Puts every queued message of the account that the index lacks back into it; returns how many. */
 export async function reconcilePending(account: string): Promise<number> {
   const queued = await OutboxModel.find(
     { account, status: 'queued' },
-    { account: 1, notBefore: 1, createdAt: 1 },
+    { account: 1, kind: 1, lane: 1, notBefore: 1, createdAt: 1 },
   ).lean()
   if (queued.length === 0) return 0
-  const known = new Set(
-    (await OutboxPendingModel.find({ account }, { _id: 1 }).lean()).map((p) => String(p._id)),
+  const indexed = await Promise.all(
+    OUTBOX_LANES.map((lane) => OutboxPendingModels[lane].find({ account }, { _id: 1 }).lean()),
   )
+  const known = new Set(indexed.flat().map((p) => String(p._id)))
   const missing = queued.filter((q) => !known.has(String(q._id)))
   await markPending(missing)
   return missing.length

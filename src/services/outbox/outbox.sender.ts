@@ -1,41 +1,42 @@
-import { sleep, withTimeout } from '../lib/async.js'
-import type { Clock } from '../lib/clock.js'
-import { systemClock } from '../lib/clock.js'
-import type { Config } from '../lib/config.js'
-import { isDuplicateKeyError } from '../lib/errors.js'
-import type { Logger } from '../lib/logger.js'
-import { startOfLocalDay } from '../lib/time.js'
-import { OnceMarkerModel } from '../models/chat-message.model.js'
-import { type OutboxDoc, OutboxModel, OutboxPendingModel } from '../models/outbox.model.js'
-import { ResidentModel } from '../models/registry.model.js'
-import type { Conversations } from '../services/conversations/conversation.service.js'
-import { createOutbox, reconcilePending } from '../services/outbox/outbox.service.js'
+import { withTimeout } from '../../lib/async.js'
+import type { Clock } from '../../lib/clock.js'
+import { systemClock } from '../../lib/clock.js'
+import { isDuplicateKeyError } from '../../lib/errors.js'
+import type { Logger } from '../../lib/logger.js'
+import { startOfLocalDay } from '../../lib/time.js'
+import { OnceMarkerModel } from '../../models/chat-message.model.js'
+import { type OutboxDoc, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { ResidentModel } from '../../models/registry.model.js'
+import type { Conversations } from '../conversations/conversation.service.js'
+import type { ChatTransport } from './chat-transport.js'
+import { OUTBOX_LANES, type OutboxLane } from './outbox.lanes.js'
+import { createPacer, lanesWithinDailyBudget, type OutboxLimits } from './outbox.pacing.js'
+import { type Outbox, reconcilePending } from './outbox.service.js'
+import { createPendingHeads } from './pending-heads.js'
 import { withLease } from './sender-lease.js'
+
+export type { ChatTransport }
 
 /** How long the sender's lease lasts without a heartbeat (a crashed holder on another host). */
 const SENDER_LEASE_MS = 15_000
 
-/** Where the sender delivers: Wechaty in production, the same through the mock puppet in tests. */
-export interface ChatTransport {
-  sendToRoom(roomId: string, text: string): Promise<void>
-  sendToContact(contactId: string, text: string): Promise<void>
-  /** The logged-in account, for the conversation log; undefined while logged out. */
-  self(): { contactId: string; name: string } | undefined
-}
-
 export interface OutboxSenderOptions {
-  outbox: Config['outbox']
+  /** Pace, budgets and the share reserved for replies (config `outbox`). */
+  limits: OutboxLimits
   timezone: string
   logger: Logger
   transport: ChatTransport
-  conversations?: Conversations
+  /** The queue, for the sender's own messages (the daily-budget warning to admins). */
+  outbox: Outbox
+  /** The conversation log, where each sent message is recorded. */
+  conversations?: Pick<Conversations, 'logOutbound'>
   clock?: Clock
   account?: string
   /** First retry delay; doubles each attempt (capped at 30 minutes). */
   retryBaseMs?: number
   /** A message left `sending` longer than this (a crash mid-send) becomes `sent_unknown`. */
   sendingTimeoutMs?: number
-  /** How long to wait when nothing is due. */
+  /** How often to look for new messages when nothing is due (the longest a reply waits for a look). */
   idleMs?: number
   sendTimeoutMs?: number
 }
@@ -55,7 +56,7 @@ export interface OutboxSender {
   start(): Promise<void>
   /** Stops after the message in flight, if any. */
   stop(): Promise<void>
-  /** Sends at most one due message now, ignoring the pace (tests, and the loop's step). */
+  /** Sends at most one due message now, the highest lane's first, ignoring the pace (tests, tools). */
   sendNext(): Promise<SendResult>
   /** Marks messages stuck in `sending` as `sent_unknown`; returns how many. */
   recoverStuck(): Promise<number>
@@ -71,21 +72,30 @@ const ATTEMPTS: ReadonlySet<SendResult> = new Set(['sent', 'retry', 'failed', 'u
 
 export { startOfLocalDay }
 
+/** A due message and the lane it waits in. */
+interface Due {
+  msg: OutboxDoc
+  lane: OutboxLane
+}
+
 /**
- * Drains the outbox for one bot account: oldest due message first, at `perMinute` with random jitter,
- * within a daily budget, retrying with exponential back-off. Only one sender per account works at a
- * time (a lease per message, taken by a unique insert). Each message is marked `sending` before the
- * call and `sent` after; a crash in between leaves it `sending`, and at start it becomes
- * `sent_unknown`: at-most-once, never a deliberate repeat.
+ * Drains the outbox for one bot account: always the next due message of the highest lane (replies ›
+ * urgent alerts › task notices › reminders and broadcasts), each lane at its share of `perMinute`
+ * with random jitter, within a daily budget of which replies and urgent alerts keep a reserve,
+ * retrying with exponential back-off. Only one sender per account works at a time (a lease per
+ * message, taken by a unique insert). Each message is marked `sending` before the call and `sent`
+ * after; a crash in between leaves it `sending`, and at start it becomes `sent_unknown`:
+ * at-most-once, never a deliberate repeat.
  */
 export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const o = { ...options, clock: options.clock ?? systemClock, account: options.account ?? 'default' }
-  const limits = o.outbox
-  const outbox = createOutbox({ clock: o.clock })
-  const intervalMs = 60_000 / limits.perMinute
+  const limits = o.limits
+  const idleMs = o.idleMs ?? 1000
+  const pacer = createPacer(limits)
+  const heads = createPendingHeads(o.account)
   let running = false
   let loop: Promise<void> | undefined
-  let nextAt = 0
+  let wake: (() => void) | undefined
 
   async function sentSince(since: Date): Promise<number> {
     return OutboxModel.countDocuments({ account: o.account, status: 'sent', sentAt: { $gte: since } })
@@ -97,7 +107,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     if (await OnceMarkerModel.exists({ _id: marker })) return
     const admins = await ResidentModel.find({ roles: 'admin', 'wechat.contactId': { $exists: true } }).lean()
     const text = `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。超出额度后消息会顺延到明天发送。`
-    await outbox.enqueueMany(
+    await o.outbox.enqueueMany(
       admins.map((a) => ({
         key: `${marker}:${a._id.toString()}`,
         to: { type: 'person' as const, id: a._id.toString() },
@@ -126,11 +136,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return today?.sent ?? 0
   }
 
-  async function budgetLeft(): Promise<boolean> {
+  /** The lanes among `lanes` whose share of today's budget is left (warning the admins at 80%). */
+  async function withinBudget(lanes: readonly OutboxLane[]): Promise<OutboxLane[]> {
     const sentToday = await sentTodayCount()
-    if (sentToday >= limits.dailyBudget) return false
-    if (sentToday >= limits.dailyBudget * 0.8) await warnBudget(sentToday)
-    return true
+    const open = lanesWithinDailyBudget(limits, sentToday)
+    if (open.length > 0 && sentToday >= limits.dailyBudget * 0.8) await warnBudget(sentToday)
+    return lanes.filter((lane) => open.includes(lane))
   }
 
   async function recipient(msg: OutboxDoc): Promise<{ type: 'room' | 'contact'; id: string } | string> {
@@ -143,13 +154,14 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return { type: 'contact', id: person.wechat.contactId }
   }
 
-  async function deliver(msg: OutboxDoc): Promise<SendResult> {
+  async function deliver({ msg, lane }: Due): Promise<SendResult> {
     const attempts = msg.attempts + 1
+    const pending = OutboxPendingModels[lane]
     await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'sending', attempts } })
     const to = await recipient(msg)
     if (typeof to === 'string') {
       await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'undeliverable', lastError: to } })
-      await OutboxPendingModel.deleteOne({ _id: msg._id })
+      await pending.deleteOne({ _id: msg._id })
       return 'undeliverable'
     }
     try {
@@ -159,20 +171,20 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
           : o.transport.sendToContact(to.id, msg.text)
       await withTimeout(send, o.sendTimeoutMs ?? 30_000, 'from WeChat')
     } catch (err) {
-      return recordFailure(msg, attempts, err)
+      return recordFailure({ msg, lane }, attempts, err)
     }
     const sentAt = o.clock.now()
     await OutboxModel.updateOne(
       { _id: msg._id },
       { $set: { status: 'sent', sentAt }, $unset: { lastError: 1 } },
     )
-    await OutboxPendingModel.deleteOne({ _id: msg._id })
+    await pending.deleteOne({ _id: msg._id })
     if (today) today.sent++
     await logSent(msg, to, sentAt)
     return 'sent'
   }
 
-  async function recordFailure(msg: OutboxDoc, attempts: number, err: unknown): Promise<SendResult> {
+  async function recordFailure({ msg, lane }: Due, attempts: number, err: unknown): Promise<SendResult> {
     const lastError = (err instanceof Error ? err.message : String(err)).slice(0, 300)
     const final = attempts >= limits.maxAttempts
     const delay = Math.min((o.retryBaseMs ?? 2000) * 2 ** (attempts - 1), 30 * 60_000)
@@ -181,10 +193,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       { _id: msg._id },
       { $set: final ? { status: 'failed', lastError } : { status: 'queued', lastError, notBefore } },
     )
-    if (final) await OutboxPendingModel.deleteOne({ _id: msg._id })
-    else await OutboxPendingModel.updateOne({ _id: msg._id }, { $set: { notBefore } })
+    const pending = OutboxPendingModels[lane]
+    if (final) await pending.deleteOne({ _id: msg._id })
+    else await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
     o.logger.warn(
-      { outboxId: msg._id.toString(), key: msg.key, attempts, final, err: lastError },
+      { outboxId: msg._id.toString(), key: msg.key, lane, attempts, final, err: lastError },
       'outbox send failed',
     )
     return final ? 'failed' : 'retry'
@@ -207,37 +220,48 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       .catch((err: unknown) => o.logger.error({ err }, 'could not log a sent message'))
   }
 
-  /** The oldest due queued message, found through the queue's index (entries of finished ones are dropped). */
-  async function nextDue(): Promise<OutboxDoc | undefined> {
-    for (;;) {
-      const head = await OutboxPendingModel.findOne({
-        account: o.account,
-        notBefore: { $lte: o.clock.now() },
-      })
-        .sort({ notBefore: 1, createdAt: 1, _id: 1 })
-        .lean()
-      if (!head) return undefined
-      const msg = await OutboxModel.findById(head._id).lean<OutboxDoc>()
-      if (msg?.status === 'queued') return msg
-      await OutboxPendingModel.deleteOne({ _id: head._id })
+  /**
+   * The oldest due queued message of the highest of `lanes` that has one, found through the lanes'
+   * indexes (entries of finished messages are dropped on the way). A lane is read only when every
+   * higher one has nothing due, so a reply is found without reading a waiting broadcast.
+   */
+  async function nextDue(lanes: readonly OutboxLane[]): Promise<Due | undefined> {
+    const now = o.clock.now()
+    for (const lane of lanes) {
+      const pending = OutboxPendingModels[lane]
+      for (;;) {
+        const head = await heads.next(lane, now)
+        if (!head) break
+        const msg = await OutboxModel.findById(head._id).lean<OutboxDoc>()
+        if (msg?.status !== 'queued') {
+          await pending.deleteOne({ _id: head._id })
+          continue
+        }
+        if (msg.notBefore.getTime() <= now.getTime()) return { msg, lane }
+        // Backed off since the lane was read (or the index lags behind a retry): not due yet.
+        await pending.updateOne({ _id: head._id }, { $set: { notBefore: msg.notBefore } })
+      }
     }
+    return undefined
   }
 
   const attemptListeners: Array<(result: AttemptResult) => void> = []
 
-  async function sendNext(): Promise<SendResult> {
-    if (!o.transport.self()) return 'offline'
+  /** One step within `lanes` (those the pace lets through): the result, and the lane it used. */
+  async function step(lanes: readonly OutboxLane[]): Promise<{ result: SendResult; lane?: OutboxLane }> {
+    if (!o.transport.self()) return { result: 'offline' }
     // One sender per account: a short lease renewed while held; a dead holder on this host is
     // recognised at once, so a restart after a crash does not wait for its lease to run out.
-    const step = await withLease(`outbox-sender:${o.account}`, SENDER_LEASE_MS, async () => {
-      if (!(await budgetLeft())) return 'budget' as const
-      const msg = await nextDue()
-      if (!msg) return 'idle' as const
-      return deliver(msg)
+    const ran = await withLease(`outbox-sender:${o.account}`, SENDER_LEASE_MS, async () => {
+      const open = await withinBudget(lanes)
+      if (open.length === 0) return { result: 'budget' as const }
+      const due = await nextDue(open)
+      if (!due) return { result: open.length < lanes.length ? ('budget' as const) : ('idle' as const) }
+      return { result: await deliver(due), lane: due.lane }
     })
-    const result = step.ran ? step.value : 'busy'
-    if (ATTEMPTS.has(result)) for (const fn of attemptListeners) fn(result as AttemptResult)
-    return result
+    const out = ran.ran ? ran.value : { result: 'busy' as const }
+    if (ATTEMPTS.has(out.result)) for (const fn of attemptListeners) fn(out.result as AttemptResult)
+    return out
   }
 
   async function recoverStuck(): Promise<number> {
@@ -255,25 +279,55 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const last = await OutboxModel.findOne({ account: o.account, status: 'sent' })
       .sort({ sentAt: -1 })
       .lean<OutboxDoc>()
-    if (last?.sentAt) nextAt = last.sentAt.getTime() + intervalMs
+    if (last?.sentAt) pacer.seed(last.sentAt.getTime())
+  }
+
+  /** Sleeps until `at` (ms epoch) or until stop() wakes the loop. */
+  function sleepUntil(at: number): Promise<void> {
+    const ms = at - Date.now()
+    if (ms <= 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      wake = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  }
+
+  /**
+   * When to look again after a step with `result`: when the first lane opens after a send (the
+   * reply lane, normally), at once after an undeliverable one, in a minute when even replies are out
+   * of today's budget, else after `idleMs` (or sooner, when a lane opens sooner).
+   */
+  function nextLook(result: SendResult, replyBudgetLeft: boolean): number {
+    const now = Date.now()
+    if (result === 'undeliverable') return now
+    if (result === 'budget' && !replyBudgetLeft) return now + 60_000
+    const gate = pacer.open(now)
+    if (gate.lanes.length === 0) return gate.nextOpenAt
+    if (result === 'sent' || result === 'retry' || result === 'failed') return now
+    return Math.min(now + idleMs, gate.nextOpenAt)
   }
 
   async function run(): Promise<void> {
+    let lookAt = 0
     while (running) {
-      const wait = nextAt - Date.now()
-      if (wait > 0) await sleep(wait)
+      await sleepUntil(lookAt)
       if (!running) break
-      const result = await sendNext().catch((err: unknown) => {
+      const gate = pacer.open(Date.now())
+      if (gate.lanes.length === 0) {
+        lookAt = gate.nextOpenAt
+        continue
+      }
+      const { result, lane } = await step(gate.lanes).catch((err: unknown) => {
         o.logger.error({ err }, 'outbox sender step failed')
-        return 'idle' as const
+        return { result: 'idle' as const, lane: undefined }
       })
-      const sentSomething = result === 'sent' || result === 'retry' || result === 'failed'
-      const pause = sentSomething
-        ? intervalMs + Math.random() * limits.jitterMs
-        : result === 'budget'
-          ? 60_000
-          : (o.idleMs ?? 1000)
-      nextAt = Date.now() + pause
+      const reachedWeChat = result === 'sent' || result === 'retry' || result === 'failed'
+      if (lane && reachedWeChat) pacer.record(lane, Date.now())
+      const replyBudgetLeft = today === undefined || lanesWithinDailyBudget(limits, today.sent).length > 0
+      lookAt = nextLook(result, replyBudgetLeft)
     }
   }
 
@@ -289,10 +343,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     },
     async stop() {
       running = false
-      nextAt = 0
+      wake?.()
       await loop
     },
-    sendNext,
+    async sendNext() {
+      return (await step(OUTBOX_LANES)).result
+    },
     recoverStuck,
     async usage() {
       return {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { readlinkSync } from 'node:fs'
 import os from 'node:os'
-import { isDuplicateKeyError } from '../lib/errors.js'
-import { LockModel } from '../models/lock.model.js'
+import { isDuplicateKeyError } from '../../lib/errors.js'
+import { LockModel } from '../../models/lock.model.js'
 
 /** This process, as lease owners name it: host, process namespace, pid, and one id per start. */
 const INSTANCE = randomUUID()

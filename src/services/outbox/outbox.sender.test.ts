@@ -1,38 +1,39 @@
 import { Writable } from 'node:stream'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { useTestDatabase } from '../../test/db.js'
-import { systemClock } from '../lib/clock.js'
-import { createLogger, silentLogger } from '../lib/logger.js'
-import { ChatMessageModel } from '../models/chat-message.model.js'
-import { OutboxModel, OutboxPendingModel } from '../models/outbox.model.js'
-import { ResidentModel } from '../models/registry.model.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
-import { botTestConfig, eventually, startTestBot } from './bot-test-world.test-helper.js'
-import { createOutboxSender, startOfLocalDay } from './outbox-sender.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { useTestDatabase } from '../../../test/db.js'
+import { systemClock } from '../../lib/clock.js'
+import { createLogger, silentLogger } from '../../lib/logger.js'
+import { ChatMessageModel } from '../../models/chat-message.model.js'
+import { OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { ResidentModel } from '../../models/registry.model.js'
+import { createConversations } from '../conversations/conversation.service.js'
+import { createMemoryTransport, type MemoryTransport } from './memory-transport.js'
+import { createOutboxSender, startOfLocalDay } from './outbox.sender.js'
+import { countQueued, createOutbox } from './outbox.service.js'
+import { eventually, testLimits } from './outbox.test-helper.js'
 
 void ChatMessageModel
 
 describe('outbox sender', () => {
   useTestDatabase()
   const outbox = createOutbox({ clock: systemClock })
-  let bot: Awaited<ReturnType<typeof startTestBot>>
+  const conversations = createConversations({ clock: systemClock })
+  let transport: MemoryTransport
   let roomId = ''
 
-  beforeEach(async () => {
-    bot = await startTestBot({ send: false })
-    roomId = bot.world.createRoom('康和小区7号楼').id
-  })
-  afterEach(async () => {
-    await bot.stop()
+  beforeEach(() => {
+    transport = createMemoryTransport()
+    roomId = transport.addRoom('kanghe-7@chatroom')
   })
 
   const senderWith = (outboxConfig: Record<string, number>, logger = silentLogger, retryBaseMs = 30) =>
     createOutboxSender({
-      outbox: botTestConfig(outboxConfig).outbox,
+      limits: testLimits(outboxConfig),
       timezone: 'Asia/Shanghai',
       logger,
-      transport: bot.bot.transport,
-      conversations: bot.conversations,
+      transport,
+      outbox,
+      conversations,
       retryBaseMs,
       idleMs: 20,
     })
@@ -50,15 +51,15 @@ describe('outbox sender', () => {
   it('keeps only waiting messages in the queue index, and puts back one a crash left out of it', async () => {
     await outbox.enqueue({ key: 'p1', to: { type: 'room', id: roomId }, text: '第一条', kind: 'reply' })
     await outbox.enqueue({ key: 'p2', to: { type: 'room', id: roomId }, text: '第二条', kind: 'reply' })
-    expect(await OutboxPendingModel.countDocuments()).toBe(2)
+    expect(await countQueued()).toBe(2)
     const lost = await OutboxModel.findOne({ key: 'p2' }).lean()
-    await OutboxPendingModel.deleteOne({ _id: lost?._id }) // a crash between the two inserts
+    await OutboxPendingModels.reply.deleteOne({ _id: lost?._id }) // a crash between the two inserts
     const sender = senderWith({ perMinute: 6000, jitterMs: 0 })
     await sender.start() // restores the index, then drains
     await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 2)
     await sender.stop()
-    expect(await OutboxPendingModel.countDocuments()).toBe(0)
-    expect(bot.world.delivered.map((d) => d.text)).toEqual(expect.arrayContaining(['第一条', '第二条']))
+    expect(await countQueued()).toBe(0)
+    expect(transport.delivered.map((d) => d.text)).toEqual(expect.arrayContaining(['第一条', '第二条']))
   })
 
   it('sends due messages oldest first, resolves people to their WeChat, and records delivery', async () => {
@@ -66,7 +67,7 @@ describe('outbox sender', () => {
     const resident = await ResidentModel.create({
       name: '张阿姨',
       token: 't1',
-      wechat: { contactId: bot.world.createContact('张阿姨').id },
+      wechat: { contactId: transport.addContact('zhang-ayi') },
     })
     const offline = await ResidentModel.create({ name: '李大爷', token: 't2' })
     await outbox.enqueue({
@@ -106,7 +107,7 @@ describe('outbox sender', () => {
     })
     const results = await drain(senderWith({}))
     expect(results).toEqual(['sent', 'sent', 'sent', 'undeliverable'])
-    expect(bot.world.delivered.map((d) => d.text)).toEqual(['第一条', '第二条', '您的工单已受理'])
+    expect(transport.delivered.map((d) => d.text)).toEqual(['第一条', '第二条', '您的工单已受理'])
     const docs = await OutboxModel.find().lean()
     const byKey = Object.fromEntries(docs.map((d) => [d.key, d]))
     expect(byKey.k1?.status).toBe('sent')
@@ -114,7 +115,7 @@ describe('outbox sender', () => {
     expect(byKey.k4?.status).toBe('undeliverable')
     expect(byKey.k4?.lastError).toContain('没有绑定微信')
     expect(byKey.later?.status).toBe('queued')
-    const transcript = await bot.conversations.transcript(`room:${roomId}`)
+    const transcript = await conversations.transcript(`room:${roomId}`)
     expect(transcript.map((m) => [m.direction, m.senderName, m.text])).toEqual([
       ['out', '邻里小助手', '第一条'],
       ['out', '邻里小助手', '第二条'],
@@ -133,14 +134,14 @@ describe('outbox sender', () => {
     const sender = senderWith({ perMinute: 300, jitterMs: 0 }) // one message per 200 ms
     const started = Date.now()
     await sender.start()
-    await eventually(() => bot.world.delivered.length === 4)
+    await eventually(() => transport.delivered.length === 4)
     await sender.stop()
-    const gaps = bot.world.delivered
+    const gaps = transport.delivered
       .slice(1)
-      .map((d, i) => d.at.getTime() - (bot.world.delivered[i]?.at.getTime() ?? 0))
+      .map((d, i) => d.at.getTime() - (transport.delivered[i]?.at.getTime() ?? 0))
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180)
     expect(Date.now() - started).toBeGreaterThanOrEqual(580)
-    expect(bot.world.delivered.map((d) => d.text)).toEqual(['通知1', '通知2', '通知3', '通知4'])
+    expect(transport.delivered.map((d) => d.text)).toEqual(['通知1', '通知2', '通知3', '通知4'])
   })
 
   it('retries a failing send with growing pauses, then gives up as failed', async () => {
@@ -181,7 +182,7 @@ describe('outbox sender', () => {
       name: '赵主任',
       roles: ['admin'],
       token: 'ta',
-      wechat: { contactId: bot.world.createContact('赵主任').id },
+      wechat: { contactId: transport.addContact('zhao-zhuren') },
     })
     for (let i = 1; i <= 8; i++) {
       await outbox.enqueue({
@@ -192,7 +193,7 @@ describe('outbox sender', () => {
         notBefore: new Date(Date.now() - 10_000 + i),
       })
     }
-    const sender = senderWith({ dailyBudget: 5 }, logger)
+    const sender = senderWith({ dailyBudget: 5, replyReservePercent: 0 }, logger)
     const results = await drain(sender)
     expect(results).toEqual(['sent', 'sent', 'sent', 'sent', 'sent'])
     expect(await sender.sendNext()).toBe('budget')
@@ -219,7 +220,7 @@ describe('outbox sender', () => {
     expect(await sender.recoverStuck()).toBe(1)
     expect(await sender.sendNext()).toBe('idle')
     expect((await OutboxModel.findOne({ key: 'crash' }).lean())?.status).toBe('sent_unknown')
-    expect(bot.world.delivered).toHaveLength(0)
+    expect(transport.delivered).toHaveLength(0)
   })
 
   it('sends each message once when two senders drain the same account at the same time', async () => {
@@ -241,7 +242,7 @@ describe('outbox sender', () => {
     }
     await Promise.all([step(a), step(b), step(a)])
     await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 6)
-    expect(bot.world.delivered.map((d) => d.text).sort()).toEqual([
+    expect(transport.delivered.map((d) => d.text).sort()).toEqual([
       '并发1',
       '并发2',
       '并发3',
@@ -254,5 +255,149 @@ describe('outbox sender', () => {
   it('counts the day in the configured time zone', () => {
     const d = startOfLocalDay(new Date('2026-11-28T17:30:00Z'), 'Asia/Shanghai')
     expect(d.toISOString()).toBe('2026-11-28T16:00:00.000Z')
+  })
+})
+
+describe('outbox lanes', () => {
+  useTestDatabase()
+  const outbox = createOutbox({ clock: systemClock })
+  const conversations = createConversations({ clock: systemClock })
+  let transport: MemoryTransport
+  let groups: string[] = []
+  let residentRoom = ''
+
+  beforeEach(() => {
+    transport = createMemoryTransport()
+    groups = Array.from({ length: 300 }, (_, i) => transport.addRoom(`grid-${i}@chatroom`))
+    residentRoom = transport.addRoom('kanghe-7@chatroom')
+  })
+
+  const senderWith = (limits: Record<string, number>) =>
+    createOutboxSender({
+      limits: testLimits(limits),
+      timezone: 'Asia/Shanghai',
+      logger: silentLogger,
+      transport,
+      outbox,
+      conversations,
+      idleMs: 20,
+    })
+
+  /** A 停水通知 to each of the 300 groups, queued at once (as notices.send does). */
+  const broadcast = () =>
+    outbox.enqueueMany(
+      groups.map((id, i) => ({
+        key: `notice:water:${i}`,
+        to: { type: 'room' as const, id },
+        text: `停水通知 ${i}`,
+        kind: 'notice',
+      })),
+    )
+
+  it('sends a reply queued behind a 300-group broadcast next, before the rest of the broadcast', async () => {
+    expect(await broadcast()).toBe(300)
+    const sender = senderWith({})
+    for (let i = 0; i < 3; i++) expect(await sender.sendNext()).toBe('sent')
+    await outbox.enqueue({
+      key: 'reply:m1:0',
+      to: { type: 'room', id: residentRoom },
+      text: '您已报名成功',
+      kind: 'reply',
+    })
+    expect(await sender.sendNext()).toBe('sent')
+    expect(transport.delivered.map((d) => d.text)).toEqual([
+      '停水通知 0',
+      '停水通知 1',
+      '停水通知 2',
+      '您已报名成功',
+    ])
+    expect(await sender.sendNext()).toBe('sent')
+    expect(transport.delivered.at(-1)?.text).toBe('停水通知 3')
+    expect(await countQueued()).toBe(296)
+  })
+
+  it('sends an urgent alert before task notices, and task notices before the broadcast', async () => {
+    await broadcast()
+    await outbox.enqueue({
+      key: 'case:c1:task',
+      to: { type: 'room', id: residentRoom },
+      text: '【新工单】楼道灯不亮',
+      kind: 'task',
+    })
+    await outbox.enqueue({
+      key: 'case:c2:alert',
+      to: { type: 'room', id: residentRoom },
+      text: '【紧急】3号楼冒烟',
+      kind: 'warning',
+      lane: 'urgent',
+    })
+    await outbox.enqueue({
+      key: 'case:c3:update',
+      to: { type: 'room', id: residentRoom },
+      text: '您的工单已受理',
+      kind: 'update',
+    })
+    const sender = senderWith({})
+    for (let i = 0; i < 4; i++) await sender.sendNext()
+    expect(transport.delivered.map((d) => d.text)).toEqual([
+      '【紧急】3号楼冒烟',
+      '【新工单】楼道灯不亮',
+      '您的工单已受理',
+      '停水通知 0',
+    ])
+    const alert = await OutboxModel.findOne({ key: 'case:c2:alert' }).lean()
+    expect(alert?.lane).toBe('urgent')
+    expect((await OutboxModel.findOne({ key: 'notice:water:7' }).lean())?.lane).toBe('bulk')
+  })
+
+  it('keeps the reserve of the daily budget for replies when the broadcast has used its share', async () => {
+    await broadcast()
+    // 10 a day, 20% kept for replies: the broadcast stops at 8.
+    const sender = senderWith({ dailyBudget: 10, replyReservePercent: 20 })
+    const results: string[] = []
+    for (let i = 0; i < 12; i++) results.push(await sender.sendNext())
+    expect(results.filter((r) => r === 'sent')).toHaveLength(8)
+    expect(results.at(-1)).toBe('budget')
+    for (const n of [1, 2, 3]) {
+      await outbox.enqueue({
+        key: `reply:m${n}:0`,
+        to: { type: 'room', id: residentRoom },
+        text: `回复${n}`,
+        kind: 'reply',
+      })
+    }
+    expect(await sender.sendNext()).toBe('sent')
+    expect(await sender.sendNext()).toBe('sent')
+    expect(await sender.sendNext()).toBe('budget') // the whole day's budget is used now
+    expect(transport.delivered.slice(-2).map((d) => d.text)).toEqual(['回复1', '回复2'])
+    expect(await sender.usage()).toEqual({ sentToday: 10, budget: 10 })
+  })
+
+  it('while a broadcast goes out at its pace, sends a reply at the shorter reply spacing', async () => {
+    await broadcast()
+    // 600 a minute: replies 100 ms apart; the broadcast at 50% of that, 200 ms apart.
+    const sender = senderWith({ perMinute: 600, bulkPercent: 50, replyReservePercent: 20 })
+    await sender.start()
+    await eventually(() => transport.delivered.length >= 4)
+    const queuedAt = Date.now()
+    await outbox.enqueue({
+      key: 'reply:m9:0',
+      to: { type: 'room', id: residentRoom },
+      text: '收到，已为您登记',
+      kind: 'reply',
+    })
+    await eventually(() => transport.delivered.some((d) => d.text === '收到，已为您登记'))
+    await eventually(() => transport.delivered.length >= 10)
+    await sender.stop()
+    const texts = transport.delivered.map((d) => d.text)
+    const reply = texts.indexOf('收到，已为您登记')
+    const noticesBefore = texts.slice(0, reply).length
+    const sentAt = transport.delivered[reply]?.at.getTime() ?? 0
+    // At most the notice in flight went between; the reply did not wait a broadcast gap more.
+    expect(sentAt - queuedAt).toBeLessThan(400)
+    expect(noticesBefore).toBeLessThanOrEqual(6)
+    const notices = transport.delivered.filter((d) => d.text.startsWith('停水通知'))
+    const gaps = notices.slice(1).map((d, i) => d.at.getTime() - (notices[i]?.at.getTime() ?? 0))
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180)
   })
 })

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { useTestDatabase } from '../../test/db.js'
-import { LockModel } from '../models/lock.model.js'
+import { useTestDatabase } from '../../../test/db.js'
+import { LockModel } from '../../models/lock.model.js'
 import { isDeadLocalOwner, takeLease, withLease } from './sender-lease.js'
 
 /** The pid of a process that has already exited. */
