@@ -89,7 +89,7 @@ interface Facts {
 export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutcome> {
   const input = parseInput(OpenCaseInput, raw)
   const replay = await findBySource(input.sourceKey)
-  if (replay) return replay
+  if (replay) return finishReplay(ctx, replay)
   const facts = await establishFacts(ctx, input)
   const key = intakeKey(facts)
   const outcome = await withLock(key, async () => {
@@ -108,6 +108,20 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
     // Stored first: a case that could not be routed stays `received` and is routed again later.
     ctx.logger?.error({ err, number: outcome.doc.number }, 'case stored but not routed')
     return outcome
+  }
+}
+
+/**
+ * A report seen again (a replay after a crash): the case it opened is routed now when the first run
+ * died between storing and routing it — routing a case that is no longer `received` changes nothing.
+ */
+async function finishReplay(ctx: CaseContext, replay: OpenOutcome): Promise<OpenOutcome> {
+  if (replay.duplicateOf || replay.doc.status !== 'received') return replay
+  try {
+    return { ...replay, doc: await routeCase(ctx, { _id: replay.doc._id, number: replay.doc.number }) }
+  } catch (err) {
+    ctx.logger?.error({ err, number: replay.doc.number }, 'replayed case still not routed')
+    return replay
   }
 }
 
@@ -353,6 +367,16 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
   // The source key is claimed first (one unique insert decides between racing retries); the case
   // is then written under the id the key names, so a retry after a crash completes the same case.
   const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), at)
+  const claimed = claim.claimed ? null : await CaseModel.findById(claim.ref).lean<CaseDoc>().exec()
+  if (claimed) {
+    const own = outcomeFor(claimed, input.sourceKey)
+    if (own) return own
+    // The key names a case this report was to join, but the process died before it joined (the
+    // claim and the subscription are two writes) and that case takes no more reports now: the
+    // report opens its own case after all, under a new id the key is moved to.
+    claim.ref = new Types.ObjectId().toString()
+    await putKey('case-source', input.sourceKey, claim.ref, at)
+  }
   const _id = new Types.ObjectId(claim.ref)
   const number = await allocateCaseNumber(at, ctx.config.timezone)
   await putKey('case-number', number, claim.ref, at)
