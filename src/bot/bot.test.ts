@@ -7,6 +7,7 @@ import { useTestDatabase } from '../../test/db.js'
 import { memoryFlows, seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
 import { TEXT } from '../handlers/replies.js'
 import { systemClock } from '../lib/clock.js'
+import { UnavailableError } from '../lib/errors.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
@@ -95,6 +96,32 @@ describe('the bot on the mock puppet', () => {
       receivedAt: new Date(),
     })
     expect(await OutboxModel.countDocuments({ key: /^reply:before-crash-1:/ })).toBe(1)
+  })
+
+  it('handles a report again after a transient failure instead of apologising and marking it done', async () => {
+    const mem = memoryFlows()
+    let busy = 1
+    const flows = {
+      ...mem.flows,
+      async reportProblem(input: Parameters<NonNullable<typeof mem.flows.reportProblem>>[0]) {
+        // The first run meets a lock still held by a process that was killed (UNAVAILABLE).
+        if (busy-- > 0) throw new UnavailableError('系统繁忙，请稍后再试', { lock: 'intake:test' })
+        return (mem.flows.reportProblem as NonNullable<typeof mem.flows.reportProblem>)(input)
+      },
+    }
+    const bot = await start(flows)
+    const { zhang, room } = await bound(bot)
+    const id = bot.world.say({ from: zhang.id, roomId: room.id, text: '3号楼电梯不动了', mentionBot: true })
+    await eventually(
+      async () => (await ChatMessageModel.findOne({ messageId: id }).lean())?.status === 'processed',
+      8000,
+    )
+    const stored = await ChatMessageModel.findOne({ messageId: id }).lean()
+    expect(stored?.outcome).toBe('report')
+    expect(mem.reports).toHaveLength(1)
+    const replies = await OutboxModel.find({ key: new RegExp(`^reply:${id}:`) }).lean()
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining('工单号 GD-0001')])
+    expect(replies.map((r) => r.text).join()).not.toContain(TEXT.apology)
   })
 
   it('binds a room by command and keeps the binding when the room id changes', async () => {

@@ -6,6 +6,8 @@ import type { ChatHandler } from '../handlers/chat-handler.js'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
 import type { Config } from '../lib/config.js'
+import { isDatabaseUnreachable } from '../lib/db-availability.js'
+import { DomainError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
 import type {
   AttachmentInput,
@@ -40,6 +42,20 @@ export interface BotDeps {
   printQr?: boolean
   /** Called after each (re)start, e.g. to log the mock account in. */
   afterStart?: () => void | Promise<void>
+  /**
+   * A message whose handling failed for a transient reason is handled again: at most `attempts` runs
+   * in all, the first pause `baseMs`, doubling (default 5 runs, 1 s: about 15 s of retrying).
+   */
+  retry?: { attempts?: number; baseMs?: number }
+}
+
+/**
+ * A failure that may pass if the same work is done again a moment later: a lock that stayed busy
+ * (UNAVAILABLE), or the database out of reach. A refused input or a missing record is not.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  if (err instanceof DomainError) return err.code === 'UNAVAILABLE'
+  return isDatabaseUnreachable(err)
 }
 
 export interface BotStatus {
@@ -85,10 +101,33 @@ export function createBot(deps: BotDeps): Bot {
   let restartTimer: NodeJS.Timeout | undefined
   const chains = new Map<string, Promise<void>>()
   const counts = { processed: 0, failed: 0 }
+  const retry = { attempts: 5, baseMs: 1000, ...deps.retry }
+
+  /**
+   * Runs the handler; a transient failure (a busy lock, the database away) is thrown to us instead of
+   * apologised for, and the message — still `received`, so a crash meanwhile replays it — is handled
+   * again after a pause. Handling is idempotent (cases by source key, replies by key), so a rerun
+   * completes the same work. Only the last attempt apologises.
+   */
+  async function runHandler(m: StoredMessage) {
+    const input = toChatInput(m, status.user?.name ?? deps.config.wechaty.botName)
+    let delay = retry.baseMs
+    for (let attempt = 1; ; attempt++) {
+      if (attempt >= retry.attempts) return deps.handler(input)
+      try {
+        return await deps.handler(input, { retryable: isTransientFailure })
+      } catch (err) {
+        if (!isTransientFailure(err)) throw err
+        log.warn({ err, messageId: m.messageId, attempt }, 'message handling failed for now; retrying')
+        await new Promise((r) => setTimeout(r, delay))
+        delay *= 2
+      }
+    }
+  }
 
   async function handleStored(m: StoredMessage): Promise<void> {
     try {
-      const outcome = await deps.handler(toChatInput(m, status.user?.name ?? deps.config.wechaty.botName))
+      const outcome = await runHandler(m)
       await deps.conversations.markProcessed(m.messageId, {
         outcome: outcome.outcome,
         replyKeys: outcome.replies.map((r) => r.key),

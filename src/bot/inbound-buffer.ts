@@ -66,10 +66,10 @@ export function retryHandlerWhileDatabaseAway(
   options: InboundBufferOptions,
 ): ChatHandler {
   const ping = options.ping ?? pingMongoose
-  return (input) =>
+  return (input, handleOptions) =>
     retryWhileUnreachable(
       async () => {
-        const outcome = await handler(input)
+        const outcome = await handler(input, handleOptions)
         // Failed and not even the apology could be queued: the resident heard nothing, so run it
         // again once the database is back (with the apology queued, they were told to try again).
         if (outcome.outcome.startsWith('error:') && outcome.replies.length === 0) {

@@ -33,8 +33,17 @@ export interface ChatHandlerDeps {
   followUpTtlMs?: number
 }
 
-/** Handles one inbound message; never throws for a handler failure (it apologises instead). */
-export type ChatHandler = (input: ChatInput) => Promise<ChatOutcome>
+/** How the caller of a ChatHandler wants a failure treated. */
+export interface HandleOptions {
+  /** Failures the caller will retry (transient ones): thrown to it instead of apologised for. */
+  retryable?: (err: unknown) => boolean
+}
+
+/**
+ * Handles one inbound message; never throws for a handler failure (it apologises instead), except a
+ * failure the caller said it retries.
+ */
+export type ChatHandler = (input: ChatInput, options?: HandleOptions) => Promise<ChatOutcome>
 
 function prepare(deps: ChatHandlerDeps): ChatMiddleware {
   return async (ctx, next) => {
@@ -107,11 +116,12 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     keywordHandler(flowDeps),
     intentHandler(flowDeps),
   ])
-  return async (input) => {
+  return async (input, options = {}) => {
     const ctx = createContext(input, chatKeyOf(input.room?.id, input.sender.contactId), deps)
     try {
       await run(ctx)
     } catch (err) {
+      if (options.retryable?.(err)) throw err
       await apologise(ctx, err, deps.logger)
     }
     return { outcome: ctx.outcome, replies: ctx.replies }

@@ -80,6 +80,14 @@ describe(`kill -9 in the middle of a burst of ${N} chat messages, then restart`,
       )
 
       const report = await exactlyOnceReport({ casesExpected: true })
+      if (report.caseOwners.length > 0) {
+        // What the handler made of the messages that own no case (their outcome names the failure).
+        const lost = await ChatMessageModel.find(
+          { _id: { $in: report.caseOwners.map((c) => c.messageId) } },
+          { status: 1, outcome: 1, error: 1, text: 1 },
+        ).lean()
+        console.info(`[kill-burst] messages without a case: ${JSON.stringify(lost)}`)
+      }
       expect(report.messages).toBeGreaterThan(0)
       expect(report.unprocessed).toEqual([])
       expect(report.caseOwners).toEqual([])

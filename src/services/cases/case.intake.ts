@@ -408,6 +408,16 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
   // The source key is claimed first (one unique insert decides between racing retries); the case
   // is then written under the id the key names, so a retry after a crash completes the same case.
   const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), at)
+  const claimed = claim.claimed ? null : await CaseModel.findById(claim.ref).lean<CaseDoc>().exec()
+  if (claimed) {
+    const own = outcomeFor(claimed, input.sourceKey)
+    if (own) return own
+    // The key names a case this report was to join, but the process died before it joined (the
+    // claim and the subscription are two writes) and that case takes no more reports now: the
+    // report opens its own case after all, under a new id the key is moved to.
+    claim.ref = new Types.ObjectId().toString()
+    await putKey('case-source', input.sourceKey, claim.ref, at)
+  }
   const _id = new Types.ObjectId(claim.ref)
   const number = await allocateCaseNumber(at, ctx.config.timezone)
   await putKey('case-number', number, claim.ref, at)

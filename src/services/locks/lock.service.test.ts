@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import { CounterModel, LockModel } from '../../models/lock.model.js'
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
 import { nextSequence, withLock } from './lock.service.js'
+import { lockOwnerName } from './lock-owner.js'
 import { claimKey, dropKey, lookupKey, putKey } from './lookup-key.service.js'
 
 describe('locks, sequences and lookup keys', () => {
@@ -47,6 +49,41 @@ describe('locks, sequences and lookup keys', () => {
       expiresAt: new Date(now - 1),
     })
     await expect(withLock('dead', async () => 'ran')).resolves.toBe('ran')
+  })
+
+  it('breaks at once a lock left by a process of this host that was killed, never a live one', async () => {
+    // A real process of this host, killed with SIGKILL: its pid is no longer running.
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+    await new Promise((r) => child.once('spawn', r))
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+    const [host, , start, hold] = lockOwnerName().split('/')
+    const now = Date.now()
+    const left = (key: string, owner: string) =>
+      LockModel.create({ _id: key, owner, createdAt: new Date(now), expiresAt: new Date(now + 15_000) })
+    await left('intake:killed', [host, child.pid, start, hold].join('/'))
+    const t0 = Date.now()
+    await expect(withLock('intake:killed', async () => 'ran', { waitMs: 1000 })).resolves.toBe('ran')
+    expect(Date.now() - t0).toBeLessThan(1000)
+    expect(await LockModel.countDocuments({ _id: 'intake:killed' })).toBe(0)
+
+    // A live holder of this host (this very process, another hold) keeps its lock.
+    await left('intake:live', lockOwnerName())
+    await expect(withLock('intake:live', async () => 'never', { waitMs: 300 })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    })
+  })
+
+  it('waits out by default a lock whose holder crashed on another host', async () => {
+    const now = Date.now()
+    await LockModel.create({
+      _id: 'remote',
+      owner: 'other-host~1/4242/start/hold',
+      createdAt: new Date(now),
+      expiresAt: new Date(now + 1500),
+    })
+    // The waiter's default patience is the lock's ttl and more: it never gives up first.
+    await expect(withLock('remote', async () => 'ran', { ttlMs: 1000 })).resolves.toBe('ran')
   })
 
   it('gives up with UNAVAILABLE when another process holds the lock too long', async () => {

@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto'
 import { isDuplicateKeyError, UnavailableError } from '../../lib/errors.js'
 import { CounterModel, LockModel } from '../../models/lock.model.js'
+import { isDeadLocalOwner, lockOwnerName } from './lock-owner.js'
 
 export interface LockOptions {
-  /** How long the lock is held before others may break it (a crashed holder). */
+  /** How long the lock is held before others may break it (a crashed holder on another host). */
   ttlMs?: number
-  /** How long to wait for a busy lock before giving up with UNAVAILABLE. */
+  /**
+   * How long to wait for a busy lock before giving up with UNAVAILABLE; default the lock's ttl plus
+   * five seconds, so a waiter outlasts a holder that crashed on another host.
+   */
   waitMs?: number
 }
 
@@ -13,21 +16,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Tries once to take the lock `key`; returns a release function, or undefined when someone else holds
- * it. An expired lock (its holder crashed) is broken first.
+ * it. A lock whose holder is gone is broken first: one past its expiry, or one held by a process of
+ * this host that died (kill -9, OOM) — at once, so a restarted service does not wait out the lock of
+ * the process it replaces. Only exactly that holder's document is deleted.
  */
 export async function tryLock(
   key: string,
   ttlMs = 10_000,
   now = new Date(),
 ): Promise<(() => Promise<void>) | undefined> {
-  const owner = randomUUID()
+  const owner = lockOwnerName()
   const doc = { _id: key, owner, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) }
   try {
     await LockModel.create(doc)
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err
-    const broken = await LockModel.deleteOne({ _id: key, expiresAt: { $lt: now } })
-    if (broken.deletedCount !== 1) return undefined
+    const held = await LockModel.findById(key).lean<{ owner: string; expiresAt: Date }>()
+    if (held && held.expiresAt.getTime() >= now.getTime() && !isDeadLocalOwner(held.owner)) return undefined
+    if (held && (await LockModel.deleteOne({ _id: key, owner: held.owner })).deletedCount !== 1)
+      return undefined
     try {
       await LockModel.create(doc)
     } catch (again) {
@@ -70,7 +77,7 @@ export async function withLock<T>(key: string, fn: () => Promise<T>, options: Lo
   const ttlMs = options.ttlMs ?? 15_000
   const leave = await localTurn(key)
   try {
-    const deadline = Date.now() + (options.waitMs ?? 10_000)
+    const deadline = Date.now() + (options.waitMs ?? ttlMs + 5_000)
     let delay = 5
     for (;;) {
       const release = await tryLock(key, ttlMs)

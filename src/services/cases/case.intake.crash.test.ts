@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
+import { useTestDatabase } from '../../../test/db.js'
+import { CaseModel } from '../../models/case.model.js'
+import { OutboxModel } from '../../models/outbox.model.js'
+import { claimKey, lookupKey } from '../locks/lookup-key.service.js'
+
+/**
+ * A report replayed after the process died between two of the writes that open or join a case: the
+ * replay completes the work, and the report ends with exactly one case (opened or joined).
+ */
+describe('case intake replayed after a crash between two writes', () => {
+  useTestDatabase()
+
+  const report = (sourceKey: string, text: string, extra: Record<string, unknown> = {}) => ({
+    channel: 'group',
+    sourceKey,
+    text,
+    location: { gridCode: 'KH-01' },
+    category: 'sanitation',
+    ...extra,
+  })
+
+  /** Every case that names `sourceKey`, as opener or as subscriber. */
+  async function ownersOf(sourceKey: string): Promise<string[]> {
+    const cases = await CaseModel.find({}).lean()
+    return cases.flatMap((c) =>
+      [c.sourceKey, ...c.subscribers.map((s) => s.sourceKey)]
+        .filter((k) => k === sourceKey)
+        .map(() => c.number),
+    )
+  }
+
+  it('opens its own case when the case it was joining was closed before the replay', async () => {
+    const w = await makeCaseWorld()
+    const { service } = makeCaseService()
+    const first = await service.open(
+      report('chat:m-a', '3号楼门口的垃圾桶满了没人清理', { reporter: { personId: String(w.zhang._id) } }),
+    )
+    // The second report was judged a duplicate of the first: its source key was claimed for that
+    // case, and the process was killed before the subscription was written.
+    await claimKey('case-source', 'chat:m-b', first.case.id)
+    // Meanwhile the first case was finished, so the replay no longer finds it as an open duplicate.
+    await CaseModel.updateOne({ _id: first.case.id }, { $set: { status: 'closed' } })
+
+    const replay = await service.open(
+      report('chat:m-b', '3号楼门口垃圾桶满了，快来清理', { reporter: { personId: String(w.li._id) } }),
+    )
+    expect(replay.created).toBe(true)
+    expect(replay.case.number).not.toBe(first.case.number)
+    expect(replay.case.status).toBe('assigned')
+    expect(await ownersOf('chat:m-b')).toEqual([replay.case.number])
+    expect(await lookupKey('case-source', 'chat:m-b')).toBe(replay.case.id)
+    // Replayed once more, it is the same case.
+    const again = await service.open(report('chat:m-b', '3号楼门口垃圾桶满了，快来清理'))
+    expect(again).toMatchObject({ created: false, case: { number: replay.case.number } })
+  })
+
+  it('joins the case it was joining when that case is still open', async () => {
+    const w = await makeCaseWorld()
+    const { service } = makeCaseService()
+    const first = await service.open(
+      report('chat:m-c', '3号楼门口的垃圾桶满了没人清理', { reporter: { personId: String(w.zhang._id) } }),
+    )
+    await claimKey('case-source', 'chat:m-d', first.case.id)
+    const replay = await service.open(
+      report('chat:m-d', '3号楼门口垃圾桶满了，快来清理', { reporter: { personId: String(w.li._id) } }),
+    )
+    expect(replay).toMatchObject({ created: false, duplicateOf: first.case.number })
+    expect(await ownersOf('chat:m-d')).toEqual([first.case.number])
+    expect(await CaseModel.countDocuments()).toBe(1)
+  })
+
+  it('routes the case it opened when the first run stopped before routing it', async () => {
+    const w = await makeCaseWorld()
+    const { responsibility } = makeCaseService()
+    let down = true
+    // The first run stores the case and dies before routing (here: routing fails once).
+    const { service } = makeCaseService(undefined, {
+      responsibility: {
+        ...responsibility,
+        whoHandles: (q: Parameters<typeof responsibility.whoHandles>[0]) => {
+          if (down) throw new Error('killed before routing')
+          return responsibility.whoHandles(q)
+        },
+      },
+    })
+    const first = await service.open(report('chat:m-e', '3号楼门口的垃圾桶满了没人清理'))
+    expect(first.case.status).toBe('received')
+    expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(0)
+
+    down = false
+    const replay = await service.open(report('chat:m-e', '3号楼门口的垃圾桶满了没人清理'))
+    expect(replay).toMatchObject({ created: false, case: { number: first.case.number, status: 'assigned' } })
+    expect(replay.case.assigneeId).toBe(String(w.worker._id))
+    const tasks = await OutboxModel.find({ kind: 'task' }).lean()
+    expect(tasks.map((t) => t.to)).toEqual([{ type: 'person', id: String(w.worker._id) }])
+  })
+})
