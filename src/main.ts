@@ -3,7 +3,6 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type Router from '@koa/router'
 import { type BotRuntime, startBotRuntime } from './bot/runtime.js'
-import { createLiveChat } from './handlers/live.js'
 import { createApp } from './http/app.js'
 import { answerClientErrors } from './http/client-errors.js'
 import { healthRoutes } from './http/health.routes.js'
@@ -40,6 +39,7 @@ import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import { createTriage } from './services/cases/triage.service.js'
 import { createAsks } from './services/conversations/asks.service.js'
+import { createConversations } from './services/conversations/conversation.service.js'
 import { createEventService } from './services/events/event.service.js'
 import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
@@ -50,6 +50,8 @@ import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
 import { createResponsibility } from './services/responsibility/responsibility.service.js'
+import { loadEmergencyAdvice } from './services/responsibility/emergency.config.js'
+import { createRoomBindings } from './services/rooms/room-binding.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
 
 /**
@@ -60,6 +62,7 @@ import { createStatsService } from './services/stats/stats.service.js'
 export function buildServices(config: Config, logger: Logger, clock: Clock = systemClock) {
   // The responsibility list and holiday calendar are checked first: a bad file stops the start.
   const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar(), clock)
+  const emergencyAdvice = loadEmergencyAdvice()
   const llm = createLlm(config)
   // What the bot asks (ratings, 收到) is recorded as its messages are queued.
   const asks = createAsks({ clock })
@@ -110,9 +113,14 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   })
   const stats = createStatsService({ clock, responsibility, timezone: config.timezone })
   const auth = createAuthService({ config, clock, logger })
+  const conversations = createConversations({ clock })
+  const rooms = createRoomBindings({ clock })
   return {
     clock,
     responsibility,
+    emergencyAdvice,
+    conversations,
+    rooms,
     llm,
     asks,
     outbox,
@@ -156,13 +164,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       : `using embedded ${database.source} at ${database.safeUri} (data in ${database.dataDir})`,
   )
   let shuttingDown = false
-  // The bot's chat flows and the grid workers' inbox call the same service instances.
+  // The chat calls the same service instances as the routes.
   const bot = config.wechaty.enabled
     ? await startBotRuntime({
         config,
         logger,
+        services,
+        conversations: services.conversations,
         transcribe: services.llm?.transcribe,
-        ...createLiveChat(services, { clock: services.clock }),
       })
     : undefined
   // The API refuses at once with 503 while the database is away (pinged every second).
@@ -199,6 +208,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         outbox: services.outbox,
         cases: services.cases,
         stats: services.stats,
+        notices: services.notices,
         onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
       })
     : undefined

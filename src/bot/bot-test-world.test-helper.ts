@@ -1,6 +1,6 @@
-import type { ChatFlows } from '../handlers/flows.js'
 import { loadConfig } from '../lib/config.js'
 import { silentLogger } from '../lib/logger.js'
+import { buildServices } from '../main.js'
 import { type BotRuntime, startBotRuntime } from './runtime.js'
 
 /** The configuration tests run the bot with: the mock puppet, a fast sender unless told otherwise. */
@@ -17,19 +17,21 @@ export function botTestConfig(outbox: Record<string, number> = {}) {
   )
 }
 
-/** A running bot on the mock puppet against the test database. */
+/** A running bot on the mock puppet against the test database, over the real services. */
 export async function startTestBot(
   options: {
-    flows?: ChatFlows
     send?: boolean
     outbox?: Record<string, number>
     attachmentsDir?: string
   } = {},
 ): Promise<BotRuntime & { world: NonNullable<BotRuntime['mock']> }> {
+  const config = botTestConfig(options.outbox)
+  const services = buildServices(config, silentLogger)
   const runtime = await startBotRuntime({
-    config: botTestConfig(options.outbox),
+    config,
     logger: silentLogger,
-    flows: options.flows,
+    services,
+    conversations: services.conversations,
     send: options.send,
     attachmentsDir: options.attachmentsDir,
     sender: { retryBaseMs: 30, idleMs: 20 },

@@ -1,14 +1,9 @@
-import { type ChatHandler, createChatHandler } from '../handlers/chat-handler.js'
-import type { ChatMiddleware } from '../handlers/composer.js'
-import type { ChatFlows } from '../handlers/flows.js'
-import type { Clock } from '../lib/clock.js'
-import { systemClock } from '../lib/clock.js'
+import { type ChatHandler, type ChatServices, createChatHandler } from '../handlers/chat-handler.js'
 import type { Config } from '../lib/config.js'
 import type { Logger } from '../lib/logger.js'
-import { type Conversations, createConversations } from '../services/conversations/conversation.service.js'
+import type { Conversations } from '../services/conversations/conversation.service.js'
 import { createOutboxSender, type OutboxSender } from '../services/outbox/outbox.sender.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
-import { createRoomBindings, type RoomBindings } from '../services/rooms/room-binding.service.js'
+import type { RoomBindings } from '../services/rooms/room-binding.service.js'
 import { type Bot, createBot, type Transcribe } from './bot.js'
 import { holdWhileDatabaseAway, retryHandlerWhileDatabaseAway } from './inbound-buffer.js'
 import { createMockWorld, type MockWorld } from './mock-world.js'
@@ -18,11 +13,10 @@ export const MOCK_PUPPET = 'wechaty-puppet-mock'
 export interface BotRuntimeOptions {
   config: Config
   logger: Logger
-  clock?: Clock
-  /** The domain flows (cases, knowledge base, events) as they are wired. */
-  flows?: ChatFlows
-  /** More chat handlers (the grid workers' inbox). */
-  extra?: ChatMiddleware[]
+  /** The services the chat calls (built once in main.ts). */
+  services: ChatServices
+  /** The conversation log the bot stores every message in first. */
+  conversations: Conversations
   transcribe?: Transcribe
   attachmentsDir?: string
   /** Start the outbox sender too (default true). */
@@ -48,20 +42,9 @@ export interface BotRuntime {
  * then drains the outbox. `main.ts` calls this behind `wechaty.enabled`.
  */
 export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRuntime> {
-  const { config, logger } = options
-  const clock = options.clock ?? systemClock
-  const conversations = createConversations({ clock })
-  const rooms = createRoomBindings({ clock })
-  const outbox = createOutbox({ clock })
-  const handler = createChatHandler({
-    outbox,
-    conversations,
-    rooms,
-    logger,
-    botName: config.wechaty.botName,
-    flows: options.flows ?? {},
-    extra: options.extra,
-  })
+  const { config, logger, services, conversations } = options
+  const { clock, rooms } = services
+  const handler = createChatHandler({ services, logger, botName: config.wechaty.botName })
   const world = config.wechaty.puppet === MOCK_PUPPET ? createMockWorld(config.wechaty.botName) : undefined
   // While the database is away, received messages are held and retried instead of dropped.
   const held = { logger }

@@ -12,8 +12,8 @@ export const jobsCommand: Command = {
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const [verb, name] = positionals
-    const { outbox } = buildServices(ctx.config, ctx.logger)
-    const deps = { config: ctx.config, logger: ctx.logger, outbox }
+    const { outbox, cases, stats, notices } = buildServices(ctx.config, ctx.logger)
+    const deps = { config: ctx.config, logger: ctx.logger, outbox, cases, stats, notices }
     const table = jobTable(deps)
     if (verb === 'list' || verb === undefined) {
       for (const j of table) ctx.out(`${j.name.padEnd(22)} ${j.cron}`)

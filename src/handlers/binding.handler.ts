@@ -1,7 +1,7 @@
 import { DomainError } from '../lib/errors.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
 import type { ChatMiddleware } from './composer.js'
-import { TEXT } from './replies.js'
+import { say, TEXT } from './chat-texts.js'
 
 const BIND_RE = /^绑定(网格|社区)\s*([A-Za-z0-9][A-Za-z0-9_-]*)$/
 const UNBIND_RE = /^(解绑|解除绑定)(群聊)?$/
@@ -24,21 +24,19 @@ export function bindingHandler(rooms: RoomBindings): ChatMiddleware {
           byContactId: ctx.input.sender.contactId,
         })
         const where = b.scope === 'grid' ? `网格 ${b.gridCode}` : `社区 ${b.communityCode}`
-        await ctx.reply(
-          `好的，本群已关联到${where}。大家@我或以「报修」「咨询」开头发消息，我就会登记并转给网格员。`,
-        )
+        await ctx.reply(say.bound({ where }))
         return
       }
       const removed = await rooms.unbind({ roomId: room.id, byContactId: ctx.input.sender.contactId })
-      await ctx.reply(removed ? '已解除本群的关联。' : '本群还没有关联网格或社区。')
+      await ctx.reply(removed ? TEXT.unbindDone : TEXT.unbindNone)
     } catch (err) {
       if (!(err instanceof DomainError)) throw err
       ctx.outcome = `${ctx.outcome}:refused`
-      await ctx.reply(err.code === 'FORBIDDEN' ? refusal(err.message) : `${err.message}，请核对编号后再试。`)
+      await ctx.reply(err.code === 'FORBIDDEN' ? refusal(err.message) : say.checkCode({ message: err.message }))
     }
   }
 }
 
 function refusal(message: string): string {
-  return message.startsWith('只有') ? TEXT.notStaffBind : `抱歉，${message}。`
+  return message.startsWith('只有') ? TEXT.notStaffBind : say.refusedWithReason({ message })
 }

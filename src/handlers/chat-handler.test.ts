@@ -1,25 +1,19 @@
 import { Writable } from 'node:stream'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
-import { systemClock } from '../lib/clock.js'
+import { loadConfig } from '../lib/config.js'
 import { createLogger } from '../lib/logger.js'
-import { ChatMessageModel } from '../models/chat-message.model.js'
+import { buildServices } from '../main.js'
+import { CaseModel } from '../models/case.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
-import { CommunityModel } from '../models/registry.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
-import { createConversations } from '../services/conversations/conversation.service.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
-import { createRoomBindings } from '../services/rooms/room-binding.service.js'
-import { createChatHandler } from './chat-handler.js'
-import type { ChatFlows } from './flows.js'
-import { chat, createPerson, memoryFlows, seedGridWithWorker } from './handler-fixtures.test-helper.js'
-import { TEXT } from './replies.js'
+import { type ChatServices, createChatHandler } from './chat-handler.js'
+import { TEXT } from './chat-texts.js'
+import { chat, createPerson, seedGridWithWorker } from './handler-fixtures.test-helper.js'
 
-void ChatMessageModel
-void RoomBindingModel
-void CommunityModel
+const NUMBER_RE = /\d{6}-\d{4,}/
 
-describe('chat handler', () => {
+describe('chat handler over the real services', () => {
   useTestDatabase()
   const room = { id: 'r1@chatroom', topic: '康和小区7号楼' }
   const logLines: string[] = []
@@ -32,20 +26,20 @@ describe('chat handler', () => {
       },
     }),
   })
-  let mem = memoryFlows()
-  const conversations = createConversations({ clock: systemClock })
-  const rooms = createRoomBindings({ clock: systemClock })
-  const outbox = createOutbox({ clock: systemClock })
-  const build = (flows: ChatFlows) =>
-    createChatHandler({ outbox, conversations, rooms, logger, botName: '邻里小助手', flows })
-  let handle = build(mem.flows)
+  const config = loadConfig({}, { overrides: { env: 'test', wechaty: { botName: '邻里小助手' } } })
+  const services = buildServices(config, logger)
+  const build = (s: ChatServices) => createChatHandler({ services: s, logger, botName: '邻里小助手' })
+  const handle = build(services)
+  let people: Awaited<ReturnType<typeof seedGridWithWorker>>
 
   beforeEach(async () => {
-    mem = memoryFlows()
-    handle = build(mem.flows)
     logLines.length = 0
-    await seedGridWithWorker()
-    await rooms.bindAsSystem({ roomId: room.id, topic: room.topic, target: { scope: 'grid', code: 'KH-07' } })
+    people = await seedGridWithWorker()
+    await services.rooms.bindAsSystem({
+      roomId: room.id,
+      topic: room.topic,
+      target: { scope: 'grid', code: 'KH-07' },
+    })
   })
 
   it("refuses politely, without a case, to hand out neighbours' data or to take new instructions", async () => {
@@ -58,77 +52,73 @@ describe('chat handler', () => {
       expect(out.outcome, text).toBe('refused:privacy')
       expect(out.replies[0]?.text).toContain('保护居民隐私')
     }
-    expect(mem.reports).toHaveLength(0)
-    const own = await handle(chat('@邻里小助手\u2005我家电话号码换了，怎么改', { room, mentionsBot: true }))
-    expect(own.outcome).not.toBe('refused:privacy')
+    expect(await CaseModel.countDocuments()).toBe(0)
   })
 
   it('stays silent on chit-chat in a group', async () => {
     const out = await handle(chat('今天天气真好，大家吃了吗', { room }))
     expect(out.outcome).toBe('ignored:chit-chat')
-    expect(await OutboxModel.countDocuments()).toBe(0)
-    expect(mem.reports).toHaveLength(0)
+    expect(await OutboxModel.countDocuments({ kind: 'reply' })).toBe(0)
   })
 
   it('opens a case when @-mentioned and answers in the group with number, handler and deadline', async () => {
-    const input = chat('@邻里小助手\u20057号楼2单元楼道灯坏了', {
-      room,
-      mentionsBot: true,
-      mentionIds: ['bot'],
-    })
+    const input = chat('@邻里小助手\u20057号楼2单元楼道灯坏了', { room, mentionsBot: true })
     const out = await handle(input)
     expect(out.outcome).toBe('report')
-    expect(mem.reports[0]?.text).toBe('7号楼2单元楼道灯坏了')
-    expect(mem.reports[0]?.binding?.gridCode).toBe('KH-07')
-    const sent = await OutboxModel.find().lean()
-    expect(sent).toHaveLength(1)
-    expect(sent[0]?.key).toBe(`reply:${input.messageId}:1`)
-    expect(sent[0]?.to).toMatchObject({ type: 'room', id: room.id })
-    expect(sent[0]?.text).toContain('GD-0001')
-    expect(sent[0]?.text).toContain('网格员王芳')
+    const c = await CaseModel.findOne().lean()
+    expect(c?.description).toBe('7号楼2单元楼道灯坏了')
+    expect(String(c?.assigneeId)).toBe(String(people.worker._id))
+    expect(out.replies[0]?.to).toMatchObject({ type: 'room', id: room.id })
+    expect(out.replies[0]?.text).toContain(c?.number ?? 'none')
+    expect(out.replies[0]?.text).toContain('网格员 王芳')
   })
 
-  it('answers a trigger word at the start without a mention, citing the policy', async () => {
+  it('answers a trigger word at the start without a mention, citing the policy, or hands it over', async () => {
+    await services.kb.importDocument({
+      id: 'elderly-allowance',
+      title: '高龄津贴发放办法',
+      text: '# 高龄津贴发放办法\n\n一、年满80周岁的老年人可以申请高龄津贴。\n\n二、申请人持身份证和户口簿到社区服务站办理。',
+    })
     const out = await handle(chat('咨询 高龄津贴怎么申请？', { room }))
     expect(out.outcome).toBe('policy')
-    expect(out.replies[0]?.text).toContain('《高龄津贴发放办法》')
-    const abstain = await handle(chat('#咨询 火星移民政策', { room }))
-    expect(abstain.replies[0]?.text).toBe(TEXT.abstained)
+    expect(out.replies[0]?.text).toContain('高龄津贴')
+    const abstain = await handle(chat('#咨询 火星移民有什么补贴', { room }))
+    expect(abstain.outcome).toBe('policy:abstained')
   })
 
-  it('answers a reply to its own question in a group', async () => {
-    const out = await handle(
-      chat('是5号楼的电梯', { room, quoted: { text: '请问是几号楼？', fromBot: true } }),
-    )
-    expect(out.outcome).toBe('report')
-  })
-
-  it('guides a direct chat with the numbered menu, remembering the chosen flow', async () => {
-    const hello = await handle(chat('你好'))
-    expect(hello.replies[0]?.text).toBe(TEXT.menu)
-    const one = await handle(chat('1'))
-    expect(one.replies[0]?.text).toBe(TEXT.askReport)
+  it('guides a direct chat with the numbered menu; a photo goes to the case just reported', async () => {
+    expect((await handle(chat('你好'))).replies[0]?.text).toBe(TEXT.menu)
+    expect((await handle(chat('1'))).replies[0]?.text).toBe(TEXT.askReport)
     const report = await handle(chat('3号楼门口垃圾三天没人清运了'))
     expect(report.outcome).toBe('report')
     expect(report.replies[0]?.to).toEqual({ type: 'contact', id: 'c-zhang' })
-    const photo = await handle(
-      chat('', { type: 'image', attachments: [{ kind: 'image', path: '/tmp/x.jpg' }] }),
-    )
+    const number = NUMBER_RE.exec(report.replies[0]?.text ?? '')?.[0] ?? ''
+    const photo = await handle(chat('', { type: 'image', attachments: [{ kind: 'image', path: '/tmp/x.jpg' }] }))
     expect(photo.outcome).toBe('follow_up')
-    expect(mem.followUps).toEqual([{ caseNumber: 'GD-0001', text: '', attachments: 1 }])
-    const four = await handle(chat('4'))
-    expect(four.replies[0]?.text).toContain('GD-0001')
+    const c = await services.cases.get(number)
+    expect(c.timeline.some((t) => t.action === 'comment' && t.attachments.length === 1)).toBe(true)
+    expect((await handle(chat('4'))).replies[0]?.text).toContain(number)
   })
 
-  it('takes a digit as a rating when a resolved case waits for one', async () => {
-    mem.awaitingRating.add('c-zhang')
-    const out = await handle(chat('5'))
+  it('reads a digit against the question the bot asked: a rating only after a rating prompt', async () => {
+    const menu = await handle(chat('2'))
+    expect(menu.replies[0]?.text).toBe(TEXT.askPolicy)
+    const opened = await services.cases.open({
+      channel: 'direct',
+      sourceKey: 'test:rate-1',
+      text: '7号楼楼道灯坏了',
+      reporter: { personId: String(people.resident._id), contactId: 'c-zhang' },
+    })
+    const worker = { personId: String(people.worker._id), roles: ['grid_worker' as const], gridIds: [String(people.grid._id)] }
+    await services.cases.accept(opened.case.number, worker)
+    await services.cases.resolve(opened.case.number, worker, '已更换灯泡')
+    const out = await handle(chat('5 很快，谢谢'))
     expect(out.outcome).toBe('rate')
-    expect(mem.ratings).toEqual([{ contactId: 'c-zhang', digit: 5 }])
-    expect((await handle(chat('2'))).replies[0]?.text).toBe(TEXT.askPolicy)
+    const rated = await services.cases.get(opened.case.number)
+    expect(rated.rating?.score).toBe(5)
   })
 
-  it('explains once that an unbound group cannot dispatch yet', async () => {
+  it('explains once that an unbound group goes to the service desk for now', async () => {
     const other = { id: 'r2@chatroom', topic: '新群' }
     const first = await handle(chat('@邻里小助手 楼下路灯不亮', { room: other, mentionsBot: true }))
     const second = await handle(chat('@邻里小助手 电梯也坏了', { room: other, mentionsBot: true }))
@@ -141,20 +131,15 @@ describe('chat handler', () => {
     const refused = await handle(chat('绑定网格 KH-07', { room: other }))
     expect(refused.replies[0]?.text).toBe(TEXT.notStaffBind)
     expect(await RoomBindingModel.countDocuments({ roomId: other.id })).toBe(0)
-    const ok = await handle(
-      chat('绑定网格 kh-07', { room: other, sender: { contactId: 'c-wang', name: '王芳' } }),
-    )
+    const wang = { contactId: 'c-wang', name: '王芳' }
+    const ok = await handle(chat('绑定网格 kh-07', { room: other, sender: wang }))
     expect(ok.replies[0]?.text).toContain('网格 KH-07')
     expect(await RoomBindingModel.countDocuments({ roomId: other.id })).toBe(1)
-    const unknown = await handle(
-      chat('绑定网格 XX-99', { room: other, sender: { contactId: 'c-wang', name: '王芳' } }),
-    )
+    const unknown = await handle(chat('绑定网格 XX-99', { room: other, sender: wang }))
     expect(unknown.replies[0]?.text).toContain('XX-99')
     await createPerson('赵主任', 'c-zhao', ['community_staff'])
-    const unbind = await handle(
-      chat('解绑', { room: other, sender: { contactId: 'c-zhao', name: '赵主任' } }),
-    )
-    expect(unbind.replies[0]?.text).toBe('已解除本群的关联。')
+    const unbind = await handle(chat('解绑', { room: other, sender: { contactId: 'c-zhao', name: '赵主任' } }))
+    expect(unbind.replies[0]?.text).toBe(TEXT.unbindDone)
   })
 
   it('never repeats a phone number in the group and tells the sender privately', async () => {
@@ -163,34 +148,31 @@ describe('chat handler', () => {
     const direct = out.replies.filter((r) => r.to.type === 'contact')
     expect(direct[0]?.text).toBe(TEXT.privacy)
     expect(group.every((r) => !r.text.includes('13812345678'))).toBe(true)
-    expect(mem.reports[0]?.text).toContain('138****5678')
+    expect((await CaseModel.findOne().lean())?.description).toContain('138****5678')
   })
 
-  it('apologises in Chinese and logs with context when a flow fails', async () => {
+  it('apologises in Chinese and logs with context when a service fails', async () => {
     const failing = build({
-      ...mem.flows,
-      reportProblem: async () => {
-        throw new Error('case service down')
+      ...services,
+      cases: {
+        ...services.cases,
+        open: async () => {
+          throw new Error('case service down')
+        },
       },
     })
-    const input = chat('报修 电梯困人了', { room })
+    const input = chat('报修 电梯坏了不动了', { room })
     const out = await failing(input)
     expect(out.outcome).toBe('error:report')
     expect(out.replies.at(-1)?.text).toBe(TEXT.apology)
     expect(logLines.join('')).toContain(input.messageId)
   })
 
-  it('queues nothing new when the same message is handled again after a crash', async () => {
+  it('queues nothing new and opens no second case when a message is handled again after a crash', async () => {
     const input = chat('@邻里小助手 小区东门路灯坏了', { room, mentionsBot: true })
     await handle(input)
     await handle(input)
-    expect(await OutboxModel.countDocuments()).toBe(1)
-    expect(mem.reports).toHaveLength(1)
-  })
-
-  it('says politely that a service is not wired yet', async () => {
-    const bare = build({})
-    const out = await bare(chat('报修 垃圾没人收', { room }))
-    expect(out.replies[0]?.text).toBe(TEXT.notReady)
+    expect(await OutboxModel.countDocuments({ kind: 'reply' })).toBe(1)
+    expect(await CaseModel.countDocuments()).toBe(1)
   })
 })

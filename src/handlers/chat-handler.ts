@@ -1,35 +1,53 @@
+import type { Clock } from '../lib/clock.js'
 import { DomainError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
 import { containsPersonalNumber } from '../lib/mask.js'
-import { type Conversations, chatKeyOf } from '../services/conversations/conversation.service.js'
+import type { CaseService } from '../services/cases/case.service.js'
+import type { Triage } from '../services/cases/triage.service.js'
+import type { Asks } from '../services/conversations/asks.service.js'
+import { chatKeyOf } from '../services/conversations/conversation.service.js'
+import type { EventService } from '../services/events/event.service.js'
+import type { KbService } from '../services/kb/kb.service.js'
+import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox } from '../services/outbox/outbox.service.js'
+import type { RegistryService } from '../services/registry/registry.service.js'
+import type { EmergencyAdvice } from '../services/responsibility/emergency.config.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
+import { answersHandler } from './answers.handler.js'
 import { bindingHandler } from './binding.handler.js'
 import type { ChatInput, ChatOutcome } from './chat-input.js'
+import { TEXT } from './chat-texts.js'
 import { type ChatContext, type ChatMiddleware, compose, createContext } from './composer.js'
-import { splitTrigger, stripMentions } from './etiquette.js'
-import type { ChatFlows } from './flows.js'
-import { TEXT } from './replies.js'
-import {
-  digitHandler,
-  intentHandler,
-  keywordHandler,
-  pendingHandler,
-  privacyGuardHandler,
-  type ResidentFlowDeps,
-} from './resident.handlers.js'
+import { emergencyHandler } from './emergency.handler.js'
+import { isAnswerShaped, splitTrigger, stripMentions } from './etiquette.js'
+import { eventsHandler } from './events.handler.js'
+import { intentHandler, keywordHandler, menuDigitHandler, privacyGuardHandler } from './resident.handlers.js'
+import { workerCommands } from './worker-commands.js'
+
+/** The services the chat calls, as the HTTP routes call them (built once in main.ts). */
+export interface ChatServices {
+  clock: Clock
+  cases: CaseService
+  kb: Pick<KbService, 'ask'>
+  events: Pick<EventService, 'listForPerson' | 'signUp' | 'cancelSignup' | 'setReminders'>
+  notices: Pick<NoticeService, 'acknowledge' | 'get'>
+  registry: RegistryService
+  triage: Pick<Triage, 'classifyByRules'>
+  asks: Asks
+  outbox: Outbox
+  rooms: RoomBindings
+  /** The safety advice and numbers for a danger, per community (config/emergency.yaml). */
+  emergencyAdvice(hazard: string, communityCode?: string): EmergencyAdvice
+}
 
 export interface ChatHandlerDeps {
-  outbox: Outbox
-  conversations: Conversations
-  rooms: RoomBindings
+  services: ChatServices
   logger: Logger
   /** The bot's display name: `@name` and a message starting with it address the bot. */
   botName: string
-  flows: ChatFlows
-  /** More handlers (the grid workers' inbox) run after etiquette and binding, before the resident flows. */
-  extra?: ChatMiddleware[]
+  /** How long a question of the bot (a menu choice, the place) waits for the answer. */
   pendingTtlMs?: number
+  /** How long after a report a photo or detail is added to that case. */
   followUpTtlMs?: number
 }
 
@@ -45,22 +63,47 @@ export interface HandleOptions {
  */
 export type ChatHandler = (input: ChatInput, options?: HandleOptions) => Promise<ChatOutcome>
 
+/** Settings every chat feature reads. */
+export interface ChatSettings {
+  pendingTtlMs: number
+  followUpTtlMs: number
+}
+
+/**
+ * Reads what the message is before anyone acts on it: the text without mentions and trigger, the
+ * group's binding, the rules' triage (no LLM: it runs on every group message), and the bot's open
+ * questions of this sender in this chat.
+ */
 function prepare(deps: ChatHandlerDeps): ChatMiddleware {
+  const { services, botName } = deps
   return async (ctx, next) => {
-    const { trigger, rest } = splitTrigger(stripMentions(ctx.input.text, deps.botName), deps.botName)
+    const { trigger, rest } = splitTrigger(stripMentions(ctx.input.text, botName), botName)
     ctx.text = rest
     ctx.trigger = trigger
-    ctx.pending = await deps.conversations.getState(ctx.input.sender.contactId, ctx.chatKey)
+    const room = ctx.input.room
+    if (room) ctx.binding = await services.rooms.resolve(room)
+    if (ctx.text !== '') ctx.triaged = services.triage.classifyByRules(ctx.text)
+    const contactId = ctx.input.sender.contactId
+    // In a direct chat the person is needed anyway; in a group only the contact's and the room's
+    // questions are read (no registry look-up for chatter that passes by).
+    const personId = room ? undefined : (await ctx.me()).id
+    ctx.asks = await services.asks.openFor({ personId, contactId }, room?.id)
     await next()
   }
 }
 
-/** In a group the bot speaks only when addressed; chit-chat passes by in silence. */
+/**
+ * In a group the bot speaks only when addressed (an @, a trigger word, a reply to the bot, an answer
+ * to a question it asked there); danger is the exception, handled before this.
+ */
 const etiquette: ChatMiddleware = async (ctx, next) => {
   if (!ctx.isGroup) return next()
-  const { input, pending } = ctx
-  const awaited = pending !== undefined && (pending.flow !== 'follow_up' || input.type !== 'text')
-  ctx.addressed = input.mentionsBot || ctx.trigger !== undefined || input.quoted?.fromBot === true || awaited
+  const { input } = ctx
+  ctx.addressed =
+    input.mentionsBot ||
+    ctx.trigger !== undefined ||
+    input.quoted?.fromBot === true ||
+    ctx.asks.some((a) => isAnswerShaped(a.kind, ctx.text, input))
   if (!ctx.addressed) {
     ctx.outcome = 'ignored:chit-chat'
     return
@@ -68,12 +111,10 @@ const etiquette: ChatMiddleware = async (ctx, next) => {
   await next()
 }
 
-function roomBinding(rooms: RoomBindings): ChatMiddleware {
+function unboundNote(rooms: RoomBindings): ChatMiddleware {
   return async (ctx, next) => {
     const room = ctx.input.room
-    if (!room) return next()
-    ctx.binding = await rooms.resolve(room)
-    if (!ctx.binding && (await rooms.claimUnboundNotice(room.id))) await ctx.reply(TEXT.unbound)
+    if (room && !ctx.binding && (await rooms.claimUnboundNotice(room.id))) await ctx.reply(TEXT.unbound)
     await next()
   }
 }
@@ -85,39 +126,54 @@ const privacy: ChatMiddleware = async (ctx, next) => {
 }
 
 const voiceWithoutText: ChatMiddleware = async (ctx, next) => {
-  if (ctx.input.type !== 'voice' || ctx.text !== '' || ctx.pending?.flow === 'follow_up') return next()
+  if (ctx.input.type !== 'voice' || ctx.text !== '') return next()
+  if (ctx.asks.some((a) => a.kind === 'follow_up')) return next()
   ctx.outcome = 'voice:kept'
   await ctx.reply(TEXT.voiceNote)
 }
 
 /**
- * The chat dispatcher: small handlers composed in order (prepare → binding commands → etiquette →
- * room binding → privacy → extra → pending flow → digits → keywords → intent), inside one error
- * boundary that logs the failure with its context and apologises in Chinese.
+ * The chat dispatcher: small handlers composed in order (prepare → binding commands → danger →
+ * etiquette → unbound note → privacy → inbox commands → answers to the bot's questions → events →
+ * keywords → menu digits → intent), inside one error boundary that logs the failure with its context
+ * and apologises in Chinese.
  */
 export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
-  const flowDeps: ResidentFlowDeps = {
-    flows: deps.flows,
-    conversations: deps.conversations,
+  const { services } = deps
+  const settings: ChatSettings = {
     pendingTtlMs: deps.pendingTtlMs ?? 10 * 60_000,
     followUpTtlMs: deps.followUpTtlMs ?? 10 * 60_000,
   }
   const run = compose([
     prepare(deps),
-    bindingHandler(deps.rooms),
+    bindingHandler(services.rooms),
+    emergencyHandler(services, settings),
     etiquette,
-    roomBinding(deps.rooms),
+    unboundNote(services.rooms),
     privacy,
     voiceWithoutText,
     privacyGuardHandler(),
-    ...(deps.extra ?? []),
-    pendingHandler(flowDeps),
-    digitHandler(flowDeps),
-    keywordHandler(flowDeps),
-    intentHandler(flowDeps),
+    workerCommands(services),
+    answersHandler(services, settings),
+    eventsHandler(services),
+    keywordHandler(services),
+    menuDigitHandler(services, settings),
+    intentHandler(services, settings),
   ])
+  const personOf = (ctx: ChatContext) => {
+    const home = ctx.binding
+      ? { communityId: ctx.binding.communityId, gridId: ctx.binding.gridId }
+      : {}
+    return services.registry.personOfContact(
+      { contactId: ctx.input.sender.contactId, name: ctx.input.sender.name },
+      home,
+    )
+  }
   return async (input, options = {}) => {
-    const ctx = createContext(input, chatKeyOf(input.room?.id, input.sender.contactId), deps)
+    const ctx = createContext(input, chatKeyOf(input.room?.id, input.sender.contactId), {
+      outbox: services.outbox,
+      personOf,
+    })
     try {
       await run(ctx)
     } catch (err) {

@@ -1,6 +1,8 @@
 import { maskText } from '../lib/mask.js'
-import type { ConversationState, Conversations } from '../services/conversations/conversation.service.js'
+import type { TriageResult } from '../services/cases/triage.service.js'
+import type { Ask } from '../services/conversations/asks.service.js'
 import type { Outbox } from '../services/outbox/outbox.service.js'
+import type { ResidentView } from '../services/registry/registry.views.js'
 import type { RoomBinding } from '../services/rooms/room-binding.service.js'
 import type { ChatInput, ChatReply } from './chat-input.js'
 
@@ -17,10 +19,14 @@ export interface ChatContext {
   /** Whether the bot was addressed (always true in a direct chat). */
   addressed: boolean
   binding?: RoomBinding
-  /** What the bot expects next from this sender in this chat. */
-  pending?: ConversationState
+  /** The rules layer's reading of the text (no LLM): intent, urgency, danger, place. */
+  triaged?: TriageResult
+  /** The bot's open questions this message may answer, newest first. */
+  asks: Ask[]
   outcome: string
   readonly replies: ChatReply[]
+  /** The registry person behind the sender (created on first contact), looked up once. */
+  me(): Promise<ResidentView>
   /** Queues a reply in the same chat (masked in groups), or privately to the sender. */
   reply(text: string, options?: { private?: boolean }): Promise<void>
 }
@@ -42,7 +48,8 @@ export function compose(middlewares: readonly ChatMiddleware[]): (ctx: ChatConte
 
 export interface ContextDeps {
   outbox: Outbox
-  conversations: Conversations
+  /** Finds (or creates) the person behind the sender; `home` is where a new contact belongs. */
+  personOf(ctx: ChatContext): Promise<ResidentView>
 }
 
 /**
@@ -51,14 +58,20 @@ export interface ContextDeps {
  */
 export function createContext(input: ChatInput, chatKey: string, deps: ContextDeps): ChatContext {
   let n = 0
+  let person: Promise<ResidentView> | undefined
   const ctx: ChatContext = {
     input,
     isGroup: input.room !== undefined,
     chatKey,
     text: input.text.trim(),
     addressed: input.room === undefined,
+    asks: [],
     outcome: 'unhandled',
     replies: [],
+    me() {
+      person ??= deps.personOf(ctx)
+      return person
+    },
     async reply(text, options = {}) {
       n += 1
       const toRoom = input.room !== undefined && !options.private

@@ -36,7 +36,6 @@ export function splitTrigger(text: string, botName: string): { trigger?: string;
   return { rest: t }
 }
 
-const QUESTION_RE = /[?？]|吗|怎么|怎样|如何|哪里|哪儿|多少|能不能|可不可以|可以.*吗|什么|是否|条件|政策|申请/
 const GREETING_RE = /^(你好|您好|在吗|hi|hello|嗨|早上好|晚上好|下午好)[!！。.~～]*$/i
 const COURTESY_RE = /^(谢谢|多谢|感谢|好的|好|嗯|嗯嗯|ok|收到|辛苦了|👍)[!！。.~～]*$/i
 
@@ -50,10 +49,58 @@ export function isCourtesy(text: string): boolean {
   return COURTESY_RE.test(text.trim())
 }
 
-/** The rules used when no classifier is wired: a question goes to the knowledge base. */
-export function guessIntent(text: string): 'report' | 'policy' | 'other' {
+
+const CN_DIGITS: Readonly<Record<string, number>> = { 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5 }
+/** A score at the start, not the start of an address or a time (「5号楼」「3-2-301」「8点」). */
+const SCORE_RE =
+  /^([0-9０-９]{1,2}|[一二两三四五])\s*(分|星|颗星|个星)?(?![0-9０-９号栋幢座楼单元室层点时月日号元块岁年次户个/.])(?!\s*[-—]\s*\d)/
+const WORD_SCORES: ReadonlyArray<[RegExp, number]> = [
+  [/^(非常|很|特别|十分)?不满意/, 1],
+  [/^(非常|很|特别|十分|挺|蛮)?满意/, 5],
+  [/^(基本满意|还行|还可以|一般|凑合)/, 3],
+  [/^(太差|很差|差评)/, 1],
+  [/^(好评|点赞|👍)/, 5],
+]
+
+/** A rating as residents write it: 「5」「5分」「五星」「满意」「5 很快，谢谢」 (the words after it are the comment). */
+export function readRating(text: string): { score: number; comment: string } | undefined {
   const t = text.trim()
-  if (t === '' || isGreeting(t) || isCourtesy(t)) return 'other'
-  if (QUESTION_RE.test(t)) return 'policy'
-  return t.length >= 4 ? 'report' : 'other'
+  const m = SCORE_RE.exec(t)
+  if (m) {
+    const raw = m[1] as string
+    const score =
+      CN_DIGITS[raw] ?? Number(raw.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)))
+    return { score, comment: cleanComment(t.slice(m[0].length)) }
+  }
+  for (const [re, score] of WORD_SCORES) {
+    const w = re.exec(t)
+    if (w) return { score, comment: cleanComment(t.slice(w[0].length)) }
+  }
+  return undefined
+}
+
+function cleanComment(rest: string): string {
+  return rest.replace(/^[\s,，。.!！、:：~～\-—]+/, '').trim().slice(0, 200)
+}
+
+const ACK_RE = /^(1|１|收到|已收到|收到了|好的|好|知道了|已阅|明白|明白了|ok|okay|👌|嗯|嗯嗯)(了|啦|谢谢|，谢谢|!|！|。|~|～)*$/i
+
+/** 「收到」「1」「好的」: an acknowledgement of a notice that asked for one. */
+export function isAck(text: string): boolean {
+  return ACK_RE.test(text.trim())
+}
+
+/**
+ * Whether a group message can be the answer to a question of `kind` the bot asked there, so it is
+ * handled without an @ (everything else unaddressed passes by).
+ */
+export function isAnswerShaped(
+  kind: string,
+  text: string,
+  input: { attachments: readonly unknown[]; quoted?: { fromBot?: boolean } },
+): boolean {
+  if (kind === 'ack') return isAck(text)
+  if (kind === 'rating') return readRating(text) !== undefined
+  if (kind === 'follow_up') return input.attachments.length > 0 && input.quoted?.fromBot === true
+  return false
 }

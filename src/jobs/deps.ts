@@ -1,4 +1,5 @@
 import type { Config } from '../lib/config.js'
+import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox, OutboxInput } from '../services/outbox/outbox.service.js'
 import type { StatsService } from '../services/stats/stats.service.js'
 import type { JobContext, JobRunResult, RunnerDeps } from './runner.js'
@@ -27,6 +28,8 @@ export interface JobDeps extends RunnerDeps {
   outbox: Outbox
   cases?: CaseHooks
   stats?: Pick<StatsService, 'dailyFigures'>
+  /** Scheduled sends and the acknowledgement report (the notices the jobs act on). */
+  notices?: Pick<NoticeService, 'sendDue' | 'acks'>
 }
 
 /** A scheduled job: a plain async function of its dependencies and the time it runs for. */

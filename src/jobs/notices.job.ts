@@ -3,28 +3,14 @@ import {
   followersOfPending,
   listAckFollowUpNotices,
 } from '../services/notices/notice.ack-follow-ups.js'
-import { createNoticeService, type NoticeService } from '../services/notices/notice.service.js'
 import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
-
-/** The notice service as a job sees it: the clock stands at the job's `now`. */
-export function noticeServiceFor(deps: JobDeps, now: Date): NoticeService {
-  const { timezone, notices } = deps.config
-  return createNoticeService({
-    clock: { now: () => now },
-    outbox: deps.outbox,
-    settings: {
-      timezone,
-      confirmAboveRooms: notices.confirmAboveRooms,
-      confirmAbovePersons: notices.confirmAbovePersons,
-    },
-  })
-}
 
 /** Every minute: sends scheduled notices whose time has come, and finishes sends cut short by a crash. */
 export function scheduledNoticesJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('scheduled-notices', runnerOptions(deps), now, async (ctx) => {
-    const notices = noticeServiceFor(deps, now)
+    const notices = deps.notices
+    if (!notices) return ctx.count('notWired')
     const count = await notices.sendDue(now, async (_id, deliver) => ctx.count('enqueued', await deliver()))
     ctx.count('notices', count)
   })
@@ -40,8 +26,9 @@ export function noticeAckFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunRe
     const { ackFollowUpHours, vulnerableTags } = deps.config.notices
     const cutoff = new Date(now.getTime() - ackFollowUpHours * 3600_000)
     const oldest = new Date(cutoff.getTime() - 3 * 24 * 3600_000)
+    const notices = deps.notices
+    if (!notices) return ctx.count('notWired')
     const due = await listAckFollowUpNotices(cutoff, oldest)
-    const notices = noticeServiceFor(deps, now)
     for (const n of due) {
       const report = await notices.acks(n.id)
       const pending = report.pending.filter((p) => p.tags.some((t) => vulnerableTags.includes(t)))

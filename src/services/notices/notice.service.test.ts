@@ -144,13 +144,13 @@ describe('notice service', () => {
     const scheduled = await notices.send(n.id, { at: '2026-11-28 18:00' }, actor) // 10:00Z
     expect(scheduled).toMatchObject({ status: 'scheduled', enqueued: 0 })
     expect(scheduled.scheduledAt?.toISOString()).toBe('2026-11-28T10:00:00.000Z')
-    const deps = { config, outbox: createOutbox({ clock: fixedClock(NOW) }) }
+    const deps = { config, outbox: createOutbox({ clock: fixedClock(NOW) }), notices }
     await scheduledNoticesJob(deps, new Date('2026-11-28T09:59:00Z'))
     expect(await OutboxModel.countDocuments({})).toBe(0)
     const [a, b] = await Promise.all([
       scheduledNoticesJob(deps, new Date('2026-11-28T10:00:00Z')),
       scheduledNoticesJob(
-        { config, outbox: createOutbox({ clock: fixedClock(NOW) }) },
+        { config, outbox: createOutbox({ clock: fixedClock(NOW) }), notices },
         new Date('2026-11-28T10:00:00Z'),
       ),
     ])
@@ -201,7 +201,7 @@ describe('notice service', () => {
     )
     await notices.send(n.id, {}, actor)
     await notices.acknowledge(n.id, String(elders[2]?._id))
-    const deps = { config, outbox: createOutbox({ clock: fixedClock(NOW) }) }
+    const deps = { config, outbox: createOutbox({ clock: fixedClock(NOW) }), notices }
     const early = await noticeAckFollowUpJob(deps, new Date(NOW.getTime() + 23 * 3600_000))
     expect(early.counts.done ?? 0).toBe(0)
     const later = new Date(NOW.getTime() + 25 * 3600_000)

@@ -1,0 +1,157 @@
+/**
+ * Every sentence the bot says in a chat, in one place: fixed sentences as strings, the rest as
+ * functions with named slots. Rewording a sentence here changes no behaviour: what the bot waits for
+ * is recorded as data (conversations/asks.service.ts), never read back from these words.
+ */
+export const TEXT = {
+  menu: '您好，我是邻里小助手，请回复数字：\n1 报事报修\n2 政策咨询\n3 社区活动\n4 我的工单',
+  groupHelp: '您好，我是邻里小助手。报事请以「报修」开头说明问题和楼栋，咨询政策请以「咨询」开头。',
+  askReport: '请说一下遇到的问题和位置（几号楼几单元），可以附上照片。',
+  askPolicy: '请问您想咨询什么政策？直接把问题发给我就行。',
+  unbound:
+    '大家好，我是邻里小助手。这个群还没有关联到网格或社区，请网格员在群里发送「绑定网格 网格编号」完成绑定。在此之前大家反映的问题会先转给街道服务台；政策咨询可以照常问我。',
+  apology: '抱歉，小助手刚才出了点问题，请稍后再试。',
+  privacy: '您在群里发的电话或证件号码，群里不会显示。为保护隐私，涉及个人信息的内容请私聊我。',
+  voiceNote: '收到您的语音，已经保存。小助手暂时听不懂语音，麻烦用文字简单说一下问题。',
+  imageNote: '收到图片。请用文字说一下是什么问题、在哪个位置，我来登记。',
+  abstained: '这个问题我不确定，怕说错了误导您，已转给社区工作人员，稍后回复您。',
+  privacyRefusal:
+    '抱歉，为保护居民隐私，我不能提供或整理他人的电话、身份证号、住址等信息，也只按社区服务的规则办事。需要报事请以「报修」开头说明，咨询政策请以「咨询」开头。',
+  noCases: '您目前没有工单。需要报事请回复 1。',
+  noEvents: '近期没有社区活动，有新活动会通知您。',
+  notStaffBind: '抱歉，只有网格员或社区工作人员可以绑定群聊。',
+  chitChat: '您好！我是邻里小助手，可以帮您报事报修、解答社区政策、提醒社区活动。有需要随时告诉我，回复「菜单」看看我能做什么。',
+  thanks: '不客气，有需要随时找我。',
+  english:
+    '您好，我是邻里小助手，请用中文告诉我您遇到的问题或想咨询的政策。\n(Hi! I am the neighbourhood assistant. Please write in Chinese, or reply 菜单 for the menu.)',
+  ratingRange: '请回复 1 到 5 之间的数字打分（5 分最满意），数字后可以附一句评价。',
+  locationNotUnderstood:
+    '好的，已把您说的记在工单里，服务台工作人员会尽快联系您确认位置。',
+  workerOnly: '抱歉，工单指令只对网格员和社区工作人员开放。居民报事请直接描述问题，或回复「菜单」。',
+  noWorkerCases: '您目前没有待办工单。',
+  remindersOn: '已开启活动提醒。',
+  remindersOff: '已退订活动提醒，以后不再给您发提醒。想恢复请回复「开启提醒」。',
+  eventNotFound: '没有找到这个活动，请回复「活动」查看近期活动的序号。',
+  signupNotFound: '没有找到您的报名记录。',
+  walkInUsage: '请这样发：代录 楼栋-单元-房号 问题描述，例如「代录 3-2-301 厨房下水道堵了」。',
+  unbindDone: '已解除本群的关联。',
+  unbindNone: '本群还没有关联网格或社区。',
+} as const
+
+/** A reply with slots, e.g. `say.reportOpened({ … })`. */
+export const say = {
+  /** A new case: the handler is named only when someone was told. */
+  reportOpened(s: { caseNumber: string; handler?: string; due: string; urgent: boolean }): string {
+    const urgent = s.urgent ? '紧急情况已通知' : ''
+    const who = s.handler ? `由${s.handler}处理` : '已转给社区工作人员'
+    const lead = s.urgent && s.handler ? `${urgent}${s.handler}。` : ''
+    return `${lead}已收到，工单号 ${s.caseNumber}，${who}，预计${s.due}办结。有照片可以直接发给我补充。`
+  },
+  reportJoined(s: { caseNumber: string }): string {
+    return `已有邻居反映过此问题（工单 ${s.caseNumber}），已为您关注进展，处理结果会通知您。`
+  },
+  /** A stranger's report went to the intake desk: the one question for their place. */
+  reportHeldAskPlace(s: { caseNumber: string }): string {
+    return `已收到，工单号 ${s.caseNumber}，先由街道服务台接收。请问您住在哪个社区、几号楼？（例如「康和社区 5号楼2单元」）告诉我后马上转给您的网格员。`
+  },
+  relocated(s: { caseNumber: string; handler?: string }): string {
+    return s.handler
+      ? `谢谢！工单 ${s.caseNumber} 已转给${s.handler}处理。`
+      : `谢谢！工单 ${s.caseNumber} 已转给社区工作人员处理。`
+  },
+  followUpAdded(s: { caseNumber: string }): string {
+    return `已补充到工单 ${s.caseNumber}。`
+  },
+  /** The safety advice for a danger, before anything else. */
+  emergency(s: { advice: string; numbers: string[] }): string {
+    const call = s.numbers.length > 0 ? `请立即拨打 ${s.numbers.join(' 或 ')}。` : ''
+    return `⚠️ ${call}${s.advice}`
+  },
+  policyAnswer(s: { answer: string; sources: string }): string {
+    return s.sources ? `${s.answer}\n来源：${s.sources}` : s.answer
+  },
+  policyHandedOver(s: { caseNumber: string }): string {
+    return `这个问题我不确定，怕说错了误导您，已转给社区工作人员（工单 ${s.caseNumber}），稍后回复您。`
+  },
+  myCases(s: { lines: string[] }): string {
+    return `您的工单：\n${s.lines.join('\n')}`
+  },
+  events(s: { lines: string[] }): string {
+    return `近期社区活动：\n${s.lines.join('\n')}`
+  },
+  rated(s: { score: number; caseNumber: string }): string {
+    return `谢谢您的评价（${s.score} 分），工单 ${s.caseNumber} 已记录。`
+  },
+  ratedLow(s: { score: number; caseNumber: string }): string {
+    return `很抱歉没让您满意（${s.score} 分）。工单 ${s.caseNumber} 已退回重新办理，社区工作人员会尽快回访您。`
+  },
+  acknowledged(s: { title: string }): string {
+    return `已确认收到《${s.title}》，谢谢！`
+  },
+  bound(s: { where: string }): string {
+    return `好的，本群已关联到${s.where}。大家@我或以「报修」「咨询」开头发消息，我就会登记并转给网格员。`
+  },
+  refusedWithReason(s: { message: string }): string {
+    return `抱歉，${s.message}。`
+  },
+  checkCode(s: { message: string }): string {
+    return `${s.message}，请核对编号后再试。`
+  },
+  usage(s: { form: string }): string {
+    return `请这样发：${s.form}`
+  },
+  workerList(s: { lines: string[] }): string {
+    return `您的待办工单：\n${s.lines.join('\n')}`
+  },
+  accepted(s: { caseNumber: string; due: string }): string {
+    return `已接单 ${s.caseNumber}，请于${s.due}办结，居民已收到受理通知。`
+  },
+  progressNoted(s: { caseNumber: string }): string {
+    return `已记录工单 ${s.caseNumber} 的进展，已告知反映问题的居民。`
+  },
+  resolved(s: { caseNumber: string }): string {
+    return `工单 ${s.caseNumber} 已办结，已通知居民评价。辛苦了！`
+  },
+  transferred(s: { caseNumber: string; department: string }): string {
+    return `工单 ${s.caseNumber} 已转派给${s.department}。`
+  },
+  departmentNotFound(s: { name: string }): string {
+    return `没有找到「${s.name}」这个部门，请写部门全称或编号后再发一次。`
+  },
+  walkInJoined(s: { address: string; caseNumber: string }): string {
+    return `${s.address}的这个问题已有工单 ${s.caseNumber}，已并入关注。`
+  },
+  walkInOpened(s: { caseNumber: string; address: string; status: string; due: string }): string {
+    return `已代录工单 ${s.caseNumber}（${s.address}），${s.status}，${s.due}办结。`
+  },
+  signedUp(s: { title: string; place: string }): string {
+    return `报名成功：${s.title}，${s.place}。活动前会提醒您。`
+  },
+  alreadySignedUp(s: { title: string }): string {
+    return `您已经报过名了：${s.title}。`
+  },
+  waitlisted(s: { title: string }): string {
+    return `${s.title} 名额已满，已为您排队候补，有空位会通知您。`
+  },
+  cancelled(s: { title: string }): string {
+    return `已取消报名：${s.title}。`
+  },
+} as const
+
+/** A menu digit the resident may type in a direct chat. */
+export const MENU_FLOWS: Readonly<Record<string, 'report' | 'policy' | 'events' | 'my_cases'>> = {
+  '1': 'report',
+  '2': 'policy',
+  '3': 'events',
+  '4': 'my_cases',
+}
+
+export const WORKER_HELP = [
+  '工单指令：',
+  '我的工单',
+  '接单 工单号',
+  '进展 工单号 说明',
+  '办结 工单号 处理结果',
+  '转派 工单号 部门 原因',
+  '代录 楼栋-单元-房号 问题描述',
+].join('\n')
