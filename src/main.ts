@@ -47,6 +47,7 @@ import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
+import { loadEmergencyConfig } from './services/responsibility/emergency.config.js'
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
 import { createResponsibility } from './services/responsibility/responsibility.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
@@ -59,6 +60,8 @@ import { createStatsService } from './services/stats/stats.service.js'
 export function buildServices(config: Config, logger: Logger, clock: Clock = systemClock) {
   // The responsibility list and holiday calendar are checked first: a bad file stops the start.
   const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar(), clock)
+  // Emergency advice per kind of danger (config/emergency.yaml): also checked before anything starts.
+  const emergency = loadEmergencyConfig()
   const llm = createLlm(config)
   const outbox = createOutbox({ clock })
   const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
@@ -110,6 +113,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   return {
     clock,
     responsibility,
+    emergency,
     llm,
     outbox,
     registry,
