@@ -37,6 +37,7 @@ import { createLogger, type Logger } from './lib/logger.js'
 import { createAuthService } from './services/auth/auth.service.js'
 import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
+import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
 import { createAsks } from './services/conversations/asks.service.js'
 import { createConversations } from './services/conversations/conversation.service.js'
@@ -48,9 +49,9 @@ import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
+import { emergencyAdviceFor, loadEmergencyConfig } from './services/responsibility/emergency.config.js'
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
 import { createResponsibility } from './services/responsibility/responsibility.service.js'
-import { loadEmergencyAdvice } from './services/responsibility/emergency.config.js'
 import { createRoomBindings } from './services/rooms/room-binding.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
 
@@ -62,7 +63,10 @@ import { createStatsService } from './services/stats/stats.service.js'
 export function buildServices(config: Config, logger: Logger, clock: Clock = systemClock) {
   // The responsibility list and holiday calendar are checked first: a bad file stops the start.
   const responsibility = createResponsibility(loadResponsibilityList(), loadWorkingCalendar(), clock)
-  const emergencyAdvice = loadEmergencyAdvice()
+  // Emergency advice per kind of danger (config/emergency.yaml): also checked before anything starts.
+  const emergency = loadEmergencyConfig()
+  const emergencyAdvice = (hazard: Hazard, communityCode?: string) =>
+    emergencyAdviceFor(emergency, hazard, communityCode)
   const llm = createLlm(config)
   // What the bot asks (ratings, 收到) is recorded as its messages are queued.
   const asks = createAsks({ clock })
@@ -118,6 +122,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   return {
     clock,
     responsibility,
+    emergency,
     emergencyAdvice,
     conversations,
     rooms,

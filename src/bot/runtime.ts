@@ -43,7 +43,7 @@ export interface BotRuntime {
  */
 export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRuntime> {
   const { config, logger, services, conversations } = options
-  const { clock, rooms } = services
+  const { clock, rooms, outbox } = services
   const handler = createChatHandler({ services, logger, botName: config.wechaty.botName })
   const world = config.wechaty.puppet === MOCK_PUPPET ? createMockWorld(config.wechaty.botName) : undefined
   // While the database is away, received messages are held and retried instead of dropped.

@@ -18,6 +18,9 @@ describe('linli triage', () => {
       'isRequest',
       'confidence',
       'source',
+      'intent',
+      'hazard',
+      'language',
     ])
     expect(parsed).toMatchObject({
       category: 'safety_hazard',
@@ -25,7 +28,36 @@ describe('linli triage', () => {
       location: { building: '3', unit: '2', room: null },
       isRequest: true,
       source: 'rules',
+      intent: 'request',
+      hazard: 'gas',
+      language: null,
     })
+  })
+
+  it('--json says a question and chit-chat are not requests, and flags English', async () => {
+    const run = async (text: string) => {
+      const { ctx, out } = context()
+      await triageCommand.run(ctx, ['--json', text])
+      return JSON.parse(out[0] as string)
+    }
+    expect(await run('高龄津贴怎么申请')).toMatchObject({
+      intent: 'question',
+      isRequest: false,
+      hazard: null,
+    })
+    expect(await run('今天天气真好啊')).toMatchObject({ intent: 'chat', isRequest: false, urgency: 'normal' })
+    expect(await run('hello can you help')).toMatchObject({
+      intent: 'chat',
+      isRequest: false,
+      language: 'en',
+    })
+  })
+
+  it('prints the safety advice and the number to call for a present danger', async () => {
+    const { ctx, out } = context()
+    await triageCommand.run(ctx, ['有人晕倒了 快来人'])
+    expect(out.join('\n')).toContain('紧急程度：紧急')
+    expect(out.join('\n')).toMatch(/紧急提示：.*120（急救）/)
   })
 
   it('prints a readable summary without --json', async () => {

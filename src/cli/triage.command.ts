@@ -1,11 +1,17 @@
 import { createLlm } from '../lib/llm.js'
 import { createTriage, type TriageResult } from '../services/cases/triage.service.js'
+import { emergencyAdviceFor, loadEmergencyConfig } from '../services/responsibility/emergency.config.js'
 import { loadResponsibilityList } from '../services/responsibility/responsibility.config.js'
 import { type Command, parseArgs } from './command.js'
 
 const URGENCY_ZH = { urgent: '紧急', normal: '一般' } as const
 
-/** The CLI's JSON line: fixed keys, null for unknown location parts. */
+const INTENT_ZH = { request: '报事求助', question: '咨询提问', chat: '闲聊' } as const
+
+/**
+ * The CLI's JSON line: fixed keys, null for unknown location parts. The first six keys are the
+ * original contract; intent, hazard (null when no present danger) and language (null or "en") follow.
+ */
 export function triageJson(r: TriageResult): string {
   return JSON.stringify({
     category: r.category,
@@ -18,6 +24,9 @@ export function triageJson(r: TriageResult): string {
     isRequest: r.isRequest,
     confidence: r.confidence,
     source: r.source,
+    intent: r.intent,
+    hazard: r.hazard ?? null,
+    language: r.language ?? null,
   })
 }
 
@@ -25,7 +34,7 @@ export function triageJson(r: TriageResult): string {
 export const triageCommand: Command = {
   name: 'triage',
   usage: 'triage [--json] "<text>"',
-  summary: 'classify a resident message (category, urgency, location)',
+  summary: 'classify a resident message (category, urgency, location, intent, danger)',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args, ['json'])
     const text = positionals.join(' ').trim()
@@ -51,8 +60,9 @@ export const triageCommand: Command = {
     ctx.out(`紧急程度：${URGENCY_ZH[result.urgency]}`)
     ctx.out(`位置：${loc || '未提及'}`)
     ctx.out(
-      `是否报事：${result.isRequest ? '是' : '否'}  置信度：${result.confidence}  来源：${result.source}`,
+      `是否报事：${result.isRequest ? '是' : '否'}（${INTENT_ZH[result.intent]}${result.language === 'en' ? '，英文' : ''}）  置信度：${result.confidence}  来源：${result.source}`,
     )
+    if (result.hazard) ctx.out(`紧急提示：${emergencyAdviceFor(loadEmergencyConfig(), result.hazard).text}`)
     return 0
   },
 }

@@ -84,7 +84,7 @@ async function answerLocation(ctx: ChatContext, services: ChatServices, ask: Ask
     { communityId: community.id, building: place.building, unit: place.unit, room: place.room },
   )
   await ctx.reply(
-    say.relocated({ caseNumber: moved.number, handler: await handlerNameOf(services.registry, moved) }),
+    say.relocated({ caseNumber: moved.number, handler: await handlerNameOf(moved) }),
   )
   return true
 }

@@ -96,7 +96,7 @@ describe('chat handler over the real services', () => {
     const photo = await handle(chat('', { type: 'image', attachments: [{ kind: 'image', path: '/tmp/x.jpg' }] }))
     expect(photo.outcome).toBe('follow_up')
     const c = await services.cases.get(number)
-    expect(c.timeline.some((t) => t.action === 'comment' && t.attachments.length === 1)).toBe(true)
+    expect(c.timeline.some((t) => t.action === 'comment' && t.attachments?.length === 1)).toBe(true)
     expect((await handle(chat('4'))).replies[0]?.text).toContain(number)
   })
 

@@ -3,6 +3,7 @@ import { DomainError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
 import { containsPersonalNumber } from '../lib/mask.js'
 import type { CaseService } from '../services/cases/case.service.js'
+import type { Hazard } from '../services/cases/triage.hazard.js'
 import type { Triage } from '../services/cases/triage.service.js'
 import type { Asks } from '../services/conversations/asks.service.js'
 import { chatKeyOf } from '../services/conversations/conversation.service.js'
@@ -37,7 +38,7 @@ export interface ChatServices {
   outbox: Outbox
   rooms: RoomBindings
   /** The safety advice and numbers for a danger, per community (config/emergency.yaml). */
-  emergencyAdvice(hazard: string, communityCode?: string): EmergencyAdvice
+  emergencyAdvice(hazard: Hazard, communityCode?: string): EmergencyAdvice
 }
 
 export interface ChatHandlerDeps {

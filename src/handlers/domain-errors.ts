@@ -15,9 +15,15 @@ const POLITE: Partial<Record<ErrorCode, string>> = {
   UNAVAILABLE: '系统正忙，请稍后再试。',
 }
 
+/** A refusal that names who holds the case (the service says so in `details.holder`). */
+const FORBIDDEN_WITH_HOLDER = '抱歉，工单 {n} 由{h}负责，您暂时不能办理。如需协助请联系{h}或社区。'
+
 /** A polite sentence for a known DomainError, or undefined (the chat handler's apology takes over). */
 export function politeError(err: unknown, caseNumber = ''): string | undefined {
   if (!(err instanceof DomainError)) return undefined
+  const holder = (err.details as { holder?: unknown } | undefined)?.holder
+  if (err.code === 'FORBIDDEN' && typeof holder === 'string' && holder !== '')
+    return FORBIDDEN_WITH_HOLDER.replace('{n}', caseNumber).replaceAll('{h}', holder)
   const template = POLITE[err.code]
   if (!template) return undefined
   const m = err.message.replace(/[。.！!]+$/, '')

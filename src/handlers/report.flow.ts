@@ -62,7 +62,7 @@ export async function runReport(
   await ctx.reply(
     say.reportOpened({
       caseNumber: c.number,
-      handler: await handlerNameOf(services.registry, c),
+      handler: await handlerNameOf(c),
       due: dueTextOf(c.due.resolveBy, services.clock.now()),
       urgent: c.urgency === 'urgent',
     }),

@@ -1,5 +1,6 @@
 import type { CaseActor, CaseSummary } from '../services/cases/case.service.js'
-import { actorOf, dueTextOf } from '../services/cases/case.texts.js'
+import { actorOfPerson } from '../services/cases/case.access.js'
+import { dueTextOf } from '../services/cases/case.texts.js'
 import { formatAddress, parseAddress } from '../services/registry/registry.validation.js'
 import type { ResidentView } from '../services/registry/registry.views.js'
 import type { ChatServices } from './chat-handler.js'
@@ -69,7 +70,7 @@ export function workerCommands(services: ChatServices): ChatMiddleware {
 
 async function run(ctx: ChatContext, services: ChatServices, me: ResidentView, cmd: Parsed): Promise<void> {
   const { cases } = services
-  const actor = actorOf(me)
+  const actor = actorOfPerson(me)
   const needs = (form: string) => ctx.reply(say.usage({ form }))
   const now = services.clock.now()
   switch (cmd.command) {
@@ -145,10 +146,10 @@ async function walkIn(ctx: ChatContext, services: ChatServices, me: ResidentView
   })
   const c = opened.case
   const due = dueTextOf(c.due.resolveBy, services.clock.now())
-  const where = formatAddress(address)
+  const place = formatAddress(address)
   await ctx.reply(
     opened.duplicateOf
-      ? say.walkInJoined({ address: where, caseNumber: opened.duplicateOf })
-      : say.walkInOpened({ caseNumber: c.number, address: where, status: c.statusLabel, due }),
+      ? say.walkInJoined({ address: place, caseNumber: opened.duplicateOf })
+      : say.walkInOpened({ caseNumber: c.number, address: place, status: c.statusLabel, due }),
   )
 }

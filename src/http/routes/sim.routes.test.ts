@@ -2,7 +2,7 @@ import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import { botTestConfig, eventually, startTestBot } from '../../bot/bot-test-world.test-helper.js'
-import { memoryFlows, seedGridWithWorker } from '../../handlers/handler-fixtures.test-helper.js'
+import { seedGridWithWorker } from '../../handlers/handler-fixtures.test-helper.js'
 import { loadConfig } from '../../lib/config.js'
 import { silentLogger } from '../../lib/logger.js'
 import { ChatMessageModel } from '../../models/chat-message.model.js'
@@ -20,7 +20,7 @@ describe('simulator routes', () => {
   let http: ReturnType<typeof request>
 
   beforeEach(async () => {
-    bot = await startTestBot({ flows: memoryFlows().flows })
+    bot = await startTestBot()
     const app = createApp({
       logger: silentLogger,
       bodyLimitKb: 64,

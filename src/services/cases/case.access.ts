@@ -13,6 +13,21 @@ export interface CaseActor {
   departmentId?: string
 }
 
+/** A registry person as an actor on cases (the bot acts for them, never with more rights). */
+export function actorOfPerson(p: {
+  id: string
+  roles: readonly string[]
+  staff: { communityIds: readonly string[]; gridIds: readonly string[]; departmentId?: string }
+}): CaseActor {
+  return {
+    personId: p.id,
+    roles: p.roles,
+    communityIds: p.staff.communityIds,
+    gridIds: p.staff.gridIds,
+    departmentId: p.staff.departmentId,
+  }
+}
+
 /** Scheduled jobs (claim window, follow-up) act as the system. */
 export const SYSTEM_ACTOR: CaseActor = { roles: ['system'] }
 

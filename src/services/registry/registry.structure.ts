@@ -129,6 +129,27 @@ export function createStructureService() {
       return doc ? toCommunityView(doc) : undefined
     },
 
+    /**
+     * The community a resident names in a sentence (「康和社区 5号楼」, 「我住康和」, 「KH」): its
+     * full name, its name without 「社区」, or its code. The longest match wins. Communities are few
+     * (about 160 in a city), so they are read whole.
+     */
+    async findCommunityInText(text: string): Promise<CommunityView | undefined> {
+      const t = text.trim()
+      if (t === '') return undefined
+      const all = await CommunityModel.find({}).lean()
+      let best: { view: CommunityView; length: number } | undefined
+      for (const c of all) {
+        const short = c.name.replace(/社区$/, '')
+        const names = [c.name, short.length >= 2 ? short : '']
+        const byName = names.filter((n) => n !== '' && t.includes(n)).sort((a, b) => b.length - a.length)[0]
+        const byCode = new RegExp(`(^|[^A-Za-z])${c.code}([^A-Za-z0-9-]|$)`, 'i').test(t) ? c.code : ''
+        const length = Math.max(byName?.length ?? 0, byCode.length)
+        if (length > 0 && (!best || length > best.length)) best = { view: toCommunityView(c), length }
+      }
+      return best?.view
+    },
+
     async getCommunity(id: string): Promise<CommunityView> {
       const doc = await CommunityModel.findById(objectId(id, '社区')).lean()
       if (!doc) throw new NotFoundError('社区')
