@@ -22,7 +22,7 @@ const ACCOUNT = 'bench-outbox'
  * Reply latency while a broadcast goes out: `recipients` notice messages queued at once, drained by
  * the real sender (lanes, pacer, lease, database) into an in-memory transport, with the configured
  * pace, jitter and idle look all made `scale` times faster; for `seconds` meanwhile, conversation
- * replies are queued at random moments (one per two reply spacings on average) and timed from enqueue to
+ * replies are queued at random moments (one per three reply spacings on average) and timed from enqueue to
  * delivery. Baseline: the same on an empty queue, same sender, same scale. Latencies are reported as
  * measured and as what they stand for at the configured pace (× scale; the database's own time does
  * not scale, so that figure overstates it). The sender stops after the replies; what is left of the
@@ -64,7 +64,7 @@ export async function benchOutbox(
     const queuedAt = new Map<string, number>()
     const until = performance.now() + o.seconds * 1000
     for (let i = 0; performance.now() < until; i++) {
-      await sleep(Math.random() * 4 * replyGapMs)
+      await sleep(Math.random() * 6 * replyGapMs)
       const text = `回复 ${tag} ${i}`
       queuedAt.set(text, performance.now())
       await services.outbox.enqueue({

@@ -59,7 +59,7 @@ function readOptions(argv: string[]): Options {
     kbChunks: num('kb-chunks', 5000, 5000),
     outboxScale: num('outbox-scale', 5, 5),
     recipients: num('recipients', 2000, 2000),
-    outboxSeconds: num('outbox-seconds', 25, 10),
+    outboxSeconds: num('outbox-seconds', 30, 10),
     only: new Set(only),
   }
 }
