@@ -42,16 +42,19 @@ describe('the bot on the mock puppet', () => {
     return { zhang, room }
   }
 
-  it('stores a message first and handles a re-delivery (same id, or same text under a new id) once', async () => {
+  it('stores a message first and handles a re-delivery (same id, or same message under a new id) once', async () => {
     const mem = memoryFlows()
     const bot = await start(mem.flows)
     const { zhang, room } = await bound(bot)
-    const id = bot.world.say({ from: zhang.id, roomId: room.id, text: '3号楼电梯不动了', mentionBot: true })
+    const at = new Date(Date.now() - 2000)
+    const text = '3号楼电梯不动了'
+    const id = bot.world.say({ from: zhang.id, roomId: room.id, text, mentionBot: true, at })
     await eventually(
       async () => (await ChatMessageModel.findOne({ messageId: id }).lean())?.status === 'processed',
     )
     bot.world.redeliver(id)
-    bot.world.say({ from: zhang.id, roomId: room.id, text: '3号楼电梯不动了', mentionBot: true })
+    // After a reconnect the puppet delivers it again under a new id, with WeChat's original time.
+    bot.world.say({ from: zhang.id, roomId: room.id, text, mentionBot: true, at })
     await bot.bot.idle()
     await eventually(() => bot.world.delivered.length >= 1)
     await new Promise((r) => setTimeout(r, 200))
@@ -60,6 +63,26 @@ describe('the bot on the mock puppet', () => {
     expect(bot.world.delivered.filter((d) => d.to === room.id).map((d) => d.text)).toEqual([
       expect.stringContaining('工单号 GD-0001'),
     ])
+  })
+
+  it('answers a deliberate repeat: the same words said again a few seconds later', async () => {
+    const mem = memoryFlows()
+    const bot = await start(mem.flows)
+    const { zhang, room } = await bound(bot)
+    const now = Date.now()
+    bot.world.say({ from: zhang.id, text: '菜单', at: new Date(now - 4000) })
+    bot.world.say({ from: zhang.id, text: '菜单', at: new Date(now) })
+    const report = '报修 5号楼下水道堵了'
+    bot.world.say({ from: zhang.id, roomId: room.id, text: report, at: new Date(now - 3000) })
+    bot.world.say({ from: zhang.id, roomId: room.id, text: report, at: new Date(now) })
+    await eventually(() => bot.world.delivered.length === 4)
+    await bot.bot.idle()
+    expect(await ChatMessageModel.countDocuments({ direction: 'in' })).toBe(4)
+    const toZhang = bot.world.delivered.filter((d) => d.to === zhang.id).map((d) => d.text)
+    expect(toZhang).toEqual([TEXT.menu, TEXT.menu])
+    const inRoom = bot.world.delivered.filter((d) => d.to === room.id).map((d) => d.text)
+    expect(inRoom).toHaveLength(2)
+    expect(mem.reports).toHaveLength(2)
   })
 
   it('replays a message stored before a crash at the next start, replying once', async () => {

@@ -50,6 +50,20 @@ export interface BotDeps {
 }
 
 /**
+ * When the message was sent, as the puppet tells it: WeChat's time, which a re-delivery after a
+ * reconnect keeps (so it tells a re-delivery from a person saying the same again). None when the
+ * puppet gives no time.
+ */
+function sentAtOf(msg: Message): Date | undefined {
+  try {
+    const at = msg.date()
+    return Number.isNaN(at.getTime()) ? undefined : at
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * A failure that may pass if the same work is done again a moment later: a lock that stayed busy
  * (UNAVAILABLE), or the database out of reach. A refused input or a missing record is not.
  */
@@ -190,7 +204,7 @@ export function createBot(deps: BotDeps): Bot {
       mentionIds: room ? (await msg.mentionList()).map((c) => c.id) : [],
       quoted: parsed.quoted,
       attachments,
-      receivedAt: msg.date() ?? clock.now(),
+      receivedAt: sentAtOf(msg) ?? clock.now(),
     }
   }
 

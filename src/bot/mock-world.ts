@@ -29,6 +29,8 @@ export interface MockWorld {
     text: string
     mentionBot?: boolean
     messageId?: string
+    /** WeChat's time of the message; default now (a puppet re-delivering keeps the original one). */
+    at?: Date
   }): string
   /** Delivers an already-sent message again under the same id (a puppet re-delivery). */
   redeliver(messageId: string): void
@@ -66,7 +68,8 @@ export function createMockWorld(botName: string): MockWorld {
     say(input) {
       const from = mocker.ContactMock.load(input.from)
       const id = input.messageId ?? `sim-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
-      const base = { id, talkerId: from.id, timestamp: Date.now(), type: types.Message.Text }
+      const timestamp = input.at?.getTime() ?? Date.now()
+      const base = { id, talkerId: from.id, timestamp, type: types.Message.Text }
       if (input.roomId) {
         const room = mocker.RoomMock.load(input.roomId)
         if (!room.payload.memberIdList.includes(from.id)) room.payload.memberIdList.push(from.id)

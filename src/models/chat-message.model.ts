@@ -21,20 +21,23 @@ const attachmentSchema = new Schema(
 /**
  * The conversation log: every inbound and outbound chat message. Inbound messages are stored before
  * anything else. The `_id` is the puppet's message id (so the hot reads and updates are by `_id`, the
- * one filter every backend answers from an index), and `dedupeKey`/`dedupeKey2` (room+sender+text in
- * two time grids offset by half a bucket) are unique, so a re-delivered message is stored once and
- * processed once, decided by the insert alone.
+ * one filter every backend answers from an index), and `dedupeKey` (chat+sender+text+original second
+ * for inbound text) is unique, so a re-delivered message is stored once and processed once, decided
+ * by the insert alone, while a person's deliberate repeat (a new original time) is stored again.
  */
 const chatMessageSchema = new Schema(
   {
     _id: { type: String, default: () => new Types.ObjectId().toString() },
     direction: { type: String, enum: ['in', 'out'], required: true },
     messageId: { type: String, required: true, unique: true },
-    /** Second unique key: a content hash in a time bucket for inbound text, `id:<messageId>` otherwise. */
+    /**
+     * Second unique key: `t:<content hash>:<original second>` for inbound text, `id:<messageId>`
+     * otherwise (`c:`/`c2:` time buckets in messages stored by earlier versions).
+     */
     dedupeKey: { type: String, required: true, unique: true },
-    /** The same in the grid shifted by half a bucket, so twins near a bucket edge still collide. */
+    /** `id2:<messageId>` (unique; a content key in a shifted time bucket in earlier versions). */
     dedupeKey2: { type: String, required: true, unique: true },
-    /** Content hash without the time bucket. */
+    /** Content hash (chat, sender, normalised text) without the time. */
     contentHash: String,
     /** `room:<roomId>` or `dm:<contactId>`: the chat a transcript is read from. */
     chatKey: { type: String, required: true },

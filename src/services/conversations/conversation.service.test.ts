@@ -8,7 +8,7 @@ describe('conversation log', () => {
   useTestDatabase()
   const t0 = new Date('2026-11-28T10:00:00.000Z')
   const clock = fixedClock(t0)
-  const conversations = createConversations({ clock, redeliveryWindowMs: 120_000 })
+  const conversations = createConversations({ clock })
   const msg = (id: string, text: string, atMs = 0, extra: Record<string, unknown> = {}) => ({
     messageId: id,
     roomId: 'r1@chatroom',
@@ -29,25 +29,33 @@ describe('conversation log', () => {
     expect(await ChatMessageModel.countDocuments()).toBe(1)
   })
 
-  it('treats the same text from the same sender within the window as a re-delivery, across a bucket edge too', async () => {
-    // 119 s and 121 s fall into different 120 s buckets: the look-back must still catch it.
-    await conversations.storeInbound(msg('m1', '3号楼 楼道灯坏了', 119_000))
-    const redelivered = await conversations.storeInbound(msg('m2', ' 3号楼  楼道灯坏了 ', 121_000))
-    expect(redelivered.duplicate).toBe(true)
-    const later = await conversations.storeInbound(msg('m3', '3号楼 楼道灯坏了', 119_000 + 4 * 60_000))
-    expect(later.duplicate).toBe(false)
+  it('treats the same text from the same sender at the same original time as a re-delivery under a new id', async () => {
+    // A puppet delivering again after a reconnect gives a new id but keeps WeChat's time of the message.
+    await conversations.storeInbound(msg('m1', '3号楼 楼道灯坏了', 12_300))
+    const redelivered = await conversations.storeInbound(msg('m2', ' 3号楼  楼道灯坏了 ', 12_300))
+    expect(redelivered).toMatchObject({ duplicate: true, message: { messageId: 'm1' } })
     const otherSender = await conversations.storeInbound(
-      msg('m4', '3号楼 楼道灯坏了', 122_000, { senderContactId: 'c-li' }),
+      msg('m3', '3号楼 楼道灯坏了', 12_300, { senderContactId: 'c-li' }),
     )
     expect(otherSender.duplicate).toBe(false)
-    expect(await ChatMessageModel.countDocuments()).toBe(3)
+    expect(await ChatMessageModel.countDocuments()).toBe(2)
   })
 
-  it('decides a race between two deliveries of the same text in one bucket with the unique key', async () => {
+  it("stores a person's deliberate repeat: the same text said again a few seconds later", async () => {
+    const first = await conversations.storeInbound(msg('m1', '菜单', 0))
+    const again = await conversations.storeInbound(msg('m2', '菜单', 3000))
+    const signUp = await conversations.storeInbound(msg('m3', '报名 1', 10_000))
+    await conversations.storeInbound(msg('m4', '取消报名 1', 20_000))
+    const signUpAgain = await conversations.storeInbound(msg('m5', '报名 1', 30_000))
+    expect([first, again, signUp, signUpAgain].map((r) => r.duplicate)).toEqual([false, false, false, false])
+    expect(await ChatMessageModel.countDocuments()).toBe(5)
+  })
+
+  it('decides a race between deliveries of one message under several ids with the unique key', async () => {
     const results = await Promise.all([
       conversations.storeInbound(msg('a1', '电梯停了', 1000)),
-      conversations.storeInbound(msg('a2', '电梯停了', 1500)),
-      conversations.storeInbound(msg('a3', '电梯停了', 2000)),
+      conversations.storeInbound(msg('a2', '电梯停了', 1000)),
+      conversations.storeInbound(msg('a3', '电梯停了', 1000)),
     ])
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1)
     expect(await ChatMessageModel.countDocuments()).toBe(1)

@@ -52,6 +52,10 @@ export const InboundInput = z.object({
     })
     .optional(),
   attachments: z.array(AttachmentInput).default([]),
+  /**
+   * When the message was sent, as the puppet tells it (WeChat's own time, kept when the puppet
+   * delivers the message again after a reconnect); the bot's clock when the puppet gives none.
+   */
   receivedAt: z.date(),
 })
 export type InboundInput = z.input<typeof InboundInput>
@@ -119,8 +123,6 @@ export interface Conversations {
 
 export interface ConversationOptions {
   clock: Clock
-  /** The same text from the same sender in the same chat within this window is a re-delivery. */
-  redeliveryWindowMs?: number
 }
 
 /** `room:<roomId>` for a group, `dm:<contactId>` for a direct chat with that contact. */
@@ -137,6 +139,28 @@ function contentHashOf(chatKey: string, sender: string, text: string): string {
   return createHash('sha256')
     .update(`${chatKey}\u0000${sender}\u0000${normaliseText(text)}`)
     .digest('hex')
+}
+
+/**
+ * The unique keys that make a second delivery of one message a duplicate. A text message is the
+ * same message when the same sender said the same text in the same chat at the same second of its
+ * original time: a puppet that re-delivers after a reconnect, even under a new id, keeps WeChat's
+ * time, while a person who says it again (a second 「菜单」, 「报名 1」 after 「取消报名 1」) says it
+ * at a new one. Other messages are one by their puppet id alone.
+ */
+export function dedupeKeysOf(input: {
+  messageId: string
+  chatKey: string
+  senderContactId: string
+  type: MessageType
+  text: string
+  receivedAt: Date
+}): { dedupeKey: string; dedupeKey2: string; contentHash?: string } {
+  const idKeys = { dedupeKey: `id:${input.messageId}`, dedupeKey2: `id2:${input.messageId}` }
+  if (input.type !== 'text' || normaliseText(input.text) === '') return idKeys
+  const contentHash = contentHashOf(input.chatKey, input.senderContactId, input.text)
+  const second = Math.floor(input.receivedAt.getTime() / 1000)
+  return { ...idKeys, dedupeKey: `t:${contentHash}:${second}`, contentHash }
 }
 
 function toView(doc: ChatMessageDoc): StoredMessage {
@@ -171,42 +195,24 @@ function stripNulls<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], nul
 }
 
 /**
- * The conversation log and per-contact conversation state. A message is stored under its puppet id;
- * the same text from the same sender in the same chat is caught by two content keys in time grids of
- * twice the window, offset by one window: two deliveries less than a window apart always share one of
- * them (two that are up to two windows apart may too). So the unique insert alone decides a
- * re-delivery and a race, with no look-up before it.
+ * The conversation log and per-contact conversation state. A message is stored under its puppet id,
+ * and a text message also under a content key with its original time (see `dedupeKeysOf`); the
+ * unique insert alone decides a re-delivery and a race, with no look-up before it.
  */
 export function createConversations(options: ConversationOptions): Conversations {
   const clock = options.clock
-  const windowMs = options.redeliveryWindowMs ?? 120_000
-  const bucketMs = 2 * windowMs
 
-  async function findExisting(
-    messageId: string,
-    keys: { dedupeKey: string; dedupeKey2: string },
-  ): Promise<ChatMessageDoc | undefined> {
+  async function findExisting(messageId: string, dedupeKey: string): Promise<ChatMessageDoc | undefined> {
     const byId = await ChatMessageModel.findById(messageId).lean<ChatMessageDoc>()
     if (byId) return byId
-    const twin =
-      (await ChatMessageModel.findOne({ dedupeKey: keys.dedupeKey }).lean<ChatMessageDoc>()) ??
-      (await ChatMessageModel.findOne({ dedupeKey2: keys.dedupeKey2 }).lean<ChatMessageDoc>())
-    return twin ?? undefined
+    return (await ChatMessageModel.findOne({ dedupeKey }).lean<ChatMessageDoc>()) ?? undefined
   }
 
   return {
     async storeInbound(raw) {
       const input = InboundInput.parse(raw)
       const chatKey = chatKeyOf(input.roomId, input.senderContactId)
-      const byContent = input.type === 'text' && normaliseText(input.text) !== ''
-      const hash = byContent ? contentHashOf(chatKey, input.senderContactId, input.text) : undefined
-      const t = input.receivedAt.getTime()
-      const keys = hash
-        ? {
-            dedupeKey: `c:${hash}:${Math.floor(t / bucketMs)}`,
-            dedupeKey2: `c2:${hash}:${Math.floor((t + windowMs) / bucketMs)}`,
-          }
-        : { dedupeKey: `id:${input.messageId}`, dedupeKey2: `id2:${input.messageId}` }
+      const keys = dedupeKeysOf({ ...input, chatKey })
       try {
         const doc = await ChatMessageModel.create({
           ...input,
@@ -214,13 +220,12 @@ export function createConversations(options: ConversationOptions): Conversations
           direction: 'in',
           chatKey,
           ...keys,
-          contentHash: hash,
           status: 'received',
         })
         return { message: toView(doc.toObject() as ChatMessageDoc), duplicate: false }
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err
-        const existing = await findExisting(input.messageId, keys)
+        const existing = await findExisting(input.messageId, keys.dedupeKey)
         if (!existing) throw err
         return { message: toView(existing), duplicate: true }
       }
