@@ -37,6 +37,7 @@ export const ACTOR_ROLES = [
   'department_staff',
   'admin',
   'street_staff',
+  'intake_desk',
   'system',
 ] as const
 export type CaseActorRole = (typeof ACTOR_ROLES)[number]

@@ -43,6 +43,7 @@ const ROLE_ORDER: CaseActorRole[] = [
   'admin',
   'community_staff',
   'street_staff',
+  'intake_desk',
   'department_staff',
   'grid_worker',
   'resident',

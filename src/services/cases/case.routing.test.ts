@@ -242,6 +242,7 @@ describe('routing: every case has an owner', () => {
     expect(moved).toMatchObject({ status: 'assigned', assigneeId: String(w.w2._id) })
     expect(moved.location).toMatchObject({ gridId: String(w.g2._id), building: '5', unit: '2' })
     expect(moved.timeline.map((t) => t.action).slice(-2)).toEqual(['relocated', 'assigned'])
+    expect(moved.timeline.at(-2)).toMatchObject({ actorRole: 'intake_desk', note: '地点更正为5号楼2单元' })
     const [task] = await tasksTo(w.w2._id)
     expect(task?.text).toContain('5号楼2单元')
     expect((await CaseModel.findOne({ number: moved.number }).lean())?.heldAt).toBeUndefined()

@@ -355,9 +355,7 @@ export async function relocateCase(
     for (const k of ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline'] as const) delete draft[k]
     const change = await ownerChange(ctx, draft)
     const set = { location, postedDepartmentIds: [], ...change.set }
-    const unset = ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline', 'respondedAt'].filter(
-      (k) => !(k in set),
-    )
+    const unset = ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline'].filter((k) => !(k in set))
     const entry = {
       actorId: actor.personId,
       actorRole: timelineRole(actor),
