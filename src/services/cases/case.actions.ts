@@ -170,7 +170,7 @@ export function resolveCase(
       ],
       after: async (u) => {
         const text = resolvedUpdate(u, input.note, ctx.config.cases.reopenWindowDays)
-        await ctx.notify(u, `resolved#${u.reopenedCount}`, reporterRecipients(u), text, 'update', {
+        await ctx.notify(u, `resolved#${resolutionTag(u)}`, reporterRecipients(u), text, 'update', {
           kind: 'rating',
           caseNumber: u.number,
           ttlMs: ratingWindowMs(ctx),
@@ -179,6 +179,14 @@ export function resolveCase(
       },
     }
   })
+}
+
+/**
+ * Which resolution of a case this is, for outbox keys: the reopen count, and the re-work count once
+ * there is one (so a re-worked case's next resolution is announced and asks for a rating again).
+ */
+function resolutionTag(c: CaseDoc): string {
+  return c.reworkCount ? `${c.reopenedCount}.${c.reworkCount}` : String(c.reopenedCount)
 }
 
 /** How long a rating prompt waits for its answer: the reopen window, at least a week. */
