@@ -565,6 +565,8 @@ function reworkChange(ctx: CaseContext, c: CaseDoc, input: ReworkInput): CaseCha
     after: async (u) => {
       await ctx.notify(u, `rework#${count}`, await handlersOf(u), reworkText(u, score, comment), 'task')
       const staff = await communityStaffOf(u.location?.communityId)
+      if (staff.length === 0)
+        ctx.logger?.warn({ number: u.number }, 'no community duty staff for the call-back')
       await ctx.notify(u, `callback#${count}`, staff, callBackText(u, score, comment), 'task')
       if (escalates) await notifyReworkEscalation(ctx, u, count, escalation)
       await input.afterRating(u)
