@@ -29,7 +29,7 @@ export function caseFollowUpJob(deps: JobDeps, now: Date): Promise<JobRunResult>
         ctx.count('noReporter')
         continue
       }
-      const key = `case:${c.id}:follow-up`
+      const key = c.round ? `case:${c.id}:follow-up:${c.round}` : `case:${c.id}:follow-up`
       await sendOnce(deps, ctx, {
         key,
         to,

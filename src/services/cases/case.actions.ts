@@ -170,13 +170,21 @@ export function resolveCase(
       ],
       after: async (u) => {
         const text = resolvedUpdate(u, input.note, ctx.config.cases.reopenWindowDays)
-        await ctx.notify(u, `resolved#${u.reopenedCount}`, reporterRecipients(u), text, 'update', {
+        await ctx.notify(u, `resolved#${resolutionTag(u)}`, reporterRecipients(u), text, 'update', {
           expects: { kind: 'rating', caseNumber: u.number, ttlMs: ratingWindowMs(ctx) },
         })
         await afterVerified(ctx, u)
       },
     }
   })
+}
+
+/**
+ * Which resolution of a case this is, for outbox keys: the reopen count, and the re-work count once
+ * there is one (so a re-worked case's next resolution is announced and asks for a rating again).
+ */
+function resolutionTag(c: CaseDoc): string {
+  return c.reworkCount ? `${c.reopenedCount}.${c.reworkCount}` : String(c.reopenedCount)
 }
 
 /** How long a rating prompt waits for its answer: the reopen window, at least a week. */
@@ -555,6 +563,8 @@ function reworkChange(ctx: CaseContext, c: CaseDoc, input: ReworkInput): CaseCha
     after: async (u) => {
       await ctx.notify(u, `rework#${count}`, await handlersOf(u), reworkText(u, score, comment), 'task')
       const staff = await communityStaffOf(u.location?.communityId)
+      if (staff.length === 0)
+        ctx.logger?.warn({ number: u.number }, 'no community duty staff for the call-back')
       await ctx.notify(u, `callback#${count}`, staff, callBackText(u, score, comment), 'task')
       if (escalates) await notifyReworkEscalation(ctx, u, count, escalation)
       await input.afterRating(u)

@@ -31,6 +31,8 @@ export interface FollowUpCase {
   number: string
   /** The reporter as a person, else as a bare WeChat contact; neither when unknown. */
   to?: { type: 'person' | 'contact'; id: string }
+  /** Resolutions before this one (reopenings + re-works): 0 for the first, so each one gets its 回访. */
+  round: number
 }
 
 /** Every open case of one urgency, with the fields the SLA watch needs. */
@@ -56,13 +58,14 @@ export async function listOpenCasesOfAssignee(personId: string): Promise<DigestC
  */
 export async function listFollowUpDue(from: Date, to: Date): Promise<FollowUpCase[]> {
   const docs = await CaseModel.find({ status: 'resolved', resolvedAt: { $lte: to, $gte: from } })
-    .select('number reporterId reporter resolvedAt rating.at')
+    .select('number reporterId reporter resolvedAt rating.at reopenedCount reworkCount')
     .lean()
   return docs
     .filter((c) => !c.rating?.at || (c.resolvedAt && c.rating.at.getTime() < c.resolvedAt.getTime()))
     .map((c) => ({
       id: String(c._id),
       number: c.number,
+      round: (c.reopenedCount ?? 0) + (c.reworkCount ?? 0),
       to: c.reporterId
         ? { type: 'person' as const, id: String(c.reporterId) }
         : c.reporter?.contactId

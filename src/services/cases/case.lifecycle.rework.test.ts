@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
 import { createPerson } from '../../../test/factories.js'
+import { caseFollowUpJob } from '../../jobs/case-follow-up.job.js'
+import { loadConfig } from '../../lib/config.js'
 import { CaseModel } from '../../models/case.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { PointsEntryModel } from '../../models/points.model.js'
+import { createOutbox } from '../outbox/outbox.service.js'
 
 type World = Awaited<ReturnType<typeof makeCaseWorld>>
 type Service = ReturnType<typeof makeCaseService>['service']
@@ -95,6 +98,27 @@ describe('不满意重办: a low rating sends the case back', () => {
     })
     // One points credit per rated resolution.
     expect(await PointsEntryModel.countDocuments({ reason: 'rating_given', personId: w.zhang._id })).toBe(2)
+  })
+
+  it('announces the new resolution and sends its own 回访, as for the first one', async () => {
+    const w = await makeCaseWorld()
+    const { service, clock } = makeCaseService()
+    const config = loadConfig({ LINLI_ENV: 'test' })
+    const jobDeps = { config, outbox: createOutbox({ clock }) }
+    const delay = config.cases.followUpDelayHours * HOUR
+    const n = await openLight(service, w)
+    await service.resolve(n, w.as.worker, '灯泡已更换')
+    clock.advance(delay + HOUR)
+    await caseFollowUpJob(jobDeps, clock.now())
+    await service.rate(n, zhang(w), 2)
+    clock.advance(2 * HOUR)
+    await service.resolve(n, w.as.worker, '线路已重接')
+    const toZhang = { 'to.id': String(w.zhang._id) }
+    const announced = await OutboxModel.find({ ...toZhang, kind: 'update', text: /1-5/ }).lean()
+    expect(announced.map((m) => m.text.includes('线路已重接'))).toEqual([false, true])
+    clock.advance(delay + HOUR)
+    await caseFollowUpJob(jobDeps, clock.now())
+    expect(await OutboxModel.countDocuments({ ...toZhang, kind: 'follow_up' })).toBe(2)
   })
 
   it('closes on 3 to 5 as before, and a subscriber’s 3 leaves the case resolved', async () => {
