@@ -244,5 +244,10 @@ describe('workers and reporters hear each other', () => {
     const p2 = await service.listForWorker(String(w.worker._id), { limit: 3, cursor: p1.nextCursor })
     expect([...p1.items, ...p2.items].map((c) => c.number)).toEqual(inbox.items.map((c) => c.number))
     expect(p2.nextCursor).toBeUndefined()
+    // The last case of a page is resolved before the next page is read: the next page still follows on.
+    const q1 = await service.listForWorker(String(w.worker._id), { limit: 2 })
+    await service.resolve(q1.items[1]?.number ?? '', w.as.worker, '已处理')
+    const q2 = await service.listForWorker(String(w.worker._id), { limit: 2, cursor: q1.nextCursor })
+    expect(q2.items.map((c) => c.number)).toEqual([noise.number, repair.number])
   })
 })

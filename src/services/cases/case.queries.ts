@@ -100,16 +100,20 @@ export async function listForWorker(
     .exec()
   if (docs.length > WORKER_DUE_LIST_MAX) return page(ctx, filter, opts)
   docs.sort(byDueTime)
-  const start = p.cursor ? docs.findIndex((d) => String(d._id) === p.cursor) + 1 : 0
-  const slice = docs.slice(start, start + p.limit)
-  const items = slice.map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
-  const more = start + p.limit < docs.length
+  // The cursor is the last case of the previous page; read by _id, it still marks the place if that
+  // case has left the list meanwhile (resolved, transferred).
+  const after = p.cursor
+    ? await CaseModel.findById(p.cursor, { deadlines: 1 }).lean<CaseDoc>().exec()
+    : undefined
+  const rest = after ? docs.filter((d) => byDueTime(d, after) > 0) : docs
+  const items = rest.slice(0, p.limit).map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
+  const more = rest.length > p.limit
   return { items, nextCursor: more ? items[items.length - 1]?.id : undefined }
 }
 
 /** Soonest resolution deadline first, no deadline last; ties oldest first. */
-function byDueTime(a: CaseDoc, b: CaseDoc): number {
-  const due = (c: CaseDoc) => c.deadlines?.resolveBy?.getTime() ?? Number.POSITIVE_INFINITY
+function byDueTime(a: Pick<CaseDoc, '_id' | 'deadlines'>, b: Pick<CaseDoc, '_id' | 'deadlines'>): number {
+  const due = (c: Pick<CaseDoc, 'deadlines'>) => c.deadlines?.resolveBy?.getTime() ?? Number.POSITIVE_INFINITY
   return due(a) - due(b) || String(a._id).localeCompare(String(b._id))
 }
 
