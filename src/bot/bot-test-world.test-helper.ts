@@ -1,6 +1,6 @@
 import { loadConfig } from '../lib/config.js'
 import { silentLogger } from '../lib/logger.js'
-import { buildServices } from '../main.js'
+import { buildServices, type Services } from '../main.js'
 import { type BotRuntime, startBotRuntime } from './runtime.js'
 
 /** The configuration tests run the bot with: the mock puppet, a fast sender unless told otherwise. */
@@ -23,10 +23,13 @@ export async function startTestBot(
     send?: boolean
     outbox?: Record<string, number>
     attachmentsDir?: string
+    /** Changes a service for the test (a failure injected into one call). */
+    adjust?: (services: Services) => Services
   } = {},
 ): Promise<BotRuntime & { world: NonNullable<BotRuntime['mock']> }> {
   const config = botTestConfig(options.outbox)
-  const services = buildServices(config, silentLogger)
+  const built = buildServices(config, silentLogger)
+  const services = options.adjust ? options.adjust(built) : built
   const runtime = await startBotRuntime({
     config,
     logger: silentLogger,

@@ -4,10 +4,11 @@ import path from 'node:path'
 import { FileBox } from 'file-box'
 import { afterEach, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
-import { memoryFlows, seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
-import { TEXT } from '../handlers/replies.js'
+import { TEXT } from '../handlers/chat-texts.js'
+import { seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
 import { systemClock } from '../lib/clock.js'
 import { UnavailableError } from '../lib/errors.js'
+import { CaseModel } from '../models/case.model.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
@@ -23,8 +24,8 @@ describe('the bot on the mock puppet', () => {
     for (const r of running.splice(0)) await r.stop()
   })
 
-  async function start(flows = memoryFlows().flows, extra: { attachmentsDir?: string } = {}) {
-    const bot = await startTestBot({ flows, ...extra })
+  async function start(extra: Parameters<typeof startTestBot>[0] = {}) {
+    const bot = await startTestBot(extra)
     running.push(bot)
     return bot
   }
@@ -43,8 +44,7 @@ describe('the bot on the mock puppet', () => {
   }
 
   it('stores a message first and handles a re-delivery (same id, or same message under a new id) once', async () => {
-    const mem = memoryFlows()
-    const bot = await start(mem.flows)
+    const bot = await start()
     const { zhang, room } = await bound(bot)
     const at = new Date(Date.now() - 2000)
     const text = '3号楼电梯不动了'
@@ -58,16 +58,15 @@ describe('the bot on the mock puppet', () => {
     await bot.bot.idle()
     await eventually(() => bot.world.delivered.length >= 1)
     await new Promise((r) => setTimeout(r, 200))
-    expect(mem.reports).toHaveLength(1)
+    expect(await CaseModel.countDocuments()).toBe(1)
     expect(await ChatMessageModel.countDocuments({ direction: 'in' })).toBe(1)
     expect(bot.world.delivered.filter((d) => d.to === room.id).map((d) => d.text)).toEqual([
-      expect.stringContaining('工单号 GD-0001'),
+      expect.stringMatching(/工单号 \d{6}-\d{4}/),
     ])
   })
 
   it('answers a deliberate repeat: the same words said again a few seconds later', async () => {
-    const mem = memoryFlows()
-    const bot = await start(mem.flows)
+    const bot = await start()
     const { zhang, room } = await bound(bot)
     const now = Date.now()
     bot.world.say({ from: zhang.id, text: '菜单', at: new Date(now - 4000) })
@@ -82,7 +81,9 @@ describe('the bot on the mock puppet', () => {
     expect(toZhang).toEqual([TEXT.menu, TEXT.menu])
     const inRoom = bot.world.delivered.filter((d) => d.to === room.id).map((d) => d.text)
     expect(inRoom).toHaveLength(2)
-    expect(mem.reports).toHaveLength(2)
+    // The second report of the same problem joins the first case instead of opening another.
+    expect(inRoom[1]).toContain('已有邻居反映过此问题')
+    expect(await CaseModel.countDocuments()).toBe(1)
   })
 
   it('replays a message stored before a crash at the next start, replying once', async () => {
@@ -122,17 +123,20 @@ describe('the bot on the mock puppet', () => {
   })
 
   it('handles a report again after a transient failure instead of apologising and marking it done', async () => {
-    const mem = memoryFlows()
     let busy = 1
-    const flows = {
-      ...mem.flows,
-      async reportProblem(input: Parameters<NonNullable<typeof mem.flows.reportProblem>>[0]) {
-        // The first run meets a lock still held by a process that was killed (UNAVAILABLE).
-        if (busy-- > 0) throw new UnavailableError('系统繁忙，请稍后再试', { lock: 'intake:test' })
-        return (mem.flows.reportProblem as NonNullable<typeof mem.flows.reportProblem>)(input)
-      },
-    }
-    const bot = await start(flows)
+    const bot = await start({
+      adjust: (services) => ({
+        ...services,
+        cases: {
+          ...services.cases,
+          async open(input) {
+            // The first run meets a lock still held by a process that was killed (UNAVAILABLE).
+            if (busy-- > 0) throw new UnavailableError('系统繁忙，请稍后再试', { lock: 'intake:test' })
+            return services.cases.open(input)
+          },
+        },
+      }),
+    })
     const { zhang, room } = await bound(bot)
     const id = bot.world.say({ from: zhang.id, roomId: room.id, text: '3号楼电梯不动了', mentionBot: true })
     await eventually(
@@ -141,9 +145,9 @@ describe('the bot on the mock puppet', () => {
     )
     const stored = await ChatMessageModel.findOne({ messageId: id }).lean()
     expect(stored?.outcome).toBe('report')
-    expect(mem.reports).toHaveLength(1)
+    expect(await CaseModel.countDocuments()).toBe(1)
     const replies = await OutboxModel.find({ key: new RegExp(`^reply:${id}:`) }).lean()
-    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining('工单号 GD-0001')])
+    expect(replies.map((r) => r.text)).toEqual([expect.stringMatching(/工单号 \d{6}-\d{4}/)])
     expect(replies.map((r) => r.text).join()).not.toContain(TEXT.apology)
   })
 
@@ -188,16 +192,17 @@ describe('the bot on the mock puppet', () => {
   it('saves a photo as an attachment of the case just reported', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'linli-att-'))
     try {
-      const mem = memoryFlows()
-      const bot = await start(mem.flows, { attachmentsDir: dir })
+      const bot = await start({ attachmentsDir: dir })
       const { zhang } = await bound(bot)
       bot.world.say({ from: zhang.id, text: '报修 楼道里堆满了杂物' })
-      await eventually(() => mem.reports.length === 1)
+      await eventually(async () => (await CaseModel.countDocuments()) === 1)
       zhang
         .say(FileBox.fromBase64(Buffer.from('fake-jpeg').toString('base64'), 'photo.jpg'))
         .to(bot.world.botUser)
-      await eventually(() => mem.followUps.length === 1)
-      expect(mem.followUps[0]).toMatchObject({ caseNumber: 'GD-0001', attachments: 1 })
+      await eventually(async () => {
+        const c = await CaseModel.findOne().lean()
+        return c?.timeline.some((t) => t.action === 'comment' && t.attachments?.length === 1) === true
+      })
       expect(readdirSync(dir).some((f) => f.endsWith('photo.jpg'))).toBe(true)
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -207,7 +212,7 @@ describe('the bot on the mock puppet', () => {
   it('keeps a voice message and asks politely for text when no transcription is configured', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'linli-voice-'))
     try {
-      const bot = await start(memoryFlows().flows, { attachmentsDir: dir })
+      const bot = await start({ attachmentsDir: dir })
       const zhang = bot.world.createContact('张阿姨')
       zhang.say(FileBox.fromBase64(Buffer.from('silk').toString('base64'), 'voice.sil')).to(bot.world.botUser)
       await eventually(() => bot.world.delivered.length === 1)
@@ -231,7 +236,7 @@ describe('the bot after a logout', () => {
   useTestDatabase()
 
   it('logs in again by itself and keeps answering', async () => {
-    const bot = await startTestBot({ flows: memoryFlows().flows })
+    const bot = await startTestBot()
     try {
       await bot.world.puppet.logout()
       expect(bot.bot.status().loggedIn).toBe(false)

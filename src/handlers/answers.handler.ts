@@ -83,9 +83,7 @@ async function answerLocation(ctx: ChatContext, services: ChatServices, ask: Ask
     { personId: me.id, roles: ['resident'] },
     { communityId: community.id, building: place.building, unit: place.unit, room: place.room },
   )
-  await ctx.reply(
-    say.relocated({ caseNumber: moved.number, handler: await handlerNameOf(moved) }),
-  )
+  await ctx.reply(say.relocated({ caseNumber: moved.number, handler: await handlerNameOf(moved) }))
   return true
 }
 
@@ -94,7 +92,9 @@ async function answerFollowUp(ctx: ChatContext, services: ChatServices, ask: Ask
   if (!ask.caseNumber || !isFollowUp(ctx)) return false
   ctx.outcome = 'follow_up'
   const me = await ctx.me()
-  const attachments = ctx.input.attachments.slice(0, 9).map((a) => ({ kind: a.kind, ref: a.path, name: a.name }))
+  const attachments = ctx.input.attachments
+    .slice(0, 9)
+    .map((a) => ({ kind: a.kind, ref: a.path, name: a.name }))
   const note = ctx.text || (attachments.length > 0 ? '居民补充了照片' : '居民补充了说明')
   await services.cases.comment(
     ask.caseNumber,

@@ -1,7 +1,7 @@
 import { DomainError } from '../lib/errors.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
-import type { ChatMiddleware } from './composer.js'
 import { say, TEXT } from './chat-texts.js'
+import type { ChatMiddleware } from './composer.js'
 
 const BIND_RE = /^绑定(网格|社区)\s*([A-Za-z0-9][A-Za-z0-9_-]*)$/
 const UNBIND_RE = /^(解绑|解除绑定)(群聊)?$/
@@ -32,7 +32,9 @@ export function bindingHandler(rooms: RoomBindings): ChatMiddleware {
     } catch (err) {
       if (!(err instanceof DomainError)) throw err
       ctx.outcome = `${ctx.outcome}:refused`
-      await ctx.reply(err.code === 'FORBIDDEN' ? refusal(err.message) : say.checkCode({ message: err.message }))
+      await ctx.reply(
+        err.code === 'FORBIDDEN' ? refusal(err.message) : say.checkCode({ message: err.message }),
+      )
     }
   }
 }

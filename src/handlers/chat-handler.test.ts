@@ -93,7 +93,9 @@ describe('chat handler over the real services', () => {
     expect(report.outcome).toBe('report')
     expect(report.replies[0]?.to).toEqual({ type: 'contact', id: 'c-zhang' })
     const number = NUMBER_RE.exec(report.replies[0]?.text ?? '')?.[0] ?? ''
-    const photo = await handle(chat('', { type: 'image', attachments: [{ kind: 'image', path: '/tmp/x.jpg' }] }))
+    const photo = await handle(
+      chat('', { type: 'image', attachments: [{ kind: 'image', path: '/tmp/x.jpg' }] }),
+    )
     expect(photo.outcome).toBe('follow_up')
     const c = await services.cases.get(number)
     expect(c.timeline.some((t) => t.action === 'comment' && t.attachments?.length === 1)).toBe(true)
@@ -109,7 +111,11 @@ describe('chat handler over the real services', () => {
       text: '7号楼楼道灯坏了',
       reporter: { personId: String(people.resident._id), contactId: 'c-zhang' },
     })
-    const worker = { personId: String(people.worker._id), roles: ['grid_worker' as const], gridIds: [String(people.grid._id)] }
+    const worker = {
+      personId: String(people.worker._id),
+      roles: ['grid_worker' as const],
+      gridIds: [String(people.grid._id)],
+    }
     await services.cases.accept(opened.case.number, worker)
     await services.cases.resolve(opened.case.number, worker, '已更换灯泡')
     const out = await handle(chat('5 很快，谢谢'))
@@ -138,7 +144,9 @@ describe('chat handler over the real services', () => {
     const unknown = await handle(chat('绑定网格 XX-99', { room: other, sender: wang }))
     expect(unknown.replies[0]?.text).toContain('XX-99')
     await createPerson('赵主任', 'c-zhao', ['community_staff'])
-    const unbind = await handle(chat('解绑', { room: other, sender: { contactId: 'c-zhao', name: '赵主任' } }))
+    const unbind = await handle(
+      chat('解绑', { room: other, sender: { contactId: 'c-zhao', name: '赵主任' } }),
+    )
     expect(unbind.replies[0]?.text).toBe(TEXT.unbindDone)
   })
 

@@ -162,9 +162,7 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     intentHandler(services, settings),
   ])
   const personOf = (ctx: ChatContext) => {
-    const home = ctx.binding
-      ? { communityId: ctx.binding.communityId, gridId: ctx.binding.gridId }
-      : {}
+    const home = ctx.binding ? { communityId: ctx.binding.communityId, gridId: ctx.binding.gridId } : {}
     return services.registry.personOfContact(
       { contactId: ctx.input.sender.contactId, name: ctx.input.sender.name },
       home,

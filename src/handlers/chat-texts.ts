@@ -20,13 +20,13 @@ export const TEXT = {
   noCases: '您目前没有工单。需要报事请回复 1。',
   noEvents: '近期没有社区活动，有新活动会通知您。',
   notStaffBind: '抱歉，只有网格员或社区工作人员可以绑定群聊。',
-  chitChat: '您好！我是邻里小助手，可以帮您报事报修、解答社区政策、提醒社区活动。有需要随时告诉我，回复「菜单」看看我能做什么。',
+  chitChat:
+    '您好！我是邻里小助手，可以帮您报事报修、解答社区政策、提醒社区活动。有需要随时告诉我，回复「菜单」看看我能做什么。',
   thanks: '不客气，有需要随时找我。',
   english:
     '您好，我是邻里小助手，请用中文告诉我您遇到的问题或想咨询的政策。\n(Hi! I am the neighbourhood assistant. Please write in Chinese, or reply 菜单 for the menu.)',
   ratingRange: '请回复 1 到 5 之间的数字打分（5 分最满意），数字后可以附一句评价。',
-  locationNotUnderstood:
-    '好的，已把您说的记在工单里，服务台工作人员会尽快联系您确认位置。',
+  locationNotUnderstood: '好的，已把您说的记在工单里，服务台工作人员会尽快联系您确认位置。',
   workerOnly: '抱歉，工单指令只对网格员和社区工作人员开放。居民报事请直接描述问题，或回复「菜单」。',
   noWorkerCases: '您目前没有待办工单。',
   remindersOn: '已开启活动提醒。',

@@ -26,7 +26,8 @@ describe('etiquette rules', () => {
     expect(readRating('满意')).toEqual({ score: 5, comment: '' })
     expect(readRating('不满意，还是漏水')).toEqual({ score: 1, comment: '还是漏水' })
     expect(readRating('10')?.score).toBe(10) // out of range: the handler asks again
-    for (const t of ['5号楼漏水', '3-2-301 厨房堵了', '8点停水', '楼道灯坏了']) expect(readRating(t), t).toBeUndefined()
+    for (const t of ['5号楼漏水', '3-2-301 厨房堵了', '8点停水', '楼道灯坏了'])
+      expect(readRating(t), t).toBeUndefined()
   })
 
   it('reads 收到 and 1 as an acknowledgement, nothing longer', () => {

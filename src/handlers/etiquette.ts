@@ -49,7 +49,6 @@ export function isCourtesy(text: string): boolean {
   return COURTESY_RE.test(text.trim())
 }
 
-
 const CN_DIGITS: Readonly<Record<string, number>> = { 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5 }
 /** A score at the start, not the start of an address or a time (「5号楼」「3-2-301」「8点」). */
 const SCORE_RE =
@@ -80,10 +79,14 @@ export function readRating(text: string): { score: number; comment: string } | u
 }
 
 function cleanComment(rest: string): string {
-  return rest.replace(/^[\s,，。.!！、:：~～\-—]+/, '').trim().slice(0, 200)
+  return rest
+    .replace(/^[\s,，。.!！、:：~～\-—]+/, '')
+    .trim()
+    .slice(0, 200)
 }
 
-const ACK_RE = /^(1|１|收到|已收到|收到了|好的|好|知道了|已阅|明白|明白了|ok|okay|👌|嗯|嗯嗯)(了|啦|谢谢|，谢谢|!|！|。|~|～)*$/i
+const ACK_RE =
+  /^(1|１|收到|已收到|收到了|好的|好|知道了|已阅|明白|明白了|ok|okay|👌|嗯|嗯嗯)(了|啦|谢谢|，谢谢|!|！|。|~|～)*$/i
 
 /** 「收到」「1」「好的」: an acknowledgement of a notice that asked for one. */
 export function isAck(text: string): boolean {

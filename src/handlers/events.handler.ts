@@ -71,7 +71,11 @@ async function signUp(ctx: ChatContext, services: ChatServices, key: string): Pr
   const s = await services.events.signUp(event.id, (await ctx.me()).id, { channel: 'wechat' })
   const slots = { title: event.title, place: event.place }
   await ctx.reply(
-    s.already ? say.alreadySignedUp(slots) : s.status === 'waiting' ? say.waitlisted(slots) : say.signedUp(slots),
+    s.already
+      ? say.alreadySignedUp(slots)
+      : s.status === 'waiting'
+        ? say.waitlisted(slots)
+        : say.signedUp(slots),
   )
 }
 

@@ -53,8 +53,10 @@ export async function runReport(
   const c = opened.case
   await askSender(ctx, services, 'follow_up', settings.followUpTtlMs, c.number)
   if (opened.duplicateOf) return ctx.reply(say.reportJoined({ caseNumber: opened.duplicateOf }))
-  const stranger = !ctx.binding && !me.communityId && !me.householdId
-  if (stranger && !ctx.asks.some((a) => a.kind === 'location')) {
+  // Held at the intake desk because nobody knows where the resident lives: ask once for the place.
+  const atDesk =
+    c.owner?.kind !== 'department' && c.owner?.kind !== 'posted' && c.owner?.queue === 'intake_desk'
+  if (atDesk && !ctx.isGroup && !ctx.asks.some((a) => a.kind === 'location')) {
     ctx.outcome = 'report:held'
     await askSender(ctx, services, 'location', 24 * 3600_000, c.number)
     return ctx.reply(say.reportHeldAskPlace({ caseNumber: c.number }))

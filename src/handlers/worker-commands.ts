@@ -1,5 +1,5 @@
-import type { CaseActor, CaseSummary } from '../services/cases/case.service.js'
 import { actorOfPerson } from '../services/cases/case.access.js'
+import type { CaseActor, CaseSummary } from '../services/cases/case.service.js'
 import { dueTextOf } from '../services/cases/case.texts.js'
 import { formatAddress, parseAddress } from '../services/registry/registry.validation.js'
 import type { ResidentView } from '../services/registry/registry.views.js'
@@ -127,8 +127,7 @@ async function walkIn(ctx: ChatContext, services: ChatServices, me: ResidentView
   const [where = '', ...words] = args.split(/\s+/)
   const description = words.join(' ').trim()
   const address = parseAddress(where)
-  if (!address || description.length < 2)
-    return ctx.reply(TEXT.walkInUsage)
+  if (!address || description.length < 2) return ctx.reply(TEXT.walkInUsage)
   const gridId = me.staff.gridIds[0]
   const grid = gridId ? await services.registry.getGrid(gridId) : undefined
   const household = grid

@@ -4,8 +4,8 @@ import { caseFollowUpJob } from '../../src/jobs/case-follow-up.job.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { CaseModel } from '../../src/models/case.model.js'
 import { ChatMessageModel } from '../../src/models/chat-message.model.js'
-import { OutboxModel } from '../../src/models/outbox.model.js'
 import { NoticeAckModel } from '../../src/models/notice.model.js'
+import { OutboxModel } from '../../src/models/outbox.model.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { testDatabaseUri } from '../db.js'
 import { expectEveryCaseOwned } from '../owner-invariant.js'
@@ -81,9 +81,9 @@ describe('conversations a resident can trust', () => {
     expect(number, opened.replies.join('\n')).not.toBe('')
     const w = world.seed.grids[0]?.primaryWorker
     const c = await CaseModel.findOne({ number }).lean()
-    const holder = world.seed.grids.flatMap((g) => [g.primaryWorker, g.partTimeWorker]).find(
-      (p) => p.id === String(c?.assigneeId),
-    )
+    const holder = world.seed.grids
+      .flatMap((g) => [g.primaryWorker, g.partTimeWorker])
+      .find((p) => p.id === String(c?.assigneeId))
     const handler = holder ?? w
     if (!handler) throw new Error('no handler')
     await say(handler.contactId, `接单 ${number}`)
@@ -241,10 +241,13 @@ describe('conversations a resident can trust', () => {
       const c = await CaseModel.findOne({ number }).lean()
       // The resolution prompt was answered elsewhere: settle it, then the job asks again.
       const person = await personOf(me)
-      await world.service.services.asks.settle({ type: 'person', id: String(person._id) }, {
-        kind: 'rating',
-        caseNumber: number,
-      })
+      await world.service.services.asks.settle(
+        { type: 'person', id: String(person._id) },
+        {
+          kind: 'rating',
+          caseNumber: number,
+        },
+      )
       const delayMs = world.service.config.cases.followUpDelayHours * 3600_000
       const at = new Date((c?.resolvedAt?.getTime() ?? Date.now()) + delayMs + 60_000)
       await caseFollowUpJob(
@@ -342,7 +345,10 @@ describe('conversations a resident can trust', () => {
       const me = resident()
       await say(me, '你好')
       const person = await personOf(me)
-      await ResidentModel.updateOne({ _id: person._id }, { $set: { tags: ['楼长'], communityId: world.seed.community.id } })
+      await ResidentModel.updateOne(
+        { _id: person._id },
+        { $set: { tags: ['楼长'], communityId: world.seed.community.id } },
+      )
       const noticeId = await sendNotice('楼长会议', ['persons'], ['楼长'])
       const said = await say(me, '1')
       expect(said.replies[0]).toContain('《楼长会议》')
@@ -509,7 +515,12 @@ describe('conversations a resident can trust', () => {
       }
       const notices = world.service.services.notices
       const n = await notices.create(
-        { communityId: seed.community.id, channels: ['persons'], title: '燃气安全检查', body: '本周入户检查燃气。' },
+        {
+          communityId: seed.community.id,
+          channels: ['persons'],
+          title: '燃气安全检查',
+          body: '本周入户检查燃气。',
+        },
         actor,
       )
       await notices.send(n.id, { confirm: true }, actor)

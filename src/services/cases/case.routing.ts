@@ -196,7 +196,14 @@ async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Pro
   const people = c.urgency === 'urgent' ? [...h.gridWorkerIds, ...h.communityStaffIds] : h.communityStaffIds
   const to = persons(people.filter((id) => id !== assignee))
   const urgent = c.urgency === 'urgent'
-  await ctx.notify(c, 'alert', to, urgentText(c), urgent ? 'warning' : 'update', urgent ? { lane: 'urgent' } : {})
+  await ctx.notify(
+    c,
+    'alert',
+    to,
+    urgentText(c),
+    urgent ? 'warning' : 'update',
+    urgent ? { lane: 'urgent' } : {},
+  )
 }
 
 /** Department staff and listed contacts of departments (who hear about posted / given cases). */

@@ -19,10 +19,18 @@ export async function handlerNameOf(c: CaseHolder): Promise<string> {
       .lean()
       .exec()
       .catch(() => null)
-    if (p && !p.erasedAt) return p.roles.includes('grid_worker') ? `网格员 ${p.name}` : `工作人员 ${p.name}`
+    if (p && !p.erasedAt) return `${roleName(p.roles)} ${p.name}`
   }
   if (c.departmentId != null || (c.postedDepartmentIds?.length ?? 0) > 0) return '相关职能部门'
   return '社区工作人员'
+}
+
+/** How a resident reads a handler's role: the most specific role they hold. */
+function roleName(roles: readonly string[]): string {
+  if (roles.includes('grid_worker')) return '网格员'
+  if (roles.includes('intake_desk')) return '街道服务台'
+  if (roles.includes('community_staff')) return '社区工作人员'
+  return '工作人员'
 }
 
 const DAY_FMT = new Intl.DateTimeFormat('zh-CN', {
