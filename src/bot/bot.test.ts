@@ -8,12 +8,14 @@ import { TEXT } from '../handlers/chat-texts.js'
 import { seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
 import { systemClock } from '../lib/clock.js'
 import { UnavailableError } from '../lib/errors.js'
+import { silentLogger } from '../lib/logger.js'
+import { buildServices } from '../main.js'
 import { CaseModel } from '../models/case.model.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
 import { createConversations } from '../services/conversations/conversation.service.js'
-import { eventually, startTestBot } from './bot-test-world.test-helper.js'
+import { botTestConfig, eventually, startTestBot } from './bot-test-world.test-helper.js'
 
 void RoomBindingModel
 
@@ -174,6 +176,11 @@ describe('the bot on the mock puppet', () => {
   it('minds its manners: silent on chit-chat, answers a mention and a trigger word, menu in a direct chat', async () => {
     const bot = await start()
     const { zhang, room } = await bound(bot)
+    await buildServices(botTestConfig(), silentLogger).kb.importDocument({
+      id: 'elderly-allowance',
+      title: '高龄津贴发放办法',
+      text: '# 高龄津贴发放办法\n\n一、年满80周岁的老年人可以领取高龄津贴。\n\n二、申请人持身份证和户口簿到社区服务站办理。',
+    })
     bot.world.say({ from: zhang.id, roomId: room.id, text: '今天谁去买菜' })
     bot.world.say({ from: zhang.id, roomId: room.id, text: '小区门口的路灯坏了', mentionBot: true })
     bot.world.say({ from: zhang.id, roomId: room.id, text: '咨询 高龄津贴怎么领？' })

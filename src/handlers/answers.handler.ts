@@ -5,7 +5,7 @@ import type { Ask, AskSubject } from '../services/conversations/asks.service.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { say, TEXT } from './chat-texts.js'
 import type { ChatContext, ChatMiddleware } from './composer.js'
-import { isAck, isCourtesy, readRating } from './etiquette.js'
+import { isAck, isCourtesy, isGreeting, readRating } from './etiquette.js'
 import { runPolicy, runReport } from './report.flow.js'
 
 /** The subject an open question was recorded for, to settle it once answered. */
@@ -62,18 +62,18 @@ async function answerAck(ctx: ChatContext, services: ChatServices, ask: Ask): Pr
 async function answerLocation(ctx: ChatContext, services: ChatServices, ask: Ask): Promise<boolean> {
   if (!ask.caseNumber || ctx.text === '' || /^\d$/.test(ctx.text)) return false
   const community = await services.registry.findCommunityInText(ctx.text)
-  // A new report instead of the answer is handled as a report; the question stays open.
-  if (!community && ctx.triaged?.intent === 'request') return false
+  if (!community && !isPlaceAnswer(ctx)) return false
   ctx.outcome = 'location'
   await settle(ctx, services, ask)
   const place = ctx.triaged?.location ?? {}
+  const me = await ctx.me()
   if (!community) {
-    const me = await ctx.me()
+    // The desk keeps the case and reads what was said; a person calls to settle the place.
     await services.cases.comment(ask.caseNumber, { personId: me.id, roles: ['resident'] }, maskText(ctx.text))
     ctx.outcome = 'location:not-understood'
-    return ctx.reply(TEXT.locationNotUnderstood).then(() => true)
+    await ctx.reply(TEXT.locationNotUnderstood)
+    return true
   }
-  const me = await ctx.me()
   await services.registry.personOfContact(
     { contactId: ctx.input.sender.contactId, name: ctx.input.sender.name },
     { communityId: community.id },
@@ -85,6 +85,18 @@ async function answerLocation(ctx: ChatContext, services: ChatServices, ask: Ask
   )
   await ctx.reply(say.relocated({ caseNumber: moved.number, handler: await handlerNameOf(moved) }))
   return true
+}
+
+/**
+ * Whether a message without a known community still answers 「哪个社区、几号楼」: a building, or a
+ * short place name the registry does not know. Thanks, greetings, questions and new reports are
+ * handled as what they are, and the question stays open.
+ */
+function isPlaceAnswer(ctx: ChatContext): boolean {
+  const t = ctx.triaged
+  if (isCourtesy(ctx.text) || isGreeting(ctx.text) || t?.intent === 'question' || t?.intent === 'request')
+    return false
+  return Boolean(t?.location.building) || ctx.text.length <= 20
 }
 
 /** A detail or photo for the case just reported (in a group only as a reply to the bot). */

@@ -51,6 +51,9 @@ export async function runReport(
     attachments: input.attachments.slice(0, 9).map((a) => ({ kind: a.kind, ref: a.path, name: a.name })),
   })
   const c = opened.case
+  // The description the bot asked for after 「1」 has come (also when danger took the lead).
+  if (ctx.asks.some((a) => a.kind === 'report'))
+    await services.asks.settle({ type: 'contact', id: input.sender.contactId }, { kind: 'report' })
   await askSender(ctx, services, 'follow_up', settings.followUpTtlMs, c.number)
   if (opened.duplicateOf) return ctx.reply(say.reportJoined({ caseNumber: opened.duplicateOf }))
   // Held at the intake desk because nobody knows where the resident lives: ask once for the place.
