@@ -12,6 +12,7 @@ import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { type Database, openDatabase } from './lib/database.js'
 import { DomainError } from './lib/errors.js'
 import { createLogger } from './lib/logger.js'
+import { buildServices, type Services } from './main.js'
 
 /** Every `linli` command. A feature adds its command module here. */
 export const COMMANDS: Command[] = [
@@ -51,6 +52,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   // Commands print their own results on stdout; logs go to stderr so `--json` output stays clean.
   const logger = createLogger({ level: env.LINLI_LOG_LEVEL ?? 'warn', destination: process.stderr })
   let database: Database | undefined
+  let services: Services | undefined
   const ctx: CommandContext = {
     config,
     logger,
@@ -59,6 +61,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     database: async () => {
       database ??= await openDatabase(config, logger, { onProgress: (l) => process.stderr.write(`${l}\n`) })
       return database
+    },
+    services: () => {
+      services ??= buildServices(config, logger)
+      return services
     },
   }
   try {

@@ -3,6 +3,7 @@ import type { CommandContext } from '../src/cli/command.js'
 import { loadConfig } from '../src/lib/config.js'
 import type { Database } from '../src/lib/database.js'
 import { silentLogger } from '../src/lib/logger.js'
+import { buildServices, type Services } from '../src/main.js'
 
 /** The database handle a command sees in tests: the connection `useTestDatabase` already opened. */
 const connectedDatabase: Database = {
@@ -25,9 +26,18 @@ export function commandContext(options: { database?: () => Promise<Database> } =
 } {
   const out: string[] = []
   const err: string[] = []
+  const config = loadConfig(
+    { LINLI_ENV: 'test' },
+    { configDir: path.resolve(import.meta.dirname, '../config') },
+  )
+  let services: Services | undefined
   const ctx: CommandContext = {
-    config: loadConfig({ LINLI_ENV: 'test' }, { configDir: path.resolve(import.meta.dirname, '../config') }),
+    config,
     logger: silentLogger,
+    services: () => {
+      services ??= buildServices(config, silentLogger)
+      return services
+    },
     out: (line) => out.push(line),
     err: (line) => err.push(line),
     database: options.database ?? (async () => connectedDatabase),

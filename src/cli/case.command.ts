@@ -1,31 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { systemClock } from '../lib/clock.js'
-import type { Config } from '../lib/config.js'
-import { createLlm } from '../lib/llm.js'
-import type { Logger } from '../lib/logger.js'
 import { CATEGORY_NAMES, formatTime } from '../services/cases/case.notify.js'
-import { type CaseService, type CaseView, createCaseService } from '../services/cases/case.service.js'
-import { createTriage } from '../services/cases/triage.service.js'
-import { createOutbox } from '../services/outbox/outbox.service.js'
-import { loadWorkingCalendar } from '../services/responsibility/calendar.js'
-import { loadResponsibilityList } from '../services/responsibility/responsibility.config.js'
-import { createResponsibility } from '../services/responsibility/responsibility.service.js'
+import type { CaseView } from '../services/cases/case.service.js'
 import { type Command, type CommandContext, parseArgs } from './command.js'
-
-/** The case service as the CLI uses it: system clock, real outbox, rules triage (+ LLM when configured). */
-export function buildCaseService(config: Config, logger: Logger): CaseService {
-  const list = loadResponsibilityList()
-  const responsibility = createResponsibility(list, loadWorkingCalendar(), systemClock)
-  const triage = createTriage({ list, llm: createLlm(config), logger })
-  return createCaseService({
-    clock: systemClock,
-    outbox: createOutbox({ clock: systemClock }),
-    responsibility,
-    triage: (text, ctx) => triage.triage(text, ctx),
-    logger,
-    config,
-  })
-}
 
 /** Who has the case, as the CLI prints it (ids, for staff who look people up). */
 function ownerLabel(c: CaseView): string {
@@ -68,7 +44,7 @@ async function openCommand(ctx: CommandContext, args: string[]): Promise<number>
   }
   const flag = (k: string) => (typeof flags.get(k) === 'string' ? (flags.get(k) as string) : undefined)
   await ctx.database()
-  const service = buildCaseService(ctx.config, ctx.logger)
+  const service = ctx.services().cases
   const res = await service.open({
     channel: 'cli',
     sourceKey: flag('source-key') ?? `cli:${randomUUID()}`,
@@ -101,7 +77,7 @@ async function showCommand(ctx: CommandContext, args: string[]): Promise<number>
     return 2
   }
   await ctx.database()
-  const c = await buildCaseService(ctx.config, ctx.logger).get(number)
+  const c = await ctx.services().cases.get(number)
   if (flags.has('json')) ctx.out(JSON.stringify(c))
   else printCase(ctx, c)
   return 0

@@ -1,6 +1,7 @@
 import type { Config } from '../lib/config.js'
 import type { Database } from '../lib/database.js'
 import type { Logger } from '../lib/logger.js'
+import type { Services } from '../main.js'
 
 export interface CommandContext {
   config: Config
@@ -11,6 +12,8 @@ export interface CommandContext {
   err(line: string): void
   /** Opens the database on first use; the CLI closes it after the command. */
   database(): Promise<Database>
+  /** The services, built once by `buildServices` (the same as the running service's). */
+  services(): Services
 }
 
 /** One `linli` sub-command: parse its args, call services, print, return the exit code. */

@@ -1,7 +1,6 @@
 import { recentRuns } from '../jobs/runner.js'
 import { jobTable } from '../jobs/schedule.js'
 import { systemClock } from '../lib/clock.js'
-import { buildServices } from '../main.js'
 import { type Command, parseArgs } from './command.js'
 
 /** `linli jobs list | run <name> [--at <ISO time>] | runs <name>`: operate the scheduled jobs by hand. */
@@ -12,7 +11,7 @@ export const jobsCommand: Command = {
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const [verb, name] = positionals
-    const { outbox, cases, stats, notices } = buildServices(ctx.config, ctx.logger)
+    const { outbox, cases, stats, notices } = ctx.services()
     const deps = { config: ctx.config, logger: ctx.logger, outbox, cases, stats, notices }
     const table = jobTable(deps)
     if (verb === 'list' || verb === undefined) {

@@ -1,7 +1,4 @@
-import { createLlm } from '../lib/llm.js'
-import { createTriage, type TriageResult } from '../services/cases/triage.service.js'
-import { emergencyAdviceFor, loadEmergencyConfig } from '../services/responsibility/emergency.config.js'
-import { loadResponsibilityList } from '../services/responsibility/responsibility.config.js'
+import type { TriageResult } from '../services/cases/triage.service.js'
 import { type Command, parseArgs } from './command.js'
 
 const URGENCY_ZH = { urgent: '紧急', normal: '一般' } as const
@@ -42,8 +39,7 @@ export const triageCommand: Command = {
       ctx.err('用法：linli triage [--json] "<居民消息>"')
       return 2
     }
-    const list = loadResponsibilityList()
-    const triage = createTriage({ list, llm: createLlm(ctx.config), logger: ctx.logger })
+    const { triage, emergencyAdvice, responsibility } = ctx.services()
     const result = await triage.triage(text)
     if (flags.has('json')) {
       ctx.out(triageJson(result))
@@ -56,13 +52,13 @@ export const triageCommand: Command = {
     ]
       .filter(Boolean)
       .join('')
-    ctx.out(`类别：${list.categories[result.category].name}（${result.category}）`)
+    ctx.out(`类别：${responsibility.list.categories[result.category].name}（${result.category}）`)
     ctx.out(`紧急程度：${URGENCY_ZH[result.urgency]}`)
     ctx.out(`位置：${loc || '未提及'}`)
     ctx.out(
       `是否报事：${result.isRequest ? '是' : '否'}（${INTENT_ZH[result.intent]}${result.language === 'en' ? '，英文' : ''}）  置信度：${result.confidence}  来源：${result.source}`,
     )
-    if (result.hazard) ctx.out(`紧急提示：${emergencyAdviceFor(loadEmergencyConfig(), result.hazard).text}`)
+    if (result.hazard) ctx.out(`紧急提示：${emergencyAdvice(result.hazard).text}`)
     return 0
   },
 }
