@@ -253,6 +253,28 @@ describe('outbox sender', () => {
     ])
   })
 
+  it('sends a message queued before lanes existed (no lane, not in any lane index) after a start', async () => {
+    const now = new Date()
+    await OutboxModel.collection.insertOne({
+      key: 'legacy:1',
+      to: { type: 'room', id: roomId },
+      text: '旧版排队的通知',
+      kind: 'notice',
+      account: 'default',
+      status: 'queued',
+      attempts: 0,
+      notBefore: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    const sender = senderWith({ perMinute: 6000 })
+    await sender.start()
+    await eventually(() => transport.delivered.length === 1)
+    await sender.stop()
+    expect(transport.delivered[0]?.text).toBe('旧版排队的通知')
+    expect((await OutboxModel.findOne({ key: 'legacy:1' }).lean())?.status).toBe('sent')
+  })
+
   it('holds the lease while running: a second sender of the account waits, then takes over', async () => {
     const a = senderWith({ perMinute: 6000 })
     const b = senderWith({ perMinute: 6000 })
