@@ -82,8 +82,8 @@ interface Due {
  * Drains the outbox for one bot account: always the next due message of the highest lane (replies ›
  * urgent alerts › task notices › reminders and broadcasts), each lane at its share of `perMinute`
  * with random jitter, within a daily budget of which replies and urgent alerts keep a reserve,
- * retrying with exponential back-off. Only one sender per account works at a time (a lease per
- * message, taken by a unique insert). Each message is marked `sending` before the call and `sent`
+ * retrying with exponential back-off. Only one sender per account works at a time (a lease taken
+ * by a unique insert, held by the running loop, per step for `sendNext`). Each message is marked `sending` before the call and `sent`
  * after; a crash in between leaves it `sending`, and at start it becomes `sent_unknown`:
  * at-most-once, never a deliberate repeat.
  */
