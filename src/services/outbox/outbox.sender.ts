@@ -106,7 +106,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const marker = `budget-warning:${o.account}:${day}`
     if (await OnceMarkerModel.exists({ _id: marker })) return
     const admins = await ResidentModel.find({ roles: 'admin', 'wechat.contactId': { $exists: true } }).lean()
-    const text = `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。超出额度后消息会顺延到明天发送。`
+    const reserve = limits.replyReservePercent
+    const text =
+      reserve > 0
+        ? `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。最后 ${reserve}% 的额度只留给对话回复和紧急提醒，其他消息会顺延到明天发送。`
+        : `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。超出额度后消息会顺延到明天发送。`
     await o.outbox.enqueueMany(
       admins.map((a) => ({
         key: `${marker}:${a._id.toString()}`,
