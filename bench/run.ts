@@ -135,13 +135,19 @@ async function main(): Promise<void> {
     benchCity(services, b.service.config, { households: o.households, importRows: o.importRows }),
   )
   await stage('broadcast', o, () => benchBroadcast(services))
-  await stage('outbox', o, () =>
-    benchOutbox(services, b.service.config, {
-      recipients: o.recipients,
-      seconds: o.outboxSeconds,
-      scale: o.outboxScale,
-    }),
-  )
+  await stage('outbox', o, async () => {
+    // The service's own sender would poll the same lane indexes meanwhile: paused for the stage.
+    await b.service.bot?.sender.stop()
+    try {
+      return await benchOutbox(services, b.service.config, {
+        recipients: o.recipients,
+        seconds: o.outboxSeconds,
+        scale: o.outboxScale,
+      })
+    } finally {
+      await b.service.bot?.sender.start()
+    }
+  })
   if (o.only.has('city') || o.only.has('broadcast'))
     print(
       {

@@ -4,6 +4,7 @@ import { useTestDatabase } from '../../../test/db.js'
 import { systemClock } from '../../lib/clock.js'
 import { createLogger, silentLogger } from '../../lib/logger.js'
 import { ChatMessageModel } from '../../models/chat-message.model.js'
+import { LockModel } from '../../models/lock.model.js'
 import { OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import { createConversations } from '../conversations/conversation.service.js'
@@ -250,6 +251,49 @@ describe('outbox sender', () => {
       '并发5',
       '并发6',
     ])
+  })
+
+  it('sends a message queued before lanes existed (no lane, not in any lane index) after a start', async () => {
+    const now = new Date()
+    await OutboxModel.collection.insertOne({
+      key: 'legacy:1',
+      to: { type: 'room', id: roomId },
+      text: '旧版排队的通知',
+      kind: 'notice',
+      account: 'default',
+      status: 'queued',
+      attempts: 0,
+      notBefore: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    const sender = senderWith({ perMinute: 6000 })
+    await sender.start()
+    await eventually(() => transport.delivered.length === 1)
+    await sender.stop()
+    expect(transport.delivered[0]?.text).toBe('旧版排队的通知')
+    expect((await OutboxModel.findOne({ key: 'legacy:1' }).lean())?.status).toBe('sent')
+  })
+
+  it('holds the lease while running: a second sender of the account waits, then takes over', async () => {
+    const a = senderWith({ perMinute: 6000 })
+    const b = senderWith({ perMinute: 6000 })
+    const attemptsOfB: string[] = []
+    b.onAttempt((r) => attemptsOfB.push(r))
+    await a.start()
+    await eventually(async () => (await LockModel.exists({ _id: 'outbox-sender:default' })) !== null)
+    await b.start()
+    for (let i = 1; i <= 3; i++) {
+      await outbox.enqueue({ key: `h${i}`, to: { type: 'room', id: roomId }, text: `先${i}`, kind: 'reply' })
+    }
+    await eventually(() => transport.delivered.length === 3)
+    expect(attemptsOfB).toEqual([])
+    await a.stop()
+    await outbox.enqueue({ key: 'h4', to: { type: 'room', id: roomId }, text: '后来的', kind: 'reply' })
+    await eventually(() => transport.delivered.length === 4)
+    await b.stop()
+    expect(attemptsOfB).toEqual(['sent'])
+    expect(transport.delivered.map((d) => d.text)).toEqual(['先1', '先2', '先3', '后来的'])
   })
 
   it('counts the day in the configured time zone', () => {

@@ -13,7 +13,7 @@ import { OUTBOX_LANES, type OutboxLane } from './outbox.lanes.js'
 import { createPacer, lanesWithinDailyBudget, type OutboxLimits } from './outbox.pacing.js'
 import { type Outbox, reconcilePending } from './outbox.service.js'
 import { createPendingHeads } from './pending-heads.js'
-import { withLease } from './sender-lease.js'
+import { type Lease, takeLease, withLease } from './sender-lease.js'
 
 export type { ChatTransport }
 
@@ -82,8 +82,8 @@ interface Due {
  * Drains the outbox for one bot account: always the next due message of the highest lane (replies ›
  * urgent alerts › task notices › reminders and broadcasts), each lane at its share of `perMinute`
  * with random jitter, within a daily budget of which replies and urgent alerts keep a reserve,
- * retrying with exponential back-off. Only one sender per account works at a time (a lease per
- * message, taken by a unique insert). Each message is marked `sending` before the call and `sent`
+ * retrying with exponential back-off. Only one sender per account works at a time (a lease taken
+ * by a unique insert, held by the running loop, per step for `sendNext`). Each message is marked `sending` before the call and `sent`
  * after; a crash in between leaves it `sending`, and at start it becomes `sent_unknown`:
  * at-most-once, never a deliberate repeat.
  */
@@ -106,7 +106,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     const marker = `budget-warning:${o.account}:${day}`
     if (await OnceMarkerModel.exists({ _id: marker })) return
     const admins = await ResidentModel.find({ roles: 'admin', 'wechat.contactId': { $exists: true } }).lean()
-    const text = `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。超出额度后消息会顺延到明天发送。`
+    const reserve = limits.replyReservePercent
+    const text =
+      reserve > 0
+        ? `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。最后 ${reserve}% 的额度只留给对话回复和紧急提醒，其他消息会顺延到明天发送。`
+        : `提醒：机器人账号今天已发送 ${sentToday} 条消息，达到每日额度 ${limits.dailyBudget} 的 80%。超出额度后消息会顺延到明天发送。`
     await o.outbox.enqueueMany(
       admins.map((a) => ({
         key: `${marker}:${a._id.toString()}`,
@@ -247,19 +251,64 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   const attemptListeners: Array<(result: AttemptResult) => void> = []
 
-  /** One step within `lanes` (those the pace lets through): the result, and the lane it used. */
+  const leaseKey = `outbox-sender:${o.account}`
+  /** The lease the running loop holds from step to step, renewed by a heartbeat; undefined when not held. */
+  let held: { lease: Lease; heartbeat: NodeJS.Timeout } | undefined
+
+  /**
+   * Takes the account's lease for the loop, or keeps it: one insert when it starts sending, not two
+   * writes a message (or a look). Lost when a renewal finds another holder (ours ran out).
+   */
+  async function holdLease(): Promise<boolean> {
+    if (held) return true
+    const lease = await takeLease(leaseKey, SENDER_LEASE_MS)
+    if (!lease) return false
+    const heartbeat = setInterval(() => {
+      void lease.renew().then(
+        (kept) => {
+          if (!kept && held?.lease === lease) {
+            clearInterval(heartbeat)
+            held = undefined
+            o.logger.warn({ account: o.account }, 'outbox sender lease lost; taking it again when free')
+          }
+        },
+        () => undefined,
+      )
+    }, SENDER_LEASE_MS / 3)
+    heartbeat.unref()
+    held = { lease, heartbeat }
+    return true
+  }
+
+  async function releaseLease(): Promise<void> {
+    if (!held) return
+    const { lease, heartbeat } = held
+    clearInterval(heartbeat)
+    held = undefined
+    await lease.release().catch((err: unknown) => o.logger.warn({ err }, 'outbox sender lease not released'))
+  }
+
+  /**
+   * One step within `lanes` (those the pace lets through): the result, and the lane it used. Under
+   * the loop's lease when held; otherwise (sendNext) under a lease taken for this step only.
+   */
   async function step(lanes: readonly OutboxLane[]): Promise<{ result: SendResult; lane?: OutboxLane }> {
     if (!o.transport.self()) return { result: 'offline' }
+    const body = async (): Promise<{ result: SendResult; lane?: OutboxLane }> => {
+      const open = await withinBudget(lanes)
+      if (open.length === 0) return { result: 'budget' }
+      const due = await nextDue(open)
+      if (!due) return { result: open.length < lanes.length ? 'budget' : 'idle' }
+      return { result: await deliver(due), lane: due.lane }
+    }
     // One sender per account: a short lease renewed while held; a dead holder on this host is
     // recognised at once, so a restart after a crash does not wait for its lease to run out.
-    const ran = await withLease(`outbox-sender:${o.account}`, SENDER_LEASE_MS, async () => {
-      const open = await withinBudget(lanes)
-      if (open.length === 0) return { result: 'budget' as const }
-      const due = await nextDue(open)
-      if (!due) return { result: open.length < lanes.length ? ('budget' as const) : ('idle' as const) }
-      return { result: await deliver(due), lane: due.lane }
-    })
-    const out = ran.ran ? ran.value : { result: 'busy' as const }
+    let out: { result: SendResult; lane?: OutboxLane }
+    if (held) out = await body()
+    else {
+      const ran = await withLease(leaseKey, SENDER_LEASE_MS, body)
+      out = ran.ran ? ran.value : { result: 'busy' }
+    }
     if (ATTEMPTS.has(out.result)) for (const fn of attemptListeners) fn(out.result as AttemptResult)
     return out
   }
@@ -310,6 +359,17 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return Math.min(now + idleMs, gate.nextOpenAt)
   }
 
+  /** A step of the loop: under the loop's lease (taken when free), errors logged. */
+  async function loopStep(lanes: readonly OutboxLane[]): Promise<{ result: SendResult; lane?: OutboxLane }> {
+    try {
+      if (!(await holdLease())) return { result: 'busy' }
+      return await step(lanes)
+    } catch (err) {
+      o.logger.error({ err }, 'outbox sender step failed')
+      return { result: 'idle' }
+    }
+  }
+
   async function run(): Promise<void> {
     let lookAt = 0
     while (running) {
@@ -320,10 +380,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         lookAt = gate.nextOpenAt
         continue
       }
-      const { result, lane } = await step(gate.lanes).catch((err: unknown) => {
-        o.logger.error({ err }, 'outbox sender step failed')
-        return { result: 'idle' as const, lane: undefined }
-      })
+      const { result, lane } = await loopStep(gate.lanes)
       const reachedWeChat = result === 'sent' || result === 'retry' || result === 'failed'
       if (lane && reachedWeChat) pacer.record(lane, Date.now())
       const replyBudgetLeft = today === undefined || lanesWithinDailyBudget(limits, today.sent).length > 0
@@ -345,6 +402,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       running = false
       wake?.()
       await loop
+      await releaseLease()
     },
     async sendNext() {
       return (await step(OUTBOX_LANES)).result
