@@ -112,13 +112,17 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
 }
 
 /**
- * A report seen again (a replay after a crash): the case it opened is routed now when the first run
- * died between storing and routing it — routing a case that is no longer `received` changes nothing.
+ * A report seen again (a replay after a crash): when the first run died between storing the case and
+ * routing it, the case is now entered in its intake set (so a neighbour's report of the same problem
+ * joins it) and routed. Both steps are idempotent; a case past `received` needs neither.
  */
 async function finishReplay(ctx: CaseContext, replay: OpenOutcome): Promise<OpenOutcome> {
-  if (replay.duplicateOf || replay.doc.status !== 'received') return replay
+  const c = replay.doc
+  if (replay.duplicateOf || c.status !== 'received') return replay
   try {
-    return { ...replay, doc: await routeCase(ctx, { _id: replay.doc._id, number: replay.doc.number }) }
+    const key = intakeKeyOf(c.category, c.location?.gridId, c.location?.communityId)
+    await withLock(key, () => rememberCase(ctx, key, c))
+    return { ...replay, doc: await routeCase(ctx, { _id: c._id, number: c.number }) }
   } catch (err) {
     ctx.logger?.error({ err, number: replay.doc.number }, 'replayed case still not routed')
     return replay
@@ -149,12 +153,12 @@ async function searchBySource(sourceKey: string): Promise<OpenOutcome | undefine
 
 /** Serialises check-and-open per grid and category: two reports of one problem yield one case. */
 function intakeKey(f: Facts): string {
-  const where = f.place.gridId
-    ? `g${f.place.gridId}`
-    : f.place.communityId
-      ? `c${f.place.communityId}`
-      : 'none'
-  return `intake:${where}:${f.category}`
+  return intakeKeyOf(f.category, f.place.gridId, f.place.communityId)
+}
+
+function intakeKeyOf(category: string, gridId?: unknown, communityId?: unknown): string {
+  const where = gridId ? `g${gridId}` : communityId ? `c${communityId}` : 'none'
+  return `intake:${where}:${category}`
 }
 
 async function establishFacts(ctx: CaseContext, input: OpenInput): Promise<Facts> {
