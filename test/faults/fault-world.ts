@@ -49,7 +49,8 @@ export async function startFaultChild(
   })
   const lines = createInterface({ input: proc.stdout as NodeJS.ReadableStream })
   const ready = await new Promise<Omit<FaultChild, 'proc'>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child did not start within 90 s')), 90_000)
+    // Generous: with other work on the two cores a start (compile, connect, seed) took over 90 s.
+    const timer = setTimeout(() => reject(new Error('child did not start within 180 s')), 180_000)
     proc.once('exit', (code) => reject(new Error(`child exited early (${code})`)))
     lines.on('line', (line) => {
       if (!line.startsWith('{')) return

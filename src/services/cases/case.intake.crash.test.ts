@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
 import { CaseModel } from '../../models/case.model.js'
+import { IntakeSetModel } from '../../models/intake-set.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { claimKey, lookupKey } from '../locks/lookup-key.service.js'
 
@@ -71,7 +72,7 @@ describe('case intake replayed after a crash between two writes', () => {
     expect(await CaseModel.countDocuments()).toBe(1)
   })
 
-  it('routes the case it opened when the first run stopped before routing it', async () => {
+  it('enters and routes the case it opened when the first run stopped before doing so', async () => {
     const w = await makeCaseWorld()
     const { responsibility } = makeCaseService()
     let down = true
@@ -88,6 +89,8 @@ describe('case intake replayed after a crash between two writes', () => {
     const first = await service.open(report('chat:m-e', '3号楼门口的垃圾桶满了没人清理'))
     expect(first.case.status).toBe('received')
     expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(0)
+    // It died even before the case was entered in its intake set (what duplicates are compared with).
+    await IntakeSetModel.updateMany({}, { $set: { cases: [] } })
 
     down = false
     const replay = await service.open(report('chat:m-e', '3号楼门口的垃圾桶满了没人清理'))
@@ -95,5 +98,10 @@ describe('case intake replayed after a crash between two writes', () => {
     expect(replay.case.assigneeId).toBe(String(w.worker._id))
     const tasks = await OutboxModel.find({ kind: 'task' }).lean()
     expect(tasks.map((t) => t.to)).toEqual([{ type: 'person', id: String(w.worker._id) }])
+    // A neighbour's report of the same problem now joins that case instead of dispatching again.
+    const neighbour = await service.open(
+      report('chat:m-f', '3号楼门口垃圾桶满了，快来清理', { reporter: { personId: String(w.li._id) } }),
+    )
+    expect(neighbour).toMatchObject({ created: false, duplicateOf: first.case.number })
   })
 })

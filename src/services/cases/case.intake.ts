@@ -103,7 +103,7 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
   const input = parseInput(OpenCaseInput, raw)
   const replay = await findBySource(input.sourceKey)
   // A replay after a crash between storing and routing finishes the routing.
-  if (replay) return hasOwner(replay.doc) ? replay : { ...replay, doc: await routeOrHold(ctx, replay.doc) }
+  if (replay) return finishReplay(ctx, replay)
   const facts = await establishFacts(ctx, input)
   const key = intakeKey(facts)
   const outcome = await withLock(key, async () => {
@@ -118,6 +118,19 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
   if (!outcome.created) return outcome
   // Stored first: a case that could not be routed goes to the intake desk (see `routeOrHold`).
   return { ...outcome, doc: await routeOrHold(ctx, outcome.doc) }
+}
+
+/**
+ * A report seen again (a replay after a crash): when the first run died between storing the case and
+ * routing it, the case is now entered in its intake set (so a neighbour's report of the same problem
+ * joins it) and routed, or held at the desk. Both steps are idempotent; an owned case needs neither.
+ */
+async function finishReplay(ctx: CaseContext, replay: OpenOutcome): Promise<OpenOutcome> {
+  const c = replay.doc
+  if (replay.duplicateOf || hasOwner(c)) return replay
+  const key = intakeKeyOf(c.category, c.location?.gridId, c.location?.communityId)
+  await withLock(key, () => rememberCase(ctx, key, c))
+  return { ...replay, doc: await routeOrHold(ctx, c) }
 }
 
 /** The case a report's source key opened or joined, read through its `case-source:` lookup key. */
@@ -144,12 +157,12 @@ async function searchBySource(sourceKey: string): Promise<OpenOutcome | undefine
 
 /** Serialises check-and-open per grid and category: two reports of one problem yield one case. */
 function intakeKey(f: Facts): string {
-  const where = f.place.gridId
-    ? `g${f.place.gridId}`
-    : f.place.communityId
-      ? `c${f.place.communityId}`
-      : 'none'
-  return `intake:${where}:${f.category}`
+  return intakeKeyOf(f.category, f.place.gridId, f.place.communityId)
+}
+
+function intakeKeyOf(category: string, gridId?: unknown, communityId?: unknown): string {
+  const where = gridId ? `g${gridId}` : communityId ? `c${communityId}` : 'none'
+  return `intake:${where}:${category}`
 }
 
 async function establishFacts(ctx: CaseContext, input: OpenInput): Promise<Facts> {
