@@ -323,7 +323,7 @@ export function parseTrainingSet(jsonl: string, source = 'training set'): Traini
   return out
 }
 
-/** The shipped training set: every `config/triage-train*.jsonl` (the first one is the original). */
+/** The original training file; every `config/triage-train*.jsonl` beside it is shipped too. */
 export const DEFAULT_TRAINING_FILE = path.resolve(import.meta.dirname, '../../../config/triage-train.jsonl')
 
 /** All shipped training files, in name order. */

@@ -129,6 +129,15 @@ function isNegated(text: string, m: Span, negs: Span[]): boolean {
   return /没有?$/.test(before) && text[m.end] === '了' && !/(了|啦)$/.test(text.slice(m.end + 1, m.end + 2))
 }
 
+// "没有煤气味" "没闻到燃气味" "不是着火": a danger said not to be there. Only urgency reads this;
+// "没有暖气" is still a complaint about the heating.
+const DENIAL_RE = /(没有|没|并没有|不是|没闻到|没闻着|没看到|没看见|闻不到|看不到|无)$/
+
+/** True when a danger word is denied right before it ("没有煤气味", "没闻到燃气味"). */
+function isDenied(text: string, m: Span): boolean {
+  return DENIAL_RE.test(text.slice(Math.max(0, m.start - 4), m.start))
+}
+
 /** True when the cue is a worry or the past: "会不会漏电", "万一着火", "真着火了就跑不出去", "昨天摔了". */
 function isHypothetical(text: string, m: Span, hypotheticals: string[], past: string[]): boolean {
   const clause =
@@ -190,7 +199,8 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
         if (seen.has(key)) continue
         seen.add(key)
         scores.set(use.category, (scores.get(use.category) ?? 0) + use.weight)
-        const cue = use.cue && !isHypothetical(text, span, hypotheticals, pastMarkers)
+        const cue =
+          use.cue && !isHypothetical(text, span, hypotheticals, pastMarkers) && !isDenied(text, span)
         if (cue) urgent.push(m[0])
         reasons.push(`${cue ? '紧急' : '词'}:${m[0]}→${use.category}`)
       }
@@ -198,8 +208,12 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     for (const combo of combos) {
       if (combo.all.every((group) => group.some((w) => text.includes(w)))) {
         if (combo.category) scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
-        if (combo.urgent) urgent.push(combo.all.map((g) => g.find((w) => text.includes(w))).join('+'))
-        reasons.push(`${combo.urgent ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
+        const words = combo.all.map((g) => g.find((w) => text.includes(w)) ?? '')
+        const denied = words.some((w) =>
+          isDenied(text, { start: text.indexOf(w), end: text.indexOf(w) + w.length }),
+        )
+        if (combo.urgent && !denied) urgent.push(words.join('+'))
+        reasons.push(`${combo.urgent && !denied ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
       }
     }
     return { scores, urgent, reasons }
@@ -213,6 +227,11 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const { scores, urgent, reasons } = score(text)
     const keywordTop = Math.max(0, ...scores.values())
     const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
+    // Keyword evidence of a problem to fix (a policy topic is not one).
+    const keywordFix = Math.max(
+      0,
+      ...[...scores].filter(([c]) => c !== 'other' && c !== 'policy_consult').map(([, v]) => v),
+    )
     const prediction = model ? model.predictNormalized(text) : undefined
     if (prediction) addModel(scores, prediction, reasons)
     const ranked = [...scores.entries()].sort(
@@ -235,12 +254,20 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const notChat =
       urgent.length > 0 ||
       (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction))
-    const intent = decideIntent(text, notChat, isAd, urgent.length > 0, prediction, reasons)
+    const intent = decideIntent(
+      text,
+      { notChat, isAd, urgentCue: urgent.length > 0, top: top?.[0], keywordFix },
+      prediction,
+      reasons,
+    )
     if (intent !== 'request') return notRequest(intent, location, reasons)
     // A danger word said as a present fact (not negated, not a worry, not the past) counts as a cue.
     const negs = negationSpans(text, negations)
     const dangerWord = hazardWords(text).find(
-      (w) => !isNegated(text, w, negs) && !isHypothetical(text, w, hypotheticals, pastMarkers),
+      (w) =>
+        !isNegated(text, w, negs) &&
+        !isHypothetical(text, w, hypotheticals, pastMarkers) &&
+        !isDenied(text, w),
     )
     if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
     const isUrgent = decideUrgent(urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
@@ -323,16 +350,18 @@ const URGENT_CUE_PROB = 0.05
  */
 function decideIntent(
   text: string,
-  notChat: boolean,
-  isAd: boolean,
-  urgentCue: boolean,
+  signals: { notChat: boolean; isAd: boolean; urgentCue: boolean; top?: Category; keywordFix: number },
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): Intent {
+  const { notChat, isAd, urgentCue, top, keywordFix } = signals
   const questionForm = KB_QUESTION_RE.test(text)
   if (!prediction) {
+    // Keywords alone: a policy topic asked about is a question; a problem asked about is a report.
     if (!notChat) return 'chat'
-    return questionForm && !urgentCue ? 'question' : 'request'
+    if (urgentCue) return 'request'
+    if (top === 'policy_consult') return 'question'
+    return questionForm && keywordFix < 2 ? 'question' : 'request'
   }
   const p = prediction.intents
   const [best, bestProb] = [...p].sort((a, b) => b[1] - a[1])[0] as [Intent, number]
