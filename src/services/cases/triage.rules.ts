@@ -380,7 +380,7 @@ const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
 const URGENT_MODEL_PROB = 0.8
 /** With an urgent keyword cue, the model needs only this much. */
-const URGENT_CUE_PROB = 0.05
+const URGENT_CUE_PROB = 0.03
 
 /**
  * Request, question or chat. The model's intent head reads the whole phrasing; the keyword rules
