@@ -378,9 +378,9 @@ const QUESTION_FORM_WEIGHT = 0.6
 /** The model's intent once it is this sure, whatever the keyword rules say. */
 const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
-const URGENT_MODEL_PROB = 0.8
+const URGENT_MODEL_PROB = 0.9
 /** With an urgent keyword cue, the model needs only this much. */
-const URGENT_CUE_PROB = 0.03
+const URGENT_CUE_PROB = 0.05
 
 /**
  * Request, question or chat. The model's intent head reads the whole phrasing; the keyword rules
