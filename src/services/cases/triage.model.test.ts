@@ -5,6 +5,8 @@ import { silentLogger } from '../../lib/logger.js'
 import { loadResponsibilityList } from '../responsibility/responsibility.config.js'
 import {
   DEFAULT_TRAINING_FILE,
+  defaultTrainingFiles,
+  intentOf,
   loadTriageModel,
   ngrams,
   parseTrainingSet,
@@ -71,15 +73,34 @@ describe('parseTrainingSet', () => {
     const [a] = parseTrainingSet('{"text":"谢谢","category":"other","urgency":"normal","isRequest":false}')
     expect(a).toEqual({ text: '谢谢', category: 'other', isRequest: false, urgent: false })
   })
+  it('reads an intent, or derives it from older lines: chit-chat, policy question, request', () => {
+    const rows = parseTrainingSet(
+      [
+        '{"text":"燃气泄漏该打什么电话","category":"policy_consult","isRequest":false,"intent":"question"}',
+        '{"text":"谢谢","category":"other","isRequest":false}',
+        '{"text":"低保怎么申请","category":"policy_consult"}',
+        '{"text":"电梯坏了","category":"facility_repair"}',
+      ].join('\n'),
+    )
+    expect(rows.map(intentOf)).toEqual(['question', 'chat', 'question', 'request'])
+    expect(() => parseTrainingSet('{"text":"a","category":"other","intent":"spam"}', 't.jsonl')).toThrow(
+      /t\.jsonl:1: "intent"/,
+    )
+  })
 })
 
 describe('loadTriageModel', () => {
-  it('trains the shipped model from config/triage-train.jsonl once, deterministically', () => {
+  it('trains the shipped model from every config/triage-train*.jsonl once, deterministically', () => {
+    const files = defaultTrainingFiles()
+    expect(files).toContain(DEFAULT_TRAINING_FILE)
+    expect(files.length).toBeGreaterThan(1)
     expect(model).not.toBeNull()
-    expect(model?.size).toBeGreaterThan(300)
+    expect(model?.size).toBeGreaterThan(1500)
     expect(loadTriageModel()).toBe(model)
-    const retrained = trainTriageModel(parseTrainingSet(readFileSync(DEFAULT_TRAINING_FILE, 'utf8')))
+    const retrained = trainTriageModel(files.flatMap((f) => parseTrainingSet(readFileSync(f, 'utf8'))))
     expect(retrained.size).toBe(model?.size)
+    const text = '3号楼2单元楼道里一股煤气味'
+    expect(retrained.predict(text).urgentProb).toBe(model?.predict(text).urgentProb)
   })
   it('is null when the training file is missing (keywords alone then)', () => {
     expect(loadTriageModel('/nonexistent/triage-train.jsonl')).toBeNull()

@@ -77,62 +77,67 @@ export function ngrams(text: string, normalized = false): Set<string> {
   return out
 }
 
-interface NbTable {
-  classes: string[]
-  logPrior: number[]
-  /** feature → log P(feature | class) per class index. */
-  logLik: Map<string, number[]>
-  /** log P(unseen feature | class). */
-  logUnseen: number[]
+/** Every n-gram seen in training, numbered: the heads keep flat arrays indexed by these numbers. */
+type Vocabulary = Map<string, number>
+
+/** A training message as feature numbers and a class index. */
+interface Doc {
+  ids: Int32Array
+  label: number
 }
 
-function trainNb(docs: Array<{ grams: Set<string>; label: string }>, classes: string[]): NbTable {
-  const counts = new Map<string, number[]>()
-  const totals = classes.map(() => 0)
-  const docsPer = classes.map(() => 0)
+function toIds(vocab: Vocabulary, grams: Set<string>): Int32Array {
+  const ids: number[] = []
+  for (const g of grams) {
+    const id = vocab.get(g)
+    // Unseen n-grams are skipped: they carry no evidence and would only favour small classes.
+    if (id !== undefined) ids.push(id)
+  }
+  return Int32Array.from(ids)
+}
+
+interface NbTable {
+  classes: number
+  logPrior: Float64Array
+  /** log P(feature | class) at feature * classes + class. */
+  logLik: Float64Array
+}
+
+function trainNb(docs: Doc[], classes: number, features: number): NbTable {
+  const counts = new Float64Array(features * classes)
+  const totals = new Float64Array(classes)
+  const docsPer = new Float64Array(classes)
   for (const d of docs) {
-    const c = classes.indexOf(d.label)
-    if (c < 0) continue
-    docsPer[c] = (docsPer[c] ?? 0) + 1
-    for (const g of d.grams) {
-      const row = counts.get(g) ?? classes.map(() => 0)
-      row[c] = (row[c] ?? 0) + 1
-      counts.set(g, row)
-      totals[c] = (totals[c] ?? 0) + 1
+    docsPer[d.label] = (docsPer[d.label] ?? 0) + 1
+    for (const f of d.ids) {
+      counts[f * classes + d.label] = (counts[f * classes + d.label] ?? 0) + 1
+      totals[d.label] = (totals[d.label] ?? 0) + 1
     }
   }
-  const vocab = counts.size + 1
-  const denom = totals.map((t) => Math.log(t + ALPHA * vocab))
-  const logLik = new Map<string, number[]>()
-  for (const [g, row] of counts)
-    logLik.set(
-      g,
-      row.map((n, c) => Math.log(n + ALPHA) - (denom[c] ?? 0)),
-    )
+  const denom = Array.from(totals, (t) => Math.log(t + ALPHA * (features + 1)))
+  const logLik = new Float64Array(features * classes)
+  for (let i = 0; i < logLik.length; i++)
+    logLik[i] = Math.log((counts[i] ?? 0) + ALPHA) - (denom[i % classes] ?? 0)
   // Equal priors: the training set's class sizes say nothing about what residents send.
-  const logPrior = classes.map((_, c) => ((docsPer[c] ?? 0) > 0 ? 0 : Number.NEGATIVE_INFINITY))
-  return { classes, logPrior, logLik, logUnseen: denom.map((d) => Math.log(ALPHA) - d) }
+  const logPrior = Float64Array.from(docsPer, (n) => (n > 0 ? 0 : Number.NEGATIVE_INFINITY))
+  return { classes, logPrior, logLik }
 }
 
-function posterior(table: NbTable, grams: Set<string>): number[] {
-  const scores = [...table.logPrior]
-  for (const g of grams) {
-    const row = table.logLik.get(g)
-    // Unseen n-grams are skipped: they carry no evidence and would only favour small classes.
-    if (!row) continue
-    for (let c = 0; c < scores.length; c++) scores[c] = (scores[c] ?? 0) + (row[c] ?? 0)
-  }
-  const max = Math.max(...scores)
-  const exp = scores.map((s) => Math.exp((s - max) / TEMPERATURE))
-  const sum = exp.reduce((a, b) => a + b, 0)
-  return exp.map((e) => e / sum)
+function posterior(table: NbTable, ids: Int32Array): Float64Array {
+  const scores = Float64Array.from(table.logPrior)
+  const k = table.classes
+  for (const f of ids)
+    for (let c = 0; c < k; c++) scores[c] = (scores[c] ?? 0) + (table.logLik[f * k + c] ?? 0)
+  // Naive Bayes is over-confident (n-grams are far from independent): soften the posterior.
+  for (let c = 0; c < k; c++) scores[c] = (scores[c] ?? 0) / TEMPERATURE
+  return softmaxInPlace(scores)
 }
 
 interface LrTable {
-  classes: string[]
+  classes: number
   bias: Float64Array
-  /** feature → weight per class. */
-  weights: Map<string, Float64Array>
+  /** Weight at feature * classes + class. */
+  weights: Float64Array
 }
 
 /** Regression training: passes over the data, step size and L2 shrinkage (fixed, deterministic). */
@@ -154,28 +159,26 @@ function seeded(seed: number): () => number {
   }
 }
 
-function softmax(z: Float64Array): Float64Array {
+function softmaxInPlace(z: Float64Array): Float64Array {
   let max = Number.NEGATIVE_INFINITY
   for (const v of z) max = Math.max(max, v)
   let sum = 0
-  const out = new Float64Array(z.length)
   for (let i = 0; i < z.length; i++) {
-    out[i] = Math.exp((z[i] ?? 0) - max)
-    sum += out[i] ?? 0
+    z[i] = Math.exp((z[i] ?? 0) - max)
+    sum += z[i] ?? 0
   }
-  for (let i = 0; i < z.length; i++) out[i] = (out[i] ?? 0) / sum
-  return out
+  for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) / sum
+  return z
 }
 
-function lrScores(table: LrTable, grams: Set<string>): Float64Array {
+/** Class probabilities of the regression; features are binary, scaled by 1/√count. */
+function lrProbs(table: LrTable, ids: Int32Array): Float64Array {
+  const k = table.classes
   const z = Float64Array.from(table.bias)
-  const scale = 1 / Math.sqrt(Math.max(1, grams.size))
-  for (const g of grams) {
-    const w = table.weights.get(g)
-    if (!w) continue
-    for (let c = 0; c < z.length; c++) z[c] = (z[c] ?? 0) + (w[c] ?? 0) * scale
-  }
-  return z
+  const scale = 1 / Math.sqrt(Math.max(1, ids.length))
+  for (const f of ids)
+    for (let c = 0; c < k; c++) z[c] = (z[c] ?? 0) + (table.weights[f * k + c] ?? 0) * scale
+  return softmaxInPlace(z)
 }
 
 /**
@@ -183,12 +186,16 @@ function lrScores(table: LrTable, grams: Set<string>): Float64Array {
  * (scaled by 1/√count so long and short messages weigh alike); classes are balanced by weighting
  * each example inversely to its class size.
  */
-function trainLr(docs: Array<{ grams: Set<string>; label: string }>, classes: string[]): LrTable {
-  const table: LrTable = { classes, bias: new Float64Array(classes.length), weights: new Map() }
-  const used = docs.filter((d) => classes.includes(d.label))
-  const perClass = classes.map((c) => used.filter((d) => d.label === c).length)
-  const classWeight = perClass.map((n) => (n > 0 ? used.length / (classes.length * n) : 0))
-  const order = used.map((_, i) => i)
+function trainLr(docs: Doc[], classes: number, features: number): LrTable {
+  const table: LrTable = {
+    classes,
+    bias: new Float64Array(classes),
+    weights: new Float64Array(features * classes),
+  }
+  const perClass = new Float64Array(classes)
+  for (const d of docs) perClass[d.label] = (perClass[d.label] ?? 0) + 1
+  const classWeight = Array.from(perClass, (n) => (n > 0 ? docs.length / (classes * n) : 0))
+  const order = docs.map((_, i) => i)
   const rand = seeded(20261206)
   for (let epoch = 0; epoch < LR_EPOCHS; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -197,22 +204,17 @@ function trainLr(docs: Array<{ grams: Set<string>; label: string }>, classes: st
     }
     const rate = LR_RATE / Math.sqrt(epoch + 1)
     for (const k of order) {
-      const d = used[k] as { grams: Set<string>; label: string }
-      const y = classes.indexOf(d.label)
-      const p = softmax(lrScores(table, d.grams))
-      const scale = 1 / Math.sqrt(Math.max(1, d.grams.size))
-      const step = rate * (classWeight[y] ?? 1)
-      const grad = p.map((v, c) => (c === y ? v - 1 : v))
-      for (let c = 0; c < classes.length; c++)
-        table.bias[c] = (table.bias[c] ?? 0) - step * (grad[c] ?? 0) * 0.1
-      for (const g of d.grams) {
-        let w = table.weights.get(g)
-        if (!w) {
-          w = new Float64Array(classes.length)
-          table.weights.set(g, w)
+      const d = docs[k] as Doc
+      const grad = lrProbs(table, d.ids)
+      grad[d.label] = (grad[d.label] ?? 0) - 1
+      const scale = 1 / Math.sqrt(Math.max(1, d.ids.length))
+      const step = rate * (classWeight[d.label] ?? 1)
+      for (let c = 0; c < classes; c++) table.bias[c] = (table.bias[c] ?? 0) - step * (grad[c] ?? 0) * 0.1
+      for (const f of d.ids) {
+        for (let c = 0; c < classes; c++) {
+          const at = f * classes + c
+          table.weights[at] = (table.weights[at] ?? 0) * (1 - LR_L2) - step * (grad[c] ?? 0) * scale
         }
-        for (let c = 0; c < classes.length; c++)
-          w[c] = (w[c] ?? 0) * (1 - LR_L2) - step * (grad[c] ?? 0) * scale
       }
     }
   }
@@ -225,14 +227,15 @@ interface Head {
   lr: LrTable
 }
 
-function trainHead(docs: Array<{ grams: Set<string>; label: string }>, classes: string[]): Head {
-  return { nb: trainNb(docs, classes), lr: trainLr(docs, classes) }
+function trainHead(docs: Doc[], classes: number, features: number): Head {
+  return { nb: trainNb(docs, classes, features), lr: trainLr(docs, classes, features) }
 }
 
-function headProbs(head: Head, grams: Set<string>): number[] {
-  const nb = posterior(head.nb, grams)
-  const lr = softmax(lrScores(head.lr, grams))
-  return nb.map((p, i) => (1 - LR_SHARE) * p + LR_SHARE * (lr[i] ?? 0))
+function headProbs(head: Head, ids: Int32Array): Float64Array {
+  const nb = posterior(head.nb, ids)
+  const lr = lrProbs(head.lr, ids)
+  for (let i = 0; i < nb.length; i++) nb[i] = (1 - LR_SHARE) * (nb[i] ?? 0) + LR_SHARE * (lr[i] ?? 0)
+  return nb
 }
 
 /** The intent an example stands for when its line does not say. */
@@ -244,27 +247,33 @@ export function intentOf(e: TrainingExample): Intent {
 
 /** Trains the category, intent and urgency heads from labelled examples. */
 export function trainTriageModel(examples: TrainingExample[]): TriageModel {
-  const docs = examples.map((e) => {
-    const intent = intentOf(e)
-    return {
-      grams: ngrams(e.text),
-      label: intent === 'chat' ? 'none' : e.category,
-      intent,
-      urgent: e.urgent && intent === 'request',
-    }
-  })
-  const categories = trainHead(docs, CLASSES)
+  const grams = examples.map((e) => ngrams(e.text))
+  const vocab: Vocabulary = new Map()
+  for (const set of grams) for (const g of set) if (!vocab.has(g)) vocab.set(g, vocab.size)
+  const ids = grams.map((set) => toIds(vocab, set))
+  const intentsOf = examples.map(intentOf)
+  const docsFor = (label: (i: number) => number): Doc[] => ids.map((x, i) => ({ ids: x, label: label(i) }))
+  const categories = trainHead(
+    docsFor((i) =>
+      CLASSES.indexOf(intentsOf[i] === 'chat' ? 'none' : (examples[i] as TrainingExample).category),
+    ),
+    CLASSES.length,
+    vocab.size,
+  )
   const intents = trainHead(
-    docs.map((d) => ({ grams: d.grams, label: d.intent })),
-    [...INTENTS],
+    docsFor((i) => INTENTS.indexOf(intentsOf[i] as Intent)),
+    INTENTS.length,
+    vocab.size,
   )
   // Urgency is learned from every message: questions and chit-chat about danger are "normal".
   const urgency = trainHead(
-    docs.map((d) => ({ grams: d.grams, label: d.urgent ? 'urgent' : 'normal' })),
-    ['urgent', 'normal'],
+    docsFor((i) => ((examples[i] as TrainingExample).urgent && intentsOf[i] === 'request' ? 0 : 1)),
+    2,
+    vocab.size,
   )
-  function predictGrams(grams: Set<string>): ModelPrediction {
-    const p = headProbs(categories, grams)
+  function predictGrams(set: Set<string>): ModelPrediction {
+    const x = toIds(vocab, set)
+    const p = headProbs(categories, x)
     const probs = new Map<ModelClass, number>()
     let best: ModelClass = 'none'
     let bestProb = -1
@@ -276,12 +285,12 @@ export function trainTriageModel(examples: TrainingExample[]): TriageModel {
         bestProb = v
       }
     })
-    const ip = headProbs(intents, grams)
+    const ip = headProbs(intents, x)
     return {
       probs,
       best,
       bestProb,
-      urgentProb: headProbs(urgency, grams)[0] ?? 0,
+      urgentProb: headProbs(urgency, x)[0] ?? 0,
       intents: new Map(INTENTS.map((c, i) => [c, ip[i] ?? 0])),
     }
   }
@@ -323,7 +332,7 @@ export function parseTrainingSet(jsonl: string, source = 'training set'): Traini
   return out
 }
 
-/** The shipped training set: every `config/triage-train*.jsonl` (the first one is the original). */
+/** The original training file; every `config/triage-train*.jsonl` beside it is shipped too. */
 export const DEFAULT_TRAINING_FILE = path.resolve(import.meta.dirname, '../../../config/triage-train.jsonl')
 
 /** All shipped training files, in name order. */

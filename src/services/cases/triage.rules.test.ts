@@ -102,8 +102,9 @@ describe('category', () => {
   ])('%s → %s', (text, category) => {
     const r = classify(text)
     expect(r.category).toBe(category)
-    expect(r.isRequest).toBe(true)
-    expect(r.source).toBe('rules')
+    // A policy question goes to the knowledge base: it is not a request and opens no case.
+    const intent = category === 'policy_consult' ? 'question' : 'request'
+    expect(r).toMatchObject({ intent, isRequest: intent === 'request', source: 'rules' })
   })
 
   it('handles typos and dialect', () => {

@@ -129,6 +129,15 @@ function isNegated(text: string, m: Span, negs: Span[]): boolean {
   return /没有?$/.test(before) && text[m.end] === '了' && !/(了|啦)$/.test(text.slice(m.end + 1, m.end + 2))
 }
 
+// "没有煤气味" "没闻到燃气味" "不是着火": a danger said not to be there. Only urgency reads this;
+// "没有暖气" is still a complaint about the heating.
+const DENIAL_RE = /(没有|没|并没有|不是|没闻到|没闻着|没看到|没看见|闻不到|看不到|无)$/
+
+/** True when a danger word is denied right before it ("没有煤气味", "没闻到燃气味"). */
+function isDenied(text: string, m: Span): boolean {
+  return DENIAL_RE.test(text.slice(Math.max(0, m.start - 4), m.start))
+}
+
 /** True when the cue is a worry or the past: "会不会漏电", "万一着火", "真着火了就跑不出去", "昨天摔了". */
 function isHypothetical(text: string, m: Span, hypotheticals: string[], past: string[]): boolean {
   const clause =
@@ -190,7 +199,8 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
         if (seen.has(key)) continue
         seen.add(key)
         scores.set(use.category, (scores.get(use.category) ?? 0) + use.weight)
-        const cue = use.cue && !isHypothetical(text, span, hypotheticals, pastMarkers)
+        const cue =
+          use.cue && !isHypothetical(text, span, hypotheticals, pastMarkers) && !isDenied(text, span)
         if (cue) urgent.push(m[0])
         reasons.push(`${cue ? '紧急' : '词'}:${m[0]}→${use.category}`)
       }
@@ -198,8 +208,12 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     for (const combo of combos) {
       if (combo.all.every((group) => group.some((w) => text.includes(w)))) {
         if (combo.category) scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
-        if (combo.urgent) urgent.push(combo.all.map((g) => g.find((w) => text.includes(w))).join('+'))
-        reasons.push(`${combo.urgent ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
+        const words = combo.all.map((g) => g.find((w) => text.includes(w)) ?? '')
+        const denied = words.some((w) =>
+          isDenied(text, { start: text.indexOf(w), end: text.indexOf(w) + w.length }),
+        )
+        if (combo.urgent && !denied) urgent.push(words.join('+'))
+        reasons.push(`${combo.urgent && !denied ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
       }
     }
     return { scores, urgent, reasons }
@@ -213,13 +227,15 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const { scores, urgent, reasons } = score(text)
     const keywordTop = Math.max(0, ...scores.values())
     const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
+    // Keyword evidence of a problem to fix (a policy topic is not one).
+    const keywordFix = Math.max(
+      0,
+      ...[...scores].filter(([c]) => c !== 'other' && c !== 'policy_consult').map(([, v]) => v),
+    )
     const prediction = model ? model.predictNormalized(text) : undefined
     if (prediction) addModel(scores, prediction, reasons)
-    const ranked = [...scores.entries()].sort(
-      (a, b) => b[1] - a[1] || PRIORITY.indexOf(a[0]) - PRIORITY.indexOf(b[0]),
-    )
-    const [top, second] = ranked
-    const topScore = top?.[1] ?? 0
+    let [top, second] = rank(scores)
+    let topScore = top?.[1] ?? 0
     const hasMarker = requestMarkers.some((w) => text.includes(w))
     // "楼下单元门" contains the ad marker "下单": a clear problem report is never an ad.
     const isAd = adMarkers.some((w) => text.includes(w)) && keywordProblem < 5
@@ -235,15 +251,34 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const notChat =
       urgent.length > 0 ||
       (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction))
-    const intent = decideIntent(text, notChat, isAd, urgent.length > 0, prediction, reasons)
+    const intent = decideIntent(
+      text,
+      { notChat, isAd, urgentCue: urgent.length > 0, top: top?.[0], keywordFix },
+      prediction,
+      reasons,
+    )
     if (intent !== 'request') return notRequest(intent, location, reasons)
     // A danger word said as a present fact (not negated, not a worry, not the past) counts as a cue.
     const negs = negationSpans(text, negations)
     const dangerWord = hazardWords(text).find(
-      (w) => !isNegated(text, w, negs) && !isHypothetical(text, w, hypotheticals, pastMarkers),
+      (w) =>
+        !isNegated(text, w, negs) &&
+        !isHypothetical(text, w, hypotheticals, pastMarkers) &&
+        !isDenied(text, w),
     )
     if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
     const isUrgent = decideUrgent(urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
+    const hazard = isUrgent ? hazardOf(text) : undefined
+    if (hazard) {
+      // The danger says whose case it usually is (a lift → repair, a dog bite → pets, an elderly
+      // person → assistance); strong words for another category still win.
+      const usual = usualCategory(hazard, text)
+      if (usual) {
+        scores.set(usual, (scores.get(usual) ?? 0) + HAZARD_CATEGORY_WEIGHT)
+        ;[top, second] = rank(scores)
+        topScore = top?.[1] ?? 0
+      }
+    }
     let category: Category =
       top && topScore >= 1.5 ? top[0] : QUESTION_RE.test(text) ? 'policy_consult' : 'other'
     if (isUrgent && top && !urgentCategoryAllowed(category, scores)) category = top[0]
@@ -257,7 +292,7 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
       location,
       isRequest: true,
       intent,
-      ...(isUrgent ? { hazard: hazardOf(text) } : {}),
+      ...(hazard ? { hazard } : {}),
       confidence,
       source: 'rules',
       reasons,
@@ -265,6 +300,33 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
   }
 
   return { classify }
+}
+
+/** Categories by score, the worse harm first on a tie. */
+function rank(scores: Map<Category, number>): Array<[Category, number]> {
+  return [...scores.entries()].sort((a, b) => b[1] - a[1] || PRIORITY.indexOf(a[0]) - PRIORITY.indexOf(b[0]))
+}
+
+/** How much the danger's usual category adds to its score (a keyword is worth 2–3.5). */
+const HAZARD_CATEGORY_WEIGHT = 5
+const ELDERLY_RE =
+  /老人|老太|老头|大爷|大娘|奶奶|爷爷|姥姥|姥爷|老伴|老爷子|我爸|我妈|俺爸|俺妈|老父亲|老母亲|独居|孤寡|阿姨|大妈/
+
+/** The category a danger's case usually belongs to; undefined when it depends on the words alone. */
+function usualCategory(hazard: Hazard, text: string): Category | undefined {
+  switch (hazard) {
+    case 'animal_bite':
+      return 'greening_pets'
+    case 'trapped':
+      return /电梯/.test(text) ? 'facility_repair' : undefined
+    case 'medical':
+    case 'missing_person':
+      return ELDERLY_RE.test(text) ? 'social_assistance' : 'safety_hazard'
+    case 'flood':
+      return undefined
+    default:
+      return 'safety_hazard'
+  }
 }
 
 /** The answer for a question or chit-chat: no case, no urgency, no danger. */
@@ -310,10 +372,13 @@ function english(raw: string, location: TriageLocation): TriageResult {
 const KB_QUESTION_RE =
   /怎么申请|如何申请|咋申请|申请条件|可以领|能领|领多少|多大年龄|多大岁数|几岁|需要什么|需要哪些|要什么材料|要带啥|要带什么|带什么材料|去哪办|在哪办|哪里办|在哪开|去哪开|怎么办理|如何办理|咋办理|怎么交|在哪交|怎么查|在哪查|几点|什么时候|啥时候|几号|标准是|有没有.{0,6}(补贴|补助|政策|服务)|能不能|可不可以|是不是|要不要|该不该|怎么弄|咋弄|怎么用|该打什么|打什么电话|打哪个电话|该怎么|应该怎么|第一步|怎么自救|怎么逃生|怎么急救|找谁|多少钱|吗$|么$|呢$|不$/
 
+const INTENT_LIST: Intent[] = ['request', 'question', 'chat']
+/** What a how-to or may-I form adds to the model's question probability (before renormalising). */
+const QUESTION_FORM_WEIGHT = 0.6
 /** The model's intent once it is this sure, whatever the keyword rules say. */
 const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
-const URGENT_MODEL_PROB = 0.8
+const URGENT_MODEL_PROB = 0.9
 /** With an urgent keyword cue, the model needs only this much. */
 const URGENT_CUE_PROB = 0.05
 
@@ -323,22 +388,33 @@ const URGENT_CUE_PROB = 0.05
  */
 function decideIntent(
   text: string,
-  notChat: boolean,
-  isAd: boolean,
-  urgentCue: boolean,
+  signals: { notChat: boolean; isAd: boolean; urgentCue: boolean; top?: Category; keywordFix: number },
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): Intent {
+  const { notChat, isAd, urgentCue, top, keywordFix } = signals
   const questionForm = KB_QUESTION_RE.test(text)
   if (!prediction) {
+    // Keywords alone: a policy topic asked about is a question; a problem asked about is a report.
     if (!notChat) return 'chat'
-    return questionForm && !urgentCue ? 'question' : 'request'
+    if (urgentCue) return 'request'
+    if (top === 'policy_consult') return 'question'
+    return questionForm && keywordFix < 2 ? 'question' : 'request'
   }
   const p = prediction.intents
   const [best, bestProb] = [...p].sort((a, b) => b[1] - a[1])[0] as [Intent, number]
   reasons.push(`意图:${best}:${round2(bestProb)}`)
   if (isAd) return 'chat'
-  if (bestProb >= INTENT_SURE) return best
+  // A how-to or may-I form without a danger leans to a question, however the words are spread.
+  if (questionForm && !urgentCue) {
+    const q = (p.get('question') ?? 0) + QUESTION_FORM_WEIGHT
+    const sum = 1 + QUESTION_FORM_WEIGHT
+    const lean = new Map(
+      INTENT_LIST.map((i) => [i, ((i === 'question' ? q : (p.get(i) ?? 0)) as number) / sum]),
+    )
+    const [b, bp] = [...lean].sort((a, c) => c[1] - a[1])[0] as [Intent, number]
+    if (bp >= INTENT_SURE) return b
+  } else if (bestProb >= INTENT_SURE) return best
   if (!notChat) return (p.get('question') ?? 0) > (p.get('chat') ?? 0) && questionForm ? 'question' : 'chat'
   if (questionForm && (p.get('question') ?? 0) >= (p.get('request') ?? 0) * 0.5) return 'question'
   return (p.get('request') ?? 0) >= (p.get('question') ?? 0) ? 'request' : 'question'

@@ -92,6 +92,46 @@ describe('triage with an LLM', () => {
     server.respond(() => answer({ category: 'safety_hazard', urgency: 'normal', isRequest: false }))
     const r = await makeTriage().triage('楼道里好大的煤气味')
     expect(r).toMatchObject({ source: 'llm', urgency: 'urgent', isRequest: true, category: 'safety_hazard' })
+    expect(r).toMatchObject({ intent: 'request', hazard: 'gas' })
+  })
+
+  it("takes the model's intent: a question goes to the knowledge base, chit-chat nowhere", async () => {
+    const triage = makeTriage()
+    server.respond(() => answer({ category: 'policy_consult', isRequest: false, intent: 'question' }))
+    expect(await triage.triage('残疾证年审去哪里办')).toMatchObject({
+      source: 'llm',
+      intent: 'question',
+      isRequest: false,
+      category: 'policy_consult',
+    })
+    server.respond(() => answer({ category: 'other', isRequest: false, intent: 'chat' }))
+    const chat = await triage.triage('今晚月亮真圆')
+    expect(chat).toMatchObject({ intent: 'chat', isRequest: false, urgency: 'normal', category: 'other' })
+    expect(chat.hazard).toBeUndefined()
+  })
+
+  it('does not let the model call a question urgent, and names the danger it adds', async () => {
+    const triage = makeTriage()
+    server.respond(() =>
+      answer({ category: 'policy_consult', urgency: 'urgent', isRequest: false, intent: 'question' }),
+    )
+    expect(await triage.triage('煤气中毒了第一时间该怎么做')).toMatchObject({
+      urgency: 'normal',
+      intent: 'question',
+    })
+    server.respond(() => answer({ category: 'safety_hazard', urgency: 'urgent', intent: 'request' }))
+    expect(await triage.triage('楼后面小房子那边一直冒烟')).toMatchObject({
+      urgency: 'urgent',
+      hazard: 'fire',
+    })
+  })
+
+  it('asks for the intent and reads an answer without one as before', async () => {
+    server.respond(() => answer({ isRequest: false }))
+    const r = await makeTriage().triage('哈哈哈')
+    expect(r).toMatchObject({ source: 'llm', intent: 'chat', isRequest: false })
+    const body = server.requests[0]?.body as { response_format?: { json_schema?: { schema?: unknown } } }
+    expect(JSON.stringify(body.response_format?.json_schema?.schema)).toContain('"intent"')
   })
 
   it('sends no phone or ID number and keeps the text in a data field', async () => {
