@@ -45,7 +45,7 @@ describe('ownerOf / hasOwner: who must act on a case', () => {
       kind: 'person',
       personId: String(id),
     })
-    const atDesk = { queue: 'intake_desk', reason: 'no_place', at: deadline }
+    const atDesk = { queue: 'intake_desk' as const, reason: 'no_place', at: deadline }
     expect(ownerOf({ ...none, status: 'assigned', assigneeId: id, heldAt: atDesk })).toEqual({
       kind: 'person',
       personId: String(id),
