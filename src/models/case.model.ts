@@ -233,7 +233,7 @@ type OwnedParts = Pick<
 
 /** The owner of a case, or undefined when nobody has it (which must never last: see `hasOwner`). */
 export function ownerOf(c: OwnedParts): CaseOwner | undefined {
-  const queue = c.heldAt?.queue as CaseQueue | undefined
+  const queue = c.heldAt?.queue
   if (c.assigneeId) return { kind: 'person', personId: String(c.assigneeId), ...(queue ? { queue } : {}) }
   if (c.departmentId) return { kind: 'department', departmentId: String(c.departmentId) }
   const posted = c.postedDepartmentIds ?? []

@@ -9,6 +9,7 @@ import { OutboxModel } from '../../src/models/outbox.model.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { testDatabaseUri } from '../db.js'
 import { type ServiceWorld, startServiceWorld } from '../e2e/service-world.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import {
   type AttackKind,
   bodyAttacks,
@@ -41,6 +42,7 @@ interface Outcome {
  * addressed), with no personal number ever said into a group.
  */
 describe('hostile chat messages through the mock puppet (real service)', () => {
+  checkCaseOwnersAfterEach()
   let world: ServiceWorld
   let mock: MockWorld
   let roomId: string

@@ -11,6 +11,7 @@ import { OutboxModel } from '../../src/models/outbox.model.js'
 import { type DemoSeed, seedDemo } from '../../src/services/registry/seed.js'
 import { testDatabaseUri } from '../db.js'
 import { type LlmServer, startLlmServer } from '../llm-server.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
 import { startWechatStandIn, type WechatStandIn } from '../wechat-server.js'
 
 /** Every secret the service is given; none may reach a log line. */
@@ -27,6 +28,7 @@ const ID_NUMBER = '110101199003071234'
 
 /** The real service (HTTP, mock-puppet bot, LLM triage) logging at debug level into `lines`. */
 describe('secrets and personal numbers never leak (real service, debug logs captured)', () => {
+  checkCaseOwnersAfterEach()
   const lines: string[] = []
   let llm: LlmServer
   let wechat: WechatStandIn

@@ -28,7 +28,7 @@ export async function findGridOfBuilding(
   const community = new Types.ObjectId(String(communityId))
   const key = keyOf(String(community), building)
   const entry = await lookupKeyEntry('building-grid', key)
-  if (entry?.ref === MISS && now.getTime() - entry.at.getTime() < MISS_TTL_MS) return undefined
+  if (entry?.ref === MISS && Math.abs(now.getTime() - entry.at.getTime()) < MISS_TTL_MS) return undefined
   if (entry && entry.ref !== MISS && Types.ObjectId.isValid(entry.ref)) {
     const grid = await GridModel.findById(entry.ref, { communityId: 1 }).lean().exec()
     if (grid?.communityId.equals(community)) return grid._id

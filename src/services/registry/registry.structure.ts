@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose'
 import { ConflictError, InvalidInputError, isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
 import { CommunityModel, DepartmentModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
-import { rememberBuildings } from './registry.buildings.js'
+import { findGridOfBuilding, rememberBuildings } from './registry.buildings.js'
 import { type Address, normalizeBuilding, normalizeRoom, normalizeUnit } from './registry.validation.js'
 import {
   type CommunityView,
@@ -90,11 +90,10 @@ export function createStructureService() {
     return _id
   }
 
+  /** Read through the `building-grid:` lookup key (see `findGridOfBuilding`). */
   async function gridOfBuilding(communityId: string, building: string): Promise<GridView | undefined> {
-    const grid = await GridModel.findOne({
-      communityId: objectId(communityId, '社区'),
-      buildings: normalizeBuilding(building),
-    }).lean()
+    const gridId = await findGridOfBuilding(objectId(communityId, '社区'), building)
+    const grid = gridId ? await GridModel.findById(gridId).lean() : null
     return grid ? toGridView(grid) : undefined
   }
 
