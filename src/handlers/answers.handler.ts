@@ -118,11 +118,15 @@ async function answerFollowUp(ctx: ChatContext, services: ChatServices, ask: Ask
   return true
 }
 
+/** A sentence that ends as a question (「…吗？」「…吗」「…呢?」). */
+const QUESTION_END = /[?？]\s*$|[吗呢][。！!～~]?$/
+
 function isFollowUp(ctx: ChatContext): boolean {
   if (ctx.input.attachments.length > 0) return true
   if (ctx.isGroup && !ctx.input.quoted?.fromBot) return false
   if (ctx.text === '' || /^\d$/.test(ctx.text) || isCourtesy(ctx.text)) return false
-  // A new request, a question or small talk is a new topic, not a detail of the report.
+  // A question, small talk or a danger is a new topic, not a detail of the report.
+  if (QUESTION_END.test(ctx.text)) return false
   return ctx.triaged?.intent !== 'question' && ctx.triaged?.intent !== 'chat' && !ctx.triaged?.hazard
 }
 

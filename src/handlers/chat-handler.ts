@@ -135,8 +135,8 @@ const voiceWithoutText: ChatMiddleware = async (ctx, next) => {
 
 /**
  * The chat dispatcher: small handlers composed in order (prepare → binding commands → danger →
- * etiquette → unbound note → privacy → inbox commands → answers to the bot's questions → events →
- * keywords → menu digits → intent), inside one error boundary that logs the failure with its context
+ * etiquette → unbound note → privacy → inbox commands → events → keywords → answers to the bot's
+ * questions → menu digits → intent), inside one error boundary that logs the failure with its context
  * and apologises in Chinese.
  */
 export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
@@ -155,9 +155,9 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     voiceWithoutText,
     privacyGuardHandler(),
     workerCommands(services),
-    answersHandler(services, settings),
     eventsHandler(services),
     keywordHandler(services),
+    answersHandler(services, settings),
     menuDigitHandler(services, settings),
     intentHandler(services, settings),
   ])

@@ -93,7 +93,7 @@ describe('chat flows on the mock puppet against the real services', () => {
     const number = (await CaseModel.findOne({ assigneeId: grid.primaryWorker.id }).lean())?.number ?? ''
     const outsider = world.seed.grids[3]?.primaryWorker.contactId ?? ''
     const [refusal = ''] = await talk(outsider, `接单 ${number}`)
-    expect(refusal).toContain(`工单 ${number} 不是派给您的`)
+    expect(refusal).toContain(`工单 ${number} 由网格员 ${grid.primaryWorker.name}负责`)
     const [resident = ''] = await talk(contacts.吴大哥 as string, `办结 ${number} 好了`)
     expect(resident).toContain('只对网格员和社区工作人员开放')
     const [wrong = ''] = await talk(grid.primaryWorker.contactId, '接单 990101-9999')

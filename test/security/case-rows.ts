@@ -189,6 +189,25 @@ export const CASE_ROWS: Row[] = [
     ok: SIGNED_IN,
   },
   {
+    route: 'GET /api/v1/intake/cases?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/intake/cases?communityId=${String(c.w.community._id)}`,
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/intake/cases (own scope)',
+    method: 'get',
+    path: () => '/api/v1/intake/cases',
+    ok: ['staff', 'otherStaff', 'admin'],
+  },
+  {
+    route: 'POST /api/v1/cases/:number/relocate',
+    method: 'post',
+    path: caseOf('A', '/relocate', 'assigned'),
+    body: () => ({ building: '2', note: '居民说明是2号楼' }),
+    ok: HANDLERS,
+  },
+  {
     route: 'GET /api/v1/stats?communityId=KH',
     method: 'get',
     path: (c) => `/api/v1/stats?communityId=${String(c.w.community._id)}&${FROM}`,

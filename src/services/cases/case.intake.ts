@@ -123,11 +123,13 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
 /**
  * A report seen again (a replay after a crash): when the first run died between storing the case and
  * routing it, the case is now entered in its intake set (so a neighbour's report of the same problem
- * joins it) and routed, or held at the desk. Both steps are idempotent; an owned case needs neither.
+ * joins it) and routed, or held at the desk. Both steps are idempotent; a case someone took needs
+ * neither.
  */
 async function finishReplay(ctx: CaseContext, replay: OpenOutcome): Promise<OpenOutcome> {
   const c = replay.doc
-  if (replay.duplicateOf || hasOwner(c)) return replay
+  // A case still `received` (not routed, or waiting in a queue with nobody assigned) is routed again.
+  if (replay.duplicateOf || (c.status !== 'received' && hasOwner(c))) return replay
   const key = intakeKeyOf(c.category, c.location?.gridId, c.location?.communityId)
   await withLock(key, () => rememberCase(ctx, key, c))
   return { ...replay, doc: await routeOrHold(ctx, c) }
