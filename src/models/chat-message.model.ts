@@ -69,25 +69,6 @@ export const ChatMessageModel = model('ChatMessage', chatMessageSchema, 'chat_me
 export type ChatMessageDoc = InferSchemaType<typeof chatMessageSchema> & { _id: string }
 
 /**
- * What the bot expects next from one contact in one chat (`<contactId>|<chatKey>`): the flow picked
- * from the menu, a question the bot asked, or the case a follow-up photo belongs to.
- */
-const conversationStateSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    flow: { type: String, required: true },
-    caseNumber: String,
-    expiresAt: { type: Date, required: true },
-  },
-  { timestamps: true, versionKey: false },
-)
-export const ConversationStateModel = model(
-  'ConversationState',
-  conversationStateSchema,
-  'conversation_states',
-)
-
-/**
  * Things the bot does once (the "not bound yet" note per room, the budget warning per day): the
  * unique `_id` insert decides, so two processes never both do it.
  */

@@ -104,12 +104,4 @@ describe('conversation log', () => {
       ['out', '邻里小助手', '已收到'],
     ])
   })
-
-  it('remembers the pending flow of a contact until it expires', async () => {
-    await conversations.setState('c-zhang', 'dm:c-zhang', { flow: 'report', ttlMs: 60_000 })
-    expect((await conversations.getState('c-zhang', 'dm:c-zhang'))?.flow).toBe('report')
-    expect(await conversations.getState('c-zhang', 'room:r1@chatroom')).toBeUndefined()
-    clock.advance(61_000)
-    expect(await conversations.getState('c-zhang', 'dm:c-zhang')).toBeUndefined()
-  })
 })

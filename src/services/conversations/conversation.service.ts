@@ -5,7 +5,6 @@ import { isDuplicateKeyError } from '../../lib/errors.js'
 import {
   type ChatMessageDoc,
   ChatMessageModel,
-  ConversationStateModel,
   MESSAGE_TYPES,
   type MessageStatus,
   type MessageType,
@@ -95,12 +94,6 @@ export interface OutboundInput {
   sentAt: Date
 }
 
-export interface ConversationState {
-  flow: string
-  caseNumber?: string
-  expiresAt: Date
-}
-
 export interface Conversations {
   /** Stores an inbound message before anything else; `duplicate` when it was already stored. */
   storeInbound(input: InboundInput): Promise<{ message: StoredMessage; duplicate: boolean }>
@@ -112,13 +105,6 @@ export interface Conversations {
   logOutbound(input: OutboundInput): Promise<void>
   /** A chat's messages, both directions, oldest first. */
   transcript(chatKey: string, limit?: number): Promise<StoredMessage[]>
-  getState(contactId: string, chatKey: string): Promise<ConversationState | undefined>
-  setState(
-    contactId: string,
-    chatKey: string,
-    state: { flow: string; caseNumber?: string; ttlMs: number },
-  ): Promise<void>
-  clearState(contactId: string, chatKey: string): Promise<void>
 }
 
 export interface ConversationOptions {
@@ -295,25 +281,6 @@ export function createConversations(options: ConversationOptions): Conversations
         .limit(limit)
         .lean<ChatMessageDoc[]>()
       return docs.reverse().map(toView)
-    },
-
-    async getState(contactId, chatKey) {
-      const doc = await ConversationStateModel.findById(`${contactId}|${chatKey}`).lean()
-      if (!doc || doc.expiresAt.getTime() <= clock.now().getTime()) return undefined
-      return { flow: doc.flow, caseNumber: doc.caseNumber ?? undefined, expiresAt: doc.expiresAt }
-    },
-
-    async setState(contactId, chatKey, state) {
-      const expiresAt = new Date(clock.now().getTime() + state.ttlMs)
-      await ConversationStateModel.updateOne(
-        { _id: `${contactId}|${chatKey}` },
-        { $set: { flow: state.flow, caseNumber: state.caseNumber, expiresAt } },
-        { upsert: true },
-      )
-    },
-
-    async clearState(contactId, chatKey) {
-      await ConversationStateModel.deleteOne({ _id: `${contactId}|${chatKey}` })
     },
   }
 }
