@@ -1,6 +1,7 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
 import { isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
+import { isTransientFailure } from '../../lib/transient.js'
 import {
   CASE_CHANNELS,
   CASE_URGENCIES,
@@ -105,8 +106,10 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
   try {
     return { ...outcome, doc: await routeCase(ctx, outcome.doc) }
   } catch (err) {
-    // Stored first: a case that could not be routed stays `received` and is routed again later.
+    // Stored first: a case that could not be routed stays `received`. A transient failure (a busy
+    // lock, the database away) is the caller's to retry, and the retry routes it (`finishReplay`).
     ctx.logger?.error({ err, number: outcome.doc.number }, 'case stored but not routed')
+    if (isTransientFailure(err)) throw err
     return outcome
   }
 }
