@@ -6,9 +6,8 @@ import type { ChatHandler } from '../handlers/chat-handler.js'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
 import type { Config } from '../lib/config.js'
-import { isDatabaseUnreachable } from '../lib/db-availability.js'
-import { DomainError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
+import { isTransientFailure } from '../lib/transient.js'
 import type {
   AttachmentInput,
   Conversations,
@@ -61,15 +60,6 @@ function sentAtOf(msg: Message): Date | undefined {
   } catch {
     return undefined
   }
-}
-
-/**
- * A failure that may pass if the same work is done again a moment later: a lock that stayed busy
- * (UNAVAILABLE), or the database out of reach. A refused input or a missing record is not.
- */
-export function isTransientFailure(err: unknown): boolean {
-  if (err instanceof DomainError) return err.code === 'UNAVAILABLE'
-  return isDatabaseUnreachable(err)
 }
 
 export interface BotStatus {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
+import { UnavailableError } from '../../lib/errors.js'
 import { CaseModel } from '../../models/case.model.js'
 import { IntakeSetModel } from '../../models/intake-set.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
@@ -69,6 +70,29 @@ describe('case intake replayed after a crash between two writes', () => {
     )
     expect(replay).toMatchObject({ created: false, duplicateOf: first.case.number })
     expect(await ownersOf('chat:m-d')).toEqual([first.case.number])
+    expect(await CaseModel.countDocuments()).toBe(1)
+  })
+
+  it('fails for now when routing meets a busy lock, and the retry routes the stored case', async () => {
+    const w = await makeCaseWorld()
+    const { responsibility } = makeCaseService()
+    let busy = true
+    const { service } = makeCaseService(undefined, {
+      responsibility: {
+        ...responsibility,
+        whoHandles: (q: Parameters<typeof responsibility.whoHandles>[0]) => {
+          if (busy) throw new UnavailableError('系统繁忙，请稍后再试', { lock: 'staff' })
+          return responsibility.whoHandles(q)
+        },
+      },
+    })
+    const input = report('chat:m-g', '3号楼门口的垃圾桶满了没人清理')
+    await expect(service.open(input)).rejects.toMatchObject({ code: 'UNAVAILABLE' })
+    expect(await CaseModel.countDocuments({ status: 'received' })).toBe(1)
+    busy = false
+    const retried = await service.open(input)
+    expect(retried).toMatchObject({ created: false, case: { status: 'assigned' } })
+    expect(retried.case.assigneeId).toBe(String(w.worker._id))
     expect(await CaseModel.countDocuments()).toBe(1)
   })
 

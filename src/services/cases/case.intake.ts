@@ -116,7 +116,9 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
     return opened
   })
   if (!outcome.created) return outcome
-  // Stored first: a case that could not be routed goes to the intake desk (see `routeOrHold`).
+  // Stored first: a case that could not be routed goes to the intake desk (see `routeOrHold`); a
+  // transient failure (a busy lock, the database away) is the caller's to retry, and the retry
+  // routes it (`finishReplay`).
   return { ...outcome, doc: await routeOrHold(ctx, outcome.doc) }
 }
 

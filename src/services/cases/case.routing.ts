@@ -1,6 +1,7 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js'
+import { isTransientFailure } from '../../lib/transient.js'
 import {
   type CaseDoc,
   type CaseLevel,
@@ -436,6 +437,8 @@ export async function routeOrHold(ctx: CaseContext, doc: CaseDoc): Promise<CaseD
   try {
     return await routeCase(ctx, doc)
   } catch (err) {
+    // A busy lock or the database away passes: the caller retries and the replay routes the case.
+    if (isTransientFailure(err)) throw err
     ctx.logger?.error({ err, number: doc.number }, 'case stored but not routed; the intake desk takes it')
   }
   try {
