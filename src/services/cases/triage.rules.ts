@@ -138,18 +138,31 @@ function isDenied(text: string, m: Span): boolean {
   return DENIAL_RE.test(text.slice(Math.max(0, m.start - 4), m.start))
 }
 
+// "从上周开始一直闻到煤气味", "上个月漏过一次 现在又漏了": the danger goes on, whenever it began.
+const ONGOING_RE = /一直|还在|还是|又|开始|到现在|至今|现在|正在|刚才|刚刚/
+// Markers of a day or more ago ("上个月8号楼有人煤气中毒") count anywhere in the clause; "昨天" only
+// right before the cue ("昨天摔了一跤"; "昨天晚上到现在一直有煤气味" goes on).
+const NEAR_PAST = new Set(['昨天', '前天'])
+const COUNTERFACTUAL_RE = /真(?!的|是)[^ ]{0,3}了/
+
 /** True when the cue is a worry or the past: "会不会漏电", "万一着火", "真着火了就跑不出去", "昨天摔了". */
 function isHypothetical(text: string, m: Span, hypotheticals: string[], past: string[]): boolean {
   const clause =
     text
-      .slice(Math.max(0, m.start - 8), m.start)
+      .slice(Math.max(0, m.start - 14), m.start)
       .split(' ')
       .at(-1) ?? ''
-  if (text[m.start - 1] === '真') return true
-  if (hypotheticals.some((h) => clause.includes(h))) return true
-  // "昨天摔了一跤" happened before; "从昨天开始一直闻到煤气味" is still going on (the word is further back).
+  // "真着火了消防车根本进不来": what would happen if; "真的着火了" is real.
+  if (text[m.start - 1] === '真' || COUNTERFACTUAL_RE.test(clause)) return true
+  const worry = clause.slice(-8)
+  if (hypotheticals.some((h) => worry.includes(h))) return true
   const near = clause.slice(-4)
-  return past.some((p) => near.includes(p))
+  if (past.some((p) => near.includes(p))) return true
+  return past.some((p) => {
+    if (NEAR_PAST.has(p)) return false
+    const at = clause.lastIndexOf(p)
+    return at >= 0 && !ONGOING_RE.test(clause.slice(at + p.length))
+  })
 }
 
 /** How much the model's probability counts against keyword weights (2–3.5 per keyword, 3+ per cue). */
@@ -182,10 +195,16 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
   const pastMarkers = norm(cues.pastMarkers)
   const combos = cues.combos.map((c) => ({ ...c, all: c.all.map(norm) }))
 
-  function score(text: string): { scores: Map<Category, number>; urgent: string[]; reasons: string[] } {
+  function score(text: string): {
+    scores: Map<Category, number>
+    urgent: string[]
+    combo: boolean
+    reasons: string[]
+  } {
     const scores = new Map<Category, number>()
     const seen = new Set<string>()
     const urgent: string[] = []
+    let urgentCombo = false
     const reasons: string[] = []
     const negs = negationSpans(text, negations)
     for (const m of text.matchAll(termRe)) {
@@ -209,14 +228,31 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
       if (combo.all.every((group) => group.some((w) => text.includes(w)))) {
         if (combo.category) scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
         const words = combo.all.map((g) => g.find((w) => text.includes(w)) ?? '')
-        const denied = words.some((w) =>
-          isDenied(text, { start: text.indexOf(w), end: text.indexOf(w) + w.length }),
-        )
-        if (combo.urgent && !denied) urgent.push(words.join('+'))
+        // A combo is urgent only when each group has a word said as a present fact (some occurrence
+        // not negated, denied, a worry or the past), as for a single cue.
+        const denied = !combo.all.every((group) => group.some((w) => liveIn(text, w)))
+        if (combo.urgent && !denied) {
+          urgent.push(words.join('+'))
+          urgentCombo = true
+        }
         reasons.push(`${combo.urgent && !denied ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
       }
     }
-    return { scores, urgent, reasons }
+    return { scores, urgent, combo: urgentCombo, reasons }
+  }
+
+  /** True when some occurrence of `word` is not negated, denied, a worry or the past. */
+  function liveIn(text: string, word: string, negs = negationSpans(text, negations)): boolean {
+    for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+      const span = { start: i, end: i + word.length }
+      if (
+        !isDenied(text, span) &&
+        !isNegated(text, span, negs) &&
+        !isHypothetical(text, span, hypotheticals, pastMarkers)
+      )
+        return true
+    }
+    return false
   }
 
   function classify(raw: string): TriageResult {
@@ -224,7 +260,7 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const location = extractLocation(text)
     if (text.length === 0 || isSymbolsOnly(raw)) return notRequest('chat', location, ['无文字'])
     if (isMostlyLatin(raw)) return english(raw, location)
-    const { scores, urgent, reasons } = score(text)
+    const { scores, urgent, combo, reasons } = score(text)
     const keywordTop = Math.max(0, ...scores.values())
     const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
     // Keyword evidence of a problem to fix (a policy topic is not one).
@@ -267,7 +303,9 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
         !isDenied(text, w),
     )
     if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
-    const isUrgent = decideUrgent(urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
+    // A clear danger: a list combo, or a list cue the hazard patterns confirm ("摇摇欲坠" + 坠).
+    const clear = combo || (urgent.length > 0 && dangerWord !== undefined)
+    const isUrgent = decideUrgent(clear, urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
     const hazard = isUrgent ? hazardOf(text) : undefined
     if (hazard) {
       // The danger says whose case it usually is (a lift → repair, a dog bite → pets, an elderly
@@ -379,7 +417,7 @@ const QUESTION_FORM_WEIGHT = 0.6
 const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
 const URGENT_MODEL_PROB = 0.9
-/** With an urgent keyword cue, the model needs only this much. */
+/** With a lone cue or danger word, the model needs only this much. */
 const URGENT_CUE_PROB = 0.05
 
 /**
@@ -420,16 +458,24 @@ function decideIntent(
   return (p.get('request') ?? 0) >= (p.get('question') ?? 0) ? 'request' : 'question'
 }
 
-/** Urgency of a request: an urgent keyword cue the model does not contradict, or the model alone when sure. */
+/**
+ * Urgency of a request. A clear danger said as a present fact (a list combo, or a list cue the
+ * hazard patterns confirm; already checked: not negated, denied, a worry or the past, and a question
+ * never reaches here) is urgent whatever the model says: the model may add urgency, never take it
+ * away. A lone cue or danger word (「塌了」 may be a pothole) needs the model not to rule it out; the
+ * model alone needs to be sure.
+ */
 function decideUrgent(
-  urgentCue: boolean,
+  clear: boolean,
+  cue: boolean,
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): boolean {
-  if (!prediction) return urgentCue
+  if (clear) return true
+  if (!prediction) return cue
   const p = prediction.urgentProb
   reasons.push(`模型紧急:${round2(p)}`)
-  return p >= URGENT_MODEL_PROB || (urgentCue && p >= URGENT_CUE_PROB)
+  return p >= URGENT_MODEL_PROB || (cue && p >= URGENT_CUE_PROB)
 }
 
 /** Adds the model's class probabilities (scaled) to the keyword scores; "none" is not a category. */

@@ -168,3 +168,24 @@ describe('triage without an LLM', () => {
     expect((await triage.triage('小区门口路灯坏了', { home })).location).toEqual({})
   })
 })
+
+describe('urgency with the shipped model', () => {
+  const shipped = createTriage({ list, logger: silentLogger })
+  const urgency = (t: string) => shipped.classifyByRules(t).urgency
+
+  it('a clear present danger is urgent whatever the model thinks', () => {
+    expect(urgency('北边围墙上的广告牌摇摇欲坠 底下是公交站')).toBe('urgent')
+    expect(urgency('对门的爷爷摔倒了 起不来')).toBe('urgent')
+  })
+  it('a danger from a month or more ago is not urgent, one that goes on still is', () => {
+    expect(urgency('去年冬天3号楼有人煤气中毒 今年大家注意通风')).toBe('normal')
+    expect(urgency('上次那个老人摔倒的事 后来怎么样了')).toBe('normal')
+    expect(urgency('从上周开始楼道里一直有煤气味')).toBe('urgent')
+  })
+  it('a gas meter out of credit is not someone out of breath', () => {
+    expect(shipped.classifyByRules('燃气表没气了 交了钱还是打不着')).toMatchObject({
+      urgency: 'normal',
+      category: 'heating_utilities',
+    })
+  })
+})
