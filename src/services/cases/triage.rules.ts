@@ -145,8 +145,23 @@ const ONGOING_RE = /一直|还在|还是|又|开始|到现在|至今|现在|正�
 const NEAR_PAST = new Set(['昨天', '前天'])
 const COUNTERFACTUAL_RE = /真(?!的|是)[^ ]{0,3}了/
 
-/** True when the cue is a worry or the past: "会不会漏电", "万一着火", "真着火了就跑不出去", "昨天摔了". */
+// "新闻里说…爆炸了", "梦见电梯掉下去了": a danger seen on a screen or in a dream is not here.
+const NOT_HERE_RE = /新闻|电视(?:里|上|剧)|电影|剧里|视频里|抖音|快手|梦到|梦见|做梦|小说里|游戏里/
+// "走丢的老人已经找到了", "火已经灭了": the danger is over (said after it).
+const RESOLVED_RE =
+  /已经?(找到|灭了|扑灭|救出|放出|处理好|修好|没事)|找到了|没事了|灭了|救出来了|放出来了|虚惊一场|收好了/
+
+/** True when the text says the danger is over: "走丢的老人已经找到了", "火已经灭了". */
+function isResolved(textAfter: string): boolean {
+  return RESOLVED_RE.test(textAfter)
+}
+
+/**
+ * True when the cue is not a present fact: a worry ("会不会漏电", "万一着火", "真着火了就跑不出去"),
+ * the past ("昨天摔了"), something on a screen or in a dream, or a danger said to be over.
+ */
 function isHypothetical(text: string, m: Span, hypotheticals: string[], past: string[]): boolean {
+  if (NOT_HERE_RE.test(text.slice(0, m.start)) || isResolved(text.slice(m.end))) return true
   const clause =
     text
       .slice(Math.max(0, m.start - 14), m.start)
@@ -287,13 +302,6 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const notChat =
       urgent.length > 0 ||
       (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction))
-    const intent = decideIntent(
-      text,
-      { notChat, isAd, urgentCue: urgent.length > 0, top: top?.[0], keywordFix },
-      prediction,
-      reasons,
-    )
-    if (intent !== 'request') return notRequest(intent, location, reasons)
     // A danger word said as a present fact (not negated, not a worry, not the past) counts as a cue.
     const negs = negationSpans(text, negations)
     const dangerWord = hazardWords(text).find(
@@ -302,10 +310,30 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
         !isHypothetical(text, w, hypotheticals, pastMarkers) &&
         !isDenied(text, w),
     )
+    const intent = decideIntent(
+      text,
+      {
+        notChat,
+        isAd,
+        urgentCue: urgent.length > 0,
+        danger: dangerWord !== undefined,
+        top: top?.[0],
+        keywordFix,
+      },
+      prediction,
+      reasons,
+    )
+    if (intent !== 'request') return notRequest(intent, location, reasons)
     if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
     // A clear danger: a list combo, or a list cue the hazard patterns confirm ("摇摇欲坠" + 坠).
     const clear = combo || (urgent.length > 0 && dangerWord !== undefined)
-    const isUrgent = decideUrgent(clear, urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
+    const isUrgent = decideUrgent(
+      clear,
+      urgent.length > 0 || dangerWord !== undefined,
+      RESOLVED_RE.test(text) || NOT_HERE_RE.test(text),
+      prediction,
+      reasons,
+    )
     const hazard = isUrgent ? hazardOf(text) : undefined
     if (hazard) {
       // The danger says whose case it usually is (a lift → repair, a dog bite → pets, an elderly
@@ -413,6 +441,8 @@ const KB_QUESTION_RE =
 const INTENT_LIST: Intent[] = ['request', 'question', 'chat']
 /** What a how-to or may-I form adds to the model's question probability (before renormalising). */
 const QUESTION_FORM_WEIGHT = 0.6
+/** Chit-chat wins over a present danger word only when the model is this sure of it. */
+const CHAT_OVER_DANGER = 0.9
 /** The model's intent once it is this sure, whatever the keyword rules say. */
 const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
@@ -426,11 +456,18 @@ const URGENT_CUE_PROB = 0.05
  */
 function decideIntent(
   text: string,
-  signals: { notChat: boolean; isAd: boolean; urgentCue: boolean; top?: Category; keywordFix: number },
+  signals: {
+    notChat: boolean
+    isAd: boolean
+    urgentCue: boolean
+    danger: boolean
+    top?: Category
+    keywordFix: number
+  },
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): Intent {
-  const { notChat, isAd, urgentCue, top, keywordFix } = signals
+  const { notChat, isAd, urgentCue, danger, top, keywordFix } = signals
   const questionForm = KB_QUESTION_RE.test(text)
   if (!prediction) {
     // Keywords alone: a policy topic asked about is a question; a problem asked about is a report.
@@ -452,6 +489,11 @@ function decideIntent(
     )
     const [b, bp] = [...lean].sort((a, c) => c[1] - a[1])[0] as [Intent, number]
     if (bp >= INTENT_SURE) return b
+  } else if (best === 'chat' && danger && !questionForm && bestProb < CHAT_OVER_DANGER) {
+    // "有个阿姨突然倒下了": a present danger word is not chit-chat unless the model is sure it is
+    // (a film, a dream, the news).
+    reasons.push('危险词非闲聊')
+    return 'request'
   } else if (bestProb >= INTENT_SURE) return best
   if (!notChat) return (p.get('question') ?? 0) > (p.get('chat') ?? 0) && questionForm ? 'question' : 'chat'
   if (questionForm && (p.get('question') ?? 0) >= (p.get('request') ?? 0) * 0.5) return 'question'
@@ -468,6 +510,7 @@ function decideIntent(
 function decideUrgent(
   clear: boolean,
   cue: boolean,
+  resolvedOrElsewhere: boolean,
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): boolean {
@@ -475,6 +518,8 @@ function decideUrgent(
   if (!prediction) return cue
   const p = prediction.urgentProb
   reasons.push(`模型紧急:${round2(p)}`)
+  // The model alone never makes urgent what the text says is over or not here.
+  if (!cue && resolvedOrElsewhere) return false
   return p >= URGENT_MODEL_PROB || (cue && p >= URGENT_CUE_PROB)
 }
 

@@ -182,6 +182,21 @@ describe('urgency with the shipped model', () => {
     expect(urgency('上次那个老人摔倒的事 后来怎么样了')).toBe('normal')
     expect(urgency('从上周开始楼道里一直有煤气味')).toBe('urgent')
   })
+  it('a danger on a screen, in a dream or said to be over is not urgent', () => {
+    expect(urgency('看新闻说外省有座桥塌了 还爆炸了 真吓人')).toBe('normal')
+    expect(urgency('昨晚梦见楼里着火了 吓出一身汗')).toBe('normal')
+    expect(urgency('下午走丢的那个小朋友已经找到了 谢谢大家转发')).toBe('normal')
+  })
+  it('a person who collapsed is a report, not chit-chat, even said in passing', () => {
+    expect(shipped.classifyByRules('打太极的时候旁边一个大叔突然倒下了')).toMatchObject({
+      urgency: 'urgent',
+      intent: 'request',
+    })
+  })
+  it('reads bleeding and injuries in their everyday wordings', () => {
+    expect(urgency('小孩让自行车链子划伤了 流了好多血')).toBe('urgent')
+    expect(urgency('车子发动不了 电瓶没电了')).toBe('normal')
+  })
   it('a gas meter out of credit is not someone out of breath', () => {
     expect(shipped.classifyByRules('燃气表没气了 交了钱还是打不着')).toMatchObject({
       urgency: 'normal',
