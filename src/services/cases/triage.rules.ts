@@ -140,9 +140,6 @@ function isDenied(text: string, m: Span): boolean {
 
 // "从上周开始一直闻到煤气味", "上个月漏过一次 现在又漏了": the danger goes on, whenever it began.
 const ONGOING_RE = /一直|还在|还是|又|开始|到现在|至今|现在|正在|刚才|刚刚/
-// Markers of a day or more ago ("上个月8号楼有人煤气中毒") count anywhere in the clause; "昨天" only
-// right before the cue ("昨天摔了一跤"; "昨天晚上到现在一直有煤气味" goes on).
-const NEAR_PAST = new Set(['昨天', '前天'])
 const COUNTERFACTUAL_RE = /真(?!的|是)[^ ]{0,3}了/
 
 // "新闻里说…爆炸了", "梦见电梯掉下去了": a danger seen on a screen or in a dream is not here.
@@ -173,8 +170,9 @@ function isHypothetical(text: string, m: Span, hypotheticals: string[], past: st
   if (hypotheticals.some((h) => worry.includes(h))) return true
   const near = clause.slice(-4)
   if (past.some((p) => near.includes(p))) return true
+  // A past marker anywhere in the clause ("上个月8号楼有人煤气中毒", "昨天3号楼着火的那家") unless
+  // the danger is said to go on after it ("昨天晚上到现在一直有煤气味").
   return past.some((p) => {
-    if (NEAR_PAST.has(p)) return false
     const at = clause.lastIndexOf(p)
     return at >= 0 && !ONGOING_RE.test(clause.slice(at + p.length))
   })

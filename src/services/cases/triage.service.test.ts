@@ -180,7 +180,9 @@ describe('urgency with the shipped model', () => {
   it('a danger from a month or more ago is not urgent, one that goes on still is', () => {
     expect(urgency('去年冬天3号楼有人煤气中毒 今年大家注意通风')).toBe('normal')
     expect(urgency('上次那个老人摔倒的事 后来怎么样了')).toBe('normal')
+    expect(urgency('前天5号楼起火的那户人家后来搬走了没')).toBe('normal')
     expect(urgency('从上周开始楼道里一直有煤气味')).toBe('urgent')
+    expect(urgency('昨天下午开始3号楼一直冒烟')).toBe('urgent')
   })
   it('a danger on a screen, in a dream or said to be over is not urgent', () => {
     expect(urgency('看新闻说外省有座桥塌了 还爆炸了 真吓人')).toBe('normal')
