@@ -142,7 +142,8 @@ function missNotes(dataset: string, scored: Scored[]): string[] {
  * and are the honest figure. Record a batch here the moment its misses are read.
  * Batches 12 and 13 carry `intent` and `hazard` labels (issue 12). Batch 12's misses were printed
  * once, before any change, so it counts as seen; batch 13 was written after that and its misses are
- * never printed (see runTriageEval).
+ * never printed (see runTriageEval). Batch 14 (255 lines, 66 urgent) was written before the misses
+ * of the hard and dev sets were read for the second round of issue 12; it is unseen as well.
  */
 export const SEEN_HOLDOUTS: ReadonlySet<string> = new Set(Array.from({ length: 12 }, (_, i) => String(i + 1)))
 

@@ -138,18 +138,44 @@ function isDenied(text: string, m: Span): boolean {
   return DENIAL_RE.test(text.slice(Math.max(0, m.start - 4), m.start))
 }
 
-/** True when the cue is a worry or the past: "会不会漏电", "万一着火", "真着火了就跑不出去", "昨天摔了". */
+// "从上周开始一直闻到煤气味", "上个月漏过一次 现在又漏了": the danger goes on, whenever it began.
+const ONGOING_RE = /一直|还在|还是|又|开始|到现在|至今|现在|正在|刚才|刚刚/
+const COUNTERFACTUAL_RE = /真(?!的|是)[^ ]{0,3}了/
+
+// "新闻里说…爆炸了", "梦见电梯掉下去了": a danger seen on a screen or in a dream is not here.
+const NOT_HERE_RE = /新闻|电视(?:里|上|剧)|电影|剧里|视频里|抖音|快手|梦到|梦见|做梦|小说里|游戏里/
+// "走丢的老人已经找到了", "火已经灭了": the danger is over (said after it).
+const RESOLVED_RE =
+  /已经?(找到|灭了|扑灭|救出|放出|处理好|修好|没事)|找到了|没事了|灭了|救出来了|放出来了|虚惊一场|收好了/
+
+/** True when the text says the danger is over: "走丢的老人已经找到了", "火已经灭了". */
+function isResolved(textAfter: string): boolean {
+  return RESOLVED_RE.test(textAfter)
+}
+
+/**
+ * True when the cue is not a present fact: a worry ("会不会漏电", "万一着火", "真着火了就跑不出去"),
+ * the past ("昨天摔了"), something on a screen or in a dream, or a danger said to be over.
+ */
 function isHypothetical(text: string, m: Span, hypotheticals: string[], past: string[]): boolean {
+  if (NOT_HERE_RE.test(text.slice(0, m.start)) || isResolved(text.slice(m.end))) return true
   const clause =
     text
-      .slice(Math.max(0, m.start - 8), m.start)
+      .slice(Math.max(0, m.start - 14), m.start)
       .split(' ')
       .at(-1) ?? ''
-  if (text[m.start - 1] === '真') return true
-  if (hypotheticals.some((h) => clause.includes(h))) return true
-  // "昨天摔了一跤" happened before; "从昨天开始一直闻到煤气味" is still going on (the word is further back).
+  // "真着火了消防车根本进不来": what would happen if; "真的着火了" is real.
+  if (text[m.start - 1] === '真' || COUNTERFACTUAL_RE.test(clause)) return true
+  const worry = clause.slice(-8)
+  if (hypotheticals.some((h) => worry.includes(h))) return true
   const near = clause.slice(-4)
-  return past.some((p) => near.includes(p))
+  if (past.some((p) => near.includes(p))) return true
+  // A past marker anywhere in the clause ("上个月8号楼有人煤气中毒", "昨天3号楼着火的那家") unless
+  // the danger is said to go on after it ("昨天晚上到现在一直有煤气味").
+  return past.some((p) => {
+    const at = clause.lastIndexOf(p)
+    return at >= 0 && !ONGOING_RE.test(clause.slice(at + p.length))
+  })
 }
 
 /** How much the model's probability counts against keyword weights (2–3.5 per keyword, 3+ per cue). */
@@ -182,10 +208,16 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
   const pastMarkers = norm(cues.pastMarkers)
   const combos = cues.combos.map((c) => ({ ...c, all: c.all.map(norm) }))
 
-  function score(text: string): { scores: Map<Category, number>; urgent: string[]; reasons: string[] } {
+  function score(text: string): {
+    scores: Map<Category, number>
+    urgent: string[]
+    combo: boolean
+    reasons: string[]
+  } {
     const scores = new Map<Category, number>()
     const seen = new Set<string>()
     const urgent: string[] = []
+    let urgentCombo = false
     const reasons: string[] = []
     const negs = negationSpans(text, negations)
     for (const m of text.matchAll(termRe)) {
@@ -209,14 +241,31 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
       if (combo.all.every((group) => group.some((w) => text.includes(w)))) {
         if (combo.category) scores.set(combo.category, (scores.get(combo.category) ?? 0) + combo.weight)
         const words = combo.all.map((g) => g.find((w) => text.includes(w)) ?? '')
-        const denied = words.some((w) =>
-          isDenied(text, { start: text.indexOf(w), end: text.indexOf(w) + w.length }),
-        )
-        if (combo.urgent && !denied) urgent.push(words.join('+'))
+        // A combo is urgent only when each group has a word said as a present fact (some occurrence
+        // not negated, denied, a worry or the past), as for a single cue.
+        const denied = !combo.all.every((group) => group.some((w) => liveIn(text, w)))
+        if (combo.urgent && !denied) {
+          urgent.push(words.join('+'))
+          urgentCombo = true
+        }
         reasons.push(`${combo.urgent && !denied ? '紧急组合' : '组合'}→${combo.category ?? '-'}`)
       }
     }
-    return { scores, urgent, reasons }
+    return { scores, urgent, combo: urgentCombo, reasons }
+  }
+
+  /** True when some occurrence of `word` is not negated, denied, a worry or the past. */
+  function liveIn(text: string, word: string, negs = negationSpans(text, negations)): boolean {
+    for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+      const span = { start: i, end: i + word.length }
+      if (
+        !isDenied(text, span) &&
+        !isNegated(text, span, negs) &&
+        !isHypothetical(text, span, hypotheticals, pastMarkers)
+      )
+        return true
+    }
+    return false
   }
 
   function classify(raw: string): TriageResult {
@@ -224,7 +273,7 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const location = extractLocation(text)
     if (text.length === 0 || isSymbolsOnly(raw)) return notRequest('chat', location, ['无文字'])
     if (isMostlyLatin(raw)) return english(raw, location)
-    const { scores, urgent, reasons } = score(text)
+    const { scores, urgent, combo, reasons } = score(text)
     const keywordTop = Math.max(0, ...scores.values())
     const keywordProblem = Math.max(0, ...[...scores].filter(([c]) => c !== 'other').map(([, v]) => v))
     // Keyword evidence of a problem to fix (a policy topic is not one).
@@ -251,13 +300,6 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
     const notChat =
       urgent.length > 0 ||
       (!isAd && modelSaysRequest(byKeywords, keywordTop, hasMarker || !hasChit, hasMarker, prediction))
-    const intent = decideIntent(
-      text,
-      { notChat, isAd, urgentCue: urgent.length > 0, top: top?.[0], keywordFix },
-      prediction,
-      reasons,
-    )
-    if (intent !== 'request') return notRequest(intent, location, reasons)
     // A danger word said as a present fact (not negated, not a worry, not the past) counts as a cue.
     const negs = negationSpans(text, negations)
     const dangerWord = hazardWords(text).find(
@@ -266,8 +308,30 @@ export function compileTriageRules(list: ResponsibilityList, model?: TriageModel
         !isHypothetical(text, w, hypotheticals, pastMarkers) &&
         !isDenied(text, w),
     )
+    const intent = decideIntent(
+      text,
+      {
+        notChat,
+        isAd,
+        urgentCue: urgent.length > 0,
+        danger: dangerWord !== undefined,
+        top: top?.[0],
+        keywordFix,
+      },
+      prediction,
+      reasons,
+    )
+    if (intent !== 'request') return notRequest(intent, location, reasons)
     if (dangerWord) reasons.push(`危险词:${dangerWord.hazard}`)
-    const isUrgent = decideUrgent(urgent.length > 0 || dangerWord !== undefined, prediction, reasons)
+    // A clear danger: a list combo, or a list cue the hazard patterns confirm ("摇摇欲坠" + 坠).
+    const clear = combo || (urgent.length > 0 && dangerWord !== undefined)
+    const isUrgent = decideUrgent(
+      clear,
+      urgent.length > 0 || dangerWord !== undefined,
+      RESOLVED_RE.test(text) || NOT_HERE_RE.test(text),
+      prediction,
+      reasons,
+    )
     const hazard = isUrgent ? hazardOf(text) : undefined
     if (hazard) {
       // The danger says whose case it usually is (a lift → repair, a dog bite → pets, an elderly
@@ -375,11 +439,13 @@ const KB_QUESTION_RE =
 const INTENT_LIST: Intent[] = ['request', 'question', 'chat']
 /** What a how-to or may-I form adds to the model's question probability (before renormalising). */
 const QUESTION_FORM_WEIGHT = 0.6
+/** Chit-chat wins over a present danger word only when the model is this sure of it. */
+const CHAT_OVER_DANGER = 0.9
 /** The model's intent once it is this sure, whatever the keyword rules say. */
 const INTENT_SURE = 0.6
 /** The model alone makes a message urgent from this probability on. */
 const URGENT_MODEL_PROB = 0.9
-/** With an urgent keyword cue, the model needs only this much. */
+/** With a lone cue or danger word, the model needs only this much. */
 const URGENT_CUE_PROB = 0.05
 
 /**
@@ -388,11 +454,18 @@ const URGENT_CUE_PROB = 0.05
  */
 function decideIntent(
   text: string,
-  signals: { notChat: boolean; isAd: boolean; urgentCue: boolean; top?: Category; keywordFix: number },
+  signals: {
+    notChat: boolean
+    isAd: boolean
+    urgentCue: boolean
+    danger: boolean
+    top?: Category
+    keywordFix: number
+  },
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): Intent {
-  const { notChat, isAd, urgentCue, top, keywordFix } = signals
+  const { notChat, isAd, urgentCue, danger, top, keywordFix } = signals
   const questionForm = KB_QUESTION_RE.test(text)
   if (!prediction) {
     // Keywords alone: a policy topic asked about is a question; a problem asked about is a report.
@@ -414,22 +487,38 @@ function decideIntent(
     )
     const [b, bp] = [...lean].sort((a, c) => c[1] - a[1])[0] as [Intent, number]
     if (bp >= INTENT_SURE) return b
+  } else if (best === 'chat' && danger && !questionForm && bestProb < CHAT_OVER_DANGER) {
+    // "有个阿姨突然倒下了": a present danger word is not chit-chat unless the model is sure it is
+    // (a film, a dream, the news).
+    reasons.push('危险词非闲聊')
+    return 'request'
   } else if (bestProb >= INTENT_SURE) return best
   if (!notChat) return (p.get('question') ?? 0) > (p.get('chat') ?? 0) && questionForm ? 'question' : 'chat'
   if (questionForm && (p.get('question') ?? 0) >= (p.get('request') ?? 0) * 0.5) return 'question'
   return (p.get('request') ?? 0) >= (p.get('question') ?? 0) ? 'request' : 'question'
 }
 
-/** Urgency of a request: an urgent keyword cue the model does not contradict, or the model alone when sure. */
+/**
+ * Urgency of a request. A clear danger said as a present fact (a list combo, or a list cue the
+ * hazard patterns confirm; already checked: not negated, denied, a worry or the past, and a question
+ * never reaches here) is urgent whatever the model says: the model may add urgency, never take it
+ * away. A lone cue or danger word (「塌了」 may be a pothole) needs the model not to rule it out; the
+ * model alone needs to be sure.
+ */
 function decideUrgent(
-  urgentCue: boolean,
+  clear: boolean,
+  cue: boolean,
+  resolvedOrElsewhere: boolean,
   prediction: ModelPrediction | undefined,
   reasons: string[],
 ): boolean {
-  if (!prediction) return urgentCue
+  if (clear) return true
+  if (!prediction) return cue
   const p = prediction.urgentProb
   reasons.push(`模型紧急:${round2(p)}`)
-  return p >= URGENT_MODEL_PROB || (urgentCue && p >= URGENT_CUE_PROB)
+  // The model alone never makes urgent what the text says is over or not here.
+  if (!cue && resolvedOrElsewhere) return false
+  return p >= URGENT_MODEL_PROB || (cue && p >= URGENT_CUE_PROB)
 }
 
 /** Adds the model's class probabilities (scaled) to the keyword scores; "none" is not a category. */

@@ -168,3 +168,41 @@ describe('triage without an LLM', () => {
     expect((await triage.triage('小区门口路灯坏了', { home })).location).toEqual({})
   })
 })
+
+describe('urgency with the shipped model', () => {
+  const shipped = createTriage({ list, logger: silentLogger })
+  const urgency = (t: string) => shipped.classifyByRules(t).urgency
+
+  it('a clear present danger is urgent whatever the model thinks', () => {
+    expect(urgency('北边围墙上的广告牌摇摇欲坠 底下是公交站')).toBe('urgent')
+    expect(urgency('对门的爷爷摔倒了 起不来')).toBe('urgent')
+  })
+  it('a danger from a month or more ago is not urgent, one that goes on still is', () => {
+    expect(urgency('去年冬天3号楼有人煤气中毒 今年大家注意通风')).toBe('normal')
+    expect(urgency('上次那个老人摔倒的事 后来怎么样了')).toBe('normal')
+    expect(urgency('前天5号楼起火的那户人家后来搬走了没')).toBe('normal')
+    expect(urgency('从上周开始楼道里一直有煤气味')).toBe('urgent')
+    expect(urgency('昨天下午开始3号楼一直冒烟')).toBe('urgent')
+  })
+  it('a danger on a screen, in a dream or said to be over is not urgent', () => {
+    expect(urgency('看新闻说外省有座桥塌了 还爆炸了 真吓人')).toBe('normal')
+    expect(urgency('昨晚梦见楼里着火了 吓出一身汗')).toBe('normal')
+    expect(urgency('下午走丢的那个小朋友已经找到了 谢谢大家转发')).toBe('normal')
+  })
+  it('a person who collapsed is a report, not chit-chat, even said in passing', () => {
+    expect(shipped.classifyByRules('打太极的时候旁边一个大叔突然倒下了')).toMatchObject({
+      urgency: 'urgent',
+      intent: 'request',
+    })
+  })
+  it('reads bleeding and injuries in their everyday wordings', () => {
+    expect(urgency('小孩让自行车链子划伤了 流了好多血')).toBe('urgent')
+    expect(urgency('车子发动不了 电瓶没电了')).toBe('normal')
+  })
+  it('a gas meter out of credit is not someone out of breath', () => {
+    expect(shipped.classifyByRules('燃气表没气了 交了钱还是打不着')).toMatchObject({
+      urgency: 'normal',
+      category: 'heating_utilities',
+    })
+  })
+})
