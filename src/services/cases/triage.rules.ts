@@ -436,6 +436,20 @@ function english(raw: string, location: TriageLocation): TriageResult {
 const KB_QUESTION_RE =
   /怎么申请|如何申请|咋申请|申请条件|可以领|能领|领多少|多大年龄|多大岁数|几岁|需要什么|需要哪些|要什么材料|要带啥|要带什么|带什么材料|去哪办|在哪办|哪里办|在哪开|去哪开|怎么办理|如何办理|咋办理|怎么交|在哪交|怎么查|在哪查|几点|什么时候|啥时候|几号|标准是|有没有.{0,6}(补贴|补助|政策|服务)|能不能|可不可以|是不是|要不要|该不该|怎么弄|咋弄|怎么用|该打什么|打什么电话|打哪个电话|该怎么|应该怎么|第一步|怎么自救|怎么逃生|怎么急救|找谁|多少钱|吗$|么$|呢$|不$/
 
+/**
+ * A may-I question (「电动车可以在楼道里充电吗？」「楼道里能停电动车吗」「是否允许…」): the asker wants to
+ * know a rule, not to have something done — unless they ask someone to act (「能不能管管」).
+ */
+const PERMISSION_RE =
+  /(可以|能|可不可以|能不能|能否|允许|准许|让不让|准不准|是否可以|是否允许).{0,16}(吗|么|不|没)[？?。！!~～\s]*$/
+const ASKS_TO_ACT_RE =
+  /管管|管一下|管不管|处理|修|派人|派个人|解决|清理|清一下|帮忙|帮我|帮帮|投诉|举报|反映|来看看|过来|催一下|通知一下|坏了|坏掉|不亮|漏水|堵了|堵住|不通|破了|裂了|掉了|塌了|不能用|没法用|发黄|发黑|浑|锈|异味|有味|臭|不正常|有问题/
+
+/** Whether the text asks whether something is allowed (and neither reports a fault nor asks anyone to act). */
+export function isPermissionQuestion(text: string): boolean {
+  return PERMISSION_RE.test(text) && !ASKS_TO_ACT_RE.test(text)
+}
+
 const INTENT_LIST: Intent[] = ['request', 'question', 'chat']
 /** What a how-to or may-I form adds to the model's question probability (before renormalising). */
 const QUESTION_FORM_WEIGHT = 0.6
@@ -478,6 +492,11 @@ function decideIntent(
   const [best, bestProb] = [...p].sort((a, b) => b[1] - a[1])[0] as [Intent, number]
   reasons.push(`意图:${best}:${round2(bestProb)}`)
   if (isAd) return 'chat'
+  // Whether something is allowed is a rule to look up, not a problem to dispatch.
+  if (!urgentCue && !danger && isPermissionQuestion(text)) {
+    reasons.push('问是否允许')
+    return 'question'
+  }
   // A how-to or may-I form without a danger leans to a question, however the words are spread.
   if (questionForm && !urgentCue) {
     const q = (p.get('question') ?? 0) + QUESTION_FORM_WEIGHT

@@ -206,3 +206,18 @@ describe('urgency with the shipped model', () => {
     })
   })
 })
+
+describe('may-I questions with the shipped model', () => {
+  const shipped = createTriage({ list, logger: silentLogger })
+  const intent = (t: string) => shipped.classifyByRules(t).intent
+
+  it('asking whether something is allowed is a question for the knowledge base', () => {
+    expect(intent('电动车可以在楼道里充电吗？')).toBe('question')
+    expect(intent('小区里能养鸡吗')).toBe('question')
+    expect(intent('装修是否允许周末施工')).toBe('question')
+  })
+  it('a fault or a plea to act, asked the same way, is a request', () => {
+    expect(intent('楼道里有人飞线充电，能不能管管？')).toBe('request')
+    expect(intent('3号楼楼道灯坏了能修吗')).toBe('request')
+  })
+})
