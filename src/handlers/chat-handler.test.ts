@@ -6,6 +6,7 @@ import { createLogger } from '../lib/logger.js'
 import { buildServices } from '../main.js'
 import { CaseModel } from '../models/case.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
+import { GridModel } from '../models/registry.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
 import { type ChatServices, createChatHandler } from './chat-handler.js'
 import { TEXT } from './chat-texts.js'
@@ -71,6 +72,29 @@ describe('chat handler over the real services', () => {
     expect(out.replies[0]?.to).toMatchObject({ type: 'room', id: room.id })
     expect(out.replies[0]?.text).toContain(c?.number ?? 'none')
     expect(out.replies[0]?.text).toContain('网格员 王芳')
+  })
+
+  it("a report in another bound group goes to that group's grid, not the grid on the resident's record", async () => {
+    const grid8 = await GridModel.create({
+      code: 'KH-08',
+      name: '第八网格',
+      communityId: people.community._id,
+      token: 'kh08-token',
+    })
+    const li = await createPerson('李网格', 'c-li', ['grid_worker'], { staff: { gridIds: [grid8._id] } })
+    const other = { id: 'r8@chatroom', topic: '康和小区8号楼' }
+    await services.rooms.bindAsSystem({
+      roomId: other.id,
+      topic: other.topic,
+      target: { scope: 'grid', code: 'KH-08' },
+    })
+    // 张阿姨's record says KH-07; she writes in KH-08's group and names no building.
+    const out = await handle(
+      chat('@邻里小助手\u2005楼下的垃圾桶满了没人收', { room: other, mentionsBot: true }),
+    )
+    const c = await CaseModel.findOne().lean()
+    expect(String(c?.assigneeId)).toBe(String(li._id))
+    expect(out.replies[0]?.text).toContain('网格员 李网格')
   })
 
   it('answers a trigger word at the start without a mention, citing the policy, or hands it over', async () => {

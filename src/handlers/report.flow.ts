@@ -43,8 +43,9 @@ export async function runReport(
     sourceKey: `chat:${input.messageId}`,
     text: maskText(text).slice(0, MAX_CASE_TEXT),
     reporter: { personId: me.id, contactId: input.sender.contactId, roomId: input.room?.id },
-    location: {
-      ...(groupGrid ? { groupGridId: groupGrid } : {}),
+    // The group's grid and community are a hint: the building named and the household come first.
+    hint: {
+      ...(groupGrid ? { gridId: groupGrid } : {}),
       ...(ctx.binding ? { communityId: ctx.binding.communityId } : {}),
     },
     ...(options.urgent ? { urgency: 'urgent' } : {}),
