@@ -74,6 +74,17 @@ describe('conversations a resident can trust', () => {
     if (!g) throw new Error(`no grid ${grid}`)
     return g.primaryWorker
   }
+  /** The demo community's first staff member, as an actor on notices. */
+  const staffActor = () => {
+    const staff = world.seed.communityStaff[0]
+    if (!staff) throw new Error('no staff')
+    return {
+      personId: staff.id,
+      roles: ['community_staff' as const],
+      communityIds: [world.seed.community.id],
+      gridIds: [],
+    }
+  }
   /** The messages queued for a person (task notices, updates), newest last. */
   const queuedTo = async (personId: string) =>
     (await OutboxModel.find({ 'to.type': 'person', 'to.id': personId }).sort({ _id: 1 }).lean()).map(
@@ -319,14 +330,7 @@ describe('conversations a resident can trust', () => {
   describe('notices are acknowledged where people read them', () => {
     async function sendNotice(title: string, channels: Array<'rooms' | 'persons'>, tags: string[] = []) {
       const seed = world.seed
-      const staff = seed.communityStaff[0]
-      if (!staff) throw new Error('no staff')
-      const actor = {
-        personId: staff.id,
-        roles: ['community_staff' as const],
-        communityIds: [seed.community.id],
-        gridIds: [],
-      }
+      const actor = staffActor()
       const notices = world.service.services.notices
       const n = await notices.create(
         { communityId: seed.community.id, tags, channels, title, body: '请大家知悉。', requireAck: true },
@@ -515,14 +519,7 @@ describe('conversations a resident can trust', () => {
   describe('replies are never starved by a broadcast', () => {
     it('a resident’s reply goes out while a notice to the whole community is still being sent', async () => {
       const seed = world.seed
-      const staff = seed.communityStaff[0]
-      if (!staff) throw new Error('no staff')
-      const actor = {
-        personId: staff.id,
-        roles: ['community_staff' as const],
-        communityIds: [seed.community.id],
-        gridIds: [],
-      }
+      const actor = staffActor()
       const notices = world.service.services.notices
       const n = await notices.create(
         {
