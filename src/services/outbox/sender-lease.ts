@@ -1,45 +1,9 @@
-import { randomUUID } from 'node:crypto'
-import { readlinkSync } from 'node:fs'
-import os from 'node:os'
 import { isDuplicateKeyError } from '../../lib/errors.js'
 import { LockModel } from '../../models/lock.model.js'
+import { isDeadLocalOwner, lockOwnerName as ownerName } from '../locks/lock-owner.js'
 
-/** This process, as lease owners name it: host, process namespace, pid, and one id per start. */
-const INSTANCE = randomUUID()
-const HOST = `${os.hostname()}~${pidNamespace()}`
-
-function pidNamespace(): string {
-  try {
-    return readlinkSync('/proc/self/ns/pid').replace(/\D/g, '')
-  } catch {
-    return '0'
-  }
-}
-
-function ownerName(): string {
-  return `${HOST}/${process.pid}/${INSTANCE}/${randomUUID()}`
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-/**
- * True when `owner` names a process on this host (same pid namespace) that is gone: its pid is not
- * running, or it is our own pid under another start id (a restarted container's pid 1). Owners of
- * other hosts are never judged dead here; their leases run out instead.
- */
-export function isDeadLocalOwner(owner: string): boolean {
-  const [host, pid, instance] = owner.split('/')
-  if (host !== HOST || !pid || !instance) return false
-  if (Number(pid) === process.pid) return instance !== INSTANCE
-  return !isAlive(Number(pid))
-}
+/** Lease owners are named as lock owners are (host, pid, start), so a dead local holder is seen at once. */
+export { isDeadLocalOwner }
 
 export interface Lease {
   /** Extends the lease by its length from now (the heartbeat); false when it was lost. */
