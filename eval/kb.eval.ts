@@ -163,6 +163,12 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
         ],
         qa: path.join(ctx.repoRoot, 'eval', 'kb-fresh-2.jsonl'),
       },
+      {
+        // The demo's own corpus alone (demo/kb/), questions written with it, not tuned on.
+        name: 'kb-demo',
+        folders: [path.join(ctx.repoRoot, 'demo', 'kb')],
+        qa: path.join(ctx.repoRoot, 'eval', 'kb-demo.jsonl'),
+      },
     ]
     for (const set of sets) {
       if (!existsSync(set.qa) || set.folders.some((f) => !existsSync(f))) {
