@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
+import type { ImportSummary, KbService } from '../src/services/kb/kb.service.js'
 
 // The demo's own policy corpus (demo/kb/) and the policy questions its guide suggests
 // (demo/guide.json), shared by `npm run demo` and the test that checks every one is answered.
@@ -46,3 +47,12 @@ export const EARLIER_DEMO_DOCS = [
   'medical-insurance-reimbursement',
   'school-enrollment',
 ]
+
+/**
+ * Imports the policy documents written for the demo community (demo/kb/; unchanged ones are skipped)
+ * after removing the sample documents earlier versions of the demo imported.
+ */
+export async function importDemoPolicies(kb: KbService): Promise<ImportSummary> {
+  for (const id of EARLIER_DEMO_DOCS) await kb.removeDocument(id)
+  return kb.importFolder(DEMO_KB_DIR)
+}

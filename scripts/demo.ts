@@ -2,7 +2,7 @@ import { loadConfig } from '../src/lib/config.js'
 import { createLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
 import { seedDemo } from '../src/services/registry/seed.js'
-import { DEMO_KB_DIR, EARLIER_DEMO_DOCS, loadDemoGuide } from './demo-guide.js'
+import { importDemoPolicies, loadDemoGuide } from './demo-guide.js'
 import { bindDemoRooms, linkStaffContacts } from './demo-setup.js'
 
 // `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
@@ -11,14 +11,9 @@ import { bindDemoRooms, linkStaffContacts } from './demo-setup.js'
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 
-/**
- * Imports the policy documents written for the demo community (demo/kb/; unchanged ones are skipped)
- * and removes the sample documents earlier versions of the demo imported. Returns how many are in use.
- */
+/** Imports the demo community's policy documents (demo/kb/); returns how many are in use. */
 async function importPolicies(service: RunningService): Promise<number> {
-  const kb = service.services.kb
-  for (const id of EARLIER_DEMO_DOCS) await kb.removeDocument(id)
-  const summary = await kb.importFolder(DEMO_KB_DIR)
+  const summary = await importDemoPolicies(service.services.kb)
   for (const f of summary.failed) say(`  未能导入：${f.file}（${f.error}）`)
   return summary.imported + summary.updated + summary.skipped
 }
@@ -66,7 +61,7 @@ async function main(): Promise<void> {
     say('  2. 左边点「加入居民」，右边点「以此身份私聊」。')
     say('  3. 以居民身份在群里发：1号楼2单元楼道灯不亮了（勾选 @小助手）。机器人会回复工单号、处理人和时限。')
     say('  4. 右边会收到【新工单】通知。发送「接单 工单号」，再发送「办结 工单号 已更换灯泡」。')
-    say(`  5. 在群里问：${asked?.q}（勾选 @小助手）。机器人会按社区的政策资料回答并注明来源。`)
+    say(`  5. 在群里问：${asked?.q}（勾选 @小助手），机器人会按社区的政策资料回答并注明来源。`)
     const others = more.slice(0, 3).map((g) => `「${g.q}」`)
     say(`     还可以问：${others.join('')}`)
     say(

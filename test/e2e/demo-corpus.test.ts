@@ -2,7 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import mongoose from 'mongoose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEMO_KB_DIR, loadDemoGuide, missingFacts } from '../../scripts/demo-guide.js'
+import {
+  DEMO_KB_DIR,
+  EARLIER_DEMO_DOCS,
+  importDemoPolicies,
+  loadDemoGuide,
+  missingFacts,
+} from '../../scripts/demo-guide.js'
 import { systemClock } from '../../src/lib/clock.js'
 import { loadConfig } from '../../src/lib/config.js'
 import { connectMongoose, initModels } from '../../src/lib/database.js'
@@ -38,18 +44,26 @@ describe('the demo policy corpus (demo/kb) answers the demo guide', () => {
     await initModels(silentLogger)
     const config = loadConfig({}, { configDir: path.join(ROOT, 'config') })
     kb = createKbService({ logger: silentLogger, clock: systemClock, ...kbSettingsFromConfig(config) })
-    summary = await kb.importFolder(DEMO_KB_DIR)
+    // A database an earlier demo filled with the evaluation corpora's samples.
+    await kb.importDocument({
+      id: 'elderly-allowance-pension',
+      title: '高龄津贴和养老金问答',
+      text: '一、高龄津贴。年满80周岁的老人每月领取高龄津贴100元。',
+    })
+    summary = await importDemoPolicies(kb)
   })
   afterAll(async () => {
     await mongoose.connection.db?.dropDatabase().catch(() => undefined)
     await mongoose.disconnect()
   })
 
-  it('imports every demo document, each with an issuer and a date', async () => {
+  it("imports every demo document, each with an issuer and a date, and drops an earlier demo's samples", async () => {
     expect(summary.failed).toEqual([])
     expect(summary.imported).toBe(demoFiles.length)
     const docs = await kb.listDocuments()
+    expect(docs.map((d) => d.docId).sort()).toEqual(demoFiles.map((f) => f.replace(/\.[^.]+$/, '')).sort())
     expect(docs.length).toBeGreaterThanOrEqual(12)
+    expect(docs.some((d) => EARLIER_DEMO_DOCS.includes(d.docId))).toBe(false)
     for (const d of docs) {
       expect(d.title, d.docId).not.toBe(d.docId)
       expect(d.issuer, d.docId).toBeTruthy()
