@@ -1,26 +1,21 @@
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import { loadConfig } from '../src/lib/config.js'
 import { createLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
 import { seedDemo } from '../src/services/registry/seed.js'
+import { importDemoPolicies, loadDemoGuide } from './demo-guide.js'
 import { bindDemoRooms, linkStaffContacts } from './demo-setup.js'
 
 // `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
-// community seeded (idempotent), sample policy documents imported, a few groups bound and the
-// grid workers' WeChat contacts linked. Runs until Ctrl+C.
+// community seeded (idempotent), its own policy documents (demo/kb/) imported, a few groups bound and
+// the grid workers' WeChat contacts linked. Runs until Ctrl+C.
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 
-/** Imports the sample policy documents that are present (the shared dev set, the repo's extras). */
+/** Imports the demo community's policy documents (demo/kb/); returns how many are in use. */
 async function importPolicies(service: RunningService): Promise<number> {
-  const folders = [path.resolve('..', 'shared', 'eval-dev', 'kb'), path.resolve('eval', 'kb-extra')]
-  let n = 0
-  for (const dir of folders.filter((d) => existsSync(d))) {
-    await service.services.kb.importFolder(dir)
-    n += 1
-  }
-  return (await service.services.kb.listDocuments()).length || n
+  const summary = await importDemoPolicies(service.services.kb)
+  for (const f of summary.failed) say(`  未能导入：${f.file}（${f.error}）`)
+  return summary.imported + summary.updated + summary.skipped
 }
 
 async function main(): Promise<void> {
@@ -38,6 +33,7 @@ async function main(): Promise<void> {
     `  社区已就绪：${seed.grids.length} 个网格，${seed.households} 户，${seed.residents} 位居民（${Math.round((Date.now() - started) / 1000)} 秒）`,
   )
   const docs = await importPolicies(service)
+  const [asked, ...more] = loadDemoGuide()
   say(`  政策资料：${docs} 篇`)
   if (service.bot) linkStaffContacts(service.bot, seed)
   const rooms = service.bot ? await bindDemoRooms(service.bot, seed) : []
@@ -65,7 +61,9 @@ async function main(): Promise<void> {
     say('  2. 左边点「加入居民」，右边点「以此身份私聊」。')
     say('  3. 以居民身份在群里发：1号楼2单元楼道灯不亮了（勾选 @小助手）。机器人会回复工单号、处理人和时限。')
     say('  4. 右边会收到【新工单】通知。发送「接单 工单号」，再发送「办结 工单号 已更换灯泡」。')
-    say('  5. 在群里问：电动车可以在楼道里充电吗？机器人会按政策资料回答并注明来源。')
+    say(`  5. 在群里问：${asked?.q}（勾选 @小助手），机器人会按社区的政策资料回答并注明来源。`)
+    const others = more.slice(0, 3).map((g) => `「${g.q}」`)
+    say(`     还可以问：${others.join('')}`)
     say(
       '  其它指令：我的工单、进展 工单号 说明、转派 工单号 部门 原因、代录 1-2-301 问题描述；居民私聊可回复数字菜单。',
     )
