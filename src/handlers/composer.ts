@@ -28,7 +28,11 @@ export interface ChatContext {
   /** The registry person behind the sender (created on first contact), looked up once. */
   me(): Promise<ResidentView>
   /** Queues a reply in the same chat (masked in groups), or privately to the sender. */
-  reply(text: string, options?: { private?: boolean }): Promise<void>
+  /**
+   * Queues a reply. To a group, phone and ID numbers are masked, except `publicNumbers` (numbers a
+   * published policy document gives, such as an office's hotline).
+   */
+  reply(text: string, options?: { private?: boolean; publicNumbers?: readonly string[] }): Promise<void>
 }
 
 /** A small handler: does its part and calls `next()` when the message is not (only) its business. */
@@ -81,7 +85,7 @@ export function createContext(input: ChatInput, chatKey: string, deps: ContextDe
           toRoom && input.room
             ? { type: 'room', id: input.room.id }
             : { type: 'contact', id: input.sender.contactId },
-        text: toRoom ? maskText(text) : text,
+        text: toRoom ? maskText(text, options.publicNumbers) : text,
       }
       await deps.outbox.enqueue({ ...reply, kind: 'reply', refs: { messageId: input.messageId } })
       ctx.replies.push(reply)

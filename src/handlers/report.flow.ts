@@ -1,4 +1,4 @@
-import { maskText } from '../lib/mask.js'
+import { maskText, numbersIn } from '../lib/mask.js'
 import { dueTextOf, handlerNameOf } from '../services/cases/case.texts.js'
 import type { AskKind } from '../services/conversations/asks.service.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
@@ -98,7 +98,10 @@ export async function runPolicy(
   // The knowledge base may already name its sources in the answer; each title is said once.
   const titles = [...new Set(answer.citations.map((c) => `《${c.title}》`))]
   const sources = titles.filter((t) => !answer.answer.includes(t)).join('、')
-  await ctx.reply(say.policyAnswer({ answer: answer.answer, sources }))
+  // An office's phone number quoted from a published document is public: it is not masked in groups.
+  const published = answer.citations.map((c) => c.passage).join('\n')
+  const publicNumbers = numbersIn(answer.answer).filter((n) => published.includes(n))
+  await ctx.reply(say.policyAnswer({ answer: answer.answer, sources }), { publicNumbers })
 }
 
 /** A resident's own cases (to a direct chat: titles may carry a room number). */

@@ -21,12 +21,27 @@ export function maskIdNumber(id: string): string {
   return `${s.slice(0, 4)}${'*'.repeat(s.length - 8)}${s.slice(-4)}`
 }
 
-/** Masks every mobile, landline and ID number found in free text. */
-export function maskText(text: string): string {
+/**
+ * Masks every mobile, landline and ID number found in free text, except `publicNumbers`: numbers a
+ * published source gives (an office's hotline quoted from a policy document), kept as written.
+ */
+export function maskText(text: string, publicNumbers: readonly string[] = []): string {
+  const keep = (m: string, masked: string) => (publicNumbers.some((p) => p.includes(m)) ? m : masked)
   return text
-    .replace(ID_RE, (m) => maskIdNumber(m))
-    .replace(PHONE_RE, (_m, a: string, _b: string, c: string) => `${a}****${c}`)
-    .replace(LANDLINE_RE, (_m, a: string, _b: string, c: string) => `${a}-****${c}`)
+    .replace(ID_RE, (m) => keep(m, maskIdNumber(m)))
+    .replace(PHONE_RE, (m, a: string, _b: string, c: string) => keep(m, `${a}****${c}`))
+    .replace(LANDLINE_RE, (m, a: string, _b: string, c: string) => keep(m, `${a}-****${c}`))
+}
+
+/** The phone-like numbers of a text as written (to pass as `publicNumbers` when the text is public). */
+export function numbersIn(text: string): string[] {
+  const out: string[] = []
+  for (const re of [PHONE_RE, LANDLINE_RE]) {
+    re.lastIndex = 0
+    for (const m of text.matchAll(re)) out.push(m[0])
+    re.lastIndex = 0
+  }
+  return out
 }
 
 /** True when the text carries something that looks like a phone or ID number. */

@@ -10,6 +10,8 @@ export interface Citation {
   title: string
   passage: string
   headings: string[]
+  /** The article or section the answer stands in (第一条, 第三条第（二）项, “申请条件”部分). */
+  article?: string
   issuer?: string
   url?: string
 }

@@ -44,6 +44,8 @@ export type TermCache = Map<string, { head: string[]; body: string[] }>
 export interface KbIndex {
   readonly size: number
   search(question: string, options?: SearchOptions): SearchHit[]
+  /** A document's chunks in document order (empty for an unknown document). */
+  chunksOf(docId: string): IndexedChunk[]
 }
 
 const K1 = 1.2
@@ -85,6 +87,12 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
       postings.set(term, list)
     }
   })
+  const byDoc = new Map<string, IndexedChunk[]>()
+  for (const c of chunks) {
+    const list = byDoc.get(c.docId) ?? []
+    list.push(c)
+    byDoc.set(c.docId, list)
+  }
   const avgLen = lengths.reduce((a, b) => a + b, 0) / Math.max(1, lengths.length)
   const n = chunks.length
   const norms = lengths.map((len) => K1 * (1 - B + (B * len) / avgLen))
@@ -127,6 +135,7 @@ export function buildKbIndex(analyzer: TextAnalyzer, chunks: IndexedChunk[], cac
 
   return {
     size: n,
+    chunksOf: (docId) => byDoc.get(docId) ?? [],
     search(question, options = {}) {
       const units = queryUnits(question, analyzer.topicWords(question))
       const intents = questionIntents(question)

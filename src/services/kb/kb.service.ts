@@ -21,6 +21,7 @@ import {
   KB_SYSTEM_PROMPT,
 } from './kb-answer.js'
 import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
+import { formatClauseAnswer, pickClauses } from './kb-clause.js'
 import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
 import { createRateLimiter } from './kb-rate-limit.js'
 import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
@@ -414,17 +415,49 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
     result = await abstain(ctx, question, masked, questionId, hits)
   } else {
     const passages = selectPassages(hits, ctx.opts.passages)
-    result = (await tryLlm(ctx, masked, passages)) ?? {
+    result = (await tryLlm(ctx, masked, passages)) ?? extractive(ctx, masked, hits, passages, index)
+    if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
+  }
+  await logQuestion(ctx, questionId, masked, result)
+  return { questionId, ...result }
+}
+
+/** The clause of the best document that answers the question, with the article it stands in. */
+function extractive(
+  ctx: AskContext,
+  masked: string,
+  hits: SearchHit[],
+  passages: SearchHit[],
+  index: KbIndex,
+): Omit<KbAnswer, 'questionId'> {
+  const [best] = pickClauses(masked, hits, (docId) => index.chunksOf(docId), ctx.analyzer)
+  if (!best) {
+    return {
       answer: composeExtractive(masked, extractiveHits(passages), ctx.analyzer),
       abstained: false,
       mode: 'extractive',
       citations: extractiveHits(passages).map(citationOf),
       nearest: [],
     }
-    if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
   }
-  await logQuestion(ctx, questionId, masked, result)
-  return { questionId, ...result }
+  const chunks = index.chunksOf(best.docId).filter((c) => best.chunkIds.includes(c.chunkId))
+  const first = chunks[0] as IndexedChunk
+  const citation: Citation = {
+    docId: best.docId,
+    title: best.title,
+    passage: chunks.map((c) => c.text).join('\n'),
+    headings: first.headings,
+    ...(best.article ? { article: best.article } : {}),
+    ...(best.issuer ? { issuer: best.issuer } : {}),
+    ...(best.url ? { url: best.url } : {}),
+  }
+  return {
+    answer: formatClauseAnswer([best]),
+    abstained: false,
+    mode: 'extractive',
+    citations: [citation],
+    nearest: [],
+  }
 }
 
 /** The top passages, at most two per document, best first. */
