@@ -128,11 +128,23 @@ describe('grounding of a generated answer', () => {
     })
   })
 
+  it('checks a line without end punctuation too', () => {
+    expect(check('高龄津贴每月300元\n由社区服务中心受理申请[1]。', [ALLOWANCE])).toMatchObject({
+      ok: false,
+      sentence: '高龄津贴每月300元',
+    })
+  })
+
   it('rejects a sentence whose words the passage does not carry', () => {
     expect(check('老人还可以享受免费体检和护理补贴[1]。', [ALLOWANCE], '高龄津贴')).toMatchObject({
       ok: false,
       reason: 'words',
     })
+  })
+
+  it('reads the model’s own list numbering as layout, not as numbers to find', () => {
+    const answer = '申请高龄津贴需要：\n1. 年满八十周岁[1]；\n2. 到社区服务中心申请[1]。'
+    expect(check(answer, [ALLOWANCE], '高龄津贴怎么申请')).toEqual({ ok: true })
   })
 
   it('lets a courtesy sentence stand without a citation', () => {

@@ -1,5 +1,4 @@
 import { chineseToNumber } from '../../lib/chinese-numerals.js'
-import { splitSentences } from './kb-chunker.js'
 import { normalizeText, type TextAnalyzer, type TopicWord } from './kb-text.js'
 
 /**
@@ -57,9 +56,10 @@ export function checkGrounding(
   for (const [i, sentence] of sentences.entries()) {
     const { text, words } = sentence
     // A bare "可以。"/"不能。" is judged with the sentence it introduces (or ends): its citation and
-    // the passage sentences that one draws on.
+    // the passage sentences that one draws on. A lead-in ("申请需要：") takes the citation of what follows.
     const neighbour = words.length === 0 ? (sentences[i + 1] ?? sentences[i - 1]) : undefined
-    const cites = sentence.cites.length > 0 ? sentence.cites : (neighbour?.cites ?? [])
+    const leadIn = /[：:]$/.test(text) ? sentences[i + 1] : undefined
+    const cites = sentence.cites.length > 0 ? sentence.cites : ((neighbour ?? leadIn)?.cites ?? [])
     const fail = (reason: GroundingReason, detail: string): GroundingResult => ({
       ok: false,
       sentence: text,
@@ -100,6 +100,7 @@ interface AnswerSentence {
   cites: number[]
 }
 
+const LIST_MARKER_RE = /^\s*(?:\d{1,2}[.、．)）]|[（(]\d{1,2}[)）]|[①-⑩]|[-*•])\s*/
 const MARKER_RE = /\[\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*\]/g
 
 /**
@@ -107,9 +108,11 @@ const MARKER_RE = /\[\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*\]/g
  * punctuation ("……测温。[1]") belongs to the sentence before it.
  */
 export function answerSentences(answer: string): AnswerSentence[] {
-  const sentences = splitSentences(answer.replace(/[；;]/g, '，'))
+  const sentences = pieces(answer.replace(/[；;]/g, '，'))
   const out: AnswerSentence[] = []
-  for (const raw of sentences) {
+  for (const piece of sentences) {
+    // The model's own list numbering ("1. 户口簿") is not a fact to find in the passage.
+    const raw = piece.replace(LIST_MARKER_RE, '')
     const cites = [...raw.matchAll(MARKER_RE)].flatMap((m) =>
       (m[1] as string).split(/[,，、]/).map((d) => Number(d.trim())),
     )
@@ -123,6 +126,13 @@ export function answerSentences(answer: string): AnswerSentence[] {
     out.push({ text, cites })
   }
   return out
+}
+
+/** Sentences and lines; a line without end punctuation counts too (the chunker's splitter drops it). */
+function pieces(text: string): string[] {
+  return (text.match(/[^。！？!?；;\n]+[。！？!?；;]*[”’」』）)]*/g) ?? [])
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
 }
 
 /** The sentence's topic words that say something: numbers and measure words are checked apart. */
@@ -298,7 +308,7 @@ function polarity(text: string): Polarity {
  */
 function polarityConflict(said: Polarity, words: TopicWord[], support: string): string | undefined {
   if (!said.any) return undefined
-  const scored = splitSentences(support).map((s) => ({
+  const scored = pieces(support).map((s) => ({
     s,
     score: words.reduce((sum, w) => sum + (s.includes(w.word) ? w.weight : 0), 0),
   }))
