@@ -107,6 +107,23 @@ describe('grounding of a generated answer', () => {
     })
   })
 
+  it('judges clause by clause when a passage allows one thing and forbids another', () => {
+    const lift: GroundingPassage = {
+      title: '电动自行车安全管理规定',
+      headings: [],
+      text: '二、可以携带电动自行车或其蓄电池进入电梯轿厢，严禁在住宅户内为电动自行车充电。',
+    }
+    const q = '电瓶车能推到家里充电吗'
+    expect(check('可以携带电动自行车进入电梯轿厢，但严禁在住宅户内充电[1]。', [lift], q)).toEqual({
+      ok: true,
+    })
+    expect(check('可以携带电动自行车进入电梯轿厢，也可以在住宅户内充电[1]。', [lift], q)).toMatchObject({
+      ok: false,
+      reason: 'polarity',
+      detail: 'says allowed; passage forbids',
+    })
+  })
+
   it('rejects "not needed" where the passage requires it', () => {
     expect(check('异地就医不需要备案，可直接结算[1]。', [REMOTE], '在外地看病要备案吗')).toMatchObject({
       ok: false,

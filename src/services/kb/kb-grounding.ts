@@ -88,7 +88,7 @@ export function checkGrounding(
     const share = wordShare(words, support, question, analyzer)
     if (share < minShare) return fail('words', share.toFixed(2))
 
-    const conflict = polarityConflict(polar, neighbour?.words ?? words, support)
+    const conflict = polarityConflict(plain, neighbour?.words ?? words, support)
     if (conflict) return fail('polarity', conflict)
   }
   return { ok: true }
@@ -302,13 +302,39 @@ function polarity(text: string): Polarity {
 }
 
 /**
- * Whether the sentence says the opposite of the passage sentences it draws on (those sharing most of
- * its words): "可以在楼道充电" against "严禁在楼梯间……充电", "不需要" against "需要". A description
- * of the conflict, or undefined.
+ * Whether the sentence says the opposite of the passage it draws on: "可以在楼道充电" against
+ * "严禁在楼梯间……充电", "不需要" against "需要". Judged clause by clause (a sentence may both allow
+ * one thing and forbid another, and so may a passage), then for the sentence as a whole. A
+ * description of the conflict, or undefined.
  */
-function polarityConflict(said: Polarity, words: TopicWord[], support: string): string | undefined {
+function polarityConflict(sentence: string, words: TopicWord[], support: string): string | undefined {
+  const said = polarity(sentence)
   if (!said.any) return undefined
-  const scored = pieces(support).map((s) => ({
+  const passageClauses = pieces(support).flatMap(clausesOf)
+  for (const clause of clausesOf(sentence)) {
+    const own = words.filter((w) => clause.includes(w.word))
+    const conflict = conflictWith(polarity(clause), own.length > 0 ? own : words, passageClauses, 0.8)
+    if (conflict) return conflict
+  }
+  return conflictWith(said, words, pieces(support), 0.5)
+}
+
+function clausesOf(text: string): string[] {
+  return text
+    .split(/[，,：:]/)
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0)
+}
+
+/** Compares what is said with the passage units sharing most of its words (within `share` of the best). */
+function conflictWith(
+  said: Polarity,
+  words: TopicWord[],
+  units: string[],
+  share: number,
+): string | undefined {
+  if (!said.any) return undefined
+  const scored = units.map((s) => ({
     s,
     score: words.reduce((sum, w) => sum + (s.includes(w.word) ? w.weight : 0), 0),
   }))
@@ -316,7 +342,7 @@ function polarityConflict(said: Polarity, words: TopicWord[], support: string): 
   if (best === 0) return undefined
   const source = polarity(
     scored
-      .filter((x) => x.score >= best * 0.5)
+      .filter((x) => x.score >= best * share)
       .map((x) => x.s)
       .join('。'),
   )
