@@ -183,6 +183,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
+  services.kb.onLlmOutcome((outcome) => metrics.gauges.kbLlmAnswers.inc({ outcome }))
   const docs = createApiDocs()
   const routers = buildRouters({
     services,

@@ -22,6 +22,11 @@ export type LlmReply =
   | { status: number; body?: string }
   | { hang: true }
 
+export interface LlmServerOptions {
+  /** When set, only `Authorization: Bearer <apiKey>` is accepted; any other key gets 401. */
+  apiKey?: string
+}
+
 export interface LlmServer {
   baseUrl: string
   requests: RecordedRequest[]
@@ -30,11 +35,57 @@ export interface LlmServer {
   close(): Promise<void>
 }
 
+/** An error as the OpenAI API writes it. */
+function apiError(message: string, type: string, code: string | null): string {
+  return JSON.stringify({ error: { message, type, param: null, code } })
+}
+
+/**
+ * What the real API refuses before any model runs: no or a wrong API key (401), an unknown path
+ * (404), a chat request without a model or messages (400). Undefined when the request is acceptable.
+ */
+function refusal(
+  req: IncomingMessage,
+  recorded: RecordedRequest,
+  options: LlmServerOptions,
+): { status: number; body: string } | undefined {
+  const auth = req.headers.authorization ?? ''
+  const key = /^Bearer (.+)$/.exec(auth)?.[1]
+  if (!key)
+    return {
+      status: 401,
+      body: apiError("You didn't provide an API key.", 'invalid_request_error', null),
+    }
+  if (options.apiKey !== undefined && key !== options.apiKey)
+    return {
+      status: 401,
+      body: apiError('Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key'),
+    }
+  const path = recorded.path.replace(/\?.*$/, '')
+  if (!/\/(chat\/completions|embeddings|audio\/transcriptions)$/.test(path))
+    return { status: 404, body: apiError(`Unknown request URL: ${path}`, 'invalid_request_error', null) }
+  if (path.endsWith('/chat/completions')) {
+    const { model, messages } = recorded.body
+    if (!model)
+      return {
+        status: 400,
+        body: apiError('you must provide a model parameter', 'invalid_request_error', null),
+      }
+    if (!Array.isArray(messages) || messages.length === 0)
+      return {
+        status: 400,
+        body: apiError("'messages' is a required property", 'invalid_request_error', null),
+      }
+  }
+  return undefined
+}
+
 /**
  * A small OpenAI-compatible server on 127.0.0.1 for tests: `/v1/chat/completions` and `/v1/embeddings`,
  * answering what the test says, or hanging, or failing, so the real `openai` client is exercised.
+ * Like the real API it refuses a missing (or, with `apiKey`, a wrong) key with 401 before answering.
  */
-export async function startLlmServer(): Promise<LlmServer> {
+export async function startLlmServer(options: LlmServerOptions = {}): Promise<LlmServer> {
   const requests: RecordedRequest[] = []
   let responder: (req: RecordedRequest) => LlmReply = () => ({ content: '{}' })
   const hanging: ServerResponse[] = []
@@ -51,6 +102,12 @@ export async function startLlmServer(): Promise<LlmServer> {
         body: raw && isJson ? (JSON.parse(raw) as RecordedRequest['body']) : {},
       }
       requests.push(recorded)
+      const refused = refusal(req, recorded, options)
+      if (refused) {
+        res.writeHead(refused.status, { 'content-type': 'application/json' })
+        res.end(refused.body)
+        return
+      }
       const reply = responder(recorded)
       if ('hang' in reply) {
         hanging.push(res)

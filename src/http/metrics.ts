@@ -38,6 +38,12 @@ export function createMetrics() {
       labelNames: ['job', 'outcome'] as const,
       registers: [registry],
     }),
+    kbLlmAnswers: new Counter({
+      name: 'linli_kb_llm_answers_total',
+      help: 'Knowledge base LLM answers by outcome (grounded, ungrounded, cannot, invalid, error)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     openCases: new Gauge({ name: 'linli_cases_open', help: 'Open cases', registers: [registry] }),
     overdueCases: new Gauge({
       name: 'linli_cases_overdue',

@@ -51,3 +51,39 @@ describe('the LLM client', () => {
     expect(body?.encoding_format).toBe('float')
   })
 })
+
+describe('the LLM client against an endpoint that checks the API key', () => {
+  let server: LlmServer
+  beforeAll(async () => {
+    server = await startLlmServer({ apiKey: 'sk-right' })
+  })
+  afterAll(async () => {
+    await server.close()
+  })
+
+  const llmWithKey = (key: string) =>
+    createLlm(
+      loadConfig(
+        {
+          OPENAI_BASE_URL: server.baseUrl,
+          OPENAI_MODEL: 'stand-in',
+          OPENAI_API_KEY: key,
+        },
+        {},
+      ),
+    )
+
+  it('answers with the right key and is refused with 401 with a wrong one or none', async () => {
+    server.respond(() => ({ content: '好的' }))
+    expect(await llmWithKey('sk-right')?.chatText({ system: 's', user: 'u' })).toBe('好的')
+    await expect(llmWithKey('sk-wrong')?.chatText({ system: 's', user: 'u' })).rejects.toMatchObject({
+      status: 401,
+    })
+    const bare = await fetch(`${server.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'stand-in', messages: [{ role: 'user', content: 'u' }] }),
+    })
+    expect(bare.status).toBe(401)
+  })
+})

@@ -22,6 +22,7 @@ import {
 } from './kb-answer.js'
 import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
 import { formatClauseAnswer, pickClauses } from './kb-clause.js'
+import { checkGrounding } from './kb-grounding.js'
 import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
 import { createRateLimiter } from './kb-rate-limit.js'
 import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
@@ -169,7 +170,15 @@ export interface KbService {
   removeDocument(docId: string): Promise<boolean>
   /** Rebuilds the in-memory index from the database. */
   refresh(): Promise<void>
+  /** Calls fn with what became of every LLM answer attempt (metrics). */
+  onLlmOutcome(fn: (outcome: LlmOutcome) => void): void
 }
+
+/**
+ * What became of asking the LLM for one question: a grounded answer, one the passages do not
+ * support (the extractive answer is given), 无法回答, no usable citation, or a failed call.
+ */
+export type LlmOutcome = 'grounded' | 'ungrounded' | 'cannot' | 'invalid' | 'error'
 
 const SUPPORTED_EXT = new Set(['.md', '.markdown', '.txt'])
 const EMBED_BATCH = 32
@@ -189,6 +198,10 @@ export function createKbService(deps: KbServiceDeps): KbService {
   let fingerprint = ''
   let checkedAt = 0
   let building: Promise<KbIndex> | undefined
+  const llmListeners: Array<(outcome: LlmOutcome) => void> = []
+  const reportLlm = (outcome: LlmOutcome) => {
+    for (const fn of llmListeners) fn(outcome)
+  }
 
   async function currentFingerprint(): Promise<string> {
     const [count, latest] = await Promise.all([
@@ -343,7 +356,17 @@ export function createKbService(deps: KbServiceDeps): KbService {
     importDocument,
     importFolder,
     ask: (question, options = {}) =>
-      answerQuestion({ question, askerId: options.askerId, deps, opts, analyzer, limiter, ensureIndex, log }),
+      answerQuestion({
+        question,
+        askerId: options.askerId,
+        deps,
+        opts,
+        analyzer,
+        limiter,
+        ensureIndex,
+        log,
+        reportLlm,
+      }),
     async search(question, limit = 10) {
       const idx = await ensureIndex()
       return idx.search(maskText(question), { limit })
@@ -382,6 +405,9 @@ export function createKbService(deps: KbServiceDeps): KbService {
     async refresh() {
       await rebuild()
     },
+    onLlmOutcome(fn) {
+      llmListeners.push(fn)
+    },
   }
 }
 
@@ -394,6 +420,7 @@ interface AskContext {
   limiter: ReturnType<typeof createRateLimiter>
   ensureIndex: () => Promise<KbIndex>
   log: Logger
+  reportLlm: (outcome: LlmOutcome) => void
 }
 
 /** Retrieve → judge the evidence → answer (LLM or extractive) or abstain → log the question. */
@@ -415,7 +442,7 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
     result = await abstain(ctx, question, masked, questionId, hits)
   } else {
     const passages = selectPassages(hits, ctx.opts.passages)
-    result = (await tryLlm(ctx, masked, passages)) ?? extractive(ctx, masked, hits, passages, index)
+    result = (await tryLlm(ctx, masked, passages, questionId)) ?? extractive(ctx, masked, hits, passages, index)
     if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
   }
   await logQuestion(ctx, questionId, masked, result)
@@ -500,6 +527,7 @@ async function tryLlm(
   ctx: AskContext,
   masked: string,
   passages: SearchHit[],
+  questionId: string,
 ): Promise<Omit<KbAnswer, 'questionId'> | undefined> {
   const llm = ctx.deps.llm
   if (!llm || passages.length === 0) return undefined
@@ -509,6 +537,7 @@ async function tryLlm(
   }
   const deadline = Date.now() + ctx.opts.llmTimeoutMs
   const user = buildUserPrompt(masked, passages)
+  let problem: LlmOutcome | undefined
   for (let attempt = 0; attempt <= ctx.opts.llmRetries; attempt++) {
     const left = deadline - Date.now()
     if (left < 200) break
@@ -518,17 +547,40 @@ async function tryLlm(
         left,
       )
       const verdict = judgeLlmReply(reply, passages)
-      if (verdict.kind === 'cannot')
+      if (verdict.kind === 'cannot') {
+        ctx.reportLlm('cannot')
         return { answer: '', abstained: true, mode: 'abstain', citations: [], nearest: [] }
+      }
       if (verdict.kind === 'answer') {
+        // Checked, not assumed: every sentence must be supported by the passages it cites.
+        const grounding = checkGrounding(
+          reply,
+          passages.map((p) => p.chunk),
+          ctx.analyzer,
+          { question: masked },
+        )
+        if (!grounding.ok) {
+          // The sentence is the model's, written from the masked question; no retry, the extract is sure.
+          const { reason, detail, sentence } = grounding
+          ctx.log.warn(
+            { questionId, reason, detail, sentence },
+            'llm answer not grounded; answering extractively',
+          )
+          ctx.reportLlm('ungrounded')
+          return undefined
+        }
+        ctx.reportLlm('grounded')
         const citations = verdict.cited.map((n) => citationOf(passages[n - 1] as SearchHit))
         return { answer: verdict.text, abstained: false, mode: 'llm', citations, nearest: [] }
       }
-      ctx.log.warn({ reason: verdict.reason, attempt }, 'llm answer rejected')
+      ctx.log.warn({ questionId, reason: verdict.reason, attempt }, 'llm answer rejected')
+      problem = 'invalid'
     } catch (err) {
-      ctx.log.warn({ err: errorText(err), attempt }, 'llm answer failed')
+      ctx.log.warn({ questionId, err: errorText(err), attempt }, 'llm answer failed')
+      problem = 'error'
     }
   }
+  if (problem) ctx.reportLlm(problem)
   return undefined
 }
 
