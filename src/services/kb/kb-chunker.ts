@@ -213,9 +213,11 @@ function mergeTiny(drafts: ChunkDraft[], options: ChunkOptions): ChunkDraft[] {
     // The items of one list (（一）…（五）, 1.…5.) stay together: a materials list is one answer.
     const listed = prev !== undefined && isListItem(d.headings) && related(prev.headings, d.headings)
     if (prev && (tiny || listed) && fits && related(prev.headings, d.headings)) {
+      const headings = commonPrefix(prev.headings, d.headings)
+      // Headings the merged chunk no longer carries stay in its text, where the article begins.
       out[out.length - 1] = {
-        headings: commonPrefix(prev.headings, d.headings),
-        text: `${prev.text}\n${d.text}`,
+        headings,
+        text: joinWithLabels(withLabels(prev, headings, ''), d, headings),
       }
       continue
     }
@@ -230,6 +232,28 @@ const LIST_LABEL_RE = /^([（(]([一二三四五六七八九十]+|\d{1,2})[）)]
 function isListItem(headings: string[]): boolean {
   const last = headings.at(-1)
   return last !== undefined && LIST_LABEL_RE.test(last)
+}
+
+/**
+ * The chunk's text with the heading labels below `kept` written as its first lines, unless the text
+ * (or the text it is appended to, `before`) already has them.
+ */
+function withLabels(d: ChunkDraft, kept: string[], before: string): string {
+  const has = (label: string) => {
+    const marker = label.replace(/^(\S+?[、章节条]).*$/, '$1')
+    return [`${before}\n${d.text}`].some(
+      (t) => t.startsWith(label) || t.includes(`\n${label}`) || d.text.startsWith(marker),
+    )
+  }
+  const missing = d.headings
+    .slice(kept.length)
+    .filter((l) => !LIST_LABEL_RE.test(l))
+    .filter((l) => !has(l))
+  return missing.length > 0 ? `${missing.join('\n')}\n${d.text}` : d.text
+}
+
+function joinWithLabels(before: string, d: ChunkDraft, kept: string[]): string {
+  return `${before}\n${withLabels(d, kept, before)}`
 }
 
 function commonPrefix(a: string[], b: string[]): string[] {

@@ -39,8 +39,9 @@ const TYPE_RULES: TypeRule[] = [
   {
     type: 'age',
     ask: /多大|几岁|年龄|岁数|多少岁|年满|周岁|年纪|岁以上|岁以下|老到/,
-    cue: new RegExp(`${NUMBER}\\s*(周岁|岁)|年满|高龄|未成年|成年`),
+    cue: new RegExp(`${NUMBER}\\s*(周岁|岁)|年满|未成年|成年`),
     heading: /对象|条件|范围|标准/,
+    strong: () => new RegExp(`${NUMBER}\\s*(周岁|岁)|年满`),
   },
   {
     type: 'amount',
@@ -82,48 +83,65 @@ const TYPE_RULES: TypeRule[] = [
   },
   {
     type: 'who',
-    ask: /谁|哪些人|什么人|啥人|条件|资格|符合|可以领|能领|能拿|能享受|可以享受|能申请|可以申请|有没有份|够不够|算不算|属于|能办|可以办|对象|范围/,
-    cue: /户籍|年满|符合|对象|条件|家庭|人员|居民|老年人|具有|持有|以下情形|之一的|范围|凡/,
+    ask: /谁|哪些人|什么人|啥人|条件|资格(?!认证|审核|审查|复核|复查)|符合|可以领|能领|能拿|能享受|可以享受|能申请|可以申请|有没有份|够不够|算不算|属于|能办|可以办|对象|范围/,
+    cue: /户籍|年满|符合|对象|条件|具有|持有|以下情形|之一的|范围|凡|均可|可以申[请领]|可申[请领]/,
     strong: () =>
       /年满|周岁以上|岁以上|符合.{0,12}条件|条件之一|下列条件|以下条件|具有.{0,8}户籍|可以申[请领]|可申[请领]|均可|凡.{2,20}的|居住.{0,6}(半年|以上)/,
     heading: /对象|条件|范围|资格/,
   },
   {
     type: 'how',
-    ask: /怎么|如何|咋|怎样|流程|程序|步骤|办理|方式|途径|手续|该怎|做什么|咋个|咋整|咋弄/,
+    // 「怎么申请」 asks for steps; 「怎么处理」「怎么办」 ask what happens (a rule), typed `what`.
+    ask: /(怎么|如何|咋|怎样|咋个)(样)?(申请|办理|办(?!$|呢|啊|呀)|做|弄|操作|认证|缴|交|报|登记|预约|领|补|开|查|签|填|走|去|用|注册|更换|换|取|提|转|迁|上|参加|加入)|流程|程序|步骤|办理|方式|途径|手续|咋整/,
     cue: /申请|提出|提交|审核|审批|办理|登记|受理|扫码|拨打|携带|通过|报告|报名|预约|认证|登录|填写|领取|方式|步骤|程序/,
     heading: /流程|程序|办理|申请|方式|步骤|途径/,
   },
 ]
 
 /** Words that say what kind of fact is asked (handled by the type cues), not what it is about. */
-const QUESTION_FORM_WORDS = new Set(
+export const QUESTION_FORM_WORDS: ReadonlySet<string> = new Set(
   '多久 多长 多长时间 多少 多少钱 钱 几 几天 几个 哪里 哪儿 哪 哪些 哪个 什么 啥 怎么 怎样 如何 咋 吗 呢 么 一个月 每个月 多大 年龄 岁数 年纪 可以 能 能不能 可不可以 需要 要 交 带 去 弄 做 时候 什么时候 地方 情况 请问 问 问下 想 知道 一下 有没有 是不是 行不行'.split(
     ' ',
   ),
 )
 /** Question words asking for a thing, place, amount or way: the question is not a yes/no one. */
 const WH_RE = /什么|啥|哪|多少|几|怎么|怎样|如何|咋|谁|多久|多长|多大|多高|多远/
+/** A topic unit as clauses are ranked: a subject word keeps its full weight in the denominator. */
+type ClauseUnit = QueryUnit & { full?: number }
+
 /** Weight of a question word the document's title already has: every clause shares it. */
 const TITLE_WORD_FACTOR = 0.3
 
-/** The question's topic units for ranking clauses inside one document. */
-function clauseUnits(units: QueryUnit[], title: string, analyzer: TextAnalyzer): QueryUnit[] {
-  const t = normalizeText(title)
+/**
+ * The question's topic units for ranking clauses inside one document. A word that names the
+ * document's subject — in its title or preamble, or in a third of its lines — is shared by every
+ * clause and counts little; the words that tell the articles apart count.
+ */
+function clauseUnits(units: QueryUnit[], title: string, lines: Line[], analyzer: TextAnalyzer): ClauseUnit[] {
+  const firstArticle = lines.findIndex((l) => ARTICLE_RE.test(l.text) || l.headings.length > 0)
+  const intro = normalizeText(
+    [title, ...lines.slice(0, Math.max(0, firstArticle)).map((l) => l.text)].join(' '),
+  )
+  const texts = lines.map((l) => normalizeText(l.text))
   return units
     .filter((u) => !QUESTION_FORM_WORDS.has(u.text))
-    .map((u) => (unitCoverage(u, t, analyzer) >= 0.75 ? { ...u, weight: u.weight * TITLE_WORD_FACTOR } : u))
+    .map((u) => {
+      const everywhere =
+        texts.filter((t) => unitCoverage(u, t, analyzer) >= 0.75).length >= Math.max(3, texts.length / 3)
+      const subject = unitCoverage(u, intro, analyzer) >= 0.75 || everywhere
+      return subject ? { ...u, weight: u.weight * TITLE_WORD_FACTOR, full: u.weight } : u
+    })
 }
 
 /**
  * Weighted share of the units found in a clause. Unlike a passage's evidence there is no penalty for
  * a missing main noun: the document is already chosen, and its subject is often only in the title.
  */
-function share(units: QueryUnit[], hay: string, analyzer: TextAnalyzer): number {
+function share(units: ClauseUnit[], hay: string, analyzer: TextAnalyzer): number {
   let total = 0
   let got = 0
   for (const u of units) {
-    total += u.weight
+    total += u.full ?? u.weight
     got += u.weight * unitCoverage(u, hay, analyzer)
   }
   return total > 0 ? got / total : 0
@@ -176,7 +194,7 @@ const ITEM_RE = /^\s*([（(]([一二三四五六七八九十]+|\d{1,2})[）)]|\d
 const ARTICLE_RE = new RegExp(`^(第${CN_DIGIT}+[章节条]|${CN_DIGIT}+、)`)
 /** An article's first line: its marker and the short title after it, if any (「第五条 申请材料。」). */
 const ARTICLE_LINE_RE = new RegExp(
-  `^(第${CN_DIGIT}+条|${CN_DIGIT}+、)\\s*(?:([^。！？；：:，,\\s]{2,16})[。：:])?`,
+  `^(第${CN_DIGIT}+条|${CN_DIGIT}+、)\\s*(?:([^。！？；：:，,\\s]{2,16})(?:[。：:]|$))?`,
 )
 /** An article marker with a short title and nothing else (「一、高龄津贴申请。」). */
 const TITLE_SENTENCE_RE = new RegExp(
@@ -325,15 +343,23 @@ interface Scored {
   typed: boolean
 }
 
-const TYPE_BONUS = 0.5
-const STRONG_BONUS = 0.1
-const HEADING_BONUS = 0.08
+const TOPIC_FACTOR = 0.7
+/** The question asks how long, not when. */
+const DURATION_ASK_RE = /多久|多长|几天|多少天|几个月|要等|多快|期限|时限/
+/** A duration an office must finish something in (「30个工作日内完成」「15日内发放」). */
+const DEADLINE_RE = new RegExp(
+  `(\\d{1,3}|${CN_DIGIT}+)\\s*个?(工作日|日|天|小时)(内|以内|之内)?.{0,6}(完成|办结|发放|审批|作出|出具|答复|办好|送达|发证|办理|上门|到场|处理)`,
+)
+const TYPE_BONUS = 0.45
+const STRONG_BONUS = 0.15
+const EXTRA_TYPE_BONUS = 0.15
+const HEADING_BONUS = 0.15
 const HIT_BONUS = 0.1
 
 function scoreClauses(
   question: string,
   types: QuestionType[],
-  units: QueryUnit[],
+  units: ClauseUnit[],
   lines: Line[],
   hitScore: Map<string, number>,
   analyzer: TextAnalyzer,
@@ -341,16 +367,27 @@ function scoreClauses(
   const rules = TYPE_RULES.filter((r) => types.includes(r.type))
   const q = normalizeText(question)
   const mayOnly = types.includes('may') && types.length === 1
+  const numbers = [...q.matchAll(/(?<![\d.])(\d{1,4})(?![\d.])/g)].map((m) => Number(m[1]))
   const score = (clause: Clause, headings: string[]): Scored => {
     const hay = normalizeText(clause.text)
     // The title is not part of the context: its words are shared by every clause (and discounted).
     const context = normalizeText(`${headings.join(' ')} ${clause.text}`)
     const topic = 0.5 * share(units, hay, analyzer) + 0.5 * share(units, context, analyzer)
-    let typed = rules.some((r) => r.cue.test(hay))
-    const strong = typed && rules.some((r) => r.strong?.(q).test(hay))
+    // The fact asked for is looked for outside the question's own words (高龄 in 高龄津贴 is no age).
+    const rest = units.reduce((h, u) => h.split(u.text).join('·'), hay)
+    const matched = rules.filter((r) => r.cue.test(rest))
+    let typed = matched.length > 0
+    const strong = matched.some((r) => r.strong?.(q).test(rest))
+    // 「多久能批下来」: a duration the office has to finish in is the answer, not any duration.
+    const done =
+      types.includes('time') && DURATION_ASK_RE.test(q) && DEADLINE_RE.test(rest) ? STRONG_BONUS : 0
     // 「鼓励…反映」 neither allows nor forbids: a may-question wants the rule itself.
     if (mayOnly && typed && !PROHIBITION_RE.test(hay) && !PERMISSION_RE.test(hay)) typed = false
-    let value = topic + (strong ? TYPE_BONUS + STRONG_BONUS : typed ? TYPE_BONUS : 0)
+    // A clause with both facts a two-part question asks (an age and who may apply) beats one with either.
+    const typeBonus = typed
+      ? TYPE_BONUS + (strong ? STRONG_BONUS : 0) + EXTRA_TYPE_BONUS * (matched.length - 1)
+      : 0
+    let value = TOPIC_FACTOR * topic + typeBonus + done + (inRange(numbers, rest) ? STRONG_BONUS : 0)
     if (rules.some((r) => r.heading?.test(headings.join(' ')))) value += HEADING_BONUS
     const chunks = clause.list ? [clause.list.lead, ...clause.list.items] : [clause.line]
     value += HIT_BONUS * Math.max(...chunks.map((l) => hitScore.get(l?.chunkId ?? '') ?? 0))
@@ -382,6 +419,21 @@ function scoreClauses(
   return out.sort((a, b) => b.score - a.score || a.clause.line.at - b.clause.line.at)
 }
 
+/** True when a number of the question falls in a range the clause states (92 in 「90至99周岁」). */
+function inRange(numbers: number[], hay: string): boolean {
+  if (numbers.length === 0) return false
+  for (const m of hay.matchAll(/(\d{1,4})\s*(?:周岁|岁|元|平方米)?\s*(?:至|到|-|—|~|～)\s*(\d{1,4})/g)) {
+    const lo = Number(m[1])
+    const hi = Number(m[2])
+    if (numbers.some((n) => n >= lo && n <= hi)) return true
+  }
+  for (const m of hay.matchAll(/(\d{1,4})\s*(?:周岁|岁)?\s*(?:及以上|以上)/g)) {
+    const lo = Number(m[1])
+    if (numbers.some((n) => n >= lo && n < lo + 50)) return true
+  }
+  return false
+}
+
 /** Question types a whole list answers (the steps, the materials, the conditions, the places). */
 const LISTY: QuestionType[] = ['how', 'materials', 'who', 'place', 'what']
 
@@ -389,7 +441,8 @@ const LISTY: QuestionType[] = ['how', 'materials', 'who', 'place', 'what']
 export function stripArticleMarker(text: string): string {
   const out = text
     .replace(
-      new RegExp(`^(第${CN_DIGIT}+[章节条]|${CN_DIGIT}+、)\\s*([^。！？；：:，,\\s]{2,18}[。：:])?\\s*`),
+      // 「第四条 装修中严禁下列行为：」 keeps its words: a lead-in is not a title.
+      new RegExp(`^(第${CN_DIGIT}+[章节条]|${CN_DIGIT}+、)\\s*([^。！？；：:，,\\s]{2,18}。(?!$))?\\s*`),
       '',
     )
     .trim()
@@ -454,21 +507,20 @@ export function rankClauses(
   analyzer: TextAnalyzer,
 ): Array<{ text: string; score: number; topic: number; typed: boolean; headings: string[] }> {
   const title = chunks[0]?.title ?? ''
-  const units = clauseUnits(queryUnits(question, analyzer.topicWords(question)), title, analyzer)
-  return scoreClauses(question, questionTypes(question), units, linesOf(chunks), new Map(), analyzer).map(
-    (s) => ({
-      text: s.clause.text,
-      score: Math.round(s.score * 1000) / 1000,
-      topic: Math.round(s.topic * 1000) / 1000,
-      typed: s.typed,
-      headings: s.clause.line.headings,
-    }),
-  )
+  const lines = linesOf(chunks)
+  const units = clauseUnits(queryUnits(question, analyzer.topicWords(question)), title, lines, analyzer)
+  return scoreClauses(question, questionTypes(question), units, lines, new Map(), analyzer).map((s) => ({
+    text: s.clause.text,
+    score: Math.round(s.score * 1000) / 1000,
+    topic: Math.round(s.topic * 1000) / 1000,
+    typed: s.typed,
+    headings: s.clause.line.headings,
+  }))
 }
 
 /** 「不可以。」 when the clause forbids what a may-I question asks about, 「可以。」 when it allows it. */
 function conclusionOf(types: QuestionType[], scored: Scored, text: string): string | undefined {
-  if (!types.includes('may') || types.includes('who') || scored.topic < 0.5) return undefined
+  if (!types.includes('may') || types.includes('who') || scored.topic < 0.35) return undefined
   const hay = normalizeText(text)
   const forbids = PROHIBITION_RE.test(hay)
   const allows = /可以|允许|准予/.test(hay.replace(/不可以|不允许|不准予/g, ''))
@@ -508,7 +560,7 @@ export function pickClauses(
       if (h.chunk.docId === docId)
         hitScore.set(h.chunk.chunkId, Math.max(hitScore.get(h.chunk.chunkId) ?? 0, h.score / top.score))
     const lines = linesOf(chunks)
-    const own = clauseUnits(units, first.title, analyzer)
+    const own = clauseUnits(units, first.title, lines, analyzer)
     const scored = scoreClauses(question, types, own.length > 0 ? own : units, lines, hitScore, analyzer)
     const best = scored[0]
     if (!best) continue

@@ -22,6 +22,7 @@ import {
 } from './kb-answer.js'
 import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
 import { formatClauseAnswer, pickClauses } from './kb-clause.js'
+import { passageEvidence, queryUnits, unitCoverage } from './kb-evidence.js'
 import { checkGrounding } from './kb-grounding.js'
 import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
 import { createRateLimiter } from './kb-rate-limit.js'
@@ -182,8 +183,16 @@ export type LlmOutcome = 'grounded' | 'ungrounded' | 'cannot' | 'invalid' | 'err
 
 const SUPPORTED_EXT = new Set(['.md', '.markdown', '.txt'])
 const EMBED_BATCH = 32
+/** The second look starts from this share of the answering threshold… */
+const DOCUMENT_FLOOR = 0.6
+/** …needs the whole document to cover this much of the question… */
+const DOCUMENT_COVERAGE = 0.7
+/** …and its answering clause this much of the question's own (non-subject) words. */
+const CLAUSE_TOPIC_FLOOR = 0.3
+/** A document is suggested with an abstention from this share of the answering threshold on. */
+const SUGGEST_FLOOR = 0.75
 /** Bump when the chunker's rules change, so the next import re-cuts unchanged files. */
-const CHUNKER_VERSION = 'chunker-2'
+const CHUNKER_VERSION = 'chunker-3'
 
 /** Builds the knowledge base service over the kb_* collections. */
 export function createKbService(deps: KbServiceDeps): KbService {
@@ -438,15 +447,34 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
     top !== undefined &&
     (top.coverage >= ctx.opts.minCoverage || (top.cosine !== undefined && top.cosine >= ctx.opts.minCosine))
   let result: Omit<KbAnswer, 'questionId'>
-  if (!confident) {
+  if (!confident && !answersAsDocument(ctx, masked, hits, index)) {
     result = await abstain(ctx, question, masked, questionId, hits)
   } else {
     const passages = selectPassages(hits, ctx.opts.passages)
-    result = (await tryLlm(ctx, masked, passages, questionId)) ?? extractive(ctx, masked, hits, passages, index)
+    result =
+      (await tryLlm(ctx, masked, passages, questionId)) ?? extractive(ctx, masked, hits, passages, index)
     if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
   }
   await logQuestion(ctx, questionId, masked, result)
   return { questionId, ...result }
+}
+
+/**
+ * A second look when no single passage covers enough of the question (a colloquial question, words
+ * spread over two articles): the best document as a whole covers it well, and one of its clauses
+ * carries the kind of fact asked (an age, an amount, a place, the steps, a rule).
+ */
+function answersAsDocument(ctx: AskContext, masked: string, hits: SearchHit[], index: KbIndex): boolean {
+  const top = hits[0]
+  if (!top || top.coverage < ctx.opts.minCoverage * DOCUMENT_FLOOR) return false
+  const chunks = index.chunksOf(top.chunk.docId)
+  const whole = normalizeText(
+    [top.chunk.title, ...chunks.map((c) => `${c.headings.join(' ')}\n${c.text}`)].join('\n'),
+  )
+  const units = queryUnits(masked, ctx.analyzer.topicWords(masked))
+  if (passageEvidence(units, whole, ctx.analyzer) < DOCUMENT_COVERAGE) return false
+  const [best] = pickClauses(masked, hits, () => chunks, ctx.analyzer)
+  return best !== undefined && best.typed && best.topic >= CLAUSE_TOPIC_FLOOR
 }
 
 /** The clause of the best document that answers the question, with the article it stands in. */
@@ -592,8 +620,21 @@ async function abstain(
   hits: SearchHit[],
 ): Promise<Omit<KbAnswer, 'questionId'>> {
   const nearest: Array<{ docId: string; title: string }> = []
+  // Only documents about the question's subject are suggested: above a relevance floor, and holding
+  // the question's main noun (独生子女 is not answered by a school-enrolment plan that says 子女).
+  const units = queryUnits(masked, ctx.analyzer.topicWords(masked))
+  const main = units.filter((u) => u.noun).sort((a, b) => b.weight - a.weight)[0]
+  const about = (h: SearchHit) =>
+    !main ||
+    unitCoverage(
+      main,
+      normalizeText(`${h.chunk.title} ${h.chunk.headings.join(' ')}\n${h.chunk.text}`),
+      ctx.analyzer,
+    ) >= 0.75
   for (const h of hits) {
-    if (h.coverage < ctx.opts.minCoverage / 2 || nearest.some((d) => d.docId === h.chunk.docId)) continue
+    if (h.coverage < ctx.opts.minCoverage * SUGGEST_FLOOR || nearest.some((d) => d.docId === h.chunk.docId))
+      continue
+    if (!about(h)) continue
     nearest.push({ docId: h.chunk.docId, title: h.chunk.title })
     if (nearest.length >= 2) break
   }
