@@ -13,7 +13,13 @@ import { assessText, isCalendarDate, TEXT_PROBLEM_MESSAGES, type TextProblem } f
 
 export type DocumentFormat = 'docx' | 'pdf' | 'html' | 'markdown' | 'text'
 
-export type RefusalCode = TextProblem | 'UNSUPPORTED_TYPE' | 'IMAGE_ONLY_PDF' | 'PDF_GARBLED' | 'ENCRYPTED'
+export type RefusalCode =
+  | TextProblem
+  | 'UNSUPPORTED_TYPE'
+  | 'IMAGE_ONLY_PDF'
+  | 'PDF_GARBLED'
+  | 'ENCRYPTED'
+  | 'TOO_LARGE'
 
 export interface ExtractedDocument {
   ok: true
@@ -83,7 +89,7 @@ export function extensionForContentType(contentType: string | undefined): string
 /** The Content-Types the upload takes (besides application/octet-stream with a file name). */
 export const SUPPORTED_CONTENT_TYPES = Object.keys(FORMAT_BY_CONTENT_TYPE)
 
-function refuse(code: RefusalCode, message?: string): ExtractRefusal {
+export function refuse(code: RefusalCode, message?: string): ExtractRefusal {
   return { ok: false, code, message: message ?? REFUSAL_MESSAGES[code] }
 }
 
@@ -93,6 +99,7 @@ const REFUSAL_MESSAGES: Readonly<Record<RefusalCode, string>> = {
   IMAGE_ONLY_PDF: '这个 PDF 只有图片没有文字层，请先做文字识别（OCR）或提供 Word/文字版',
   PDF_GARBLED: '这个 PDF 的文字层无法识别（字体缺少编码信息），请提供 Word/文字版',
   ENCRYPTED: '文件有密码保护，请去掉密码后再导入',
+  TOO_LARGE: '文件太大',
 }
 
 const OLD_OFFICE_HINT = '请用 Word 或 WPS 另存为 .docx 后再导入'
@@ -104,17 +111,39 @@ const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
 }
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.gif', '.bmp', '.tif', '.tiff', '.webp', '.heic'])
 
-/** Reads a file's bytes into document text, or says in Chinese why the file cannot be a document. */
+/** The refusal for a file name whose extension the knowledge base does not read (none for .pdf, .docx…). */
+export function checkFileType(fileName: string): ExtractRefusal | undefined {
+  const ext = path.extname(fileName).toLowerCase()
+  if (FORMAT_BY_EXT[ext]) return undefined
+  if (UNSUPPORTED_HINTS[ext]) return refuse('UNSUPPORTED_TYPE', UNSUPPORTED_HINTS[ext])
+  if (IMAGE_EXT.has(ext))
+    return refuse('UNSUPPORTED_TYPE', '图片不能直接导入，请先做文字识别（OCR）或提供 Word/文字版')
+  return refuse('UNSUPPORTED_TYPE')
+}
+
+/**
+ * A document id from a file name: the name without its extension, with characters an id may not
+ * hold (spaces, brackets, 《》) turned into hyphens. "关于低保标准的通知（2025）.pdf" → "关于低保标准的通知-2025".
+ */
+export function documentIdFor(fileName: string): string {
+  const base = path.basename(fileName, path.extname(fileName))
+  const id = base
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^[^\p{L}\p{N}]+/u, '')
+    .replace(/-+$/, '')
+    .slice(0, 120)
+  return id || 'document'
+}
+
+/**
+ * Reads a file's bytes into document text, or says in Chinese why the file cannot be a document.
+ * A name without an extension is sniffed (PDF, Word, HTML, else text).
+ */
 export async function extractDocument(fileName: string, bytes: Buffer): Promise<ExtractResult> {
   const ext = path.extname(fileName).toLowerCase()
-  let format: DocumentFormat | undefined = FORMAT_BY_EXT[ext]
-  if (!format) {
-    if (UNSUPPORTED_HINTS[ext]) return refuse('UNSUPPORTED_TYPE', UNSUPPORTED_HINTS[ext])
-    if (IMAGE_EXT.has(ext))
-      return refuse('UNSUPPORTED_TYPE', '图片不能直接导入，请先做文字识别（OCR）或提供 Word/文字版')
-    if (ext !== '') return refuse('UNSUPPORTED_TYPE')
-    format = sniffFormat(bytes)
-  }
+  const unsupported = ext === '' ? undefined : checkFileType(fileName)
+  if (unsupported) return unsupported
+  const format: DocumentFormat = FORMAT_BY_EXT[ext] ?? sniffFormat(bytes)
   if (bytes.length === 0) return refuse('EMPTY')
   let result: ExtractResult
   switch (format) {
