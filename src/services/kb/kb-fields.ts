@@ -61,8 +61,8 @@ export const DocumentTitle = z
 export function cleanTitle(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined
   const title = raw
-    .replace(new RegExp(TITLE_CONTROL_RE.source, 'gu'), '')
     .replace(/\s+/g, ' ')
+    .replace(new RegExp(TITLE_CONTROL_RE.source, 'gu'), '')
     .trim()
     .slice(0, 200)
   return title.length >= 2 ? title : undefined
