@@ -183,15 +183,12 @@ describe('kb file uploads', () => {
       { path: 'text', message: expect.stringContaining('内容太少') },
       { path: 'title', message: '标题不能包含控制字符或不可见字符' },
     ])
-    const shortTitle = await request(app)
-      .post('/api/v1/kb/documents')
-      .set('x-test-actor', staff)
-      .send({
-        id: 'dogs',
-        text: '第一条 本市城市建成区内个人饲养犬只，每户限养一只犬。',
-        title: ' 犬 ',
-        date: '2026-1-5',
-      })
+    const shortTitle = await request(app).post('/api/v1/kb/documents').set('x-test-actor', staff).send({
+      id: 'dogs',
+      text: '第一条 本市城市建成区内个人饲养犬只，每户限养一只犬。',
+      title: ' 犬 ',
+      date: '2026-1-5',
+    })
     expect(shortTitle.status).toBe(400)
     expect(shortTitle.body.error.details.map((d: { path: string }) => d.path)).toEqual(['title', 'date'])
     expect(await listed()).toEqual([])
