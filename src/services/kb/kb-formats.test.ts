@@ -8,7 +8,7 @@ import { checkFileType, documentIdFor, type ExtractedDocument, extractDocument }
 const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/kb')
 const fixture = (name: string) => readFileSync(path.join(FIXTURES, name))
 
-async function extracted(name: string, bytes = fixture(name)): Promise<ExtractedDocument> {
+async function extracted(name: string, bytes: Buffer = fixture(name)): Promise<ExtractedDocument> {
   const r = await extractDocument(name, bytes)
   if (!r.ok) throw new Error(`${name} refused: ${r.code} ${r.message}`)
   return r
@@ -72,6 +72,15 @@ describe('extractDocument', () => {
     ])
     for (const chrome of ['首页', '政务公开', '网站标识码', 'trackPage', 'font-family', '当前位置'])
       expect(doc.text).not.toContain(chrome)
+  })
+
+  it('reads a web page saved in GB2312, as many government sites still serve them', async () => {
+    const html = fixture('low-income-standard.html')
+      .toString('utf8')
+      .replace('charset="utf-8"', 'charset="gb2312"')
+    const doc = await extracted('page.htm', iconv.encode(html, 'gbk'))
+    expect(doc.title).toBe('示范市民政局关于调整城乡低保标准的通知')
+    expect(doc.text).toContain('城市低保标准由每人每月900元提高到每人每月960元')
   })
 
   it('reads GBK text, UTF-8 with a BOM, and UTF-16; a first short line becomes the title', async () => {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import iconv from 'iconv-lite'
 import { DomainError } from '../../lib/errors.js'
+import { parseFrontMatter } from './kb-chunker.js'
 import { assessText, isCalendarDate, TEXT_PROBLEM_MESSAGES, type TextProblem } from './kb-fields.js'
 
 /**
@@ -160,13 +161,9 @@ export async function extractDocument(fileName: string, bytes: Buffer): Promise<
       result = extractPlain(bytes, format)
   }
   if (!result.ok) return result
-  const problem = assessText(stripFrontMatter(result.text))
+  const problem = assessText(parseFrontMatter(result.text).body)
   if (problem) return refuse(problem)
   return result
-}
-
-function stripFrontMatter(text: string): string {
-  return text.replace(/^\uFEFF?---\r?\n[\s\S]*?\r?\n---\r?\n?/, '')
 }
 
 /** A file without an extension: PDF and ZIP (docx) by their magic numbers, otherwise text. */
