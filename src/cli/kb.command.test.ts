@@ -47,6 +47,27 @@ describe('linli kb', () => {
     expect(JSON.parse(second.out[0] as string)).toMatchObject({ imported: 0, skipped: 1, chunks: 0 })
   })
 
+  it('prints one Chinese line a file for a folder of office files, and the JSON summary on stdout', async () => {
+    const fixtures = path.resolve(import.meta.dirname, '../../test/fixtures/kb')
+    const { ctx, out, err } = context()
+    expect(await kbCommand.run(ctx, ['import', fixtures])).toBe(0)
+    expect(out).toHaveLength(1)
+    expect(JSON.parse(out[0] as string)).toMatchObject({ imported: 4, updated: 0, skipped: 0, failed: 6 })
+    expect(err).toHaveLength(10)
+    expect(err).toContainEqual(
+      expect.stringMatching(/^已导入 elevator-subsidy\.docx → elevator-subsidy（\d+ 段）$/),
+    )
+    expect(err).toContain(
+      '未导入 scanned-notice.pdf：这个 PDF 只有图片没有文字层，请先做文字识别（OCR）或提供 Word/文字版',
+    )
+    expect(err).toContain('未导入 empty.md：文件是空的')
+    expect(err).toContain('未导入 corrupted.txt：文件内容无法识别为文字（可能已损坏或不是文档）')
+
+    const again = context()
+    await kbCommand.run(again.ctx, ['import', fixtures])
+    expect(again.err).toContain('内容没有变化，跳过 low-income-standard.html')
+  })
+
   it('answers with --json: answer, abstained and citations', async () => {
     await kbCommand.run(context().ctx, ['import', dir])
     const { ctx, out } = context()

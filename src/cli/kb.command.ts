@@ -1,6 +1,11 @@
 import { systemClock } from '../lib/clock.js'
 import { createLlm } from '../lib/llm.js'
-import { createKbService, type KbService, kbSettingsFromConfig } from '../services/kb/kb.service.js'
+import {
+  createKbService,
+  type ImportFileReport,
+  type KbService,
+  kbSettingsFromConfig,
+} from '../services/kb/kb.service.js'
 import { type Command, type CommandContext, parseArgs } from './command.js'
 
 const USAGE = 'kb import <folder> | kb ask [--json] "<question>" | kb unanswered [--limit N] | kb list'
@@ -11,6 +16,20 @@ async function openKb(ctx: CommandContext): Promise<KbService> {
   return createKbService({ llm, logger: ctx.logger, clock: systemClock, ...kbSettingsFromConfig(ctx.config) })
 }
 
+/** 「已导入 通知.pdf → 通知（3 段）」, 「未导入 扫描件.pdf：这个 PDF 只有图片没有文字层…」. */
+export function fileLine(f: ImportFileReport): string {
+  switch (f.outcome) {
+    case 'imported':
+      return `已导入 ${f.file} → ${f.docId}（${f.chunks} 段）`
+    case 'updated':
+      return `已更新 ${f.file} → ${f.docId}（${f.chunks} 段）`
+    case 'skipped':
+      return `内容没有变化，跳过 ${f.file}`
+    default:
+      return `未导入 ${f.file}：${f.reason ?? '原因不明'}`
+  }
+}
+
 async function runImport(ctx: CommandContext, folder: string | undefined): Promise<number> {
   if (!folder) {
     ctx.err(`用法：${USAGE}`)
@@ -18,7 +37,8 @@ async function runImport(ctx: CommandContext, folder: string | undefined): Promi
   }
   const kb = await openKb(ctx)
   const summary = await kb.importFolder(folder)
-  for (const f of summary.failed) ctx.err(`未导入 ${f.file}：${f.error}`)
+  // One line a file for the person at the terminal (stderr); the JSON summary alone on stdout.
+  for (const f of summary.files) ctx.err(fileLine(f))
   const { imported, updated, skipped, chunks } = summary
   ctx.out(JSON.stringify({ imported, updated, skipped, chunks, failed: summary.failed.length }))
   return 0

@@ -49,7 +49,11 @@ function callerFor(op: Operation): Who | 'apiKey' {
   return 'reporter'
 }
 
-const RAW_BODY_ROUTES = new Set(['post /api/v1/uploads', 'post /api/v1/admin/import'])
+const RAW_BODY_ROUTES = new Set([
+  'post /api/v1/uploads',
+  'post /api/v1/admin/import',
+  'post /api/v1/kb/files',
+])
 
 /** Every route and method of the OpenAPI document the app serves, with the caller to use. */
 export async function planRoutes(http: ReturnType<typeof supertest>): Promise<PlannedRoute[]> {

@@ -176,7 +176,21 @@ export const PLATFORM_ROWS: Row[] = [
     route: 'POST /api/v1/kb/documents',
     method: 'post',
     path: () => '/api/v1/kb/documents',
-    body: () => ({ id: `doc-${Math.random()}`, title: '暖气费缴纳', text: '暖气费每年11月前在物业缴纳。' }),
+    body: () => ({
+      id: `doc-${Math.random()}`,
+      title: '暖气费缴纳',
+      text: '暖气费每年11月1日前到物业服务中心缴纳，也可以在手机上缴纳。',
+    }),
+    ok: [...KB_STAFF],
+  },
+  {
+    route: 'POST /api/v1/kb/files',
+    method: 'post',
+    path: () => `/api/v1/kb/files?id=file-${Math.random()}`,
+    raw: () => ({
+      type: 'text/markdown',
+      data: '# 暖气费缴纳\n\n暖气费每年11月1日前到物业服务中心缴纳，也可以在手机上缴纳。',
+    }),
     ok: [...KB_STAFF],
   },
   { route: 'GET /api/v1/kb/documents', method: 'get', path: () => '/api/v1/kb/documents', ok: [...KB_STAFF] },

@@ -2,7 +2,14 @@ import Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
 import { DomainError, InvalidInputError } from '../../lib/errors.js'
-import type { KbService } from '../../services/kb/kb.service.js'
+import type { ImportResult, KbService } from '../../services/kb/kb.service.js'
+import {
+  DocumentRefusedError,
+  documentIdFor,
+  extensionForContentType,
+  refuse,
+  SUPPORTED_EXTENSIONS,
+} from '../../services/kb/kb-formats.js'
 import { requireActor, requireRole } from '../middleware/auth.js'
 import { parseBody, parseQuery } from '../validate.js'
 
@@ -34,13 +41,23 @@ export const DocumentQuery = z.object({
   id: z.string().min(1).max(120).optional(),
   title: z.string().max(200).optional(),
 })
+/** `POST /files`: the document's fields ride in the query; the body is the file's bytes. */
+export const FileQuery = z.object({
+  id: z.string().min(1).max(120).optional(),
+  /** The file's name; its extension says the format when the Content-Type does not. */
+  name: z.string().min(1).max(255).optional(),
+  title: z.string().max(400).optional(),
+  issuer: z.string().max(200).optional(),
+  date: z.string().max(40).optional(),
+  url: z.string().max(500).optional(),
+})
 export const UnansweredQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
 
 const STAFF_ROLES = ['community_staff', 'admin'] as const
 const TEXT_TYPES = ['text/plain', 'text/markdown', 'text/x-markdown']
 
-/** Reads a raw text body (the JSON body parser leaves text/* alone), refusing more than `limit` bytes. */
-async function readText(ctx: Context, limit: number): Promise<string> {
+/** Reads a raw body (the body parser leaves all but JSON and forms alone), refusing more than `limit` bytes. */
+async function readBytes(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0)
   if (declared > limit) throw new DomainError('PAYLOAD_TOO_LARGE', '文档太大')
   const parts: Buffer[] = []
@@ -51,7 +68,22 @@ async function readText(ctx: Context, limit: number): Promise<string> {
     if (size > limit) throw new DomainError('PAYLOAD_TOO_LARGE', '文档太大')
     parts.push(buf)
   }
-  return Buffer.concat(parts).toString('utf8')
+  return Buffer.concat(parts)
+}
+
+/** The file name an upload stands for: `?name=` when it has a known extension, else id + Content-Type. */
+function uploadFileName(ctx: Context, query: z.infer<typeof FileQuery>): string {
+  const fromName = query.name && SUPPORTED_EXTENSIONS.some((e) => query.name?.toLowerCase().endsWith(e))
+  if (query.name && fromName) return query.name
+  const ext = extensionForContentType(ctx.get('content-type'))
+  const id = query.id ?? (query.name ? documentIdFor(query.name) : undefined)
+  if (!id)
+    throw new InvalidInputError(
+      '请在地址中给出文档编号或文件名，例如 ?id=low-income-2026 或 ?name=低保通知.pdf',
+    )
+  if (ext) return `${id}${ext}`
+  if (query.name) return query.name
+  throw new DocumentRefusedError(refuse('UNSUPPORTED_TYPE'))
 }
 
 /**
@@ -78,20 +110,43 @@ export function kbRoutes(deps: KbRouteDeps): Router {
   router.post('/documents', async (ctx) => {
     requireRole(ctx, ...STAFF_ROLES)
     const limit = deps.maxDocumentKb * 1024
-    let input: z.infer<typeof DocumentBody>
+    let result: ImportResult
     if (ctx.is(TEXT_TYPES)) {
       const query = parseQuery(ctx, DocumentQuery)
       if (!query.id) throw new InvalidInputError('请在地址中给出文档编号，例如 ?id=heating-fees')
-      input = {
+      // Read as a file: UTF-8 or GBK, a BOM stripped, binary garbage refused.
+      const { docId, outcome, chunks } = await deps.kb.importFile({
+        fileName: `${query.id}${extensionForContentType(ctx.get('content-type')) ?? '.txt'}`,
+        bytes: await readBytes(ctx, limit),
         id: query.id,
-        text: await readText(ctx, limit),
-        ...(query.title ? { title: query.title } : {}),
-      }
+        ...(query.title !== undefined ? { title: query.title } : {}),
+        source: 'upload',
+      })
+      result = { docId, outcome, chunks }
     } else {
-      input = parseBody(ctx, DocumentBody)
+      const input = parseBody(ctx, DocumentBody)
       if (Buffer.byteLength(input.text) > limit) throw new DomainError('PAYLOAD_TOO_LARGE', '文档太大')
+      result = await deps.kb.importDocument({ ...input, source: 'upload' })
     }
-    const result = await deps.kb.importDocument({ ...input, source: 'upload' })
+    ctx.status = result.outcome === 'imported' ? 201 : 200
+    ctx.body = result
+  })
+
+  router.post('/files', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    if (ctx.is('json', 'urlencoded', 'multipart'))
+      throw new InvalidInputError(
+        '请把文件内容直接作为请求体上传，并用 Content-Type 说明文件类型（例如 application/pdf），不要用 JSON 或表单',
+      )
+    const query = parseQuery(ctx, FileQuery)
+    const fileName = uploadFileName(ctx, query)
+    const { name: _name, ...fields } = query
+    const result = await deps.kb.importFile({
+      ...fields,
+      fileName,
+      bytes: await readBytes(ctx, deps.maxDocumentKb * 1024),
+      source: 'upload',
+    })
     ctx.status = result.outcome === 'imported' ? 201 : 200
     ctx.body = result
   })

@@ -5,7 +5,14 @@ import { CreateRequestInput, RequestsQuery } from '../../services/open311/open31
 import type { RouteDoc } from '../openapi.js'
 import { ApiKeyInput, DevLoginInput, InviteInput, RefreshInput, WxLoginInput } from './auth.routes.js'
 import { CancelBody, CheckInBody, ListQuery as EventListQuery } from './events.routes.js'
-import { AskBody, DocumentBody, DocumentQuery, FeedbackBody, UnansweredQuery } from './kb.routes.js'
+import {
+  AskBody,
+  DocumentBody,
+  DocumentQuery,
+  FeedbackBody,
+  FileQuery,
+  UnansweredQuery,
+} from './kb.routes.js'
 import { SendBody } from './notices.routes.js'
 import { ApiKeyQuery, Open311CreatedBody, Open311RequestBody, Open311ServiceBody } from './open311.routes.js'
 import { BindInput, ImportQuery } from './registry.routes.js'
@@ -190,6 +197,16 @@ export const featureDocs: RouteDoc[] = [
     auth: 'token_or_api_key',
     body: DocumentBody,
     query: DocumentQuery,
+    roles: ['community_staff', 'admin'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/kb/files',
+    summary:
+      '上传政策文件原件（请求体为文件字节；Content-Type: application/pdf、Word .docx、text/html、text/markdown、text/plain，或 application/octet-stream 加 ?name=文件名）',
+    tags: ['kb'],
+    auth: 'token_or_api_key',
+    query: FileQuery,
     roles: ['community_staff', 'admin'],
   },
   {

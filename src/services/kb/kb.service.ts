@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { withTimeout } from '../../lib/async.js'
 import type { Clock } from '../../lib/clock.js'
 import type { Config } from '../../lib/config.js'
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import type { Llm } from '../../lib/llm.js'
 import type { Logger } from '../../lib/logger.js'
 import { maskText } from '../../lib/mask.js'
@@ -24,6 +24,23 @@ import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
 import { formatClauseAnswer, pickClauses } from './kb-clause.js'
 import { passageEvidence, queryUnits, unitCoverage } from './kb-evidence.js'
 import { checkGrounding } from './kb-grounding.js'
+import {
+  CALENDAR_DATE_MESSAGE,
+  CalendarDate,
+  cleanTitle,
+  DocumentText,
+  DocumentTitle,
+  isCalendarDate,
+} from './kb-fields.js'
+import {
+  checkFileType,
+  type DocumentFormat,
+  DocumentRefusedError,
+  documentIdFor,
+  extractDocument,
+  type RefusalCode,
+  refuse,
+} from './kb-formats.js'
 import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
 import { createRateLimiter } from './kb-rate-limit.js'
 import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
@@ -89,10 +106,10 @@ export const ImportDocumentInput = z.object({
     .min(1)
     .max(120)
     .regex(/^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u, '文档编号只能包含文字、数字、点、下划线和连字符'),
-  text: z.string().min(1, '文档内容为空').max(2_000_000, '文档太大'),
-  title: z.string().max(200).optional(),
+  text: DocumentText,
+  title: DocumentTitle.optional(),
   issuer: z.string().max(200).optional(),
-  date: z.string().max(40).optional(),
+  date: CalendarDate.optional(),
   url: z.string().max(500).optional(),
   source: z.enum(['file', 'upload']).default('file'),
 })
@@ -106,14 +123,50 @@ export interface ImportResult {
   chunks: number
 }
 
+/** A file to import: its name (the extension says its format) and its bytes. */
+export interface ImportFileInput {
+  fileName: string
+  bytes: Buffer
+  /** Defaults to the file name without its extension. */
+  id?: string
+  /** Defaults to the title found in the file. */
+  title?: string
+  issuer?: string
+  date?: string
+  url?: string
+  source?: 'file' | 'upload'
+}
+
+export interface ImportFileResult extends ImportResult {
+  format: DocumentFormat
+}
+
+/** What became of one file of a folder import. */
+export interface ImportFileReport {
+  file: string
+  docId: string
+  outcome: ImportOutcome | 'refused'
+  chunks: number
+  /** Refused: why, in Chinese. */
+  reason?: string
+  /** Refused: EMPTY, BINARY, IMAGE_ONLY_PDF … (see kb-formats.ts), or the error code. */
+  code?: RefusalCode | DomainError['code']
+}
+
 export interface ImportSummary {
   imported: number
   updated: number
   skipped: number
   /** Chunks written by this import (skipped documents count none). */
   chunks: number
+  /** The refused files (also in `files`, with outcome `refused`). */
   failed: Array<{ file: string; error: string }>
+  /** One entry a file, in file name order. */
+  files: ImportFileReport[]
 }
+
+/** Folder imports refuse files larger than this without reading them. */
+const MAX_FOLDER_FILE_BYTES = 50 * 1024 * 1024
 
 export interface KbAnswer {
   /** Quote it in feedback. */
@@ -160,7 +213,9 @@ export interface KbDocumentView {
 /** The knowledge base: import policy documents, answer questions with citations, learn from feedback. */
 export interface KbService {
   importDocument(input: ImportDocumentInput): Promise<ImportResult>
-  /** Imports every .md/.markdown/.txt file of a folder (not recursive). */
+  /** Imports one .docx/.pdf/.html/.md/.txt file; a file that is no document throws DocumentRefusedError. */
+  importFile(input: ImportFileInput): Promise<ImportFileResult>
+  /** Imports every .docx/.pdf/.html/.htm/.md/.markdown/.txt file of a folder (not recursive). */
   importFolder(dir: string): Promise<ImportSummary>
   ask(question: string, options?: { askerId?: string }): Promise<KbAnswer>
   /** Ranked passages without answering or logging (evaluation, benchmarks, staff tools). */
@@ -181,7 +236,6 @@ export interface KbService {
  */
 export type LlmOutcome = 'grounded' | 'ungrounded' | 'cannot' | 'invalid' | 'error'
 
-const SUPPORTED_EXT = new Set(['.md', '.markdown', '.txt'])
 const EMBED_BATCH = 32
 /** The second look starts from this share of the answering threshold… */
 const DOCUMENT_FLOOR = 0.6
@@ -279,7 +333,12 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const existing = await KbDocumentModel.findOne({ docId: input.id }).lean()
     if (existing && existing.hash === hash) return { docId: input.id, outcome: 'skipped', chunks: 0 }
     const { meta, body } = parseFrontMatter(input.text)
-    const title = input.title ?? meta.title ?? firstHeading(body) ?? input.id
+    const title = cleanTitle(input.title ?? meta.title ?? firstHeading(body)) ?? input.id
+    const date = input.date ?? meta.date
+    if (date !== undefined && !isCalendarDate(date))
+      throw new InvalidInputError(
+        `文档开头的日期（date: ${date.slice(0, 40)}）不对：${CALENDAR_DATE_MESSAGE}`,
+      )
     const drafts = chunkDocument(body, title, { minChars: opts.chunkMinChars, maxChars: opts.chunkMaxChars })
     if (drafts.length === 0) throw new InvalidInputError(`文档 ${input.id} 没有可用的正文`)
     const vectors = await embedChunks(drafts.map((d) => [title, ...d.headings, d.text].join('\n')))
@@ -298,7 +357,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const fields = {
       title,
       issuer: input.issuer ?? meta.issuer,
-      date: input.date ?? meta.date,
+      date,
       url: input.url ?? meta.url,
       hash,
       chunkCount: drafts.length,
@@ -326,35 +385,74 @@ export function createKbService(deps: KbServiceDeps): KbService {
     return result
   }
 
+  /** Extracts a file into the service's document input; throws DocumentRefusedError for a non-document. */
+  async function fileInput(
+    input: ImportFileInput,
+  ): Promise<{ doc: ImportDocumentInput; format: DocumentFormat }> {
+    const extracted = await extractDocument(input.fileName, input.bytes)
+    if (!extracted.ok) throw new DocumentRefusedError(extracted, input.fileName)
+    const title = input.title ?? cleanTitle(extracted.title)
+    const issuer = input.issuer ?? extracted.meta.issuer
+    const date = input.date ?? extracted.meta.date
+    const doc: ImportDocumentInput = {
+      id: input.id ?? documentIdFor(input.fileName),
+      text: extracted.text,
+      source: input.source ?? 'upload',
+      ...(title ? { title } : {}),
+      ...(issuer ? { issuer } : {}),
+      ...(date ? { date } : {}),
+      ...(input.url ? { url: input.url } : {}),
+    }
+    return { doc, format: extracted.meta.format }
+  }
+
+  async function importFile(input: ImportFileInput): Promise<ImportFileResult> {
+    const { doc, format } = await fileInput(input)
+    return { ...(await importDocument(doc)), format }
+  }
+
   async function importFolder(dir: string): Promise<ImportSummary> {
-    const summary: ImportSummary = { imported: 0, updated: 0, skipped: 0, chunks: 0, failed: [] }
+    const summary: ImportSummary = { imported: 0, updated: 0, skipped: 0, chunks: 0, failed: [], files: [] }
     let entries: string[]
     try {
       entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name)
     } catch {
       throw new NotFoundError(`文件夹 ${dir}`)
     }
+    const fileOf = new Map<string, string>()
     for (const file of entries.sort()) {
-      const ext = path.extname(file).toLowerCase()
-      if (!SUPPORTED_EXT.has(ext)) {
-        if (!file.startsWith('.'))
-          summary.failed.push({ file, error: '不支持的文件类型（支持 .md .markdown .txt）' })
-        continue
-      }
+      if (file.startsWith('.')) continue
+      const docId = documentIdFor(file)
       try {
-        const text = await readFile(path.join(dir, file), 'utf8')
-        const r = await withLock(
-          `kb:doc:${path.basename(file, ext)}`,
-          async () => {
-            const input = ImportDocumentInput.parse({ id: path.basename(file, ext), text, source: 'file' })
-            return writeDocument(input)
-          },
-          { ttlMs: 60_000, waitMs: 30_000 },
-        )
+        const wrongType = checkFileType(file)
+        if (wrongType) throw new DocumentRefusedError(wrongType)
+        const twin = fileOf.get(docId)
+        if (twin) throw new InvalidInputError(`与 ${twin} 的文档编号相同（${docId}），请改一个文件名`)
+        const full = path.join(dir, file)
+        if ((await stat(full)).size > MAX_FOLDER_FILE_BYTES)
+          throw new DocumentRefusedError(refuse('TOO_LARGE', '文件太大（超过 50 MB），请拆分或提供文字版'))
+        const { doc } = await fileInput({
+          fileName: file,
+          bytes: await readFile(full),
+          id: docId,
+          source: 'file',
+        })
+        const parsed = ImportDocumentInput.safeParse(doc)
+        if (!parsed.success) throw new InvalidInputError(parsed.error.issues.map((i) => i.message).join('；'))
+        const r = await withLock(`kb:doc:${docId}`, () => writeDocument(parsed.data), {
+          ttlMs: 60_000,
+          waitMs: 30_000,
+        })
+        fileOf.set(docId, file)
         summary[r.outcome] += 1
         summary.chunks += r.chunks
+        summary.files.push({ file, docId, outcome: r.outcome, chunks: r.chunks })
       } catch (err) {
-        summary.failed.push({ file, error: errorText(err) })
+        const reason = errorText(err)
+        const code =
+          err instanceof DocumentRefusedError ? err.reason : err instanceof DomainError ? err.code : undefined
+        summary.failed.push({ file, error: reason })
+        summary.files.push({ file, docId, outcome: 'refused', chunks: 0, reason, ...(code ? { code } : {}) })
       }
     }
     if (summary.imported + summary.updated > 0) await rebuild()
@@ -363,6 +461,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
 
   return {
     importDocument,
+    importFile,
     importFolder,
     ask: (question, options = {}) =>
       answerQuestion({
