@@ -1,8 +1,9 @@
+import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { MockWorld } from '../../src/bot/mock-world.js'
 import { caseFollowUpJob } from '../../src/jobs/case-follow-up.job.js'
 import { silentLogger } from '../../src/lib/logger.js'
-import { CaseModel } from '../../src/models/case.model.js'
+import { CaseModel, hasOwner } from '../../src/models/case.model.js'
 import { ChatMessageModel } from '../../src/models/chat-message.model.js'
 import { NoticeAckModel } from '../../src/models/notice.model.js'
 import { OutboxModel } from '../../src/models/outbox.model.js'
@@ -233,6 +234,52 @@ describe('conversations a resident can trust', () => {
     it('an emoji-only task never reads 「地点：😀」', async () => {
       await say(resident(), '😀😀👍🙏')
       expect(await OutboxModel.exists({ text: /地点：😀/ })).toBeNull()
+    })
+  })
+
+  describe('policy answers that answer (the demo corpus)', () => {
+    beforeAll(async () => {
+      await world.service.services.kb.importFolder(path.resolve('demo', 'kb'))
+    })
+
+    it('an age question in the group, without 「？」, gets the age and the article, and no case', async () => {
+      const me = resident()
+      const said = await say(me, '高龄津贴多大年龄可以领', { room: kh04, at: true })
+      expect(said.inRoom[0]).toContain('80周岁')
+      expect(said.inRoom[0]).toMatch(/依据《[^》]+》第[一二三四五六七八九十]+条/)
+      expect(said.inRoom[0]).not.toContain('通知如下')
+      expect(await casesOf(me)).toHaveLength(0)
+    })
+
+    it('a may-I question gets the rule first: 不可以, with the prohibition', async () => {
+      const said = await say(resident(), '电动车能不能推到楼道里充电', { room: kh04, at: true })
+      expect(said.inRoom[0]?.startsWith('不可以。')).toBe(true)
+      expect(said.inRoom[0]).toContain('严禁')
+    })
+
+    it('a how-to question in a direct chat gets the whole list, never ending on 「：」', async () => {
+      const said = await say(resident(), '养老金资格认证怎么做')
+      const text = said.replies[0] ?? ''
+      expect(text).toContain('刷脸')
+      expect(text).toContain('上门认证')
+      expect(text).not.toMatch(/[：:][。\s]*(（依据|$)/)
+    })
+
+    it('an office phone number quoted from a document is not masked in the group', async () => {
+      const said = await say(resident(), '暖气不热打哪个电话报修', { room: kh04, at: true })
+      expect(said.inRoom[0]).toContain('0477-0000801')
+    })
+
+    it('a question no document answers goes to staff as a case with an owner, suggesting nothing unrelated', async () => {
+      const me = resident()
+      const said = await say(me, '独生子女父母奖励怎么领')
+      const text = said.replies[0] ?? ''
+      const number = NUMBER_RE.exec(text)?.[0] ?? ''
+      expect(number, text).not.toBe('')
+      expect(text).not.toContain('可能相关的资料')
+      const c = await CaseModel.findOne({ number }).lean()
+      expect(c?.category).toBe('policy_consult')
+      expect(hasOwner(c as NonNullable<typeof c>)).toBe(true)
     })
   })
 
