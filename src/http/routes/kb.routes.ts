@@ -4,7 +4,10 @@ import { z } from 'zod'
 import { DomainError, InvalidInputError } from '../../lib/errors.js'
 import type { KbService } from '../../services/kb/kb.service.js'
 import { requireActor, requireRole } from '../middleware/auth.js'
-import { parseBody, parseQuery } from '../validate.js'
+import { parseBody, parseParams, parseQuery } from '../validate.js'
+
+export { LifecycleChangeInput as DocumentChangeBody } from '../../services/kb/kb-curation.js'
+export { ReviewInput as ReviewBody } from '../../services/kb/kb-review.js'
 
 export interface KbRouteDeps {
   kb: KbService
@@ -35,6 +38,15 @@ export const DocumentQuery = z.object({
   title: z.string().max(200).optional(),
 })
 export const UnansweredQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+export const QuestionsQuery = z.object({
+  verdict: z.enum(['wrong', 'right']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+})
+export const ConflictsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
+const DocIdParams = z.object({ docId: z.string().min(1).max(120) })
+const QuestionIdParams = z.object({ questionId: z.string().min(1).max(100) })
+/** Any JSON object: the service checks the fields and answers with a precise Chinese message. */
+const JsonObject = z.record(z.string(), z.unknown())
 
 const STAFF_ROLES = ['community_staff', 'admin'] as const
 const TEXT_TYPES = ['text/plain', 'text/markdown', 'text/x-markdown']
@@ -99,6 +111,32 @@ export function kbRoutes(deps: KbRouteDeps): Router {
   router.get('/documents', async (ctx) => {
     requireRole(ctx, ...STAFF_ROLES)
     ctx.body = { documents: await deps.kb.listDocuments() }
+  })
+
+  router.patch('/documents/:docId', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF_ROLES)
+    const { docId } = parseParams(ctx, DocIdParams)
+    const change = parseBody(ctx, JsonObject)
+    ctx.body = await deps.kb.changeDocument(docId, change, actor.personId)
+  })
+
+  router.post('/questions/:questionId/review', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF_ROLES)
+    const { questionId } = parseParams(ctx, QuestionIdParams)
+    const review = parseBody(ctx, JsonObject)
+    ctx.body = await deps.kb.reviewAnswer(questionId, review, actor.personId)
+  })
+
+  router.get('/questions', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    const query = parseQuery(ctx, QuestionsQuery)
+    ctx.body = { items: await deps.kb.listQuestions(query) }
+  })
+
+  router.get('/conflicts', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    const { limit } = parseQuery(ctx, ConflictsQuery)
+    ctx.body = { items: await deps.kb.listConflicts({ limit }) }
   })
 
   router.get('/unanswered', async (ctx) => {

@@ -21,12 +21,28 @@ import {
   KB_SYSTEM_PROMPT,
 } from './kb-answer.js'
 import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
+import { type ConflictView, listConflicts, recordConflict, settleConflicts } from './kb-conflict.js'
+import {
+  changeLifecycle,
+  importLifecycleFields,
+  isAnswering,
+  type KbDocumentView,
+  type LifecycleSnapshot,
+  linkReplacements,
+  listDocumentViews,
+  snapshotLifecycles,
+} from './kb-curation.js'
 import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
+import { localDate, REVIEW_DUE_CAVEAT, readLifecycle } from './kb-lifecycle.js'
 import { createRateLimiter } from './kb-rate-limit.js'
+import { listQuestions, type QuestionView, reviewAnswer, withheldBy } from './kb-review.js'
 import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
 
 export type { Citation } from './kb-answer.js'
+export type { ConflictView } from './kb-conflict.js'
+export type { KbDocumentView } from './kb-curation.js'
 export type { SearchHit } from './kb-index.js'
+export type { QuestionView } from './kb-review.js'
 
 /** Tunable behaviour; defaults suit a community's few hundred documents. */
 export interface KbOptions {
@@ -45,6 +61,10 @@ export interface KbOptions {
   refreshIntervalMs: number
   /** Passages handed to the LLM / considered for extraction. */
   passages: number
+  /** A document is due for review this many months after its issue (or import) date. */
+  reviewMonths: number
+  /** The zone whose calendar days the documents' dates name. */
+  timezone: string
 }
 
 export const DEFAULT_KB_OPTIONS: KbOptions = {
@@ -58,6 +78,8 @@ export const DEFAULT_KB_OPTIONS: KbOptions = {
   globalPerMinute: 60,
   refreshIntervalMs: 30_000,
   passages: 4,
+  reviewMonths: 24,
+  timezone: 'Asia/Shanghai',
 }
 
 /** What the abstention hook gets: enough to open a `policy_consult` case. */
@@ -142,16 +164,10 @@ export interface UnansweredItem {
   unhelpful: number
   lastAskedAt: Date
   topDocs: string[]
-}
-
-export interface KbDocumentView {
-  docId: string
-  title: string
-  issuer?: string
-  date?: string
-  url?: string
-  chunkCount: number
-  updatedAt?: Date
+  /** Answers staff marked wrong. */
+  wrong: number
+  /** The latest staff note on a wrong answer of this wording. */
+  staffNote?: string
 }
 
 /** The knowledge base: import policy documents, answer questions with citations, learn from feedback. */
@@ -164,7 +180,16 @@ export interface KbService {
   search(question: string, limit?: number): Promise<SearchHit[]>
   feedback(input: FeedbackInput): Promise<void>
   unanswered(options?: { limit?: number }): Promise<UnansweredItem[]>
+  /** Every document with its status today (现行有效, 已失效 …) and its dates. */
   listDocuments(): Promise<KbDocumentView[]>
+  /** Staff change a document's life cycle (see LifecycleChangeInput); returns the document's new view. */
+  changeDocument(docId: string, change: unknown, by: string): Promise<KbDocumentView>
+  /** Staff mark an answer wrong or right (see ReviewInput). */
+  reviewAnswer(questionId: string, review: unknown, by: string): Promise<QuestionView>
+  /** Logged questions, newest first, optionally only those reviewed with `verdict`. */
+  listQuestions(options?: { verdict?: 'wrong' | 'right'; limit?: number }): Promise<QuestionView[]>
+  /** Pairs of documents in force that disagreed on a question, most recent first. */
+  listConflicts(options?: { limit?: number }): Promise<ConflictView[]>
   removeDocument(docId: string): Promise<boolean>
   /** Rebuilds the in-memory index from the database. */
   refresh(): Promise<void>
@@ -185,6 +210,8 @@ export function createKbService(deps: KbServiceDeps): KbService {
   const log = deps.logger.child({ service: 'kb' })
   const termCache: TermCache = new Map()
   let index: KbIndex | undefined
+  let lifecycles: LifecycleSnapshot = { today: '', docs: new Map() }
+  const today = () => localDate(deps.clock.now(), opts.timezone)
   let fingerprint = ''
   let checkedAt = 0
   let building: Promise<KbIndex> | undefined
@@ -200,9 +227,13 @@ export function createKbService(deps: KbServiceDeps): KbService {
   async function rebuild(): Promise<KbIndex> {
     const print = await currentFingerprint()
     const docs = await KbDocumentModel.find().lean()
-    const byId = new Map(docs.map((d) => [d.docId, d]))
+    const snapshot = snapshotLifecycles(docs, today())
+    // Only documents in force answer: expired, abolished, superseded and future ones stay out.
+    const byId = new Map(docs.filter((d) => isAnswering(snapshot.docs.get(d.docId))).map((d) => [d.docId, d]))
     const chunks: IndexedChunk[] = []
-    for (const c of await KbChunkModel.find().sort({ docId: 1, ord: 1 }).lean()) {
+    for (const c of await KbChunkModel.find({ docId: { $in: [...byId.keys()] } })
+      .sort({ docId: 1, ord: 1 })
+      .lean()) {
       const doc = byId.get(c.docId)
       if (!doc || doc.hash !== c.docHash) continue // a stale version, removed by the import that replaced it
       chunks.push({
@@ -219,13 +250,22 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const live = new Set(chunks.map((c) => c.chunkId))
     for (const id of termCache.keys()) if (!live.has(id)) termCache.delete(id)
     index = buildKbIndex(analyzer, chunks, termCache)
+    lifecycles = snapshot
     fingerprint = print
     checkedAt = Date.now()
     return index
   }
 
   async function ensureIndex(): Promise<KbIndex> {
-    if (index && Date.now() - checkedAt < opts.refreshIntervalMs) return index
+    // A document starts, expires or falls due for review today: statuses follow the clock.
+    const stale = lifecycles.nextChange !== undefined && today() >= lifecycles.nextChange
+    if (index && !stale && Date.now() - checkedAt < opts.refreshIntervalMs) return index
+    if (index && stale) {
+      building ??= rebuild().finally(() => {
+        building = undefined
+      })
+      return building
+    }
     if (index) {
       checkedAt = Date.now()
       if ((await currentFingerprint()) === fingerprint) return index
@@ -255,7 +295,9 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const hash = hashText(`${input.text}\n${CHUNKER_VERSION}:${opts.chunkMinChars}:${opts.chunkMaxChars}`)
     const existing = await KbDocumentModel.findOne({ docId: input.id }).lean()
     if (existing && existing.hash === hash) return { docId: input.id, outcome: 'skipped', chunks: 0 }
-    const { meta, body } = parseFrontMatter(input.text)
+    const { meta, body, raw } = parseFrontMatter(input.text)
+    const declared = readLifecycle(raw, input.date ? { date: input.date } : {})
+    const lifecycle = importLifecycleFields(input.id, declared, existing, today(), opts.reviewMonths)
     const title = input.title ?? meta.title ?? firstHeading(body) ?? input.id
     const drafts = chunkDocument(body, title, { minChars: opts.chunkMinChars, maxChars: opts.chunkMaxChars })
     if (drafts.length === 0) throw new InvalidInputError(`文档 ${input.id} 没有可用的正文`)
@@ -280,9 +322,11 @@ export function createKbService(deps: KbServiceDeps): KbService {
       hash,
       chunkCount: drafts.length,
       source: input.source,
+      ...lifecycle,
     }
     await KbDocumentModel.updateOne({ docId: input.id }, { $set: fields }, { upsert: true })
     await KbChunkModel.deleteMany({ docId: input.id, docHash: { $ne: hash } })
+    await linkReplacements(input.id, declared.replaces)
     return { docId: input.id, outcome: existing ? 'updated' : 'imported', chunks: drafts.length }
   }
 
@@ -342,7 +386,17 @@ export function createKbService(deps: KbServiceDeps): KbService {
     importDocument,
     importFolder,
     ask: (question, options = {}) =>
-      answerQuestion({ question, askerId: options.askerId, deps, opts, analyzer, limiter, ensureIndex, log }),
+      answerQuestion({
+        question,
+        askerId: options.askerId,
+        deps,
+        opts,
+        analyzer,
+        limiter,
+        ensureIndex,
+        lifecycles: () => lifecycles,
+        log,
+      }),
     async search(question, limit = 10) {
       const idx = await ensureIndex()
       return idx.search(maskText(question), { limit })
@@ -360,18 +414,23 @@ export function createKbService(deps: KbServiceDeps): KbService {
       )
     },
     unanswered: (options = {}) => listUnanswered(options.limit ?? 20),
-    async listDocuments() {
-      const docs = await KbDocumentModel.find().sort({ docId: 1 }).lean()
-      return docs.map((d) => ({
-        docId: d.docId,
-        title: d.title,
-        ...(d.issuer ? { issuer: d.issuer } : {}),
-        ...(d.date ? { date: d.date } : {}),
-        ...(d.url ? { url: d.url } : {}),
-        chunkCount: d.chunkCount,
-        ...(d.updatedAt ? { updatedAt: d.updatedAt } : {}),
-      }))
+    listDocuments: () => listDocumentViews(today()),
+    async changeDocument(docId, change, by) {
+      const changed = await withLock(
+        `kb:doc:${docId}`,
+        () => changeLifecycle(docId, change, by, deps.clock.now(), today(), opts.reviewMonths),
+        { ttlMs: 60_000, waitMs: 30_000 },
+      )
+      await rebuild()
+      log.info({ docId, by, changed }, 'kb document life cycle changed')
+      const view = (await listDocumentViews(today())).find((d) => d.docId === docId)
+      if (!view) throw new NotFoundError(`文件「${docId}」`)
+      return view
     },
+    reviewAnswer: (questionId, review, by) => reviewAnswer(questionId, review, by, deps.clock.now()),
+    listQuestions: (options = {}) =>
+      listQuestions({ ...options, limit: Math.max(1, Math.min(options.limit ?? 50, 200)) }),
+    listConflicts: (options = {}) => listConflicts(Math.max(1, Math.min(options.limit ?? 50, 200))),
     async removeDocument(docId) {
       const res = await KbDocumentModel.deleteOne({ docId })
       await KbChunkModel.deleteMany({ docId })
@@ -392,6 +451,8 @@ interface AskContext {
   analyzer: ReturnType<typeof createTextAnalyzer>
   limiter: ReturnType<typeof createRateLimiter>
   ensureIndex: () => Promise<KbIndex>
+  /** The documents' statuses as of the index's last build. */
+  lifecycles: () => LifecycleSnapshot
   log: Logger
 }
 
@@ -404,7 +465,11 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
   const questionId = randomUUID()
   const index = await ctx.ensureIndex()
   const queryVector = await embedQuery(ctx, masked, index)
-  const hits = index.search(masked, { limit: 10, ...(queryVector ? { queryVector } : {}) })
+  const hits = await settleDisagreements(
+    ctx,
+    masked,
+    index.search(masked, { limit: 10, ...(queryVector ? { queryVector } : {}) }),
+  )
   const top = hits[0]
   const confident =
     top !== undefined &&
@@ -423,8 +488,50 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
     }
     if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
   }
-  await logQuestion(ctx, questionId, masked, result)
+  const withheldFor = result.abstained ? undefined : await reviewedWrong(ctx, masked, result)
+  if (withheldFor) result = await abstain(ctx, question, masked, questionId, hits)
+  else if (!result.abstained) result = withReviewCaveat(ctx, result)
+  await logQuestion(ctx, questionId, masked, result, withheldFor)
   return { questionId, ...result }
+}
+
+/** Answers from the newer of two documents in force that disagree, and records the pair for staff. */
+async function settleDisagreements(
+  ctx: AskContext,
+  masked: string,
+  found: SearchHit[],
+): Promise<SearchHit[]> {
+  const { hits, conflicts } = settleConflicts(
+    found,
+    ctx.lifecycles().docs,
+    ctx.analyzer,
+    ctx.opts.minCoverage,
+  )
+  for (const c of conflicts) await recordConflict(c, masked, ctx.deps.clock.now(), ctx.log)
+  return hits
+}
+
+/** The review that marked this wording's answer wrong, when the answer would repeat it. */
+async function reviewedWrong(
+  ctx: AskContext,
+  masked: string,
+  r: Omit<KbAnswer, 'questionId'>,
+): Promise<string | undefined> {
+  const docs = ctx.lifecycles().docs
+  const cited = new Set(r.citations.map((c) => c.docId))
+  try {
+    return await withheldBy(normalizeQuestion(masked), cited, (id) => docs.get(id)?.hash)
+  } catch (err) {
+    ctx.log.error({ err: errorText(err) }, 'could not check staff reviews; answering')
+    return undefined
+  }
+}
+
+/** An answer resting on a document due for review says so. */
+function withReviewCaveat(ctx: AskContext, r: Omit<KbAnswer, 'questionId'>): Omit<KbAnswer, 'questionId'> {
+  const docs = ctx.lifecycles().docs
+  const due = r.citations.some((c) => docs.get(c.docId)?.status === 'review_due')
+  return due ? { ...r, answer: `${r.answer}\n${REVIEW_DUE_CAVEAT}` } : r
 }
 
 /** The top passages, at most two per document, best first. */
@@ -541,6 +648,7 @@ async function logQuestion(
   questionId: string,
   masked: string,
   r: Omit<KbAnswer, 'questionId'>,
+  withheldFor?: string,
 ) {
   const topDocs = r.abstained ? r.nearest.map((d) => d.docId) : [...new Set(r.citations.map((c) => c.docId))]
   try {
@@ -554,6 +662,8 @@ async function logQuestion(
       topDocs,
       caseNumber: r.caseNumber,
       askedAt: ctx.deps.clock.now(),
+      answer: r.answer,
+      withheldFor,
     })
   } catch (err) {
     ctx.log.error({ err: errorText(err), questionId }, 'could not log the question')
@@ -568,7 +678,9 @@ export function normalizeQuestion(text: string): string {
 }
 
 async function listUnanswered(limit: number): Promise<UnansweredItem[]> {
-  const rows = await KbQuestionModel.find({ $or: [{ abstained: true }, { helpful: false }] })
+  const rows = await KbQuestionModel.find({
+    $or: [{ abstained: true }, { helpful: false }, { 'review.verdict': 'wrong' }],
+  })
     .sort({ askedAt: -1 })
     .limit(5000)
     .lean()
@@ -583,12 +695,17 @@ async function listUnanswered(limit: number): Promise<UnansweredItem[]> {
         unhelpful: r.helpful === false ? 1 : 0,
         lastAskedAt: r.askedAt,
         topDocs: r.topDocs,
+        wrong: r.review?.verdict === 'wrong' ? 1 : 0,
+        ...(r.review?.verdict === 'wrong' && r.review.note ? { staffNote: r.review.note } : {}),
       })
       continue
     }
     g.count += 1
     if (r.abstained) g.abstained += 1
     if (r.helpful === false) g.unhelpful += 1
+    if (r.review?.verdict === 'wrong') g.wrong += 1
+    // Rows come newest first: the first note seen is the latest question's.
+    if (r.review?.verdict === 'wrong' && r.review.note) g.staffNote ??= r.review.note
   }
   return [...groups.values()]
     .sort((a, b) => b.count - a.count || b.lastAskedAt.getTime() - a.lastAskedAt.getTime())
@@ -617,6 +734,8 @@ export function kbSettingsFromConfig(
       chunkMinChars: kb.chunkMinChars,
       chunkMaxChars: kb.chunkMaxChars,
       passages: kb.passages,
+      reviewMonths: kb.reviewMonths,
+      timezone: config.timezone,
       refreshIntervalMs: kb.refreshSeconds * 1000,
       llmTimeoutMs: llm.timeoutMs,
       llmRetries: llm.maxRetries,
