@@ -153,7 +153,7 @@ export async function withheldBy(
   currentHash: (docId: string) => string | undefined,
 ): Promise<string | undefined> {
   const latest = await KbQuestionModel.findOne({ normalized, review: { $exists: true } })
-    .sort({ 'review.at': -1 })
+    .sort({ 'review.at': -1, _id: -1 })
     .lean()
   if (latest?.review?.verdict !== 'wrong') return undefined
   const unchanged = latest.review.docHashes.some(
