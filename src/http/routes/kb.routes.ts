@@ -46,7 +46,7 @@ export const ConflictsQuery = z.object({ limit: z.coerce.number().int().min(1).m
 const DocIdParams = z.object({ docId: z.string().min(1).max(120) })
 const QuestionIdParams = z.object({ questionId: z.string().min(1).max(100) })
 /** Any JSON object: the service checks the fields and answers with a precise Chinese message. */
-const JsonObject = z.record(z.string(), z.unknown())
+const JsonObject = z.record(z.string(), z.unknown(), { error: '请求内容应为 JSON 对象' })
 
 const STAFF_ROLES = ['community_staff', 'admin'] as const
 const TEXT_TYPES = ['text/plain', 'text/markdown', 'text/x-markdown']

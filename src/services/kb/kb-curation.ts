@@ -175,19 +175,30 @@ export async function listDocumentViews(today: string): Promise<KbDocumentView[]
   })
 }
 
-const DayOrNull = z.union([z.string().max(20), z.null()])
+const DayOrNull = z.union([z.string().max(20, '日期太长，请写成 YYYY-MM-DD'), z.null()], {
+  error: '日期请写成 YYYY-MM-DD（用 null 清除）',
+})
 
 /** A staff change to a document's life cycle; `null` clears a date. `reviewed` restarts the review period. */
 export const LifecycleChangeInput = z
-  .object({
-    effectiveFrom: DayOrNull.optional(),
-    expiresOn: DayOrNull.optional(),
-    abolishedOn: DayOrNull.optional(),
-    supersededBy: z.union([z.string().min(1).max(120), z.null()]).optional(),
-    reviewed: z.literal(true).optional(),
-    reason: z.string().trim().max(200).optional(),
-  })
-  .strict()
+  .strictObject(
+    {
+      effectiveFrom: DayOrNull.optional(),
+      expiresOn: DayOrNull.optional(),
+      abolishedOn: DayOrNull.optional(),
+      supersededBy: z
+        .union([z.string().min(1, '取代它的文件编号不能为空').max(120, '文件编号太长'), z.null()], {
+          error: '取代它的文件编号应为文字（用 null 清除）',
+        })
+        .optional(),
+      reviewed: z.literal(true, { error: 'reviewed 只能是 true' }).optional(),
+      reason: z.string({ error: '理由应为文字' }).trim().max(200, '理由不能超过200字').optional(),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys' ? `不认识的字段：${iss.keys.join('、')}` : '修改内容应为 JSON 对象',
+    },
+  )
   .refine((v) => Object.keys(v).some((k) => k !== 'reason'), { message: '没有要修改的内容' })
 export type LifecycleChangeInput = z.infer<typeof LifecycleChangeInput>
 

@@ -4,11 +4,18 @@ import { KbDocumentModel, KbQuestionModel } from '../../models/kb.model.js'
 
 /** A staff member's verdict on an answer: a wrong one needs a note saying what was wrong. */
 export const ReviewInput = z
-  .object({
-    verdict: z.enum(['wrong', 'right'], { message: 'verdict 只能是 wrong 或 right' }),
-    note: z.string().trim().max(500, '说明不能超过500字').optional(),
-    correctDocId: z.string().min(1).max(120).optional(),
-  })
+  .object(
+    {
+      verdict: z.enum(['wrong', 'right'], { error: 'verdict 只能是 wrong 或 right' }),
+      note: z.string({ error: '说明应为文字' }).trim().max(500, '说明不能超过500字').optional(),
+      correctDocId: z
+        .string({ error: '正确文件的编号应为文字' })
+        .min(1, '正确文件的编号不能为空')
+        .max(120, '正确文件的编号太长')
+        .optional(),
+    },
+    { error: '评判内容应为 JSON 对象' },
+  )
   .refine((v) => v.verdict !== 'wrong' || (v.note ?? '').length > 0, {
     message: '标记答错时请写明错在哪里',
     path: ['note'],
