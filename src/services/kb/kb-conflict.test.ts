@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { detectConflict, differingFigures, figuresOf } from './kb-conflict.js'
+import { detectConflict, differingFigures, figuresOf, sameSubject } from './kb-conflict.js'
 import type { IndexedChunk, SearchHit } from './kb-index.js'
 import { createTextAnalyzer, loadVocabulary } from './kb-text.js'
 
@@ -26,6 +26,20 @@ describe('figuresOf / differingFigures', () => {
   it('names the unit whose figures differ, and nothing when they agree', () => {
     expect(differingFigures('80周岁以上每月100元', '80周岁以上每月200元')).toEqual(['元：100 ≠ 200'])
     expect(differingFigures('2024年：80周岁以上每月100元', '2026年：80周岁以上每月100元')).toEqual([])
+  })
+})
+
+describe('sameSubject', () => {
+  it.each([
+    ['关于发放2024年度高龄津贴的通知', '关于调整高龄津贴标准的通知', true],
+    ['城乡居民基本医疗保险待遇问答', '2026年度城乡居民基本医疗保险待遇政策问答', true],
+    ['康和社区电动自行车停放充电管理规定', '示范市电动自行车停放充电安全管理通告', true],
+    // One shared word of several is a different rule (false conflicts seen in the eval corpus).
+    ['示范市大件垃圾和装修垃圾投放管理规定', '示范市生活垃圾分类投放指引', false],
+    ['示范市婴幼儿托育服务补贴办法', '示范市困难残疾人生活补贴和重度残疾人护理补贴实施细则', false],
+    ['2026年度城乡居民基本医疗保险待遇政策问答', '灵活就业人员参加职工基本养老保险和医疗保险指南', false],
+  ])('《%s》 and 《%s》: %s', (a, b, same) => {
+    expect(sameSubject(a, b, analyzer)).toBe(same)
   })
 })
 

@@ -55,36 +55,31 @@ export function differingFigures(a: string, b: string): string[] {
 }
 
 /** Words every notice title has; they say nothing about the subject. */
-const GENERIC_TITLE_WORDS = new Set([
-  '关于',
-  '通知',
-  '公告',
-  '通告',
-  '办法',
-  '规定',
-  '实施',
-  '细则',
-  '意见',
-  '问答',
-  '指南',
-  '年度',
-  '调整',
-  '发放',
-  '做好',
-  '工作',
-  '有关',
-  '事项',
-  '标准',
-])
+const GENERIC_TITLE_WORDS = new Set(
+  `关于 通知 公告 通告 办法 规定 实施 细则 意见 问答 指南 指引 须知 年度 年版 调整 发放 做好 工作 有关 事项 标准
+  政策 管理 服务 办理 申请 印发 进一步 加强 试行 暂行 修订 实施细则`.split(/\s+/),
+)
+/** A leading place name (示范市, 康和社区, 康和街道): every document of a community shares it. */
+const LEADING_PLACE_RE = /^[\p{Script=Han}]{2,5}?(省|市|县|街道|社区)/u
 
-/** Same subject: the two titles share a topic word (高龄津贴, 供暖 …), not just 关于/通知. */
-function sameSubject(a: string, b: string, analyzer: TextAnalyzer): boolean {
-  const words = (t: string) =>
-    analyzer
-      .contentWords(t.replace(/\d{4}年?/g, ''))
-      .filter((w) => w.length >= 2 && !GENERIC_TITLE_WORDS.has(w))
-  const wa = new Set(words(a))
-  return words(b).some((w) => wa.has(w))
+/** The subject words of a title: topic words without the place, years and generic words. */
+function subjectWords(title: string, analyzer: TextAnalyzer): Set<string> {
+  const bare = title.replace(LEADING_PLACE_RE, '').replace(/\d{4}\s*年?/g, '')
+  return new Set(analyzer.contentWords(bare).filter((w) => w.length >= 2 && !GENERIC_TITLE_WORDS.has(w)))
+}
+
+/**
+ * Same subject: more than half the subject words of the shorter title are in the other one
+ * (《关于发放2024年度高龄津贴的通知》 and 《关于调整高龄津贴标准的通知》: 高龄津贴). Sharing one or two
+ * words of several (垃圾, 补贴, 医疗保险) is not enough: 大件垃圾 and 垃圾分类 are different rules.
+ */
+export function sameSubject(a: string, b: string, analyzer: TextAnalyzer): boolean {
+  const wa = subjectWords(a, analyzer)
+  const wb = subjectWords(b, analyzer)
+  const smaller = Math.min(wa.size, wb.size)
+  if (smaller === 0) return false
+  const shared = [...wa].filter((w) => wb.has(w)).length
+  return shared * 2 > smaller
 }
 
 /** The later effective (or issue) date wins; undefined when neither is dated or both are the same. */
