@@ -257,16 +257,10 @@ export function createKbService(deps: KbServiceDeps): KbService {
   }
 
   async function ensureIndex(): Promise<KbIndex> {
-    // A document starts, expires or falls due for review today: statuses follow the clock.
-    const stale = lifecycles.nextChange !== undefined && today() >= lifecycles.nextChange
-    if (index && !stale && Date.now() - checkedAt < opts.refreshIntervalMs) return index
-    if (index && stale) {
-      building ??= rebuild().finally(() => {
-        building = undefined
-      })
-      return building
-    }
-    if (index) {
+    // On the day a document starts, expires or falls due for review, statuses change: rebuild.
+    const dayTurned = lifecycles.nextChange !== undefined && today() >= lifecycles.nextChange
+    if (index && !dayTurned) {
+      if (Date.now() - checkedAt < opts.refreshIntervalMs) return index
       checkedAt = Date.now()
       if ((await currentFingerprint()) === fingerprint) return index
     }
