@@ -82,6 +82,30 @@ describe('linli kb', () => {
     expect(JSON.parse(miss.out[0] as string)).toMatchObject({ abstained: true, citations: [] })
   })
 
+  it('lists each document with its status, and refuses a document with an impossible date', async () => {
+    const lives = await mkdtemp(path.join(tmpdir(), 'linli-kb-cli-life-'))
+    const notice = (front: string) =>
+      `---\ntitle: 社区通知\n${front}---\n一、开放时间。周一至周五上午开放。\n`
+    await writeFile(path.join(lives, 'old-notice.md'), notice('expires: 2020-12-31\n'))
+    await writeFile(path.join(lives, 'future-notice.md'), notice('effective: 2099-01-01\n'))
+    await writeFile(path.join(lives, 'bad-notice.md'), notice('expires: 2026-02-30\n'))
+    try {
+      const imported = context()
+      await kbCommand.run(imported.ctx, ['import', lives])
+      expect(JSON.parse(imported.out[0] as string)).toMatchObject({ imported: 2, failed: 1 })
+      expect(imported.err.join('\n')).toMatch(/bad-notice\.md.*有效期至「2026-02-30」不是有效日期/)
+      const listed = context()
+      await kbCommand.run(listed.ctx, ['list'])
+      const docs = JSON.parse(listed.out[0] as string) as Array<{ docId: string; statusLabel: string }>
+      expect(docs.map((d) => [d.docId, d.statusLabel])).toEqual([
+        ['future-notice', '尚未生效（2099-01-01 起施行）'],
+        ['old-notice', '已失效（2020-12-31 到期）'],
+      ])
+    } finally {
+      await rm(lives, { recursive: true, force: true })
+    }
+  })
+
   it('prints usage and exits 2 without a folder or a question', async () => {
     const { ctx, err } = context()
     expect(await kbCommand.run(ctx, ['import'])).toBe(2)

@@ -8,7 +8,8 @@ import {
 } from '../services/kb/kb.service.js'
 import { type Command, type CommandContext, parseArgs } from './command.js'
 
-const USAGE = 'kb import <folder> | kb ask [--json] "<question>" | kb unanswered [--limit N] | kb list'
+const USAGE =
+  'kb import <folder> | kb ask [--json] "<question>" | kb unanswered [--limit N] | kb list | kb conflicts'
 
 async function openKb(ctx: CommandContext): Promise<KbService> {
   await ctx.database()
@@ -63,7 +64,10 @@ async function runAsk(ctx: CommandContext, args: string[]): Promise<number> {
   return 0
 }
 
-/** `linli kb …`: import policy documents, ask a question, list what residents asked in vain. */
+/**
+ * `linli kb …`: import policy documents, ask a question, list what residents asked in vain, the
+ * documents with their status (现行有效, 已失效 …) and the documents in force that disagree.
+ */
 export const kbCommand: Command = {
   name: 'kb',
   usage: 'kb import <folder> | ask [--json] "<q>"',
@@ -82,6 +86,11 @@ export const kbCommand: Command = {
     if (sub === 'list') {
       const kb = await openKb(ctx)
       ctx.out(JSON.stringify(await kb.listDocuments()))
+      return 0
+    }
+    if (sub === 'conflicts') {
+      const kb = await openKb(ctx)
+      ctx.out(JSON.stringify(await kb.listConflicts()))
       return 0
     }
     ctx.err(`用法：${USAGE}`)

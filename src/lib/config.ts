@@ -125,6 +125,8 @@ export const ConfigSchema = z.object({
       passages: PositiveInt.default(4),
       refreshSeconds: PositiveInt.default(30),
       maxDocumentKb: PositiveInt.default(1024),
+      /** A document is due for review this many months after its issue (or import) date. */
+      reviewMonths: PositiveInt.default(24),
     })
     .prefault({}),
   devLogin: z.object({ enabled: Bool }).default({ enabled: false }),

@@ -1,18 +1,33 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
 
-export const AUDIT_ACTIONS = ['reveal_personal_data', 'export_personal_data', 'erase_resident'] as const
+export const AUDIT_ACTIONS = [
+  'reveal_personal_data',
+  'export_personal_data',
+  'erase_resident',
+  'change_kb_document',
+] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 /**
  * Append-only record of staff access to a resident's personal data (PIPL): who, when, why, whose.
- * Never holds the numbers themselves.
+ * Never holds the numbers themselves. Staff changes to a knowledge-base document's life cycle are
+ * recorded here too (`subject` names the document, no resident).
  */
 const auditSchema = new Schema({
   action: { type: String, enum: AUDIT_ACTIONS, required: true },
   actorId: { type: String, required: true, index: true },
-  residentId: { type: Schema.Types.ObjectId, ref: 'Resident', required: true, index: true },
+  residentId: {
+    type: Schema.Types.ObjectId,
+    ref: 'Resident',
+    required(this: { action?: string }) {
+      return this.action !== 'change_kb_document'
+    },
+    index: true,
+  },
+  /** What else was acted on, e.g. `kb_document:elderly-allowance-2026`. */
+  subject: String,
   reason: { type: String, required: true },
-  /** Which personal fields were shown (phone, idNumber). */
+  /** Which personal fields were shown (phone, idNumber); for a document, which fields changed. */
   fields: { type: [String], default: [] },
   at: { type: Date, required: true, index: true },
 })

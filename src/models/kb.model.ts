@@ -9,8 +9,22 @@ const kbDocumentSchema = new Schema(
     docId: { type: String, required: true, unique: true },
     title: { type: String, required: true },
     issuer: String,
+    /** The issue date as the document gave it (older imports); `issuedOn` is the checked day. */
     date: String,
     url: String,
+    /** Life cycle, as local days `YYYY-MM-DD` (see kb-lifecycle.ts for the in-force rule). */
+    issuedOn: String,
+    effectiveFrom: String,
+    expiresOn: String,
+    abolishedOn: String,
+    /** The docId of the document that replaces this one. */
+    supersededBy: String,
+    /** The docIds this document declared it `replaces`. */
+    replaces: { type: [String], default: [] },
+    reviewBy: String,
+    /** The staff member who last changed the life cycle by hand, and when. */
+    lifecycleChangedBy: String,
+    lifecycleChangedAt: Date,
     hash: { type: String, required: true },
     chunkCount: { type: Number, required: true },
     /** Where it came from: a CLI import folder, an upload through the API. */
@@ -60,10 +74,55 @@ const kbQuestionSchema = new Schema(
     helpful: { type: Boolean, default: undefined },
     feedbackAt: Date,
     askedAt: { type: Date, required: true },
+    /** The answer given (composed from the documents; the question inside it is masked). */
+    answer: String,
+    /** The questionId of a reviewed-wrong question whose answer this one was not given again. */
+    withheldFor: String,
+    /** A staff member's verdict on the answer; the latest review replaces an earlier one. */
+    review: {
+      type: new Schema(
+        {
+          verdict: { type: String, enum: ['wrong', 'right'], required: true },
+          note: String,
+          correctDocId: String,
+          by: { type: String, required: true },
+          at: { type: Date, required: true },
+          /** The content hashes of the cited documents at review time: a changed document lifts a "wrong". */
+          docHashes: { type: [{ docId: String, hash: String, _id: false }], default: [] },
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
   },
   { timestamps: false },
 )
 kbQuestionSchema.index({ abstained: 1, askedAt: -1 })
+kbQuestionSchema.index({ normalized: 1, 'review.at': -1 })
+kbQuestionSchema.index({ 'review.verdict': 1, 'review.at': -1 })
 kbQuestionSchema.index({ helpful: 1, askedAt: -1 })
 export const KbQuestionModel = model('KbQuestion', kbQuestionSchema, 'kb_questions')
 export type KbQuestionDoc = InferSchemaType<typeof kbQuestionSchema> & { _id: Types.ObjectId }
+
+/**
+ * Two documents in force that gave different numbers for the same question: one record per pair
+ * (`docA` < `docB`), counted, with the last question; answers used the newer document.
+ */
+const kbConflictSchema = new Schema(
+  {
+    docA: { type: String, required: true },
+    docB: { type: String, required: true },
+    /** The document the answers used (later effective or issue date). */
+    newerDocId: { type: String, required: true },
+    count: { type: Number, required: true, default: 0 },
+    lastQuestion: { type: String, required: true },
+    /** The differing figures, e.g. ["元: 100 ≠ 200"]. */
+    differences: { type: [String], default: [] },
+    firstSeenAt: { type: Date, required: true },
+    lastSeenAt: { type: Date, required: true },
+  },
+  { timestamps: false },
+)
+kbConflictSchema.index({ docA: 1, docB: 1 }, { unique: true })
+export const KbConflictModel = model('KbConflict', kbConflictSchema, 'kb_conflicts')
+export type KbConflictDoc = InferSchemaType<typeof kbConflictSchema> & { _id: Types.ObjectId }

@@ -54,7 +54,17 @@ async function setup(api: ApiApp) {
     .set(staff)
     .send({ communityId: String(w.community._id), title: '停暖通知', body: '明天检修停暖。' })
   const services = await api.http.get('/open311/v2/services.json')
-  expect([event.status, notice.status, services.status]).toEqual([201, 201, 200])
+  const kbDoc = await api.http
+    .post('/api/v1/kb/documents')
+    .set(staff)
+    .send({ id: 'heating-fee', title: '暖气费缴纳', text: '暖气费每年11月前在物业缴纳。' })
+  const asked = await api.http
+    .post('/api/v1/kb/ask')
+    .set(await w.headers('reporter'))
+    .send({ question: '暖气费什么时候交？' })
+  expect([event.status, notice.status, services.status, kbDoc.status, asked.status]).toEqual([
+    201, 201, 200, 201, 200,
+  ])
   const { key } = await api.services.auth.createApiKey(String(w.admin._id), '坏输入测试')
   const values = {
     caseNumber: t.A,
@@ -63,6 +73,8 @@ async function setup(api: ApiApp) {
     eventId: String(event.body.id),
     noticeId: String(notice.body.id),
     serviceCode: String((services.body as Array<{ service_code: string }>)[0]?.service_code),
+    kbDocId: 'heating-fee',
+    kbQuestionId: String(asked.body.questionId),
   }
   const routes = await planRoutes(api.http)
   // Issue every caller's session now: issuing one later would be a data change of the suite's own.

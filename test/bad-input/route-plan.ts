@@ -87,6 +87,8 @@ export interface PathValues {
   eventId: string
   noticeId: string
   serviceCode: string
+  kbDocId: string
+  kbQuestionId: string
 }
 
 /** The concrete URL of a route with good ids, or with `override` in place of one parameter. */
@@ -118,6 +120,8 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (p.startsWith('/api/v1/grids/')) return String(w.grid._id)
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)
   if (p.startsWith('/open311/v2/requests/')) return v.caseNumber
+  if (name === 'docId') return v.kbDocId
+  if (name === 'questionId') return v.kbQuestionId
   throw new Error(`no good value for {${name}} in ${p}`)
 }
 

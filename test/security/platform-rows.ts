@@ -67,6 +67,18 @@ function question(c: Ctx): Promise<string> {
   })
 }
 
+/** A policy document in the knowledge base, uploaded once for all roles. */
+function kbDocument(c: Ctx): Promise<string> {
+  return c.memo('kb-doc', async () => {
+    await c.api.services.kb.importDocument({
+      id: 'heating-fee',
+      title: '暖气费缴纳',
+      text: '暖气费每年11月前在物业缴纳。',
+    })
+    return 'heating-fee'
+  })
+}
+
 /** A party member (党员) of KH-01. */
 function partyMember(c: Ctx): Promise<string> {
   return c.memo('party', async () =>
@@ -194,6 +206,27 @@ export const PLATFORM_ROWS: Row[] = [
     ok: [...KB_STAFF],
   },
   { route: 'GET /api/v1/kb/documents', method: 'get', path: () => '/api/v1/kb/documents', ok: [...KB_STAFF] },
+  {
+    route: 'PATCH /api/v1/kb/documents/:docId',
+    method: 'patch',
+    path: async (c) => `/api/v1/kb/documents/${await kbDocument(c)}`,
+    body: () => ({ expiresOn: '2030-12-31' }),
+    ok: [...KB_STAFF],
+  },
+  {
+    route: 'POST /api/v1/kb/questions/:questionId/review',
+    method: 'post',
+    path: async (c) => `/api/v1/kb/questions/${await question(c)}/review`,
+    body: () => ({ verdict: 'wrong', note: '缴费时间已改为10月' }),
+    ok: [...KB_STAFF],
+  },
+  {
+    route: 'GET /api/v1/kb/questions?verdict=wrong',
+    method: 'get',
+    path: () => '/api/v1/kb/questions?verdict=wrong',
+    ok: [...KB_STAFF],
+  },
+  { route: 'GET /api/v1/kb/conflicts', method: 'get', path: () => '/api/v1/kb/conflicts', ok: [...KB_STAFF] },
   {
     route: 'GET /api/v1/kb/unanswered',
     method: 'get',

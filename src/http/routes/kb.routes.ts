@@ -11,7 +11,10 @@ import {
   SUPPORTED_EXTENSIONS,
 } from '../../services/kb/kb-formats.js'
 import { requireActor, requireRole } from '../middleware/auth.js'
-import { parseBody, parseQuery } from '../validate.js'
+import { parseBody, parseParams, parseQuery } from '../validate.js'
+
+export { LifecycleChangeInput as DocumentChangeBody } from '../../services/kb/kb-curation.js'
+export { ReviewInput as ReviewBody } from '../../services/kb/kb-review.js'
 
 export interface KbRouteDeps {
   kb: KbService
@@ -52,6 +55,15 @@ export const FileQuery = z.object({
   url: z.string().max(500).optional(),
 })
 export const UnansweredQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+export const QuestionsQuery = z.object({
+  verdict: z.enum(['wrong', 'right']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+})
+export const ConflictsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) })
+const DocIdParams = z.object({ docId: z.string().min(1).max(120) })
+const QuestionIdParams = z.object({ questionId: z.string().min(1).max(100) })
+/** Any JSON object: the service checks the fields and answers with a precise Chinese message. */
+const JsonObject = z.record(z.string(), z.unknown(), { error: '请求内容应为 JSON 对象' })
 
 const STAFF_ROLES = ['community_staff', 'admin'] as const
 const TEXT_TYPES = ['text/plain', 'text/markdown', 'text/x-markdown']
@@ -154,6 +166,32 @@ export function kbRoutes(deps: KbRouteDeps): Router {
   router.get('/documents', async (ctx) => {
     requireRole(ctx, ...STAFF_ROLES)
     ctx.body = { documents: await deps.kb.listDocuments() }
+  })
+
+  router.patch('/documents/:docId', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF_ROLES)
+    const { docId } = parseParams(ctx, DocIdParams)
+    const change = parseBody(ctx, JsonObject)
+    ctx.body = await deps.kb.changeDocument(docId, change, actor.personId)
+  })
+
+  router.post('/questions/:questionId/review', async (ctx) => {
+    const actor = requireRole(ctx, ...STAFF_ROLES)
+    const { questionId } = parseParams(ctx, QuestionIdParams)
+    const review = parseBody(ctx, JsonObject)
+    ctx.body = await deps.kb.reviewAnswer(questionId, review, actor.personId)
+  })
+
+  router.get('/questions', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    const query = parseQuery(ctx, QuestionsQuery)
+    ctx.body = { items: await deps.kb.listQuestions(query) }
+  })
+
+  router.get('/conflicts', async (ctx) => {
+    requireRole(ctx, ...STAFF_ROLES)
+    const { limit } = parseQuery(ctx, ConflictsQuery)
+    ctx.body = { items: await deps.kb.listConflicts({ limit }) }
   })
 
   router.get('/unanswered', async (ctx) => {

@@ -7,10 +7,14 @@ import { ApiKeyInput, DevLoginInput, InviteInput, RefreshInput, WxLoginInput } f
 import { CancelBody, CheckInBody, ListQuery as EventListQuery } from './events.routes.js'
 import {
   AskBody,
+  ConflictsQuery,
   DocumentBody,
+  DocumentChangeBody,
   DocumentQuery,
   FeedbackBody,
   FileQuery,
+  QuestionsQuery,
+  ReviewBody,
   UnansweredQuery,
 } from './kb.routes.js'
 import { SendBody } from './notices.routes.js'
@@ -215,6 +219,42 @@ export const featureDocs: RouteDoc[] = [
     summary: '已收录的政策文件',
     tags: ['kb'],
     auth: 'token_or_api_key',
+    roles: ['community_staff', 'admin'],
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/kb/documents/:docId',
+    summary: '调整政策文件的施行、失效、废止或取代关系',
+    tags: ['kb'],
+    auth: 'token_or_api_key',
+    body: DocumentChangeBody,
+    roles: ['community_staff', 'admin'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/kb/questions/:questionId/review',
+    summary: '工作人员评判一条回答（答错/答对）',
+    tags: ['kb'],
+    auth: 'token_or_api_key',
+    body: ReviewBody,
+    roles: ['community_staff', 'admin'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/kb/questions',
+    summary: '问答记录（可按评判筛选）',
+    tags: ['kb'],
+    auth: 'token_or_api_key',
+    query: QuestionsQuery,
+    roles: ['community_staff', 'admin'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/kb/conflicts',
+    summary: '相互矛盾的现行文件',
+    tags: ['kb'],
+    auth: 'token_or_api_key',
+    query: ConflictsQuery,
     roles: ['community_staff', 'admin'],
   },
   {

@@ -21,6 +21,7 @@ describe('parseFrontMatter', () => {
     expect(parseFrontMatter('一、开放时间。周一至周五。')).toEqual({
       meta: {},
       body: '一、开放时间。周一至周五。',
+      raw: {},
     })
   })
 

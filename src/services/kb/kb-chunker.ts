@@ -26,26 +26,31 @@ export const DEFAULT_CHUNK_OPTIONS: ChunkOptions = { minChars: 20, maxChars: 400
 
 const FRONT_MATTER_RE = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---\r?\n?/
 
-/** Splits optional YAML front matter off a document; bad YAML is treated as no front matter. */
-export function parseFrontMatter(text: string): { meta: DocumentMeta; body: string } {
+/**
+ * Splits optional YAML front matter off a document; bad YAML is treated as no front matter. `raw` is
+ * every key of the front matter (the life-cycle keys are read from it by kb-lifecycle.ts).
+ */
+export function parseFrontMatter(text: string): {
+  meta: DocumentMeta
+  body: string
+  raw: Record<string, unknown>
+} {
   const m = FRONT_MATTER_RE.exec(text)
-  if (!m) return { meta: {}, body: text.replace(/^\uFEFF/, '') }
+  if (!m) return { meta: {}, body: text.replace(/^\uFEFF/, ''), raw: {} }
   let raw: unknown
   try {
     raw = parseYaml(m[1] as string)
   } catch {
-    return { meta: {}, body: text.slice(m[0].length) }
+    return { meta: {}, body: text.slice(m[0].length), raw: {} }
   }
   const meta: DocumentMeta = {}
-  if (raw && typeof raw === 'object') {
-    const r = raw as Record<string, unknown>
-    for (const key of ['title', 'issuer', 'date', 'url'] as const) {
-      const v = r[key]
-      if (v instanceof Date) meta[key] = v.toISOString().slice(0, 10)
-      else if (typeof v === 'string' || typeof v === 'number') meta[key] = String(v).trim()
-    }
+  const r = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {}
+  for (const key of ['title', 'issuer', 'date', 'url'] as const) {
+    const v = r[key]
+    if (v instanceof Date) meta[key] = v.toISOString().slice(0, 10)
+    else if (typeof v === 'string' || typeof v === 'number') meta[key] = String(v).trim()
   }
-  return { meta, body: text.slice(m[0].length) }
+  return { meta, body: text.slice(m[0].length), raw: r }
 }
 
 /** Content hash of a document's full text (front matter included: a changed title is a change). */

@@ -22,8 +22,18 @@ import {
 } from './kb-answer.js'
 import { chunkDocument, hashText, parseFrontMatter } from './kb-chunker.js'
 import { formatClauseAnswer, pickClauses } from './kb-clause.js'
+import { type ConflictView, listConflicts, recordConflict, settleConflicts } from './kb-conflict.js'
+import {
+  changeLifecycle,
+  importLifecycleFields,
+  isAnswering,
+  type KbDocumentView,
+  type LifecycleSnapshot,
+  linkReplacements,
+  listDocumentViews,
+  snapshotLifecycles,
+} from './kb-curation.js'
 import { passageEvidence, queryUnits, unitCoverage } from './kb-evidence.js'
-import { checkGrounding } from './kb-grounding.js'
 import {
   CALENDAR_DATE_MESSAGE,
   CalendarDate,
@@ -41,12 +51,18 @@ import {
   type RefusalCode,
   refuse,
 } from './kb-formats.js'
+import { checkGrounding } from './kb-grounding.js'
 import { buildKbIndex, type IndexedChunk, type KbIndex, type SearchHit, type TermCache } from './kb-index.js'
+import { localDate, REVIEW_DUE_CAVEAT, readLifecycle } from './kb-lifecycle.js'
 import { createRateLimiter } from './kb-rate-limit.js'
+import { listQuestions, type QuestionView, reviewAnswer, withheldBy } from './kb-review.js'
 import { createTextAnalyzer, type KbVocabulary, loadVocabulary, normalizeText } from './kb-text.js'
 
 export type { Citation } from './kb-answer.js'
+export type { ConflictView } from './kb-conflict.js'
+export type { KbDocumentView } from './kb-curation.js'
 export type { SearchHit } from './kb-index.js'
+export type { QuestionView } from './kb-review.js'
 
 /** Tunable behaviour; defaults suit a community's few hundred documents. */
 export interface KbOptions {
@@ -65,6 +81,10 @@ export interface KbOptions {
   refreshIntervalMs: number
   /** Passages handed to the LLM / considered for extraction. */
   passages: number
+  /** A document is due for review this many months after its issue (or import) date. */
+  reviewMonths: number
+  /** The zone whose calendar days the documents' dates name. */
+  timezone: string
 }
 
 export const DEFAULT_KB_OPTIONS: KbOptions = {
@@ -78,6 +98,8 @@ export const DEFAULT_KB_OPTIONS: KbOptions = {
   globalPerMinute: 60,
   refreshIntervalMs: 30_000,
   passages: 4,
+  reviewMonths: 24,
+  timezone: 'Asia/Shanghai',
 }
 
 /** What the abstention hook gets: enough to open a `policy_consult` case. */
@@ -198,16 +220,10 @@ export interface UnansweredItem {
   unhelpful: number
   lastAskedAt: Date
   topDocs: string[]
-}
-
-export interface KbDocumentView {
-  docId: string
-  title: string
-  issuer?: string
-  date?: string
-  url?: string
-  chunkCount: number
-  updatedAt?: Date
+  /** Answers staff marked wrong. */
+  wrong: number
+  /** The latest staff note on a wrong answer of this wording. */
+  staffNote?: string
 }
 
 /** The knowledge base: import policy documents, answer questions with citations, learn from feedback. */
@@ -222,7 +238,16 @@ export interface KbService {
   search(question: string, limit?: number): Promise<SearchHit[]>
   feedback(input: FeedbackInput): Promise<void>
   unanswered(options?: { limit?: number }): Promise<UnansweredItem[]>
+  /** Every document with its status today (现行有效, 已失效 …) and its dates. */
   listDocuments(): Promise<KbDocumentView[]>
+  /** Staff change a document's life cycle (see LifecycleChangeInput); returns the document's new view. */
+  changeDocument(docId: string, change: unknown, by: string): Promise<KbDocumentView>
+  /** Staff mark an answer wrong or right (see ReviewInput). */
+  reviewAnswer(questionId: string, review: unknown, by: string): Promise<QuestionView>
+  /** Logged questions, newest first, optionally only those reviewed with `verdict`. */
+  listQuestions(options?: { verdict?: 'wrong' | 'right'; limit?: number }): Promise<QuestionView[]>
+  /** Pairs of documents in force that disagreed on a question, most recent first. */
+  listConflicts(options?: { limit?: number }): Promise<ConflictView[]>
   removeDocument(docId: string): Promise<boolean>
   /** Rebuilds the in-memory index from the database. */
   refresh(): Promise<void>
@@ -258,6 +283,8 @@ export function createKbService(deps: KbServiceDeps): KbService {
   const log = deps.logger.child({ service: 'kb' })
   const termCache: TermCache = new Map()
   let index: KbIndex | undefined
+  let lifecycles: LifecycleSnapshot = { today: '', docs: new Map() }
+  const today = () => localDate(deps.clock.now(), opts.timezone)
   let fingerprint = ''
   let checkedAt = 0
   let building: Promise<KbIndex> | undefined
@@ -277,9 +304,13 @@ export function createKbService(deps: KbServiceDeps): KbService {
   async function rebuild(): Promise<KbIndex> {
     const print = await currentFingerprint()
     const docs = await KbDocumentModel.find().lean()
-    const byId = new Map(docs.map((d) => [d.docId, d]))
+    const snapshot = snapshotLifecycles(docs, today())
+    // Only documents in force answer: expired, abolished, superseded and future ones stay out.
+    const byId = new Map(docs.filter((d) => isAnswering(snapshot.docs.get(d.docId))).map((d) => [d.docId, d]))
     const chunks: IndexedChunk[] = []
-    for (const c of await KbChunkModel.find().sort({ docId: 1, ord: 1 }).lean()) {
+    for (const c of await KbChunkModel.find({ docId: { $in: [...byId.keys()] } })
+      .sort({ docId: 1, ord: 1 })
+      .lean()) {
       const doc = byId.get(c.docId)
       if (!doc || doc.hash !== c.docHash) continue // a stale version, removed by the import that replaced it
       chunks.push({
@@ -296,14 +327,17 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const live = new Set(chunks.map((c) => c.chunkId))
     for (const id of termCache.keys()) if (!live.has(id)) termCache.delete(id)
     index = buildKbIndex(analyzer, chunks, termCache)
+    lifecycles = snapshot
     fingerprint = print
     checkedAt = Date.now()
     return index
   }
 
   async function ensureIndex(): Promise<KbIndex> {
-    if (index && Date.now() - checkedAt < opts.refreshIntervalMs) return index
-    if (index) {
+    // On the day a document starts, expires or falls due for review, statuses change: rebuild.
+    const dayTurned = lifecycles.nextChange !== undefined && today() >= lifecycles.nextChange
+    if (index && !dayTurned) {
+      if (Date.now() - checkedAt < opts.refreshIntervalMs) return index
       checkedAt = Date.now()
       if ((await currentFingerprint()) === fingerprint) return index
     }
@@ -332,13 +366,11 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const hash = hashText(`${input.text}\n${CHUNKER_VERSION}:${opts.chunkMinChars}:${opts.chunkMaxChars}`)
     const existing = await KbDocumentModel.findOne({ docId: input.id }).lean()
     if (existing && existing.hash === hash) return { docId: input.id, outcome: 'skipped', chunks: 0 }
-    const { meta, body } = parseFrontMatter(input.text)
+    const { meta, body, raw } = parseFrontMatter(input.text)
+    // Front-matter dates are read (and refused when impossible) with the life-cycle fields.
+    const declared = readLifecycle(raw, input.date ? { date: input.date } : {})
+    const lifecycle = importLifecycleFields(input.id, declared, existing, today(), opts.reviewMonths)
     const title = cleanTitle(input.title ?? meta.title ?? firstHeading(body)) ?? input.id
-    const date = input.date ?? meta.date
-    if (date !== undefined && !isCalendarDate(date))
-      throw new InvalidInputError(
-        `文档开头的日期（date: ${date.slice(0, 40)}）不对：${CALENDAR_DATE_MESSAGE}`,
-      )
     const drafts = chunkDocument(body, title, { minChars: opts.chunkMinChars, maxChars: opts.chunkMaxChars })
     if (drafts.length === 0) throw new InvalidInputError(`文档 ${input.id} 没有可用的正文`)
     const vectors = await embedChunks(drafts.map((d) => [title, ...d.headings, d.text].join('\n')))
@@ -357,14 +389,16 @@ export function createKbService(deps: KbServiceDeps): KbService {
     const fields = {
       title,
       issuer: input.issuer ?? meta.issuer,
-      date,
+      date: input.date ?? meta.date,
       url: input.url ?? meta.url,
       hash,
       chunkCount: drafts.length,
       source: input.source,
+      ...lifecycle,
     }
     await KbDocumentModel.updateOne({ docId: input.id }, { $set: fields }, { upsert: true })
     await KbChunkModel.deleteMany({ docId: input.id, docHash: { $ne: hash } })
+    await linkReplacements(input.id, declared.replaces)
     return { docId: input.id, outcome: existing ? 'updated' : 'imported', chunks: drafts.length }
   }
 
@@ -472,6 +506,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
         analyzer,
         limiter,
         ensureIndex,
+        lifecycles: () => lifecycles,
         log,
         reportLlm,
       }),
@@ -492,18 +527,23 @@ export function createKbService(deps: KbServiceDeps): KbService {
       )
     },
     unanswered: (options = {}) => listUnanswered(options.limit ?? 20),
-    async listDocuments() {
-      const docs = await KbDocumentModel.find().sort({ docId: 1 }).lean()
-      return docs.map((d) => ({
-        docId: d.docId,
-        title: d.title,
-        ...(d.issuer ? { issuer: d.issuer } : {}),
-        ...(d.date ? { date: d.date } : {}),
-        ...(d.url ? { url: d.url } : {}),
-        chunkCount: d.chunkCount,
-        ...(d.updatedAt ? { updatedAt: d.updatedAt } : {}),
-      }))
+    listDocuments: () => listDocumentViews(today()),
+    async changeDocument(docId, change, by) {
+      const changed = await withLock(
+        `kb:doc:${docId}`,
+        () => changeLifecycle(docId, change, by, deps.clock.now(), today(), opts.reviewMonths),
+        { ttlMs: 60_000, waitMs: 30_000 },
+      )
+      await rebuild()
+      log.info({ docId, by, changed }, 'kb document life cycle changed')
+      const view = (await listDocumentViews(today())).find((d) => d.docId === docId)
+      if (!view) throw new NotFoundError(`文件「${docId}」`)
+      return view
     },
+    reviewAnswer: (questionId, review, by) => reviewAnswer(questionId, review, by, deps.clock.now()),
+    listQuestions: (options = {}) =>
+      listQuestions({ ...options, limit: Math.max(1, Math.min(options.limit ?? 50, 200)) }),
+    listConflicts: (options = {}) => listConflicts(Math.max(1, Math.min(options.limit ?? 50, 200))),
     async removeDocument(docId) {
       const res = await KbDocumentModel.deleteOne({ docId })
       await KbChunkModel.deleteMany({ docId })
@@ -527,6 +567,8 @@ interface AskContext {
   analyzer: ReturnType<typeof createTextAnalyzer>
   limiter: ReturnType<typeof createRateLimiter>
   ensureIndex: () => Promise<KbIndex>
+  /** The documents' statuses as of the index's last build. */
+  lifecycles: () => LifecycleSnapshot
   log: Logger
   reportLlm: (outcome: LlmOutcome) => void
 }
@@ -540,7 +582,11 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
   const questionId = randomUUID()
   const index = await ctx.ensureIndex()
   const queryVector = await embedQuery(ctx, masked, index)
-  const hits = index.search(masked, { limit: 10, ...(queryVector ? { queryVector } : {}) })
+  const hits = await settleDisagreements(
+    ctx,
+    masked,
+    index.search(masked, { limit: 10, ...(queryVector ? { queryVector } : {}) }),
+  )
   const top = hits[0]
   const confident =
     top !== undefined &&
@@ -554,7 +600,10 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
       (await tryLlm(ctx, masked, passages, questionId)) ?? extractive(ctx, masked, hits, passages, index)
     if (result.mode === 'abstain') result = await abstain(ctx, question, masked, questionId, hits)
   }
-  await logQuestion(ctx, questionId, masked, result)
+  const withheldFor = result.abstained ? undefined : await reviewedWrong(ctx, masked, result)
+  if (withheldFor) result = await abstain(ctx, question, masked, questionId, hits)
+  else if (!result.abstained) result = withReviewCaveat(ctx, result)
+  await logQuestion(ctx, questionId, masked, result, withheldFor)
   return { questionId, ...result }
 }
 
@@ -612,6 +661,45 @@ function extractive(
     citations: [citation],
     nearest: [],
   }
+}
+
+/** Answers from the newer of two documents in force that disagree, and records the pair for staff. */
+async function settleDisagreements(
+  ctx: AskContext,
+  masked: string,
+  found: SearchHit[],
+): Promise<SearchHit[]> {
+  const { hits, conflicts } = settleConflicts(
+    found,
+    ctx.lifecycles().docs,
+    ctx.analyzer,
+    ctx.opts.minCoverage,
+  )
+  for (const c of conflicts) await recordConflict(c, masked, ctx.deps.clock.now(), ctx.log)
+  return hits
+}
+
+/** The review that marked this wording's answer wrong, when the answer would repeat it. */
+async function reviewedWrong(
+  ctx: AskContext,
+  masked: string,
+  r: Omit<KbAnswer, 'questionId'>,
+): Promise<string | undefined> {
+  const docs = ctx.lifecycles().docs
+  const cited = new Set(r.citations.map((c) => c.docId))
+  try {
+    return await withheldBy(normalizeQuestion(masked), cited, (id) => docs.get(id)?.hash)
+  } catch (err) {
+    ctx.log.error({ err: errorText(err) }, 'could not check staff reviews; answering')
+    return undefined
+  }
+}
+
+/** An answer resting on a document due for review says so. */
+function withReviewCaveat(ctx: AskContext, r: Omit<KbAnswer, 'questionId'>): Omit<KbAnswer, 'questionId'> {
+  const docs = ctx.lifecycles().docs
+  const due = r.citations.some((c) => docs.get(c.docId)?.status === 'review_due')
+  return due ? { ...r, answer: `${r.answer}\n${REVIEW_DUE_CAVEAT}` } : r
 }
 
 /** The top passages, at most two per document, best first. */
@@ -766,6 +854,7 @@ async function logQuestion(
   questionId: string,
   masked: string,
   r: Omit<KbAnswer, 'questionId'>,
+  withheldFor?: string,
 ) {
   const topDocs = r.abstained ? r.nearest.map((d) => d.docId) : [...new Set(r.citations.map((c) => c.docId))]
   try {
@@ -779,6 +868,8 @@ async function logQuestion(
       topDocs,
       caseNumber: r.caseNumber,
       askedAt: ctx.deps.clock.now(),
+      answer: r.answer,
+      withheldFor,
     })
   } catch (err) {
     ctx.log.error({ err: errorText(err), questionId }, 'could not log the question')
@@ -793,7 +884,9 @@ export function normalizeQuestion(text: string): string {
 }
 
 async function listUnanswered(limit: number): Promise<UnansweredItem[]> {
-  const rows = await KbQuestionModel.find({ $or: [{ abstained: true }, { helpful: false }] })
+  const rows = await KbQuestionModel.find({
+    $or: [{ abstained: true }, { helpful: false }, { 'review.verdict': 'wrong' }],
+  })
     .sort({ askedAt: -1 })
     .limit(5000)
     .lean()
@@ -808,12 +901,17 @@ async function listUnanswered(limit: number): Promise<UnansweredItem[]> {
         unhelpful: r.helpful === false ? 1 : 0,
         lastAskedAt: r.askedAt,
         topDocs: r.topDocs,
+        wrong: r.review?.verdict === 'wrong' ? 1 : 0,
+        ...(r.review?.verdict === 'wrong' && r.review.note ? { staffNote: r.review.note } : {}),
       })
       continue
     }
     g.count += 1
     if (r.abstained) g.abstained += 1
     if (r.helpful === false) g.unhelpful += 1
+    if (r.review?.verdict === 'wrong') g.wrong += 1
+    // Rows come newest first: the first note seen is the latest question's.
+    if (r.review?.verdict === 'wrong' && r.review.note) g.staffNote ??= r.review.note
   }
   return [...groups.values()]
     .sort((a, b) => b.count - a.count || b.lastAskedAt.getTime() - a.lastAskedAt.getTime())
@@ -842,6 +940,8 @@ export function kbSettingsFromConfig(
       chunkMinChars: kb.chunkMinChars,
       chunkMaxChars: kb.chunkMaxChars,
       passages: kb.passages,
+      reviewMonths: kb.reviewMonths,
+      timezone: config.timezone,
       refreshIntervalMs: kb.refreshSeconds * 1000,
       llmTimeoutMs: llm.timeoutMs,
       llmRetries: llm.maxRetries,
