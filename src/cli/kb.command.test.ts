@@ -85,7 +85,7 @@ describe('linli kb', () => {
   it('lists each document with its status, and refuses a document with an impossible date', async () => {
     const lives = await mkdtemp(path.join(tmpdir(), 'linli-kb-cli-life-'))
     const notice = (front: string) =>
-      `---\ntitle: 社区通知\n${front}---\n一、开放时间。周一至周五上午开放。\n`
+      `---\ntitle: 社区通知\n${front}---\n一、开放时间。社区服务站周一至周五上午八点半到十二点开放，周六上午为老年人专场。\n`
     await writeFile(path.join(lives, 'old-notice.md'), notice('expires: 2020-12-31\n'))
     await writeFile(path.join(lives, 'future-notice.md'), notice('effective: 2099-01-01\n'))
     await writeFile(path.join(lives, 'bad-notice.md'), notice('expires: 2026-02-30\n'))
