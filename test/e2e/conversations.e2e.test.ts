@@ -252,8 +252,8 @@ describe('conversations a resident can trust', () => {
     })
 
     it('a may-I question gets the rule first: 不可以, with the prohibition', async () => {
-      const said = await say(resident(), '电动车能不能推到楼道里充电', { room: kh04, at: true })
-      expect(said.inRoom[0]?.startsWith('不可以。')).toBe(true)
+      const said = await say(resident(), '电动车推到楼道里充电行不行', { room: kh04, at: true })
+      expect(said.inRoom[0]?.startsWith('不可以。'), said.inRoom.join('|')).toBe(true)
       expect(said.inRoom[0]).toContain('严禁')
     })
 

@@ -215,9 +215,11 @@ describe('may-I questions with the shipped model', () => {
     expect(intent('电动车可以在楼道里充电吗？')).toBe('question')
     expect(intent('小区里能养鸡吗')).toBe('question')
     expect(intent('装修是否允许周末施工')).toBe('question')
+    expect(intent('电动车推到楼道里充电行不行')).toBe('question')
   })
   it('a fault or a plea to act, asked the same way, is a request', () => {
     expect(intent('楼道里有人飞线充电，能不能管管？')).toBe('request')
     expect(intent('3号楼楼道灯坏了能修吗')).toBe('request')
+    expect(intent('楼道灯帮我修一下行不行')).toBe('request')
   })
 })
