@@ -22,6 +22,7 @@ import { type ChatContext, type ChatMiddleware, compose, createContext } from '.
 import { emergencyHandler } from './emergency.handler.js'
 import { isAnswerShaped, splitTrigger, stripMentions } from './etiquette.js'
 import { eventsHandler } from './events.handler.js'
+import { answerOverheard } from './report.flow.js'
 import { intentHandler, keywordHandler, menuDigitHandler, privacyGuardHandler } from './resident.handlers.js'
 import { workerCommands } from './worker-commands.js'
 
@@ -97,19 +98,29 @@ function prepare(deps: ChatHandlerDeps): ChatMiddleware {
  * In a group the bot speaks only when addressed (an @, a trigger word, a reply to the bot, an answer
  * to a question it asked there); danger is the exception, handled before this.
  */
-const etiquette: ChatMiddleware = async (ctx, next) => {
-  if (!ctx.isGroup) return next()
-  const { input } = ctx
-  ctx.addressed =
-    input.mentionsBot ||
-    ctx.trigger !== undefined ||
-    input.quoted?.fromBot === true ||
-    ctx.asks.some((a) => isAnswerShaped(a.kind, ctx.text, input))
-  if (!ctx.addressed) {
+function etiquette(services: ChatServices): ChatMiddleware {
+  return async (ctx, next) => {
+    if (!ctx.isGroup) return next()
+    const { input } = ctx
+    ctx.addressed =
+      input.mentionsBot ||
+      ctx.trigger !== undefined ||
+      input.quoted?.fromBot === true ||
+      ctx.asks.some((a) => isAnswerShaped(a.kind, ctx.text, input))
+    if (ctx.addressed) return next()
+    // A policy question put to the group (「请问高龄津贴多大年龄可以领」) is answered when the documents
+    // answer it; otherwise the bot stays out of the neighbours' conversation and opens nothing.
+    if (isOverheardQuestion(ctx) && (await answerOverheard(ctx, services))) return
     ctx.outcome = 'ignored:chit-chat'
-    return
   }
-  await next()
+}
+
+/** A short policy question of its own (not a reply to a neighbour), as the rules read it. */
+function isOverheardQuestion(ctx: ChatContext): boolean {
+  const t = ctx.triaged
+  if (!t || t.intent !== 'question' || t.category !== 'policy_consult') return false
+  if (ctx.input.quoted && ctx.input.quoted.fromBot !== true) return false
+  return ctx.text.length >= 4 && ctx.text.length <= 80
 }
 
 function unboundNote(rooms: RoomBindings): ChatMiddleware {
@@ -149,7 +160,7 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     prepare(deps),
     bindingHandler(services.rooms),
     emergencyHandler(services, settings),
-    etiquette,
+    etiquette(services),
     unboundNote(services.rooms),
     privacy,
     voiceWithoutText,

@@ -1,6 +1,7 @@
 import { maskText, numbersIn } from '../lib/mask.js'
 import { dueTextOf, handlerNameOf } from '../services/cases/case.texts.js'
 import type { AskKind } from '../services/conversations/asks.service.js'
+import type { KbAnswer } from '../services/kb/kb.service.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { say, TEXT } from './chat-texts.js'
 import type { ChatContext } from './composer.js'
@@ -95,6 +96,23 @@ export async function runPolicy(
       answer.caseNumber ? say.policyHandedOver({ caseNumber: answer.caseNumber }) : TEXT.abstained,
     )
   }
+  await replyWithAnswer(ctx, answer)
+}
+
+/**
+ * A policy question asked in a group without addressing the bot: answered when the documents answer
+ * it (true), left alone otherwise — no 「不确定」 in the neighbours' chat and no case for staff.
+ */
+export async function answerOverheard(ctx: ChatContext, services: ChatServices): Promise<boolean> {
+  const me = await ctx.me()
+  const answer = await services.kb.ask(maskText(ctx.text), { askerId: me.id, handOver: false })
+  if (answer.abstained) return false
+  ctx.outcome = 'policy:overheard'
+  await replyWithAnswer(ctx, answer)
+  return true
+}
+
+async function replyWithAnswer(ctx: ChatContext, answer: KbAnswer): Promise<void> {
   // The knowledge base may already name its sources in the answer; each title is said once.
   const titles = [...new Set(answer.citations.map((c) => `《${c.title}》`))]
   const sources = titles.filter((t) => !answer.answer.includes(t)).join('、')

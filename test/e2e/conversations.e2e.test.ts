@@ -270,6 +270,22 @@ describe('conversations a resident can trust', () => {
       expect(said.inRoom[0]).toContain('0477-0000801')
     })
 
+    it('a policy question put to the group without an @ is answered when the documents answer it', async () => {
+      const me = resident()
+      const said = await say(me, '请问低保需要什么材料', { room: kh04 })
+      expect(said.inRoom[0]).toContain('户口簿')
+      expect(said.inRoom[0]).toContain('依据《')
+      expect(await casesOf(me)).toHaveLength(0)
+    })
+
+    it('an overheard question no document answers gets no reply and opens no case', async () => {
+      const me = resident()
+      const said = await say(me, '独生子女父母奖励怎么领', { room: kh04 })
+      expect(said.replies).toEqual([])
+      expect(await casesOf(me)).toHaveLength(0)
+      expect(await CaseModel.countDocuments({ channel: 'kb', text: /独生子女/ })).toBe(0)
+    })
+
     it('a question no document answers goes to staff as a case with an owner, suggesting nothing unrelated', async () => {
       const me = resident()
       const said = await say(me, '独生子女父母奖励怎么领')

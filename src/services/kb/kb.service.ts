@@ -233,7 +233,11 @@ export interface KbService {
   importFile(input: ImportFileInput): Promise<ImportFileResult>
   /** Imports every .docx/.pdf/.html/.htm/.md/.markdown/.txt file of a folder (not recursive). */
   importFolder(dir: string): Promise<ImportSummary>
-  ask(question: string, options?: { askerId?: string }): Promise<KbAnswer>
+  /**
+   * Answers a question. `handOver: false` (a question overheard in a group, not put to the bot):
+   * an abstention opens no case and says nothing to staff.
+   */
+  ask(question: string, options?: { askerId?: string; handOver?: boolean }): Promise<KbAnswer>
   /** Ranked passages without answering or logging (evaluation, benchmarks, staff tools). */
   search(question: string, limit?: number): Promise<SearchHit[]>
   feedback(input: FeedbackInput): Promise<void>
@@ -501,6 +505,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
       answerQuestion({
         question,
         askerId: options.askerId,
+        handOver: options.handOver !== false,
         deps,
         opts,
         analyzer,
@@ -562,6 +567,8 @@ export function createKbService(deps: KbServiceDeps): KbService {
 interface AskContext {
   question: string
   askerId?: string
+  /** An abstention is handed to staff (a case); false for questions overheard in a group. */
+  handOver: boolean
   deps: KbServiceDeps
   opts: KbOptions
   analyzer: ReturnType<typeof createTextAnalyzer>
@@ -826,7 +833,7 @@ async function abstain(
     if (nearest.length >= 2) break
   }
   let caseNumber: string | undefined
-  if (ctx.deps.onAbstain) {
+  if (ctx.deps.onAbstain && ctx.handOver) {
     try {
       caseNumber =
         (await ctx.deps.onAbstain(question, {
