@@ -221,6 +221,18 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
         qa: repo('eval', 'kb-demo.jsonl'),
       },
       {
+        // Same style as kb-fresh-3 (another writer's 12 documents, 89 questions), written to tune on.
+        name: 'kb-tune',
+        folders: [
+          path.join(ctx.evalDir, 'kb'),
+          repo('eval', 'kb-extra'),
+          repo('eval', 'kb-fresh'),
+          repo('eval', 'kb-fresh-2'),
+          repo('eval', 'kb-tune'),
+        ],
+        qa: repo('eval', 'kb-tune.jsonl'),
+      },
+      {
         // Blind: 12 documents and 87 questions written by someone who never saw the method (2026-12).
         // Its questions are not printed (`--show-blind` prints them) so nobody tunes to them by accident.
         name: 'kb-fresh-3',
