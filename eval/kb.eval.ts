@@ -258,7 +258,16 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
       await clearKb()
       const kb = createKbService({ llm, logger: silentLogger, clock: systemClock, ...settings })
       for (const folder of set.folders) await kb.importFolder(folder)
-      const outcomes = await runSet(kb, readQaSet(set.qa))
+      // A question about a document that is not in force today (expired, abolished, superseded) must
+      // not be answered from it: it counts as uncovered, and the note says how many.
+      const retired = new Set((await kb.listDocuments()).filter((d) => !d.answering).map((d) => d.docId))
+      const lines = readQaSet(set.qa).map((l) =>
+        l.doc && retired.has(l.doc) ? { q: l.q, doc: null, ...(l.type ? { type: l.type } : {}) } : l,
+      )
+      const moved = readQaSet(set.qa).filter((l) => l.doc && retired.has(l.doc)).length
+      if (moved > 0)
+        notes.push(`kb/${set.name}: ${moved} question(s) about documents not in force today (${[...retired].join(', ')}) count as uncovered`)
+      const outcomes = await runSet(kb, lines)
       const scored = scoreKb(set.name, outcomes)
       metrics.push(...scored)
       notes.push(coverageNote(set.name, outcomes))
