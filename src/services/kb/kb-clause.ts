@@ -27,7 +27,7 @@ interface TypeRule {
 const CN_DIGIT = '[一二三四五六七八九十百零〇两]'
 const NUMBER = `(\\d+|${CN_DIGIT}+)`
 
-const PROHIBITION_RE = /严禁|禁止|不得|不准|不允许|不能|不可以|不予|谢绝/
+const PROHIBITION_RE = /严禁|禁止|不得|不准|不允许|不能|不可以|不予|谢绝|不享受|不纳入/
 const PERMISSION_RE = /可以|允许|准予|有权|可(?=[\u3400-\u9fff]{1,6}[，。；])|无需|不需要|不用/
 
 const TYPE_RULES: TypeRule[] = [
@@ -83,8 +83,8 @@ const TYPE_RULES: TypeRule[] = [
   },
   {
     type: 'who',
-    ask: /谁|哪些人|什么人|啥人|条件|资格(?!认证|审核|审查|复核|复查)|符合|可以领|能领|能拿|能享受|可以享受|能申请|可以申请|有没有份|够不够|算不算|属于|能办|可以办|对象|范围/,
-    cue: /户籍|年满|符合|对象|条件|具有|持有|以下情形|之一的|范围|凡|均可|可以申[请领]|可申[请领]/,
+    ask: /谁|哪些人|什么人|啥人|条件|资格(?!认证|审核|审查|复核|复查)|符合|可以领|能领|能拿|能享受|可以享受|能申请|可以申请|还能报|能报|有没有份|够不够|算不算|属于|对象|范围/,
+    cue: /户籍|年满|符合|对象|条件|具有|持有|以下情形|之一的|范围|凡|均可|可以申[请领]|可申[请领]|不享受|不予|不属于|除外|不包括|不得申[请领]|不纳入|周岁以[上下]/,
     strong: () =>
       /年满|周岁以上|岁以上|符合.{0,12}条件|条件之一|下列条件|以下条件|具有.{0,8}户籍|可以申[请领]|可申[请领]|均可|凡.{2,20}的|居住.{0,6}(半年|以上)/,
     heading: /对象|条件|范围|资格/,
@@ -145,6 +145,24 @@ function share(units: ClauseUnit[], hay: string, analyzer: TextAnalyzer): number
     got += u.weight * unitCoverage(u, hay, analyzer)
   }
   return total > 0 ? got / total : 0
+}
+
+/**
+ * The parts of a question that ask for different things (「一期收多少钱？午饭另外要钱不」); one part
+ * when it asks for one kind of fact.
+ */
+export function questionParts(question: string): Array<{ text: string; types: QuestionType[] }> {
+  const pieces = question
+    .split(/[，,？?；;。！!\s]+/)
+    .map((p) => p.trim())
+    .filter((p) => p.length >= 3)
+  const parts = pieces
+    .map((text) => ({ text, types: questionTypes(text) }))
+    .filter((p) => !(p.types.length === 1 && p.types[0] === 'what'))
+  const kinds = new Set(parts.map((p) => p.types.join()))
+  return parts.length >= 2 && parts.length <= 3 && kinds.size >= 2
+    ? parts
+    : [{ text: question, types: questionTypes(question) }]
 }
 
 /** The kinds of fact a question asks for, most specific first; `what` when none is recognisable. */
@@ -348,7 +366,7 @@ const TOPIC_FACTOR = 0.7
 const DURATION_ASK_RE = /多久|多长|几天|多少天|几个月|要等|多快|期限|时限/
 /** A duration an office must finish something in (「30个工作日内完成」「15日内发放」). */
 const DEADLINE_RE = new RegExp(
-  `(\\d{1,3}|${CN_DIGIT}+)\\s*个?(工作日|日|天|小时)(内|以内|之内)?.{0,6}(完成|办结|发放|审批|作出|出具|答复|办好|送达|发证|办理|上门|到场|处理)`,
+  `(\\d{1,3}|${CN_DIGIT}+)\\s*个?(工作日|日|天|小时)(内|以内|之内)?.{0,6}(完成|办结|发放|审批|作出|出具|答复|办好|送达|发证|办理|上门|到场|处理|申领|申请|提出|提交|缴纳|领取|回收)`,
 )
 const TYPE_BONUS = 0.45
 const STRONG_BONUS = 0.15
@@ -367,7 +385,8 @@ function scoreClauses(
   const rules = TYPE_RULES.filter((r) => types.includes(r.type))
   const q = normalizeText(question)
   const mayOnly = types.includes('may') && types.length === 1
-  const numbers = [...q.matchAll(/(?<![\d.])(\d{1,4})(?![\d.])/g)].map((m) => Number(m[1]))
+  const numbers = questionNumbers(q)
+  const unit = askedUnit(q)
   const score = (clause: Clause, headings: string[]): Scored => {
     const hay = normalizeText(clause.text)
     // The title is not part of the context: its words are shared by every clause (and discounted).
@@ -384,10 +403,18 @@ function scoreClauses(
     // 「鼓励…反映」 neither allows nor forbids: a may-question wants the rule itself.
     if (mayOnly && typed && !PROHIBITION_RE.test(hay) && !PERMISSION_RE.test(hay)) typed = false
     // A clause with both facts a two-part question asks (an age and who may apply) beats one with either.
+    // A clause with the kind of fact asked but none of the question's words is a weak answer.
+    const relevance = Math.min(1, 0.5 + topic)
     const typeBonus = typed
-      ? TYPE_BONUS + (strong ? STRONG_BONUS : 0) + EXTRA_TYPE_BONUS * (matched.length - 1)
+      ? relevance * (TYPE_BONUS + (strong ? STRONG_BONUS : 0) + EXTRA_TYPE_BONUS * (matched.length - 1))
       : 0
-    let value = TOPIC_FACTOR * topic + typeBonus + done + (inRange(numbers, rest) ? STRONG_BONUS : 0)
+    // 「多少分贝」「几平方米」: a number with the unit asked for is the answer.
+    const quantity = unit && new RegExp(`\\d\\s*${unit}`).test(rest) ? TYPE_BONUS * relevance : 0
+    let value =
+      TOPIC_FACTOR * topic +
+      Math.max(typeBonus, quantity) +
+      done +
+      (inRange(numbers, rest) ? STRONG_BONUS : 0)
     if (rules.some((r) => r.heading?.test(headings.join(' ')))) value += HEADING_BONUS
     const chunks = clause.list ? [clause.list.lead, ...clause.list.items] : [clause.line]
     value += HIT_BONUS * Math.max(...chunks.map((l) => hitScore.get(l?.chunkId ?? '') ?? 0))
@@ -417,6 +444,27 @@ function scoreClauses(
     }
   }
   return out.sort((a, b) => b.score - a.score || a.clause.line.at - b.clause.line.at)
+}
+
+/** The numbers of a question, Arabic or Chinese (「今年五十五了」「整60」). */
+function questionNumbers(q: string): number[] {
+  const out = [...q.matchAll(/(?<![\d.])(\d{1,4})(?![\d.])/g)].map((m) => Number(m[1]))
+  for (const m of q.matchAll(/[一二三四五六七八九十]{1,3}(?=岁|周岁|了|多岁|个月|年)/g)) {
+    const n = cnNumber(m[0])
+    if (n > 0) out.push(n)
+  }
+  return out
+}
+
+/** The unit a 「多少X」「几X」 question asks in (分贝, 平方米, 公斤…), when it names one. */
+function askedUnit(q: string): string | undefined {
+  const m =
+    /(?:多少|几)(分贝|平方米|平米|米|公里|千米|公斤|千克|斤|吨|人|个人|名|次|件|个|层|户|学时|课时|小时|分钟|天|周)/.exec(
+      q,
+    )
+  if (!m) return undefined
+  const unit = m[1] as string
+  return unit === '平米' ? '(平方米|平米)' : unit === '个人' ? '人' : unit
 }
 
 /** True when a number of the question falls in a range the clause states (92 in 「90至99周岁」). */
@@ -551,6 +599,7 @@ export function pickClauses(
     if (docs.length >= 2) break
   }
   const answers: ClauseAnswer[] = []
+  const parts = questionParts(question)
   for (const docId of docs) {
     const chunks = chunksOf(docId)
     const first = chunks[0]
@@ -561,25 +610,46 @@ export function pickClauses(
         hitScore.set(h.chunk.chunkId, Math.max(hitScore.get(h.chunk.chunkId) ?? 0, h.score / top.score))
     const lines = linesOf(chunks)
     const own = clauseUnits(units, first.title, lines, analyzer)
-    const scored = scoreClauses(question, types, own.length > 0 ? own : units, lines, hitScore, analyzer)
-    const best = scored[0]
-    if (!best) continue
-    const grown = grow(best, scored, lines, types)
-    const text = stripArticleMarker(grown.text)
-    const conclusion = conclusionOf(types, best, text)
-    const article = articleOf(best.clause.line.headings, best.clause.line.text)
+    const topicUnits = own.length > 0 ? own : units
+    const pick = (q: string, ts: QuestionType[]) => {
+      const scored = scoreClauses(q, ts, topicUnits, lines, hitScore, analyzer)
+      const best = scored[0]
+      if (!best) return undefined
+      const grown = grow(best, scored, lines, ts)
+      const text = stripArticleMarker(grown.text)
+      return { best, grown, text, types: ts }
+    }
+    // A two-part question (「一个月多少钱，最多能干几年」) gets the clause for each part.
+    const picked = (
+      parts.length > 1 ? parts.map((p) => pick(p.text, p.types)) : [pick(question, types)]
+    ).filter((x): x is NonNullable<ReturnType<typeof pick>> => x !== undefined)
+    const distinct = picked.filter(
+      (x, i) => picked.findIndex((y) => y.text === x.text || y.text.includes(x.text)) === i,
+    )
+    const shown = distinct.filter((x) => !distinct.some((y) => y !== x && y.text.includes(x.text)))
+    const lead = shown[0]
+    if (!lead) continue
+    shown.sort((a, b) => a.best.clause.line.at - b.best.clause.line.at)
+    const articles = [
+      ...new Set(
+        shown.map((x) => articleOf(x.best.clause.line.headings, x.best.clause.line.text)).filter(Boolean),
+      ),
+    ]
+    const conclusion = picked
+      .map((x) => conclusionOf(x.types, x.best, x.text))
+      .find((c): c is string => c !== undefined)
     answers.push({
       docId,
       title: first.title,
       ...(first.issuer ? { issuer: first.issuer } : {}),
       ...(first.url ? { url: first.url } : {}),
-      ...(article ? { article } : {}),
-      text,
-      ...(conclusion ? { conclusion } : {}),
-      chunkIds: [...grown.chunkIds],
-      score: best.score,
-      topic: best.topic,
-      typed: best.typed,
+      ...(articles.length > 0 ? { article: articles.join('、') } : {}),
+      text: shown.map((x) => x.text.replace(/[；;，,：:]$/, '。')).join('\n'),
+      ...(conclusion && shown.length === 1 ? { conclusion } : {}),
+      chunkIds: [...new Set(shown.flatMap((x) => [...x.grown.chunkIds]))],
+      score: Math.max(...shown.map((x) => x.best.score)),
+      topic: Math.max(...shown.map((x) => x.best.topic)),
+      typed: shown.some((x) => x.best.typed),
     })
   }
   // The best document by retrieval answers, unless only the other one carries the kind of fact asked.
