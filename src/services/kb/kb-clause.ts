@@ -59,9 +59,11 @@ const TYPE_RULES: TypeRule[] = [
     cue: new RegExp(
       `${NUMBER}\\s*(个)?(工作日|日|天|月|年|小时|周|分钟|时)|期限|时限|以内|之内|之前|截止|每年|每月|次月|当月|当日|当天|当场|即时|即办|\\d{1,2}[:：]\\d{2}|上午|下午|周[一二三四五六日]|工作日|节假日`,
     ),
-    heading: /时限|期限|时间|有效期|时段/,
+    heading: /时限|期限|时间|有效期|时段|周期|频次/,
     strong: (q) =>
-      /多久|多长|几天|多少天|几个月|期限|时限|要等|多快|有效期/.test(q)
+      /一次|每隔|多久.{0,4}(一回|一趟)/.test(q)
+        ? new RegExp(`每.{0,4}(\\d{1,3}|${CN_DIGIT}+)\\s*个?(月|年|天|周|季度)|(\\d{1,3}|${CN_DIGIT}+)\\s*个?(月|年|天|周).{0,8}一次|每(年|月|季度|周|半年)`)
+        : /多久|多长|几天|多少天|几个月|期限|时限|要等|多快|有效期/.test(q)
         ? new RegExp(
             `(?<!\\d)(\\d{1,3}|${CN_DIGIT}+)\\s*个?(工作日|日|天|小时|周|个月|月|年)(内|以内|之内|后|完成|办结)|\\d{1,3}\\s*个工作日|当场|即时|即办|当日|当天`,
           )
@@ -92,7 +94,7 @@ const TYPE_RULES: TypeRule[] = [
   {
     type: 'how',
     // 「怎么申请」 asks for steps; 「怎么处理」「怎么办」 ask what happens (a rule), typed `what`.
-    ask: /(怎么|如何|咋|怎样|咋个)(样)?(申请|办理|办(?!$|呢|啊|呀)|做|弄|操作|认证|缴|交|报|登记|预约|领|补|开|查|签|填|走|去|用|注册|更换|换|取|提|转|迁|上|参加|加入)|流程|程序|步骤|办理|方式|途径|手续|咋整/,
+    ask: /(怎么|如何|咋|怎样|咋个)(样)?[^，,。？?]{0,6}?(申请|办理|办(?!$|呢|啊|呀)|做|弄|操作|认证|缴|交|报|登记|预约|领|补|开|查|签|填|走|去|用|注册|更换|换|取|提|转|迁|上|参加|加入)|流程|程序|步骤|办理|方式|途径|手续|咋整/,
     cue: /申请|提出|提交|审核|审批|办理|登记|受理|扫码|拨打|携带|通过|报告|报名|预约|认证|登录|填写|领取|方式|步骤|程序/,
     heading: /流程|程序|办理|申请|方式|步骤|途径/,
   },
@@ -188,6 +190,8 @@ export function questionTypes(question: string): QuestionType[] {
 /** A document line as the answer sees it: its text, the article it stands in, and list membership. */
 interface Line {
   text: string
+  /** The document's title. */
+  title: string
   headings: string[]
   chunkId: string
   /** Index of the line in the document. */
@@ -239,6 +243,7 @@ function linesOf(chunks: IndexedChunk[]): Line[] {
         headings = [...c.headings, `${marker[1]}${marker[2] ? ` ${marker[2]}` : ''}`]
       lines.push({
         text,
+        title: c.title,
         headings,
         chunkId: c.chunkId,
         at: lines.length,
@@ -385,6 +390,9 @@ function scoreClauses(
   const rules = TYPE_RULES.filter((r) => types.includes(r.type))
   const q = normalizeText(question)
   const mayOnly = types.includes('may') && types.length === 1
+  // A plain-text document's title line is not an answer.
+  const isTitleLine = (line: Line, text: string) =>
+    normalizeText(text).replace(/^#+\s*/, '') === normalizeText(line.title)
   const numbers = questionNumbers(q)
   const unit = askedUnit(q)
   const score = (clause: Clause, headings: string[]): Scored => {
@@ -425,7 +433,7 @@ function scoreClauses(
   const out: Scored[] = []
   for (const line of lines) {
     sentencesOf(line).forEach((text, sentence) => {
-      if (TITLE_SENTENCE_RE.test(text) || /[？?]$/.test(text)) return
+      if (TITLE_SENTENCE_RE.test(text) || /[？?]$/.test(text) || isTitleLine(line, text)) return
       const scored = score({ line, text, sentence }, line.headings)
       // A lead-in alone says nothing: its list (scored whole below) is the answer.
       if (line.leadIn && LEAD_IN_RE.test(text)) scored.score *= 0.4
