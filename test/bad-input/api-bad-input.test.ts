@@ -57,7 +57,11 @@ async function setup(api: ApiApp) {
   const kbDoc = await api.http
     .post('/api/v1/kb/documents')
     .set(staff)
-    .send({ id: 'heating-fee', title: '暖气费缴纳', text: '暖气费每年11月前在物业缴纳。' })
+    .send({
+      id: 'heating-fee',
+      title: '暖气费缴纳',
+      text: '暖气费每年11月前在物业服务中心缴纳，也可以通过物业小程序线上缴纳。',
+    })
   const asked = await api.http
     .post('/api/v1/kb/ask')
     .set(await w.headers('reporter'))

@@ -73,7 +73,7 @@ function kbDocument(c: Ctx): Promise<string> {
     await c.api.services.kb.importDocument({
       id: 'heating-fee',
       title: '暖气费缴纳',
-      text: '暖气费每年11月前在物业缴纳。',
+      text: '暖气费每年11月前在物业服务中心缴纳，也可以通过物业小程序线上缴纳。',
     })
     return 'heating-fee'
   })
