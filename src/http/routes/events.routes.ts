@@ -12,7 +12,7 @@ export const ListQuery = z.object({
     .optional(),
   limit: z.coerce.number().int().min(1).max(100).optional(),
 })
-export const CancelBody = z.object({ reason: z.string().max(200).default('') })
+export const CancelBody = z.object({ reason: z.string().max(200).default('') }).strict()
 export const CheckInBody = z.object({ code: z.string().trim().min(1, '请填写签到码').max(12) })
 export const AnyBody = z.record(z.string(), z.unknown())
 const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
