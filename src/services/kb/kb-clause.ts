@@ -493,6 +493,20 @@ function inRange(numbers: number[], hay: string): boolean {
 /** Question types a whole list answers (the steps, the materials, the conditions, the places). */
 const LISTY: QuestionType[] = ['how', 'materials', 'who', 'place', 'what']
 
+/**
+ * One list item alone reads without its number: 「（二）90至99周岁…」 → 「90至99周岁…」, and after a lead-in
+ * 「装修施工时间：\n（二）周六…」 → 「装修施工时间：周六…」. Whole lists keep their numbers.
+ */
+function singleItem(text: string): string {
+  const lines = text.split('\n')
+  const last = lines.at(-1) as string
+  if (lines.length > 2 || !ITEM_RE.test(last)) return text
+  const item = last.replace(ITEM_RE, '').trim()
+  if (lines.length === 1) return item || text
+  const lead = lines[0] as string
+  return /[：:]$/.test(lead) ? `${lead}${item}` : `${lead}\n${item}`
+}
+
 /** Drops a leading article marker and its short title (「二、高龄津贴申请。」) from a clause. */
 export function stripArticleMarker(text: string): string {
   const out = text
@@ -624,7 +638,7 @@ export function pickClauses(
       const best = scored[0]
       if (!best) return undefined
       const grown = grow(best, scored, lines, ts)
-      const text = stripArticleMarker(grown.text)
+      const text = singleItem(stripArticleMarker(grown.text))
       return { best, grown, text, types: ts }
     }
     // A two-part question (「一个月多少钱，最多能干几年」) gets the clause for each part.
