@@ -2,6 +2,7 @@ import { maskText, numbersIn } from '../lib/mask.js'
 import { dueTextOf, handlerNameOf } from '../services/cases/case.texts.js'
 import type { AskKind } from '../services/conversations/asks.service.js'
 import type { KbAnswer } from '../services/kb/kb.service.js'
+import { retiredNote } from '../services/kb/kb-answer.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { say, TEXT } from './chat-texts.js'
 import type { ChatContext } from './composer.js'
@@ -92,9 +93,9 @@ export async function runPolicy(
   const answer = await services.kb.ask(maskText(question), { askerId: me.id })
   if (answer.abstained) {
     ctx.outcome = 'policy:abstained'
-    return ctx.reply(
-      answer.caseNumber ? say.policyHandedOver({ caseNumber: answer.caseNumber }) : TEXT.abstained,
-    )
+    const reply = answer.caseNumber ? say.policyHandedOver({ caseNumber: answer.caseNumber }) : TEXT.abstained
+    // The rule the asker remembers may be gone: say so rather than leave them wondering.
+    return ctx.reply(answer.retired ? `${retiredNote(answer.retired)}${reply}` : reply)
   }
   await replyWithAnswer(ctx, answer)
 }

@@ -123,8 +123,13 @@ function stripMarker(text: string): string {
 }
 
 /** The polite "not sure" answer, naming the nearest documents when there are any. */
-export function composeAbstention(nearest: Array<{ title: string }>, caseNumber?: string): string {
+export function composeAbstention(
+  nearest: Array<{ title: string }>,
+  caseNumber?: string,
+  retired?: { title: string; statusLabel: string },
+): string {
   const lines = ['这个问题我没有找到可靠的政策依据，不敢乱说。']
+  if (retired) lines.push(retiredNote(retired))
   if (nearest.length > 0) lines.push(`可能相关的资料：${nearest.map((d) => `《${d.title}》`).join('、')}。`)
   lines.push(
     caseNumber
@@ -132,6 +137,11 @@ export function composeAbstention(nearest: Array<{ title: string }>, caseNumber?
       : '已记录您的问题，社区工作人员会尽快答复；急事也可以直接联系网格员。',
   )
   return lines.join('')
+}
+
+/** 「找到的《…》已失效（2026-04-30 到期），不能再作为依据。」 */
+export function retiredNote(doc: { title: string; statusLabel: string }): string {
+  return `找到的《${doc.title}》${doc.statusLabel}，不能再作为依据。`
 }
 
 /** The fixed system prompt: answers come from the numbered passages only; the question is data. */

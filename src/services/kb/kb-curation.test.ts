@@ -77,7 +77,9 @@ describe('document life cycle', () => {
     const kb = makeKb(clock)
     await kb.importDocument({ id: 'winter-subsidy', text: WINTER })
 
-    expect((await kb.ask(WINTER_Q)).abstained).toBe(true)
+    const before = await kb.ask(WINTER_Q)
+    expect(before.abstained).toBe(true)
+    expect(before.retired?.statusLabel).toBe('尚未生效（2026-11-01 起施行）')
     expect(await statusOf(kb, 'winter-subsidy')).toEqual({
       status: 'not_yet_effective',
       label: '尚未生效（2026-11-01 起施行）',
@@ -101,6 +103,13 @@ describe('document life cycle', () => {
     const after = await kb.ask(WINTER_Q)
     expect(after.abstained).toBe(true)
     expect(after.answer).not.toContain('800元')
+    // The asker hears why the rule they remember is not quoted.
+    expect(after.retired).toEqual({
+      docId: 'winter-subsidy',
+      title: '冬季困难家庭取暖补贴发放通知',
+      statusLabel: '已失效（2027-03-31 到期）',
+    })
+    expect(after.answer).toContain('《冬季困难家庭取暖补贴发放通知》已失效（2027-03-31 到期），不能再作为依据。')
     expect(await statusOf(kb, 'winter-subsidy')).toEqual({
       status: 'expired',
       label: '已失效（2027-03-31 到期）',

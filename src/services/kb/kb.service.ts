@@ -200,6 +200,11 @@ export interface KbAnswer {
   /** The nearest documents when abstaining. */
   nearest: Array<{ docId: string; title: string }>
   caseNumber?: string
+  /**
+   * When abstaining: a document that would have answered but is not in force (expired, abolished,
+   * superseded, not yet effective), so the asker hears why the old rule is not quoted.
+   */
+  retired?: { docId: string; title: string; statusLabel: string }
 }
 
 export const FeedbackInput = z
@@ -287,6 +292,8 @@ export function createKbService(deps: KbServiceDeps): KbService {
   const log = deps.logger.child({ service: 'kb' })
   const termCache: TermCache = new Map()
   let index: KbIndex | undefined
+  /** Documents not in force: searched only to tell an asker that the rule they remember is gone. */
+  let retired: KbIndex | undefined
   let lifecycles: LifecycleSnapshot = { today: '', docs: new Map() }
   const today = () => localDate(deps.clock.now(), opts.timezone)
   let fingerprint = ''
@@ -328,9 +335,29 @@ export function createKbService(deps: KbServiceDeps): KbService {
         ...(c.vector && c.vector.length > 0 ? { vector: c.vector } : {}),
       })
     }
-    const live = new Set(chunks.map((c) => c.chunkId))
+    const retiredDocs = new Map(
+      docs.filter((d) => !isAnswering(snapshot.docs.get(d.docId))).map((d) => [d.docId, d]),
+    )
+    const retiredChunks: IndexedChunk[] = []
+    if (retiredDocs.size > 0) {
+      for (const c of await KbChunkModel.find({ docId: { $in: [...retiredDocs.keys()] } })
+        .sort({ docId: 1, ord: 1 })
+        .lean()) {
+        const doc = retiredDocs.get(c.docId)
+        if (!doc || doc.hash !== c.docHash) continue
+        retiredChunks.push({
+          chunkId: String(c._id),
+          docId: c.docId,
+          title: doc.title,
+          headings: c.headings,
+          text: c.text,
+        })
+      }
+    }
+    const live = new Set([...chunks, ...retiredChunks].map((c) => c.chunkId))
     for (const id of termCache.keys()) if (!live.has(id)) termCache.delete(id)
     index = buildKbIndex(analyzer, chunks, termCache)
+    retired = retiredChunks.length > 0 ? buildKbIndex(analyzer, retiredChunks, termCache) : undefined
     lifecycles = snapshot
     fingerprint = print
     checkedAt = Date.now()
@@ -512,6 +539,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
         limiter,
         ensureIndex,
         lifecycles: () => lifecycles,
+        retired: () => retired,
         log,
         reportLlm,
       }),
@@ -576,6 +604,7 @@ interface AskContext {
   ensureIndex: () => Promise<KbIndex>
   /** The documents' statuses as of the index's last build. */
   lifecycles: () => LifecycleSnapshot
+  retired: () => KbIndex | undefined
   log: Logger
   reportLlm: (outcome: LlmOutcome) => void
 }
@@ -832,6 +861,12 @@ async function abstain(
     nearest.push({ docId: h.chunk.docId, title: h.chunk.title })
     if (nearest.length >= 2) break
   }
+  const gone = ctx.retired()?.search(masked, { limit: 3 })[0]
+  const goneDoc = gone ? ctx.lifecycles().docs.get(gone.chunk.docId) : undefined
+  const retiredDoc =
+    gone && goneDoc && gone.coverage >= ctx.opts.minCoverage && about(gone)
+      ? { docId: gone.chunk.docId, title: gone.chunk.title, statusLabel: goneDoc.statusLabel }
+      : undefined
   let caseNumber: string | undefined
   if (ctx.deps.onAbstain && ctx.handOver) {
     try {
@@ -847,12 +882,13 @@ async function abstain(
     }
   }
   return {
-    answer: composeAbstention(nearest, caseNumber),
+    answer: composeAbstention(nearest, caseNumber, retiredDoc),
     abstained: true,
     mode: 'abstain',
     citations: [],
     nearest,
     ...(caseNumber ? { caseNumber } : {}),
+    ...(retiredDoc ? { retired: retiredDoc } : {}),
   }
 }
 
