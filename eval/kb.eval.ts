@@ -266,7 +266,9 @@ export async function runKbEval(ctx: EvalContext): Promise<EvalSection> {
       )
       const moved = readQaSet(set.qa).filter((l) => l.doc && retired.has(l.doc)).length
       if (moved > 0)
-        notes.push(`kb/${set.name}: ${moved} question(s) about documents not in force today (${[...retired].join(', ')}) count as uncovered`)
+        notes.push(
+          `kb/${set.name}: ${moved} question(s) about documents not in force today (${[...retired].join(', ')}) count as uncovered`,
+        )
       const outcomes = await runSet(kb, lines)
       const scored = scoreKb(set.name, outcomes)
       metrics.push(...scored)

@@ -118,6 +118,7 @@ export const ConfigSchema = z.object({
   kb: z
     .object({
       vocabularyFile: z.string().min(1).default('config/kb-synonyms.yaml'),
+      abstainModelFile: z.string().min(1).default('config/kb-abstain-model.json'),
       minCoverage: z.coerce.number().min(0).max(1).default(0.4),
       minCosine: z.coerce.number().min(0).max(1).default(0.8),
       chunkMinChars: PositiveInt.default(20),

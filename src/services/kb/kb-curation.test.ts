@@ -109,7 +109,9 @@ describe('document life cycle', () => {
       title: '冬季困难家庭取暖补贴发放通知',
       statusLabel: '已失效（2027-03-31 到期）',
     })
-    expect(after.answer).toContain('《冬季困难家庭取暖补贴发放通知》已失效（2027-03-31 到期），不能再作为依据。')
+    expect(after.answer).toContain(
+      '《冬季困难家庭取暖补贴发放通知》已失效（2027-03-31 到期），不能再作为依据。',
+    )
     expect(await statusOf(kb, 'winter-subsidy')).toEqual({
       status: 'expired',
       label: '已失效（2027-03-31 到期）',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
@@ -11,6 +12,13 @@ import type { Logger } from '../../lib/logger.js'
 import { maskText } from '../../lib/mask.js'
 import { KbChunkModel, KbDocumentModel, KbQuestionModel } from '../../models/kb.model.js'
 import { withLock } from '../locks/lock.service.js'
+import {
+  type AbstainFeatures,
+  type AbstainModel,
+  abstainFeatures,
+  answerProbability,
+  loadAbstainModel,
+} from './kb-abstain.js'
 import {
   buildUserPrompt,
   type Citation,
@@ -33,7 +41,7 @@ import {
   listDocumentViews,
   snapshotLifecycles,
 } from './kb-curation.js'
-import { passageEvidence, queryUnits, unitCoverage } from './kb-evidence.js'
+import { queryUnits, unitCoverage } from './kb-evidence.js'
 import {
   CALENDAR_DATE_MESSAGE,
   CalendarDate,
@@ -85,6 +93,11 @@ export interface KbOptions {
   reviewMonths: number
   /** The zone whose calendar days the documents' dates name. */
   timezone: string
+  /**
+   * The fitted answer-or-abstain model (`config/kb-abstain-model.json`). Without it, a question is
+   * answered when the best passage covers `minCoverage` of it.
+   */
+  abstainModel?: AbstainModel
 }
 
 export const DEFAULT_KB_OPTIONS: KbOptions = {
@@ -245,6 +258,8 @@ export interface KbService {
   ask(question: string, options?: { askerId?: string; handOver?: boolean }): Promise<KbAnswer>
   /** Ranked passages without answering or logging (evaluation, benchmarks, staff tools). */
   search(question: string, limit?: number): Promise<SearchHit[]>
+  /** The signals the answer-or-abstain decision weighs for a question (evaluation, fitting, staff tools). */
+  inspect(question: string): Promise<AbstainFeatures | undefined>
   feedback(input: FeedbackInput): Promise<void>
   unanswered(options?: { limit?: number }): Promise<UnansweredItem[]>
   /** Every document with its status today (现行有效, 已失效 …) and its dates. */
@@ -271,12 +286,6 @@ export interface KbService {
 export type LlmOutcome = 'grounded' | 'ungrounded' | 'cannot' | 'invalid' | 'error'
 
 const EMBED_BATCH = 32
-/** The second look starts from this share of the answering threshold… */
-const DOCUMENT_FLOOR = 0.6
-/** …needs the whole document to cover this much of the question… */
-const DOCUMENT_COVERAGE = 0.7
-/** …and its answering clause this much of the question's own (non-subject) words. */
-const CLAUSE_TOPIC_FLOOR = 0.3
 /** A document is suggested with an abstention from this share of the answering threshold on. */
 const SUGGEST_FLOOR = 0.75
 /** Bump when the chunker's rules change, so the next import re-cuts unchanged files. */
@@ -547,6 +556,11 @@ export function createKbService(deps: KbServiceDeps): KbService {
       const idx = await ensureIndex()
       return idx.search(maskText(question), { limit })
     },
+    async inspect(question) {
+      const idx = await ensureIndex()
+      const masked = maskText(question)
+      return abstainFeatures(masked, idx.search(masked, { limit: 10 }), (d) => idx.chunksOf(d), analyzer)
+    },
     async feedback(raw) {
       const input = FeedbackInput.parse(raw)
       const questionId = (input.questionId ?? input.answerId) as string
@@ -626,9 +640,9 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
   const top = hits[0]
   const confident =
     top !== undefined &&
-    (top.coverage >= ctx.opts.minCoverage || (top.cosine !== undefined && top.cosine >= ctx.opts.minCosine))
+    ((top.cosine !== undefined && top.cosine >= ctx.opts.minCosine) || answers(ctx, masked, hits, index))
   let result: Omit<KbAnswer, 'questionId'>
-  if (!confident && !answersAsDocument(ctx, masked, hits, index)) {
+  if (!confident) {
     result = await abstain(ctx, question, masked, questionId, hits)
   } else {
     const passages = selectPassages(hits, ctx.opts.passages)
@@ -644,21 +658,17 @@ async function answerQuestion(ctx: AskContext): Promise<KbAnswer> {
 }
 
 /**
- * A second look when no single passage covers enough of the question (a colloquial question, words
- * spread over two articles): the best document as a whole covers it well, and one of its clauses
- * carries the kind of fact asked (an age, an amount, a place, the steps, a rule).
+ * Whether the documents answer the question: the fitted model's probability over several signals
+ * (the best passage's and document's coverage, the main noun, the answering clause, the lead over
+ * the next document), or without a model the best passage's coverage alone.
  */
-function answersAsDocument(ctx: AskContext, masked: string, hits: SearchHit[], index: KbIndex): boolean {
+function answers(ctx: AskContext, masked: string, hits: SearchHit[], index: KbIndex): boolean {
   const top = hits[0]
-  if (!top || top.coverage < ctx.opts.minCoverage * DOCUMENT_FLOOR) return false
-  const chunks = index.chunksOf(top.chunk.docId)
-  const whole = normalizeText(
-    [top.chunk.title, ...chunks.map((c) => `${c.headings.join(' ')}\n${c.text}`)].join('\n'),
-  )
-  const units = queryUnits(masked, ctx.analyzer.topicWords(masked))
-  if (passageEvidence(units, whole, ctx.analyzer) < DOCUMENT_COVERAGE) return false
-  const [best] = pickClauses(masked, hits, () => chunks, ctx.analyzer)
-  return best !== undefined && best.typed && best.topic >= CLAUSE_TOPIC_FLOOR
+  if (!top) return false
+  const model = ctx.opts.abstainModel
+  if (!model) return top.coverage >= ctx.opts.minCoverage
+  const features = abstainFeatures(masked, hits, (d) => index.chunksOf(d), ctx.analyzer)
+  return features !== undefined && answerProbability(features, model) >= model.threshold
 }
 
 /** The clause of the best document that answers the question, with the article it stands in. */
@@ -975,9 +985,11 @@ export function kbSettingsFromConfig(
   config: Config,
 ): Required<Pick<KbServiceDeps, 'options' | 'vocabulary'>> {
   const { kb, llm } = config
+  const modelFile = path.resolve(kb.abstainModelFile)
   return {
     vocabulary: loadVocabulary(path.resolve(kb.vocabularyFile)),
     options: {
+      ...(existsSync(modelFile) ? { abstainModel: loadAbstainModel(modelFile) } : {}),
       minCoverage: kb.minCoverage,
       minCosine: kb.minCosine,
       chunkMinChars: kb.chunkMinChars,
