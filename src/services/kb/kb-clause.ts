@@ -369,6 +369,8 @@ interface Scored {
 }
 
 const TOPIC_FACTOR = 0.7
+/** The kind-of-fact bonus is scaled by min(1, this + the clause's topic share). */
+const RELEVANCE_FLOOR = 0.8
 /** The question asks how long, not when. */
 const DURATION_ASK_RE = /多久|多长|几天|多少天|几个月|要等|多快|期限|时限/
 /** A duration an office must finish something in (「30个工作日内完成」「15日内发放」). */
@@ -414,7 +416,7 @@ function scoreClauses(
     if (mayOnly && typed && !PROHIBITION_RE.test(hay) && !PERMISSION_RE.test(hay)) typed = false
     // A clause with both facts a two-part question asks (an age and who may apply) beats one with either.
     // A clause with the kind of fact asked but none of the question's words is a weak answer.
-    const relevance = Math.min(1, 0.5 + topic)
+    const relevance = Math.min(1, RELEVANCE_FLOOR + topic)
     const typeBonus = typed
       ? relevance * (TYPE_BONUS + (strong ? STRONG_BONUS : 0) + EXTRA_TYPE_BONUS * (matched.length - 1))
       : 0
