@@ -69,7 +69,8 @@ export function abstainFeatures(
     wordsInDoc: units.length > 0 ? found / units.length : 0,
     clauseTopic: clause?.topic ?? 0,
     clauseTyped: clause?.typed ? 1 : 0,
-    margin: other && top.score > 0 ? Math.max(0, (top.score - other.score) / top.score) : 1,
+    // With one document only there is nothing to lead: neutral rather than sure.
+    margin: other && top.score > 0 ? Math.max(0, (top.score - other.score) / top.score) : 0.5,
     fewWords: 1 / Math.max(1, units.length),
   }
 }
