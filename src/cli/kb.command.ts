@@ -60,7 +60,9 @@ async function runAsk(ctx: CommandContext, args: string[]): Promise<number> {
   }
   ctx.out(a.answer)
   for (const c of a.citations)
-    ctx.out(`  来源：《${c.title}》（${c.docId}）${c.headings.length ? ` ${c.headings.join(' > ')}` : ''}`)
+    ctx.out(
+      `  来源：《${c.title}》${c.article ?? ''}（${c.docId}）${c.headings.length ? ` ${c.headings.join(' > ')}` : ''}`,
+    )
   return 0
 }
 
