@@ -1,45 +1,15 @@
-import path from 'node:path'
-import type { Context, Next } from 'koa'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import '../../models/kb.model.js'
 import '../../models/lock.model.js'
 import { useTestDatabase } from '../../../test/db.js'
+import { kbTestApp } from '../../../test/kb-http.js'
 import { fixedClock } from '../../lib/clock.js'
-import { silentLogger } from '../../lib/logger.js'
 import { AuditModel } from '../../models/audit.model.js'
-import { createKbService } from '../../services/kb/kb.service.js'
-import { loadVocabulary } from '../../services/kb/kb-text.js'
-import { createApp } from '../app.js'
-import type { Actor } from '../middleware/auth.js'
-import { kbRoutes } from './kb.routes.js'
 
 // The staff side of the knowledge base over HTTP: document life cycles, answer reviews, conflicts.
-const ROOT = path.resolve(import.meta.dirname, '../../..')
 const clock = fixedClock(new Date('2026-03-01T02:00:00Z'))
-const kb = createKbService({
-  logger: silentLogger,
-  clock,
-  vocabulary: loadVocabulary(path.join(ROOT, 'config/kb-synonyms.yaml')),
-})
-
-async function testActor(ctx: Context, next: Next) {
-  const header = ctx.get('x-test-actor')
-  if (header) ctx.state.actor = JSON.parse(header) as Actor
-  await next()
-}
-
-const app = createApp({
-  logger: silentLogger,
-  bodyLimitKb: 64,
-  middleware: [testActor],
-  routers: [kbRoutes({ kb, maxDocumentKb: 8 })],
-}).callback()
-
-const as = (personId: string, roles: string[]) =>
-  JSON.stringify({ personId, roles, communityIds: [], gridIds: [], via: 'dev' })
-const staff = as('staff-1', ['community_staff'])
-const resident = as('res-1', ['resident'])
+const { app, staff, resident } = kbTestApp({ clock: clock, maxDocumentKb: 8 })
 
 const notice = (year: number, amount: number, extra = '') => `---
 title: ${year === 2024 ? '关于发放2024年度高龄津贴的通知' : '关于调整高龄津贴标准的通知'}

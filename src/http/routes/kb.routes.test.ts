@@ -1,43 +1,17 @@
-import path from 'node:path'
-import type { Context, Next } from 'koa'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import '../../models/kb.model.js'
 import '../../models/lock.model.js'
 import { useTestDatabase } from '../../../test/db.js'
+import { actorHeader, kbTestApp } from '../../../test/kb-http.js'
 import { fixedClock } from '../../lib/clock.js'
-import { silentLogger } from '../../lib/logger.js'
-import { createKbService } from '../../services/kb/kb.service.js'
-import { loadVocabulary } from '../../services/kb/kb-text.js'
-import { createApp } from '../app.js'
-import type { Actor } from '../middleware/auth.js'
-import { kbRoutes } from './kb.routes.js'
 
-const ROOT = path.resolve(import.meta.dirname, '../../..')
-const kb = createKbService({
-  logger: silentLogger,
+const { app, staff, resident } = kbTestApp({
   clock: fixedClock(new Date('2026-01-10T02:00:00Z')),
-  vocabulary: loadVocabulary(path.join(ROOT, 'config/kb-synonyms.yaml')),
+  maxDocumentKb: 2,
 })
 
-/** Stands in for the real token authentication: the test names the actor in a header. */
-async function testActor(ctx: Context, next: Next) {
-  const header = ctx.get('x-test-actor')
-  if (header) ctx.state.actor = JSON.parse(header) as Actor
-  await next()
-}
-
-const app = createApp({
-  logger: silentLogger,
-  bodyLimitKb: 64,
-  middleware: [testActor],
-  routers: [kbRoutes({ kb, maxDocumentKb: 2 })],
-}).callback()
-
-const as = (personId: string, roles: string[]) =>
-  JSON.stringify({ personId, roles, communityIds: [], gridIds: [], via: 'dev' })
-const staff = as('staff-1', ['community_staff'])
-const resident = as('res-1', ['resident'])
+const as = actorHeader
 
 const HEATING_MD = `---
 title: 供暖投诉处理流程
