@@ -139,6 +139,40 @@ describe('the clause that answers', () => {
     expect(text).toContain('第四条')
   })
 
+  it('says no yes or no from a list whose items forbid other things', () => {
+    const d = doc(
+      'dogs',
+      '康和社区文明养犬公约',
+      [
+        '第三条 携犬出户应当遵守下列规定：',
+        '（一）束犬链，犬链长度不得超过1.5米；',
+        '（二）由成年人牵领，主动避让老人和儿童；',
+        '（三）乘坐电梯的，应当避开高峰，并为犬只戴嘴套或者装入犬笼。',
+      ].join('\n'),
+    )
+    const text = answer('遛狗能坐电梯吗', d)
+    expect(text).toContain('戴嘴套')
+    expect(text.startsWith('不可以')).toBe(false)
+    expect(text.startsWith('可以')).toBe(false)
+  })
+
+  it('answers both parts of a two-part question, and only the parts the document speaks to', () => {
+    const both = answer('高龄津贴一个月给多少钱，要带什么材料', ALLOWANCE)
+    expect(both).toContain('每人每月')
+    expect(both).toContain('户口簿')
+    const fee = doc(
+      'fee',
+      '物业服务收费公示',
+      [
+        '一、物业服务费按年缴纳，每年3月31日前缴清当年费用。',
+        '二、物业服务企业不得收取以下费用：装修管理费、停车管理费。',
+      ].join('\n'),
+    )
+    const text = answer('物业费能不能晚点交，最晚什么时候', fee)
+    expect(text).toContain('3月31日前')
+    expect(text).not.toContain('装修管理费')
+  })
+
   it('does not join the items of two lists in different articles', () => {
     const d = doc(
       'school',

@@ -494,6 +494,9 @@ function inRange(numbers: number[], hay: string): boolean {
   return false
 }
 
+/** A second part's clause must share this much of that part's own words to be shown. */
+const PART_TOPIC_FLOOR = 0.2
+
 /** Question types a whole list answers (the steps, the materials, the conditions, the places). */
 const LISTY: QuestionType[] = ['how', 'materials', 'who', 'place', 'what']
 
@@ -595,7 +598,12 @@ export function rankClauses(
 /** 「不可以。」 when the clause forbids what a may-I question asks about, 「可以。」 when it allows it. */
 function conclusionOf(types: QuestionType[], scored: Scored, text: string): string | undefined {
   if (!types.includes('may') || types.includes('who') || scored.topic < 0.35) return undefined
-  const hay = normalizeText(text)
+  // A list says yes or no only through its lead-in (「装修中严禁下列行为：」); its items speak of other
+  // things too (犬链不得超过1.5米 is no answer to 遛狗能坐电梯吗).
+  const lines = text.split('\n')
+  if (lines.length > 1 && lines.slice(1).some((l) => ITEM_RE.test(l)) && !/[：:]$/.test(lines[0] as string))
+    return undefined
+  const hay = normalizeText(lines.length > 1 ? (lines[0] as string) : text)
   const forbids = PROHIBITION_RE.test(hay)
   const allows = /可以|允许|准予/.test(hay.replace(/不可以|不允许|不准予/g, ''))
   if (forbids && !allows) return '不可以。'
@@ -636,19 +644,36 @@ export function pickClauses(
         hitScore.set(h.chunk.chunkId, Math.max(hitScore.get(h.chunk.chunkId) ?? 0, h.score / top.score))
     const lines = linesOf(chunks)
     const own = clauseUnits(units, first.title, lines, analyzer)
-    const topicUnits = own.length > 0 ? own : units
-    const pick = (q: string, ts: QuestionType[]) => {
-      const scored = scoreClauses(q, ts, topicUnits, lines, hitScore, analyzer)
+    const topicUnits: ClauseUnit[] = own.length > 0 ? own : units
+    const pick = (q: string, ts: QuestionType[], own: ClauseUnit[]) => {
+      const scored = scoreClauses(q, ts, own, lines, hitScore, analyzer)
       const best = scored[0]
       if (!best) return undefined
       const grown = grow(best, scored, lines, ts)
       const text = singleItem(stripArticleMarker(grown.text))
       return { best, grown, text, types: ts }
     }
-    // A two-part question (「一个月多少钱，最多能干几年」) gets the clause for each part.
+    // A two-part question (「一个月多少钱，最多能干几年」) gets the clause for each part, found by the
+    // part's own words; a part whose clause shares none of them adds nothing.
+    const partUnits = (text: string): ClauseUnit[] => {
+      const u = clauseUnits(queryUnits(text, analyzer.topicWords(text)), first.title, lines, analyzer)
+      return u.length > 0 ? u : topicUnits
+    }
     const picked = (
-      parts.length > 1 ? parts.map((p) => pick(p.text, p.types)) : [pick(question, types)]
+      parts.length > 1
+        ? parts.map((p) => {
+            const own = partUnits(p.text)
+            const found = pick(p.text, p.types, own)
+            // Only words of its own can show a part's clause is off: subject words are everywhere.
+            const specific = own.some((u) => u.full === undefined)
+            return found && (!specific || found.best.topic >= PART_TOPIC_FLOOR) ? found : undefined
+          })
+        : [pick(question, types, topicUnits)]
     ).filter((x): x is NonNullable<ReturnType<typeof pick>> => x !== undefined)
+    if (picked.length === 0 && parts.length > 1) {
+      const whole = pick(question, types, topicUnits)
+      if (whole) picked.push(whole)
+    }
     const distinct = picked.filter(
       (x, i) => picked.findIndex((y) => y.text === x.text || y.text.includes(x.text)) === i,
     )
