@@ -54,14 +54,11 @@ async function setup(api: ApiApp) {
     .set(staff)
     .send({ communityId: String(w.community._id), title: '停暖通知', body: '明天检修停暖。' })
   const services = await api.http.get('/open311/v2/services.json')
-  const kbDoc = await api.http
-    .post('/api/v1/kb/documents')
-    .set(staff)
-    .send({
-      id: 'heating-fee',
-      title: '暖气费缴纳',
-      text: '暖气费每年11月前在物业服务中心缴纳，也可以通过物业小程序线上缴纳。',
-    })
+  const kbDoc = await api.http.post('/api/v1/kb/documents').set(staff).send({
+    id: 'heating-fee',
+    title: '暖气费缴纳',
+    text: '暖气费每年11月前在物业服务中心缴纳，也可以通过物业小程序线上缴纳。',
+  })
   const asked = await api.http
     .post('/api/v1/kb/ask')
     .set(await w.headers('reporter'))
