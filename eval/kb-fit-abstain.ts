@@ -101,7 +101,7 @@ async function collect(): Promise<Sample[]> {
 }
 
 /** L2-regularised logistic regression by gradient descent (a few hundred samples, eight features). */
-function fit(samples: Sample[], lambda = 0.01, steps = 4000, rate = 0.5): { w: number[]; b: number } {
+function fitModel(samples: Sample[], lambda = 0.01, steps = 4000, rate = 0.5): { w: number[]; b: number } {
   const d = FEATURE_NAMES.length
   const w = new Array<number>(d).fill(0)
   let b = 0
@@ -172,7 +172,7 @@ console.log(
 console.log('leave-one-set-out (each set scored by a model fitted on the others):')
 for (const held of sets) {
   const train = samples.filter((s) => s.set !== held)
-  const m = fit(train)
+  const m = fitModel(train)
   const r = score(
     samples.filter((s) => s.set === held),
     asModel(m, bestThreshold(train, m)),
@@ -188,7 +188,7 @@ for (const held of sets) {
 // Pooled leave-one-set-out probabilities against the single-coverage rule, at several thresholds.
 const pooled: Array<{ p: number; y: number; cov: number }> = []
 for (const held of sets) {
-  const m = fit(samples.filter((s) => s.set !== held))
+  const m = fitModel(samples.filter((s) => s.set !== held))
   for (const s of samples.filter((x) => x.set === held)) {
     const f = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, s.x[i]])) as unknown as AbstainFeatures
     pooled.push({ p: answerProbability(f, asModel(m, 0.5)), y: s.y, cov: s.x[0] as number })
@@ -223,7 +223,7 @@ for (let t = 0.3; t <= 0.8; t += 0.01) {
     threshold = Math.round(t * 100) / 100
   }
 }
-const m = fit(samples)
+const m = fitModel(samples)
 const all = score(samples, asModel(m, threshold))
 const model = asModel(
   m,
