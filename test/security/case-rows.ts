@@ -214,6 +214,18 @@ export const CASE_ROWS: Row[] = [
     ok: STAFF_OK,
   },
   {
+    route: 'GET /api/v1/stats/trend?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/stats/trend?communityId=${String(c.w.community._id)}&from=2026-01-01&to=2026-01-31`,
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/stats/hotspots?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/stats/hotspots?communityId=${String(c.w.community._id)}`,
+    ok: STAFF_OK,
+  },
+  {
     route: 'GET /api/v1/stats.csv?communityId=KH',
     method: 'get',
     path: (c) => `/api/v1/stats.csv?communityId=${String(c.w.community._id)}&by=category&${FROM}`,

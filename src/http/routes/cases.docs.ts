@@ -20,7 +20,7 @@ import {
 } from './cases.schemas.js'
 import { LedgerPage, LedgerQuery, PointsSummaryBody } from './points.routes.js'
 import { ResidentBody, ResidentListQuery, RevealInput } from './residents.routes.js'
-import { StatsBody, StatsQuery } from './stats.routes.js'
+import { HotspotBody, HotspotQuery, StatsBody, StatsQuery, TrendBody, TrendQuery } from './stats.routes.js'
 
 const token = 'token' as const
 const STAFF = ['community_staff', 'street_staff', 'admin']
@@ -262,6 +262,26 @@ export const peopleDocs: RouteDoc[] = [
     auth: 'token_or_api_key',
     query: StatsQuery,
     response: StatsBody,
+    roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/stats/trend',
+    summary: '趋势：按日或按周的同一组数字（每段与 /stats 相同时段的合计一致）',
+    tags: ['stats'],
+    auth: 'token_or_api_key',
+    query: TrendQuery,
+    response: TrendBody,
+    roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/stats/hotspots',
+    summary: '热点：最近几天反复出现的地点和类别（与上一时段对比）',
+    tags: ['stats'],
+    auth: 'token_or_api_key',
+    query: HotspotQuery,
+    response: HotspotBody,
     roles: STAFF,
   },
   {

@@ -35,6 +35,44 @@ export const StatsBody = z.object({
   totals: z.record(z.string(), z.unknown()),
 })
 
+export const TrendQuery = z
+  .object({
+    communityId: z
+      .string()
+      .regex(/^[0-9a-f]{24}$/i, '社区编号格式不正确')
+      .optional(),
+    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD'),
+    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD'),
+    interval: z.enum(['day', 'week']).default('day'),
+  })
+  .strict()
+export const HotspotQuery = z
+  .object({
+    communityId: z
+      .string()
+      .regex(/^[0-9a-f]{24}$/i, '社区编号格式不正确')
+      .optional(),
+    days: z.coerce.number().int().min(1).max(90).default(7),
+    limit: z.coerce.number().int().min(1).max(50).default(10),
+  })
+  .strict()
+export const TrendBody = z.object({
+  interval: z.enum(['day', 'week']),
+  points: z
+    .array(z.record(z.string(), z.unknown()))
+    .describe(
+      '每个时段：period（首日）, from, to, figures（与 /stats 的一行相同：total, response, resolution, satisfaction, rework …）',
+    ),
+})
+export const HotspotBody = z.object({
+  places: z
+    .array(z.record(z.string(), z.unknown()))
+    .describe(
+      '反复出现的地点 × 类别：place, category, categoryLabel, count（本期）, previous（上期）, open, latestNumber',
+    ),
+  categories: z.array(z.record(z.string(), z.unknown())).describe('类别：count（本期）, previous（上期）'),
+})
+
 /** Staff see their own community; a city-wide admin any community, or the whole city without one. */
 function scopeOf(actor: Actor, wanted: string | undefined): string | undefined {
   if (isCityAdmin(actor)) return wanted
@@ -59,6 +97,16 @@ export function statsRoutes(deps: { stats: StatsService }): Router {
   const router = new Router({ prefix: '/api/v1' })
   router.get('/stats', async (ctx) => {
     ctx.body = await report(ctx, deps.stats)
+  })
+  router.get('/stats/trend', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+    const q = parseQuery(ctx, TrendQuery)
+    ctx.body = await deps.stats.trend({ ...q, communityId: scopeOf(actor, q.communityId) })
+  })
+  router.get('/stats/hotspots', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+    const q = parseQuery(ctx, HotspotQuery)
+    ctx.body = await deps.stats.hotspots({ ...q, communityId: scopeOf(actor, q.communityId) })
   })
   router.get('/stats.csv', async (ctx) => {
     const r = await report(ctx, deps.stats)

@@ -26,6 +26,8 @@ export interface CaseSpec {
   ratedAt?: Date
   /** Times a low rating sent the case back (不满意重办). */
   reworkCount?: number
+  /** Default 1. */
+  building?: string
 }
 
 let serial = 0
@@ -42,7 +44,7 @@ export async function insertCase(spec: CaseSpec): Promise<Types.ObjectId> {
     channel: 'cli',
     category: spec.category ?? 'facility_repair',
     urgency: spec.urgency ?? 'normal',
-    location: { communityId: spec.communityId, gridId: spec.gridId, building: '1' },
+    location: { communityId: spec.communityId, gridId: spec.gridId, building: spec.building ?? '1' },
     description: '楼道灯坏了',
     status: spec.status ?? (resolvedAt ? 'resolved' : 'assigned'),
     assigneeId: spec.assigneeId,

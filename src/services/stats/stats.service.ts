@@ -15,6 +15,13 @@ import {
   type StatsRow,
 } from './stats.figures.js'
 import { addDays, dayOf, dayRange, isDay } from './stats.time.js'
+import {
+  createStatsTrends,
+  type HotspotInput,
+  type HotspotReport,
+  type TrendInput,
+  type TrendReport,
+} from './stats.trends.js'
 
 export type { RateFigure, ReworkFigure, SatisfactionFigure, StatsRow } from './stats.figures.js'
 
@@ -70,6 +77,10 @@ export interface StatsService {
   dailyFigures(input: { communityId?: string; day?: string }): Promise<DailyFigures>
   /** A community's id from its code (e.g. `KH`) or id. */
   resolveCommunityId(codeOrId: string): Promise<string>
+  /** The same figures per day or week (trend charts); each bucket equals communityStats for its days. */
+  trend(input: TrendInput): Promise<TrendReport>
+  /** Places and categories that keep coming back in the last days. */
+  hotspots(input: HotspotInput): Promise<HotspotReport>
 }
 
 export interface StatsDeps {
@@ -185,7 +196,8 @@ export function createStatsService(deps: StatsDeps): StatsService {
     return String(found._id)
   }
 
-  return { communityStats, dailyFigures, resolveCommunityId }
+  const { trend, hotspots } = createStatsTrends({ clock: deps.clock, timezone, categoryLabel })
+  return { communityStats, dailyFigures, resolveCommunityId, trend, hotspots }
 }
 
 /** Open cases past their resolution deadline, or not yet responded to past their response deadline. */
