@@ -113,6 +113,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
       timezone: config.timezone,
       confirmAboveRooms: config.notices.confirmAboveRooms,
       confirmAbovePersons: config.notices.confirmAbovePersons,
+      vulnerableTags: config.notices.vulnerableTags,
     },
   })
   const stats = createStatsService({ clock, responsibility, timezone: config.timezone })

@@ -311,7 +311,14 @@ export const PLATFORM_ROWS: Row[] = [
     body: () => ({ confirm: true }),
     ok: [...PLACE],
   },
-  ...(['', '/delivery', '/acks'] as const).map(
+  {
+    route: 'POST /api/v1/notices/:id/follow-ups (a KH-01 notice, 张三 pending)',
+    method: 'post',
+    path: async (c) => `/api/v1/notices/${await notice(c)}/follow-ups`,
+    body: (c) => ({ personId: id(c.w.zhang) }),
+    ok: [...PLACE],
+  },
+  ...(['', '/delivery', '/acks', '/reach'] as const).map(
     (suffix): Row => ({
       route: `GET /api/v1/notices/:id${suffix} (a KH-01 notice)`,
       method: 'get',

@@ -12,6 +12,9 @@ export const SendBody = z.object({
   at: z.string().min(1).max(40).optional(),
 })
 export const AnyBody = z.record(z.string(), z.unknown())
+export const FollowUpBody = z
+  .object({ personId: z.string().regex(/^[0-9a-f]{24}$/i, '居民编号格式不正确') })
+  .strict()
 const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
 
 /** `/api/v1/notices`: staff write, send (or schedule) notices and follow delivery and acknowledgements. */
@@ -49,6 +52,17 @@ export function noticesRoutes(deps: { notices: NoticeService }): Router {
   router.get('/:id/acks', async (ctx) => {
     const { id } = await readable(ctx)
     ctx.body = await notices.acks(id)
+  })
+  router.get('/:id/reach', async (ctx) => {
+    const { id } = await readable(ctx)
+    ctx.body = await notices.reach(id)
+  })
+  router.post('/:id/follow-ups', async (ctx) => {
+    const { id } = await readable(ctx)
+    const { personId } = parseBody(ctx, FollowUpBody)
+    const result = await notices.followUp(id, personId)
+    ctx.status = result.queued ? 201 : 200
+    ctx.body = result
   })
   return router
 }

@@ -17,7 +17,7 @@ import {
   ReviewBody,
   UnansweredQuery,
 } from './kb.routes.js'
-import { SendBody } from './notices.routes.js'
+import { FollowUpBody, SendBody } from './notices.routes.js'
 import { ApiKeyQuery, Open311CreatedBody, Open311RequestBody, Open311ServiceBody } from './open311.routes.js'
 import { BindInput, ImportQuery } from './registry.routes.js'
 import { ContactInput, DirectMessageInput, RoomInput, RoomMessageInput } from './sim.routes.js'
@@ -348,9 +348,26 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/notices/:id/acks',
-    summary: '已读回执',
+    summary: '已读回执（未回复的居民带楼栋单元房号和跟进人：联系党员或网格员）',
     tags: ['notices'],
     auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/notices/:id/reach',
+    summary: '发送前预览：覆盖的群、人数、有微信的人数，以及没有微信、需要上门告知的重点人群',
+    tags: ['notices'],
+    auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/notices/:id/follow-ups',
+    summary: '一键请联系党员（或网格员）上门告知一位未回复的居民；同一人只发一次',
+    tags: ['notices'],
+    auth: token,
+    body: FollowUpBody,
     roles: STAFF,
   },
 ]

@@ -187,6 +187,95 @@ describe('notice service', () => {
     expect(report.pending.map((p) => p.name).sort()).toEqual(['吴奶奶', '周爷爷'].sort())
   })
 
+  it('previews the reach before sending, naming the vulnerable residents no message will reach', async () => {
+    const clock = fixedClock(NOW)
+    const outbox = createOutbox({ clock })
+    const notices = createNoticeService({
+      clock,
+      outbox,
+      settings: { ...settings, vulnerableTags: ['独居老人'] },
+    })
+    const made = await makeCommunity()
+    const community = made.community
+    const grid = await made.grid(1)
+    const staffer = await makePerson({
+      name: '王主任',
+      communityId: community._id,
+      roles: ['community_staff'],
+    })
+    const actor = staffActor(staffer, ['community_staff'], [community._id])
+    const home = await makeHousehold({
+      communityId: community._id,
+      gridId: grid._id,
+      building: '7',
+      room: '301',
+    })
+    await makePerson({
+      name: '王丽娟',
+      communityId: community._id,
+      gridId: grid._id,
+      householdId: home._id,
+      tags: ['独居老人'],
+    })
+    await makePerson({
+      name: '王丽娟',
+      communityId: community._id,
+      gridId: grid._id,
+      contactId: 'wx-wlj',
+      tags: ['独居老人'],
+    })
+    await makePerson({ name: '李明', communityId: community._id, gridId: grid._id, contactId: 'wx-lm' })
+    await bindRoom({ roomId: 'room-7', communityId: community._id, gridId: grid._id, code: 'KC-07' })
+    const n = await notices.create(
+      {
+        communityId: String(community._id),
+        gridIds: [String(grid._id)],
+        title: '停水通知',
+        body: '明天停水。',
+        channels: ['rooms', 'persons'],
+      },
+      actor,
+    )
+    const reach = await notices.reach(n.id)
+    expect(reach.rooms.map((r) => r.roomId)).toEqual(['room-7'])
+    expect(reach.persons).toBe(3)
+    expect(reach.withWeChat).toBe(2)
+    expect(reach.vulnerable.persons).toBe(2)
+    expect(reach.vulnerable.withoutWeChat.map((p) => [p.name, p.address])).toEqual([
+      ['王丽娟', '7号楼1单元301'],
+    ])
+    // Nothing was sent by looking.
+    expect(await OutboxModel.countDocuments({})).toBe(0)
+  })
+
+  it('tells apart pending residents by address and asks their follower once, in one click', async () => {
+    const { notices, actor, community, elders, party } = await setup()
+    const n = await notices.create(
+      {
+        communityId: String(community._id),
+        tags: ['独居老人'],
+        title: '寒潮预警',
+        body: '今晚降温。',
+        requireAck: true,
+      },
+      actor,
+    )
+    await notices.send(n.id, {}, actor)
+    const report = await notices.acks(n.id)
+    const sun = report.pending.find((p) => p.name === '孙奶奶')
+    expect(sun?.address).toBe('3号楼1单元201')
+    expect(sun?.follower).toEqual({ personId: String(party._id), name: '钱党员', role: 'party_member' })
+    const first = await notices.followUp(n.id, String(elders[0]?._id))
+    expect(first.queued).toBe(true)
+    const again = await notices.followUp(n.id, String(elders[0]?._id))
+    expect(again.queued).toBe(false)
+    const asked = await OutboxModel.find({ 'to.id': String(party._id), kind: 'task' }).lean()
+    expect(asked).toHaveLength(1)
+    expect(asked[0]?.text).toContain('3号楼1单元201 孙奶奶 还没有确认收到')
+    await notices.acknowledge(n.id, String(elders[1]?._id))
+    await expect(notices.followUp(n.id, String(elders[1]?._id))).rejects.toThrow(/已经确认收到/)
+  })
+
   it('vulnerable residents who did not reply are named to their party member or grid worker, once', async () => {
     const { notices, actor, community, elders, worker, party } = await setup()
     const n = await notices.create(

@@ -10,7 +10,7 @@ import {
 } from '../../lib/errors.js'
 import { NoticeAckModel, type NoticeDoc, NoticeModel } from '../../models/notice.model.js'
 import { OUTBOX_STATUSES, OutboxModel, type OutboxStatus } from '../../models/outbox.model.js'
-import { ResidentModel } from '../../models/registry.model.js'
+import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import { parseEventTime } from '../events/event.time.js'
 import { assertCanManage, type StaffActor } from '../events/event.views.js'
 import { withLock } from '../locks/lock.service.js'
@@ -45,6 +45,8 @@ export interface NoticeSettings {
   timezone: string
   confirmAboveRooms: number
   confirmAbovePersons: number
+  /** Residents with these tags are the vulnerable ones a notice must not miss (独居老人 …). */
+  vulnerableTags?: readonly string[]
 }
 
 export interface NoticeView {
@@ -77,6 +79,25 @@ export interface AckPerson {
   gridId?: string
   tags: string[]
   at?: Date
+  /** 「5号楼2单元301」: tells apart three residents named 王丽娟. */
+  address?: string
+  /** Who visits or calls when they do not answer: the household's party member, else the grid worker. */
+  follower?: { personId: string; name: string; role: 'party_member' | 'grid_worker' }
+}
+
+/** Before sending: whom a notice will reach, and the vulnerable residents no message will reach. */
+export interface ReachPreview {
+  noticeId: string
+  rooms: Array<{ roomId: string; topic: string; gridId?: string }>
+  persons: number
+  /** Residents in scope with a WeChat contact or the mini-program (reachable directly). */
+  withWeChat: number
+  vulnerable: {
+    tags: string[]
+    persons: number
+    /** Vulnerable residents in scope without WeChat: someone has to tell them in person. */
+    withoutWeChat: AckPerson[]
+  }
 }
 
 export interface AckReport {
@@ -107,6 +128,13 @@ export interface NoticeService {
     via?: string,
   ): Promise<{ noticeId: string; title: string; recorded: boolean } | undefined>
   acks(id: string): Promise<AckReport>
+  /** Whom the notice will reach (groups, persons, the vulnerable residents it covers), before sending. */
+  reach(id: string): Promise<ReachPreview>
+  /**
+   * Asks the pending resident's follower (party member, else grid worker) to tell them in person;
+   * once per notice and resident (a second click says it was already asked).
+   */
+  followUp(id: string, personId: string): Promise<{ follower: AckPerson['follower']; queued: boolean }>
 }
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, message: string): z.output<S> {
@@ -141,6 +169,62 @@ function toView(n: NoticeDoc): NoticeView {
     ...(n.scheduledAt ? { scheduledAt: n.scheduledAt } : {}),
     ...(n.sentAt ? { sentAt: n.sentAt } : {}),
     planned: { rooms: n.planned?.rooms ?? 0, persons: n.planned?.persons ?? 0 },
+  }
+}
+
+/**
+ * Each person's household address and follower (the household's party member, else the grid's
+ * worker): three lookups by `_id`/`$in`, whatever the number of people.
+ */
+async function placesOf(
+  people: Array<{ personId: string; householdId?: string; gridId?: string }>,
+): Promise<(p: { householdId?: string; gridId?: string }) => Pick<AckPerson, 'address' | 'follower'>> {
+  const householdIds = [...new Set(people.map((p) => p.householdId).filter((h): h is string => !!h))]
+  const gridIds = [...new Set(people.map((p) => p.gridId).filter((g): g is string => !!g))]
+  const [households, grids] = await Promise.all([
+    HouseholdModel.find(
+      { _id: { $in: householdIds.map((h) => new Types.ObjectId(h)) } },
+      { building: 1, unit: 1, room: 1, partyMemberId: 1 },
+    ).lean(),
+    GridModel.find(
+      { _id: { $in: gridIds.map((g) => new Types.ObjectId(g)) } },
+      { primaryWorkerId: 1 },
+    ).lean(),
+  ])
+  const byHousehold = new Map(households.map((h) => [String(h._id), h]))
+  const workerOf = new Map(
+    grids.map((g) => [String(g._id), g.primaryWorkerId ? String(g.primaryWorkerId) : undefined]),
+  )
+  const followerIds = [
+    ...new Set(
+      [
+        ...households.map((h) => (h.partyMemberId ? String(h.partyMemberId) : undefined)),
+        ...workerOf.values(),
+      ].filter((x): x is string => !!x),
+    ),
+  ]
+  const names = new Map(
+    (
+      await ResidentModel.find(
+        { _id: { $in: followerIds.map((f) => new Types.ObjectId(f)) } },
+        { name: 1 },
+      ).lean()
+    ).map((r) => [String(r._id), r.name]),
+  )
+  return (p) => {
+    const h = byHousehold.get(p.householdId ?? '')
+    const address = h ? `${h.building}号楼${h.unit ? `${h.unit}单元` : ''}${h.room}` : undefined
+    const party = h?.partyMemberId ? String(h.partyMemberId) : undefined
+    const worker = workerOf.get(p.gridId ?? '')
+    const followerId = party ?? worker
+    const follower = followerId
+      ? {
+          personId: followerId,
+          name: names.get(followerId) ?? '',
+          role: party ? ('party_member' as const) : ('grid_worker' as const),
+        }
+      : undefined
+    return { ...(address ? { address } : {}), ...(follower ? { follower } : {}) }
   }
 }
 
@@ -374,11 +458,13 @@ export function createNoticeService(deps: {
       NoticeAckModel.find({ noticeId: n._id }).lean(),
     ])
     const ackedAt = new Map(rows.map((r) => [String(r.personId), r.at]))
+    const places = await placesOf(people)
     const view = (p: ScopePerson): AckPerson => ({
       personId: p.personId,
       name: p.name,
       gridId: p.gridId,
       tags: p.tags,
+      ...places(p),
     })
     return {
       noticeId: id,
@@ -387,6 +473,62 @@ export function createNoticeService(deps: {
         .map((p) => ({ ...view(p), at: ackedAt.get(p.personId) })),
       pending: people.filter((p) => !ackedAt.has(p.personId)).map(view),
     }
+  }
+
+  async function reach(id: string): Promise<ReachPreview> {
+    const n = await loadNotice(id)
+    const scope = scopeOf(n)
+    const [rooms, people] = await Promise.all([roomsInScope(scope), personsInScope(scope)])
+    const tags = [...(deps.settings.vulnerableTags ?? [])]
+    const contacts = await ResidentModel.find(
+      { _id: { $in: people.map((p) => new Types.ObjectId(p.personId)) } },
+      { wechat: 1 },
+    ).lean()
+    const onWeChat = new Set(
+      contacts.filter((c) => c.wechat?.contactId || c.wechat?.openid).map((c) => String(c._id)),
+    )
+    const vulnerable = people.filter((p) => p.tags.some((t) => tags.includes(t)))
+    const unreached = vulnerable.filter((p) => !onWeChat.has(p.personId))
+    const places = await placesOf(unreached)
+    return {
+      noticeId: id,
+      rooms: n.toRooms === false ? [] : rooms,
+      persons: people.length,
+      withWeChat: people.filter((p) => onWeChat.has(p.personId)).length,
+      vulnerable: {
+        tags,
+        persons: vulnerable.length,
+        withoutWeChat: unreached.map((p) => ({
+          personId: p.personId,
+          name: p.name,
+          tags: p.tags,
+          ...(p.gridId ? { gridId: p.gridId } : {}),
+          ...places(p),
+        })),
+      },
+    }
+  }
+
+  async function followUp(id: string, personId: string) {
+    const n = await loadNotice(id)
+    const report = await acks(id)
+    const pending = report.pending.find((p) => p.personId === personId)
+    if (!pending) {
+      const done = report.acknowledged.some((p) => p.personId === personId)
+      throw done
+        ? new ConflictError('这位居民已经确认收到，不用再跟进')
+        : new NotFoundError('这条通知范围内的这位居民')
+    }
+    const follower = pending.follower
+    if (!follower) throw new ConflictError('这户没有联系的党员，网格也没有网格员，请直接电话联系')
+    const queued = await deps.outbox.enqueue({
+      key: `notice:${id}:follow-up:${personId}`,
+      to: { type: 'person', id: follower.personId },
+      text: `【走访提醒】通知《${n.title}》，${pending.address ? `${pending.address} ` : ''}${pending.name} 还没有确认收到，请您上门或电话告知，谢谢！`,
+      kind: 'task',
+      refs: { noticeId: id },
+    })
+    return { follower, queued }
   }
 
   return {
@@ -398,5 +540,7 @@ export function createNoticeService(deps: {
     acknowledge,
     acknowledgeLatest,
     acks,
+    reach,
+    followUp,
   }
 }
