@@ -113,3 +113,28 @@ describe('layOutCommunity: geo', () => {
     expectDrawable(layout)
   })
 })
+
+describe('layOutCommunity: boundaries as { lng, lat } points', () => {
+  it('reads them as the GeoJSON ring they stand for', () => {
+    const pts = (lng: number) =>
+      [
+        [lng, 40.8],
+        [lng + 0.002, 40.8],
+        [lng + 0.002, 40.801],
+        [lng, 40.801],
+      ].map(([x, y]) => ({ lng: x, lat: y }))
+    const layout = layOutCommunity([grid('A', ['1'], pts(111.7)), grid('B', ['5', '6'], pts(111.702))])
+    expect(layout.kind).toBe('geo')
+    expect(layout.grids[1]?.block.x).toBeCloseTo(168.6, 0)
+    expectDrawable(layout)
+  })
+
+  it('ignores a list with a point that is not one', () => {
+    const bad = [
+      { lng: 111.7, lat: 40.8 },
+      { lng: 'x', lat: 40.8 },
+      { lng: 111.8, lat: 40.9 },
+    ]
+    expect(layOutCommunity([grid('A', ['1'], bad)]).kind).toBe('schematic')
+  })
+})

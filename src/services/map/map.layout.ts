@@ -2,7 +2,7 @@
  * Where a community's grids and buildings go on a drawing, in metres on a local x/y plane (x east,
  * y south, origin at the top-left corner), so the console draws the map with no tile server.
  *
- * - `geo`: every grid has a GeoJSON Polygon boundary; the boundaries are projected around the
+ * - `geo`: every grid has a boundary (see `outerRing`); the boundaries are projected around the
  *   community's centre (equirectangular, fine over a community's few hundred metres) and each grid's
  *   block is its outline's bounding box.
  * - `schematic`: otherwise; grids (by code) as equal blocks on a near-square grid of blocks.
@@ -18,7 +18,7 @@ export interface LayoutGridInput {
   name: string
   workerName: string | null
   buildings: readonly string[]
-  /** GeoJSON Polygon (`[lng, lat]` rings) or anything else (ignored). */
+  /** GeoJSON Polygon or `{ lng, lat }` points (see `outerRing`); anything else is ignored. */
   boundary?: unknown
 }
 
@@ -166,16 +166,23 @@ function boundingBox(points: readonly [number, number][]): Rect {
   return { x, y, w: round(Math.max(...xs) - x), h: round(Math.max(...ys) - y) }
 }
 
-/** The outer ring of a GeoJSON Polygon with at least three sane `[lng, lat]` points and some area. */
+/**
+ * The outer ring of a boundary: a GeoJSON Polygon (`[lng, lat]` rings, storable on MongoDB) or a list
+ * of `{ lng, lat }` points (storable on the embedded FerretDB, which refuses nested arrays). It must
+ * have at least three sane points and some area.
+ */
 function outerRing(boundary: unknown): Ring | undefined {
-  if (!boundary || typeof boundary !== 'object') return undefined
-  const b = boundary as { type?: unknown; coordinates?: unknown }
-  if (b.type !== 'Polygon' || !Array.isArray(b.coordinates) || !Array.isArray(b.coordinates[0]))
-    return undefined
+  const points = ringPoints(boundary)
+  if (!points) return undefined
   const ring: Ring = []
-  for (const p of b.coordinates[0] as unknown[]) {
-    if (!Array.isArray(p) || typeof p[0] !== 'number' || typeof p[1] !== 'number') return undefined
-    const [lng, lat] = p as [number, number]
+  for (const p of points) {
+    const pair = Array.isArray(p)
+      ? p
+      : p && typeof p === 'object'
+        ? [(p as PointObject).lng, (p as PointObject).lat]
+        : []
+    const [lng, lat] = pair as unknown[]
+    if (typeof lng !== 'number' || typeof lat !== 'number') return undefined
     if (!Number.isFinite(lng) || !Number.isFinite(lat) || Math.abs(lng) > 180 || Math.abs(lat) > 90)
       return undefined
     ring.push([lng, lat])
@@ -183,4 +190,18 @@ function outerRing(boundary: unknown): Ring | undefined {
   const lngs = new Set(ring.map((p) => p[0]))
   const lats = new Set(ring.map((p) => p[1]))
   return ring.length >= 3 && lngs.size > 1 && lats.size > 1 ? ring : undefined
+}
+
+interface PointObject {
+  lng?: unknown
+  lat?: unknown
+}
+
+function ringPoints(boundary: unknown): unknown[] | undefined {
+  if (Array.isArray(boundary)) return boundary
+  if (!boundary || typeof boundary !== 'object') return undefined
+  const b = boundary as { type?: unknown; coordinates?: unknown }
+  if (b.type !== 'Polygon' || !Array.isArray(b.coordinates) || !Array.isArray(b.coordinates[0]))
+    return undefined
+  return b.coordinates[0] as unknown[]
 }
