@@ -41,7 +41,8 @@ const inside = (r: Box, box: Box) =>
   r.x >= box.x && r.y >= box.y && r.x + r.w <= box.x + box.w && r.y + r.h <= box.y + box.h
 
 /**
- * KH-01 holds buildings 3 and 5 (张三's home in 3), KH-02 gets buildings 2, 10 and 7 (two homes in 7).
+ * KH-01 holds buildings 3 and 5 (张三's home in 3), KH-02 gets buildings 2, 10 and 7 (two homes in 7)
+ * and, against the registry's rule, a home in building 5.
  * Open cases: two in 3 (one urgent), one in 7, one in 5 opened ten days ago (overdue now); a resolved
  * one in 5 and one in the other community's building 3 must not count.
  */
@@ -49,6 +50,8 @@ async function openCases(api: ApiApp, w: ApiWorld) {
   await GridModel.updateOne({ _id: w.grid2._id }, { $set: { buildings: ['10', '2'] } })
   await createHousehold(w.grid2, '7', '1', '101')
   await createHousehold(w.grid2, '7', '1', '102')
+  // A household filed under KH-02 in KH-01's building 5: the building is still drawn once, in KH-01.
+  await createHousehold(w.grid2, '5', '2', '201')
   const open = async (
     key: string,
     text: string,
@@ -110,7 +113,7 @@ describe('GET /api/v1/communities/:id/map', () => {
     }
     expect(map.buildings.map((b) => b.building)).toEqual(['3', '5', '2', '7', '10'])
     expect(row('3')).toEqual(['KH-01', 1, 2, 0, 1])
-    expect(row('5')).toEqual(['KH-01', 0, 1, 1, 0])
+    expect(row('5')).toEqual(['KH-01', 1, 1, 1, 0])
     expect(row('7')).toEqual(['KH-02', 2, 1, 0, 0])
     expect(row('2')).toEqual(['KH-02', 0, 0, 0, 0])
     const numbers = map.cases.map((c) => c.number)

@@ -61,8 +61,9 @@ export function createCommunityMapService(deps: { clock: Clock }) {
         ),
       )
       const cases = open.map((c) => toMapCase(c, now))
+      const byBuilding = groupByBuilding(cases)
       const buildings = layout.buildings.map((slot) => {
-        const here = cases.filter((c) => c.building === slot.building)
+        const here = byBuilding.get(slot.building) ?? []
         return {
           ...slot,
           households: households.get(`${slot.gridId}|${slot.building}`) ?? 0,
@@ -102,4 +103,10 @@ function toMapCase(c: OpenCaseFacts, now: Date): MapCase {
     status: c.status,
     overdue: isOverdue(c, now),
   }
+}
+
+function groupByBuilding(cases: readonly MapCase[]): Map<string, MapCase[]> {
+  const out = new Map<string, MapCase[]>()
+  for (const c of cases) if (c.building) out.set(c.building, [...(out.get(c.building) ?? []), c])
+  return out
 }

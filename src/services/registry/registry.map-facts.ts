@@ -9,11 +9,11 @@ export interface MapGridFacts {
   code: string
   name: string
   workerName: string | null
-  /** The grid's listed buildings plus those its households name. */
+  /** The buildings drawn in this grid (see `ownerOfBuildings`). */
   buildings: string[]
   /** As stored (a GeoJSON Polygon when the registry has one). */
   boundary?: unknown
-  /** Households by building. */
+  /** Households by building (all of the building's households, whichever grid they name). */
   households: Record<string, number>
 }
 
@@ -42,25 +42,47 @@ export async function readCommunityMapFacts(
     ? await ResidentModel.find({ _id: { $in: workerIds } }, { name: 1 }).lean()
     : []
   const nameOf = new Map(workers.map((w) => [String(w._id), w.name]))
+  const owner = ownerOfBuildings(grids, counts)
+  const households: Record<string, number> = {}
+  for (const c of counts) {
+    const b = normalizeBuilding(c._id.building)
+    households[b] = (households[b] ?? 0) + c.n
+  }
   const facts = grids.map((g) => {
-    const households: Record<string, number> = {}
-    for (const c of counts.filter((c) => String(c._id.gridId) === String(g._id))) {
-      const b = normalizeBuilding(c._id.building)
-      households[b] = (households[b] ?? 0) + c.n
-    }
-    const listed = (g.buildings ?? []).map(normalizeBuilding)
+    const mine = [...owner].filter(([, gridId]) => gridId === String(g._id)).map(([b]) => b)
     return {
       id: String(g._id),
       code: g.code,
       name: g.name,
       workerName: g.primaryWorkerId ? (nameOf.get(String(g.primaryWorkerId)) ?? null) : null,
-      buildings: [...new Set([...listed, ...Object.keys(households)])].filter(Boolean),
+      buildings: mine,
       boundary: g.boundary ?? undefined,
-      households,
+      households: Object.fromEntries(mine.map((b) => [b, households[b] ?? 0])),
     }
   })
   return {
     community: { id: String(community._id), code: community.code, name: community.name },
     grids: facts,
   }
+}
+
+/**
+ * One grid for each building, as routing decides (`findGridOfBuilding`): the first grid by code that
+ * lists it, else the grid of its households; so a building is drawn once even when the data disagree.
+ */
+function ownerOfBuildings(
+  grids: ReadonlyArray<{ _id: Types.ObjectId; code: string; buildings?: string[] | null }>,
+  counts: ReadonlyArray<{ _id: { gridId: Types.ObjectId; building: string } }>,
+): Map<string, string> {
+  const owner = new Map<string, string>()
+  const byCode = [...grids].sort((a, b) => a.code.localeCompare(b.code))
+  for (const g of byCode)
+    for (const b of (g.buildings ?? []).map(normalizeBuilding))
+      if (b && !owner.has(b)) owner.set(b, String(g._id))
+  const known = new Set(grids.map((g) => String(g._id)))
+  for (const c of counts) {
+    const b = normalizeBuilding(c._id.building)
+    if (b && !owner.has(b) && known.has(String(c._id.gridId))) owner.set(b, String(c._id.gridId))
+  }
+  return owner
 }
