@@ -18,6 +18,7 @@ import { casesRoutes } from './http/routes/cases.routes.js'
 import { eventsRoutes } from './http/routes/events.routes.js'
 import { gridsRoutes } from './http/routes/grids.routes.js'
 import { kbRoutes } from './http/routes/kb.routes.js'
+import { mapRoutes } from './http/routes/map.routes.js'
 import { noticesRoutes } from './http/routes/notices.routes.js'
 import { open311Routes } from './http/routes/open311.routes.js'
 import { pointsRoutes } from './http/routes/points.routes.js'
@@ -43,6 +44,7 @@ import { createAsks } from './services/conversations/asks.service.js'
 import { createConversations } from './services/conversations/conversation.service.js'
 import { createEventService } from './services/events/event.service.js'
 import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
+import { createCommunityMapService } from './services/map/community-map.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
 import { createOpen311Service } from './services/open311/open311.service.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
@@ -281,6 +283,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),
     gridsRoutes({ registry: services.registry }),
+    mapRoutes({ map: createCommunityMapService({ clock: services.clock }) }),
     open311Routes({ open311, auth: services.auth }),
     d.metrics.routes(),
   ]

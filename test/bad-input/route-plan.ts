@@ -119,6 +119,7 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (p.startsWith('/api/v1/households/')) return String(w.home._id)
   if (p.startsWith('/api/v1/grids/')) return String(w.grid._id)
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)
+  if (p.startsWith('/api/v1/communities/')) return String(w.community._id)
   if (p.startsWith('/open311/v2/requests/')) return v.caseNumber
   if (name === 'docId') return v.kbDocId
   if (name === 'questionId') return v.kbQuestionId

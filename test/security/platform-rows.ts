@@ -384,5 +384,22 @@ export const PLATFORM_ROWS: Row[] = [
     path: (c) => `/api/v1/party-links/missing?gridId=${id(c.w.grid)}`,
     ok: [...PLACE],
   },
+  {
+    route: 'GET /api/v1/communities/:id/map (KH)',
+    method: 'get',
+    path: (c) => `/api/v1/communities/${id(c.w.community)}/map`,
+    ok: [...STAFF_OK],
+    verify: (who, body) => {
+      if (who !== 'staff') return
+      const codes = (body as { grids?: Array<{ code: string }> }).grids?.map((g) => g.code)
+      if (codes?.join() !== 'KH-01,KH-02') throw new Error(`staff got another map: ${JSON.stringify(codes)}`)
+    },
+  },
+  {
+    route: 'GET /api/v1/communities/:id/map (QT, the other community)',
+    method: 'get',
+    path: (c) => `/api/v1/communities/${id(c.w.other)}/map`,
+    ok: ['otherStaff', 'admin'],
+  },
   { route: 'GET /metrics', method: 'get', path: () => '/metrics', ok: ['admin'] },
 ]

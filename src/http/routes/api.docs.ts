@@ -1,6 +1,7 @@
 import type { RouteDoc } from '../openapi.js'
 import { caseDocs, peopleDocs } from './cases.docs.js'
 import { gridsDocs } from './grids.docs.js'
+import { mapDocs } from './map.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
 
 /** The RouteDocs of every route module `buildRouters` mounts. */
@@ -10,5 +11,6 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...caseDocs,
   ...peopleDocs,
   ...gridsDocs,
+  ...mapDocs,
   ...integrationDocs,
 ]
