@@ -93,7 +93,8 @@ describe('tokens expire and revoke (through the service HTTP stack)', () => {
     const [v, body, sig] = s.accessToken.split('.') as [string, string, string]
     const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>
     const asAdmin = Buffer.from(JSON.stringify({ ...claims, roles: ['admin'], c: [] })).toString('base64url')
-    const flipped = `${sig.slice(0, -2)}${sig.endsWith('A') ? 'B' : 'A'}${sig.slice(-1)}`
+    // The second-to-last character, changed to one it is not (it may already be 'A').
+    const flipped = `${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.slice(-1)}`
     // A well-formed token for the same person with a live session, signed with another secret.
     const foreign = (await testAuth().auth.issueSession(String(w.zhang._id))).accessToken
     for (const bad of [
