@@ -1,5 +1,6 @@
 import type { RouteDoc } from '../openapi.js'
 import { caseDocs, peopleDocs } from './cases.docs.js'
+import { consoleDocs } from './console.docs.js'
 import { gridsDocs } from './grids.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
 
@@ -11,4 +12,5 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...peopleDocs,
   ...gridsDocs,
   ...integrationDocs,
+  ...consoleDocs,
 ]
