@@ -33,13 +33,22 @@ export function saveSession(session: Session | undefined): void {
   else sessionStorage.removeItem(TOKEN_KEY)
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const session = loadSession()
+/** API keys (`lk_…`) go in X-Api-Key; access tokens as a Bearer token. */
+function credentials(token: string | undefined): Record<string, string> {
+  if (!token) return {}
+  return token.startsWith('lk_') ? { 'x-api-key': token } : { authorization: `Bearer ${token}` }
+}
+
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string } = {},
+): Promise<T> {
+  const token = init.token ?? loadSession()?.token
   const res = await fetch(`/api/v1${path}`, {
     method: init.method ?? 'GET',
     headers: {
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(session ? { authorization: `Bearer ${session.token}` } : {}),
+      ...credentials(token),
     },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   })
@@ -50,4 +59,10 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     throw new ApiError(res.status, err.code ?? 'ERROR', err.message ?? `请求失败（${res.status}）`)
   }
   return data as T
+}
+
+/** Signs in with an access token (from dev login or pasted): asks the API who that is. */
+export async function sessionFor(token: string): Promise<Session> {
+  const me = await api<Omit<Session, 'token'>>('/me', { token })
+  return { token, ...me }
 }
