@@ -6,6 +6,8 @@ const TOKEN_KEY = 'linli.console.token'
 
 export interface Session {
   token: string
+  /** From dev login (or a future sign-in): lets the console renew the 15-minute access token. */
+  refreshToken?: string
   personId: string
   name: string
   roles: string[]
@@ -43,8 +45,19 @@ export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; token?: string } = {},
 ): Promise<T> {
-  const token = init.token ?? loadSession()?.token
-  const res = await fetch(`/api/v1${path}`, {
+  const res = await send(path, init, init.token ?? loadSession()?.token)
+  if (res.status === 401 && init.token === undefined && (await renew()))
+    return parse<T>(await send(path, init, loadSession()?.token))
+  if (res.status === 401 && init.token === undefined && loadSession()) {
+    // Expired and not renewable (a pasted token): back to the sign-in page.
+    saveSession(undefined)
+    window.location.assign('/console/login')
+  }
+  return parse<T>(res)
+}
+
+function send(path: string, init: { method?: string; body?: unknown }, token: string | undefined) {
+  return fetch(`/api/v1${path}`, {
     method: init.method ?? 'GET',
     headers: {
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -52,6 +65,9 @@ export async function api<T>(
     },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   })
+}
+
+async function parse<T>(res: Response): Promise<T> {
   const text = await res.text()
   const data = text ? JSON.parse(text) : undefined
   if (!res.ok) {
@@ -61,8 +77,23 @@ export async function api<T>(
   return data as T
 }
 
+/** Rotates the refresh token for a new access token; false when there is none or it is refused. */
+async function renew(): Promise<boolean> {
+  const session = loadSession()
+  if (!session?.refreshToken) return false
+  const res = await send(
+    '/auth/refresh',
+    { method: 'POST', body: { refreshToken: session.refreshToken } },
+    undefined,
+  )
+  if (!res.ok) return false
+  const fresh = (await res.json()) as { accessToken: string; refreshToken: string }
+  saveSession({ ...session, token: fresh.accessToken, refreshToken: fresh.refreshToken })
+  return true
+}
+
 /** Signs in with an access token (from dev login or pasted): asks the API who that is. */
-export async function sessionFor(token: string): Promise<Session> {
+export async function sessionFor(token: string, refreshToken?: string): Promise<Session> {
   const me = await api<Omit<Session, 'token'>>('/me', { token })
-  return { token, ...me }
+  return { token, ...(refreshToken ? { refreshToken } : {}), ...me }
 }

@@ -53,8 +53,27 @@ export interface Owner {
 
 export function ownerText(owner: Owner | undefined, names: Record<string, string>): string {
   if (!owner) return '无人负责'
-  if (owner.kind === 'person') return `处理人：${names[owner.personId ?? ''] ?? owner.personId}`
+  if (owner.kind === 'person') return `处理人：${names[owner.personId ?? ''] ?? '…'}`
   if (owner.kind === 'department') return '由部门处理'
   if (owner.kind === 'posted') return `待 ${owner.departmentIds?.length ?? 0} 个部门抢单`
   return owner.queue === 'intake_desk' ? '在受理窗口等待' : '在社区待派单'
 }
+
+/** The categories' Chinese names (the same table as CATEGORY_NAMES in the service's responsibility config). */
+export const CATEGORY_LABELS: Record<string, string> = {
+  facility_repair: '设施报修',
+  sanitation: '环境卫生',
+  parking_traffic: '停车与交通',
+  noise: '噪音扰民',
+  safety_hazard: '安全隐患',
+  heating_utilities: '供暖供水供电',
+  property_service: '物业服务',
+  neighbor_dispute: '邻里纠纷',
+  social_assistance: '民政救助',
+  greening_pets: '园林绿化与宠物',
+  illegal_occupation: '违建与占道',
+  policy_consult: '政策咨询',
+  other: '其他',
+}
+
+export const categoryName = (code: string): string => CATEGORY_LABELS[code] ?? code

@@ -174,8 +174,9 @@ export const PLATFORM_ROWS: Row[] = [
     method: 'get',
     path: () => '/api/v1/me',
     ok: SIGNED_IN,
-    // Each caller sees itself: its own id and roles, never someone else's.
-    verify: (_who, body) => {
+    // Each signed-in caller gets an actor (its own id and roles); anonymous callers a 401.
+    verify: (who, body) => {
+      if (who === 'anonymous') return
       const me = body as { personId?: string; roles?: string[] }
       if (!/^[a-f0-9]{24}$/.test(me.personId ?? '') || !me.roles?.length) throw new Error('not an actor')
     },

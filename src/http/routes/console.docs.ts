@@ -19,7 +19,7 @@ export const consoleDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/console',
-    summary: '社区工作台（网页）：跳转到 /console/',
+    summary: '社区工作台（网页）',
     tags: ['console'],
     auth: 'none',
     produces: 'text/html',

@@ -29,13 +29,9 @@ const STAFF_ROLES = [
 const HASHED_ASSET = /^assets\/[^/]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/
 
 async function serveConsole(ctx: Context, dist: string): Promise<void> {
-  if (ctx.path === '/console') {
-    ctx.status = 301
-    ctx.redirect('/console/')
-    return
-  }
   const index = path.join(dist, 'index.html')
   if (!existsSync(index)) throw new UnavailableError('工作台尚未构建，请先运行 npm run build:console')
+  // `/console` itself is the app too (assets are linked by absolute /console/assets/… paths).
   const rel = ctx.path.slice('/console/'.length)
   // A client-side page (no file extension) gets the app; a missing file with an extension is a 404.
   const isPage = rel === '' || !path.posix.basename(rel).includes('.')
