@@ -20,8 +20,12 @@ async function importPolicies(service: RunningService): Promise<number> {
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, {
-    // A livelier pace than production's default, so replies show up quickly in the simulator.
-    overrides: { outbox: { perMinute: 60, jitterMs: 300 } },
+    // A livelier pace than production's default, so replies show up quickly in the simulator; dev
+    // login on (never in production), so the console's sign-in page lists the demo staff to pick.
+    overrides: {
+      outbox: { perMinute: 60, jitterMs: 300 },
+      ...(process.env.LINLI_ENV === 'production' ? {} : { devLogin: { enabled: true } }),
+    },
   })
   const logger = createLogger({ level: process.env.LINLI_LOG_LEVEL ?? 'warn' })
   say('邻里 Linli 演示：正在启动（首次运行会下载并启动内置数据库，请稍候）…')
@@ -43,6 +47,11 @@ async function main(): Promise<void> {
   say('邻里 Linli 演示已启动。')
   say(`  API:       ${service.url}/api/v1`)
   say(`  API 文档:  ${service.url}/api/v1/docs`)
+  const staffName = seed.communityStaff[0]?.name
+  const pick = service.services.auth.devLoginEnabled
+    ? `（登录页选择一位工作人员，如社区工作人员 ${staffName}）`
+    : ''
+  say(`  工作台:    ${service.url}/console/${pick}`)
   say(`  健康检查:  ${service.url}/readyz`)
   say(`  数据库:    ${service.database.safeUri}（${service.database.source}）`)
   if (service.bot?.mock && first) {

@@ -15,6 +15,7 @@ import { apiRouteDocs } from './http/routes/api.docs.js'
 import { authRoutes } from './http/routes/auth.routes.js'
 import { botRoutes } from './http/routes/bot.routes.js'
 import { casesRoutes } from './http/routes/cases.routes.js'
+import { consoleRoutes } from './http/routes/console.routes.js'
 import { eventsRoutes } from './http/routes/events.routes.js'
 import { gridsRoutes } from './http/routes/grids.routes.js'
 import { kbRoutes } from './http/routes/kb.routes.js'
@@ -286,6 +287,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     mapRoutes({ map: createCommunityMapService({ clock: services.clock }) }),
     open311Routes({ open311, auth: services.auth }),
     d.metrics.routes(),
+    consoleRoutes({ auth: services.auth }),
   ]
   if (bot) routers.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
   if (bot?.mock && isSimulatorAllowed(config)) {

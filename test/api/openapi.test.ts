@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { servedRoutes, toOpenApiPath } from '../../src/http/openapi.js'
 import { botRoutes } from '../../src/http/routes/bot.routes.js'
+import { consoleRoutes } from '../../src/http/routes/console.routes.js'
 import { simRoutes } from '../../src/http/routes/sim.routes.js'
 import { useTestDatabase } from '../db.js'
 import { makeApiApp } from './api-world.js'
@@ -16,8 +17,12 @@ describe('OpenAPI document', () => {
 
   it('describes every route of every router startService mounts (bot and simulator included)', () => {
     const api = makeApiApp()
-    // The bot and simulator routers exist only with a running bot; their route tables do not need one.
-    const optional = [botRoutes({} as never), simRoutes({} as never)]
+    // The bot and simulator routers exist only with a running bot, the dev staff list only with dev login.
+    const optional = [
+      botRoutes({} as never),
+      simRoutes({} as never),
+      consoleRoutes({ auth: { devLoginEnabled: true } }),
+    ]
     const served = servedRoutes([...api.routers, ...optional])
     expect(served.length).toBeGreaterThan(70)
     const documented = new Set(api.docs.all().map((d) => `${d.method} ${d.path}`))

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { servedRoutes } from '../../src/http/openapi.js'
 import { authRoutes } from '../../src/http/routes/auth.routes.js'
 import { botRoutes } from '../../src/http/routes/bot.routes.js'
+import { consoleRoutes } from '../../src/http/routes/console.routes.js'
 import { simRoutes } from '../../src/http/routes/sim.routes.js'
 import { makeApiApp } from '../api/api-world.js'
 import { useTestDatabase } from '../db.js'
@@ -37,6 +38,10 @@ const OUTSIDE_MATRIX: Record<string, string> = {
   'post /api/v1/sim/contacts/:contactId/messages': 'simulator (see /simulator)',
   'get /api/v1/sim/rooms/:roomId/messages': 'simulator (see /simulator)',
   'get /api/v1/sim/contacts/:contactId/messages': 'simulator (see /simulator)',
+  'get /console': 'static files of the staff console, no data (test/api/console.test.ts)',
+  'get /console/*path': 'static files of the staff console, no data (test/api/console.test.ts)',
+  'get /api/v1/auth/dev-staff':
+    'absent unless dev login is enabled outside production (test/api/console.test.ts)',
 }
 
 describe('authorization matrix: every served route × role × foreign id', () => {
@@ -49,6 +54,7 @@ describe('authorization matrix: every served route × role × foreign id', () =>
       botRoutes({} as never),
       simRoutes({} as never),
       authRoutes({ auth: { devLoginEnabled: true } as never }),
+      consoleRoutes({ auth: { devLoginEnabled: true } }),
     ]
     const served = servedRoutes([...api.routers, ...optional]).map((r) => `${r.method} ${r.path}`)
     const covered = new Set([...CASE_ROWS, ...PLATFORM_ROWS].map(routeKey))

@@ -170,6 +170,18 @@ export const PLATFORM_ROWS: Row[] = [
     ok: SIGNED_IN,
   },
   {
+    route: 'GET /api/v1/me',
+    method: 'get',
+    path: () => '/api/v1/me',
+    ok: SIGNED_IN,
+    // Each signed-in caller gets an actor (its own id and roles); anonymous callers a 401.
+    verify: (who, body) => {
+      if (who === 'anonymous') return
+      const me = body as { personId?: string; roles?: string[] }
+      if (!/^[a-f0-9]{24}$/.test(me.personId ?? '') || !me.roles?.length) throw new Error('not an actor')
+    },
+  },
+  {
     route: 'POST /api/v1/kb/ask',
     method: 'post',
     path: () => '/api/v1/kb/ask',

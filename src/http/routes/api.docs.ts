@@ -1,5 +1,6 @@
 import type { RouteDoc } from '../openapi.js'
 import { caseDocs, peopleDocs } from './cases.docs.js'
+import { consoleDocs } from './console.docs.js'
 import { gridsDocs } from './grids.docs.js'
 import { mapDocs } from './map.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
@@ -13,4 +14,5 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...gridsDocs,
   ...mapDocs,
   ...integrationDocs,
+  ...consoleDocs,
 ]

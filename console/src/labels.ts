@@ -1,0 +1,79 @@
+/** Chinese names the console shows for the API's codes (the API sends statusLabel and actionLabel itself). */
+export const ROLE_LABELS: Record<string, string> = {
+  resident: '居民',
+  grid_worker: '网格员',
+  community_staff: '社区工作人员',
+  department_staff: '部门人员',
+  street_staff: '街道工作人员',
+  intake_desk: '受理窗口',
+  admin: '管理员',
+  party_member: '党员',
+}
+
+export const STATUS_OPTIONS: Array<[string, string]> = [
+  ['', '全部状态'],
+  ['received', '已受理待派单'],
+  ['posted', '待部门抢单'],
+  ['assigned', '已派单'],
+  ['in_progress', '处理中'],
+  ['resolved', '已办结待评价'],
+  ['closed', '已关闭'],
+  ['merged', '已合并'],
+  ['rejected', '已驳回'],
+]
+
+export const URGENCY_LABELS: Record<string, string> = { urgent: '紧急', normal: '一般' }
+
+export const CHANNEL_LABELS: Record<string, string> = {
+  group: '微信群',
+  direct: '微信私聊',
+  miniprogram: '小程序',
+  walk_in: '上门代录',
+  cli: '后台录入',
+  open311: '外部接口',
+  kb: '政策问答转办',
+}
+
+export const roleNames = (roles: string[]): string => roles.map((r) => ROLE_LABELS[r] ?? r).join('、')
+
+export function formatTime(at: string | undefined): string {
+  if (!at) return ''
+  const d = new Date(at)
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+export interface Owner {
+  kind: 'person' | 'department' | 'posted' | 'queue'
+  personId?: string
+  departmentId?: string
+  departmentIds?: string[]
+  queue?: string
+}
+
+export function ownerText(owner: Owner | undefined, names: Record<string, string>): string {
+  if (!owner) return '无人负责'
+  if (owner.kind === 'person') return `处理人：${names[owner.personId ?? ''] ?? '…'}`
+  if (owner.kind === 'department') return '由部门处理'
+  if (owner.kind === 'posted') return `待 ${owner.departmentIds?.length ?? 0} 个部门抢单`
+  return owner.queue === 'intake_desk' ? '在受理窗口等待' : '在社区待派单'
+}
+
+/** The categories' Chinese names (the same table as CATEGORY_NAMES in the service's responsibility config). */
+export const CATEGORY_LABELS: Record<string, string> = {
+  facility_repair: '设施报修',
+  sanitation: '环境卫生',
+  parking_traffic: '停车与交通',
+  noise: '噪音扰民',
+  safety_hazard: '安全隐患',
+  heating_utilities: '供暖供水供电',
+  property_service: '物业服务',
+  neighbor_dispute: '邻里纠纷',
+  social_assistance: '民政救助',
+  greening_pets: '园林绿化与宠物',
+  illegal_occupation: '违建与占道',
+  policy_consult: '政策咨询',
+  other: '其他',
+}
+
+export const categoryName = (code: string): string => CATEGORY_LABELS[code] ?? code

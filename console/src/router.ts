@@ -1,0 +1,24 @@
+import { ref } from 'vue'
+
+/**
+ * The console's pages, from the address under /console/ (the server answers every such path with
+ * the app): `''` the case board, `cases/<number>` one case, `login` the sign-in page.
+ */
+export const BASE = '/console/'
+
+export const route = ref(current())
+
+function current(): string {
+  const p = window.location.pathname
+  return p.startsWith(BASE) ? decodeURIComponent(p.slice(BASE.length)) : ''
+}
+
+export function go(to: string): void {
+  window.history.pushState({}, '', BASE + to)
+  route.value = current()
+  window.scrollTo(0, 0)
+}
+
+window.addEventListener('popstate', () => {
+  route.value = current()
+})

@@ -1,0 +1,145 @@
+import { mkdir } from 'node:fs/promises'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testDatabaseUri } from '../db.js'
+import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
+import { type ServiceWorld, startServiceWorld } from './service-world.js'
+
+// Screenshots the docs show (docs/console.md); console/dist is built by the global setup.
+const SHOTS = 'docs/console'
+
+async function shot(page: Page, name: string): Promise<void> {
+  await mkdir(SHOTS, { recursive: true })
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
+}
+
+describe('the staff console in Chromium: community staff take a returned case and see it on its page', () => {
+  checkCaseOwnersAfterEach()
+  let world: ServiceWorld
+  let browser: Browser
+
+  beforeAll(async () => {
+    world = await startServiceWorld(testDatabaseUri('console-e2e'), { devLogin: { enabled: true } })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-sync',
+      ],
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await world?.stop()
+  })
+
+  it('signs in by picking the staff member, relocates the held case to a grid, and shows the timeline', async () => {
+    const { service, seed } = world
+    const grid = seed.grids[0]
+    const staff = seed.communityStaff[0]
+    expect(grid && staff).toBeTruthy()
+    if (!grid || !staff) return
+    // A worker hands a case back to the community: it waits in the community's queue, nobody's.
+    const opened = await service.services.cases.open({
+      channel: 'group',
+      sourceKey: 'console-e2e-1',
+      text: `${grid.buildings[0]}号楼楼道堆满了杂物`,
+      category: 'facility_repair',
+      hint: { communityId: seed.community.id },
+    })
+    const number = opened.case.number
+    await service.services.cases.returnCase(
+      number,
+      { personId: grid.primaryWorker.id, roles: ['grid_worker'], communityIds: [], gridIds: [grid.id] },
+      '不是本网格的楼',
+    )
+
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    page.on('pageerror', (err) => {
+      throw err
+    })
+    await page.goto(`${service.url}/console/`)
+    await expect.poll(() => page.textContent('h1')).toBe('工作人员登录')
+    await page.getByRole('button', { name: new RegExp(staff.name) }).waitFor()
+    await shot(page, 'login')
+    await page.getByRole('button', { name: new RegExp(staff.name) }).click()
+    await expect.poll(() => page.textContent('#who-name')).toBe(staff.name)
+
+    // The board: the community's cases, and the returned case among those waiting to be taken.
+    const item = page.locator(`#intake-list [data-number="${number}"]`)
+    await item.waitFor()
+    expect(await item.textContent()).toContain('在社区待派单')
+    await expect.poll(() => page.locator('#case-table tbody tr').count()).toBeGreaterThan(0)
+    await shot(page, 'board')
+
+    // Keyboard only: choose the grid and press 认领.
+    await item.locator('select').focus()
+    await item.locator('select').selectOption(grid.code)
+    await item.getByRole('button', { name: '认领' }).focus()
+    await page.keyboard.press('Enter')
+    await expect
+      .poll(() => page.textContent('[role=status]'))
+      .toContain(`工单 ${number} 已认领到网格 ${grid.code}`)
+    await expect.poll(() => item.count()).toBe(0)
+
+    // Filtering by the grid finds it with its new owner; the case page shows the timeline in Chinese.
+    await page.selectOption('#filter-grid', grid.id)
+    const row = page.locator('#case-table tbody tr', { hasText: number })
+    await row.waitFor()
+    await expect.poll(() => row.textContent()).toContain(`处理人：${grid.primaryWorker.name}`)
+    await row.getByRole('link', { name: number }).click()
+    await expect.poll(() => page.textContent('h1')).toContain(`工单 ${number}`)
+    const timeline = page.locator('#timeline')
+    await timeline.getByText('重新定位派单').waitFor()
+    expect(await timeline.textContent()).toContain('退单')
+    await expect.poll(() => page.textContent('#owner')).toContain(grid.primaryWorker.name)
+    expect(await page.textContent('.facts')).toContain('设施报修')
+    expect(page.url()).toBe(`${service.url}/console/cases/${number}`)
+    await shot(page, 'case')
+
+    // A reload of the case's own address works (the server answers it with the app), also after
+    // the 15-minute access token has stopped working: the console renews it with the refresh token.
+    const key = 'linli.console.token'
+    // Runs in the browser (this file has no DOM types): the console's stored session.
+    type Store = { getItem(k: string): string | null; setItem(k: string, v: string): void }
+    const stored = () =>
+      page.evaluate(
+        (k) => (globalThis as unknown as { sessionStorage: Store }).sessionStorage.getItem(k),
+        key,
+      )
+    const session = JSON.parse((await stored()) ?? '{}')
+    await page.evaluate(
+      ([k, v]) => (globalThis as unknown as { sessionStorage: Store }).sessionStorage.setItem(k, v),
+      [key, JSON.stringify({ ...session, token: 'no-longer-valid' })] as const,
+    )
+    await page.reload()
+    await timeline.getByText('重新定位派单').waitFor()
+    expect(await stored()).not.toContain('no-longer-valid')
+
+    // The same board on a phone.
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${service.url}/console/`)
+    await page.locator('#case-table tbody tr').first().waitFor()
+    await shot(page, 'board-phone')
+    await page.close()
+  }, 90_000)
+
+  it('shows the API’s Chinese refusal to a grid worker who opens the community board', async () => {
+    const { service, seed } = world
+    const worker = seed.grids[0]?.primaryWorker
+    if (!worker) throw new Error('no worker')
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    await page.goto(`${service.url}/console/`)
+    await page
+      .getByRole('button', { name: new RegExp(worker.name) })
+      .first()
+      .click()
+    await expect.poll(() => page.textContent('#who-name')).toBe(worker.name)
+    await expect.poll(() => page.locator('[role=alert]').first().textContent()).toMatch(/权限|只能/)
+    await page.close()
+  }, 60_000)
+})
