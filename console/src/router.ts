@@ -2,7 +2,8 @@ import { ref } from 'vue'
 
 /**
  * The console's pages, from the address under /console/ (the server answers every such path with
- * the app): `''` the case board, `cases/<number>` one case, `login` the sign-in page.
+ * the app): `''` the case board, `cases/<number>` one case, `notices` and `notices/<id>` notices,
+ * `login` the sign-in page.
  */
 export const BASE = '/console/'
 
