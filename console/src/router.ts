@@ -2,8 +2,8 @@ import { ref } from 'vue'
 
 /**
  * The console's pages, from the address under /console/ (the server answers every such path with
- * the app): `''` the case board, `cases/<number>` one case, `map` the community map, `login` the sign-in page,
- * `dashboard` the 数据看板, `screen` its 大屏 mode.
+ * the app): `''` the case board, `cases/<number>` one case, `map` the community map, `notices` and
+ * `notices/<id>` notices, `dashboard` the 数据看板, `screen` its 大屏 mode, `login` the sign-in page.
  */
 export const BASE = '/console/'
 

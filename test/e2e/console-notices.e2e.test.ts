@@ -1,0 +1,128 @@
+import { mkdir } from 'node:fs/promises'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testDatabaseUri } from '../db.js'
+import { type ServiceWorld, startServiceWorld } from './service-world.js'
+
+// Screenshots the docs show (docs/console.md); console/dist is built by the global setup.
+const SHOTS = 'docs/console'
+
+async function shot(page: Page, name: string): Promise<void> {
+  await mkdir(SHOTS, { recursive: true })
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
+}
+
+describe('the console’s notices page in Chromium: compose, preview, send, watch 收到 arrive, follow up', () => {
+  let world: ServiceWorld
+  let browser: Browser
+
+  beforeAll(async () => {
+    world = await startServiceWorld(testDatabaseUri('console-notices-e2e'), { devLogin: { enabled: true } })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-sync',
+      ],
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await world?.stop()
+  })
+
+  it('community staff send a notice to the lone elderly and see a resident’s 收到 without reloading', async () => {
+    const { service, seed } = world
+    const staff = seed.communityStaff[0]
+    if (!staff) throw new Error('no community staff in the seed')
+
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    page.on('pageerror', (err) => {
+      throw err
+    })
+    await page.goto(`${service.url}/console/`)
+    await page.getByRole('button', { name: new RegExp(staff.name) }).click()
+    await expect.poll(() => page.textContent('#who-name')).toBe(staff.name)
+
+    // Compose: the community's grids are offered; this notice goes to every 独居老人 in person.
+    await page.getByRole('link', { name: '通知' }).click()
+    await expect.poll(() => page.textContent('h1')).toBe('发通知')
+    const firstGrid = seed.grids[0]
+    if (!firstGrid) throw new Error('no grid')
+    await page.getByText(`${firstGrid.code} ${firstGrid.name}`).waitFor()
+    await page.fill('#notice-title', '明日停水通知')
+    await page.fill('#notice-body', '明天上午9点到12点全小区停水，请提前储水。收到请回复1。')
+    await page.fill('#notice-tags', '独居老人')
+    await page.check('#channel-persons')
+    expect(await page.isChecked('#notice-ack')).toBe(true)
+    await shot(page, 'notices-compose')
+    await page.getByRole('button', { name: '保存草稿并预览' }).click()
+
+    // The draft's page: the reach preview, with the vulnerable residents no message reaches.
+    await expect.poll(() => page.textContent('h1')).toBe('通知：明日停水通知')
+    const id = /\/console\/notices\/([0-9a-f]{24})$/.exec(page.url())?.[1]
+    if (!id) throw new Error(`no notice id in ${page.url()}`)
+    const reach = await service.services.notices.reach(id)
+    expect(reach.persons).toBeGreaterThan(1)
+    await expect.poll(() => page.textContent('#reach')).toContain(`${reach.persons} 位居民`)
+    expect(await page.textContent('#notice-status')).toContain('草稿')
+    const unreached = reach.vulnerable.withoutWeChat[0]
+    if (unreached) {
+      const row = page.locator('#unreached tbody tr', { hasText: unreached.name }).first()
+      expect(await row.textContent()).toContain(unreached.address ?? '—')
+      expect(await row.textContent()).toContain(unreached.follower?.name ?? '无人可跟进')
+    }
+    await shot(page, 'notices-preview')
+
+    // 确认发送: the delivery and the pending list appear; nobody has answered yet.
+    await page.getByRole('button', { name: '确认发送' }).click()
+    await expect.poll(() => page.textContent('#notice-status')).toContain('已发送')
+    await expect.poll(() => page.textContent('#pending-count')).toBe(String(reach.persons))
+    expect(await page.textContent('#ack-count')).toBe('0')
+    expect(await page.textContent('#delivery')).toContain('逐人消息')
+
+    // A marker that a reload would wipe: the 收到 must arrive by the page's own refresh.
+    await page.evaluate(() => {
+      ;(globalThis as unknown as { noReload: boolean }).noReload = true
+    })
+    const before = await service.services.notices.acks(id)
+    const resident = before.pending[0]
+    if (!resident) throw new Error('nobody pending')
+    expect(await service.services.notices.acknowledge(id, resident.personId, 'chat')).toEqual({
+      recorded: true,
+    })
+    await expect.poll(() => page.textContent('#ack-count'), { timeout: 10_000 }).toBe('1')
+    expect(await page.textContent('#acknowledged')).toContain(resident.name)
+    expect(await page.textContent('#pending-count')).toBe(String(reach.persons - 1))
+    expect(await page.locator(`#pending [data-person="${resident.personId}"]`).count()).toBe(0)
+    expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true)
+
+    // Follow up a pending resident whose household has a party member: the page confirms it.
+    const withMember = before.pending.find(
+      (p) => p.personId !== resident.personId && p.follower?.role === 'party_member',
+    )
+    const target = withMember ?? before.pending.find((p) => p.personId !== resident.personId && p.follower)
+    if (!target?.follower) throw new Error('no pending resident with a follower')
+    const row = page.locator(`#pending [data-person="${target.personId}"]`)
+    expect(await row.textContent()).toContain(target.address ?? '—')
+    expect(await row.textContent()).toContain(target.follower.name)
+    const label = target.follower.role === 'party_member' ? '请党员上门告知' : '请网格员上门告知'
+    await row.getByRole('button', { name: label }).click()
+    const role = target.follower.role === 'party_member' ? '党员' : '网格员'
+    await expect
+      .poll(() => page.textContent('[role=status]'))
+      .toContain(`已请${role} ${target.follower.name}上门告知`)
+    await expect.poll(() => row.textContent()).toContain('上门告知')
+    expect(await row.getByRole('button').count()).toBe(0)
+    await shot(page, 'notices-acks')
+
+    // The same page on a phone.
+    await page.setViewportSize({ width: 390, height: 844 })
+    await shot(page, 'notices-phone')
+    await page.close()
+  }, 90_000)
+})
