@@ -380,7 +380,14 @@ async function rememberCase(ctx: CaseContext, key: string, doc: CaseDoc): Promis
   const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
   const kept = (set?.cases ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
   const cases = [...kept, entryOf(doc)].slice(-500)
-  await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
+  try {
+    await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
+  } catch (err) {
+    // Two first cases of a set at once: the other upsert created it (FerretDB does not retry an upsert
+    // that hits the unique _id). Write to the set that exists now.
+    if (!isDuplicateKeyError(err)) throw err
+    await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }).exec()
+  }
 }
 
 async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Facts): Promise<OpenOutcome> {

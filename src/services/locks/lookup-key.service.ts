@@ -44,7 +44,14 @@ export async function claimKey(
 
 /** Points the key at `ref`, replacing what it pointed at (a cache the reader verifies). */
 export async function putKey(kind: LookupKind, value: string, ref: string, at = new Date()): Promise<void> {
-  await LookupKeyModel.replaceOne({ _id: idOf(kind, value) }, { ref, at }, { upsert: true })
+  try {
+    await LookupKeyModel.replaceOne({ _id: idOf(kind, value) }, { ref, at }, { upsert: true })
+  } catch (err) {
+    // Two upserts of the same key at once: one inserted it, the other lost the race (FerretDB does not
+    // retry an upsert that hits the unique _id the way MongoDB does). The key exists now: replace it.
+    if (!isDuplicateKeyError(err)) throw err
+    await LookupKeyModel.replaceOne({ _id: idOf(kind, value) }, { ref, at })
+  }
 }
 
 /** Forgets the key (its target is gone or no longer carries the value). */
