@@ -91,6 +91,11 @@ describe('the staff console in Chromium: community staff take a returned case an
     const row = page.locator('#case-table tbody tr', { hasText: number })
     await row.waitFor()
     await expect.poll(() => row.textContent()).toContain(`处理人：${grid.primaryWorker.name}`)
+    // The category filter offers the categories by their Chinese names and filters by them.
+    await page.selectOption('#filter-category', { label: '噪音扰民' })
+    await expect.poll(() => page.locator('main').textContent()).toContain('没有符合条件的工单。')
+    await page.selectOption('#filter-category', { label: '设施报修' })
+    await row.waitFor()
     await row.getByRole('link', { name: number }).click()
     await expect.poll(() => page.textContent('h1')).toContain(`工单 ${number}`)
     const timeline = page.locator('#timeline')
