@@ -1,20 +1,11 @@
-import { mkdir } from 'node:fs/promises'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { statsCommand } from '../../src/cli/stats.command.js'
 import { addDays, dayOf } from '../../src/services/stats/stats.time.js'
 import { commandContext } from '../cli-context.js'
-import { testDatabaseUri } from '../db.js'
 import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
-import { type ServiceWorld, startServiceWorld } from './service-world.js'
-
-// Screenshots the docs show (docs/console.md); console/dist is built by the global setup.
-const SHOTS = 'docs/console'
-
-async function shot(page: Page, name: string): Promise<void> {
-  await mkdir(SHOTS, { recursive: true })
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
-}
+import { shot, startConsoleWorld } from './console-world.js'
+import type { ServiceWorld } from './service-world.js'
 
 /** What `linli stats --json` prints for the community and days, read as the report object. */
 async function cliStats(community: string, from: string, to: string) {
@@ -35,17 +26,7 @@ describe('the console dashboard and 大屏 in Chromium', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    world = await startServiceWorld(testDatabaseUri('console-dash-e2e'), { devLogin: { enabled: true } })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
-    })
+    ;({ world, browser } = await startConsoleWorld('console-dash-e2e'))
   })
 
   afterAll(async () => {

@@ -1,18 +1,9 @@
-import { mkdir } from 'node:fs/promises'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CaseModel } from '../../src/models/case.model.js'
-import { testDatabaseUri } from '../db.js'
 import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
-import { type ServiceWorld, startServiceWorld } from './service-world.js'
-
-// Screenshots the docs show (docs/console.md); console/dist is built by the global setup.
-const SHOTS = 'docs/console'
-
-async function shot(page: Page, name: string): Promise<void> {
-  await mkdir(SHOTS, { recursive: true })
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
-}
+import { shot, startConsoleWorld } from './console-world.js'
+import type { ServiceWorld } from './service-world.js'
 
 describe('the staff console’s community map in Chromium', () => {
   checkCaseOwnersAfterEach()
@@ -20,17 +11,7 @@ describe('the staff console’s community map in Chromium', () => {
   let browser: Browser
 
   beforeAll(async () => {
-    world = await startServiceWorld(testDatabaseUri('console-map-e2e'), { devLogin: { enabled: true } })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
-    })
+    ;({ world, browser } = await startConsoleWorld('console-map-e2e'))
   })
 
   afterAll(async () => {

@@ -1,17 +1,8 @@
-import { mkdir } from 'node:fs/promises'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { testDatabaseUri } from '../db.js'
 import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
-import { type ServiceWorld, startServiceWorld } from './service-world.js'
-
-// Screenshots the docs show (docs/console.md); console/dist is built by the global setup.
-const SHOTS = 'docs/console'
-
-async function shot(page: Page, name: string): Promise<void> {
-  await mkdir(SHOTS, { recursive: true })
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true })
-}
+import { shot, startConsoleWorld } from './console-world.js'
+import type { ServiceWorld } from './service-world.js'
 
 describe('the staff console in Chromium: community staff take a returned case and see it on its page', () => {
   checkCaseOwnersAfterEach()
@@ -19,17 +10,7 @@ describe('the staff console in Chromium: community staff take a returned case an
   let browser: Browser
 
   beforeAll(async () => {
-    world = await startServiceWorld(testDatabaseUri('console-e2e'), { devLogin: { enabled: true } })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
-    })
+    ;({ world, browser } = await startConsoleWorld('console-e2e'))
   })
 
   afterAll(async () => {

@@ -208,3 +208,20 @@ export function finishRow(acc: RowAccumulator, key: string, label: string): Stat
     overdueNow: acc.overdueNow,
   }
 }
+
+/** The case fields every figure is computed from (plus the row keys). */
+export const PROJECTION = {
+  status: 1,
+  category: 1,
+  urgency: 1,
+  createdAt: 1,
+  deadlines: 1,
+  respondedAt: 1,
+  resolvedAt: 1,
+  closedAt: 1,
+  'rating.score': 1,
+  reworkCount: 1,
+  'location.gridId': 1,
+  assigneeId: 1,
+  departmentId: 1,
+} as const

@@ -10,6 +10,7 @@ import {
   type CaseFacts,
   finishRow,
   newAccumulator,
+  PROJECTION,
   type RowAccumulator,
   type SatisfactionFigure,
   type StatsRow,
@@ -90,22 +91,6 @@ export interface StatsDeps {
   /** Calendar days are counted in this zone. Default Asia/Shanghai. */
   timezone?: string
 }
-
-const PROJECTION = {
-  status: 1,
-  category: 1,
-  urgency: 1,
-  createdAt: 1,
-  deadlines: 1,
-  respondedAt: 1,
-  resolvedAt: 1,
-  closedAt: 1,
-  'rating.score': 1,
-  reworkCount: 1,
-  'location.gridId': 1,
-  assigneeId: 1,
-  departmentId: 1,
-} as const
 
 type CaseRow = CaseFacts & {
   location?: { gridId?: Types.ObjectId | null } | null

@@ -4,7 +4,14 @@ import type { Clock } from '../../lib/clock.js'
 import { describeIssues, InvalidInputError } from '../../lib/errors.js'
 import { CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { GridModel } from '../../models/registry.model.js'
-import { addCase, type CaseFacts, finishRow, newAccumulator, type StatsRow } from './stats.figures.js'
+import {
+  addCase,
+  type CaseFacts,
+  finishRow,
+  newAccumulator,
+  PROJECTION,
+  type StatsRow,
+} from './stats.figures.js'
 import { addDays, dayOf, startOfDay } from './stats.time.js'
 
 /**
@@ -80,19 +87,6 @@ export interface HotspotReport {
   categories: CategoryHotspot[]
 }
 
-const TREND_PROJECTION = {
-  status: 1,
-  category: 1,
-  urgency: 1,
-  createdAt: 1,
-  deadlines: 1,
-  respondedAt: 1,
-  resolvedAt: 1,
-  closedAt: 1,
-  'rating.score': 1,
-  reworkCount: 1,
-} as const
-
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input)
   if (!r.success) throw new InvalidInputError('统计参数不正确', describeIssues(r.error.issues))
@@ -128,10 +122,7 @@ export function createStatsTrends(deps: {
     const accs = new Map(periods.map((p) => [p, newAccumulator()]))
     const filter: Record<string, unknown> = { createdAt: { $gte: from, $lt: to } }
     if (q.communityId) filter['location.communityId'] = new Types.ObjectId(q.communityId)
-    for await (const c of CaseModel.find(filter, TREND_PROJECTION)
-      .lean<CaseFacts>()
-      .batchSize(1000)
-      .cursor()) {
+    for await (const c of CaseModel.find(filter, PROJECTION).lean<CaseFacts>().batchSize(1000).cursor()) {
       const day = dayOf(c.createdAt, timezone)
       const bucket = q.interval === 'week' ? mondayOf(day) : day
       const acc = accs.get(bucket)
