@@ -1,3 +1,4 @@
+import { numbersIn } from '../lib/mask.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { say } from './chat-texts.js'
 import type { ChatMiddleware } from './composer.js'
@@ -16,7 +17,9 @@ export function emergencyHandler(services: ChatServices, settings: ChatSettings)
     ctx.addressed = true
     ctx.outcome = `emergency:${hazard}`
     const advice = services.emergencyAdvice(hazard, ctx.binding?.communityCode)
-    await ctx.reply(say.emergency({ advice: advice.advice, numbers: advice.numbers }))
+    // The emergency numbers come from the community's configuration: public, never masked in the group.
+    const text = say.emergency({ advice: advice.advice, numbers: advice.numbers })
+    await ctx.reply(text, { publicNumbers: numbersIn(text) })
     await runReport(ctx, services, settings, ctx.text, { urgent: true })
     ctx.outcome = `emergency:${hazard}`
   }

@@ -142,6 +142,8 @@ describe('conversations a resident can trust', () => {
     it('gas in building 5 said in KH-01’s group alerts KH-02’s worker, who holds building 5', async () => {
       const said = await say(resident(), '5栋煤气味很重', { room: kh01 })
       expect(said.inRoom[0]).toMatch(/燃气|煤气/)
+      // The community's own emergency line (config/emergency.yaml) is public: readable in the group.
+      expect(said.inRoom[0]).toContain('0477-8326119')
       expect(said.inRoom[0]).toMatch(/\d{3,}/)
       const number = NUMBER_RE.exec(said.inRoom.join('\n'))?.[0] ?? ''
       const c = await CaseModel.findOne({ number }).lean()
