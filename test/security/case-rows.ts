@@ -156,6 +156,15 @@ export const CASE_ROWS: Row[] = [
     ok: STAFF_OK,
   },
   {
+    route:
+      'GET /api/v1/community/cases?communityId=KH (board filters: text, re-work, unowned, channel, days)',
+    method: 'get',
+    path: (c) =>
+      `/api/v1/community/cases?communityId=${String(c.w.community._id)}&q=${encodeURIComponent('楼')}` +
+      `&rework=false&unowned=true&channel=group&${FROM.replace('2026-12-01', '2026-11-30')}&count=true`,
+    ok: STAFF_OK,
+  },
+  {
     route: 'POST /api/v1/cases/:number/merge',
     method: 'post',
     path: caseOf('A', '/merge', 'assigned'),

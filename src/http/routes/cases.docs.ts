@@ -3,6 +3,7 @@ import {
   CaseBody,
   CasePage,
   CommentInput,
+  CommunityCasePage,
   CommunityCasesQuery,
   IntakeCasesQuery,
   MergeInput,
@@ -186,11 +187,12 @@ export const caseDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/community/cases',
-    summary: '社区工单列表（状态、类别、网格、紧急、超期过滤）',
+    summary:
+      '社区工单列表（状态、类别、网格、紧急、超期、重办、无人负责、渠道、日期过滤，按编号、描述或地址搜索）',
     tags: ['community'],
     auth: token,
     query: CommunityCasesQuery,
-    response: CasePage,
+    response: CommunityCasePage,
     roles: STAFF,
   },
   {

@@ -14,6 +14,7 @@ import {
   CommunityCasesQuery,
   EmptyInput,
   IntakeCasesQuery,
+  isYes,
   MergeInput,
   MyCasesQuery,
   NoteInput,
@@ -236,10 +237,23 @@ function mountStaffRoutes(router: Router, deps: CaseRouteDeps): void {
     const communityId = q.communityId ?? (actor.communityIds.length === 1 ? actor.communityIds[0] : undefined)
     if (!communityId) throw new InvalidInputError('请指定社区（communityId）')
     if (!isCommunityStaffFor(actor, communityId)) throw new ForbiddenError('只能查看本社区的数据')
-    const overdue = q.overdue === 'true' || q.overdue === '1'
+    const { status, category, urgency, channel, from, to } = q
     ctx.body = await cases.listForCommunity(
       communityId,
-      { status: q.status, category: q.category, gridId: q.grid, urgency: q.urgency, overdue },
+      {
+        status,
+        category,
+        gridId: q.grid,
+        urgency,
+        channel,
+        from,
+        to,
+        q: q.q,
+        overdue: isYes(q.overdue),
+        rework: isYes(q.rework),
+        unowned: isYes(q.unowned),
+        count: isYes(q.count),
+      },
       { cursor: q.cursor, limit: q.limit },
     )
   })

@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { CASE_CHANNELS } from '../../models/case.model.js'
 import { CASE_NUMBER_RE } from '../../services/cases/case.number.js'
+import { SEARCH_MAX } from '../../services/cases/case.queries.js'
 
 /** Schemas of the case endpoints; the routes validate with them and the OpenAPI document shows them. */
 export const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
@@ -69,13 +71,32 @@ export const WorkerCasesQuery = PageQuery.extend({
   status: StatusList.optional(),
   gridId: ObjectIdString.optional(),
 }).strict()
+const QueryFlag = z.enum(['true', 'false', '1', '0'], { error: '请填写 true 或 false' }).optional()
+const Day = (what: string) =>
+  z.string().regex(/^\d{4}-\d{2}-\d{2}$/, `${what}请按“年-月-日”填写，如 2026-11-27`)
+/** A yes/no query value as a boolean. */
+export const isYes = (v: string | undefined): boolean => v === 'true' || v === '1'
+
 export const CommunityCasesQuery = PageQuery.extend({
   communityId: ObjectIdString.optional(),
   status: StatusList.optional(),
   category: z.string().trim().min(1).max(40).optional(),
   grid: ObjectIdString.optional(),
   urgency: z.enum(['urgent', 'normal']).optional(),
-  overdue: z.enum(['true', 'false', '1', '0']).optional(),
+  overdue: QueryFlag,
+  /** Only cases sent back for re-work (不满意重办) or reopened. */
+  rework: QueryFlag,
+  /** Only open cases nobody handles (held at a queue or without an owner), as the intake list. */
+  unowned: QueryFlag,
+  channel: z.enum(CASE_CHANNELS, { error: '来源渠道不正确' }).optional(),
+  /** First day (YYYY-MM-DD, Beijing time) the case was reported on. */
+  from: Day('开始日期').optional(),
+  /** Last day (YYYY-MM-DD, Beijing time), included. */
+  to: Day('结束日期').optional(),
+  /** Text in the case number, the description or the place (building, unit, room, address). */
+  q: z.string().trim().max(SEARCH_MAX, `搜索内容请控制在 ${SEARCH_MAX} 字以内`).optional(),
+  /** `true`: the answer also carries `total`, the number of matching cases (board column counts). */
+  count: QueryFlag,
 }).strict()
 
 /** The intake desk's list: cases held at a queue or with no owner; staff see their communities'. */
@@ -121,6 +142,8 @@ export const CasePage = z.object({
   items: z.array(z.record(z.string(), z.unknown())),
   nextCursor: z.string().optional(),
 })
+/** The community list: a page, with `total` when asked for (`count=true`). */
+export const CommunityCasePage = CasePage.extend({ total: z.number().int().optional() })
 export const CaseBody = z.record(z.string(), z.unknown())
 export const UploadResult = z.object({
   ref: UploadRef,

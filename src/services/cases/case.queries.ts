@@ -1,8 +1,10 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
 import { InvalidInputError } from '../../lib/errors.js'
-import { type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
+import { startOfLocalDay } from '../../lib/time.js'
+import { CASE_CHANNELS, type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { type CaseContext, findCase, parseInput } from './case.context.js'
+import { normaliseCaseNumber } from './case.number.js'
 import { type CaseSummary, type CaseView, toCaseSummary, toCaseView } from './case.views.js'
 
 export interface Page<T> {
@@ -18,13 +20,29 @@ const PageInput = z.object({
 })
 export type PageInput = z.input<typeof PageInput>
 
+const Flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional()
+export const SEARCH_MAX = 50
+
 export const CommunityFilter = z.object({
   status: z.string().optional(),
   category: z.string().optional(),
   gridId: ObjectIdString.optional(),
   urgency: z.enum(['urgent', 'normal']).optional(),
   /** Only open cases past their resolution deadline. */
-  overdue: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+  overdue: Flag,
+  /** Only cases sent back for re-work (不满意重办) or reopened. */
+  rework: Flag,
+  /** Only open cases nobody handles: held at a queue, or (against the rules) owned by nobody. */
+  unowned: Flag,
+  channel: z.enum(CASE_CHANNELS).optional(),
+  /** Reported on or after this day (YYYY-MM-DD, in the service's time zone). */
+  from: z.string().optional(),
+  /** Reported on or before this day (YYYY-MM-DD, in the service's time zone). */
+  to: z.string().optional(),
+  /** Text in the case number, the description or the place (building, unit, room, address). */
+  q: z.string().trim().max(SEARCH_MAX, `搜索内容请控制在 ${SEARCH_MAX} 字以内`).optional(),
+  /** Also count every matching case (`total`), for the board's column counts. */
+  count: Flag,
 })
 export type CommunityFilter = z.input<typeof CommunityFilter>
 
@@ -136,13 +154,69 @@ export async function listMarketplace(
   return page(ctx, { postedDepartmentIds: oid(departmentId), status: 'posted' }, p)
 }
 
-/** Community staff's list with filters (status list, category, grid, urgency, overdue). */
+/**
+ * Open cases nobody handles: held at a queue (`heldAt`), or received and owned by nobody (against the
+ * rules). The intake desk's list and the board's 无人负责 filter.
+ */
+const UNOWNED: Record<string, unknown> = {
+  status: { $in: OPEN_CASE_STATUSES },
+  $or: [
+    { 'heldAt.queue': { $exists: true } },
+    { status: 'received', assigneeId: { $exists: false }, departmentId: { $exists: false } },
+  ],
+}
+
+/** The instant a `YYYY-MM-DD` day starts in `timeZone`; a malformed or impossible date is a 400. */
+function dayStart(day: string, timeZone: string, what: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day)
+  const noon = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 12)) : undefined
+  if (!m || !noon || noon.toISOString().slice(0, 10) !== day)
+    throw new InvalidInputError(`${what}不是有效的日期，请按“年-月-日”填写，如 2026-11-27`, { [what]: day })
+  return startOfLocalDay(noon, timeZone)
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** createdAt within the days `from`..`to` (both included), in `timeZone`. */
+function dayRange(from: string | undefined, to: string | undefined, timeZone: string) {
+  if (!from && !to) return undefined
+  const start = from ? dayStart(from, timeZone, '开始日期') : undefined
+  // The end is the next day's start (found from its noon, clear of daylight-saving edges).
+  const toStart = to ? dayStart(to, timeZone, '结束日期') : undefined
+  const end = toStart && startOfLocalDay(new Date(toStart.getTime() + DAY_MS + DAY_MS / 2), timeZone)
+  if (start && end && start >= end) throw new InvalidInputError('开始日期不能晚于结束日期', { from, to })
+  return { createdAt: { ...(start ? { $gte: start } : {}), ...(end ? { $lt: end } : {}) } }
+}
+
+/** A run of seven or more digits: a phone or ID number, never searched for in what residents wrote. */
+const PERSONAL_NUMBER = /\d{7,}/
+
+/**
+ * Text search: the case number, the description and the place. The text is matched literally
+ * (regex specials escaped). A phone- or ID-like number only matches case numbers, so the search
+ * cannot tell whether someone's number appears in a masked description.
+ */
+function textMatch(q: string): Record<string, unknown> {
+  const number = normaliseCaseNumber(q)
+  if (number) return { number }
+  const re = { $regex: q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), $options: 'i' }
+  const fields = PERSONAL_NUMBER.test(q)
+    ? ['number']
+    : ['number', 'description', 'location.text', 'location.building', 'location.unit', 'location.room']
+  return { $or: fields.map((f) => ({ [f]: re })) }
+}
+
+/**
+ * Community staff's list with filters: status list, category, grid, urgency, channel, overdue,
+ * re-work, unowned, a range of days and a text search. The community is the leading equality (index
+ * `location.communityId, createdAt`); each further filter narrows with `$and`. `count` adds the total.
+ */
 export async function listForCommunity(
   ctx: CaseContext,
   communityId: string,
   rawFilter: CommunityFilter = {},
   p?: PageInput,
-): Promise<Page<CaseSummary>> {
+): Promise<Page<CaseSummary> & { total?: number }> {
   const f = parseInput(CommunityFilter, rawFilter)
   const filter: Record<string, unknown> = {
     'location.communityId': oid(communityId),
@@ -151,9 +225,16 @@ export async function listForCommunity(
   if (f.category) filter.category = f.category
   if (f.gridId) filter['location.gridId'] = oid(f.gridId)
   if (f.urgency) filter.urgency = f.urgency
-  if (f.overdue)
-    Object.assign(filter, { status: { $in: OPEN_CASE_STATUSES }, 'deadlines.resolveBy': { $lt: ctx.now() } })
-  return page(ctx, filter, p)
+  if (f.channel) filter.channel = f.channel
+  Object.assign(filter, dayRange(f.from, f.to, ctx.config.timezone))
+  const and: Record<string, unknown>[] = []
+  if (f.overdue) and.push({ status: { $in: OPEN_CASE_STATUSES }, 'deadlines.resolveBy': { $lt: ctx.now() } })
+  if (f.rework) and.push({ $or: [{ reworkCount: { $gt: 0 } }, { reopenedCount: { $gt: 0 } }] })
+  if (f.unowned) and.push(UNOWNED)
+  if (f.q) and.push(textMatch(f.q))
+  if (and.length > 0) filter.$and = and
+  const result = await page(ctx, filter, p)
+  return f.count ? { ...result, total: await CaseModel.countDocuments(filter).exec() } : result
 }
 
 /**
@@ -165,13 +246,7 @@ export async function listAtIntakeDesk(
   scope: { communityIds?: string[] } = {},
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
-  const held = {
-    status: { $in: OPEN_CASE_STATUSES },
-    $or: [
-      { 'heldAt.queue': { $exists: true } },
-      { status: 'received', assigneeId: { $exists: false }, departmentId: { $exists: false } },
-    ],
-  }
+  const held = UNOWNED
   const ids = scope.communityIds?.map(oid)
   return page(ctx, ids?.length ? { ...held, 'location.communityId': { $in: ids } } : held, p)
 }

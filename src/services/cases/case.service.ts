@@ -98,7 +98,7 @@ export interface CaseService {
     communityId: string,
     filter?: CommunityFilter,
     page?: PageInput,
-  ): Promise<Page<CaseSummary>>
+  ): Promise<Page<CaseSummary> & { total?: number }>
   /**
    * Says where an open case is (community, grid, building…) and routes it again by the usual order;
    * the new owner is told and the timeline records the move. For cases held at the intake desk, and
