@@ -77,3 +77,17 @@ export const CATEGORY_LABELS: Record<string, string> = {
 }
 
 export const categoryName = (code: string): string => CATEGORY_LABELS[code] ?? code
+
+/** The case board's kanban columns, in the order a case moves (finished-early statuses left out). */
+export const BOARD_COLUMNS = ['received', 'posted', 'assigned', 'in_progress', 'resolved', 'closed'] as const
+
+export const statusName = (code: string): string => STATUS_OPTIONS.find(([v]) => v === code)?.[1] ?? code
+
+/** How long ago `at` was, in words (刚刚, 5分钟前, 3小时前, 2天前). */
+export function ageText(at: string, now: Date = new Date()): string {
+  const minutes = Math.max(0, Math.floor((now.getTime() - new Date(at).getTime()) / 60_000))
+  if (minutes < 1) return '刚刚'
+  if (minutes < 60) return `${minutes}分钟前`
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}小时前`
+  return `${Math.floor(minutes / (24 * 60))}天前`
+}

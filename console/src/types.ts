@@ -62,3 +62,8 @@ export const place = (c: CaseSummary): string =>
     .join('') ||
   c.location.text ||
   '地点不明'
+
+/** The community list's page, with `total` when asked for (`count=true`). */
+export interface CountedPage<T> extends Page<T> {
+  total?: number
+}

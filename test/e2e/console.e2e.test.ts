@@ -110,7 +110,7 @@ describe('the staff console in Chromium: community staff take a returned case an
     await page.setViewportSize({ width: 390, height: 844 })
     await page.goto(`${service.url}/console/`)
     await page.locator('#case-table tbody tr').first().waitFor()
-    await shot(page, 'board-phone')
+    await shot(page, 'board-list-phone')
     await page.close()
   }, 90_000)
 

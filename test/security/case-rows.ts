@@ -161,7 +161,7 @@ export const CASE_ROWS: Row[] = [
     method: 'get',
     path: (c) =>
       `/api/v1/community/cases?communityId=${String(c.w.community._id)}&q=${encodeURIComponent('楼')}` +
-      `&rework=false&unowned=true&channel=group&${FROM.replace('2026-12-01', '2026-11-30')}&count=true`,
+      `&rework=false&unowned=true&channel=group&from=2026-11-01&to=2026-11-30&count=true`,
     ok: STAFF_OK,
   },
   {
