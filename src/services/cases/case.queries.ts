@@ -246,7 +246,6 @@ export async function listAtIntakeDesk(
   scope: { communityIds?: string[] } = {},
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
-  const held = UNOWNED
   const ids = scope.communityIds?.map(oid)
-  return page(ctx, ids?.length ? { ...held, 'location.communityId': { $in: ids } } : held, p)
+  return page(ctx, ids?.length ? { ...UNOWNED, 'location.communityId': { $in: ids } } : UNOWNED, p)
 }
