@@ -168,4 +168,35 @@ describe('the case board in Chromium: kanban by status, every filter, search, an
     await shot(page, 'board-phone')
     await page.close()
   }, 120_000)
+
+  it('pages a long column with 加载更多, the count telling the whole number from the start', async () => {
+    const { service, seed } = world
+    const [grid] = seed.grids
+    const staff = seed.communityStaff[0]
+    if (!grid || !staff) throw new Error('no grid or staff in the seed')
+    // Twenty-one more assigned cases, each at a different building (never one another's duplicates).
+    for (let i = 0; i < 21; i++) {
+      await service.services.cases.open({
+        channel: 'group',
+        sourceKey: `console-board-more-${i}`,
+        text: `${101 + i}号楼门口路灯坏了`,
+        category: 'facility_repair',
+        location: { gridId: grid.id },
+      })
+    }
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    page.on('pageerror', (err) => {
+      throw err
+    })
+    await signIn(page, service.url, staff.name)
+    await page.goto(`${service.url}/console/?mode=kanban`)
+    const assigned = page.locator('#kanban [data-status="assigned"]')
+    await expect.poll(() => assigned.locator('.count').textContent()).toBe('22 件')
+    await expect.poll(() => assigned.locator('a.board-card').count()).toBe(20)
+    await assigned.getByRole('button', { name: '加载更多' }).click()
+    await expect.poll(() => assigned.locator('a.board-card').count()).toBe(22)
+    expect(await assigned.getByRole('button', { name: '加载更多' }).count()).toBe(0)
+    expect(await assigned.locator('.count').textContent()).toBe('22 件')
+    await page.close()
+  }, 90_000)
 })
