@@ -1,3 +1,4 @@
+import type { ImportKind } from './types'
 /** Chinese names the console shows for the API's codes (the API sends statusLabel and actionLabel itself). */
 export const ROLE_LABELS: Record<string, string> = {
   resident: '居民',
@@ -79,7 +80,7 @@ export const CATEGORY_LABELS: Record<string, string> = {
 export const categoryName = (code: string): string => CATEGORY_LABELS[code] ?? code
 
 /** What an import did to each kind of record, in the order the result shows them. */
-export const IMPORT_KINDS: Array<[string, string]> = [
+export const IMPORT_KINDS: Array<[ImportKind, string]> = [
   ['households', '住户'],
   ['residents', '居民'],
   ['grids', '网格'],

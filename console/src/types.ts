@@ -102,13 +102,10 @@ export interface ImportCounts {
   skipped: number
 }
 
-export interface ImportSummary {
+export type ImportKind = 'households' | 'residents' | 'grids' | 'gridWorkers' | 'communities'
+
+export interface ImportSummary extends Partial<Record<ImportKind, ImportCounts>> {
   rows: number
-  communities: ImportCounts
-  grids: ImportCounts
-  households: ImportCounts
-  residents: ImportCounts
-  gridWorkers: ImportCounts
   errors: Array<{ row: number; column?: string; reason: string }>
 }
 

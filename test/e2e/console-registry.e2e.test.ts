@@ -78,6 +78,13 @@ describe('the console’s registry and policy pages in Chromium', () => {
     await page.fill('#household-q', '台账甲')
     await page.getByRole('button', { name: '查找' }).click()
     await expect.poll(() => page.textContent('#household-total')).toBe('找到 1 户')
+    // The building's printable door codes open in a new tab, the new household among them.
+    const [sheet] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: `打印${building}号楼门牌码` }).click(),
+    ])
+    await expect.poll(() => sheet.textContent('body')).toContain('1808')
+    await sheet.close()
     const home = page.locator('#household-list tbody tr').first()
     expect(await home.textContent()).toContain(`${building}号楼1单元1808`)
     expect(await home.textContent()).toContain('2 人')
