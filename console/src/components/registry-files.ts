@@ -1,4 +1,4 @@
-import { ApiError, loadSession } from '../api'
+import { ApiError, api, loadSession } from '../api'
 
 /**
  * Files over the same `/api/v1` as `api()`: a picked file sent as the raw request body (the roster
@@ -19,11 +19,23 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(res.status, err.code ?? 'ERROR', err.message ?? `请求失败（${res.status}）`)
 }
 
+/**
+ * Sends the request with the session's token; on 401 lets `api()` renew the access token (or return
+ * to the sign-in page) through `/me`, then tries once more.
+ */
+async function send(path: string, init: RequestInit = {}): Promise<Response> {
+  const go = () => fetch(`/api/v1${path}`, { ...init, headers: { ...init.headers, ...authHeaders() } })
+  const res = await go()
+  if (res.status !== 401) return res
+  await api('/me').catch(() => undefined)
+  return go()
+}
+
 /** Uploads `file` as the body of a POST to `path`, typed by the file (or as plain bytes). */
 export async function uploadFile<T>(path: string, file: File): Promise<T> {
-  const res = await fetch(`/api/v1${path}`, {
+  const res = await send(path, {
     method: 'POST',
-    headers: { 'content-type': file.type || 'application/octet-stream', ...authHeaders() },
+    headers: { 'content-type': file.type || 'application/octet-stream' },
     body: file,
   })
   if (!res.ok) throw await failure(res)
@@ -33,7 +45,7 @@ export async function uploadFile<T>(path: string, file: File): Promise<T> {
 /** Opens a printable page the API renders (door code sheets) in a new tab. */
 export async function openPrintable(path: string): Promise<void> {
   const tab = window.open('', '_blank')
-  const res = await fetch(`/api/v1${path}`, { headers: authHeaders() })
+  const res = await send(path)
   if (!res.ok) {
     tab?.close()
     throw await failure(res)

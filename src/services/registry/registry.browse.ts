@@ -1,4 +1,4 @@
-import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import { addressOrder } from './registry.structure.js'
 import { normalizeBuilding } from './registry.validation.js'
 import { type GridView, type HouseholdView, objectId, toHouseholdView } from './registry.views.js'
@@ -40,7 +40,7 @@ async function namesOf(ids: string[]): Promise<Map<string, string>> {
   return new Map(docs.map((d) => [String(d._id), d.name]))
 }
 
-/** Read-only lists for the staff console's registry pages; the caller checks who may see them. */
+/** Read-only lists for the staff console's registry pages; the caller checks the grid and who may see it. */
 export function createBrowseService() {
   return {
     /** A community's grids in code order, with each grid's worker name and household count. */
@@ -67,7 +67,6 @@ export function createBrowseService() {
       query: HouseholdPageQuery,
     ): Promise<{ total: number; items: HouseholdSummaryView[] }> {
       const _id = objectId(gridId, '网格')
-      if (!(await GridModel.exists({ _id }))) return { total: 0, items: [] }
       const filter = query.building
         ? { gridId: _id, building: normalizeBuilding(query.building) }
         : { gridId: _id }
