@@ -1,3 +1,4 @@
+import type { ImportKind } from './types'
 /** Chinese names the console shows for the API's codes (the API sends statusLabel and actionLabel itself). */
 export const ROLE_LABELS: Record<string, string> = {
   resident: '居民',
@@ -90,4 +91,50 @@ export function ageText(at: string, now: Date = new Date()): string {
   if (minutes < 60) return `${minutes}分钟前`
   if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}小时前`
   return `${Math.floor(minutes / (24 * 60))}天前`
+}
+/** What an import did to each kind of record, in the order the result shows them. */
+export const IMPORT_KINDS: Array<[ImportKind, string]> = [
+  ['households', '住户'],
+  ['residents', '居民'],
+  ['grids', '网格'],
+  ['gridWorkers', '网格员'],
+  ['communities', '社区'],
+]
+
+/**
+ * The roster template's columns: the importer's usual header for each field it reads (see
+ * HEADER_ALIASES in the registry importer; 网格编号 and 楼栋 + 房号 or 地址 are required).
+ */
+export const ROSTER_COLUMNS = [
+  '社区编号',
+  '网格编号',
+  '网格名称',
+  '网格员',
+  '网格员电话',
+  '楼栋',
+  '单元',
+  '房号',
+  '姓名',
+  '手机号',
+  '身份证号',
+  '人员类别',
+  '政治面貌',
+]
+
+/** Policy document states (the knowledge base's status codes); the API's statusLabel adds the dates. */
+export const KB_STATUS_LABELS: Record<string, string> = {
+  in_force: '现行有效',
+  review_due: '待复核',
+  not_yet_effective: '尚未生效',
+  expired: '已失效',
+  superseded: '已被取代',
+  abolished: '已废止',
+}
+
+export const KB_FORMAT_LABELS: Record<string, string> = {
+  docx: 'Word 文档',
+  pdf: 'PDF',
+  html: '网页',
+  markdown: 'Markdown 文本',
+  text: '纯文本',
 }

@@ -67,3 +67,66 @@ export const place = (c: CaseSummary): string =>
 export interface CountedPage<T> extends Page<T> {
   total?: number
 }
+/** A grid as the registry page lists it (GET /grids). */
+export interface GridSummary extends Grid {
+  primaryWorkerName: string | null
+  householdCount: number
+  buildings: string[]
+}
+
+/** A household of a grid (GET /grids/:id/households). */
+export interface HouseholdRow {
+  id: string
+  gridId: string
+  address: string
+  building: string
+  unit: string
+  room: string
+  partyMemberId: string | null
+  partyMemberName: string | null
+  residentCount: number
+  tags: string[]
+}
+
+/** A resident as staff see them: numbers masked (GET /residents?householdId=). */
+export interface ResidentRow {
+  id: string
+  name: string
+  roles: string[]
+  tags: string[]
+  phone?: string
+  idNumber?: string
+  erased: boolean
+}
+
+/** What a registry import did (POST /admin/import). */
+export interface ImportCounts {
+  created: number
+  updated: number
+  skipped: number
+}
+
+export type ImportKind = 'households' | 'residents' | 'grids' | 'gridWorkers' | 'communities'
+
+export interface ImportSummary extends Partial<Record<ImportKind, ImportCounts>> {
+  rows: number
+  errors: Array<{ row: number; column?: string; reason: string }>
+}
+
+/** A policy document as staff see it (GET /kb/documents). */
+export interface KbDocument {
+  docId: string
+  title: string
+  status: string
+  statusLabel: string
+  answering: boolean
+  chunkCount: number
+  format?: string
+  source?: string
+  issuedOn?: string
+  date?: string
+  effectiveFrom?: string
+  expiresOn?: string
+  abolishedOn?: string
+  reviewBy?: string
+}

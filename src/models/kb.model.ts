@@ -29,6 +29,8 @@ const kbDocumentSchema = new Schema(
     chunkCount: { type: Number, required: true },
     /** Where it came from: a CLI import folder, an upload through the API. */
     source: { type: String, enum: ['file', 'upload'], default: 'file' },
+    /** The file's format (docx, pdf, html, markdown, text) when it was imported from a file. */
+    format: String,
   },
   { timestamps: true },
 )

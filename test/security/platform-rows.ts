@@ -364,6 +364,18 @@ export const PLATFORM_ROWS: Row[] = [
     ok: [...PLACE],
   },
   {
+    route: 'GET /api/v1/grids/:id/households?q=&limit=&offset= (KH-01, the console search)',
+    method: 'get',
+    path: (c) => `/api/v1/grids/${id(c.w.grid)}/households?q=${encodeURIComponent('张三')}&limit=20&offset=0`,
+    ok: [...PLACE],
+  },
+  {
+    route: 'GET /api/v1/grids/:id/households?limit= (KH-02)',
+    method: 'get',
+    path: (c) => `/api/v1/grids/${id(c.w.grid2)}/households?limit=20`,
+    ok: ['worker2', 'staff', 'admin'],
+  },
+  {
     route: 'GET /api/v1/households/mine',
     method: 'get',
     path: () => '/api/v1/households/mine',

@@ -8,7 +8,7 @@ export const gridsDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/grids',
-    summary: '网格列表（社区工作人员：本社区；网格员：本人网格）',
+    summary: '网格列表，含主网格员姓名和住户数（社区工作人员：本社区；网格员：本人网格）',
     tags: ['registry'],
     auth: 'token_or_api_key',
     roles: STAFF,
@@ -17,7 +17,8 @@ export const gridsDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/grids/:id/households',
-    summary: '网格（或某楼栋）的住户列表，不含门牌码',
+    summary:
+      '网格（或某楼栋）的住户列表，含居住人数、人员类别和联系党员；可按地址或姓名查找、分页（limit/offset，total 为匹配总数），不含门牌码',
     tags: ['registry'],
     auth: 'token_or_api_key',
     roles: STAFF,

@@ -1,14 +1,24 @@
 import Router from '@koa/router'
 import { z } from 'zod'
 import { ForbiddenError, NotFoundError } from '../../lib/errors.js'
+import type { GridSummaryView, HouseholdSummaryView } from '../../services/registry/registry.browse.js'
 import type { RegistryService } from '../../services/registry/registry.service.js'
-import type { GridView, HouseholdView } from '../../services/registry/registry.views.js'
+import type { HouseholdView } from '../../services/registry/registry.views.js'
 import { type Actor, isCityAdmin, requireActor, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 
 const ObjectId = z.string().regex(/^[a-f0-9]{24}$/, '编号格式不正确')
 export const GridListQuery = z.object({ communityId: ObjectId.optional() }).strict()
-export const GridHouseholdsQuery = z.object({ building: z.string().min(1).max(20).optional() }).strict()
+export const GridHouseholdsQuery = z
+  .object({
+    building: z.string().min(1).max(20).optional(),
+    /** Part of an address or a resident's name (the console's search box). */
+    q: z.string().trim().min(1, '请输入要查找的地址或姓名').max(40, '查找内容太长了（40字以内）').optional(),
+    /** Without a limit every household of the grid is listed (the mini-program's use). */
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+    offset: z.coerce.number().int().min(0).max(100_000).default(0),
+  })
+  .strict()
 export const PartyMemberBody = z.object({ memberId: ObjectId }).strict()
 export const MissingPartyQuery = z
   .object({
@@ -20,7 +30,7 @@ export const MissingPartyQuery = z
 const IdParams = z.object({ id: ObjectId })
 
 /** Codes stay out of lists: a household's token binds a phone to the home, so only printed sheets carry it. */
-function gridRow(g: GridView) {
+function gridRow(g: GridSummaryView) {
   return {
     id: g.id,
     code: g.code,
@@ -28,7 +38,9 @@ function gridRow(g: GridView) {
     communityId: g.communityId,
     buildings: g.buildings,
     primaryWorkerId: g.primaryWorkerId ?? null,
+    primaryWorkerName: g.primaryWorkerName ?? null,
     partTimeWorkerIds: g.partTimeWorkerIds,
+    householdCount: g.householdCount,
   }
 }
 
@@ -41,6 +53,16 @@ function householdRow(h: HouseholdView) {
     unit: h.unit,
     room: h.room,
     partyMemberId: h.partyMemberId ?? null,
+  }
+}
+
+/** A listed household also says how many live there, their tags and the party member's name. */
+function householdSummaryRow(h: HouseholdSummaryView) {
+  return {
+    ...householdRow(h),
+    residentCount: h.residentCount,
+    tags: h.tags,
+    partyMemberName: h.partyMemberName ?? null,
   }
 }
 
@@ -71,7 +93,7 @@ export function gridsRoutes(deps: { registry: RegistryService }): Router {
     const communityId = q.communityId ?? actor.communityIds[0]
     if (!communityId) {
       const own = await Promise.all(actor.gridIds.map((id) => registry.getGrid(id)))
-      ctx.body = { items: own.map(gridRow) }
+      ctx.body = { items: (await registry.summarizeGrids(own)).map(gridRow) }
       return
     }
     const grids = await registry.listGrids(communityId)
@@ -79,7 +101,7 @@ export function gridsRoutes(deps: { registry: RegistryService }): Router {
       ? grids
       : grids.filter((g) => actor.gridIds.includes(g.id))
     if (visible.length === 0 && grids.length > 0) throw new ForbiddenError('只能查看本社区或本网格的数据')
-    ctx.body = { items: visible.map(gridRow) }
+    ctx.body = { items: (await registry.summarizeGrids(visible)).map(gridRow) }
   })
 
   router.get('/grids/:id/households', async (ctx) => {
@@ -87,10 +109,8 @@ export function gridsRoutes(deps: { registry: RegistryService }): Router {
     const { id } = parseParams(ctx, IdParams)
     const q = parseQuery(ctx, GridHouseholdsQuery)
     assertGridAccess(actor, await registry.getGrid(id))
-    const households = q.building
-      ? await registry.listBuildingHouseholds(id, q.building)
-      : await registry.listGridHouseholds(id)
-    ctx.body = { items: households.map(householdRow) }
+    const page = await registry.pageGridHouseholds(id, q)
+    ctx.body = { total: page.total, items: page.items.map(householdSummaryRow) }
   })
 
   router.get('/households/mine', async (ctx) => {

@@ -170,7 +170,8 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/admin/import',
-    summary: '导入居民台账（CSV 或 xlsx 原始内容）',
+    summary:
+      '导入居民台账（CSV 或 xlsx 原始内容）：返回新建/更新/未变数量和逐行错误（行号、列名、原因）；只负责一个社区的工作人员默认导入本社区',
     tags: ['registry'],
     auth: 'token_or_api_key',
     query: ImportQuery,

@@ -154,7 +154,9 @@ describe('registry routes', () => {
     expect(res.status).toBe(200)
     expect(res.body.residents.created).toBe(1)
     expect(res.body.households).toEqual({ created: 0, updated: 0, skipped: 1 })
-    expect(res.body.errors).toEqual([{ row: 3, reason: '手机号格式不正确，应为11位手机号' }])
+    expect(res.body.errors).toEqual([
+      { row: 3, column: '手机号', reason: '手机号格式不正确，应为11位手机号' },
+    ])
 
     const wb = new ExcelJS.Workbook()
     wb.addWorksheet('s').addRows([

@@ -125,8 +125,17 @@ export function registryRoutes(deps: RegistryRouteDeps): Router {
     const query = parseQuery(ctx, ImportQuery)
     const unrestricted = actor.roles.includes('admin') && actor.communityIds.length === 0
     const bytes = await readUpload(ctx, deps.uploadLimitMb * 1024 * 1024)
+    // Staff of one community import into it when neither the address nor the sheet names one.
+    const own = actor.communityIds.length === 1 ? actor.communityIds[0] : undefined
+    const ownCode = own
+      ? await registry.getCommunity(own).then(
+          (c) => c.code,
+          () => undefined,
+        )
+      : undefined
+    const communityCode = query.community ?? ownCode
     ctx.body = await importRegistrySheet({ crypto: registry.crypto, clock: registry.clock }, bytes, {
-      communityCode: query.community,
+      communityCode,
       allowedCommunityIds: unrestricted ? undefined : actor.communityIds,
     })
   })

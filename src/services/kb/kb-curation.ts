@@ -125,6 +125,9 @@ export interface KbDocumentView {
   /** The issue date (same as `issuedOn` when that is set; older imports may hold free text). */
   date?: string
   url?: string
+  /** Where it came from (`file`: a CLI folder import, `upload`: the API) and the file's format. */
+  source?: string
+  format?: string
   chunkCount: number
   updatedAt?: Date
   status: DocumentStatus
@@ -151,6 +154,8 @@ export async function listDocumentViews(today: string): Promise<KbDocumentView[]
       issuer: d.issuer,
       date: d.date ?? d.issuedOn,
       url: d.url,
+      source: d.source,
+      format: d.format,
       issuedOn: d.issuedOn,
       effectiveFrom: d.effectiveFrom,
       expiresOn: d.expiresOn,

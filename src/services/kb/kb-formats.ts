@@ -12,7 +12,8 @@ import { assessText, isCalendarDate, TEXT_PROBLEM_MESSAGES, type TextProblem } f
  * chunker cuts along. Files that cannot be documents are refused with a reason in Chinese.
  */
 
-export type DocumentFormat = 'docx' | 'pdf' | 'html' | 'markdown' | 'text'
+export const DOCUMENT_FORMATS = ['docx', 'pdf', 'html', 'markdown', 'text'] as const
+export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number]
 
 export type RefusalCode =
   | TextProblem

@@ -52,6 +52,7 @@ import {
 } from './kb-fields.js'
 import {
   checkFileType,
+  DOCUMENT_FORMATS,
   type DocumentFormat,
   DocumentRefusedError,
   documentIdFor,
@@ -147,6 +148,8 @@ export const ImportDocumentInput = z.object({
   date: CalendarDate.optional(),
   url: z.string().max(500).optional(),
   source: z.enum(['file', 'upload']).default('file'),
+  /** The file's format, when the text was extracted from a file. */
+  format: z.enum(DOCUMENT_FORMATS).optional(),
 })
 export type ImportDocumentInput = z.input<typeof ImportDocumentInput>
 
@@ -434,6 +437,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
       hash,
       chunkCount: drafts.length,
       source: input.source,
+      ...(input.format ? { format: input.format } : {}),
       ...lifecycle,
     }
     await KbDocumentModel.updateOne({ docId: input.id }, { $set: fields }, { upsert: true })
@@ -472,6 +476,7 @@ export function createKbService(deps: KbServiceDeps): KbService {
       id: input.id ?? documentIdFor(input.fileName),
       text: extracted.text,
       source: input.source ?? 'upload',
+      format: extracted.meta.format,
       ...(title ? { title } : {}),
       ...(issuer ? { issuer } : {}),
       ...(date ? { date } : {}),

@@ -3,6 +3,7 @@ import type { FieldCrypto } from '../../lib/crypto.js'
 import { DomainError, NotFoundError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { createBrowseService } from './registry.browse.js'
 import type { CodeKind } from './registry.codes.js'
 import { createPartyService } from './registry.party.js'
 import { createPeopleService } from './registry.people.js'
@@ -33,6 +34,7 @@ export function createRegistryService(deps: RegistryDeps) {
     ...people,
     ...party,
     ...privacy,
+    ...createBrowseService(),
     crypto: deps.crypto,
     clock: deps.clock,
 

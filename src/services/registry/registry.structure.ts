@@ -67,7 +67,7 @@ export function normalizeGridCode(code: string): string {
 }
 
 /** Sort key putting 2号楼 before 10号楼 and 1单元 before 2单元. */
-function addressOrder(h: { building: string; unit: string; room: string }): string {
+export function addressOrder(h: { building: string; unit: string; room: string }): string {
   return [h.building.padStart(6, '0'), h.unit.padStart(4, '0'), h.room.padStart(6, '0')].join('|')
 }
 

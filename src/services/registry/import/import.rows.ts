@@ -9,13 +9,22 @@ import {
   normalizeUnit,
   parseAddress,
 } from '../registry.validation.js'
-import type { HeaderMap, SheetField } from './import.headers.js'
+import { HEADER_ALIASES, type HeaderMap, type SheetField } from './import.headers.js'
 
-/** One bad row of a sheet: its 1-based row number and why it was not imported. */
+/** One bad row of a sheet: its 1-based row number, the column at fault (when one is) and why. */
 export interface RowError {
   row: number
+  /** The column's usual header (楼栋, 手机号 …); absent when the row as a whole is at fault. */
+  column?: string
   reason: string
 }
+
+/** What is wrong with a cell of a row: its column's usual header and the reason. */
+type CellProblem = { column: string; reason: string }
+const problem = (field: SheetField, reason: string): CellProblem => ({
+  column: HEADER_ALIASES[field][0],
+  reason,
+})
 
 export interface PersonRow {
   name: string
@@ -47,12 +56,12 @@ function cell(cells: string[], map: HeaderMap, field: SheetField): string {
   return i === undefined ? '' : (cells[i] ?? '').trim()
 }
 
-function readAddress(get: (f: SheetField) => string): Address | string {
+function readAddress(get: (f: SheetField) => string): Address | CellProblem {
   const building = get('building')
   const room = get('room')
   if (building || room) {
-    if (!building) return '「楼栋」为空'
-    if (!room) return '「房号」为空'
+    if (!building) return problem('building', '「楼栋」为空')
+    if (!room) return problem('room', '「房号」为空')
     return {
       building: normalizeBuilding(building),
       unit: normalizeUnit(get('unit')),
@@ -60,20 +69,22 @@ function readAddress(get: (f: SheetField) => string): Address | string {
     }
   }
   const text = get('address')
-  if (!text) return '地址为空（需要楼栋和房号）'
-  return parseAddress(text) ?? `地址「${text}」无法识别，请写成“10号楼3单元301室”或“10-3-301”`
+  if (!text) return problem('address', '地址为空（需要楼栋和房号）')
+  return (
+    parseAddress(text) ?? problem('address', `地址「${text}」无法识别，请写成“10号楼3单元301室”或“10-3-301”`)
+  )
 }
 
-function readPerson(get: (f: SheetField) => string, now: Date): PersonRow | string | undefined {
+function readPerson(get: (f: SheetField) => string, now: Date): PersonRow | CellProblem | undefined {
   const name = get('name')
   const phone = get('phone')
   const idNumber = get('idNumber')
-  if (!name) return phone || idNumber ? '「姓名」为空' : undefined
-  if (phone && !isMobilePhone(phone)) return '手机号格式不正确，应为11位手机号'
+  if (!name) return phone || idNumber ? problem('name', '「姓名」为空') : undefined
+  if (phone && !isMobilePhone(phone)) return problem('phone', '手机号格式不正确，应为11位手机号')
   if (idNumber && /e\+/i.test(idNumber))
-    return '身份证号被 Excel 存成了数字，请把该列设为“文本”格式后重新导出'
+    return problem('idNumber', '身份证号被 Excel 存成了数字，请把该列设为“文本”格式后重新导出')
   const idProblem = idNumber ? checkIdNumber(idNumber, now) : undefined
-  if (idProblem) return idProblem
+  if (idProblem) return problem('idNumber', idProblem)
   const tags = get('tags')
     .split(/[、,，;；/|\s]+/)
     .filter((t) => t && t !== '无')
@@ -90,11 +101,11 @@ function readPerson(get: (f: SheetField) => string, now: Date): PersonRow | stri
 export function parseRow(cells: string[], map: HeaderMap, row: number, now: Date): ParsedRow | RowError {
   const get = (f: SheetField) => cell(cells, map, f)
   const gridCode = normalizeGridCode(get('gridCode'))
-  if (!gridCode) return { row, reason: '「网格编号」为空' }
+  if (!gridCode) return { row, ...problem('gridCode', '「网格编号」为空') }
   const address = readAddress(get)
-  if (typeof address === 'string') return { row, reason: address }
+  if ('reason' in address) return { row, ...address }
   const person = readPerson(get, now)
-  if (typeof person === 'string') return { row, reason: person }
+  if (person && 'reason' in person) return { row, ...person }
   const opt = (f: SheetField) => get(f) || undefined
   return {
     row,

@@ -52,11 +52,11 @@ describe('registry import', () => {
     expect(s.gridWorkers.created).toBe(2)
     expect(s.errors).toEqual([
       { row: 6, reason: '与第5行重复' },
-      { row: 7, reason: '手机号格式不正确，应为11位手机号' },
-      { row: 8, reason: '身份证号校验位不正确，请核对' },
-      { row: 9, reason: '「网格编号」为空' },
-      { row: 10, reason: '「房号」为空' },
-      { row: 12, reason: '「姓名」为空' },
+      { row: 7, column: '手机号', reason: '手机号格式不正确，应为11位手机号' },
+      { row: 8, column: '身份证号', reason: '身份证号校验位不正确，请核对' },
+      { row: 9, column: '网格编号', reason: '「网格编号」为空' },
+      { row: 10, column: '房号', reason: '「房号」为空' },
+      { row: 12, column: '姓名', reason: '「姓名」为空' },
     ])
     expect(progress.at(-1)).toMatchObject({ phase: 'done' })
 
@@ -124,7 +124,7 @@ describe('registry import', () => {
     expect(s.households.created).toBe(1)
     expect(s.residents.created).toBe(1)
     expect(s.errors).toEqual([
-      { row: 4, reason: '身份证号被 Excel 存成了数字，请把该列设为“文本”格式后重新导出' },
+      { row: 4, column: '身份证号', reason: '身份证号被 Excel 存成了数字，请把该列设为“文本”格式后重新导出' },
     ])
     expect((await registry.findResidentsByPhone('13512345678'))[0]?.name).toBe('马丽')
     expect((await GridModel.findOne({ code: 'KH-01' }).lean())?.buildings).toEqual(['3'])
