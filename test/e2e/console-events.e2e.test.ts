@@ -42,7 +42,12 @@ describe('the console’s events page in Chromium: publish with reminders, watch
         body: JSON.stringify(body ?? {}),
       })
 
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    // A Chinese browser (date inputs in Chinese) in UTC: times still show in the community's zone.
+    const page = await browser.newPage({
+      viewport: { width: 1366, height: 768 },
+      locale: 'zh-CN',
+      timezoneId: 'UTC',
+    })
     page.on('pageerror', (err) => {
       throw err
     })
@@ -113,6 +118,15 @@ describe('the console’s events page in Chromium: publish with reminders, watch
     expect(await page.evaluate(() => (globalThis as unknown as { noReload?: boolean }).noReload)).toBe(true)
     await shot(page, 'events-detail')
 
+    // Printed, the page is the code sheet for the door: title, time, place and the code, nothing else.
+    await page.emulateMedia({ media: 'print' })
+    expect(await page.isVisible('header.top')).toBe(false)
+    expect(await page.isVisible('#signups')).toBe(false)
+    expect(await page.isVisible('#checkin-code .code')).toBe(true)
+    expect(await page.locator('#checkin-code').innerText()).toContain('社区会议室')
+    await shot(page, 'events-print')
+    await page.emulateMedia({ media: 'screen' })
+
     // Cancel with a reason: the page says so and the resident gets the reason.
     await page.getByRole('button', { name: '取消活动…' }).click()
     await page.fill('#cancel-reason', '会议室临时维修，改期另行通知')
@@ -139,6 +153,7 @@ describe('the console’s events page in Chromium: publish with reminders, watch
       { personId: staff.id, roles: ['community_staff'], communityIds: [seed.community.id], gridIds: [] },
     )
     await page.getByRole('link', { name: '← 全部活动' }).click()
+    await expect.poll(() => page.locator('[role=status]').count()).toBe(0)
     const rows = page.locator('#upcoming-events tbody tr')
     await expect.poll(() => rows.count()).toBe(2)
     expect(await rows.nth(0).textContent()).toContain('邻里议事会')

@@ -15,6 +15,7 @@ const PARTS = new Intl.DateTimeFormat('en-US', {
   weekday: 'short',
   hour: '2-digit',
   minute: '2-digit',
+  second: '2-digit',
   hourCycle: 'h23',
 })
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
@@ -30,6 +31,7 @@ function partsOf(at: string | Date) {
     day: parts.day ?? '',
     weekday: WEEKDAY_NAMES[WEEKDAYS.indexOf(parts.weekday ?? '')] ?? '',
     clock: `${pad(hour)}:${pad(parts.minute ?? '00')}`,
+    second: pad(parts.second ?? '00'),
   }
 }
 
@@ -40,9 +42,11 @@ export function eventTime(at: string | Date | undefined): string {
   return `${p.month}月${p.day}日（周${p.weekday}）${p.clock}`
 }
 
-/** `09:30`, for a time on the event's own day. */
-export function clockTime(at: string | Date | undefined): string {
-  return at ? partsOf(at).clock : ''
+/** `09:30` (or `09:30:05`), for a time on the event's own day. */
+export function clockTime(at: string | Date | undefined, seconds = false): string {
+  if (!at) return ''
+  const p = partsOf(at)
+  return seconds ? `${p.clock}:${p.second}` : p.clock
 }
 
 /** The value a `datetime-local` input shows for an instant: `2026-12-01T09:30`. */
