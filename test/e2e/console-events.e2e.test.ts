@@ -123,7 +123,7 @@ describe('the console’s events page in Chromium: publish with reminders, watch
     expect(await page.isVisible('header.top')).toBe(false)
     expect(await page.isVisible('#signups')).toBe(false)
     expect(await page.isVisible('#checkin-code .code')).toBe(true)
-    expect(await page.locator('#checkin-code').innerText()).toContain('社区会议室')
+    expect(await page.locator('#checkin-code').textContent()).toContain('社区会议室')
     await shot(page, 'events-print')
     await page.emulateMedia({ media: 'screen' })
 
