@@ -64,6 +64,7 @@ describe('the console’s events page in Chromium: publish with reminders, watch
     await page.fill('#event-ends', shanghaiWall(32 * 60))
     await page.fill('#event-place', '社区会议室')
     await page.fill('#event-capacity', '30')
+    await page.fill('#event-hours', '1.5')
     await page.fill('#event-description', '商量小区停车位划线和电动车充电桩安装。')
     expect(await page.isChecked('#event-form [data-minutes="1440"]')).toBe(true)
     expect(await page.isChecked('#event-form [data-minutes="120"]')).toBe(true)
@@ -82,7 +83,8 @@ describe('the console’s events page in Chromium: publish with reminders, watch
     const id = /\/console\/events\/([0-9a-f]{24})$/.exec(page.url())?.[1]
     if (!id) throw new Error(`no event id in ${page.url()}`)
     const created = await service.services.events.get(id)
-    expect(created.remindOffsetsMinutes).toEqual([1440, 120])
+    expect(created).toMatchObject({ remindOffsetsMinutes: [1440, 120], volunteerHours: 1.5, capacity: 30 })
+    expect(created.signupDeadline).toBeUndefined()
     expect(await page.textContent('#checkin-code .code')).toBe(created.code)
     expect(await page.textContent('[role=status]')).toContain('已发布')
     await page.getByText('还没有人报名。').waitFor()
