@@ -138,3 +138,28 @@ export const KB_FORMAT_LABELS: Record<string, string> = {
   markdown: 'Markdown 文本',
   text: '纯文本',
 }
+/** How a resident signed up for an event. */
+export const SIGNUP_CHANNEL_LABELS: Record<string, string> = {
+  miniprogram: '小程序',
+  wechat: '微信私聊',
+  checkin: '现场签到',
+  api: '后台登记',
+}
+
+/** The reminder times the event form offers, in minutes before the start. */
+export const REMINDER_CHOICES: Array<[number, string]> = [
+  [4320, '提前 3 天'],
+  [1440, '提前 1 天'],
+  [120, '提前 2 小时'],
+  [60, '提前 1 小时'],
+  [30, '提前 30 分钟'],
+]
+
+/** `提前 1 天`, `提前 90 分钟`: any reminder offset in words. */
+export function reminderName(minutes: number): string {
+  const known = REMINDER_CHOICES.find(([m]) => m === minutes)
+  if (known) return known[1]
+  if (minutes % 1440 === 0) return `提前 ${minutes / 1440} 天`
+  if (minutes % 60 === 0) return `提前 ${minutes / 60} 小时`
+  return `提前 ${minutes} 分钟`
+}

@@ -130,3 +130,45 @@ export interface KbDocument {
   abolishedOn?: string
   reviewBy?: string
 }
+/** An event 活动 as `/api/v1/events` returns it (times are ISO strings). */
+export interface EventView {
+  id: string
+  communityId: string
+  gridIds: string[]
+  title: string
+  description: string
+  place: string
+  startsAt: string
+  endsAt: string
+  capacity: number
+  signupDeadline?: string
+  /** Shown to those who manage the event only. */
+  code?: string
+  remindOffsetsMinutes: number[]
+  remindRooms: boolean
+  volunteerHours: number
+  status: 'scheduled' | 'cancelled'
+  revision: number
+  cancelReason?: string
+  confirmed: number
+  waiting: number
+}
+
+/** One sign-up on `/api/v1/events/<id>/signups`: name and home, never a phone number. */
+export interface SignupEntry {
+  personId: string
+  name: string
+  building: string
+  unit: string
+  room: string
+  status: 'confirmed' | 'waiting'
+  position?: number
+  channel: string
+  signedUpAt: string
+  checkedInAt?: string
+}
+
+export interface Roster {
+  counts: { confirmed: number; waiting: number; checkedIn: number }
+  items: SignupEntry[]
+}

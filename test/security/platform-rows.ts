@@ -1,3 +1,4 @@
+import { expect } from 'vitest'
 import { EventModel } from '../../src/models/event.model.js'
 import { codePayload } from '../../src/services/registry/registry.codes.js'
 import { bindRoom } from '../community-fixtures.js'
@@ -272,6 +273,27 @@ export const PLATFORM_ROWS: Row[] = [
     path: async (c, allowed) => `/api/v1/events/${await eventFor(c, allowed)}`,
     body: () => ({ place: '社区会议室' }),
     ok: [...PLACE],
+  },
+  {
+    route: 'GET /api/v1/events/:id (a KH-01 event, with its check-in code)',
+    method: 'get',
+    path: async (c) => `/api/v1/events/${await event(c, true)}`,
+    ok: [...PLACE],
+    verify: (who, body) => {
+      if (PLACE.includes(who as never)) expect((body as { code?: string }).code).toMatch(/^[0-9A-Z]{6}$/)
+    },
+  },
+  {
+    route: 'GET /api/v1/events/:id/signups (a KH-01 event)',
+    method: 'get',
+    path: async (c) => `/api/v1/events/${await event(c, true)}/signups`,
+    ok: [...PLACE],
+  },
+  {
+    route: 'GET /api/v1/events/:id/signups (a community-wide KH event: not for a grid worker)',
+    method: 'get',
+    path: async (c) => `/api/v1/events/${await event(c, false)}/signups`,
+    ok: [...STAFF_OK],
   },
   {
     route: 'POST /api/v1/events/:id/cancel (a KH-01 event)',

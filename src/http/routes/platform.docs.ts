@@ -1,10 +1,15 @@
 import { z } from 'zod'
-import { EventInput } from '../../services/events/event.service.js'
 import { NoticeInput } from '../../services/notices/notice.service.js'
 import { CreateRequestInput, RequestsQuery } from '../../services/open311/open311.service.js'
 import type { RouteDoc } from '../openapi.js'
 import { ApiKeyInput, DevLoginInput, InviteInput, RefreshInput, WxLoginInput } from './auth.routes.js'
-import { CancelBody, CheckInBody, ListQuery as EventListQuery } from './events.routes.js'
+import {
+  CancelBody,
+  CheckInBody,
+  EventBody,
+  ListQuery as EventListQuery,
+  EventPatchBody,
+} from './events.routes.js'
 import {
   AskBody,
   ConflictsQuery,
@@ -24,6 +29,23 @@ import { ContactInput, DirectMessageInput, RoomInput, RoomMessageInput } from '.
 
 const token = 'token' as const
 const STAFF = ['community_staff', 'admin', 'grid_worker']
+const EventRoster = z.object({
+  counts: z.object({ confirmed: z.number(), waiting: z.number(), checkedIn: z.number() }),
+  items: z.array(
+    z.object({
+      personId: z.string(),
+      name: z.string(),
+      building: z.string(),
+      unit: z.string(),
+      room: z.string(),
+      status: z.enum(['confirmed', 'waiting']),
+      position: z.number().optional(),
+      channel: z.string(),
+      signedUpAt: z.string(),
+      checkedInAt: z.string().optional(),
+    }),
+  ),
+})
 const Session = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
@@ -281,7 +303,7 @@ export const featureDocs: RouteDoc[] = [
     summary: '发布活动',
     tags: ['events'],
     auth: token,
-    body: EventInput,
+    body: EventBody,
     roles: STAFF,
   },
   {
@@ -298,8 +320,25 @@ export const featureDocs: RouteDoc[] = [
     summary: '修改活动',
     tags: ['events'],
     auth: token,
-    body: EventInput.partial(),
+    body: EventPatchBody,
     roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/events/:id',
+    summary: '活动详情（含签到码；本社区工作人员或活动所有网格的网格员）',
+    tags: ['events'],
+    auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/events/:id/signups',
+    summary: '报名和签到名单（姓名、楼栋单元房号、报名渠道和时间、签到时间；不含电话）',
+    tags: ['events'],
+    auth: token,
+    roles: STAFF,
+    response: EventRoster,
   },
   {
     method: 'post',

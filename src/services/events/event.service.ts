@@ -9,6 +9,7 @@ import { withLock } from '../locks/lock.service.js'
 import { roomsInScope } from '../notices/audience.js'
 import type { Outbox } from '../outbox/outbox.service.js'
 import type { PointsService } from '../points/points.service.js'
+import { type Roster, rosterOf } from './event.roster.js'
 import { createSignups } from './event.signup.js'
 import { eventCancelledText, eventChangedText } from './event.texts.js'
 import { parseEventTime } from './event.time.js'
@@ -20,35 +21,66 @@ import {
   toEventView,
 } from './event.views.js'
 
-const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
-const TimeInput = z.union([z.date(), z.string().min(1).max(40)])
+const ObjectIdString = z.string({ error: '编号要是文字' }).regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+const TimeInput = z.union([z.date(), z.string().min(1).max(40)], {
+  error: '时间格式不正确，请写成 2026-12-01 09:30',
+})
 const Offsets = z
   .array(
     z
-      .number()
-      .int()
-      .positive()
-      .max(14 * 1440),
+      .number({ error: '提醒时间要写成提前多少分钟' })
+      .int('提醒时间要是整数分钟')
+      .positive('提醒时间要在活动开始之前')
+      .max(14 * 1440, '提醒最多提前 14 天'),
+    { error: '提醒时间要写成提前多少分钟的列表' },
   )
-  .max(5)
+  .max(5, '最多设置 5 次提醒')
 
-export const EventInput = z.object({
+/** What staff fill in for an event, without defaults; every message is the sentence the form shows. */
+const EventFields = {
   communityId: ObjectIdString,
-  gridIds: z.array(ObjectIdString).max(500).default([]),
-  title: z.string().trim().min(1, '请填写活动名称').max(100),
-  description: z.string().trim().max(2000).default(''),
-  place: z.string().trim().min(1, '请填写活动地点').max(200),
+  gridIds: z.array(ObjectIdString, { error: '活动范围要是网格列表' }).max(500, '网格太多了'),
+  title: z
+    .string({ error: '请填写活动名称' })
+    .trim()
+    .min(1, '请填写活动名称')
+    .max(100, '活动名称最多 100 字'),
+  description: z.string({ error: '活动介绍要是文字' }).trim().max(2000, '活动介绍最多 2000 字'),
+  place: z
+    .string({ error: '请填写活动地点' })
+    .trim()
+    .min(1, '请填写活动地点')
+    .max(200, '活动地点最多 200 字'),
   startsAt: TimeInput,
   endsAt: TimeInput,
-  capacity: z.number().int().min(0).max(100_000).default(0),
+  capacity: z
+    .number({ error: '人数上限要填数字' })
+    .int('人数上限要是整数')
+    .min(0, '人数上限不能小于 0')
+    .max(100_000, '人数上限太大了'),
+  signupDeadline: TimeInput,
+  remindOffsetsMinutes: Offsets,
+  remindRooms: z.boolean({ error: '是否在群里提醒要选“是”或“否”' }),
+  volunteerHours: z
+    .number({ error: '志愿时长要填数字' })
+    .min(0, '志愿时长不能小于 0')
+    .max(24, '志愿时长最多 24 小时'),
+}
+
+export const EventInput = z.object({
+  ...EventFields,
+  gridIds: EventFields.gridIds.default([]),
+  description: EventFields.description.default(''),
+  capacity: EventFields.capacity.default(0),
   signupDeadline: TimeInput.optional(),
   remindOffsetsMinutes: Offsets.optional(),
-  remindRooms: z.boolean().default(true),
-  volunteerHours: z.number().min(0).max(24).default(0),
+  remindRooms: EventFields.remindRooms.default(true),
+  volunteerHours: EventFields.volunteerHours.default(0),
 })
 export type EventInput = z.input<typeof EventInput>
 
-export const EventPatch = EventInput.omit({ communityId: true }).partial().strict()
+/** An edit: only the fields sent change (no defaults, so an edit of the place keeps the grids). */
+export const EventPatch = z.object(EventFields).omit({ communityId: true }).partial().strict()
 export type EventPatch = z.input<typeof EventPatch>
 
 export interface EventSettings {
@@ -73,8 +105,14 @@ export interface EventService {
   get(id: string): Promise<EventView>
   /** Upcoming events a resident may join: their community's, and their grid's. */
   listForPerson(personId: string, options?: { limit?: number }): Promise<EventView[]>
-  /** Upcoming (and recent) events of a community, for staff. */
-  listForCommunity(communityId: string, options?: { limit?: number }): Promise<EventView[]>
+  /**
+   * A community's events, for staff: `upcoming` (default) those not ended more than a day ago, soonest
+   * first; `past` the others, latest first.
+   */
+  listForCommunity(
+    communityId: string,
+    options?: { limit?: number; when?: 'upcoming' | 'past' },
+  ): Promise<EventView[]>
   signUp(
     eventId: string,
     personId: string,
@@ -88,6 +126,8 @@ export interface EventService {
     personId: string,
   ): Promise<{ event: EventView; already: boolean; pointsCredited: number }>
   signups(eventId: string): Promise<SignupView[]>
+  /** Who signed up and checked in, with names and homes, for the event's staff. */
+  roster(eventId: string): Promise<Roster>
   /** Turns event reminders on or off for a resident (退订提醒 / 开启提醒). */
   setReminders(personId: string, on: boolean): Promise<void>
 }
@@ -261,10 +301,15 @@ export function createEventService(deps: EventServiceDeps): EventService {
     return viewOf(doc)
   }
 
-  async function listUpcoming(filter: Record<string, unknown>, limit = 20): Promise<EventView[]> {
+  async function listUpcoming(
+    filter: Record<string, unknown>,
+    limit = 20,
+    when: 'upcoming' | 'past' = 'upcoming',
+  ): Promise<EventView[]> {
     const since = new Date(deps.clock.now().getTime() - 24 * 3600_000)
-    const docs = await EventModel.find({ ...filter, endsAt: { $gte: since } })
-      .sort({ startsAt: 1 })
+    const past = when === 'past'
+    const docs = await EventModel.find({ ...filter, endsAt: past ? { $lt: since } : { $gte: since } })
+      .sort({ startsAt: past ? -1 : 1 })
       .limit(Math.min(Math.max(limit, 1), 100))
       .lean<EventDoc[]>()
     return Promise.all(docs.map(viewOf))
@@ -295,7 +340,7 @@ export function createEventService(deps: EventServiceDeps): EventService {
     listForPerson,
     listForCommunity: (communityId, options = {}) => {
       if (!Types.ObjectId.isValid(communityId)) throw new NotFoundError('社区')
-      return listUpcoming({ communityId: new Types.ObjectId(communityId) }, options.limit)
+      return listUpcoming({ communityId: new Types.ObjectId(communityId) }, options.limit, options.when)
     },
     signUp: (eventId, personId, options) => signups.signUp(eventId, personId, options?.channel),
     cancelSignup: (eventId, personId) => signups.cancelSignup(eventId, personId),
@@ -304,6 +349,7 @@ export function createEventService(deps: EventServiceDeps): EventService {
       return { ...result, event: await viewOf(result.event) }
     },
     signups: (eventId) => signups.list(eventId),
+    roster: async (eventId) => rosterOf((await loadEvent(eventId))._id),
     setReminders: async (personId, on) => {
       if (!Types.ObjectId.isValid(personId)) throw new NotFoundError('居民')
       const res = await ResidentModel.updateOne({ _id: personId }, { $set: { 'preferences.reminders': on } })
