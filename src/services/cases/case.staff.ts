@@ -47,7 +47,9 @@ export async function postCase(ctx: CaseContext, number: string, actor: CaseActo
     return {
       set: move(c, 'posted', postedFields(ctx, ids), POSTABLE),
       unset: ['assigneeId', 'departmentId', 'heldAt', 'claimedBy'],
-      timeline: [{ ...entry(actor), action: 'posted', note: input.reason, from: c.status, to: ids.join(',') }],
+      timeline: [
+        { ...entry(actor), action: 'posted', note: input.reason, from: c.status, to: ids.join(',') },
+      ],
       after: (u) => notifyPosted(ctx, u, ids),
     }
   })
@@ -97,10 +99,18 @@ export function recordCallback(ctx: CaseContext, number: string, actor: CaseActo
         `工单 ${c.number} 当前状态为“${STATUS_LABELS[c.status]}”，只有已办结且未评价或评价不满意的工单需要回访`,
       )
     const satisfied = input.reached ? input.satisfied : undefined
-    const outcome = !input.reached ? '未联系上' : satisfied === false ? '不满意' : satisfied ? '满意' : '已联系'
+    const outcome = !input.reached
+      ? '未联系上'
+      : satisfied === false
+        ? '不满意'
+        : satisfied
+          ? '满意'
+          : '已联系'
     return {
       push: {
-        callbacks: [{ at: ctx.now(), byId: actor.personId, reached: input.reached, satisfied, note: input.note }],
+        callbacks: [
+          { at: ctx.now(), byId: actor.personId, reached: input.reached, satisfied, note: input.note },
+        ],
       },
       timeline: [{ ...entry(actor), action: 'called_back', note: input.note, to: outcome }],
     }
