@@ -85,7 +85,12 @@ export const entry = (a: CaseActor) => ({ actorId: actorId(a), actorRole: timeli
  * which states this particular action starts from (accepting is not reopening, though both lead to
  * in_progress).
  */
-export function move(c: CaseDoc, to: CaseStatus, set: Record<string, unknown> = {}, from?: readonly CaseStatus[]) {
+export function move(
+  c: CaseDoc,
+  to: CaseStatus,
+  set: Record<string, unknown> = {},
+  from?: readonly CaseStatus[],
+) {
   if (from && !from.includes(c.status)) throw illegalTransition(c.status, to)
   assertTransition(c.status, to)
   return { ...set, status: to }

@@ -33,6 +33,7 @@ import {
   type Page,
   type PageInput,
 } from './case.queries.js'
+import { holdReturned, type RelocateInput, relocateCase, routeCase } from './case.routing.js'
 import {
   type CallbackInput,
   closeCase,
@@ -41,7 +42,6 @@ import {
   recordCallback,
   withNames,
 } from './case.staff.js'
-import { holdReturned, type RelocateInput, relocateCase, routeCase } from './case.routing.js'
 import { type CaseSummary, type CaseView, toCaseView } from './case.views.js'
 
 export type { CaseActor } from './case.access.js'
