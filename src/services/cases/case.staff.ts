@@ -42,7 +42,7 @@ export async function postCase(ctx: CaseContext, number: string, actor: CaseActo
     assertCommunityStaff(actor, c.location?.communityId, c.number)
     const community = c.location?.communityId
     const serves = (d: (typeof found)[number]) =>
-      d.communityIds.length === 0 || Boolean(community && d.communityIds.some((x) => x.equals(community)))
+      !d.communityIds?.length || Boolean(community && d.communityIds.some((x) => x.equals(community)))
     if (!found.every(serves)) throw new InvalidInputError('所选部门不负责本社区，请重新选择')
     return {
       set: move(c, 'posted', postedFields(ctx, ids), POSTABLE),

@@ -297,7 +297,8 @@ export function createStructureService() {
     /** Departments that serve a community (its own and city-wide ones), by name. */
     async listDepartmentsForCommunity(communityId: string): Promise<DepartmentView[]> {
       const id = objectId(communityId, '社区')
-      const docs = await DepartmentModel.find({ $or: [{ communityIds: id }, { communityIds: { $size: 0 } }] })
+      const cityWide = [{ communityIds: { $size: 0 } }, { communityIds: { $exists: false } }]
+      const docs = await DepartmentModel.find({ $or: [{ communityIds: id }, ...cityWide] })
         .sort({ name: 1 })
         .lean()
       return docs.map(toDepartmentView)
