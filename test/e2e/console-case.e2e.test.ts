@@ -82,9 +82,30 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
       String(upload.body.ref),
     )
 
+    // A neighbour reports the same problem and becomes a subscriber.
+    const grid = seed.grids[0]
+    const neighbour = await ResidentModel.findOne({ roles: 'resident', gridId: grid?.id, name: { $ne: '' } })
+      .skip(1)
+      .orFail()
+    const again = await service.services.cases.open({
+      channel: 'direct',
+      sourceKey: 'case-e2e-1b',
+      text: '楼道灯坏了，晚上黑乎乎的',
+      category: 'facility_repair',
+      reporter: { personId: String(neighbour._id) },
+      location: { gridCode: grid?.code },
+    })
+    expect(again.duplicateOf).toBe(number)
+
     const page = await signIn(staff.name)
     await page.goto(`${service.url}/console/cases/${number}`)
     await expect.poll(() => page.textContent('h1')).toContain(`工单 ${number}`)
+    // The subscriber by a masked name and channel, never a phone number.
+    const subscribers = (await page.textContent('#subscribers')) ?? ''
+    expect(subscribers).toContain(`${[...neighbour.name][0]}*`)
+    expect(subscribers).not.toContain(neighbour.name)
+    expect(subscribers).toContain('微信私聊')
+    expect(subscribers).not.toMatch(/1[3-9]\d{9}/)
     // The photo as a thumbnail, read through the API with the staff member's token.
     await expect
       .poll(() =>
@@ -179,6 +200,9 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
     await page.goto(`${service.url}/console/cases/${number}`)
     await expect.poll(() => page.textContent('h1')).toContain(`工单 ${number}`)
     await expect.poll(() => actionButtons(page)).toEqual(['添加备注'])
+    // The same page on a phone.
+    await page.setViewportSize({ width: 375, height: 812 })
+    await shot(page, 'case-phone')
     await page.close()
   }, 60_000)
 })
