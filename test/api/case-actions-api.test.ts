@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../db.js'
+import { PNG } from '../security/platform-rows.js'
 import { type ApiWorld, makeApiApp, makeApiWorld, type Who } from './api-world.js'
 import { makeTargets } from './case-targets.js'
 
@@ -118,15 +119,11 @@ describe('staff actions on a case over HTTP (post, close, reject, call-backs, de
 
   it('serves a case’s photo to those who may see the case, and nothing that is not the case’s', async () => {
     const { api, w } = await setup()
-    const png = Buffer.from(
-      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-      'base64',
-    )
     const up = await api.http
       .post('/api/v1/uploads')
       .set(await w.headers('reporter'))
       .set('content-type', 'image/png')
-      .send(png)
+      .send(PNG)
     const opened = await api.http
       .post('/api/v1/cases')
       .set(await w.headers('reporter'))

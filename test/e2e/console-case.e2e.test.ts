@@ -2,14 +2,9 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
-import { shot, startConsoleWorld } from './console-world.js'
+import { PNG } from '../security/platform-rows.js'
+import { shot, signIn as signInAs, startConsoleWorld } from './console-world.js'
 import type { ServiceWorld } from './service-world.js'
-
-/** A 1×1 PNG, the photo a resident attached. */
-const PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
-  'base64',
-)
 
 describe('the case page in Chromium: every staff action, claims and call-backs', () => {
   checkCaseOwnersAfterEach()
@@ -26,7 +21,7 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
   })
 
   /** A POST to the API as a person (a fresh access token), for what happens outside the browser. */
-  async function postAs(personId: string, path: string, body: BodyInit, type = 'application/json') {
+  async function postAs(personId: string, path: string, body: string | Buffer, type = 'application/json') {
     const { accessToken } = await world.service.services.auth.issueSession(personId)
     const res = await fetch(`${world.service.url}/api/v1${path}`, {
       method: 'POST',
@@ -53,19 +48,7 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
     return { number: opened.case.number, view: opened.case, reporterId: String(reporter._id), grid }
   }
 
-  async function signIn(name: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
-    page.on('pageerror', (err) => {
-      throw err
-    })
-    await page.goto(`${world.service.url}/console/`)
-    await page
-      .getByRole('button', { name: new RegExp(name) })
-      .first()
-      .click()
-    await expect.poll(() => page.textContent('#who-name')).toBe(name)
-    return page
-  }
+  const signIn = (name: string) => signInAs(browser, world.service.url, name)
 
   const actionButtons = (page: Page) => page.locator('#actions .case-action-buttons button').allTextContents()
 

@@ -30,6 +30,18 @@ const token = 'token' as const
 const STAFF = ['community_staff', 'street_staff', 'admin']
 const HANDLERS = ['grid_worker (assignee)', 'department_staff', 'community_staff', 'admin']
 
+/** A community staff action on one case (`staffCase` checks: staff of the case's community). */
+const staffAction = (action: string, summary: string, body: RouteDoc['body']): RouteDoc => ({
+  method: 'post',
+  path: `/api/v1/cases/:number/${action}`,
+  summary,
+  tags: ['community'],
+  auth: token,
+  body,
+  response: CaseBody,
+  roles: STAFF,
+})
+
 /** Cases (resident, grid worker, department, community staff) and photo uploads. */
 export const caseDocs: RouteDoc[] = [
   {
@@ -217,46 +229,10 @@ export const caseDocs: RouteDoc[] = [
     response: CaseBody,
     roles: STAFF,
   },
-  {
-    method: 'post',
-    path: '/api/v1/cases/:number/post',
-    summary: '社区下单：发布给一个或多个部门抢单（抢单时限按配置）',
-    tags: ['community'],
-    auth: token,
-    body: PostBody,
-    response: CaseBody,
-    roles: STAFF,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/cases/:number/close',
-    summary: '关闭已办结的工单（如回访后居民满意）',
-    tags: ['community'],
-    auth: token,
-    body: ReasonInput,
-    response: CaseBody,
-    roles: STAFF,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/cases/:number/reject',
-    summary: '不予受理（驳回）：不是真实诉求或不属于受理范围',
-    tags: ['community'],
-    auth: token,
-    body: ReasonInput,
-    response: CaseBody,
-    roles: STAFF,
-  },
-  {
-    method: 'post',
-    path: '/api/v1/cases/:number/callbacks',
-    summary: '记录电话回访（已办结且未评价或评价不满意的工单，可多次回访）',
-    tags: ['community'],
-    auth: token,
-    body: CallbackBody,
-    response: CaseBody,
-    roles: STAFF,
-  },
+  staffAction('post', '社区下单：发布给一个或多个部门抢单（抢单时限按配置）', PostBody),
+  staffAction('close', '关闭已办结的工单（如回访后居民满意）', ReasonInput),
+  staffAction('reject', '不予受理（驳回）：不是真实诉求或不属于受理范围', ReasonInput),
+  staffAction('callbacks', '记录电话回访（已办结且未评价或评价不满意的工单，可多次回访）', CallbackBody),
   {
     method: 'get',
     path: '/api/v1/departments',
