@@ -34,9 +34,35 @@ export interface TimelineEntry {
   note?: string
 }
 
+export interface Attachment {
+  kind: string
+  ref: string
+  name: string
+}
+
 export interface CaseView extends CaseSummary {
-  timeline: TimelineEntry[]
-  attachments: Array<{ kind: string; ref: string; name: string }>
+  timeline: Array<TimelineEntry & { attachments?: Attachment[] }>
+  attachments: Attachment[]
+  reporterId?: string
+  assigneeId?: string
+  departmentId?: string
+  resolvedAt?: string
+  closedAt?: string
+  /** Masked names (张*), never phone numbers. */
+  subscribers: Array<{ personId?: string; name?: string; channel: string; at: string }>
+  claims: {
+    postedAt?: string
+    claimDeadline?: string
+    departments: Array<{ id: string; name?: string }>
+    claimedBy?: { departmentId: string; departmentName?: string; personId?: string; at: string }
+  }
+  callbacks: Array<{ at: string; byId?: string; reached: boolean; satisfied?: boolean; note: string }>
+}
+
+export interface Department {
+  id: string
+  name: string
+  categories: string[]
 }
 
 export interface Grid {
@@ -45,6 +71,7 @@ export interface Grid {
   name: string
   communityId: string
   primaryWorkerId: string | null
+  partTimeWorkerIds?: string[]
 }
 
 export interface Page<T> {

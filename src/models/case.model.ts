@@ -66,6 +66,7 @@ export const TIMELINE_ACTIONS = [
   'notified',
   'held', // waiting in a queue (the community's, or the intake desk's) with nobody assigned
   'relocated', // its place became known (or changed) and it was routed again
+  'called_back', // staff phoned the reporter back (电话回访), see `callbacks`
 ] as const
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number]
 
@@ -133,6 +134,30 @@ const ratingSchema = new Schema(
   { _id: false },
 )
 
+/** A call-back (电话回访) by community staff after a low rating or none. */
+const callbackSchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    byId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    /** Whether the resident was reached by phone. */
+    reached: { type: Boolean, required: true },
+    /** Whether the resident was content (only when reached). */
+    satisfied: { type: Boolean, default: undefined },
+    note: { type: String, required: true },
+  },
+  { _id: false },
+)
+
+/** Who claimed a posted case (抢单), recorded when it happened. */
+const claimSchema = new Schema(
+  {
+    departmentId: { type: Schema.Types.ObjectId, ref: 'Department', required: true },
+    byId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    at: { type: Date, required: true },
+  },
+  { _id: false },
+)
+
 const caseSchema = new Schema(
   {
     /** Human-readable: YYMMDD-NNNN (Asia/Shanghai day + daily sequence), e.g. 261128-0042. */
@@ -176,6 +201,12 @@ const caseSchema = new Schema(
     departmentId: { type: Schema.Types.ObjectId, ref: 'Department' },
     postedDepartmentIds: { type: [Schema.Types.ObjectId], ref: 'Department', default: [] },
     claimDeadline: Date,
+    /** When the case was last offered to departments (社区下单 or routing). */
+    postedAt: Date,
+    /** The claim that took the posted case (抢单); cleared when the case is posted again. */
+    claimedBy: { type: claimSchema, default: undefined },
+    /** Call-backs (电话回访) recorded by staff, oldest first. */
+    callbacks: { type: [callbackSchema], default: [] },
     deadlines: { respondBy: Date, resolveBy: Date },
     respondedAt: Date,
     resolvedAt: Date,

@@ -112,6 +112,7 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
     return v.caseNumber
   }
   if (name === 'building') return '3'
+  if (name === 'file') return `${'a'.repeat(64)}.jpg`
   if (name === 'code') return v.serviceCode
   if (name === 'roomId' || name === 'contactId') return 'sim-1'
   if (p.startsWith('/api/v1/events/')) return v.eventId

@@ -103,6 +103,10 @@ describe('chat flows on the mock puppet against the real services', () => {
     expect(inbox).toContain(number)
     const [accepted = ''] = await talk(grid.primaryWorker.contactId, `接单 ${number}`)
     expect(accepted).toContain(`已接单 ${number}`)
+    // A deliberate repeat a second later (the same text within the second is one re-delivered message).
+    await new Promise((r) => setTimeout(r, 1100))
+    const [twice = ''] = await talk(grid.primaryWorker.contactId, `接单 ${number}`)
+    expect(twice).toBe(`您已接单 ${number}，正在处理中。`)
     const [progress = ''] = await talk(grid.primaryWorker.contactId, `进展 ${number} 已联系电梯维保`)
     expect(progress).toContain('已记录')
     const [moved = ''] = await talk(grid.primaryWorker.contactId, `转派 ${number} 物业公司 电梯归物业维保`)

@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CaseModel } from '../../src/models/case.model.js'
 import { checkCaseOwnersAfterEach } from '../owner-invariant.js'
-import { shot, startConsoleWorld } from './console-world.js'
+import { shot, signIn as signInAs, startConsoleWorld } from './console-world.js'
 import type { ServiceWorld } from './service-world.js'
 
 describe('the staff console’s community map in Chromium', () => {
@@ -19,19 +19,7 @@ describe('the staff console’s community map in Chromium', () => {
     await world?.stop()
   })
 
-  async function signIn(name: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
-    page.on('pageerror', (err) => {
-      throw err
-    })
-    await page.goto(`${world.service.url}/console/`)
-    await page
-      .getByRole('button', { name: new RegExp(name) })
-      .first()
-      .click()
-    await expect.poll(() => page.textContent('#who-name')).toBe(name)
-    return page
-  }
+  const signIn = (name: string) => signInAs(browser, world.service.url, name)
 
   it('draws the grids with their workers, colours the busy building, and lists and opens its cases', async () => {
     const { service, seed } = world

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 import { testDatabaseUri } from '../db.js'
 import { type ServiceWorld, startServiceWorld } from './service-world.js'
 
@@ -26,4 +27,19 @@ export async function startConsoleWorld(dbName: string): Promise<{ world: Servic
     ],
   })
   return { world, browser }
+}
+
+/** A new 1366×768 page signed in as the staff member of that name (dev login); page errors fail the test. */
+export async function signIn(browser: Browser, url: string, name: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+  page.on('pageerror', (err) => {
+    throw err
+  })
+  await page.goto(`${url}/console/`)
+  await page
+    .getByRole('button', { name: new RegExp(name) })
+    .first()
+    .click()
+  await expect.poll(() => page.textContent('#who-name')).toBe(name)
+  return page
 }

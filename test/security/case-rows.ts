@@ -1,6 +1,7 @@
 import type { Who } from '../api/api-world.js'
 import type { Ctx, Kind, Row } from './authz-harness.js'
 import { SIGNED_IN } from './authz-harness.js'
+import { PNG } from './platform-rows.js'
 
 const FROM = 'from=2026-11-01&to=2026-12-01'
 const STAFF_OK: Who[] = ['staff', 'admin']
@@ -9,6 +10,25 @@ const caseOf =
   (key: 'A' | 'P' | 'O' | 'R', suffix = '', kind?: Kind) =>
   async (c: Ctx, allowed: boolean) =>
     `/api/v1/cases/${allowed && kind ? await c.freshCase(kind) : (await c.targets())[key]}${suffix}`
+/** A KH-01 case of 张三's with a photo he uploaded; its number and the photo's file name. */
+const photoCase = (c: Ctx) =>
+  c.memo('photo-case', async () => {
+    const up = await c.api.http
+      .post('/api/v1/uploads')
+      .set(await c.w.headers('reporter'))
+      .set('content-type', 'image/png')
+      .send(PNG)
+    const ref = String(up.body.ref)
+    const opened = await c.api.services.cases.open({
+      channel: 'miniprogram',
+      sourceKey: 'matrix-photo-case',
+      text: '88号楼门口的垃圾桶坏了',
+      category: 'sanitation',
+      reporter: { personId: String(c.w.zhang._id) },
+      attachments: [{ kind: 'image', ref }],
+    })
+    return { number: opened.case.number, file: ref.slice('upload:'.length) }
+  })
 const residentPath =
   (suffix: string, fresh = false) =>
   async (c: Ctx, allowed: boolean) =>
@@ -184,6 +204,49 @@ export const CASE_ROWS: Row[] = [
     path: caseOf('A', '/reassign', 'assigned'),
     body: (c) => ({ toWorkerId: String(c.w.worker2._id), reason: '网格调整' }),
     ok: STAFF_OK,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/post',
+    method: 'post',
+    path: caseOf('A', '/post', 'assigned'),
+    body: (c) => ({ departmentIds: [String(c.w.heatA._id)], reason: '需要热力公司上门' }),
+    ok: STAFF_OK,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/close',
+    method: 'post',
+    path: caseOf('R', '/close', 'resolved'),
+    body: () => ({ reason: '回访居民，表示满意' }),
+    ok: STAFF_OK,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/reject',
+    method: 'post',
+    path: caseOf('A', '/reject', 'assigned'),
+    body: () => ({ reason: '经核实不是真实诉求' }),
+    ok: STAFF_OK,
+  },
+  {
+    route: 'POST /api/v1/cases/:number/callbacks',
+    method: 'post',
+    path: caseOf('R', '/callbacks', 'resolved'),
+    body: () => ({ reached: true, satisfied: true, note: '居民说灯已经亮了' }),
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/departments?communityId=KH',
+    method: 'get',
+    path: (c) => `/api/v1/departments?communityId=${String(c.w.community._id)}`,
+    ok: STAFF_OK,
+  },
+  {
+    route: 'GET /api/v1/cases/:number/photos/:file',
+    method: 'get',
+    path: async (c) => {
+      const p = await photoCase(c)
+      return `/api/v1/cases/${p.number}/photos/${p.file}`
+    },
+    ok: ['reporter', 'worker', 'staff', 'admin'],
   },
   {
     route: 'GET /api/v1/points/me',

@@ -1,16 +1,20 @@
 import type { RouteDoc } from '../openapi.js'
 import {
+  CallbackBody,
   CaseBody,
   CasePage,
   CommentInput,
   CommunityCasePage,
   CommunityCasesQuery,
+  DepartmentList,
+  DepartmentListQuery,
   IntakeCasesQuery,
   MergeInput,
   MyCasesQuery,
   NoteInput,
   OpenMyCaseInput,
   PageQuery,
+  PostBody,
   RateCaseInput,
   ReasonInput,
   RelocateBody,
@@ -26,6 +30,18 @@ import { HotspotBody, HotspotQuery, StatsBody, StatsQuery, TrendBody, TrendQuery
 const token = 'token' as const
 const STAFF = ['community_staff', 'street_staff', 'admin']
 const HANDLERS = ['grid_worker (assignee)', 'department_staff', 'community_staff', 'admin']
+
+/** A community staff action on one case (`staffCase` checks: staff of the case's community). */
+const staffAction = (action: string, summary: string, body: RouteDoc['body']): RouteDoc => ({
+  method: 'post',
+  path: `/api/v1/cases/:number/${action}`,
+  summary,
+  tags: ['community'],
+  auth: token,
+  body,
+  response: CaseBody,
+  roles: STAFF,
+})
 
 /** Cases (resident, grid worker, department, community staff) and photo uploads. */
 export const caseDocs: RouteDoc[] = [
@@ -214,6 +230,29 @@ export const caseDocs: RouteDoc[] = [
     body: TransferBody,
     response: CaseBody,
     roles: STAFF,
+  },
+  staffAction('post', '社区下单：发布给一个或多个部门抢单（抢单时限按配置）', PostBody),
+  staffAction('close', '关闭已办结的工单（如回访后居民满意）', ReasonInput),
+  staffAction('reject', '不予受理（驳回）：不是真实诉求或不属于受理范围', ReasonInput),
+  staffAction('callbacks', '记录电话回访（已办结且未评价或评价不满意的工单，可多次回访）', CallbackBody),
+  {
+    method: 'get',
+    path: '/api/v1/departments',
+    summary: '为本社区服务的部门（社区下单时选择）',
+    tags: ['community'],
+    auth: token,
+    query: DepartmentListQuery,
+    response: DepartmentList,
+    roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/cases/:number/photos/:file',
+    summary: '工单照片（原图；只限能查看该工单的人，且照片须属于该工单）',
+    tags: ['cases'],
+    auth: token,
+    produces: 'image/jpeg',
+    roles: ['reporter/subscriber', 'grid_worker of the grid', 'department (posted/claimed)', ...STAFF],
   },
   {
     method: 'get',

@@ -1,6 +1,7 @@
+import { readFile } from 'node:fs/promises'
 import Router from '@koa/router'
 import type { Context } from 'koa'
-import { ForbiddenError, InvalidInputError } from '../../lib/errors.js'
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import { isCommunityStaffFor } from '../../services/cases/case.access.js'
 import type { Page } from '../../services/cases/case.queries.js'
 import type { CaseService, CaseSummary, CaseView } from '../../services/cases/case.service.js'
@@ -9,9 +10,12 @@ import type { RegistryService } from '../../services/registry/registry.service.j
 import { type Actor, isCityAdmin, requireActor, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 import {
+  CallbackBody,
   CaseNumberParams,
+  CasePhotoParams,
   CommentInput,
   CommunityCasesQuery,
+  DepartmentListQuery,
   EmptyInput,
   IntakeCasesQuery,
   isYes,
@@ -20,6 +24,7 @@ import {
   NoteInput,
   OpenMyCaseInput,
   PageQuery,
+  PostBody,
   RateCaseInput,
   ReasonInput,
   RelocateBody,
@@ -27,14 +32,14 @@ import {
   WalkInInput,
   WorkerCasesQuery,
 } from './cases.schemas.js'
-import { assertUploadsExist } from './uploads.routes.js'
+import { assertUploadsExist, uploadPath } from './uploads.routes.js'
 
 export interface CaseRouteDeps {
   cases: CaseService
   /** Where `POST /api/v1/uploads` stores photos (to check refs). */
   uploadsDir: string
   /** To check that a walk-in's named reporter is someone the worker serves. */
-  registry: Pick<RegistryService, 'getResident'>
+  registry: Pick<RegistryService, 'getResident' | 'listDepartmentsForCommunity'>
 }
 
 type CaseParts = Pick<
@@ -144,6 +149,17 @@ function mountResidentRoutes(router: Router, deps: CaseRouteDeps): void {
   })
   router.get('/cases/:number', async (ctx) => {
     ctx.body = (await visibleCase(deps, ctx)).view
+  })
+  router.get('/cases/:number/photos/:file', async (ctx) => {
+    const { view } = await visibleCase(deps, ctx)
+    const { file } = parseParams(ctx, CasePhotoParams)
+    const ref = `upload:${file}`
+    const refs = [...view.attachments, ...view.timeline.flatMap((t) => t.attachments ?? [])].map((a) => a.ref)
+    const stored = refs.includes(ref) ? await uploadPath(deps.uploadsDir, ref) : undefined
+    if (!stored) throw new NotFoundError('这张照片')
+    ctx.type = file.slice(file.lastIndexOf('.') + 1)
+    ctx.set('cache-control', 'private, max-age=3600')
+    ctx.body = await readFile(stored)
   })
   router.post('/cases/:number/comments', async (ctx) => {
     const { actor, view } = await visibleCase(deps, ctx)
@@ -276,6 +292,32 @@ function mountStaffRoutes(router: Router, deps: CaseRouteDeps): void {
   router.post('/cases/:number/reassign', async (ctx) => {
     const { actor, view } = await staffCase(ctx)
     ctx.body = await cases.transfer(view.number, actor, parseBody(ctx, TransferBody))
+  })
+  router.post('/cases/:number/post', async (ctx) => {
+    const { actor, view } = await staffCase(ctx)
+    ctx.body = await cases.post(view.number, actor, parseBody(ctx, PostBody))
+  })
+  router.post('/cases/:number/close', async (ctx) => {
+    const { actor, view } = await staffCase(ctx)
+    ctx.body = await cases.close(view.number, actor, parseBody(ctx, ReasonInput).reason)
+  })
+  router.post('/cases/:number/reject', async (ctx) => {
+    const { actor, view } = await staffCase(ctx)
+    ctx.body = await cases.reject(view.number, actor, parseBody(ctx, ReasonInput).reason)
+  })
+  router.post('/cases/:number/callbacks', async (ctx) => {
+    const { actor, view } = await staffCase(ctx)
+    ctx.status = 201
+    ctx.body = await cases.recordCallback(view.number, actor, parseBody(ctx, CallbackBody))
+  })
+  router.get('/departments', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+    const q = parseQuery(ctx, DepartmentListQuery)
+    const communityId = q.communityId ?? (actor.communityIds.length === 1 ? actor.communityIds[0] : undefined)
+    if (!communityId) throw new InvalidInputError('请指定社区（communityId）')
+    if (!isCommunityStaffFor(actor, communityId)) throw new ForbiddenError('只能查看本社区的数据')
+    const items = await deps.registry.listDepartmentsForCommunity(communityId)
+    ctx.body = { items: items.map((d) => ({ id: d.id, name: d.name, categories: d.categories })) }
   })
   mountIntakeRoutes(router, deps)
 }

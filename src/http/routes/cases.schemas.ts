@@ -137,6 +137,30 @@ export const TransferBody = z
 export const MergeInput = z.object({ into: z.string().regex(CASE_NUMBER_RE, '工单编号格式不正确') }).strict()
 export const EmptyInput = z.object({}).strict()
 
+/** 社区下单: the departments to offer the case to, and why. */
+export const PostBody = z
+  .object({
+    departmentIds: z.array(ObjectIdString).min(1, '请选择至少一个部门').max(10, '一次最多发布给 10 个部门'),
+    reason: Text('下单说明'),
+  })
+  .strict()
+/** 电话回访: whether the resident was reached and content, and what they said. */
+export const CallbackBody = z
+  .object({
+    reached: z.boolean({ error: '请说明是否联系上居民' }),
+    satisfied: z.boolean().optional(),
+    note: Text('回访情况'),
+  })
+  .strict()
+/** A stored photo of a case (the file part of its `upload:` ref). */
+export const CasePhotoParams = CaseNumberParams.extend({
+  file: z.string().regex(/^[0-9a-f]{64}\.(jpg|png|webp)$/, '图片编号格式不正确'),
+})
+export const DepartmentListQuery = z.object({ communityId: ObjectIdString.optional() }).strict()
+export const DepartmentList = z.object({
+  items: z.array(z.object({ id: z.string(), name: z.string(), categories: z.array(z.string()) })),
+})
+
 /** What list endpoints return (summaries; see `CaseSummary`). */
 export const CasePage = z.object({
   items: z.array(z.record(z.string(), z.unknown())),

@@ -33,14 +33,14 @@ import {
 } from './case.notify.js'
 import { handlerNameOf } from './case.texts.js'
 
-const Note = (what: string) =>
+export const Note = (what: string) =>
   z
     .string({ error: `请填写${what}` })
     .trim()
     .min(2, `请填写${what}`)
     .max(1000, `${what}请控制在 1000 字以内`)
 const Attachments = z.array(CaseAttachmentInput).max(9, '附件最多 9 个').optional()
-const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
+export const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 
 export const TransferInput = z
   .object({
@@ -78,14 +78,19 @@ export const REWORK_MAX_SCORE = 2
 export const REWORK_ESCALATION_AT = 3
 
 const actorId = (a: CaseActor) => a.personId
-const entry = (a: CaseActor) => ({ actorId: actorId(a), actorRole: timelineRole(a) })
+export const entry = (a: CaseActor) => ({ actorId: actorId(a), actorRole: timelineRole(a) })
 
 /**
  * Move status (checked against the lifecycle table) plus the fields that go with it. `from` narrows
  * which states this particular action starts from (accepting is not reopening, though both lead to
  * in_progress).
  */
-function move(c: CaseDoc, to: CaseStatus, set: Record<string, unknown> = {}, from?: readonly CaseStatus[]) {
+export function move(
+  c: CaseDoc,
+  to: CaseStatus,
+  set: Record<string, unknown> = {},
+  from?: readonly CaseStatus[],
+) {
   if (from && !from.includes(c.status)) throw illegalTransition(c.status, to)
   assertTransition(c.status, to)
   return { ...set, status: to }
@@ -107,6 +112,8 @@ async function assertHandler(actor: CaseActor, c: CaseDoc): Promise<void> {
 export function acceptCase(ctx: CaseContext, number: string, actor: CaseActor) {
   return ctx.mutate(number, async (c) => {
     await assertHandler(actor, c)
+    if (c.status === 'in_progress' && c.assigneeId != null && String(c.assigneeId) === actor.personId)
+      throw new ConflictError(`您已接单 ${c.number}，正在处理中。`, { number: c.number, already: true })
     return {
       set: move(c, 'in_progress', { respondedAt: c.respondedAt ?? ctx.now() }, ['assigned']),
       timeline: [{ ...entry(actor), action: 'accepted', from: c.status, to: 'in_progress' }],
@@ -377,8 +384,9 @@ export function claimCase(ctx: CaseContext, number: string, departmentId: string
     }
     if (!c.postedDepartmentIds.map(String).includes(departmentId))
       throw new ForbiddenError(`工单 ${c.number} 没有派给本部门`)
+    const claimedBy = { departmentId, byId: actor.personId, at: ctx.now() }
     return {
-      set: move(c, 'assigned', { departmentId, assigneeId: actor.personId }),
+      set: move(c, 'assigned', { departmentId, assigneeId: actor.personId, claimedBy }),
       unset: ['claimDeadline'],
       timeline: [{ ...entry(actor), action: 'claimed', from: 'posted', to: departmentId }],
     }

@@ -7,14 +7,15 @@ import { STATUS_LABELS } from './case.views.js'
  * `escalationLevel`, `reopenedCount`) on top of these:
  * - transfer (转派): assigned/in_progress → assigned (new owner);
  * - return (退单): assigned/in_progress/posted → received (back to the community to dispatch again);
+ * - post (社区下单): community staff offer a received, assigned or in-progress case to departments;
  * - a worker who fixes the problem on the spot may resolve straight from assigned;
  * - reopen: resolved/closed → in_progress, within the reopen window.
  */
 export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
   received: ['assigned', 'posted', 'merged', 'rejected'],
   posted: ['assigned', 'received', 'merged', 'rejected'],
-  assigned: ['assigned', 'in_progress', 'resolved', 'received', 'merged', 'rejected'],
-  in_progress: ['in_progress', 'assigned', 'resolved', 'received', 'merged', 'rejected'],
+  assigned: ['assigned', 'in_progress', 'resolved', 'received', 'posted', 'merged', 'rejected'],
+  in_progress: ['in_progress', 'assigned', 'resolved', 'received', 'posted', 'merged', 'rejected'],
   resolved: ['closed', 'in_progress'],
   closed: ['in_progress'],
   merged: [],

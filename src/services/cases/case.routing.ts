@@ -140,15 +140,26 @@ function assignChange(
   }
 }
 
+/** The fields of a case offered to departments (社区下单): the claim window starts now. */
+export function postedFields(ctx: CaseContext, departmentIds: string[]) {
+  const postedAt = ctx.now()
+  const claimDeadline = new Date(postedAt.getTime() + ctx.config.cases.claimWindowMinutes * 60_000)
+  return { postedDepartmentIds: departmentIds, postedAt, claimDeadline }
+}
+
+/** Tells the staff of the departments a case was posted to that they may claim it. */
+export async function notifyPosted(ctx: CaseContext, u: CaseDoc, departmentIds: string[]): Promise<void> {
+  const staff = await departmentStaff(departmentIds)
+  await ctx.notify(u, `posted#${u.timeline.length}`, persons(staff), postedText(u), 'task')
+}
+
 function postChange(ctx: CaseContext, departmentIds: string[], h: CaseHandlers): CaseChange {
-  const claimDeadline = new Date(ctx.now().getTime() + ctx.config.cases.claimWindowMinutes * 60_000)
   return {
-    set: { level: h.level, status: 'posted', postedDepartmentIds: departmentIds, claimDeadline },
-    unset: ['heldAt'],
+    set: { level: h.level, status: 'posted', ...postedFields(ctx, departmentIds) },
+    unset: ['heldAt', 'claimedBy'],
     timeline: [{ actorRole: 'system', action: 'posted', from: 'received', to: departmentIds.join(',') }],
     after: async (u) => {
-      const staff = await departmentStaff(departmentIds)
-      await ctx.notify(u, `posted#${u.timeline.length}`, persons(staff), postedText(u), 'task')
+      await notifyPosted(ctx, u, departmentIds)
       await alertIfNeeded(ctx, u, h)
     },
   }

@@ -34,6 +34,14 @@ import {
   type PageInput,
 } from './case.queries.js'
 import { holdReturned, type RelocateInput, relocateCase, routeCase } from './case.routing.js'
+import {
+  type CallbackInput,
+  closeCase,
+  type PostInput,
+  postCase,
+  recordCallback,
+  withNames,
+} from './case.staff.js'
 import { type CaseSummary, type CaseView, toCaseView } from './case.views.js'
 
 export type { CaseActor } from './case.access.js'
@@ -47,6 +55,7 @@ export type {
 } from './case.context.js'
 export { OpenCaseInput } from './case.intake.js'
 export { RelocateInput } from './case.routing.js'
+export { CallbackInput, PostInput } from './case.staff.js'
 export type { CaseSummary, CaseView } from './case.views.js'
 
 /** What `open` returns: the case, whether this call created it, and the number it duplicated. */
@@ -81,6 +90,12 @@ export interface CaseService {
   }): Promise<CaseView>
   claim(number: string, departmentId: string, actor: CaseActor): Promise<CaseView>
   merge(sourceNumber: string, intoNumber: string, actor: CaseActor): Promise<CaseView>
+  /** 社区下单: community staff offer the case to departments, which may claim it within the window. */
+  post(number: string, actor: CaseActor, input: PostInput): Promise<CaseView>
+  /** Community staff close a resolved case. */
+  close(number: string, actor: CaseActor, reason: string): Promise<CaseView>
+  /** Community staff record a call-back (电话回访) of a case rated low or not at all. */
+  recordCallback(number: string, actor: CaseActor, input: CallbackInput): Promise<CaseView>
   rate(number: string, who: WhoInput, score: unknown, comment?: string): Promise<CaseView>
   reopen(number: string, who: WhoInput | CaseActor, reason: string): Promise<CaseView>
   /** Scheduler: posted cases past their claim window go to the default department. Returns the count. */
@@ -122,7 +137,7 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
       return { case: view(o.doc), created: o.created, duplicateOf: o.duplicateOf }
     },
     route: async (n) => view(await routeCase(ctx, n)),
-    get: (n) => getCase(ctx, n),
+    get: async (n) => withNames(await getCase(ctx, n)),
     accept: async (n, a) => view(await acceptCase(ctx, n, a)),
     progress: async (n, a, note, att) => view(await progressCase(ctx, n, a, note, att)),
     resolve: async (n, a, note, att) => view(await resolveCase(ctx, n, a, note, att)),
@@ -134,6 +149,9 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
     recordEscalation: async (input) => view(await recordEscalationOnCase(ctx, input)),
     claim: async (n, d, a) => view(await claimCase(ctx, n, d, a)),
     merge: async (s, t, a) => view(await mergeCases(ctx, s, t, a)),
+    post: async (n, a, p) => view(await postCase(ctx, n, a, p)),
+    close: async (n, a, r) => view(await closeCase(ctx, n, a, r)),
+    recordCallback: async (n, a, b) => view(await recordCallback(ctx, n, a, b)),
     rate: async (n, w, s, c) => view(await rateCase(ctx, n, w, s, c)),
     reopen: async (n, w, r) => view(await reopenCase(ctx, n, w, r)),
     dispatchUnclaimed: (now) => dispatchUnclaimed(ctx, now),

@@ -47,6 +47,7 @@ export const TIMELINE_LABELS: Readonly<Record<TimelineAction, string>> = {
   notified: '通知',
   held: '转服务台待派',
   relocated: '重新定位派单',
+  called_back: '电话回访',
 }
 
 /** The Chinese name of a timeline action; an unknown one is shown as it is. */
@@ -134,10 +135,31 @@ export interface CaseTimelineView {
   to?: string
 }
 
+/** The departments a case was offered to (社区下单) and who claimed it, as recorded at the time. */
+export interface CaseClaimsView {
+  postedAt?: Date
+  claimDeadline?: Date
+  /** Names are filled in by `CaseService.get` (mutations return ids only). */
+  departments: Array<{ id: string; name?: string }>
+  claimedBy?: { departmentId: string; departmentName?: string; personId?: string; at: Date }
+}
+
+/** A call-back (电话回访) as recorded by staff. */
+export interface CaseCallbackView {
+  at: Date
+  byId?: string
+  reached: boolean
+  satisfied?: boolean
+  note: string
+}
+
 export interface CaseView extends CaseSummary {
   attachments: Array<{ kind: string; ref: string; name: string }>
-  subscribers: Array<{ personId?: string; channel: string; at: Date }>
+  /** `name` is masked (张*), filled in by `CaseService.get`; never a phone number. */
+  subscribers: Array<{ personId?: string; channel: string; at: Date; name?: string }>
   timeline: CaseTimelineView[]
+  claims: CaseClaimsView
+  callbacks: CaseCallbackView[]
 }
 
 const str = (v: unknown): string | undefined => (v == null ? undefined : String(v))
@@ -227,6 +249,14 @@ export function toCaseView(c: CaseDoc, now: Date, dueState?: DueStateFn): CaseVi
     ...toCaseSummary(c, now, dueState),
     attachments: c.attachments.map(attachmentView),
     subscribers: c.subscribers.map((s) => ({ personId: str(s.personId), channel: s.channel, at: s.at })),
+    claims: claimsView(c),
+    callbacks: (c.callbacks ?? []).map((b) => ({
+      at: b.at,
+      byId: str(b.byId),
+      reached: b.reached,
+      satisfied: b.satisfied ?? undefined,
+      note: maskText(b.note),
+    })),
     timeline: c.timeline.map((t) => ({
       at: t.at,
       actorId: str(t.actorId),
@@ -238,5 +268,17 @@ export function toCaseView(c: CaseDoc, now: Date, dueState?: DueStateFn): CaseVi
       from: t.from ?? undefined,
       to: t.to ?? undefined,
     })),
+  }
+}
+
+function claimsView(c: CaseDoc): CaseClaimsView {
+  const claimed = c.claimedBy
+  return {
+    postedAt: c.postedAt ?? undefined,
+    claimDeadline: c.claimDeadline ?? undefined,
+    departments: c.postedDepartmentIds.map((id) => ({ id: String(id) })),
+    claimedBy: claimed
+      ? { departmentId: String(claimed.departmentId), personId: str(claimed.byId), at: claimed.at }
+      : undefined,
   }
 }

@@ -293,6 +293,16 @@ export function createStructureService() {
       const local = (d: DepartmentView) => (communityId && d.communityIds.includes(communityId) ? 0 : 1)
       return views.filter(serves).sort((a, b) => local(a) - local(b))
     },
+
+    /** Departments that serve a community (its own and city-wide ones), by name. */
+    async listDepartmentsForCommunity(communityId: string): Promise<DepartmentView[]> {
+      const id = objectId(communityId, '社区')
+      const cityWide = [{ communityIds: { $size: 0 } }, { communityIds: { $exists: false } }]
+      const docs = await DepartmentModel.find({ $or: [{ communityIds: id }, ...cityWide] })
+        .sort({ name: 1 })
+        .lean()
+      return docs.map(toDepartmentView)
+    },
   }
 }
 
