@@ -169,8 +169,10 @@ export interface EventView {
   endsAt: string
   capacity: number
   signupDeadline?: string
-  /** Shown to those who manage the event only. */
-  code?: string
+  /** The public code residents sign up with (报名 <code>). */
+  code: string
+  /** The code shown at the event to check in: given to those who manage the event only. */
+  checkinCode?: string
   remindOffsetsMinutes: number[]
   remindRooms: boolean
   volunteerHours: number

@@ -21,8 +21,13 @@ const eventSchema = new Schema(
     /** 0: no limit. */
     capacity: { type: Number, default: 0 },
     signupDeadline: Date,
-    /** Short code volunteers send to check in (unique among events). */
+    /** The event's public short code: residents sign up with it (报名 <code>); unique among events. */
     code: { type: String, required: true, unique: true },
+    /**
+     * The code shown only at the event (printed by staff) that residents send to check in; it proves
+     * presence, so it is never listed to residents. Unique among events.
+     */
+    checkinCode: { type: String, required: true, unique: true },
     /** Minutes before the start at which reminders go out. */
     remindOffsetsMinutes: { type: [Number], default: [1440, 60] },
     /** Remind the bound groups in scope too, not only those who signed up. */

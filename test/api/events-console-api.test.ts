@@ -96,7 +96,7 @@ describe('events for the staff console over HTTP: create, edit, sign-ups with ho
     await ResidentModel.updateMany({}, { $set: { phoneEnc: 'secret-13800001111', phoneHash: 'h' } })
     const created = await api.http.post('/api/v1/events').set(staff).send(form(w))
     const id = created.body.id as string
-    const code = created.body.code as string
+    const code = created.body.checkinCode as string
 
     const signUp = async (personId: unknown) =>
       api.http.post(`/api/v1/events/${id}/signup`).set('authorization', await api.bearer(personId))
@@ -127,7 +127,8 @@ describe('events for the staff console over HTTP: create, edit, sign-ups with ho
     expect((await api.http.get(`/api/v1/events/${id}`).set(await w.headers('reporter'))).status).toBe(403)
     const mine = await api.http.get('/api/v1/events').set(await w.headers('reporter'))
     expect(mine.body.items.map((e: { title: string }) => e.title)).toEqual(['社区义诊'])
-    expect(mine.body.items[0].code).toBeUndefined()
+    expect(mine.body.items[0].checkinCode).toBeUndefined()
+    expect(mine.body.items[0].code).toBe(created.body.code)
     expect(JSON.stringify(mine.body)).not.toContain(code)
 
     // The 2-hour reminder reaches the two confirmed sign-ups, not the waiting one.

@@ -85,7 +85,7 @@ describe('the console’s events page in Chromium: publish with reminders, watch
     const created = await service.services.events.get(id)
     expect(created).toMatchObject({ remindOffsetsMinutes: [1440, 120], volunteerHours: 1.5, capacity: 30 })
     expect(created.signupDeadline).toBeUndefined()
-    expect(await page.textContent('#checkin-code .code')).toBe(created.code)
+    expect(await page.textContent('#checkin-code .code')).toBe(created.checkinCode)
     expect(await page.textContent('[role=status]')).toContain('已发布')
     await page.getByText('还没有人报名。').waitFor()
 
@@ -111,7 +111,7 @@ describe('the console’s events page in Chromium: publish with reminders, watch
     await expect.poll(() => page.textContent('[role=status]')).toContain('已通知 1 位报名居民')
     expect(await page.textContent('#event-reminders')).toContain('时间已过，这次提醒不再发送')
 
-    const checkin = await asResident('/checkin', { code: created.code })
+    const checkin = await asResident('/checkin', { code: created.checkinCode })
     expect(checkin.status).toBe(200)
     await expect
       .poll(() => row.locator('.checkin').textContent(), { timeout: 10_000 })

@@ -106,7 +106,7 @@ describe('events and notices routes', () => {
     const checkin = await http
       .post('/api/v1/events/checkin')
       .set('authorization', residentAuth)
-      .send({ code: created.body.code })
+      .send({ code: created.body.checkinCode })
     expect(checkin.status).toBe(200)
     expect(checkin.body).toMatchObject({ title: '义诊', already: false, pointsCredited: 5 })
   })

@@ -58,9 +58,9 @@ function parseEventBody<S extends z.ZodType>(ctx: Context, schema: S): z.output<
   throw new InvalidInputError(readable.startsWith(field) ? readable : `${field}：${readable}`, details)
 }
 
-/** A resident's view of an event: everything but the check-in code, which is shown at the event. */
-function withoutCode(view: EventView): Omit<EventView, 'code'> {
-  const { code: _code, ...rest } = view
+/** A resident's view of an event: everything but the check-in code, which is shown only at the event. */
+function withoutCode(view: EventView): Omit<EventView, 'checkinCode'> {
+  const { checkinCode: _checkinCode, ...rest } = view
   return rest
 }
 const STAFF = ['community_staff', 'admin', 'grid_worker'] as const

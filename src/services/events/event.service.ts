@@ -213,6 +213,7 @@ export function createEventService(deps: EventServiceDeps): EventService {
           gridIds: input.gridIds.map((g) => new Types.ObjectId(g)),
           remindOffsetsMinutes: input.remindOffsetsMinutes ?? deps.settings.reminderOffsetsMinutes,
           code: newCode(),
+          checkinCode: newCode(),
           createdBy: new Types.ObjectId(actor.personId),
           createdAt: now,
           updatedAt: now,

@@ -171,7 +171,7 @@ export function createSignups(deps: EventServiceDeps) {
       .trim()
       .toUpperCase()
     if (!/^[0-9A-Z]{4,8}$/.test(clean)) throw new InvalidInputError('签到码格式不正确')
-    const event = await EventModel.findOne({ code: clean }).lean<EventDoc>()
+    const event = await EventModel.findOne({ checkinCode: clean }).lean<EventDoc>()
     if (!event) throw new NotFoundError('该签到码对应的活动')
     if (event.status !== 'scheduled') throw new ConflictError('活动已取消，无法签到')
     const now = deps.clock.now().getTime()

@@ -16,7 +16,10 @@ export interface EventView {
   endsAt: Date
   capacity: number
   signupDeadline?: Date
+  /** The public code residents sign up with (报名 <code>). */
   code: string
+  /** The code shown only at the event, sent to check in; routes hide it from residents. */
+  checkinCode: string
   remindOffsetsMinutes: number[]
   remindRooms: boolean
   volunteerHours: number
@@ -50,6 +53,7 @@ export function toEventView(doc: EventDoc, counts: { confirmed: number; waiting:
     capacity: doc.capacity ?? 0,
     ...(doc.signupDeadline ? { signupDeadline: doc.signupDeadline } : {}),
     code: doc.code,
+    checkinCode: doc.checkinCode,
     remindOffsetsMinutes: doc.remindOffsetsMinutes ?? [],
     remindRooms: doc.remindRooms ?? true,
     volunteerHours: doc.volunteerHours ?? 0,
