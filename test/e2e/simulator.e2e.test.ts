@@ -73,7 +73,7 @@ describe('the /simulator page in Chromium: a resident reports, the grid worker r
     const reply = await bubble(group, CASE_RE, 30_000)
     const number = CASE_RE.exec(reply)?.[1] ?? ''
     expect(reply).toContain(`由网格员 ${room.worker}处理`)
-    expect(reply).toMatch(/预计(今天|明天) \d\d:\d\d 前办结|预计\d+月\d+日 前办结/)
+    expect(reply).toMatch(/预计(今天|明天) \d\d:\d\d 前办结|预计\d+月\d+日前办结/)
     expect(reply).not.toMatch(/1[3-9]\d{9}/) // never a phone number in the group
 
     // The grid worker gets the task notice with everything needed to act, accepts and resolves it.

@@ -9,7 +9,7 @@ describe('dueTextOf: deadlines as residents say them, in Beijing time', () => {
   it('says 今天 / 明天 with the time, later days by date', () => {
     expect(dueTextOf(new Date('2026-11-28T10:00:00Z'), now)).toBe('今天 18:00 前')
     expect(dueTextOf(new Date('2026-11-29T04:30:00Z'), now)).toBe('明天 12:30 前')
-    expect(dueTextOf(new Date('2026-11-30T09:00:00Z'), now)).toBe('11月30日 前')
+    expect(dueTextOf(new Date('2026-11-30T09:00:00Z'), now)).toBe('11月30日前')
     expect(dueTextOf(undefined, now)).toBe('尽快')
   })
   it('counts days by the Shanghai calendar, not UTC', () => {

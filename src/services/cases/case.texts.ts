@@ -52,7 +52,7 @@ function localDay(d: Date): { y: number; m: number; d: number } {
   return { y: get('year'), m: get('month'), d: get('day') }
 }
 
-/** A deadline as residents say it, in Beijing time: "今天 18:00 前", "明天 12:00 前", "11月30日 前". */
+/** A deadline as residents say it, in Beijing time: "今天 18:00 前", "明天 12:00 前", "11月30日前". */
 export function dueTextOf(deadline: Date | undefined | null, now: Date): string {
   if (!deadline) return '尽快'
   const a = localDay(now)
@@ -60,5 +60,5 @@ export function dueTextOf(deadline: Date | undefined | null, now: Date): string 
   const days = Math.round((Date.UTC(b.y, b.m - 1, b.d) - Date.UTC(a.y, a.m - 1, a.d)) / 86_400_000)
   if (days === 0) return `今天 ${HM_FMT.format(deadline)} 前`
   if (days === 1) return `明天 ${HM_FMT.format(deadline)} 前`
-  return `${b.m}月${b.d}日 前`
+  return `${b.m}月${b.d}日前`
 }
