@@ -1,3 +1,4 @@
+import { wallClock } from './components/event-time'
 import type { ImportKind } from './types'
 /** Chinese names the console shows for the API's codes (the API sends statusLabel and actionLabel itself). */
 export const ROLE_LABELS: Record<string, string> = {
@@ -38,10 +39,8 @@ export const CHANNEL_LABELS: Record<string, string> = {
 export const roleNames = (roles: string[]): string => roles.map((r) => ROLE_LABELS[r] ?? r).join('、')
 
 export function formatTime(at: string | undefined): string {
-  if (!at) return ''
-  const d = new Date(at)
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+  // Beijing time whatever the browser's zone: the community's day, as the API and the chat count it.
+  return at ? wallClock(at).replace('T', ' ') : ''
 }
 
 export interface Owner {

@@ -28,10 +28,14 @@ export interface CaseSummary {
 
 export interface TimelineEntry {
   at: string
+  actorId?: string
   actorRole: string
   action: string
   actionLabel: string
   note?: string
+  from?: string
+  /** Whom the step gave the case to: a person's or department's id (comma-separated when posted). */
+  to?: string
 }
 
 export interface Attachment {
@@ -87,8 +91,8 @@ export const place = (c: CaseSummary): string =>
   ]
     .filter(Boolean)
     .join('') ||
-  c.location.text ||
-  '地点不明'
+  // location.text is the report as written (shown as the description), not a place.
+  (c.location.gridId ? '未说明楼栋' : '地点不明')
 
 /** The community list's page, with `total` when asked for (`count=true`). */
 export interface CountedPage<T> extends Page<T> {
