@@ -11,7 +11,7 @@ function ticketsOf(api: ApiApp, w: ApiWorld) {
     create: async () => {
       const res = await api.http.post('/api/v1/auth/console-tickets').send({})
       expect(res.status).toBe(201)
-      return res.body as { ticket: string; qr: string; expiresAt: string }
+      return res.body as { ticket: string; qr: string; expiresAt: string; expiresIn: number }
     },
     poll: (ticket: string) => api.http.get(`/api/v1/auth/console-tickets/${ticket}`),
     decide: async (ticket: string, who: Who, path: 'approve' | 'refuse' = 'approve') =>
@@ -29,7 +29,8 @@ describe("扫码登录: the console signs in through a staff member's mini-progr
     const api = makeApiApp()
     const w = await makeApiWorld(api)
     const t = ticketsOf(api, w)
-    const { ticket, qr, expiresAt } = await t.create()
+    const { ticket, qr, expiresAt, expiresIn } = await t.create()
+    expect(expiresIn).toBe(180)
     expect(qr).toMatch(/^data:image\/svg\+xml;base64,/)
     expect(Buffer.from(qr.split(',')[1] as string, 'base64').toString()).toContain('<svg')
     expect(new Date(expiresAt).getTime() - api.clock.now().getTime()).toBe(180_000)

@@ -52,7 +52,12 @@ function consoleTicketDocs(): RouteDoc[] {
       summary: '工作台扫码登录：生成登录二维码（3 分钟有效；按来源地址限流）',
       tags: ['auth'],
       auth: 'none',
-      response: z.object({ ticket: z.string(), qr: z.string(), expiresAt: z.string() }),
+      response: z.object({
+        ticket: z.string(),
+        qr: z.string().describe('SVG 二维码（data URL），内容为 linli:c:<ticket>，供小程序扫描'),
+        expiresAt: z.string(),
+        expiresIn: z.number(),
+      }),
     },
     {
       method: 'get',

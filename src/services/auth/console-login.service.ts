@@ -51,7 +51,8 @@ export interface ConsoleLoginDeps {
 export function createConsoleLoginService(deps: ConsoleLoginDeps) {
   const { clock } = deps
 
-  async function createTicket(): Promise<{ ticket: string; qr: string; expiresAt: Date }> {
+  /** A new ticket, its QR code (an SVG data URL) and when it expires (`expiresIn`: seconds, for a countdown). */
+  async function createTicket(): Promise<{ ticket: string; qr: string; expiresAt: Date; expiresIn: number }> {
     const ticket = randomBytes(24).toString('base64url')
     const now = clock.now().getTime()
     const expiresAt = new Date(now + CONSOLE_TICKET_TTL_MS)
@@ -65,7 +66,8 @@ export function createConsoleLoginService(deps: ConsoleLoginDeps) {
       errorCorrectionLevel: 'M',
       margin: 2,
     })
-    return { ticket, qr: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`, expiresAt }
+    const qr = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`
+    return { ticket, qr, expiresAt, expiresIn: CONSOLE_TICKET_TTL_MS / 1000 }
   }
 
   async function findTicket(ticket: string) {
