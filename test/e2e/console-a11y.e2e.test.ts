@@ -4,38 +4,59 @@ import { ResidentModel } from '../../src/models/registry.model.js'
 import { shot, startConsoleWorld } from './console-world.js'
 import type { ServiceWorld } from './service-world.js'
 
-/**
- * What a screen reader and a keyboard need, checked in the page: controls without a label, buttons
- * without text, images without alt text, and the page's language. Returns readable problems.
+/*
+ * The checks below run inside the page. They are strings (page.evaluate of an expression) so the
+ * project's Node type-check never has to include the browser's DOM types.
  */
+
+/**
+ * What a screen reader and a keyboard need: controls without a label, buttons and links without
+ * text, images without alt text, and the page's language. Evaluates to readable problems.
+ */
+const PROBLEMS = `(() => {
+  const out = []
+  if (document.documentElement.lang !== 'zh-CN') out.push('lang="' + document.documentElement.lang + '"')
+  const visible = (el) => el.getClientRects().length > 0
+  const named = (el) => {
+    const ids = (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+    const byId = ids.map((id) => document.getElementById(id)?.textContent || '')
+    const labels = [...(el.labels || [])].map((l) => l.textContent || '')
+    return [el.getAttribute('aria-label') || '', el.getAttribute('title') || '', ...byId, ...labels].join('').trim()
+  }
+  const what = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+    if (visible(el) && !named(el)) out.push(what(el) + ' has no label')
+  for (const el of document.querySelectorAll('button, [role=button], a[href]'))
+    if (visible(el) && !(el.textContent.trim() || named(el))) out.push(what(el) + ' has no text')
+  for (const el of document.querySelectorAll('img'))
+    if (visible(el) && el.getAttribute('alt') === null) out.push(what(el) + ' has no alt text')
+  return out
+})()`
+
+/** The accessible name of the focused element. */
+const FOCUSED = `(() => {
+  const el = document.activeElement
+  return ((el && (el.getAttribute('aria-label') || el.textContent)) || '').trim().replace(/\\s+/g, ' ')
+})()`
+
+/** The page's width against the window's, and the outermost elements sticking out (outside scroll boxes). */
+const WIDTH = `(() => {
+  const w = window.innerWidth
+  const out = (el) => el.getBoundingClientRect().right > w + 1
+  const wide = [...document.querySelectorAll('body *')]
+    .filter((el) => out(el) && !el.closest('.table-wrap') && !(el.parentElement && out(el.parentElement)))
+    .map((el) => el.tagName.toLowerCase() + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))
+  return { scroll: document.documentElement.scrollWidth, width: w, wide }
+})()`
+
+/** The case table's own scroll box. */
+const TABLE_BOX = `(() => {
+  const box = document.querySelector('#case-table').closest('.table-wrap')
+  return { scroll: box.scrollWidth, client: box.clientWidth, overflow: getComputedStyle(box).overflowX }
+})()`
+
 function problemsOf(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = []
-    if (document.documentElement.lang !== 'zh-CN') out.push(`lang="${document.documentElement.lang}"`)
-    const visible = (el: Element) =>
-      (el as HTMLElement).offsetParent !== null || el.getClientRects().length > 0
-    const named = (el: Element) => {
-      const labelled = el.getAttribute('aria-labelledby')
-      const byId = labelled
-        ? labelled.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '')
-        : []
-      const labels = [...((el as HTMLInputElement).labels ?? [])].map((l) => l.textContent ?? '')
-      return [el.getAttribute('aria-label') ?? '', el.getAttribute('title') ?? '', ...byId, ...labels]
-        .join('')
-        .trim()
-    }
-    const what = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}`
-    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
-      if (visible(el) && !named(el)) out.push(`${what(el)} has no label`)
-    }
-    for (const el of document.querySelectorAll('button, [role=button], a[href]')) {
-      if (visible(el) && !(el.textContent?.trim() || named(el))) out.push(`${what(el)} has no text`)
-    }
-    for (const el of document.querySelectorAll('img')) {
-      if (visible(el) && el.getAttribute('alt') === null) out.push(`${what(el)} has no alt text`)
-    }
-    return out
-  })
+  return page.evaluate<string[]>(PROBLEMS)
 }
 
 /** The accessible names of the elements Tab reaches, in order (up to `max` presses). */
@@ -44,29 +65,16 @@ async function tabOrder(page: Page, max = 60): Promise<string[]> {
   const names: string[] = []
   for (let i = 0; i < max; i++) {
     await page.keyboard.press('Tab')
-    names.push(
-      await page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null
-        return (el?.getAttribute('aria-label') ?? el?.textContent ?? '').trim().replace(/\s+/g, ' ')
-      }),
-    )
+    names.push(await page.evaluate<string>(FOCUSED))
   }
   return names
 }
 
 /** The page is no wider than the window: only tables scroll sideways, inside their own box. */
 async function expectNoSidewaysScroll(page: Page): Promise<void> {
-  const { scroll, width, wide } = await page.evaluate(() => {
-    const w = window.innerWidth
-    // The outermost elements sticking out on the right (inside a scroll box is fine).
-    const wide = [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > w + 1 && !el.closest('.table-wrap'))
-      .filter((el) => !el.parentElement || el.parentElement.getBoundingClientRect().right <= w + 1)
-      .map(
-        (el) => `${el.tagName.toLowerCase()}.${el.className} ${Math.round(el.getBoundingClientRect().right)}`,
-      )
-    return { scroll: document.documentElement.scrollWidth, width: w, wide }
-  })
+  const { scroll, width, wide } = await page.evaluate<{ scroll: number; width: number; wide: string[] }>(
+    WIDTH,
+  )
   expect(scroll, `the page scrolls sideways: ${wide.join(', ')}`).toBeLessThanOrEqual(width)
 }
 
@@ -170,6 +178,16 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
     if (!staff) throw new Error('no staff in the seed')
     const { page } = await openLogin()
     expect(await problemsOf(page)).toEqual([])
+    // The probe itself can fail: an unlabelled field and an empty button are reported.
+    await page.evaluate(`(() => {
+      const i = document.createElement('input'); i.id = 'probe-input'; document.body.append(i)
+      const b = document.createElement('button'); b.id = 'probe-button'; document.body.append(b)
+    })()`)
+    expect(await problemsOf(page)).toEqual([
+      'input#probe-input has no label',
+      'button#probe-button has no text',
+    ])
+    await page.evaluate(`document.querySelectorAll('#probe-input, #probe-button').forEach((e) => e.remove())`)
     const loginTabs = await tabOrder(page, 12)
     expect(loginTabs).toContain('刷新二维码')
     await page
@@ -226,10 +244,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       await page.locator('#case-table').waitFor()
       await expectNoSidewaysScroll(page)
     }
-    const wrap = await page.evaluate(() => {
-      const box = document.querySelector('#case-table')?.closest('.table-wrap') as HTMLElement
-      return { scroll: box.scrollWidth, client: box.clientWidth, overflow: getComputedStyle(box).overflowX }
-    })
+    const wrap = await page.evaluate<{ scroll: number; client: number; overflow: string }>(TABLE_BOX)
     expect(wrap.overflow).toBe('auto')
     expect(wrap.scroll).toBeGreaterThan(wrap.client)
     await shot(page, 'phone-board')
