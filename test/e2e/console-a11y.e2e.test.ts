@@ -103,6 +103,16 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
     return { page, ticket }
   }
 
+  /** The mini-program's side: the person's own session approves or refuses the scanned ticket. */
+  async function decideAs(personId: string, ticket: string, decision: 'approve' | 'refuse') {
+    const phone = await world.service.services.auth.issueSession(personId)
+    return fetch(`${world.service.url}/api/v1/auth/console-tickets/${ticket}/${decision}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${phone.accessToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+  }
+
   it('a grid worker approves the QR code in the mini-program: the console signs in and shows 我的工单 only', async () => {
     const worker = world.seed.grids[0]?.primaryWorker
     if (!worker) throw new Error('no worker in the seed')
@@ -115,12 +125,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
     await shot(page, 'login-qr')
 
     // The mini-program's side: the worker's own session approves the scanned ticket.
-    const phone = await world.service.services.auth.issueSession(worker.id)
-    const approved = await fetch(`${world.service.url}/api/v1/auth/console-tickets/${ticket}/approve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${phone.accessToken}`, 'content-type': 'application/json' },
-      body: '{}',
-    })
+    const approved = await decideAs(worker.id, ticket, 'approve')
     expect(approved.status).toBe(200)
 
     await expect.poll(() => page.textContent('#who-name'), { timeout: 10_000 }).toBe(worker.name)
@@ -150,12 +155,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
     const staff = world.seed.communityStaff[0]
     if (!staff) throw new Error('no staff in the seed')
     const { page, ticket } = await openLogin()
-    const phone = await world.service.services.auth.issueSession(staff.id)
-    await fetch(`${world.service.url}/api/v1/auth/console-tickets/${ticket}/refuse`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${phone.accessToken}`, 'content-type': 'application/json' },
-      body: '{}',
-    })
+    expect((await decideAs(staff.id, ticket, 'refuse')).status).toBe(200)
     await expect.poll(() => page.textContent('#qr-status'), { timeout: 10_000 }).toContain('已在手机上拒绝')
     await page.getByRole('button', { name: '刷新二维码' }).click()
     await page.locator('#login-qr').waitFor()
