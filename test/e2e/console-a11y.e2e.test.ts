@@ -139,14 +139,30 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
     await page.close()
   }, 60_000)
 
-  it('the demo plays the mini-program: a department member approves and lands on 部门抢单', async () => {
-    const dept = await ResidentModel.findOne({ roles: 'department_staff' }).orFail().lean()
+  it('the demo plays the mini-program: the heating company approves, lands on 部门抢单 and claims a case', async () => {
+    // A heating complaint is posted to the heating, water and power companies to claim.
+    const opened = await world.service.services.cases.open({
+      channel: 'group',
+      sourceKey: 'console-a11y-heating',
+      text: `${world.seed.grids[0]?.buildings[0]}号楼暖气不热`,
+      category: 'heating_utilities',
+      hint: { communityId: world.seed.community.id },
+    })
+    expect(opened.case.status).toBe('posted')
+    const dept = await ResidentModel.findOne({ name: '钱师傅', roles: 'department_staff' }).orFail().lean()
     const { page } = await openLogin()
     await page.getByLabel('扫码的工作人员').selectOption(String(dept._id))
     await page.getByRole('button', { name: '在小程序中确认登录' }).click()
     await expect.poll(() => page.textContent('#who-name'), { timeout: 10_000 }).toBe(dept.name)
     await expect.poll(() => page.textContent('h1')).toBe('部门抢单 · 待认领')
     expect(await page.locator('nav.nav a').allTextContents()).toEqual(['部门抢单'])
+    const row = page.locator(`#claim-cases [data-number="${opened.case.number}"]`)
+    await row.waitFor()
+    await shot(page, 'claims')
+    await row.getByRole('button', { name: '认领' }).click()
+    await expect.poll(() => page.textContent('[role=status]')).toContain(`已认领工单 ${opened.case.number}`)
+    await expect.poll(() => row.count()).toBe(0)
+    expect((await world.service.services.cases.get(opened.case.number)).status).not.toBe('posted')
     expect(await page.locator('[role=alert]').count()).toBe(0)
     await page.close()
   }, 60_000)
