@@ -33,10 +33,11 @@ const PROBLEMS = `(() => {
   return out
 })()`
 
-/** The accessible name of the focused element. */
+/** The accessible name of the focused element (a field's is its label). */
 const FOCUSED = `(() => {
   const el = document.activeElement
-  return ((el && (el.getAttribute('aria-label') || el.textContent)) || '').trim().replace(/\\s+/g, ' ')
+  const label = el && el.labels && el.labels[0] ? el.labels[0].textContent : ''
+  return ((el && (el.getAttribute('aria-label') || label || el.textContent)) || '').trim().replace(/\\s+/g, ' ')
 })()`
 
 /** The page's width against the window's, and the outermost elements sticking out (outside scroll boxes). */
@@ -241,13 +242,13 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       expect(await problemsOf(page), `/console/${path}`).toEqual([])
     }
 
-    // Keyboard: from the top, Tab reaches the skip link, the navigation and the board's search.
+    // Keyboard: from the top, Tab reaches the skip link, the navigation and the board's case-number field.
     await page.goto(`${world.service.url}/console/`)
     await page.locator('#case-table').waitFor()
-    const tabs = await tabOrder(page, 25)
+    const tabs = await tabOrder(page, 60)
     expect(tabs[0]).toBe('跳到正文')
     expect(tabs).toContain('数据看板')
-    expect(tabs).toContain('查找')
+    expect(tabs).toContain('工单号')
     expect(tabs).toContain('退出')
 
     // 200 % zoom is a 683 px wide window; a phone is 375 px: no sideways page scroll, tables scroll in place.
