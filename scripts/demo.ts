@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   say(`  API 文档:  ${service.url}/api/v1/docs`)
   const staffName = seed.communityStaff[0]?.name
   const pick = service.services.auth.devLoginEnabled
-    ? `（登录页选择一位工作人员，如社区工作人员 ${staffName}）`
+    ? `（扫码登录：在登录页「演示：模拟小程序扫码」选一位工作人员确认，如社区工作人员 ${staffName}）`
     : ''
   say(`  工作台:    ${service.url}/console/${pick}`)
   say(`  健康检查:  ${service.url}/readyz`)

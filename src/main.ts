@@ -37,6 +37,7 @@ import { watchDatabase } from './lib/db-availability.js'
 import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { createAuthService } from './services/auth/auth.service.js'
+import { createConsoleLoginService } from './services/auth/console-login.service.js'
 import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
@@ -121,6 +122,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   })
   const stats = createStatsService({ clock, responsibility, timezone: config.timezone })
   const auth = createAuthService({ config, clock, logger })
+  const consoleLogin = createConsoleLoginService({ clock, issueSession: (id) => auth.issueSession(id) })
   const conversations = createConversations({ clock })
   const rooms = createRoomBindings({ clock })
   return {
@@ -142,6 +144,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     notices,
     stats,
     auth,
+    consoleLogin,
   }
 }
 
@@ -273,7 +276,7 @@ export function buildRouters(d: RouterDeps): Router[] {
   })
   const routers = [
     healthRoutes({ pingDatabase: d.pingDatabase, isShuttingDown: d.isShuttingDown }),
-    authRoutes({ auth: services.auth }),
+    authRoutes({ auth: services.auth, consoleLogin: services.consoleLogin }),
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),

@@ -5,13 +5,22 @@ export const AUDIT_ACTIONS = [
   'export_personal_data',
   'erase_resident',
   'change_kb_document',
+  'approve_console_login',
 ] as const
+
+/** Actions about a resident's personal data: they name the resident. */
+const PERSONAL_DATA_ACTIONS: readonly string[] = [
+  'reveal_personal_data',
+  'export_personal_data',
+  'erase_resident',
+]
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 /**
  * Append-only record of staff access to a resident's personal data (PIPL): who, when, why, whose.
  * Never holds the numbers themselves. Staff changes to a knowledge-base document's life cycle are
- * recorded here too (`subject` names the document, no resident).
+ * recorded here too (`subject` names the document, no resident), and so is a staff member approving a
+ * console sign-in from the mini-program (`subject` names the ticket by its hash).
  */
 const auditSchema = new Schema({
   action: { type: String, enum: AUDIT_ACTIONS, required: true },
@@ -20,7 +29,7 @@ const auditSchema = new Schema({
     type: Schema.Types.ObjectId,
     ref: 'Resident',
     required(this: { action?: string }) {
-      return this.action !== 'change_kb_document'
+      return PERSONAL_DATA_ACTIONS.includes(this.action ?? '')
     },
     index: true,
   },

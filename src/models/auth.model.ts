@@ -73,3 +73,42 @@ export const AuthSessionModel = model('AuthSession', authSessionSchema, 'auth_se
  */
 const apiKeyUseSchema = new Schema({ _id: { type: String, required: true }, at: Date }, { versionKey: false })
 export const ApiKeyUseModel = model('ApiKeyUse', apiKeyUseSchema, 'api_key_uses')
+
+/**
+ * A console sign-in by QR code (扫码登录): the console shows a ticket, a staff member signed in to the
+ * mini-program approves it, the console's poll receives a session once. Only the ticket's hash is
+ * kept, as the `_id` (every poll is one `_id` lookup). The daily retention job deletes it at `purgeAt`,
+ * a day after it expires (so a late poll still reads "expired"); not a TTL index: the embedded
+ * FerretDB refuses `expireAfterSeconds` ("not implemented yet").
+ */
+const consoleTicketSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    expiresAt: { type: Date, required: true },
+    purgeAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+)
+export const ConsoleTicketModel = model('ConsoleTicket', consoleTicketSchema, 'console_tickets')
+
+/**
+ * What happened to a ticket, one document per step, keyed `<ticketId>:decision` (approved or refused,
+ * by whom) and `<ticketId>:delivery` (the session handed to the console): the unique `_id` insert
+ * decides a race between two approvals or two polls, on FerretDB as on MongoDB.
+ */
+const consoleTicketStepSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    ticketId: { type: String, required: true },
+    decision: { type: String, enum: ['approved', 'refused'] },
+    personId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+    at: { type: Date, required: true },
+    purgeAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+)
+export const ConsoleTicketStepModel = model(
+  'ConsoleTicketStep',
+  consoleTicketStepSchema,
+  'console_ticket_steps',
+)

@@ -76,6 +76,8 @@ async function setup(api: ApiApp) {
     serviceCode: String((services.body as Array<{ service_code: string }>)[0]?.service_code),
     kbDocId: 'heating-fee',
     kbQuestionId: String(asked.body.questionId),
+    consoleTicket: (await api.services.consoleLogin.createTicket()).ticket,
+    consoleTicketToDecide: (await api.services.consoleLogin.createTicket()).ticket,
   }
   const routes = await planRoutes(api.http)
   // Issue every caller's session now: issuing one later would be a data change of the suite's own.

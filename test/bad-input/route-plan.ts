@@ -89,6 +89,9 @@ export interface PathValues {
   serviceCode: string
   kbDocId: string
   kbQuestionId: string
+  /** A pending console sign-in ticket for the poll, another for approve / refuse (a GET must not write). */
+  consoleTicket: string
+  consoleTicketToDecide: string
 }
 
 /** The concrete URL of a route with good ids, or with `override` in place of one parameter. */
@@ -122,6 +125,8 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)
   if (p.startsWith('/api/v1/communities/')) return String(w.community._id)
   if (p.startsWith('/open311/v2/requests/')) return v.caseNumber
+  if (name === 'ticket')
+    return p.endsWith('/approve') || p.endsWith('/refuse') ? v.consoleTicketToDecide : v.consoleTicket
   if (name === 'docId') return v.kbDocId
   if (name === 'questionId') return v.kbQuestionId
   throw new Error(`no good value for {${name}} in ${p}`)

@@ -125,6 +125,8 @@ describe('the staff console in Chromium: community staff take a returned case an
       .first()
       .click()
     await expect.poll(() => page.textContent('#who-name')).toBe(worker.name)
+    // The board is not in a worker's navigation; opened by its address, the API refuses it.
+    await page.goto(`${service.url}/console/board`)
     await expect.poll(() => page.locator('[role=alert]').first().textContent()).toMatch(/权限|只能/)
     await page.close()
   }, 60_000)

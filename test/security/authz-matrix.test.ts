@@ -40,6 +40,10 @@ const OUTSIDE_MATRIX: Record<string, string> = {
   'get /api/v1/sim/contacts/:contactId/messages': 'simulator (see /simulator)',
   'get /console': 'static files of the staff console, no data (test/api/console.test.ts)',
   'get /console/*path': 'static files of the staff console, no data (test/api/console.test.ts)',
+  'post /api/v1/auth/console-tickets':
+    'the console asks for a sign-in QR before anyone is signed in (test/api/console-login.test.ts)',
+  'get /api/v1/auth/console-tickets/:ticket':
+    'the ticket is the credential of the poll, tokens handed out once (test/api/console-login.test.ts)',
   'get /api/v1/auth/dev-staff':
     'absent unless dev login is enabled outside production (test/api/console.test.ts)',
 }
@@ -53,7 +57,7 @@ describe('authorization matrix: every served route × role × foreign id', () =>
     const optional = [
       botRoutes({} as never),
       simRoutes({} as never),
-      authRoutes({ auth: { devLoginEnabled: true } as never }),
+      authRoutes({ auth: { devLoginEnabled: true } as never, consoleLogin: {} as never }),
       consoleRoutes({ auth: { devLoginEnabled: true } }),
     ]
     const served = servedRoutes([...api.routers, ...optional]).map((r) => `${r.method} ${r.path}`)

@@ -113,6 +113,20 @@ export const PLATFORM_ROWS: Row[] = [
     body: (c) => ({ personId: id(c.w.admin) }),
     ok: ['admin'],
   },
+  ...(['approve', 'refuse'] as const).map(
+    (decision): Row => ({
+      route: `POST /api/v1/auth/console-tickets/:ticket/${decision} (扫码登录: staff only, no resident)`,
+      method: 'post',
+      // Each allowed role decides a fresh ticket; the refused ones all aim at one pending ticket.
+      path: async (c, allowed) => {
+        const make = async () => (await c.api.services.consoleLogin.createTicket()).ticket
+        const ticket = allowed ? await make() : await c.memo('console-ticket', make)
+        return `/api/v1/auth/console-tickets/${ticket}/${decision}`
+      },
+      body: () => ({}),
+      ok: ['worker', 'worker2', 'dept', 'deptB', 'staff', 'otherStaff', 'admin'],
+    }),
+  ),
   {
     route: 'POST /api/v1/auth/api-keys',
     method: 'post',

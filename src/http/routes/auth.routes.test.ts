@@ -10,6 +10,7 @@ import { silentLogger } from '../../lib/logger.js'
 import { ApiKeyModel, RefreshTokenModel } from '../../models/auth.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import { createAuthService } from '../../services/auth/auth.service.js'
+import { createConsoleLoginService } from '../../services/auth/console-login.service.js'
 import { createApp } from '../app.js'
 import { authenticate, requireActor } from '../middleware/auth.js'
 import { authRoutes } from './auth.routes.js'
@@ -42,7 +43,13 @@ describe('authentication over HTTP', () => {
       logger: silentLogger,
       bodyLimitKb: 64,
       middleware: [authenticate(auth)],
-      routers: [authRoutes({ auth }), me],
+      routers: [
+        authRoutes({
+          auth,
+          consoleLogin: createConsoleLoginService({ clock, issueSession: auth.issueSession }),
+        }),
+        me,
+      ],
     }).callback()
   })
   afterAll(async () => {

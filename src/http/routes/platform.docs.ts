@@ -53,6 +53,47 @@ const Session = z.object({
   user: z.object({ id: z.string(), roles: z.array(z.string()) }),
 })
 
+const TicketStatus = z.enum(['pending', 'approved', 'refused', 'expired', 'used'])
+
+/** 扫码登录: the console's ticket, its poll, and the mini-program's approve / refuse. */
+function consoleTicketDocs(): RouteDoc[] {
+  const decided = z.object({ status: TicketStatus })
+  const decide = (path: string, summary: string): RouteDoc => ({
+    method: 'post',
+    path: `/api/v1/auth/console-tickets/:ticket/${path}`,
+    summary,
+    tags: ['auth'],
+    auth: 'token',
+    roles: ['grid_worker', 'community_staff', 'department_staff', 'street_staff', 'intake_desk', 'admin'],
+    response: decided,
+  })
+  return [
+    {
+      method: 'post',
+      path: '/api/v1/auth/console-tickets',
+      summary: '工作台扫码登录：生成登录二维码（3 分钟有效；按来源地址限流）',
+      tags: ['auth'],
+      auth: 'none',
+      response: z.object({
+        ticket: z.string(),
+        qr: z.string().describe('SVG 二维码（data URL），内容为 linli:c:<ticket>，供小程序扫描'),
+        expiresAt: z.string(),
+        expiresIn: z.number(),
+      }),
+    },
+    {
+      method: 'get',
+      path: '/api/v1/auth/console-tickets/:ticket',
+      summary: '工作台轮询扫码结果：等待、已确认（只有第一次读取会拿到登录令牌）、已拒绝、已过期、已使用',
+      tags: ['auth'],
+      auth: 'none',
+      response: z.object({ status: TicketStatus, expiresAt: z.string(), session: Session.optional() }),
+    },
+    decide('approve', '在小程序中确认登录工作台（工作人员；居民不能登录工作台）'),
+    decide('refuse', '在小程序中拒绝这次工作台登录（工作人员）'),
+  ]
+}
+
 /** Health, metrics, docs, login and the bot. */
 export const platformDocs: RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: '进程存活', tags: ['ops'], auth: 'none' },
@@ -140,6 +181,7 @@ export const platformDocs: RouteDoc[] = [
     body: DevLoginInput,
     response: Session,
   },
+  ...consoleTicketDocs(),
   {
     method: 'get',
     path: '/api/v1/bot/status',
