@@ -322,7 +322,7 @@ export const PLATFORM_ROWS: Row[] = [
     path: () => '/api/v1/events/checkin',
     body: async (c) => {
       const doc = await EventModel.findById(await event(c, false)).lean()
-      return { code: doc?.code ?? '' }
+      return { code: doc?.checkinCode ?? '' }
     },
     ok: [...KH_MEMBERS],
   },
