@@ -26,6 +26,7 @@ export const NAV_PAGES: readonly NavPage[] = [
   page('', '工单看板', COMMUNITY, true),
   page('worker', '我的工单', ['grid_worker'], true),
   page('claims', '部门抢单', ['department_staff'], true),
+  page('intake', '受理窗口', ['intake_desk'], true),
   page('map', '社区地图', COMMUNITY, true),
   page('dashboard', '数据看板', COMMUNITY, true),
   page('notices', '通知', WRITERS),

@@ -10,7 +10,7 @@ const asked = new Set<string>()
 
 export function learnNames(ids: Array<string | undefined>): void {
   for (const id of ids) {
-    if (!id || asked.has(id)) continue
+    if (!id || asked.has(id) || names[id]) continue
     asked.add(id)
     api<{ name: string }>(`/residents/${id}`).then(
       (r) => {

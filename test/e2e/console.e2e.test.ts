@@ -130,4 +130,40 @@ describe('the staff console in Chromium: community staff take a returned case an
     await expect.poll(() => page.locator('[role=alert]').first().textContent()).toMatch(/权限|只能/)
     await page.close()
   }, 60_000)
+
+  it('gives the intake desk its own page: a case with no known place, taken by typing the grid code', async () => {
+    const { service, seed } = world
+    const desk = seed.intakeDesk
+    const grid = seed.grids[1]
+    if (!grid) throw new Error('no grid')
+    // A report from nowhere the registry knows (no group, no household): it waits at the desk.
+    const opened = await service.services.cases.open({
+      channel: 'cli',
+      sourceKey: 'console-e2e-desk',
+      text: '路口的红绿灯坏了，一直是红灯',
+      category: 'facility_repair',
+    })
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    await page.goto(`${service.url}/console/`)
+    await page.getByRole('button', { name: new RegExp(desk.name) }).click()
+    await expect.poll(() => page.textContent('#who-name')).toBe(desk.name)
+    // The desk's navigation is its one page, and the start address opens it.
+    expect(await page.locator('nav.nav a').allTextContents()).toEqual(['受理窗口'])
+    await expect.poll(() => page.textContent('h1')).toBe('受理窗口')
+    const item = page.locator(`#intake-list [data-number="${opened.case.number}"]`)
+    await item.waitFor()
+    expect(await item.textContent()).toContain('红绿灯')
+    await shot(page, 'intake-desk')
+    // Without the community's grid list the desk types the code; a code the registry does not know is refused.
+    await item.getByLabel('认领到网格').fill('ZZ-99')
+    await item.getByRole('button', { name: '认领' }).click()
+    await expect.poll(() => page.locator('[role=alert]').textContent()).toBeTruthy()
+    await item.getByLabel('认领到网格').fill(grid.code.toLowerCase())
+    await item.getByRole('button', { name: '认领' }).click()
+    await expect
+      .poll(() => page.textContent('[role=status]'))
+      .toContain(`工单 ${opened.case.number} 已认领到网格 ${grid.code}`)
+    await expect.poll(() => item.count()).toBe(0)
+    await page.close()
+  }, 60_000)
 })
