@@ -57,7 +57,7 @@ describe('chat flows on the mock puppet against the real services', () => {
     const number = NUMBER_RE.exec(reply)?.[0] ?? ''
     const worker = world.seed.grids[0]?.primaryWorker
     expect(reply).toContain(`由网格员 ${worker?.name}处理`)
-    expect(reply).toMatch(/预计(今天 \d\d:\d\d|明天 \d\d:\d\d|\d+月\d+日) 前办结/)
+    expect(reply).toMatch(/预计(今天 \d\d:\d\d |明天 \d\d:\d\d |\d+月\d+日)前办结/)
     const task = await lastTo(worker?.id ?? '')
     expect(task).toContain(`【新工单】${number}`)
     expect(task).toContain(`回复「接单 ${number}」`)
