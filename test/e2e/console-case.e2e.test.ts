@@ -174,7 +174,7 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
     await page.close()
   }, 120_000)
 
-  it('a grid worker sees no staff-only actions on their case', async () => {
+  it('a grid worker sees no staff-only actions on their case, and accepts, reports and resolves it there', async () => {
     const { service } = world
     const { number, view, grid } = await openCase('case-e2e-3', '楼上深夜拖椅子声音很大', 'noise')
     const worker = [grid.primaryWorker, grid.partTimeWorker].find((p) => p.id === view.assigneeId)
@@ -182,10 +182,28 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
     const page = await signIn(worker.name)
     await page.goto(`${service.url}/console/cases/${number}`)
     await expect.poll(() => page.textContent('h1')).toContain(`工单 ${number}`)
-    await expect.poll(() => actionButtons(page)).toEqual(['添加备注'])
+    // Their own steps as the case's handler, none of the community's (派单, 合并, 发布…).
+    await expect.poll(() => actionButtons(page)).toEqual(['接单', '反馈进展', '办结', '退单', '添加备注'])
     // The same page on a phone.
     await page.setViewportSize({ width: 375, height: 812 })
     await shot(page, 'case-phone')
+    await page.setViewportSize({ width: 1366, height: 768 })
+
+    await page.getByRole('button', { name: '接单', exact: true }).click()
+    await page.getByRole('button', { name: '确认接单' }).click()
+    await expect.poll(() => page.textContent('#case-status')).toBe('处理中')
+    expect(await actionButtons(page)).toEqual(['反馈进展', '办结', '退单', '添加备注'])
+    await page.getByRole('button', { name: '反馈进展' }).click()
+    await page.fill('#action-reason', '已和楼上住户沟通，约定晚上十点后不再挪动家具')
+    await page.getByRole('button', { name: '确认反馈进展' }).click()
+    await expect.poll(() => page.textContent('#timeline')).toContain('已和楼上住户沟通')
+    await page.getByRole('button', { name: '办结' }).click()
+    await page.fill('#action-reason', '回访楼下住户，噪音已停止')
+    await page.getByRole('button', { name: '确认办结' }).click()
+    await expect.poll(() => page.textContent('#case-status')).toBe('已办结待评价')
+    const stored = await service.services.cases.get(number)
+    expect(stored.status).toBe('resolved')
+    expect(stored.timeline.map((t) => t.action)).toEqual(expect.arrayContaining(['accepted', 'progress', 'resolved']))
     await page.close()
   }, 60_000)
 })

@@ -6,6 +6,10 @@ import type { CaseView } from '../types'
  * judge: a refusal shows its Chinese message). Kept in one place so the page and its test agree.
  */
 export type CaseAction =
+  | 'accept'
+  | 'progress'
+  | 'resolve'
+  | 'return'
   | 'assign'
   | 'transfer'
   | 'merge'
@@ -17,6 +21,10 @@ export type CaseAction =
   | 'callback'
 
 export const ACTION_LABELS: Record<CaseAction, string> = {
+  accept: '接单',
+  progress: '反馈进展',
+  resolve: '办结',
+  return: '退单',
   assign: '派给网格员',
   transfer: '转派给部门',
   merge: '合并到…',
@@ -55,6 +63,10 @@ export function allowedActions(s: Session, c: CaseView): CaseAction[] {
   const reporter = c.reporterId === s.personId
   const open = OPEN.includes(c.status)
   const out: CaseAction[] = []
+  // The handler's own steps (the API lets only the person the case is assigned to take them).
+  const mine = c.assigneeId !== undefined && c.assigneeId === s.personId
+  if (mine && c.status === 'assigned') out.push('accept')
+  if (mine && (c.status === 'assigned' || c.status === 'in_progress')) out.push('progress', 'resolve', 'return')
   if (staff && open) out.push('assign', 'transfer', 'merge')
   if (staff && ['received', 'assigned', 'in_progress'].includes(c.status)) out.push('post')
   if ((handler || reporter) && ['resolved', 'closed'].includes(c.status)) out.push('reopen')
