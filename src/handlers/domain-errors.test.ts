@@ -6,7 +6,7 @@ describe('politeError: one table from DomainError codes to chat sentences', () =
   it('names the case for a refusal and keeps the service message otherwise', () => {
     expect(politeError(new ForbiddenError('x'), '261128-0001')).toContain('工单 261128-0001 不是派给您的')
     expect(politeError(new NotFoundError('工单 261128-0009'))).toBe(
-      '工单 261128-0009不存在，请核对后再发一次。',
+      '工单 261128-0009 不存在，请核对后再发一次。',
     )
     expect(politeError(new ConflictError('您已经评价过工单 261128-0001，谢谢！'))).toBe(
       '您已经评价过工单 261128-0001，谢谢。',

@@ -33,7 +33,8 @@ export class DomainError extends Error {
 
 export class NotFoundError extends DomainError {
   constructor(what: string, details?: unknown) {
-    super('NOT_FOUND', `${what}不存在`, details)
+    // 「工单 261207-9999 不存在」: a space after a number or code, as before it.
+    super('NOT_FOUND', /[0-9A-Za-z]$/.test(what) ? `${what} 不存在` : `${what}不存在`, details)
   }
 }
 
