@@ -203,7 +203,9 @@ describe('the case page in Chromium: every staff action, claims and call-backs',
     await expect.poll(() => page.textContent('#case-status')).toBe('已办结待评价')
     const stored = await service.services.cases.get(number)
     expect(stored.status).toBe('resolved')
-    expect(stored.timeline.map((t) => t.action)).toEqual(expect.arrayContaining(['accepted', 'progress', 'resolved']))
+    expect(stored.timeline.map((t) => t.action)).toEqual(
+      expect.arrayContaining(['accepted', 'progress', 'resolved']),
+    )
     await page.close()
   }, 60_000)
 })

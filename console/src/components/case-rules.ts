@@ -66,7 +66,8 @@ export function allowedActions(s: Session, c: CaseView): CaseAction[] {
   // The handler's own steps (the API lets only the person the case is assigned to take them).
   const mine = c.assigneeId !== undefined && c.assigneeId === s.personId
   if (mine && c.status === 'assigned') out.push('accept')
-  if (mine && (c.status === 'assigned' || c.status === 'in_progress')) out.push('progress', 'resolve', 'return')
+  if (mine && (c.status === 'assigned' || c.status === 'in_progress'))
+    out.push('progress', 'resolve', 'return')
   if (staff && open) out.push('assign', 'transfer', 'merge')
   if (staff && ['received', 'assigned', 'in_progress'].includes(c.status)) out.push('post')
   if ((handler || reporter) && ['resolved', 'closed'].includes(c.status)) out.push('reopen')

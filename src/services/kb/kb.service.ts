@@ -42,14 +42,7 @@ import {
   snapshotLifecycles,
 } from './kb-curation.js'
 import { queryUnits, unitCoverage } from './kb-evidence.js'
-import {
-  CALENDAR_DATE_MESSAGE,
-  CalendarDate,
-  cleanTitle,
-  DocumentText,
-  DocumentTitle,
-  isCalendarDate,
-} from './kb-fields.js'
+import { CalendarDate, cleanTitle, DocumentText, DocumentTitle } from './kb-fields.js'
 import {
   checkFileType,
   DOCUMENT_FORMATS,
