@@ -67,7 +67,7 @@ describe('the staff console’s community map in Chromium', () => {
     expect(await building(busy).getAttribute('aria-label')).toBe(
       `${busy}号楼（网格 ${one.code}），20 户，未办结工单 3 件，紧急 1 件，超时 1 件`,
     )
-    expect(await building(busy).locator('.building-shape').getAttribute('fill')).toBe('#d9622b')
+    expect(await building(busy).locator('.building-shape').getAttribute('fill')).toBe('#c0531f')
     expect(await building(busy).getAttribute('class')).toContain('overdue')
     expect(await building(busy).locator('.urgent-mark').count()).toBe(1)
     expect(await building(other).getAttribute('data-open')).toBe('1')
