@@ -1,4 +1,5 @@
 import type { BotRuntime } from '../src/bot/runtime.js'
+import type { EventService } from '../src/services/events/event.service.js'
 import type { DemoSeed } from '../src/services/registry/seed.js'
 
 // The demo's WeChat side on the mock puppet, shared by `npm run demo` and the browser test.
@@ -45,4 +46,31 @@ export async function bindDemoRooms(bot: BotRuntime, seed: DemoSeed) {
     out.push({ ...r, worker: grid.primaryWorker.name })
   }
   return out
+}
+
+/**
+ * One upcoming neighbourhood event (three days from now, 09:30 Beijing time), so the console's 活动
+ * page and the chat's 活动 / 报名 have something to show; created once (kept when the demo restarts).
+ */
+export async function seedDemoEvent(events: EventService, seed: DemoSeed, now: Date): Promise<void> {
+  const staff = seed.communityStaff[0]
+  if (!staff) return
+  const upcoming = await events.listForCommunity(seed.community.id, { limit: 5 })
+  if (upcoming.length > 0) return
+  const day = new Date(now.getTime() + 3 * 86_400_000).toLocaleDateString('sv-SE', {
+    timeZone: 'Asia/Shanghai',
+  })
+  await events.create(
+    {
+      communityId: seed.community.id,
+      title: '冬季消防安全讲座',
+      place: '康和社区党群服务中心二楼活动室',
+      startsAt: `${day} 09:30`,
+      endsAt: `${day} 11:00`,
+      capacity: 40,
+      description: '消防站教员讲解冬季取暖、电动车充电的防火知识，现场演示灭火器使用。',
+      volunteerHours: 0,
+    },
+    { personId: staff.id, roles: ['community_staff'], communityIds: [seed.community.id], gridIds: [] },
+  )
 }

@@ -5,11 +5,19 @@ import { isCourtesy, isGreeting } from './etiquette.js'
 import { runEvents } from './events.handler.js'
 import { runMyCases, runPolicy, runReport } from './report.flow.js'
 
-/** Keywords that work anywhere: 我的工单, 活动, 菜单/帮助. */
+/**
+ * A short question about upcoming events: 「最近有什么活动」「社区有啥活动吗」「这周有活动吗」
+ * 「有什么活动可以报名」. Needs a question word (什么/啥/哪些) or a question ending (吗/没有/可以报名), so
+ * a report that mentions 活动室 or 活动 in passing is not taken for one.
+ */
+const EVENTS_QUESTION =
+  /^(请问|问一下)?(咱们|我们)?(社区|小区)?(最近|近期|这周|本周|下周|这周末|周末|这几天|今天|明天)?(有|都有|还有|会有)?(?:(什么|啥|哪些)(社区|小区)?活动(吗|呀|啊|么|没|没有|可以报名|能报名|可以参加|能参加)?|活动(吗|么|没|没有|可以报名|能报名))[？?。!！]*$/
+
+/** Keywords that work anywhere: 我的工单, 活动 (or a short question about events), 菜单/帮助. */
 export function keywordHandler(services: ChatServices): ChatMiddleware {
   return async (ctx, next) => {
     if (/^(我的工单|查工单|工单)$/.test(ctx.text)) return runMyCases(ctx, services)
-    if (/^(社区活动|活动)$/.test(ctx.text)) return runEvents(ctx, services)
+    if (/^(社区活动|活动)$/.test(ctx.text) || EVENTS_QUESTION.test(ctx.text)) return runEvents(ctx, services)
     if (/^(菜单|帮助|help|\?|？)$/i.test(ctx.text)) {
       ctx.outcome = 'menu'
       return ctx.reply(ctx.isGroup ? TEXT.groupHelp : TEXT.menu)

@@ -143,6 +143,9 @@ describe('chat flows on the mock puppet against the real services', () => {
     const me = contacts.吴大哥 as string
     const [list = ''] = await talk(me, '活动')
     expect(list).toContain(`义诊进社区（${event.code}）`)
+    // Asked in words, the same list; a report that only mentions the 活动室 is not taken for it.
+    expect((await talk(me, '社区最近有什么活动？'))[0]).toBe(list)
+    expect((await talk(me, '这周有活动吗'))[0]).toBe(list)
     expect((await talk(me, `报名 ${event.code}`))[0]).toContain('报名成功：义诊进社区')
     expect((await talk(me, '报名 1'))[0]).toContain('您已经报过名了')
     expect((await talk(me, '取消报名'))[0]).toBe('已取消报名：义诊进社区。')
