@@ -1,5 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
+import { scrapeMetrics } from '../../../test/metrics-scrape.js'
+import { createMetrics } from '../../http/metrics.js'
 import { systemClock } from '../../lib/clock.js'
 import { createFieldCrypto } from '../../lib/crypto.js'
 import { silentLogger } from '../../lib/logger.js'
@@ -38,7 +40,10 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     sms = createScriptedChannel('sms', ['alert', 'task', 'update'])
   })
 
-  function senderWith(config: Partial<ChannelsConfig> = {}, extra: { sendingTimeoutMs?: number } = {}) {
+  function senderWith(
+    config: Partial<ChannelsConfig> = {},
+    extra: { sendingTimeoutMs?: number; retryBaseMs?: number } = {},
+  ) {
     const channels = createChannelRegistry({
       channels: [wechaty, wecom, sms],
       config: { order: ORDER, limits: {}, unavailableTries: 2, ...config },
@@ -204,7 +209,7 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     const w = await person('孙大哥', { wecom: true })
     await outbox.enqueue({ key: 'rl', to: { type: 'person', id: String(w._id) }, text: '提醒', kind: 'task' })
     wechaty.script([new ChannelError('rate_limited', 'too often')])
-    const sender = senderWith()
+    const sender = senderWith({}, { retryBaseMs: 300 })
     expect(await drain(sender)).toEqual(['retry'])
     await eventually(async () => (await sender.sendNext()) === 'sent')
     expect(keysOf(wechaty)).toEqual(['rl'])
@@ -268,5 +273,37 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     expect(transport.delivered.map((d) => d.text)).toEqual(['一'])
     expect(keysOf(wecom)).toEqual(['w2'])
     expect((await OutboxModel.findOne({ key: 'w2' }).lean())?.deliveredVia?.channel).toBe('wecom_app')
+  })
+
+  it("counts sends per channel and reports each channel's health in /metrics", async () => {
+    const metrics = createMetrics()
+    const w = await person('郑叔', { wecom: true })
+    const sender = senderWith()
+    // What main.ts wires.
+    sender.onChannelAttempt(({ channel, outcome, kind }) =>
+      metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
+    )
+    metrics.watchChannels(() => sender.channels.all())
+    wechaty.deadAfter(1)
+    await outbox.enqueueMany(
+      [1, 2].map((i) => ({
+        key: `m${i}`,
+        to: { type: 'person' as const, id: String(w._id) },
+        text: `${i}`,
+        kind: 'task',
+      })),
+    )
+    await eventually(async () => {
+      await sender.sendNext()
+      return wecom.delivered.length === 1
+    })
+    const res = await scrapeMetrics(metrics)
+    expect(res.text).toContain('linli_channel_sends_total{channel="wechaty",outcome="sent",kind=""} 1')
+    expect(res.text).toContain(
+      'linli_channel_sends_total{channel="wechaty",outcome="failed",kind="unavailable"} 1',
+    )
+    expect(res.text).toContain('linli_channel_sends_total{channel="wecom_app",outcome="sent",kind=""} 1')
+    expect(res.text).toContain('linli_channel_health{channel="wechaty"} 0')
+    expect(res.text).toContain('linli_channel_health{channel="wecom_app"} 1')
   })
 })
