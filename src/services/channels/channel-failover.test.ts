@@ -83,6 +83,9 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     return results
   }
 
+  const notifyRoom = (key: string, roomId: string, text: string) =>
+    outbox.enqueue({ key, to: { type: 'room', id: roomId }, text, kind: 'notice' })
+
   const keysOf = (c: ScriptedChannel) => c.delivered.map((d) => d.message.key)
 
   it('delivers messages queued while Wechaty goes dead by the next channel, each once, none lost', async () => {
@@ -121,12 +124,7 @@ describe('channel layer: routing and failover in the outbox sender', () => {
   })
 
   it('never fails a group message over to a person channel: it waits for Wechaty', async () => {
-    await outbox.enqueue({
-      key: 'room-1',
-      to: { type: 'room', id: 'kanghe@chatroom' },
-      text: '停水通知',
-      kind: 'notice',
-    })
+    await notifyRoom('room-1', 'kanghe@chatroom', '停水通知')
     wechaty.deadAfter(0)
     const sender = senderWith()
     expect(await drain(sender)).toEqual(['retry']) // the send fails, the bot is now down
@@ -143,12 +141,7 @@ describe('channel layer: routing and failover in the outbox sender', () => {
   })
 
   it('fails a group message the group cannot receive, without trying another channel', async () => {
-    await outbox.enqueue({
-      key: 'room-2',
-      to: { type: 'room', id: 'gone@chatroom' },
-      text: '通知',
-      kind: 'notice',
-    })
+    await notifyRoom('room-2', 'gone@chatroom', '通知')
     wechaty.script([new ChannelError('recipient', 'room not found')])
     expect(await drain(senderWith())).toEqual(['failed'])
     expect(wecom.calls + sms.calls).toBe(0)
