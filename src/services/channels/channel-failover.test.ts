@@ -126,9 +126,10 @@ describe('channel layer: routing and failover in the outbox sender', () => {
   it('never fails a group message over to a person channel: it waits for Wechaty', async () => {
     await notifyRoom('room-1', 'kanghe@chatroom', '停水通知')
     wechaty.deadAfter(0)
-    const sender = senderWith()
+    const sender = senderWith({}, { retryBaseMs: 300 })
     expect(await drain(sender)).toEqual(['retry']) // the send fails, the bot is now down
-    expect(await drain(sender)).toEqual([]) // waits: nothing else may carry a group message
+    await new Promise((r) => setTimeout(r, 350)) // due again
+    expect(await drain(sender)).toEqual(['waiting']) // nothing else may carry a group message
     expect(wecom.calls + sms.calls).toBe(0)
     expect((await OutboxModel.findOne({ key: 'room-1' }).lean())?.status).toBe('queued')
 

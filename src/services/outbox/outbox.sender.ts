@@ -69,6 +69,8 @@ export type SendResult =
   | 'busy'
   | 'budget'
   | 'offline'
+  /** The message's channels are down or over quota: it waits (no attempt counted). */
+  | 'waiting'
 
 export interface OutboxSender {
   /** Starts draining in the background (recovering stuck messages first). */
@@ -228,7 +230,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       await OutboxModel.updateOne({ _id: msg._id, status: 'queued' }, { $set: { notBefore } })
       await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
       o.logger.info({ outboxId: msg._id.toString(), waiting: why }, 'outbox message waits for a channel')
-      return 'idle'
+      return 'waiting'
     }
     const attempts = msg.attempts + 1
     const claimed = await OutboxModel.updateOne(
@@ -512,7 +514,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    */
   function nextLook(result: SendResult, replyBudgetLeft: boolean): number {
     const now = Date.now()
-    if (result === 'undeliverable') return now
+    if (result === 'undeliverable' || result === 'waiting') return now
     if (result === 'budget' && !replyBudgetLeft) return now + 60_000
     const gate = pacer.open(now)
     if (gate.lanes.length === 0) return gate.nextOpenAt
