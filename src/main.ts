@@ -279,7 +279,11 @@ export function buildRouters(d: RouterDeps): Router[] {
     clock: services.clock,
   })
   const routers = [
-    healthRoutes({ pingDatabase: d.pingDatabase, isShuttingDown: d.isShuttingDown }),
+    healthRoutes({
+      pingDatabase: d.pingDatabase,
+      isShuttingDown: d.isShuttingDown,
+      channels: bot ? () => bot.sender.channels.all() : undefined,
+    }),
     authRoutes({ auth: services.auth, consoleLogin: services.consoleLogin }),
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
