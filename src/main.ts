@@ -190,6 +190,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
+  bot?.sender.onChannelAttempt(({ channel, outcome, kind }) =>
+    metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
+  )
+  if (bot) metrics.watchChannels(() => bot.sender.channels.all())
   services.kb.onLlmOutcome((outcome) => metrics.gauges.kbLlmAnswers.inc({ outcome }))
   const docs = createApiDocs()
   const routers = buildRouters({
@@ -275,7 +279,11 @@ export function buildRouters(d: RouterDeps): Router[] {
     clock: services.clock,
   })
   const routers = [
-    healthRoutes({ pingDatabase: d.pingDatabase, isShuttingDown: d.isShuttingDown }),
+    healthRoutes({
+      pingDatabase: d.pingDatabase,
+      isShuttingDown: d.isShuttingDown,
+      channels: bot ? () => bot.sender.channels.all() : undefined,
+    }),
     authRoutes({ auth: services.auth, consoleLogin: services.consoleLogin }),
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),

@@ -1,6 +1,10 @@
 import { type ChatHandler, type ChatServices, createChatHandler } from '../handlers/chat-handler.js'
 import type { Config } from '../lib/config.js'
+import { fieldCryptoFromConfig } from '../lib/crypto.js'
 import type { Logger } from '../lib/logger.js'
+import type { Channel } from '../services/channels/channel.js'
+import { createChannelRegistry } from '../services/channels/channels.registry.js'
+import { createWechatyChannel } from '../services/channels/wechaty-channel.js'
 import type { Conversations } from '../services/conversations/conversation.service.js'
 import { createOutboxSender, type OutboxSender } from '../services/outbox/outbox.sender.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
@@ -21,6 +25,8 @@ export interface BotRuntimeOptions {
   attachmentsDir?: string
   /** Start the outbox sender too (default true). */
   send?: boolean
+  /** Channels besides the Wechaty bot (WeCom app, subscribe messages, SMS), tried in `channels.order`. */
+  channels?: Channel[]
   /** Sender tuning for tests. */
   sender?: { retryBaseMs?: number; idleMs?: number }
 }
@@ -71,6 +77,12 @@ export async function startBotRuntime(options: BotRuntimeOptions): Promise<BotRu
     timezone: config.timezone,
     logger,
     transport: bot.transport,
+    channels: createChannelRegistry({
+      channels: [createWechatyChannel(bot.transport), ...(options.channels ?? [])],
+      config: config.channels,
+      timezone: config.timezone,
+    }),
+    crypto: fieldCryptoFromConfig(config, logger),
     conversations,
     clock,
     ...options.sender,

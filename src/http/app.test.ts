@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ConflictError, NotFoundError } from '../lib/errors.js'
 import { silentLogger } from '../lib/logger.js'
+import { createScriptedChannel } from '../services/channels/scripted-channel.js'
 import { createApp } from './app.js'
 import { healthRoutes } from './health.routes.js'
 
@@ -36,6 +37,33 @@ describe('HTTP app', () => {
     expect((await request(app).get('/healthz')).body).toEqual({ status: 'ok' })
     const ready = await request(app).get('/readyz')
     expect(ready.status).toBe(200)
+  })
+
+  it("shows each channel's health in /readyz without letting a dead channel make it unready", async () => {
+    const wechaty = createScriptedChannel('wechaty')
+    const wecom = createScriptedChannel('wecom_app')
+    wechaty.deadAfter(0)
+    await wechaty
+      .send({ channel: 'wechaty', id: 'room:r' }, { key: 'k', purpose: 'reply', text: '在' })
+      .catch(() => undefined)
+    const app = createApp({
+      logger: silentLogger,
+      bodyLimitKb: 1,
+      routers: [
+        healthRoutes({
+          pingDatabase: async () => undefined,
+          isShuttingDown: () => false,
+          channels: () => [wechaty, wecom],
+        }),
+      ],
+    }).callback()
+    const ready = await request(app).get('/readyz')
+    expect(ready.status).toBe(200)
+    expect(ready.body).toEqual({
+      status: 'ready',
+      database: 'ok',
+      channels: { wechaty: 'down', wecom_app: 'up' },
+    })
   })
 
   it('answers /readyz with 503 and a reason when the database does not', async () => {

@@ -1,11 +1,14 @@
 import Router from '@koa/router'
 import { withTimeout } from '../lib/async.js'
+import type { Channel } from '../services/channels/channel.js'
 
 export interface HealthDeps {
   /** Resolves when the database answers; rejects with the reason when it does not. */
   pingDatabase(): Promise<void>
   /** True while the process is shutting down: readiness fails so load balancers stop sending. */
   isShuttingDown(): boolean
+  /** The outbox's channels, whose health `/readyz` shows (it does not decide readiness). */
+  channels?: () => readonly Channel[]
 }
 
 /** `/healthz`: the process is up. `/readyz`: the database answers (503 with a reason when not). */
@@ -22,7 +25,14 @@ export function healthRoutes(deps: HealthDeps): Router {
     }
     try {
       await withTimeout(deps.pingDatabase(), 2000)
-      ctx.body = { status: 'ready', database: 'ok' }
+      const channels = deps.channels?.()
+      ctx.body = {
+        status: 'ready',
+        database: 'ok',
+        ...(channels
+          ? { channels: Object.fromEntries(channels.map((c) => [c.name, c.health().state])) }
+          : {}),
+      }
     } catch (err) {
       ctx.status = 503
       ctx.body = {

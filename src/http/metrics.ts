@@ -1,7 +1,10 @@
 import Router from '@koa/router'
 import type { Context, Next } from 'koa'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { Channel, ChannelHealth } from '../services/channels/channel.js'
 import { requireRole } from './middleware/auth.js'
+
+const HEALTH_VALUE: Record<ChannelHealth['state'], number> = { up: 1, degraded: 0.5, down: 0 }
 
 /** Prometheus metrics of one process: HTTP by route, plus gauges other parts update. */
 export function createMetrics() {
@@ -20,7 +23,24 @@ export function createMetrics() {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   })
+  /** The channels whose health the gauge reports (set by main.ts once the sender exists). */
+  let channelSource: (() => readonly Channel[]) | undefined
   const gauges = {
+    channelSends: new Counter({
+      name: 'linli_channel_sends_total',
+      help: 'Sends through each channel: outcome sent or failed, with the ChannelError kind',
+      labelNames: ['channel', 'outcome', 'kind'] as const,
+      registers: [registry],
+    }),
+    channelHealth: new Gauge({
+      name: 'linli_channel_health',
+      help: 'Channel health as the sender sees it: 1 up, 0.5 degraded, 0 down',
+      labelNames: ['channel'] as const,
+      registers: [registry],
+      collect() {
+        for (const c of channelSource?.() ?? []) this.set({ channel: c.name }, HEALTH_VALUE[c.health().state])
+      },
+    }),
     outboxDepth: new Gauge({
       name: 'linli_outbox_queued',
       help: 'Outbox messages waiting to be sent',
@@ -75,7 +95,12 @@ export function createMetrics() {
     return router
   }
 
-  return { registry, middleware, routes, gauges }
+  /** Reports these channels' health in `linli_channel_health` at each scrape. */
+  function watchChannels(source: () => readonly Channel[]): void {
+    channelSource = source
+  }
+
+  return { registry, middleware, routes, gauges, watchChannels }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { CHANNEL_NAMES, MESSAGE_PURPOSES } from '../services/channels/channel.js'
 
 const Port = z.coerce.number().int().min(0).max(65535)
 const PositiveInt = z.coerce.number().int().positive()
@@ -78,6 +79,19 @@ export const ConfigSchema = z.object({
     /** Most (%) of a minute's budget reminders and broadcasts may use. */
     bulkPercent: z.coerce.number().int().min(1).max(100).default(50),
   }),
+  /** The channel layer (docs/channels.md): failover order per purpose, per-channel limits. */
+  channels: z
+    .object({
+      /** Channels to try, in order, per message purpose; a purpose not listed goes by Wechaty only. */
+      order: z.partialRecord(z.enum(MESSAGE_PURPOSES), z.array(z.enum(CHANNEL_NAMES))).default({}),
+      /** Per-channel pace and daily quota, counted from the messages each channel delivered. */
+      limits: z
+        .partialRecord(z.enum(CHANNEL_NAMES), z.object({ perMinute: PositiveInt, daily: PositiveInt }))
+        .default({}),
+      /** How many `unavailable` failures in a row on one channel before a message moves to the next. */
+      unavailableTries: PositiveInt.default(3),
+    })
+    .prefault({}),
   cases: z.object({
     duplicateWindowHours: PositiveInt,
     reopenWindowDays: PositiveInt,

@@ -1,4 +1,5 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+import { MESSAGE_PURPOSES } from '../services/channels/channel.js'
 
 /**
  * `sent_unknown`: the sender stopped between marking a message `sending` and recording the result;
@@ -45,6 +46,22 @@ const outboxSchema = new Schema(
     notBefore: { type: Date, required: true },
     lastError: String,
     sentAt: Date,
+    /** Why it is sent (src/services/channels/purposes.ts): decides which channels may carry it. */
+    purpose: { type: String, enum: MESSAGE_PURPOSES },
+    /**
+     * Channels this message has left for the next one (failover), in order. Pushed in the same
+     * conditional update that takes the message out of `sending`, before the next channel is tried.
+     */
+    channelsDone: { type: [String], default: undefined },
+    /** The channel being tried while `sending` (a `sent_unknown` message says which one). */
+    sendingVia: { channel: String, at: Date },
+    /** Which channel delivered it; `address` is masked for SMS. */
+    deliveredVia: { channel: String, address: String, at: Date, providerMessageId: String },
+    /** Every failed attempt: channel, the ChannelError kind and the provider's code. */
+    attemptsLog: {
+      type: [{ _id: false, channel: String, kind: String, code: String, at: Date }],
+      default: undefined,
+    },
     refs: {
       caseId: String,
       noticeId: String,
@@ -58,6 +75,7 @@ outboxSchema.index({ status: 1, notBefore: 1 })
 outboxSchema.index({ account: 1, status: 1, sentAt: 1 })
 outboxSchema.index({ 'refs.noticeId': 1, status: 1 })
 outboxSchema.index({ 'refs.caseId': 1 })
+outboxSchema.index({ 'deliveredVia.channel': 1, 'deliveredVia.at': 1 })
 export const OutboxModel = model('Outbox', outboxSchema, 'outbox')
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId }
 

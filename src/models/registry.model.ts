@@ -82,8 +82,12 @@ const residentSchema = new Schema(
     wechat: {
       contactId: { type: String, index: true }, // Wechaty contact id (group and direct chats)
       openid: { type: String, index: true }, // mini-program
+      /** Purposes the person subscribed to mini-program subscribe messages for (channel mp_subscribe). */
+      subscriptions: { type: [String], default: undefined },
       nickname: String,
     },
+    /** WeCom userid (staff and grid workers in the WeCom corp): channel wecom_app. */
+    wecomUserId: String,
     consent: { at: Date, version: String },
     token: { type: String, required: true, unique: true }, // 一人一码
     /**

@@ -100,7 +100,7 @@ export const platformDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/readyz',
-    summary: '可以接收请求（数据库可用、未在停机）',
+    summary: '可以接收请求（数据库可用、未在停机）；附各发送渠道的状态',
     tags: ['ops'],
     auth: 'none',
   },

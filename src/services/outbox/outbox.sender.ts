@@ -1,12 +1,24 @@
 import { withTimeout } from '../../lib/async.js'
 import type { Clock } from '../../lib/clock.js'
 import { systemClock } from '../../lib/clock.js'
+import type { FieldCrypto } from '../../lib/crypto.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
+import { maskPhone } from '../../lib/mask.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { OnceMarkerModel } from '../../models/chat-message.model.js'
 import { type OutboxDoc, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
+import {
+  type ChannelAddress,
+  ChannelError,
+  type ChannelErrorKind,
+  type ChannelName,
+} from '../channels/channel.js'
+import { type ChannelRegistry, createChannelRegistry } from '../channels/channels.registry.js'
+import { routeMessage } from '../channels/channels.route.js'
+import { purposeOf } from '../channels/purposes.js'
+import { createWechatyChannel, parseWechatyAddress } from '../channels/wechaty-channel.js'
 import type { Conversations } from '../conversations/conversation.service.js'
 import type { ChatTransport } from './chat-transport.js'
 import { OUTBOX_LANES, type OutboxLane } from './outbox.lanes.js'
@@ -26,6 +38,13 @@ export interface OutboxSenderOptions {
   timezone: string
   logger: Logger
   transport: ChatTransport
+  /**
+   * The channels to deliver by (src/services/channels): by default the Wechaty channel over
+   * `transport` only. A registry passed here should hold a Wechaty channel over the same transport.
+   */
+  channels?: ChannelRegistry
+  /** Decrypts a person's phone for the SMS channel. */
+  crypto?: FieldCrypto
   /** The queue, for the sender's own messages (the daily-budget warning to admins). */
   outbox: Outbox
   /** The conversation log, where each sent message is recorded. */
@@ -50,6 +69,8 @@ export type SendResult =
   | 'busy'
   | 'budget'
   | 'offline'
+  /** The message's channels are down or over quota: it waits (no attempt counted). */
+  | 'waiting'
 
 export interface OutboxSender {
   /** Starts draining in the background (recovering stuck messages first). */
@@ -64,6 +85,17 @@ export interface OutboxSender {
   usage(): Promise<{ sentToday: number; budget: number }>
   /** Calls fn with the outcome of every delivery attempt (sent, retry, failed, undeliverable): metrics. */
   onAttempt(fn: (result: AttemptResult) => void): void
+  /** Calls fn after every send through a channel: delivered, or failed with the error's kind. */
+  onChannelAttempt(fn: (attempt: ChannelAttempt) => void): void
+  /** The channels it delivers by. */
+  readonly channels: ChannelRegistry
+}
+
+/** One send through one channel. */
+export interface ChannelAttempt {
+  channel: ChannelName
+  outcome: 'sent' | 'failed'
+  kind?: ChannelErrorKind
 }
 
 /** The outcomes of an attempt to deliver one message. */
@@ -93,6 +125,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   const idleMs = o.idleMs ?? 1000
   const pacer = createPacer(limits)
   const heads = createPendingHeads(o.account)
+  const channels =
+    o.channels ??
+    createChannelRegistry({ channels: [createWechatyChannel(o.transport)], timezone: o.timezone })
+  const channelListeners: Array<(attempt: ChannelAttempt) => void> = []
   let running = false
   let loop: Promise<void> | undefined
   let wake: (() => void) | undefined
@@ -148,63 +184,189 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     return lanes.filter((lane) => open.includes(lane))
   }
 
-  async function recipient(msg: OutboxDoc): Promise<{ type: 'room' | 'contact'; id: string } | string> {
-    const target = msg.to
-    if (!target) return '没有收件人'
-    if (target.type !== 'person') return { type: target.type, id: target.id }
-    const person = /^[0-9a-f]{24}$/.test(target.id) ? await ResidentModel.findById(target.id).lean() : null
-    if (!person) return '收件人不存在'
-    if (!person.wechat?.contactId) return '该居民没有绑定微信，请网格员电话或上门告知'
-    return { type: 'contact', id: person.wechat.contactId }
+  /** A person's phone is shown masked wherever the outbox records where a message went. */
+  function shownAddress(to: ChannelAddress): string {
+    return to.channel === 'sms' ? maskPhone(to.id) : to.id
   }
 
+  /**
+   * Delivers one due message through the first usable channel of its route (channels.route.ts).
+   * The message is marked `sending` (with the channel) before the send and `sent` after, so a crash
+   * in between leaves it `sending` and it becomes `sent_unknown`: never sent twice. A failover is
+   * recorded (the channel pushed to `channelsDone`, conditional on the message still being
+   * `sending`) before any other channel is tried.
+   */
   async function deliver({ msg, lane }: Due): Promise<SendResult> {
-    const attempts = msg.attempts + 1
     const pending = OutboxPendingModels[lane]
-    await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'sending', attempts } })
-    const to = await recipient(msg)
-    if (typeof to === 'string') {
-      await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'undeliverable', lastError: to } })
+    const now = o.clock.now()
+    const purpose = purposeOf(msg)
+    const route = await routeMessage({
+      to: msg.to,
+      purpose,
+      registry: channels,
+      done: msg.channelsDone ?? [],
+      now,
+      crypto: o.crypto,
+    })
+    if ('reason' in route) {
+      await OutboxModel.updateOne(
+        { _id: msg._id },
+        { $set: { status: 'undeliverable', attempts: msg.attempts + 1, lastError: route.reason } },
+      )
       await pending.deleteOne({ _id: msg._id })
       return 'undeliverable'
     }
+    const target = route.usable[0]
+    if (!target) {
+      if (route.waiting.length === 0) {
+        // Every channel that could reach the recipient was tried and given up.
+        await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'failed' } })
+        await pending.deleteOne({ _id: msg._id })
+        return 'failed'
+      }
+      // The recipient's channels are down or over quota: wait for them (no attempt counted).
+      const notBefore = new Date(now.getTime() + Math.max(o.retryBaseMs ?? 2000, idleMs))
+      const why = route.waiting.map((w) => `${w.address.channel}:${w.why}`).join(', ')
+      await OutboxModel.updateOne({ _id: msg._id, status: 'queued' }, { $set: { notBefore } })
+      await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
+      o.logger.info({ outboxId: msg._id.toString(), waiting: why }, 'outbox message waits for a channel')
+      return 'waiting'
+    }
+    const attempts = msg.attempts + 1
+    const claimed = await OutboxModel.updateOne(
+      { _id: msg._id, status: 'queued' },
+      { $set: { status: 'sending', attempts, sendingVia: { channel: target.channel, at: now } } },
+    )
+    if (claimed.modifiedCount === 0) return 'idle' // taken or finished meanwhile
+    const channel = channels.get(target.channel)
+    let providerMessageId: string | undefined
     try {
-      const send =
-        to.type === 'room'
-          ? o.transport.sendToRoom(to.id, msg.text)
-          : o.transport.sendToContact(to.id, msg.text)
-      await withTimeout(send, o.sendTimeoutMs ?? 30_000, 'from WeChat')
+      if (!channel) throw new ChannelError('unavailable', `channel ${target.channel} not configured`)
+      const res = await withTimeout(
+        channel.send(target, { key: msg.key, purpose, text: msg.text, refs: refsOf(msg) }),
+        o.sendTimeoutMs ?? 30_000,
+        `from ${target.channel}`,
+      )
+      providerMessageId = res.providerMessageId
     } catch (err) {
-      return recordFailure({ msg, lane }, attempts, err)
+      return recordFailure({ msg, lane }, attempts, target, err)
     }
     const sentAt = o.clock.now()
+    const deliveredVia = {
+      channel: target.channel,
+      address: shownAddress(target),
+      at: sentAt,
+      ...(providerMessageId ? { providerMessageId } : {}),
+    }
     await OutboxModel.updateOne(
       { _id: msg._id },
-      { $set: { status: 'sent', sentAt }, $unset: { lastError: 1 } },
+      { $set: { status: 'sent', sentAt, deliveredVia }, $unset: { lastError: 1 } },
     )
     await pending.deleteOne({ _id: msg._id })
     if (today) today.sent++
-    await logSent(msg, to, sentAt)
+    for (const fn of channelListeners) fn({ channel: target.channel, outcome: 'sent' })
+    const wechaty = target.channel === 'wechaty' ? parseWechatyAddress(target.id) : undefined
+    if (wechaty) await logSent(msg, wechaty, sentAt)
     return 'sent'
   }
 
-  async function recordFailure({ msg, lane }: Due, attempts: number, err: unknown): Promise<SendResult> {
-    const lastError = (err instanceof Error ? err.message : String(err)).slice(0, 300)
-    const final = attempts >= limits.maxAttempts
-    const delay = Math.min((o.retryBaseMs ?? 2000) * 2 ** (attempts - 1), 30 * 60_000)
-    const notBefore = new Date(o.clock.now().getTime() + delay)
-    await OutboxModel.updateOne(
-      { _id: msg._id },
-      { $set: final ? { status: 'failed', lastError } : { status: 'queued', lastError, notBefore } },
-    )
+  function refsOf(msg: OutboxDoc) {
+    const refs = msg.refs ?? {}
+    return { noticeId: refs.noticeId ?? undefined, eventId: refs.eventId ?? undefined }
+  }
+
+  /**
+   * What a failed send leads to, by the error's kind: `rejected` fails the message; `rate_limited`
+   * retries the same channel later; `unavailable` retries it up to `unavailableTries` times; those,
+   * `quota_exhausted`, `auth` and `recipient` then move to the next channel (at once). A message
+   * with no channel left fails. Retries on one channel stop at `maxAttempts`.
+   */
+  async function recordFailure(
+    { msg, lane }: Due,
+    attempts: number,
+    target: ChannelAddress,
+    err: unknown,
+  ): Promise<SendResult> {
+    const error =
+      err instanceof ChannelError
+        ? err
+        : new ChannelError('unavailable', err instanceof Error ? err.message : String(err))
+    const lastError = error.message.slice(0, 300)
+    const now = o.clock.now()
+    const entry = {
+      channel: target.channel,
+      kind: error.kind,
+      at: now,
+      ...(error.providerCode !== undefined ? { code: String(error.providerCode) } : {}),
+    }
+    for (const fn of channelListeners) fn({ channel: target.channel, outcome: 'failed', kind: error.kind })
+    const log = [...(msg.attemptsLog ?? []), entry]
+    const unavailableHere = log.filter((l) => l.channel === target.channel && l.kind === 'unavailable').length
+    const retrySame =
+      attempts < limits.maxAttempts &&
+      (error.kind === 'rate_limited' ||
+        (error.kind === 'unavailable' && unavailableHere < channels.unavailableTries))
+    const moveOn =
+      !retrySame && error.kind !== 'rejected' && error.kind !== 'rate_limited' && (await hasNext(msg, target))
     const pending = OutboxPendingModels[lane]
-    if (final) await pending.deleteOne({ _id: msg._id })
-    else await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
+    let result: SendResult
+    if (retrySame) {
+      const delay = Math.min((o.retryBaseMs ?? 2000) * 2 ** (attempts - 1), 30 * 60_000)
+      const notBefore = new Date(now.getTime() + delay)
+      await OutboxModel.updateOne(
+        { _id: msg._id, status: 'sending' },
+        { $set: { status: 'queued', lastError, notBefore }, $push: { attemptsLog: entry } },
+      )
+      await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
+      result = 'retry'
+    } else if (moveOn) {
+      // The failover is recorded before the next channel is tried: a crash after this line sends
+      // by the next channel once; a crash before it leaves the message `sending` (→ sent_unknown).
+      await OutboxModel.updateOne(
+        { _id: msg._id, status: 'sending', 'sendingVia.channel': target.channel },
+        {
+          $set: { status: 'queued', lastError, notBefore: now },
+          $push: { attemptsLog: entry, channelsDone: target.channel },
+        },
+      )
+      await pending.updateOne({ _id: msg._id }, { $set: { notBefore: now } })
+      result = 'retry'
+    } else {
+      await OutboxModel.updateOne(
+        { _id: msg._id, status: 'sending' },
+        { $set: { status: 'failed', lastError }, $push: { attemptsLog: entry } },
+      )
+      await pending.deleteOne({ _id: msg._id })
+      result = 'failed'
+    }
     o.logger.warn(
-      { outboxId: msg._id.toString(), key: msg.key, lane, attempts, final, err: lastError },
+      {
+        outboxId: msg._id.toString(),
+        key: msg.key,
+        lane,
+        attempts,
+        channel: target.channel,
+        kind: error.kind,
+        code: error.providerCode,
+        result: moveOn ? 'failover' : result,
+        err: lastError,
+      },
       'outbox send failed',
     )
-    return final ? 'failed' : 'retry'
+    return result
+  }
+
+  /** Whether another channel than `target`'s could still carry the message (now or later). */
+  async function hasNext(msg: OutboxDoc, target: ChannelAddress): Promise<boolean> {
+    const route = await routeMessage({
+      to: msg.to,
+      purpose: purposeOf(msg),
+      registry: channels,
+      done: [...(msg.channelsDone ?? []), target.channel],
+      now: o.clock.now(),
+      crypto: o.crypto,
+    })
+    return !('reason' in route) && route.usable.length + route.waiting.length > 0
   }
 
   async function logSent(msg: OutboxDoc, to: { type: 'room' | 'contact'; id: string }, sentAt: Date) {
@@ -293,7 +455,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    * the loop's lease when held; otherwise (sendNext) under a lease taken for this step only.
    */
   async function step(lanes: readonly OutboxLane[]): Promise<{ result: SendResult; lane?: OutboxLane }> {
-    if (!o.transport.self()) return { result: 'offline' }
+    // Offline when no channel is up (with Wechaty only: while the bot is logged out).
+    if (channels.all().every((c) => c.health().state === 'down')) return { result: 'offline' }
     const body = async (): Promise<{ result: SendResult; lane?: OutboxLane }> => {
       const open = await withinBudget(lanes)
       if (open.length === 0) return { result: 'budget' }
@@ -351,7 +514,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    */
   function nextLook(result: SendResult, replyBudgetLeft: boolean): number {
     const now = Date.now()
-    if (result === 'undeliverable') return now
+    if (result === 'undeliverable' || result === 'waiting') return now
     if (result === 'budget' && !replyBudgetLeft) return now + 60_000
     const gate = pacer.open(now)
     if (gate.lanes.length === 0) return gate.nextOpenAt
@@ -417,5 +580,9 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     onAttempt(fn) {
       attemptListeners.push(fn)
     },
+    onChannelAttempt(fn) {
+      channelListeners.push(fn)
+    },
+    channels,
   }
 }

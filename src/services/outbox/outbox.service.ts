@@ -3,6 +3,8 @@ import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
 import { ASK_KINDS } from '../../models/conversation-ask.model.js'
 import { OUTBOX_LANES, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { MESSAGE_PURPOSES } from '../channels/channel.js'
+import { purposeOf } from '../channels/purposes.js'
 import type { Asks } from '../conversations/asks.service.js'
 import { laneOf } from './outbox.lanes.js'
 
@@ -15,6 +17,8 @@ export const OutboxInput = z.object({
   account: z.string().min(1).max(100).optional(),
   /** The priority lane; by default the one `kind` has in outbox.lanes.ts. */
   lane: z.enum(OUTBOX_LANES).optional(),
+  /** Why it is sent (decides the channels that may carry it); by default from `kind` (channels/purposes.ts). */
+  purpose: z.enum(MESSAGE_PURPOSES).optional(),
   notBefore: z.date().optional(),
   refs: z
     .object({ caseId: z.string(), noticeId: z.string(), eventId: z.string(), messageId: z.string() })
@@ -49,6 +53,7 @@ export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
     return {
       ...parsed,
       lane: laneOf(parsed),
+      purpose: purposeOf(parsed),
       notBefore: parsed.notBefore ?? deps.clock.now(),
       status: 'queued' as const,
     }
