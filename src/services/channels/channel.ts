@@ -13,7 +13,16 @@ export const CHANNEL_NAMES = ['wechaty', 'wecom_app', 'wecom_robot', 'mp_subscri
 export type ChannelName = (typeof CHANNEL_NAMES)[number]
 
 /** Why a message is sent: decides which channels may carry it (e.g. SMS only for updates/alerts). */
-export const MESSAGE_PURPOSES = ['reply', 'alert', 'task', 'update', 'rating', 'reminder', 'notice', 'digest'] as const
+export const MESSAGE_PURPOSES = [
+  'reply',
+  'alert',
+  'task',
+  'update',
+  'rating',
+  'reminder',
+  'notice',
+  'digest',
+] as const
 export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number]
 
 /** Where a channel delivers: its own address kind (a Wechaty room/contact, a WeCom userid, an openid, a phone). */

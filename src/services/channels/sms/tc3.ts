@@ -75,9 +75,12 @@ export function tc3Canonical(input: Omit<Tc3Input, 'secretId' | 'secretKey'>) {
   ].join('\n')
   const date = tc3Date(input.timestamp)
   const credentialScope = `${date}/${input.service}/tc3_request`
-  const stringToSign = [TC3_ALGORITHM, String(input.timestamp), credentialScope, sha256Hex(canonicalRequest)].join(
-    '\n',
-  )
+  const stringToSign = [
+    TC3_ALGORITHM,
+    String(input.timestamp),
+    credentialScope,
+    sha256Hex(canonicalRequest),
+  ].join('\n')
   return { canonicalRequest, stringToSign, signedHeaders, credentialScope, date }
 }
 
