@@ -220,7 +220,9 @@ export class SmsChannel implements Channel {
       return { providerMessageId: status.SerialNo }
     } catch (err) {
       if (err instanceof ChannelError) {
-        this.options.log?.(`sms to ${maskPhone(phone.replace(/^\+86/, ''))} failed: ${err.kind} ${err.providerCode ?? ''}`)
+        this.options.log?.(
+          `sms to ${maskPhone(phone.replace(/^\+86/, ''))} failed: ${err.kind} ${err.providerCode ?? ''}`,
+        )
         if (err.kind === 'auth') this.mark('down', '短信密钥或签名被拒绝')
         else if (err.kind === 'quota_exhausted' && !String(err.providerCode).includes('PhoneNumber'))
           this.mark('degraded', '短信额度已用完')
