@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { channelFailure } from '../../../../test/standins/channel-errors.js'
 import { startWechatApiStandIn, type WechatApiStandIn } from '../../../../test/standins/wechat-api.js'
 import '../../../models/mp-subscription.model.js'
 import { useTestDatabase } from '../../../../test/db.js'
 import { createPerson } from '../../../../test/factories.js'
 import { fixedClock } from '../../../lib/clock.js'
 import { ResidentModel } from '../../../models/registry.model.js'
-import { ChannelError, type ChannelMessage } from '../channel.js'
+import type { ChannelError, ChannelMessage } from '../channel.js'
 import { formatField, type MpSettings, MpSubscribeChannel } from './subscribe.js'
 import { createMpSubscriptions } from './subscriptions.js'
 
@@ -52,15 +53,6 @@ const update = (key: string, title = '楼道灯不亮'): ChannelMessage => ({
 })
 const to = { channel: 'mp_subscribe' as const, id: 'oOPENID1' }
 
-async function failure(p: Promise<unknown>): Promise<ChannelError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(e).toBeInstanceOf(ChannelError)
-  return e as ChannelError
-}
-
 describe('MpSubscribeChannel against the WeChat API stand-in', () => {
   it('sends a recorded one-time subscription with the documented field formats, once', async () => {
     const { subs, mp } = setup()
@@ -82,7 +74,7 @@ describe('MpSubscribeChannel against the WeChat API stand-in', () => {
     expect(await subs.view(personId)).toEqual([
       { templateId: 'TPL_UPDATE', kind: 'once', result: 'accept', available: 0 },
     ])
-    const again = await failure(mp.send(to, update('k2')))
+    const again = await channelFailure(mp.send(to, update('k2')))
     expect([again.kind, again.providerCode]).toEqual(['recipient', 43101])
     expect(wx.sent).toHaveLength(1)
   })
@@ -105,7 +97,7 @@ describe('MpSubscribeChannel against the WeChat API stand-in', () => {
     const { subs, mp } = setup({ appSecret: 'wrong' })
     wx.subscribe('oOPENID1', 'TPL_UPDATE')
     await subs.record(personId, { TPL_UPDATE: 'accept' })
-    const e = await failure(mp.send(to, update('k1')))
+    const e = await channelFailure(mp.send(to, update('k1')))
     expect([e.kind, e.providerCode]).toEqual(['auth', 40125])
     expect(mp.health().state).toBe('down')
     expect((await subs.view(personId))[0]?.available).toBe(1)
@@ -123,7 +115,7 @@ describe('MpSubscribeChannel against the WeChat API stand-in', () => {
     })
     wx.subscribe('oOPENID1', 'TPL_UPDATE')
     await subs.record(personId, { TPL_UPDATE: 'accept' })
-    const e = await failure(mp.send(to, update('k1')))
+    const e = await channelFailure(mp.send(to, update('k1')))
     expect([e.kind, e.providerCode]).toEqual(['rejected', 47003])
     expect((await subs.view(personId))[0]?.available).toBe(1)
   })
@@ -138,18 +130,18 @@ describe('MpSubscribeChannel against the WeChat API stand-in', () => {
     const { subs, mp } = setup()
     wx.subscribe('oOPENID1', 'TPL_UPDATE')
     await subs.record(personId, { TPL_UPDATE: 'accept' })
-    const e = await failure(mp.send(to, update('k1')))
+    const e = await channelFailure(mp.send(to, update('k1')))
     expect([e.kind, e.providerCode]).toEqual(['rate_limited', 45009])
   })
 
   it('without a recorded subscription nothing is sent; a refusal is recorded as data', async () => {
     const { subs, mp } = setup()
-    expect((await failure(mp.send(to, update('k1')))).kind).toBe('recipient')
+    expect((await channelFailure(mp.send(to, update('k1')))).kind).toBe('recipient')
     await subs.record(personId, { TPL_UPDATE: 'reject' })
     expect(await subs.view(personId)).toEqual([
       { templateId: 'TPL_UPDATE', kind: 'once', result: 'reject', available: 0 },
     ])
-    expect((await failure(mp.send(to, update('k2')))).kind).toBe('recipient')
+    expect((await channelFailure(mp.send(to, update('k2')))).kind).toBe('recipient')
     expect(wx.sent).toHaveLength(0)
   })
 

@@ -4,10 +4,10 @@ import {
   type ChannelAddress,
   ChannelError,
   type ChannelErrorKind,
-  type ChannelHealth,
   type ChannelMessage,
   type MessagePurpose,
 } from '../channel.js'
+import { TrackedChannel } from '../health.js'
 import type { MpSubscriptions, MpTemplates } from './subscriptions.js'
 
 /**
@@ -161,10 +161,9 @@ const MP_PURPOSES = ['update', 'rating', 'reminder'] as const satisfies readonly
  * templates) before calling WeChat, and gives it back when WeChat did not deliver for a reason that leaves
  * the subscription unspent (rate, unavailable, rejected data).
  */
-export class MpSubscribeChannel implements Channel {
+export class MpSubscribeChannel extends TrackedChannel implements Channel {
   readonly name = 'mp_subscribe' as const
   readonly purposes: readonly MessagePurpose[] = MP_PURPOSES
-  private state: ChannelHealth = { state: 'up', since: new Date() }
   private readonly token: ReturnType<typeof createWechatTokenSource>
 
   constructor(
@@ -172,14 +171,12 @@ export class MpSubscribeChannel implements Channel {
     private readonly subscriptions: MpSubscriptions,
     private readonly now: () => number = Date.now,
   ) {
+    super(now)
     this.token = createWechatTokenSource(settings, now)
   }
 
   async send(to: ChannelAddress, message: ChannelMessage): Promise<{ providerMessageId?: string }> {
-    if (to.channel !== 'mp_subscribe') throw new ChannelError('recipient', '这个地址不是小程序用户')
-    if (!this.purposes.includes(message.purpose)) {
-      throw new ChannelError('rejected', `订阅消息不用于这类消息（${message.purpose}）`)
-    }
+    this.admit(to, message, '订阅消息')
     const template = this.settings.templates[message.purpose]
     if (!template)
       throw new ChannelError('rejected', `没有配置「${message.purpose}」的订阅消息模板`, 'NoTemplate')
@@ -201,20 +198,13 @@ export class MpSubscribeChannel implements Channel {
     }
     try {
       await this.post(payload)
-      this.mark('up')
+      this.tracker.mark('up')
       return {}
     } catch (err) {
       if (!(err instanceof ChannelError) || err.kind !== 'recipient') await spent.release()
-      if (err instanceof ChannelError) {
-        if (err.kind === 'auth') this.mark('down', '小程序接口凭据被拒绝')
-        else if (err.kind === 'unavailable') this.mark('degraded', '微信接口暂时不可用')
-      }
+      this.tracker.failed(err, { auth: '小程序接口凭据被拒绝', unavailable: '微信接口暂时不可用' })
       throw err
     }
-  }
-
-  health(): ChannelHealth {
-    return this.state
   }
 
   private data(fields: Record<string, string>, message: ChannelMessage): Record<string, { value: string }> {
@@ -251,12 +241,6 @@ export class MpSubscribeChannel implements Channel {
         `订阅消息发送失败：${String(body.errmsg ?? code)}`,
         code,
       )
-    }
-  }
-
-  private mark(state: ChannelHealth['state'], detail?: string): void {
-    if (this.state.state !== state || this.state.detail !== detail) {
-      this.state = { state, ...(detail ? { detail } : {}), since: new Date(this.now()) }
     }
   }
 }

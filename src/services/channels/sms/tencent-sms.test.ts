@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { channelFailure } from '../../../../test/standins/channel-errors.js'
 import { startTencentSmsStandIn, type TencentSmsStandIn } from '../../../../test/standins/tencent-cloud.js'
-import { ChannelError, type ChannelMessage } from '../channel.js'
+import type { ChannelMessage } from '../channel.js'
 import { SmsChannel, type SmsSettings, toE164 } from './tencent-sms.js'
 
 const CREDS = {
@@ -41,15 +42,6 @@ const update = (key: string): ChannelMessage => ({
   template: { name: 'update', params: { caseNumber: '261207-0001', status: '已办结' } },
 })
 
-async function failure(p: Promise<unknown>): Promise<ChannelError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(e).toBeInstanceOf(ChannelError)
-  return e as ChannelError
-}
-
 describe('SmsChannel against the Tencent Cloud stand-in', () => {
   it('sends an approved template with its parameters in order, signed as the service checks', async () => {
     const { sms, lines, standIn } = await channel()
@@ -70,7 +62,7 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
 
   it('a wrong secret key is refused as a bad signature: auth, channel down', async () => {
     const { sms, standIn } = await channel({ secretKey: 'not-the-key' })
-    const e = await failure(sms.send({ channel: 'sms', id: '13812345678' }, update('k2')))
+    const e = await channelFailure(sms.send({ channel: 'sms', id: '13812345678' }, update('k2')))
     expect([e.kind, e.providerCode]).toEqual(['auth', 'AuthFailure.SignatureFailure'])
     expect(standIn.sent).toHaveLength(0)
     expect(sms.health()).toMatchObject({ state: 'down', detail: '短信密钥或签名被拒绝' })
@@ -78,14 +70,14 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
 
   it('an unknown SecretId is auth too', async () => {
     const { sms } = await channel({ secretId: 'AKIDother' })
-    const e = await failure(sms.send({ channel: 'sms', id: '13812345678' }, update('k3')))
+    const e = await channelFailure(sms.send({ channel: 'sms', id: '13812345678' }, update('k3')))
     expect([e.kind, e.providerCode]).toEqual(['auth', 'AuthFailure.SecretIdNotFound'])
   })
 
   it('a second message to the same number within 30 s is rate limited; after 30 s it goes', async () => {
     const { sms, standIn } = await channel()
     await sms.send({ channel: 'sms', id: '13812345678' }, update('k4'))
-    const e = await failure(sms.send({ channel: 'sms', id: '13812345678' }, update('k5')))
+    const e = await channelFailure(sms.send({ channel: 'sms', id: '13812345678' }, update('k5')))
     expect([e.kind, e.providerCode]).toEqual(['rate_limited', 'LimitExceeded.PhoneNumberThirtySecondLimit'])
     clock += 31_000
     await sms.send({ channel: 'sms', id: '13812345678' }, update('k5'))
@@ -96,7 +88,7 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
     const { sms } = await channel({}, 1)
     await sms.send({ channel: 'sms', id: '13900001111' }, update('k6'))
     clock += 60_000
-    const e = await failure(sms.send({ channel: 'sms', id: '13900001111' }, update('k7')))
+    const e = await channelFailure(sms.send({ channel: 'sms', id: '13900001111' }, update('k7')))
     expect([e.kind, e.providerCode]).toEqual(['quota_exhausted', 'LimitExceeded.PhoneNumberDailyLimit'])
     expect(sms.health().state).toBe('up')
     await sms.send({ channel: 'sms', id: '13900002222' }, update('k8'))
@@ -104,7 +96,7 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
 
   it('a bad phone number is a recipient error; the service is not asked when the format is wrong', async () => {
     const { sms, standIn } = await channel()
-    const e = await failure(sms.send({ channel: 'sms', id: '1234' }, update('k9')))
+    const e = await channelFailure(sms.send({ channel: 'sms', id: '1234' }, update('k9')))
     expect(e.kind).toBe('recipient')
     expect(standIn.errors).toEqual([])
     expect(toE164('+8613812345678')).toBe('+8613812345678')
@@ -113,12 +105,12 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
 
   it('no configured template for the purpose: rejected with a clear reason, nothing sent', async () => {
     const { sms, standIn } = await channel()
-    const e = await failure(
+    const e = await channelFailure(
       sms.send({ channel: 'sms', id: '13812345678' }, { key: 'k10', purpose: 'reminder', text: '明天活动' }),
     )
     expect(e.kind).toBe('rejected')
     expect(e.message).toContain('没有配置「reminder」模板')
-    const missing = await failure(
+    const missing = await channelFailure(
       sms.send(
         { channel: 'sms', id: '13812345678' },
         { ...update('k11'), template: { name: 'update', params: { caseNumber: 'x' } } },
@@ -135,12 +127,12 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
         alert: { id: '2002', params: ['title', 'extra'] },
       },
     })
-    const unknown = await failure(sms.send({ channel: 'sms', id: '13812345678' }, update('k12')))
+    const unknown = await channelFailure(sms.send({ channel: 'sms', id: '13812345678' }, update('k12')))
     expect([unknown.kind, unknown.providerCode]).toEqual([
       'rejected',
       'FailedOperation.TemplateIncorrectOrUnapproved',
     ])
-    const count = await failure(
+    const count = await channelFailure(
       sms.send(
         { channel: 'sms', id: '13812345678' },
         {
@@ -159,11 +151,11 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
 
   it('purposes outside SMS (chat replies) are rejected; an unreachable service is unavailable', async () => {
     const { sms } = await channel({ endpoint: 'http://127.0.0.1:1' })
-    const reply = await failure(
+    const reply = await channelFailure(
       sms.send({ channel: 'sms', id: '13812345678' }, { key: 'k14', purpose: 'reply', text: 'hi' }),
     )
     expect(reply.kind).toBe('rejected')
-    const down = await failure(sms.send({ channel: 'sms', id: '13812345678' }, update('k15')))
+    const down = await channelFailure(sms.send({ channel: 'sms', id: '13812345678' }, update('k15')))
     expect(down.kind).toBe('unavailable')
   })
 })

@@ -5,10 +5,10 @@ import {
   type ChannelAddress,
   ChannelError,
   type ChannelErrorKind,
-  type ChannelHealth,
   type ChannelMessage,
   type MessagePurpose,
 } from '../channel.js'
+import { TrackedChannel } from '../health.js'
 import { tc3Sign } from './tc3.js'
 
 /**
@@ -164,24 +164,21 @@ const SMS_PURPOSES = [
  * one, its purpose) must be configured under `sms.templates`, with every parameter it names; otherwise the
  * message is `rejected` without calling the service. One number per send.
  */
-export class SmsChannel implements Channel {
+export class SmsChannel extends TrackedChannel implements Channel {
   readonly name = 'sms' as const
   readonly purposes: readonly MessagePurpose[] = SMS_PURPOSES
-  private state: ChannelHealth = { state: 'up', since: new Date() }
   private readonly client: ReturnType<typeof createTencentSmsClient>
 
   constructor(
     private readonly settings: SmsSettings,
     private readonly options: { now?: () => number; log?: (line: string) => void } = {},
   ) {
+    super(options.now)
     this.client = createTencentSmsClient(settings, options.now)
   }
 
   async send(to: ChannelAddress, message: ChannelMessage): Promise<{ providerMessageId?: string }> {
-    if (to.channel !== 'sms') throw new ChannelError('recipient', '这个地址不是手机号')
-    if (!this.purposes.includes(message.purpose)) {
-      throw new ChannelError('rejected', `短信不用于这类消息（${message.purpose}）`)
-    }
+    this.admit(to, message, '短信')
     const phone = toE164(to.id)
     if (!phone)
       throw new ChannelError('recipient', '手机号格式不正确', 'InvalidParameterValue.IncorrectPhoneNumber')
@@ -215,7 +212,7 @@ export class SmsChannel implements Channel {
       if (status.Code !== 'Ok') {
         throw new ChannelError(classifySmsCode(status.Code), `短信发送失败：${status.Message}`, status.Code)
       }
-      this.mark('up')
+      this.tracker.mark('up')
       this.options.log?.(`sms sent to ${maskPhone(phone.replace(/^\+86/, ''))} (${requestId})`)
       return { providerMessageId: status.SerialNo }
     } catch (err) {
@@ -223,26 +220,15 @@ export class SmsChannel implements Channel {
         this.options.log?.(
           `sms to ${maskPhone(phone.replace(/^\+86/, ''))} failed: ${err.kind} ${err.providerCode ?? ''}`,
         )
-        if (err.kind === 'auth') this.mark('down', '短信密钥或签名被拒绝')
-        else if (err.kind === 'quota_exhausted' && !String(err.providerCode).includes('PhoneNumber'))
-          this.mark('degraded', '短信额度已用完')
-        else if (err.kind === 'unavailable') this.mark('degraded', '短信服务暂时不可用')
+        // A number's own daily limit says nothing about the channel; the account's does.
+        const perNumber = String(err.providerCode).includes('PhoneNumber')
+        this.tracker.failed(err, {
+          auth: '短信密钥或签名被拒绝',
+          unavailable: '短信服务暂时不可用',
+          ...(perNumber ? {} : { quota_exhausted: '短信额度已用完' }),
+        })
       }
       throw err
-    }
-  }
-
-  health(): ChannelHealth {
-    return this.state
-  }
-
-  private mark(state: ChannelHealth['state'], detail?: string): void {
-    if (this.state.state !== state || this.state.detail !== detail) {
-      this.state = {
-        state,
-        ...(detail ? { detail } : {}),
-        since: new Date(this.options.now?.() ?? Date.now()),
-      }
     }
   }
 }
