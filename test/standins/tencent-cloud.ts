@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto'
-import { tc3Sign } from '../../src/services/channels/sms/tc3.js'
+import { createHash, createHmac, randomUUID } from 'node:crypto'
 import { listenLoopback, sendJson } from './http-standin.js'
 
 /**
@@ -30,6 +29,30 @@ export interface TencentSmsStandInOptions {
   now?: () => number
 }
 
+/**
+ * The stand-in's own TC3-HMAC-SHA256 check, written from the document independently of the client's signer
+ * (src/services/channels/sms/tc3.ts), so a mistake there cannot be mirrored here.
+ */
+function expectedSignature(
+  secretKey: string,
+  names: string[],
+  value: (n: string) => string,
+  payload: string,
+  ts: number,
+): string {
+  const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex')
+  const mac = (k: string | Buffer, s: string) => createHmac('sha256', k).update(s, 'utf8').digest()
+  const sorted = [...names].sort()
+  const headers = sorted
+    .map((n) => `${n}:${n === 'x-tc-action' ? value(n).trim().toLowerCase() : value(n).trim()}\n`)
+    .join('')
+  const canonical = `POST\n/\n\n${headers}\n${sorted.join(';')}\n${sha(payload)}`
+  const date = new Date(ts * 1000).toISOString().slice(0, 10)
+  const toSign = `TC3-HMAC-SHA256\n${ts}\n${date}/sms/tc3_request\n${sha(canonical)}`
+  const key = mac(mac(mac(`TC3${secretKey}`, date), 'sms'), 'tc3_request')
+  return createHmac('sha256', key).update(toSign, 'utf8').digest('hex')
+}
+
 const err = (code: string, message: string) => ({
   Response: { Error: { Code: code, Message: message }, RequestId: randomUUID() },
 })
@@ -58,23 +81,21 @@ export async function startTencentSmsStandIn(o: TencentSmsStandInOptions): Promi
         h('authorization'),
       )
     if (!auth) return reply(res, 'AuthFailure.InvalidAuthorization', 'Authorization header malformed')
-    const [, secretId, , signedHeaders, signature] = auth as unknown as string[]
+    const [, secretId, scopeDate, signedHeaders, signature] = auth as unknown as string[]
     if (secretId !== o.secretId) return reply(res, 'AuthFailure.SecretIdNotFound', 'SecretId not found')
     const names = (signedHeaders as string).split(';')
     if (!names.includes('content-type') || !names.includes('host')) {
       return reply(res, 'AuthFailure.SignatureFailure', 'content-type and host must be signed')
     }
-    const headers = Object.fromEntries(names.map((n) => [n, h(n)]))
-    const expected = tc3Sign({
-      secretId: o.secretId,
-      secretKey: o.secretKey,
-      service: 'sms',
-      headers,
-      payload: raw,
-      timestamp: ts,
-    })
-    if (expected.signature !== signature)
-      return reply(res, 'AuthFailure.SignatureFailure', 'signature mismatch')
+    if (scopeDate !== new Date(ts * 1000).toISOString().slice(0, 10)) {
+      return reply(
+        res,
+        'AuthFailure.SignatureFailure',
+        'credential scope date is not the UTC date of X-TC-Timestamp',
+      )
+    }
+    const expected = expectedSignature(o.secretKey, names, h, raw, ts)
+    if (expected !== signature) return reply(res, 'AuthFailure.SignatureFailure', 'signature mismatch')
     let body: {
       PhoneNumberSet?: string[]
       SmsSdkAppId?: string

@@ -99,6 +99,12 @@ describe('SmsChannel against the Tencent Cloud stand-in', () => {
     const e = await channelFailure(sms.send({ channel: 'sms', id: '1234' }, update('k9')))
     expect(e.kind).toBe('recipient')
     expect(standIn.errors).toEqual([])
+    // A number that looks international but the service cannot reach: its SendStatusSet code decides.
+    const refused = await channelFailure(sms.send({ channel: 'sms', id: '+447700900123' }, update('k9b')))
+    expect([refused.kind, refused.providerCode]).toEqual([
+      'recipient',
+      'InvalidParameterValue.IncorrectPhoneNumber',
+    ])
     expect(toE164('+8613812345678')).toBe('+8613812345678')
     expect(toE164('+8612345678901')).toBeUndefined()
   })
