@@ -78,6 +78,18 @@ describe('loadConfig', () => {
       kind: 'long',
       fields: { thing1: 'text' },
     })
+    expect(() =>
+      loadConfig(
+        {
+          LINLI_ENV: 'production',
+          LINLI_ENCRYPTION_KEY: 'k',
+          LINLI_TOKEN_SECRET: 't',
+          WECHATY_PUPPET: 'x',
+          TENCENTCLOUD_SECRET_ID: 'AKID1',
+        },
+        { configDir },
+      ),
+    ).toThrow(/sms .*set all four or none/)
     expect(() => loadConfig({}, { configDir: withLocal('sms:\n  secretKey: abc\n') })).toThrow(
       /sms\.secretKey: secrets must come from the environment \(TENCENTCLOUD_SECRET_KEY\)/,
     )

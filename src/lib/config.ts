@@ -344,6 +344,12 @@ function checkProduction(c: z.infer<typeof ConfigSchema>): string[] {
     out.push('secrets.encryptionKey (env LINLI_ENCRYPTION_KEY): required in production')
   if (!c.secrets.tokenSecret) out.push('secrets.tokenSecret (env LINLI_TOKEN_SECRET): required in production')
   if (c.devLogin.enabled) out.push('devLogin.enabled (env LINLI_DEV_LOGIN): never allowed in production')
+  const sms = [c.sms.secretId, c.sms.secretKey, c.sms.sdkAppId, c.sms.signName]
+  if (sms.some(Boolean) && !sms.every(Boolean)) {
+    out.push(
+      'sms (env TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, LINLI_SMS_SDK_APP_ID, LINLI_SMS_SIGN_NAME): set all four or none',
+    )
+  }
   if (c.wechaty.puppet === 'wechaty-puppet-mock') {
     out.push('wechaty.puppet (env WECHATY_PUPPET): the mock puppet is for development; set a real puppet')
   }
