@@ -27,6 +27,7 @@ import { registryRoutes } from './http/routes/registry.routes.js'
 import { residentsRoutes } from './http/routes/residents.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { statsRoutes } from './http/routes/stats.routes.js'
+import { subscriptionsRoutes } from './http/routes/subscriptions.routes.js'
 import { uploadsRoutes } from './http/routes/uploads.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -42,6 +43,7 @@ import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
+import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
 import { createAsks } from './services/conversations/asks.service.js'
 import { createConversations } from './services/conversations/conversation.service.js'
 import { createEventService } from './services/events/event.service.js'
@@ -78,6 +80,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
   const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
   const points = createPointsService({ clock, config })
+  const subscriptions = createMpSubscriptions({ clock, templates: config.miniprogram.templates })
   const cases = createCaseService({
     clock,
     outbox,
@@ -138,6 +141,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     registry,
     triage,
     points,
+    subscriptions,
     cases,
     kb,
     events,
@@ -292,6 +296,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     pointsRoutes({ points: services.points }),
+    subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),
     gridsRoutes({ registry: services.registry }),

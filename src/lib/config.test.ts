@@ -58,4 +58,40 @@ describe('loadConfig', () => {
     )
     expect(() => loadConfig({}, { configDir: withLocal('http: [1, 2\n') })).toThrow(/not valid YAML/)
   })
+
+  it('reads SMS and subscribe-message settings: templates from files, keys only from the environment', () => {
+    const dir = withLocal(
+      'sms:\n  templates:\n    update: { id: 2001, params: [caseNumber, status] }\nminiprogram:\n  templates:\n    reminder: { id: TPL_LONG, kind: long, fields: { thing1: text } }\n',
+    )
+    const c = loadConfig(
+      { TENCENTCLOUD_SECRET_ID: 'AKID1', LINLI_SMS_SIGN_NAME: '邻里社区' },
+      { configDir: dir },
+    )
+    expect(c.sms).toMatchObject({
+      secretId: 'AKID1',
+      signName: '邻里社区',
+      endpoint: 'https://sms.tencentcloudapi.com',
+    })
+    expect(c.sms.templates.update).toEqual({ id: '2001', params: ['caseNumber', 'status'] })
+    expect(c.miniprogram.templates.reminder).toEqual({
+      id: 'TPL_LONG',
+      kind: 'long',
+      fields: { thing1: 'text' },
+    })
+    expect(() =>
+      loadConfig(
+        {
+          LINLI_ENV: 'production',
+          LINLI_ENCRYPTION_KEY: 'k',
+          LINLI_TOKEN_SECRET: 't',
+          WECHATY_PUPPET: 'x',
+          TENCENTCLOUD_SECRET_ID: 'AKID1',
+        },
+        { configDir },
+      ),
+    ).toThrow(/sms .*set all four or none/)
+    expect(() => loadConfig({}, { configDir: withLocal('sms:\n  secretKey: abc\n') })).toThrow(
+      /sms\.secretKey: secrets must come from the environment \(TENCENTCLOUD_SECRET_KEY\)/,
+    )
+  })
 })

@@ -59,6 +59,46 @@ export const ConfigSchema = z.object({
       code2SessionUrl: z.url().default('https://api.weixin.qq.com/sns/jscode2session'),
     })
     .prefault({}),
+  /** Tencent Cloud SMS (短信): templates by name, each with its approved id and parameter names in order. */
+  sms: z
+    .object({
+      secretId: z.string().optional(),
+      secretKey: z.string().optional(),
+      sdkAppId: z.string().optional(),
+      signName: z.string().optional(),
+      region: z.string().min(1).default('ap-guangzhou'),
+      endpoint: z.url().default('https://sms.tencentcloudapi.com'),
+      timeoutMs: PositiveInt.default(8000),
+      templates: z
+        .record(
+          z.string(),
+          z.object({ id: z.coerce.string().min(1), params: z.array(z.string()).default([]) }),
+        )
+        .default({}),
+    })
+    .prefault({}),
+  /**
+   * Mini-program subscribe messages (订阅消息). The app id and secret are `wechat.appId/appSecret` (the same
+   * mini-program that logs residents in). Templates by purpose: id, once (一次性) or long (长期), the page
+   * opened, and which message value fills each template field (`thing1: title`).
+   */
+  miniprogram: z
+    .object({
+      apiBase: z.url().default('https://api.weixin.qq.com'),
+      timeoutMs: PositiveInt.default(8000),
+      templates: z
+        .record(
+          z.string(),
+          z.object({
+            id: z.string().min(1),
+            kind: z.enum(['once', 'long']).default('once'),
+            page: z.string().optional(),
+            fields: z.record(z.string(), z.string()).default({}),
+          }),
+        )
+        .default({}),
+    })
+    .prefault({}),
   secrets: z
     .object({
       /** 32 bytes, hex or base64: AES-256-GCM key for phone and ID numbers at rest. */
@@ -175,6 +215,13 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   WECHAT_APP_ID: 'wechat.appId',
   WECHAT_APP_SECRET: 'wechat.appSecret',
   WECHAT_CODE2SESSION_URL: 'wechat.code2SessionUrl',
+  WECHAT_API_BASE: 'miniprogram.apiBase',
+  TENCENTCLOUD_SECRET_ID: 'sms.secretId',
+  TENCENTCLOUD_SECRET_KEY: 'sms.secretKey',
+  LINLI_SMS_SDK_APP_ID: 'sms.sdkAppId',
+  LINLI_SMS_SIGN_NAME: 'sms.signName',
+  LINLI_SMS_REGION: 'sms.region',
+  LINLI_SMS_ENDPOINT: 'sms.endpoint',
   LINLI_ENCRYPTION_KEY: 'secrets.encryptionKey',
   LINLI_PREVIOUS_ENCRYPTION_KEYS: 'secrets.previousEncryptionKeys',
   LINLI_TOKEN_SECRET: 'secrets.tokenSecret',
@@ -187,7 +234,14 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
 }
 
 /** Config paths that may only come from the environment. */
-const SECRET_PATHS = ['secrets', 'llm.apiKey', 'wechat.appSecret', 'wechaty.puppetToken']
+const SECRET_PATHS = [
+  'secrets',
+  'llm.apiKey',
+  'wechat.appSecret',
+  'wechaty.puppetToken',
+  'sms.secretId',
+  'sms.secretKey',
+]
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -304,6 +358,12 @@ function checkProduction(c: z.infer<typeof ConfigSchema>): string[] {
     out.push('secrets.encryptionKey (env LINLI_ENCRYPTION_KEY): required in production')
   if (!c.secrets.tokenSecret) out.push('secrets.tokenSecret (env LINLI_TOKEN_SECRET): required in production')
   if (c.devLogin.enabled) out.push('devLogin.enabled (env LINLI_DEV_LOGIN): never allowed in production')
+  const sms = [c.sms.secretId, c.sms.secretKey, c.sms.sdkAppId, c.sms.signName]
+  if (sms.some(Boolean) && !sms.every(Boolean)) {
+    out.push(
+      'sms (env TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, LINLI_SMS_SDK_APP_ID, LINLI_SMS_SIGN_NAME): set all four or none',
+    )
+  }
   if (c.wechaty.puppet === 'wechaty-puppet-mock') {
     out.push('wechaty.puppet (env WECHATY_PUPPET): the mock puppet is for development; set a real puppet')
   }

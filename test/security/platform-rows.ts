@@ -185,6 +185,19 @@ export const PLATFORM_ROWS: Row[] = [
     ok: SIGNED_IN,
   },
   {
+    route: 'GET /api/v1/me/subscriptions',
+    method: 'get',
+    path: () => '/api/v1/me/subscriptions',
+    ok: SIGNED_IN,
+  },
+  {
+    route: 'POST /api/v1/me/subscriptions',
+    method: 'post',
+    path: () => '/api/v1/me/subscriptions',
+    body: () => ({ templateIds: ['TPL_UPDATE'], results: { TPL_UPDATE: 'accept' } }),
+    ok: SIGNED_IN,
+  },
+  {
     route: 'GET /api/v1/me',
     method: 'get',
     path: () => '/api/v1/me',

@@ -1,5 +1,6 @@
 import type { RouteDoc } from '../openapi.js'
 import { caseDocs, peopleDocs } from './cases.docs.js'
+import { channelDocs } from './channels.docs.js'
 import { consoleDocs } from './console.docs.js'
 import { gridsDocs } from './grids.docs.js'
 import { mapDocs } from './map.docs.js'
@@ -15,4 +16,5 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...mapDocs,
   ...integrationDocs,
   ...consoleDocs,
+  ...channelDocs,
 ]
