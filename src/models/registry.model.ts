@@ -84,6 +84,8 @@ const residentSchema = new Schema(
       openid: { type: String, index: true }, // mini-program
       nickname: String,
     },
+    /** The person's WeCom (企业微信) userid, for staff reached through the self-built app. */
+    wecomUserId: { type: String, index: true },
     consent: { at: Date, version: String },
     token: { type: String, required: true, unique: true }, // 一人一码
     /**

@@ -234,8 +234,15 @@ export function createPeopleService(deps: PeopleDeps) {
     })
   }
 
+  /** The live person whose WeCom userid this is (staff on the self-built app). */
+  async function findResidentByWeComUser(userId: string): Promise<ResidentView | undefined> {
+    if (!userId) return undefined
+    return findOneView({ wecomUserId: userId })
+  }
+
   return {
     createResident,
+    findResidentByWeComUser,
     personOfContact,
 
     updateResident,
