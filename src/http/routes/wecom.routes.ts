@@ -73,7 +73,7 @@ export function wecomRoutes(deps: WeComRoutesDeps): Router {
     }
     const msg = inboundOf(fields)
     if (!msg) throw new DomainError('INVALID_INPUT', '企业微信回调缺少发送人或消息类型')
-    if (await deps.inbox.store(msg)) deps.inbox.schedule(msg.id)
+    if (await deps.inbox.store(msg)) deps.inbox.schedule(msg)
     else deps.logger.info({ id: msg.id }, 'WeCom callback repeated; already stored')
     ctx.status = 200
     ctx.type = 'text/plain'

@@ -57,6 +57,8 @@ export interface WeComInboxDeps {
  */
 export class WeComInbox {
   private readonly running = new Set<Promise<void>>()
+  /** Each member's messages are handled in the order they came (接单 before 办结). */
+  private readonly chains = new Map<string, Promise<void>>()
 
   constructor(private readonly deps: WeComInboxDeps) {}
 
@@ -80,13 +82,20 @@ export class WeComInbox {
     }
   }
 
-  /** Handles a stored message in the background; `drain()` waits for all of them. */
-  schedule(id: string): void {
-    const p = this.handle(id).catch((err: unknown) =>
-      this.deps.logger.error({ err, id }, 'WeCom message not handled'),
+  /** Handles a stored message in the background, after the sender's earlier ones; `drain()` waits. */
+  schedule(msg: { id: string; fromUserId: string }): void {
+    const before = this.chains.get(msg.fromUserId) ?? Promise.resolve()
+    const p = before.then(() =>
+      this.handle(msg.id).catch((err: unknown) =>
+        this.deps.logger.error({ err, id: msg.id }, 'WeCom message not handled'),
+      ),
     )
+    this.chains.set(msg.fromUserId, p)
     this.running.add(p)
-    void p.finally(() => this.running.delete(p))
+    void p.finally(() => {
+      this.running.delete(p)
+      if (this.chains.get(msg.fromUserId) === p) this.chains.delete(msg.fromUserId)
+    })
   }
 
   async drain(): Promise<void> {
@@ -95,8 +104,10 @@ export class WeComInbox {
 
   /** Messages stored but never handled (the process stopped in between): handles them now. */
   async resume(): Promise<number> {
-    const left = await WeComMessageModel.find({ state: 'received' }, { _id: 1 }).lean()
-    for (const m of left) this.schedule(m._id)
+    const left = await WeComMessageModel.find({ state: 'received' }, { _id: 1, fromUserId: 1 })
+      .sort({ receivedAt: 1 })
+      .lean()
+    for (const m of left) this.schedule({ id: m._id, fromUserId: m.fromUserId })
     return left.length
   }
 
@@ -105,7 +116,7 @@ export class WeComInbox {
     const doc = await WeComMessageModel.findOneAndUpdate(
       { _id: id, state: 'received' },
       { $set: { state: 'processing' } },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean()
     if (!doc) return
     const { services } = this.deps
