@@ -75,6 +75,18 @@ class HealthTracker {
   ok(): void {
     if (this.current.state !== 'up') this.current = { state: 'up', since: this.clock.now() }
   }
+  /** Runs one send, recording its outcome; anything thrown leaves as a ChannelError. */
+  async track<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      const result = await send()
+      this.ok()
+      return result
+    } catch (err) {
+      const e = err instanceof ChannelError ? err : new ChannelError('unavailable', (err as Error).message)
+      this.failed(e)
+      throw e
+    }
+  }
   failed(err: ChannelError): void {
     // A recipient's or a message's own problem says nothing about the channel.
     if (err.kind === 'recipient' || err.kind === 'rejected') return
@@ -307,15 +319,8 @@ export class WeComAppChannel implements Channel {
     // WeCom silently drops the 31st message to one member in a minute: hold it back instead.
     if (!this.perUser.take(to.id))
       throw new ChannelError('rate_limited', 'over 30 messages a minute to one member', 45009)
-    try {
-      const msgid = await this.client.sendToUser(to.id, message)
-      this.healthState.ok()
-      return msgid ? { providerMessageId: msgid } : {}
-    } catch (err) {
-      const e = err instanceof ChannelError ? err : new ChannelError('unavailable', (err as Error).message)
-      this.healthState.failed(e)
-      throw e
-    }
+    const msgid = await this.healthState.track(() => this.client.sendToUser(to.id, message))
+    return msgid ? { providerMessageId: msgid } : {}
   }
 
   health(): ChannelHealth {
@@ -363,20 +368,15 @@ export class WeComRobotChannel implements Channel {
         text: { content },
       }))
     }
-    try {
+    await this.healthState.track(async () => {
       for (const body of bodies) {
         if (!this.perRobot.take(to.id))
           throw new ChannelError('rate_limited', 'over 20 messages a minute', 45009)
         const reply = await postJson(url, body, this.timeoutMs)
         if (Number(reply.errcode ?? 0) !== 0) throw errorOf(reply, 'webhook/send')
       }
-      this.healthState.ok()
-      return {}
-    } catch (err) {
-      const e = err instanceof ChannelError ? err : new ChannelError('unavailable', (err as Error).message)
-      this.healthState.failed(e)
-      throw e
-    }
+    })
+    return {}
   }
 
   health(): ChannelHealth {
