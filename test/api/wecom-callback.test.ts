@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ResidentModel } from '../../src/models/registry.model.js'
 import { WeComMessageModel } from '../../src/models/wecom-message.model.js'
 import { WeComCrypto } from '../../src/services/channels/wecom/wecom-crypto.js'
 import { WECOM_TEXT } from '../../src/services/channels/wecom/wecom-inbox.js'
@@ -95,7 +94,11 @@ describe('WeCom callback (企业微信自建应用)', () => {
     const w = await makeApiWorld(api)
     const t = await makeTargets(api, w)
     const n = await t.fresh('assigned')
-    await ResidentModel.updateOne({ _id: w.worker._id }, { $set: { wecomUserId: 'wangwangge' } })
+    await api.services.registry.updateResident(String(w.worker._id), { wecomUserId: 'wangwangge' })
+    // One person per WeCom account: a second binding is refused.
+    await expect(
+      api.services.registry.updateResident(String(w.worker2._id), { wecomUserId: 'wangwangge' }),
+    ).rejects.toThrow('该企业微信账号已经关联了其他人员')
 
     expect((await say('wangwangge', `接单 ${n}`, '900001')).status).toBe(200)
     await inbox.drain()
