@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { WeComMessageModel } from '../../src/models/wecom-message.model.js'
 import { WeComCrypto } from '../../src/services/channels/wecom/wecom-crypto.js'
-import { WECOM_TEXT } from '../../src/services/channels/wecom/wecom-inbox.js'
+import { purgeOldWeComTexts, WECOM_TEXT } from '../../src/services/channels/wecom/wecom-inbox.js'
 import { useTestDatabase } from '../db.js'
 import { startWeComStandin, type WeComStandin } from '../standins/wecom-standin.js'
 import { OFFICIAL, OFFICIAL_MESSAGE, VERIFY_URL } from '../standins/wecom-vectors.js'

@@ -205,3 +205,12 @@ export class WeComInbox {
     return ctx
   }
 }
+
+/** Retention: blanks the words of handled WeCom messages (and their replies) received before `cutoff`. */
+export async function purgeOldWeComTexts(cutoff: Date, purged: string): Promise<number> {
+  const res = await WeComMessageModel.updateMany(
+    { receivedAt: { $lt: cutoff }, state: { $in: ['handled', 'ignored', 'failed'] }, text: { $ne: purged } },
+    { $set: { text: purged, 'replies.$[].text': purged } },
+  )
+  return res.modifiedCount
+}
