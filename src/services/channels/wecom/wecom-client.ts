@@ -32,6 +32,7 @@ const TOKEN_MARGIN_MS = 5 * 60_000
 export const TEXT_MAX_BYTES = 2048
 export const MARKDOWN_MAX_BYTES = 4096
 export const APP_PER_USER_PER_MINUTE = 30
+export const APP_PER_USER_PER_HOUR = 1000
 export const ROBOT_PER_MINUTE = 20
 
 interface WeComReply {
@@ -98,22 +99,27 @@ class HealthTracker {
   }
 }
 
-/** A sliding one-minute window per key, so we never send what WeCom would drop. */
+/** A sliding window per key (one minute unless told), so we never send what WeCom would drop. */
 class MinuteWindow {
   private readonly sent = new Map<string, number[]>()
   constructor(
     private readonly limit: number,
     private readonly clock: Clock,
+    private readonly windowMs = 60_000,
   ) {}
-  take(key: string): boolean {
+  private recent(key: string): number[] {
     const now = this.clock.now().getTime()
-    const recent = (this.sent.get(key) ?? []).filter((t) => now - t < 60_000)
-    if (recent.length >= this.limit) {
-      this.sent.set(key, recent)
-      return false
-    }
-    recent.push(now)
+    const recent = (this.sent.get(key) ?? []).filter((t) => now - t < this.windowMs)
     this.sent.set(key, recent)
+    return recent
+  }
+  allows(key: string): boolean {
+    return this.recent(key).length < this.limit
+  }
+  take(key: string): boolean {
+    const recent = this.recent(key)
+    if (recent.length >= this.limit) return false
+    recent.push(this.clock.now().getTime())
     return true
   }
 }
@@ -305,6 +311,7 @@ export class WeComAppChannel implements Channel {
   readonly purposes = APP_PURPOSES
   private readonly healthState: HealthTracker
   private readonly perUser: MinuteWindow
+  private readonly perUserHour: MinuteWindow
 
   constructor(
     readonly client: WeComClient,
@@ -312,13 +319,16 @@ export class WeComAppChannel implements Channel {
   ) {
     this.healthState = new HealthTracker(clock)
     this.perUser = new MinuteWindow(APP_PER_USER_PER_MINUTE, clock)
+    this.perUserHour = new MinuteWindow(APP_PER_USER_PER_HOUR, clock, 3600_000)
   }
 
   async send(to: ChannelAddress, message: ChannelMessage): Promise<{ providerMessageId?: string }> {
     if (to.channel !== this.name || !to.id) throw new ChannelError('recipient', 'not a WeCom userid')
     // WeCom silently drops the 31st message to one member in a minute: hold it back instead.
-    if (!this.perUser.take(to.id))
-      throw new ChannelError('rate_limited', 'over 30 messages a minute to one member', 45009)
+    if (!this.perUserHour.allows(to.id) || !this.perUser.take(to.id)) {
+      throw new ChannelError('rate_limited', 'over 30 a minute or 1000 an hour to one member', 45009)
+    }
+    this.perUserHour.take(to.id)
     const msgid = await this.healthState.track(() => this.client.sendToUser(to.id, message))
     return msgid ? { providerMessageId: msgid } : {}
   }
