@@ -74,6 +74,8 @@ export const ConfigSchema = z.object({
       apiBase: z.url().default('https://qyapi.weixin.qq.com'),
       /** Where a case card's link points, `{number}` replaced by the case number; empty: plain text. */
       caseLinkTemplate: z.string().default(''),
+      /** A case message with a link: 文本卡片 (textcard) or 模板卡片 (template_card). */
+      caseCard: z.enum(['textcard', 'template_card']).default('textcard'),
       /** Group robots: name → webhook URL (the URL carries the robot's key). */
       robots: z.record(z.string(), z.url()).default({}),
     })

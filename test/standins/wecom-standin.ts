@@ -112,6 +112,20 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
         return reply(res, { errcode: 45002 })
       }
       content = `${card.title}\n${card.description}\n${card.url}`
+    } else if (msgtype === 'template_card') {
+      // text_notice needs a title (main_title or sub_title_text) and, as a text notice, a card_action.
+      const card = (body.template_card ?? {}) as {
+        card_type?: string
+        main_title?: { title?: string; desc?: string }
+        sub_title_text?: string
+        card_action?: { type?: number; url?: string }
+      }
+      if (card.card_type !== 'text_notice' || !card.card_action?.url || card.card_action.type !== 1) {
+        return reply(res, { errcode: 40058 })
+      }
+      if (!card.main_title?.title && !card.sub_title_text) return reply(res, { errcode: 40058 })
+      if (Buffer.byteLength(card.main_title?.title ?? '') > 108) return reply(res, { errcode: 45002 })
+      content = `${card.main_title?.title ?? ''}\n${card.sub_title_text ?? ''}\n${card.card_action.url}`
     } else {
       return reply(res, { errcode: 40008 })
     }

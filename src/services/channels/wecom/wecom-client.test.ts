@@ -112,6 +112,26 @@ describe('WeComAppChannel against the stand-in', () => {
     expect(await kindOf(channel.send(to('zhangwei'), msg('长'.repeat(700))))).toBe('rejected:45002')
   })
 
+  it('sends a template card (text_notice) with the case link when configured so', async () => {
+    const client = new WeComClient({
+      ...CORP,
+      apiBase: standin.apiBase,
+      caseLink: (n) => `https://linli.example/console/cases/${n}`,
+      caseCard: 'template_card',
+    })
+    await new WeComAppChannel(client).send(
+      to('lina'),
+      msg('工单即将超时\n3号楼电梯故障，请尽快处理', {
+        purpose: 'alert',
+        refs: { caseNumber: '261207-0003' },
+      }),
+    )
+    expect(standin.deliveries[0]).toMatchObject({
+      msgtype: 'template_card',
+      content: '工单即将超时\n3号楼电梯故障，请尽快处理\nhttps://linli.example/console/cases/261207-0003',
+    })
+  })
+
   it('reports an unreachable service as unavailable', async () => {
     await standin.close()
     const channel = new WeComAppChannel(

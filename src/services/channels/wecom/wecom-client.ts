@@ -194,6 +194,8 @@ export interface WeComAppOptions {
   apiBase?: string
   /** Builds the link a case card opens; without it, messages go as plain text. */
   caseLink?: (caseNumber: string) => string
+  /** How a case message with a link goes: 文本卡片 (textcard) or 模板卡片 (template_card, text_notice). */
+  caseCard?: 'textcard' | 'template_card'
   clock?: Clock
   timeoutMs?: number
 }
@@ -264,16 +266,31 @@ export class WeComClient {
     let body: Record<string, unknown>
     if (link) {
       const [first = '', ...rest] = message.text.split('\n')
-      body = {
-        ...base,
-        msgtype: 'textcard',
-        textcard: {
-          title: clipBytes(first || `工单 ${message.refs?.caseNumber}`, 128),
-          description: clipBytes(rest.join('\n').trim() || first, 512),
-          url: link,
-          btntxt: '查看工单',
-        },
-      }
+      const title = first || `工单 ${message.refs?.caseNumber}`
+      const detail = rest.join('\n').trim() || first
+      body =
+        this.options.caseCard === 'template_card'
+          ? {
+              ...base,
+              msgtype: 'template_card',
+              template_card: {
+                card_type: 'text_notice',
+                main_title: { title: clipBytes(title, 108), desc: `工单 ${message.refs?.caseNumber}` },
+                sub_title_text: clipBytes(detail, 336),
+                card_action: { type: 1, url: link },
+                jump_list: [{ type: 1, title: '查看工单', url: link }],
+              },
+            }
+          : {
+              ...base,
+              msgtype: 'textcard',
+              textcard: {
+                title: clipBytes(title, 128),
+                description: clipBytes(detail, 512),
+                url: link,
+                btntxt: '查看工单',
+              },
+            }
     } else {
       if (byteLength(message.text) > TEXT_MAX_BYTES) {
         throw new ChannelError(

@@ -32,6 +32,7 @@ export function createWeCom(
     agentId: w.agentId,
     apiBase: w.apiBase,
     clock: deps.clock,
+    caseCard: w.caseCard,
     ...(template ? { caseLink: (n: string) => template.replaceAll('{number}', encodeURIComponent(n)) } : {}),
   })
   parts.app = new WeComAppChannel(client, deps.clock)
