@@ -87,6 +87,10 @@ describe('WeCom callback (企业微信自建应用)', () => {
       state: 'handled',
       outcome: 'wecom:not-bound',
     })
+    // Retention blanks the words and keeps the record.
+    expect(await purgeOldWeComTexts(new Date(Date.now() + 86_400_000), '（已清除）')).toBe(1)
+    const purged = await WeComMessageModel.findById('wecom:4561255354251345929').lean()
+    expect(purged).toMatchObject({ text: '（已清除）', replies: [{ text: '（已清除）' }], state: 'handled' })
   })
 
   it('a grid worker sends 「接单 <number>」 over WeCom: the case is accepted and the reply reaches them', async () => {

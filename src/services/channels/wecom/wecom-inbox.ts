@@ -206,11 +206,18 @@ export class WeComInbox {
   }
 }
 
-/** Retention: blanks the words of handled WeCom messages (and their replies) received before `cutoff`. */
+/**
+ * Retention: blanks the words of handled WeCom messages (and their replies) received before `cutoff`;
+ * who, when and the outcome stay. Per document, since not every backend takes `$[]` updates.
+ */
 export async function purgeOldWeComTexts(cutoff: Date, purged: string): Promise<number> {
-  const res = await WeComMessageModel.updateMany(
+  const old = await WeComMessageModel.find(
     { receivedAt: { $lt: cutoff }, state: { $in: ['handled', 'ignored', 'failed'] }, text: { $ne: purged } },
-    { $set: { text: purged, 'replies.$[].text': purged } },
-  )
-  return res.modifiedCount
+    { _id: 1, replies: 1 },
+  ).lean()
+  for (const doc of old) {
+    const replies = doc.replies.map((r) => ({ ...r, text: purged }))
+    await WeComMessageModel.updateOne({ _id: doc._id }, { $set: { text: purged, replies } })
+  }
+  return old.length
 }
