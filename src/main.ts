@@ -29,6 +29,7 @@ import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { statsRoutes } from './http/routes/stats.routes.js'
 import { subscriptionsRoutes } from './http/routes/subscriptions.routes.js'
 import { uploadsRoutes } from './http/routes/uploads.routes.js'
+import { wecomRoutes } from './http/routes/wecom.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
@@ -44,6 +45,7 @@ import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
 import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
+import { createWeCom } from './services/channels/wecom/wecom-setup.js'
 import { createAsks } from './services/conversations/asks.service.js'
 import { createConversations } from './services/conversations/conversation.service.js'
 import { createEventService } from './services/events/event.service.js'
@@ -128,7 +130,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const consoleLogin = createConsoleLoginService({ clock, issueSession: (id) => auth.issueSession(id) })
   const conversations = createConversations({ clock })
   const rooms = createRoomBindings({ clock })
-  return {
+  const services = {
     clock,
     responsibility,
     emergency,
@@ -150,6 +152,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     auth,
     consoleLogin,
   }
+  // WeCom (企业微信) for staff: off while unset; staff commands over the app run on these services.
+  const wecom = createWeCom(config, { services: () => services, logger, clock })
+  return { ...services, wecom }
 }
 
 export type Services = ReturnType<typeof buildServices>
@@ -191,6 +196,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       })
     : undefined
   // The API refuses at once with 503 while the database is away (pinged every second).
+  // WeCom messages stored but not handled before a stop are handled now.
+  await services.wecom.callback?.inbox.resume()
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
@@ -305,6 +312,10 @@ export function buildRouters(d: RouterDeps): Router[] {
     d.metrics.routes(),
     consoleRoutes({ auth: services.auth }),
   ]
+  const wecomCallback = services.wecom.callback
+  if (wecomCallback) {
+    routers.push(wecomRoutes(wecomCallback))
+  }
   if (bot) routers.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
   if (bot?.mock && isSimulatorAllowed(config)) {
     routers.push(simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations }))

@@ -45,27 +45,40 @@ function listLine(c: CaseSummary, i: number, now: Date): string {
  */
 export function workerCommands(services: ChatServices): ChatMiddleware {
   return async (ctx, next) => {
-    if (ctx.isGroup) return next()
-    const cmd = parse(ctx.text)
-    if (!cmd) return next()
+    if (ctx.isGroup || !parse(ctx.text)) return next()
     const me = await services.registry.findResidentByWechatContact(ctx.input.sender.contactId)
-    const isStaff = me?.roles.some((r) => STAFF_ROLES.includes(r)) === true
-    // A resident's 我的工单 lists their own reports (the resident flow).
-    if (cmd.command === '我的工单' && !isStaff) return next()
-    ctx.outcome = `worker:${cmd.command}`
-    if (!me || !isStaff) {
-      ctx.outcome += ':refused'
-      return ctx.reply(TEXT.workerOnly)
-    }
-    try {
-      await run(ctx, services, me, cmd)
-    } catch (err) {
-      const sentence = politeError(err, cmd.number)
-      if (!sentence) throw err
-      ctx.outcome += ':refused'
-      await ctx.reply(sentence)
-    }
+    if (!(await runWorkerCommand(ctx, services, me))) return next()
   }
+}
+
+/**
+ * Runs one inbox command for `me` from any staff channel (the Wechaty direct chat, the WeCom app);
+ * false when the text is not a command for them (a resident's 我的工单 is the resident flow's).
+ */
+export async function runWorkerCommand(
+  ctx: ChatContext,
+  services: ChatServices,
+  me: ResidentView | undefined,
+): Promise<boolean> {
+  const cmd = parse(ctx.text)
+  if (!cmd) return false
+  const isStaff = me?.roles.some((r) => STAFF_ROLES.includes(r)) === true
+  if (cmd.command === '我的工单' && !isStaff) return false
+  ctx.outcome = `worker:${cmd.command}`
+  if (!me || !isStaff) {
+    ctx.outcome += ':refused'
+    await ctx.reply(TEXT.workerOnly)
+    return true
+  }
+  try {
+    await run(ctx, services, me, cmd)
+  } catch (err) {
+    const sentence = politeError(err, cmd.number)
+    if (!sentence) throw err
+    ctx.outcome += ':refused'
+    await ctx.reply(sentence)
+  }
+  return true
 }
 
 async function run(ctx: ChatContext, services: ChatServices, me: ResidentView, cmd: Parsed): Promise<void> {

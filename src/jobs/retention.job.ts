@@ -1,4 +1,5 @@
 import { purgeConsoleTickets } from '../services/auth/console-login.service.js'
+import { purgeOldWeComTexts } from '../services/channels/wecom/wecom-inbox.js'
 import { purgeOldMessageTexts } from '../services/conversations/message-retention.js'
 import { PURGED_TEXT, purgeOldOutboxTexts } from '../services/outbox/outbox.retention.js'
 import { type JobDeps, runnerOptions } from './deps.js'
@@ -11,7 +12,7 @@ export { PURGED_TEXT }
  * (who, when, which chat, which case it became) stays, the words go. Quoted text and voice
  * transcripts go too, and so do the bodies of old delivered outbox messages. Cases keep what they
  * need (their own description and timeline). Console sign-in tickets a day past their expiry are
- * deleted. The counts are recorded in the job run.
+ * deleted. WeCom app messages are blanked like chat messages. The counts are recorded in the job run.
  */
 export function retentionJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('retention', runnerOptions(deps), now, async (ctx) => {
@@ -21,6 +22,7 @@ export function retentionJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
     ctx.count('quotedTexts', purged.quotedTexts)
     ctx.count('transcripts', purged.transcripts)
     ctx.count('outboxTexts', await purgeOldOutboxTexts(cutoff))
+    ctx.count('wecomTexts', await purgeOldWeComTexts(cutoff, PURGED_TEXT))
     ctx.count('consoleTickets', await purgeConsoleTickets(now))
   })
 }

@@ -99,6 +99,28 @@ export const ConfigSchema = z.object({
         .default({}),
     })
     .prefault({}),
+  /** WeCom (企业微信) self-built app for staff and group robots; disabled while corpId/secret are unset. */
+  wecom: z
+    .object({
+      corpId: z.string().default(''),
+      agentId: z.coerce.number().int().min(0).default(0),
+      /** Secrets: from the environment only (WECOM_SECRET, WECOM_TOKEN, WECOM_ENCODING_AES_KEY). */
+      secret: z.string().optional(),
+      token: z.string().optional(),
+      encodingAesKey: z
+        .string()
+        .regex(/^[A-Za-z0-9]{43}$/, 'must be the 43-character EncodingAESKey')
+        .optional(),
+      /** The API's base URL; a loopback stand-in in tests. */
+      apiBase: z.url().default('https://qyapi.weixin.qq.com'),
+      /** Where a case card's link points, `{number}` replaced by the case number; empty: plain text. */
+      caseLinkTemplate: z.string().default(''),
+      /** A case message with a link: 文本卡片 (textcard) or 模板卡片 (template_card). */
+      caseCard: z.enum(['textcard', 'template_card']).default('textcard'),
+      /** Group robots: name → webhook URL (the URL carries the robot's key). */
+      robots: z.record(z.string(), z.url()).default({}),
+    })
+    .prefault({}),
   secrets: z
     .object({
       /** 32 bytes, hex or base64: AES-256-GCM key for phone and ID numbers at rest. */
@@ -222,6 +244,12 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   LINLI_SMS_SIGN_NAME: 'sms.signName',
   LINLI_SMS_REGION: 'sms.region',
   LINLI_SMS_ENDPOINT: 'sms.endpoint',
+  WECOM_CORP_ID: 'wecom.corpId',
+  WECOM_AGENT_ID: 'wecom.agentId',
+  WECOM_SECRET: 'wecom.secret',
+  WECOM_TOKEN: 'wecom.token',
+  WECOM_ENCODING_AES_KEY: 'wecom.encodingAesKey',
+  WECOM_API_BASE: 'wecom.apiBase',
   LINLI_ENCRYPTION_KEY: 'secrets.encryptionKey',
   LINLI_PREVIOUS_ENCRYPTION_KEYS: 'secrets.previousEncryptionKeys',
   LINLI_TOKEN_SECRET: 'secrets.tokenSecret',
@@ -241,6 +269,9 @@ const SECRET_PATHS = [
   'wechaty.puppetToken',
   'sms.secretId',
   'sms.secretKey',
+  'wecom.secret',
+  'wecom.token',
+  'wecom.encodingAesKey',
 ]
 
 export class ConfigError extends Error {

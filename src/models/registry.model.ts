@@ -86,8 +86,8 @@ const residentSchema = new Schema(
       subscriptions: { type: [String], default: undefined },
       nickname: String,
     },
-    /** WeCom userid (staff and grid workers in the WeCom corp): channel wecom_app. */
-    wecomUserId: String,
+    /** The person's WeCom (企业微信) userid, for staff reached through the self-built app. */
+    wecomUserId: { type: String, index: true },
     consent: { at: Date, version: String },
     token: { type: String, required: true, unique: true }, // 一人一码
     /**

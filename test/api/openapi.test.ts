@@ -3,6 +3,7 @@ import { servedRoutes, toOpenApiPath } from '../../src/http/openapi.js'
 import { botRoutes } from '../../src/http/routes/bot.routes.js'
 import { consoleRoutes } from '../../src/http/routes/console.routes.js'
 import { simRoutes } from '../../src/http/routes/sim.routes.js'
+import { wecomRoutes } from '../../src/http/routes/wecom.routes.js'
 import { useTestDatabase } from '../db.js'
 import { makeApiApp } from './api-world.js'
 
@@ -20,6 +21,7 @@ describe('OpenAPI document', () => {
     // The bot and simulator routers exist only with a running bot, the dev staff list only with dev login.
     const optional = [
       botRoutes({} as never),
+      wecomRoutes({} as never),
       simRoutes({} as never),
       consoleRoutes({ auth: { devLoginEnabled: true } }),
     ]

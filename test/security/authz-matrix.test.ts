@@ -4,6 +4,7 @@ import { authRoutes } from '../../src/http/routes/auth.routes.js'
 import { botRoutes } from '../../src/http/routes/bot.routes.js'
 import { consoleRoutes } from '../../src/http/routes/console.routes.js'
 import { simRoutes } from '../../src/http/routes/sim.routes.js'
+import { wecomRoutes } from '../../src/http/routes/wecom.routes.js'
 import { makeApiApp } from '../api/api-world.js'
 import { useTestDatabase } from '../db.js'
 import { routeKey, runRow } from './authz-harness.js'
@@ -31,6 +32,10 @@ const OUTSIDE_MATRIX: Record<string, string> = {
     'GeoReport: public by the standard, no personal data (open311.test.ts)',
   'post /open311/v2/requests.json': 'API key only, not tokens (test/security/tokens.test.ts)',
   'get /api/v1/bot/status': 'admin only; mounted only with a running bot (test/security/tokens.test.ts)',
+  'get /wecom/callback':
+    'WeCom signs the call (msg_signature over token and ciphertext), no user token (test/api/wecom-callback.test.ts)',
+  'post /wecom/callback':
+    'WeCom signs and encrypts the call; the sender is mapped to a person by wecomUserId (test/api/wecom-callback.test.ts)',
   'get /simulator': 'mounted only when isSimulatorAllowed: never in production, mock puppet only',
   'post /api/v1/sim/rooms': 'simulator (see /simulator)',
   'post /api/v1/sim/contacts': 'simulator (see /simulator)',
@@ -56,6 +61,7 @@ describe('authorization matrix: every served route × role × foreign id', () =>
     // Mounted only with a running bot, the simulator, or dev login: their route tables need none of it.
     const optional = [
       botRoutes({} as never),
+      wecomRoutes({} as never),
       simRoutes({} as never),
       authRoutes({ auth: { devLoginEnabled: true } as never, consoleLogin: {} as never }),
       consoleRoutes({ auth: { devLoginEnabled: true } }),

@@ -94,8 +94,33 @@ function consoleTicketDocs(): RouteDoc[] {
   ]
 }
 
+const WeComCallbackQuery = z.object({
+  msg_signature: z.string().describe('sha1(sort(token, timestamp, nonce, 密文))'),
+  timestamp: z.string(),
+  nonce: z.string(),
+})
+
 /** Health, metrics, docs, login and the bot. */
 export const platformDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/wecom/callback',
+    summary: '企业微信自建应用回调地址校验：验签并返回解密后的 echostr（仅在配置企业微信后挂载）',
+    tags: ['wecom'],
+    auth: 'none',
+    query: WeComCallbackQuery.extend({ echostr: z.string() }),
+    produces: 'text/plain',
+  },
+  {
+    method: 'post',
+    path: '/wecom/callback',
+    summary:
+      '企业微信自建应用消息回调：正文为加密 XML（<xml><Encrypt>…</Encrypt></xml>），验签解密后先存再处理，立即返回空串',
+    tags: ['wecom'],
+    auth: 'none',
+    query: WeComCallbackQuery,
+    produces: 'text/plain',
+  },
   { method: 'get', path: '/healthz', summary: '进程存活', tags: ['ops'], auth: 'none' },
   {
     method: 'get',

@@ -32,6 +32,8 @@ export interface ResidentInput {
   phone?: string
   idNumber?: string
   wechat?: { contactId?: string; openid?: string; nickname?: string }
+  /** The staff member's WeCom (企业微信) userid: their messages to the app act as them. */
+  wecomUserId?: string
   /** Version of the privacy notice the resident agreed to. */
   consentVersion?: string
 }
@@ -107,6 +109,18 @@ export function createPeopleService(deps: PeopleDeps) {
     if (other) throw new ConflictError('该身份证号已经登记过', { residentId: String(other._id) })
   }
 
+  /** One person per WeCom userid: a second would act as whoever the lookup found first. */
+  async function refuseDuplicateWeCom(fields: ResidentFields, self?: Types.ObjectId): Promise<void> {
+    const userId = fields.wecomUserId as string | undefined
+    if (!userId) return
+    const other = await ResidentModel.findOne({
+      wecomUserId: userId,
+      _id: { $ne: self },
+      erasedAt: null,
+    }).lean()
+    if (other) throw new ConflictError('该企业微信账号已经关联了其他人员', { residentId: String(other._id) })
+  }
+
   function fieldsOf(input: ResidentPatch): ResidentFields {
     const out: ResidentFields = sealPersonalNumbers(crypto, input, deps.now())
     if (input.name !== undefined) out.name = input.name.trim()
@@ -115,6 +129,7 @@ export function createPeopleService(deps: PeopleDeps) {
     if (input.wechat?.contactId) out['wechat.contactId'] = input.wechat.contactId
     if (input.wechat?.openid) out['wechat.openid'] = input.wechat.openid
     if (input.wechat?.nickname) out['wechat.nickname'] = input.wechat.nickname
+    if (input.wecomUserId !== undefined) out.wecomUserId = input.wecomUserId.trim()
     if (input.consentVersion) out.consent = { at: deps.now(), version: input.consentVersion }
     return out
   }
@@ -135,6 +150,7 @@ export function createPeopleService(deps: PeopleDeps) {
     const _id = objectId(id, '居民')
     const fields = { ...fieldsOf(patch), ...(await placeOf(patch)) }
     await refuseDuplicateId(fields, _id)
+    await refuseDuplicateWeCom(fields, _id)
     const doc = await ResidentModel.findOneAndUpdate(
       { _id },
       { $set: fields },
@@ -171,6 +187,7 @@ export function createPeopleService(deps: PeopleDeps) {
     if (!input.name?.trim()) throw new InvalidInputError('姓名不能为空')
     const fields = { ...fieldsOf(input), ...(await placeOf(input)) }
     await refuseDuplicateId(fields)
+    await refuseDuplicateWeCom(fields)
     const wechat = input.wechat ?? {}
     const doc = await ResidentModel.create({ ...fields, wechat, token: newToken() })
     if (wechat.contactId) await putKey('contact', wechat.contactId, String(doc._id))
@@ -234,8 +251,15 @@ export function createPeopleService(deps: PeopleDeps) {
     })
   }
 
+  /** The live person whose WeCom userid this is (staff on the self-built app). */
+  async function findResidentByWeComUser(userId: string): Promise<ResidentView | undefined> {
+    if (!userId) return undefined
+    return findOneView({ wecomUserId: userId })
+  }
+
   return {
     createResident,
+    findResidentByWeComUser,
     personOfContact,
 
     updateResident,
