@@ -45,6 +45,7 @@ import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
 import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
+import { officialChannels } from './services/channels/official-channels.js'
 import { createWeCom } from './services/channels/wecom/wecom-setup.js'
 import { createAsks } from './services/conversations/asks.service.js'
 import { createConversations } from './services/conversations/conversation.service.js'
@@ -193,6 +194,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         services,
         conversations: services.conversations,
         transcribe: services.llm?.transcribe,
+        channels: officialChannels(config, {
+          wecomApp: services.wecom.app,
+          subscriptions: services.subscriptions,
+        }),
       })
     : undefined
   // The API refuses at once with 503 while the database is away (pinged every second).
