@@ -82,8 +82,6 @@ const residentSchema = new Schema(
     wechat: {
       contactId: { type: String, index: true }, // Wechaty contact id (group and direct chats)
       openid: { type: String, index: true }, // mini-program
-      /** Purposes the person subscribed to mini-program subscribe messages for (channel mp_subscribe). */
-      subscriptions: { type: [String], default: undefined },
       nickname: String,
     },
     /** The person's WeCom (企业微信) userid, for staff reached through the self-built app. */

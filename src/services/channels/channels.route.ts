@@ -34,9 +34,10 @@ async function personAddresses(
   const out: Partial<Record<ChannelName, string>> = {}
   if (person.wechat?.contactId) out.wechaty = `contact:${person.wechat.contactId}`
   if (person.wecomUserId) out.wecom_app = person.wecomUserId
-  // A subscribe message needs the person's subscription for this purpose (taken in the mini-program).
-  if (person.wechat?.openid && person.wechat.subscriptions?.includes(purpose))
-    out.mp_subscribe = person.wechat.openid
+  // A subscribe message needs a subscription the person gave in the mini-program: the channel spends
+  // one from the recorded grants (mp/subscriptions.ts) or refuses with `recipient` before calling
+  // WeChat, and the outbox moves on to the next channel.
+  if (person.wechat?.openid) out.mp_subscribe = person.wechat.openid
   if (person.phoneEnc && crypto) {
     try {
       out.sms = crypto.decrypt(person.phoneEnc)
