@@ -22,7 +22,9 @@ export async function runEvents(ctx: ChatContext, services: ChatServices): Promi
   ctx.outcome = 'events'
   const me = await ctx.me()
   const events = await services.events.listForPerson(me.id, { limit: 5 })
-  if (events.length === 0) return ctx.reply(TEXT.noEvents)
+  // Events are a community's: someone the registry places nowhere is told how to get placed.
+  const placed = Boolean(me.communityId) || me.staff.communityIds.length > 0
+  if (events.length === 0) return ctx.reply(placed ? TEXT.noEvents : TEXT.noEventsNoHome)
   const lines = events.map(
     (e, i) => `${i + 1}. ${e.title}（${e.code}）｜${TIME_FMT.format(e.startsAt)}｜${e.place}`,
   )

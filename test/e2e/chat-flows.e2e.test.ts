@@ -146,6 +146,9 @@ describe('chat flows on the mock puppet against the real services', () => {
     // Asked in words, the same list; a report that only mentions the 活动室 is not taken for it.
     expect((await talk(me, '社区最近有什么活动？'))[0]).toBe(list)
     expect((await talk(me, '这周有活动吗'))[0]).toBe(list)
+    // Someone the registry places in no community is not told there are no events, but how to register.
+    const stranger = mock.createContact('过路人').id
+    expect((await talk(stranger, '活动'))[0]).toContain('您还没有登记住址')
     expect((await talk(me, `报名 ${event.code}`))[0]).toContain('报名成功：义诊进社区')
     expect((await talk(me, '报名 1'))[0]).toContain('您已经报过名了')
     expect((await talk(me, '取消报名'))[0]).toBe('已取消报名：义诊进社区。')

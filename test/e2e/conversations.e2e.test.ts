@@ -375,7 +375,8 @@ describe('conversations a resident can trust', () => {
     it('a digit nobody asked for is a menu choice, not a rating', async () => {
       const me = resident()
       const said = await say(me, '3')
-      expect(said.replies[0]).toMatch(/社区活动/)
+      // 3 is 社区活动 in the menu: the events answer (this resident is placed nowhere: how to register).
+      expect(said.replies[0]).toMatch(/社区活动|社区的活动/)
     })
 
     it('a rating sent while a report’s follow-up is open rates the resolved case, not the new one', async () => {
