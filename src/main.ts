@@ -54,6 +54,7 @@ import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.
 import { createCommunityMapService } from './services/map/community-map.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
 import { createOpen311Service } from './services/open311/open311.service.js'
+import { createBotReach, MAIN_ACCOUNT } from './services/outbox/bot-accounts.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
@@ -79,7 +80,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const llm = createLlm(config)
   // What the bot asks (ratings, 收到) is recorded as its messages are queued.
   const asks = createAsks({ clock })
-  const outbox = createOutbox({ clock, asks })
+  // With a pool of bot accounts, each message goes to the sender of the account that reaches its recipient.
+  const botReach = createBotReach([MAIN_ACCOUNT, ...config.wechaty.accounts.map((a) => a.id)])
+  const outbox = createOutbox({ clock, asks, accountOf: botReach.accountFor })
   const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
   const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
   const points = createPointsService({ clock, config })
@@ -155,7 +158,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   }
   // WeCom (企业微信) for staff: off while unset; staff commands over the app run on these services.
   const wecom = createWeCom(config, { services: () => services, logger, clock })
-  return { ...services, wecom }
+  return { ...services, wecom, botReach }
 }
 
 export type Services = ReturnType<typeof buildServices>
@@ -193,9 +196,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         logger,
         services,
         conversations: services.conversations,
+        botReach: services.botReach,
         transcribe: services.llm?.transcribe,
         channels: officialChannels(config, {
           wecomApp: services.wecom.app,
+          wecomRobot: services.wecom.robot,
           subscriptions: services.subscriptions,
         }),
       })
@@ -209,7 +214,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   bot?.sender.onChannelAttempt(({ channel, outcome, kind }) =>
     metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
   )
-  if (bot) metrics.watchChannels(() => bot.sender.channels.all())
+  if (bot) metrics.watchChannels(() => bot.channelSources())
   services.kb.onLlmOutcome((outcome) => metrics.gauges.kbLlmAnswers.inc({ outcome }))
   const docs = createApiDocs()
   const routers = buildRouters({
@@ -298,7 +303,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     healthRoutes({
       pingDatabase: d.pingDatabase,
       isShuttingDown: d.isShuttingDown,
-      channels: bot ? () => bot.sender.channels.all() : undefined,
+      channels: bot ? () => bot.channelSources() : undefined,
     }),
     authRoutes({ auth: services.auth, consoleLogin: services.consoleLogin }),
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),

@@ -1,16 +1,17 @@
 import { loadConfig } from '../lib/config.js'
 import { silentLogger } from '../lib/logger.js'
 import { buildServices, type Services } from '../main.js'
+import type { Channel } from '../services/channels/channel.js'
 import { type BotRuntime, startBotRuntime } from './runtime.js'
 
 /** The configuration tests run the bot with: the mock puppet, a fast sender unless told otherwise. */
-export function botTestConfig(outbox: Record<string, number> = {}) {
+export function botTestConfig(outbox: Record<string, number> = {}, wechaty: Record<string, unknown> = {}) {
   return loadConfig(
     {},
     {
       overrides: {
         env: 'test',
-        wechaty: { puppet: 'wechaty-puppet-mock', botName: '邻里小助手' },
+        wechaty: { puppet: 'wechaty-puppet-mock', botName: '邻里小助手', ...wechaty },
         outbox: { perMinute: 60_000, jitterMs: 0, dailyBudget: 1000, maxAttempts: 3, ...outbox },
       },
     },
@@ -22,12 +23,18 @@ export async function startTestBot(
   options: {
     send?: boolean
     outbox?: Record<string, number>
+    /** Bot settings over the test ones (a pool's `accounts`, `selfTest`). */
+    wechaty?: Record<string, unknown>
+    /** Self-test timing in ms (default: none within a test's time). */
+    selfTestMs?: { interval?: number; timeout?: number; first?: number }
     attachmentsDir?: string
+    /** Channels beside the bot (scripted ones in tests). */
+    channels?: Channel[]
     /** Changes a service for the test (a failure injected into one call). */
     adjust?: (services: Services) => Services
   } = {},
-): Promise<BotRuntime & { world: NonNullable<BotRuntime['mock']> }> {
-  const config = botTestConfig(options.outbox)
+): Promise<BotRuntime & { world: NonNullable<BotRuntime['mock']>; services: Services }> {
+  const config = botTestConfig(options.outbox, options.wechaty)
   const built = buildServices(config, silentLogger)
   const services = options.adjust ? options.adjust(built) : built
   const runtime = await startBotRuntime({
@@ -38,9 +45,12 @@ export async function startTestBot(
     send: options.send,
     attachmentsDir: options.attachmentsDir,
     sender: { retryBaseMs: 30, idleMs: 20 },
+    botReach: services.botReach,
+    channels: options.channels,
+    selfTestMs: options.selfTestMs,
   })
   if (!runtime.mock) throw new Error('the test bot needs the mock puppet')
-  return { ...runtime, world: runtime.mock }
+  return { ...runtime, world: runtime.mock, services }
 }
 
 /** Polls until `check` returns true (or fails after `ms`). */

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import QRCode from 'qrcode'
-import { type Message, type Wechaty, WechatyBuilder } from 'wechaty'
+import { type Message, types, type Wechaty, WechatyBuilder } from 'wechaty'
 import type { ChatHandler } from '../handlers/chat-handler.js'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
@@ -28,6 +28,8 @@ export type Transcribe = (filePath: string) => Promise<string>
 
 export interface BotDeps {
   config: Config
+  /** The Wechaty instance's name (its session file): one per bot account. */
+  name?: string
   logger: Logger
   handler: ChatHandler
   conversations: Conversations
@@ -46,6 +48,15 @@ export interface BotDeps {
    * in all, the first pause `baseMs`, doubling (default 5 runs, 1 s: about 15 s of retrying).
    */
   retry?: { attempts?: number; baseMs?: number }
+  /**
+   * Text the bot answers itself, not a resident's message (the self-test probes): true when taken,
+   * then it is neither stored nor handled.
+   */
+  intercept?: (input: { text: string; fromContactId: string; inRoom: boolean }) => Promise<boolean>
+  /** A group or contact this account heard from, before its message is handled (the pool's reach). */
+  onHeard?: (target: { type: 'room' | 'contact'; id: string }) => Promise<void>
+  /** Called after each login (e.g. to run a self-test at once). */
+  onLogin?: () => void
 }
 
 /**
@@ -93,7 +104,7 @@ export function createBot(deps: BotDeps): Bot {
   const clock = deps.clock ?? systemClock
   const log = deps.logger.child({ part: 'bot' })
   const wechaty = WechatyBuilder.build({
-    name: 'linli',
+    name: deps.name ?? 'linli',
     puppet: deps.puppet ?? (deps.config.wechaty.puppet as PuppetOption),
     puppetOptions: deps.config.wechaty.puppetToken ? { token: deps.config.wechaty.puppetToken } : undefined,
   })
@@ -159,10 +170,20 @@ export function createBot(deps: BotDeps): Bot {
 
   async function onMessage(msg: Message): Promise<void> {
     if (msg.self()) return
+    if (
+      deps.intercept &&
+      msg.type() === types.Message.Text &&
+      (await deps.intercept({ text: msg.text(), fromContactId: msg.talker().id, inRoom: !!msg.room() }))
+    )
+      return
     // Stored at once, even in a burst (a crash must not lose what arrived); the chain is entered at
     // once too, so one sender's messages in one chat are handled in arrival order.
     const key = `${chatKeyOf(msg.room()?.id, msg.talker().id)}|${msg.talker().id}`
-    const stored = toInbound(msg).then((input) => deps.conversations.storeInbound(input))
+    const stored = toInbound(msg).then(async (input) => {
+      const saved = await deps.conversations.storeInbound(input)
+      await noteHeard(input)
+      return saved
+    })
     stored.catch(() => undefined) // the chain below reports the failure
     await enqueueInOrder(key, async () => {
       const { message, duplicate } = await stored
@@ -172,6 +193,15 @@ export function createBot(deps: BotDeps): Bot {
       }
       await handleStored(message)
     })
+  }
+
+  /** The pool's reach is a routing hint: a failure to record it is logged, never fatal to the message. */
+  async function noteHeard(input: InboundInput): Promise<void> {
+    if (!deps.onHeard) return
+    const target = input.roomId
+      ? ({ type: 'room', id: input.roomId } as const)
+      : ({ type: 'contact', id: input.senderContactId } as const)
+    await deps.onHeard(target).catch((err: unknown) => log.warn({ err }, 'bot reach not recorded'))
   }
 
   async function toInbound(msg: Message): Promise<InboundInput> {
@@ -255,6 +285,7 @@ export function createBot(deps: BotDeps): Bot {
     status = { loggedIn: true, user: { id: user.id, name: user.name() }, since: clock.now() }
     backoffMs = 1000
     log.info({ user: user.name() }, 'bot logged in')
+    deps.onLogin?.()
   })
   wechaty.on('logout', (user, reason) => {
     status = { loggedIn: false, since: clock.now() }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { types } from 'wechaty'
 import { mock, PuppetMock } from 'wechaty-puppet-mock'
+import { PROBE_PREFIX, RECEIPT_PREFIX } from '../services/channels/self-test.js'
 
 /** A message the bot sent inside the mock world, as a member of the room (or the contact) sees it. */
 export interface DeliveredMessage {
@@ -17,8 +18,14 @@ export interface MockWorld {
   puppet: PuppetMock
   /** The bot's own contact. */
   botUser: mock.ContactMock
-  /** Everything the bot has said so far, in order. */
+  /** Everything the bot has said so far, in order (self-test probes apart). */
   delivered: DeliveredMessage[]
+  /**
+   * The watch contact the bot's self-test probes go to; it answers each probe with its receipt, like
+   * another account of the pool does, while `echo` is on. Turn it off to play a silently banned
+   * account (WeChat takes the messages, nobody gets them).
+   */
+  watch: { contact: mock.ContactMock; echo: boolean; probes: number }
   createContact(name: string): mock.ContactMock
   /** A group with the bot in it (room ids end in `@chatroom`, as WeChat's do). */
   createRoom(topic: string, members?: mock.ContactMock[]): mock.RoomMock
@@ -42,6 +49,7 @@ export function createMockWorld(botName: string): MockWorld {
   const puppet = new PuppetMock({ mocker })
   const botUser = mocker.createContact({ name: botName })
   const delivered: DeliveredMessage[] = []
+  const watch = { contact: mocker.createContact({ name: '自检助手' }), echo: true, probes: 0 }
   puppet.on('message', ({ messageId }) => {
     const p = mocker.messagePayload(messageId) as {
       talkerId?: string
@@ -50,13 +58,20 @@ export function createMockWorld(botName: string): MockWorld {
       text?: string
     }
     if (p?.talkerId !== botUser.id) return
+    if (p.listenerId === watch.contact.id && p.text?.startsWith(PROBE_PREFIX)) {
+      watch.probes++
+      const receipt = `${RECEIPT_PREFIX}${p.text.slice(PROBE_PREFIX.length)}`
+      if (watch.echo) setImmediate(() => world.say({ from: watch.contact.id, text: receipt }))
+      return
+    }
     delivered.push({ messageId, to: p.roomId ?? p.listenerId ?? '', text: p.text ?? '', at: new Date() })
   })
-  return {
+  const world: MockWorld = {
     mocker,
     puppet,
     botUser,
     delivered,
+    watch,
     createContact: (name) => mocker.createContact({ name }),
     createRoom(topic, members = []) {
       return mocker.createRoom({
@@ -90,4 +105,5 @@ export function createMockWorld(botName: string): MockWorld {
       puppet.emit('message', { messageId })
     },
   }
+  return world
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { ConflictError, NotFoundError } from '../lib/errors.js'
 import { silentLogger } from '../lib/logger.js'
+import { sourcesOf } from '../services/channels/channel.js'
 import { createScriptedChannel } from '../services/channels/scripted-channel.js'
 import { createApp } from './app.js'
 import { healthRoutes } from './health.routes.js'
@@ -53,7 +54,7 @@ describe('HTTP app', () => {
         healthRoutes({
           pingDatabase: async () => undefined,
           isShuttingDown: () => false,
-          channels: () => [wechaty, wecom],
+          channels: () => sourcesOf([wechaty, wecom]),
         }),
       ],
     }).callback()

@@ -1,14 +1,19 @@
 import Router from '@koa/router'
 import { withTimeout } from '../lib/async.js'
-import type { Channel } from '../services/channels/channel.js'
+import type { ChannelSource } from '../services/channels/channel.js'
+
+/** `wechaty` for the main account's bot, `wechaty:<account>` for the pool's others; else the channel. */
+function channelKey(c: ChannelSource): string {
+  return c.channel === 'wechaty' && c.account !== 'default' ? `wechaty:${c.account}` : c.channel
+}
 
 export interface HealthDeps {
   /** Resolves when the database answers; rejects with the reason when it does not. */
   pingDatabase(): Promise<void>
   /** True while the process is shutting down: readiness fails so load balancers stop sending. */
   isShuttingDown(): boolean
-  /** The outbox's channels, whose health `/readyz` shows (it does not decide readiness). */
-  channels?: () => readonly Channel[]
+  /** The channels of every bot account, whose health `/readyz` shows (it does not decide readiness). */
+  channels?: () => readonly ChannelSource[]
 }
 
 /** `/healthz`: the process is up. `/readyz`: the database answers (503 with a reason when not). */
@@ -30,7 +35,7 @@ export function healthRoutes(deps: HealthDeps): Router {
         status: 'ready',
         database: 'ok',
         ...(channels
-          ? { channels: Object.fromEntries(channels.map((c) => [c.name, c.health().state])) }
+          ? { channels: Object.fromEntries(channels.map((c) => [channelKey(c), c.health().state])) }
           : {}),
       }
     } catch (err) {

@@ -1,7 +1,7 @@
 import Router from '@koa/router'
 import type { Context, Next } from 'koa'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { Channel, ChannelHealth } from '../services/channels/channel.js'
+import type { ChannelHealth, ChannelSource } from '../services/channels/channel.js'
 import { requireRole } from './middleware/auth.js'
 
 const HEALTH_VALUE: Record<ChannelHealth['state'], number> = { up: 1, degraded: 0.5, down: 0 }
@@ -24,7 +24,7 @@ export function createMetrics() {
     registers: [registry],
   })
   /** The channels whose health the gauge reports (set by main.ts once the sender exists). */
-  let channelSource: (() => readonly Channel[]) | undefined
+  let channelSource: (() => readonly ChannelSource[]) | undefined
   const gauges = {
     channelSends: new Counter({
       name: 'linli_channel_sends_total',
@@ -34,11 +34,12 @@ export function createMetrics() {
     }),
     channelHealth: new Gauge({
       name: 'linli_channel_health',
-      help: 'Channel health as the sender sees it: 1 up, 0.5 degraded, 0 down',
-      labelNames: ['channel'] as const,
+      help: 'Channel health as the sender sees it, per bot account for Wechaty: 1 up, 0.5 degraded, 0 down',
+      labelNames: ['channel', 'account'] as const,
       registers: [registry],
       collect() {
-        for (const c of channelSource?.() ?? []) this.set({ channel: c.name }, HEALTH_VALUE[c.health().state])
+        for (const c of channelSource?.() ?? [])
+          this.set({ channel: c.channel, account: c.account }, HEALTH_VALUE[c.health().state])
       },
     }),
     outboxDepth: new Gauge({
@@ -96,7 +97,7 @@ export function createMetrics() {
   }
 
   /** Reports these channels' health in `linli_channel_health` at each scrape. */
-  function watchChannels(source: () => readonly Channel[]): void {
+  function watchChannels(source: () => readonly ChannelSource[]): void {
     channelSource = source
   }
 

@@ -51,6 +51,47 @@ export const ConfigSchema = z.object({
     botName: z.string().min(1),
     /** Start the bot and the outbox sender with the service (off for API-only processes). */
     enabled: Bool.default(true),
+    /**
+     * More bot accounts beside the main one (whose id is `default`): a pool. Each runs its own puppet
+     * and sender with its own budget and pacing, and sends to the groups and people it has heard from.
+     */
+    accounts: z
+      .array(
+        z.object({
+          id: z
+            .string()
+            .regex(/^[a-z0-9_-]{1,32}$/, 'lower-case letters, digits, _ or -')
+            .refine((id) => id !== 'default', '`default` is the main account'),
+          /** Default: the main account's puppet. */
+          puppet: z.string().min(1).optional(),
+          /** The environment variable holding this account's puppet token (tokens never live in files). */
+          tokenEnv: z
+            .string()
+            .regex(/^[A-Z][A-Z0-9_]*$/)
+            .optional(),
+          botName: z.string().min(1).optional(),
+          /** This account's pace and daily budget; default `outbox.perMinute` / `outbox.dailyBudget`. */
+          perMinute: PositiveInt.optional(),
+          dailyBudget: PositiveInt.optional(),
+          /** The contact its self-test probe goes to; default the next account in the pool. */
+          selfTestContact: z.string().min(1).optional(),
+        }),
+      )
+      .default([])
+      .refine((list) => new Set(list.map((a) => a.id)).size === list.length, 'account ids must differ'),
+    /**
+     * The self-test: every `intervalMinutes` each account sends a probe to a known contact (another
+     * account of the pool, or `contact`), which must come back within `timeoutMinutes`.
+     */
+    selfTest: z
+      .object({
+        enabled: Bool.default(true),
+        intervalMinutes: PositiveInt.default(10),
+        timeoutMinutes: PositiveInt.default(3),
+        /** The main account's probe contact (a contact id); default the next account in the pool. */
+        contact: z.string().min(1).optional(),
+      })
+      .prefault({}),
   }),
   wechat: z
     .object({
@@ -152,6 +193,17 @@ export const ConfigSchema = z.object({
         .default({}),
       /** How many `unavailable` failures in a row on one channel before a message moves to the next. */
       unavailableTries: PositiveInt.default(3),
+      /**
+       * Who is told when a channel has been down or degraded for `afterMinutes`, and again when it is
+       * back: people with these roles (by their own reachable channels) and these WeCom group robots.
+       */
+      alerts: z
+        .object({
+          afterMinutes: PositiveInt.default(5),
+          roles: z.array(z.string().min(1)).default(['admin', 'street_staff']),
+          robots: z.array(z.string().min(1)).default([]),
+        })
+        .prefault({}),
     })
     .prefault({}),
   cases: z.object({

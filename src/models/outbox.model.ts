@@ -30,9 +30,10 @@ export type OutboxLane = (typeof OUTBOX_LANES)[number]
 const outboxSchema = new Schema(
   {
     key: { type: String, required: true, unique: true },
-    /** room: a Wechaty room id; contact: a Wechaty contact id; person: a Resident id resolved at send time. */
+    /** room: a Wechaty room id; contact: a Wechaty contact id; person: a Resident id resolved at send time;
+     *  robot: a WeCom group robot's name in `wecom.robots` (a staff group's feed). */
     to: {
-      type: { type: String, enum: ['room', 'contact', 'person'], required: true },
+      type: { type: String, enum: ['room', 'contact', 'person', 'robot'], required: true },
       id: { type: String, required: true },
     },
     text: { type: String, required: true },

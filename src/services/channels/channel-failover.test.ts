@@ -13,7 +13,7 @@ import { createMemoryTransport } from '../outbox/memory-transport.js'
 import { createOutboxSender } from '../outbox/outbox.sender.js'
 import { createOutbox } from '../outbox/outbox.service.js'
 import { eventually, testLimits } from '../outbox/outbox.test-helper.js'
-import { ChannelError } from './channel.js'
+import { ChannelError, sourcesOf } from './channel.js'
 import { type ChannelsConfig, createChannelRegistry } from './channels.registry.js'
 import { createScriptedChannel, type ScriptedChannel } from './scripted-channel.js'
 import { createWechatyChannel } from './wechaty-channel.js'
@@ -277,7 +277,7 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     sender.onChannelAttempt(({ channel, outcome, kind }) =>
       metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
     )
-    metrics.watchChannels(() => sender.channels.all())
+    metrics.watchChannels(() => sourcesOf(sender.channels.all()))
     wechaty.deadAfter(1)
     await outbox.enqueueMany(
       [1, 2].map((i) => ({
@@ -297,7 +297,7 @@ describe('channel layer: routing and failover in the outbox sender', () => {
       'linli_channel_sends_total{channel="wechaty",outcome="failed",kind="unavailable"} 1',
     )
     expect(res.text).toContain('linli_channel_sends_total{channel="wecom_app",outcome="sent",kind=""} 1')
-    expect(res.text).toContain('linli_channel_health{channel="wechaty"} 0')
-    expect(res.text).toContain('linli_channel_health{channel="wecom_app"} 1')
+    expect(res.text).toContain('linli_channel_health{channel="wechaty",account="default"} 0')
+    expect(res.text).toContain('linli_channel_health{channel="wecom_app",account="default"} 1')
   })
 })

@@ -81,3 +81,18 @@ export interface Channel {
   /** The channel's current health as this process sees it (login state, last errors, self-test). */
   health(): ChannelHealth
 }
+
+/** One channel of one bot account, as /readyz, /metrics and the console show it. */
+export interface ChannelSource {
+  channel: ChannelName
+  /** The bot account (`default` for the main one; official channels are the deployment's, `default`). */
+  account: string
+  health(): ChannelHealth
+  /** A Wechaty account's last self-test verdict. */
+  selfTest?(): { state: 'ok' | 'failed' | 'pending' | 'off'; at?: Date; detail?: string }
+}
+
+/** Channels of one account as sources (tests, and processes with one account). */
+export function sourcesOf(channels: readonly Channel[], account = 'default'): ChannelSource[] {
+  return channels.map((c) => ({ channel: c.name, account, health: () => c.health() }))
+}

@@ -3,9 +3,9 @@ import { ResidentModel } from '../../models/registry.model.js'
 import type { ChannelAddress, ChannelName, MessagePurpose } from './channel.js'
 import type { ChannelRegistry } from './channels.registry.js'
 
-/** An outbox recipient: a Wechaty room or contact, or a person (Resident id) resolved here. */
+/** An outbox recipient: a Wechaty room or contact, a person (Resident id) resolved here, or a WeCom robot. */
 export interface Recipient {
-  type: 'room' | 'contact' | 'person'
+  type: 'room' | 'contact' | 'person' | 'robot'
   id: string
 }
 
@@ -71,6 +71,10 @@ export async function routeMessage(input: {
     if (typeof found === 'string') return { reason: found }
     reachable = found
     order = registry.order(purpose)
+  } else if (to.type === 'robot') {
+    // A staff group's robot feed goes by its webhook only.
+    reachable = { wecom_robot: to.id }
+    order = registry.get('wecom_robot') ? ['wecom_robot'] : []
   } else {
     reachable = { wechaty: `${to.type}:${to.id}` }
     order = registry.get('wechaty') ? ['wechaty'] : []

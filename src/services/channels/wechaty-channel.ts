@@ -7,6 +7,7 @@ import {
   MESSAGE_PURPOSES,
   type MessagePurpose,
 } from './channel.js'
+import type { SelfTestVerdict } from './self-test.js'
 
 /** Failures within this window, with no success since, make the channel `degraded`. */
 const ERROR_WINDOW_MS = 5 * 60_000
@@ -20,40 +21,53 @@ export function parseWechatyAddress(id: string): { type: 'room' | 'contact'; id:
 
 export interface WechatyChannel extends Channel {
   readonly transport: ChatTransport
+  /** The bot account this channel sends as (`default` for the main one). */
+  readonly account: string
+  /** The account's last self-test verdict (`off` when it has none). */
+  selfTest(): SelfTestVerdict
 }
 
 /**
  * The Wechaty group bot as a Channel (all purposes): sends through the existing ChatTransport.
- * Health: `down` while logged out (no `self()`), `degraded` after a few recent send errors with no
- * success since, else `up`. Every transport error is `unavailable` (Wechaty gives no error codes).
+ * Health: `down` while logged out (no `self()`) or while its self-test probe does not come back
+ * (silently throttled or banned), `degraded` after a few recent send errors with no success since,
+ * else `up`. Every transport error is `unavailable` (Wechaty gives no error codes).
  */
 export function createWechatyChannel(
   transport: ChatTransport,
-  options: { now?: () => number } = {},
+  options: { now?: () => number; account?: string; selfTest?: () => SelfTestVerdict } = {},
 ): WechatyChannel {
   const now = options.now ?? Date.now
+  const selfTest = options.selfTest ?? ((): SelfTestVerdict => ({ state: 'off' }))
   let errors: number[] = []
   let state: ChannelHealth['state'] = 'up'
   let since = new Date(now())
   function health(): ChannelHealth {
     const t = now()
     errors = errors.filter((at) => at > t - ERROR_WINDOW_MS)
-    const next: ChannelHealth['state'] = !transport.self()
-      ? 'down'
-      : errors.length >= DEGRADED_AFTER
-        ? 'degraded'
-        : 'up'
+    const probe = selfTest()
+    const loggedOut = !transport.self()
+    const next: ChannelHealth['state'] =
+      loggedOut || probe.state === 'failed' ? 'down' : errors.length >= DEGRADED_AFTER ? 'degraded' : 'up'
     if (next !== state) {
       state = next
       since = new Date(t)
     }
-    const detail = state === 'down' ? '机器人已掉线' : state === 'degraded' ? '最近多次发送失败' : undefined
+    const detail = loggedOut
+      ? '机器人已掉线'
+      : state === 'down'
+        ? probe.detail
+        : state === 'degraded'
+          ? '最近多次发送失败'
+          : undefined
     return { state, detail, since }
   }
   return {
     name: 'wechaty',
     purposes: MESSAGE_PURPOSES as readonly MessagePurpose[],
     transport,
+    account: options.account ?? 'default',
+    selfTest,
     health,
     async send(to: ChannelAddress, message) {
       const target = parseWechatyAddress(to.id)

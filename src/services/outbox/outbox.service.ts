@@ -10,7 +10,7 @@ import { laneOf } from './outbox.lanes.js'
 
 export const OutboxInput = z.object({
   key: z.string().min(1).max(300),
-  to: z.object({ type: z.enum(['room', 'contact', 'person']), id: z.string().min(1) }),
+  to: z.object({ type: z.enum(['room', 'contact', 'person', 'robot']), id: z.string().min(1) }),
   text: z.string().min(1).max(4000),
   kind: z.string().min(1),
   /** Which bot account sends it (default `default`). */
@@ -46,12 +46,22 @@ export interface Outbox {
   enqueueMany(inputs: OutboxInput[]): Promise<number>
 }
 
-/** The durable queue every outgoing chat message goes through; the bot's sender drains it. */
-export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
-  function toDoc(input: OutboxInput) {
+/**
+ * The durable queue every outgoing chat message goes through; the bot's sender drains it. With a
+ * pool of bot accounts, `accountOf` names the account that reaches a recipient (bot-accounts.ts); a
+ * message queued without an explicit `account` goes to that account's sender.
+ */
+export function createOutbox(deps: {
+  clock: Clock
+  asks?: Asks
+  accountOf?: (to: OutboxInput['to']) => Promise<string>
+}): Outbox {
+  async function toDoc(input: OutboxInput) {
     const { expects: _question, ...parsed } = OutboxInput.parse(input)
+    const account = parsed.account ?? (await deps.accountOf?.(parsed.to))
     return {
       ...parsed,
+      ...(account ? { account } : {}),
       lane: laneOf(parsed),
       purpose: purposeOf(parsed),
       notBefore: parsed.notBefore ?? deps.clock.now(),
@@ -63,14 +73,15 @@ export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
     const asks = deps.asks
     if (!asks) return
     for (const { to, expects } of inputs) {
-      if (expects) await asks.record(to, expects)
+      // A robot feed cannot answer: nothing is asked of it.
+      if (expects && to.type !== 'robot') await asks.record({ type: to.type, id: to.id }, expects)
     }
   }
   return {
     async enqueue(input) {
       await recordQuestions([input])
       try {
-        const doc = await OutboxModel.create(toDoc(input))
+        const doc = await OutboxModel.create(await toDoc(input))
         await markPending([doc])
         return true
       } catch (err) {
@@ -82,7 +93,11 @@ export function createOutbox(deps: { clock: Clock; asks?: Asks }): Outbox {
       if (inputs.length === 0) return 0
       await recordQuestions(inputs)
       try {
-        const res = await OutboxModel.insertMany(inputs.map(toDoc), { ordered: false })
+        const docs = []
+        for (let i = 0; i < inputs.length; i += 50) {
+          docs.push(...(await Promise.all(inputs.slice(i, i + 50).map(toDoc))))
+        }
+        const res = await OutboxModel.insertMany(docs, { ordered: false })
         await markPending(res)
         return res.length
       } catch (err) {
