@@ -44,6 +44,7 @@ import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
+import { createChannelWatch } from './services/channels/channel-watch.js'
 import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
 import { officialChannels } from './services/channels/official-channels.js'
 import { createWeCom } from './services/channels/wecom/wecom-setup.js'
@@ -215,6 +216,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
   )
   if (bot) metrics.watchChannels(() => bot.channelSources())
+  // Staff are told (by the channels still up) when a channel or a bot account has been down a while.
+  const channelWatch = bot
+    ? createChannelWatch({
+        sources: () => bot.channelSources(),
+        outbox: services.outbox,
+        clock: services.clock,
+        logger,
+        timezone: config.timezone,
+        alerts: config.channels.alerts,
+      })
+    : undefined
+  channelWatch?.start()
   services.kb.onLlmOutcome((outcome) => metrics.gauges.kbLlmAnswers.inc({ outcome }))
   const docs = createApiDocs()
   const routers = buildRouters({
@@ -261,6 +274,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     if (shuttingDown) return
     shuttingDown = true
     await jobs?.stop()
+    await channelWatch?.stop()
     clearInterval(backlogTimer)
     dbWatch.stop()
     logger.info({ reason }, 'shutting down: no new work, finishing in-flight requests')
