@@ -7,6 +7,7 @@ import { silentLogger } from '../lib/logger.js'
 import { CaseModel } from '../models/case.model.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { JobRunModel, JobSentModel } from '../models/job.model.js'
+import { SelfTestProbeModel } from '../models/bot-account.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { CommunityModel, ResidentModel } from '../models/registry.model.js'
 import { createOutbox } from '../services/outbox/outbox.service.js'
@@ -147,8 +148,22 @@ describe('daily jobs', () => {
       notBefore: old,
       createdAt: old,
     })
+    for (const [id, sentAt] of [
+      ['0000000000000001', old],
+      ['0000000000000002', recent],
+      ['0000000000000003', now],
+    ] as const) {
+      await SelfTestProbeModel.create({ _id: id, account: 'default', to: 'c-watch', sentAt })
+    }
     const run = await retentionJob(deps(), now)
-    expect(run.counts).toMatchObject({ messageTexts: 2, quotedTexts: 1, transcripts: 1, outboxTexts: 1 })
+    expect(run.counts).toMatchObject({
+      messageTexts: 2,
+      quotedTexts: 1,
+      transcripts: 1,
+      outboxTexts: 1,
+      selfTestProbes: 2,
+    })
+    expect((await SelfTestProbeModel.find().lean()).map((p) => p._id)).toEqual(['0000000000000003'])
     expect(await ChatMessageModel.countDocuments({})).toBe(3)
     const m2 = await ChatMessageModel.findOne({ messageId: 'm2' }).lean()
     expect(m2?.text).toBe('')

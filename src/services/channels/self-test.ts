@@ -169,3 +169,10 @@ export async function answerSelfTest(input: {
   for (const t of input.tests) if (t.account === probe.account) t.returned(nonce, input.now)
   return true
 }
+
+/** Probes a week old are deleted (daily retention): the console shows only the latest ones. */
+export async function purgeOldProbes(now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - 7 * 24 * 3600_000)
+  const res = await SelfTestProbeModel.deleteMany({ sentAt: { $lt: cutoff } })
+  return res.deletedCount
+}
