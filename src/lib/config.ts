@@ -194,6 +194,13 @@ export const ConfigSchema = z.object({
       /** How many `unavailable` failures in a row on one channel before a message moves to the next. */
       unavailableTries: PositiveInt.default(3),
       /**
+       * People with one of these registry tags (elderly living alone…) get SMS first for the purposes
+       * whose order lists SMS: a case update lands on the phone they read, not only in a group.
+       */
+      smsFirstTags: z
+        .array(z.string().min(1))
+        .default(['独居老人', '空巢老人', '高龄老人', '孤寡老人', '老年人', '不会用微信']),
+      /**
        * Who is told when a channel has been down or degraded for `afterMinutes`, and again when it is
        * back: people with these roles (by their own reachable channels) and these WeCom group robots.
        */

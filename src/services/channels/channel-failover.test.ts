@@ -173,6 +173,34 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     expect(sms.delivered.map((d) => d.to.id)).toEqual(['13812345678'])
   })
 
+  it('sends an elderly resident (by registry tag) a case update by SMS first, others by WeChat first', async () => {
+    const elder = await person('刘奶奶', { phone: '13912345678' })
+    await ResidentModel.updateOne({ _id: elder._id }, { $set: { tags: ['独居老人'] } })
+    const younger = await person('小周', { phone: '13700001111' })
+    for (const [key, who] of [
+      ['e1', elder],
+      ['y1', younger],
+    ] as const) {
+      await outbox.enqueue({
+        key,
+        to: { type: 'person', id: String(who._id) },
+        text: '您反映的楼道灯已修好，工单已办结。',
+        kind: 'update',
+      })
+    }
+    // A reply is not an SMS purpose: the elder still gets it by WeChat.
+    await outbox.enqueue({
+      key: 'e2',
+      to: { type: 'person', id: String(elder._id) },
+      text: '收到',
+      kind: 'reply',
+    })
+    await drain(senderWith({ smsFirstTags: ['独居老人'] }))
+    expect(sms.delivered.map((d) => d.message.key)).toEqual(['e1'])
+    expect(keysOf(wechaty).sort()).toEqual(['e2', 'y1'])
+    expect((await OutboxModel.findOne({ key: 'e1' }).lean())?.deliveredVia?.address).toBe('139****5678')
+  })
+
   it('skips a channel over its configured quota without trying it', async () => {
     const w = await person('赵主任', { wecom: true })
     await outbox.enqueueMany(

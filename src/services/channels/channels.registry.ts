@@ -15,6 +15,8 @@ export interface ChannelRegistry {
   overQuota(name: ChannelName, now: Date): Promise<boolean>
   /** `unavailable` failures on one channel before a message moves to the next. */
   readonly unavailableTries: number
+  /** Registry tags whose people get SMS first (channels.smsFirstTags). */
+  readonly smsFirstTags: readonly string[]
 }
 
 const MINUTE = 60_000
@@ -31,11 +33,12 @@ export function createChannelRegistry(options: {
   timezone: string
 }): ChannelRegistry {
   const byName = new Map(options.channels.map((c) => [c.name, c]))
-  const config = { order: {}, limits: {}, unavailableTries: 3, ...options.config }
+  const config = { order: {}, limits: {}, unavailableTries: 3, smsFirstTags: [], ...options.config }
   return {
     get: (name) => byName.get(name),
     all: () => [...byName.values()],
     unavailableTries: config.unavailableTries,
+    smsFirstTags: config.smsFirstTags,
     order(purpose) {
       const wanted = config.order[purpose] ?? ['wechaty']
       return wanted.filter((name) => byName.get(name)?.purposes.includes(purpose) === true)

@@ -23,15 +23,17 @@ export interface NoRoute {
 
 const NO_WECHAT = '该居民没有绑定微信，请网格员电话或上门告知'
 
-/** Where a person can be reached for `purpose`, by channel (before the configured order). */
+/** Where a person can be reached, by channel (before the configured order), and whether SMS goes first. */
+type Reachable = Partial<Record<ChannelName, string>> & { smsFirst?: boolean }
+
 async function personAddresses(
   id: string,
-  purpose: MessagePurpose,
   crypto: FieldCrypto | undefined,
-): Promise<Partial<Record<ChannelName, string>> | string> {
+  smsFirstTags: readonly string[],
+): Promise<Reachable | string> {
   const person = /^[0-9a-f]{24}$/.test(id) ? await ResidentModel.findById(id).lean() : null
   if (!person || person.erasedAt) return '收件人不存在'
-  const out: Partial<Record<ChannelName, string>> = {}
+  const out: Reachable = { smsFirst: person.tags.some((t) => smsFirstTags.includes(t)) }
   if (person.wechat?.contactId) out.wechaty = `contact:${person.wechat.contactId}`
   if (person.wecomUserId) out.wecom_app = person.wecomUserId
   // A subscribe message needs a subscription the person gave in the mini-program: the channel spends
@@ -67,10 +69,13 @@ export async function routeMessage(input: {
   let reachable: Partial<Record<ChannelName, string>>
   let order: ChannelName[]
   if (to.type === 'person') {
-    const found = await personAddresses(to.id, purpose, input.crypto)
+    const found = await personAddresses(to.id, input.crypto, registry.smsFirstTags ?? [])
     if (typeof found === 'string') return { reason: found }
-    reachable = found
+    const { smsFirst, ...addresses } = found
+    reachable = addresses
     order = registry.order(purpose)
+    // An elderly resident (by registry tag) reads SMS: it goes first where the purpose allows it.
+    if (smsFirst && order.includes('sms')) order = ['sms', ...order.filter((n) => n !== 'sms')]
   } else if (to.type === 'robot') {
     // A staff group's robot feed goes by its webhook only.
     reachable = { wecom_robot: to.id }
