@@ -71,6 +71,37 @@ describe('a pool of bot accounts', () => {
     expect(two.delivered.length - before.two).toBe(1)
   })
 
+  it("keeps each account's own daily budget: one account spent does not stop the other", async () => {
+    const bot = await start({
+      wechaty: { accounts: [{ id: 'kanghe2', dailyBudget: 10 }] },
+      outbox: { dailyBudget: 1000 },
+    })
+    const [one, two] = bot.accounts
+    if (!one?.mock || !two?.mock) throw new Error('both accounts run on the mock puppet')
+    expect(await two.sender.usage()).toMatchObject({ budget: 10 })
+    expect(await one.sender.usage()).toMatchObject({ budget: 1000 })
+    const roomOne = one.mock.createRoom('康和小区7号楼')
+    const roomTwo = two.mock.createRoom('康和小区8号楼')
+    const notices = (room: { id: string }, account: string) =>
+      Array.from({ length: 12 }, (_, i) => ({
+        key: `n${i}:${room.id}`,
+        to: { type: 'room' as const, id: room.id },
+        text: `【通知】第${i + 1}条`,
+        kind: 'notice',
+        account,
+      }))
+    await bot.services.outbox.enqueueMany([...notices(roomTwo, 'kanghe2'), ...notices(roomOne, 'default')])
+    await eventually(() => one.mock?.delivered.length === 12)
+    // Broadcasts may use their share of the budget only (20% is kept for replies): 8 of 10.
+    await eventually(async () => (await two.sender.usage()).sentToday === 8)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(two.mock.delivered.length).toBe(8)
+    expect(one.mock.delivered.length).toBe(12)
+    expect(await OutboxModel.countDocuments({ account: 'kanghe2', status: 'queued' })).toBe(
+      12 - two.mock.delivered.length,
+    )
+  })
+
   it('marks an account down when its self-test probe stops coming back, and up when it returns', async () => {
     const wecom = createScriptedChannel('wecom_app')
     const bot = await start({
