@@ -92,6 +92,36 @@ describe('daily jobs', () => {
     expect(toStaff?.text).toContain('满意率 100%')
   })
 
+  it("a community staff group's robot feed gets its own community's morning figures, once", async () => {
+    const w = await world()
+    const withFeeds = loadConfig(
+      { LINLI_ENV: 'test' },
+      {
+        overrides: {
+          wecom: {
+            robots: {
+              'kc-staff': 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a',
+              'other-staff': 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=b',
+            },
+            robotFeeds: {
+              'kc-staff': { communities: [w.community.code] },
+              'other-staff': { communities: ['ZZ'] },
+            },
+          },
+        },
+      },
+    )
+    const now = new Date('2026-11-28T00:05:00Z')
+    const run = () =>
+      morningDigestsJob({ config: withFeeds, outbox: createOutbox({ clock: fixedClock(now) }) }, now)
+    await run()
+    await run()
+    const toRobots = await OutboxModel.find({ 'to.type': 'robot' }).lean()
+    expect(toRobots.map((m) => m.to?.id)).toEqual(['kc-staff'])
+    expect(toRobots[0]?.text).toContain('【昨日简报 2026-11-27】KC社区')
+    expect(toRobots[0]?.purpose).toBe('digest')
+  })
+
   it('回访: one polite follow-up to the reporter after the delay, only for unrated resolved cases', async () => {
     const w = await world()
     const resolvedAt = new Date('2026-11-25T00:00:00Z')

@@ -8,6 +8,7 @@ import {
 } from '../services/registry/registry.staff-queries.js'
 import { createStatsService, type DailyFigures } from '../services/stats/stats.service.js'
 import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
+import { robotsFeeding } from './robot-feeds.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
 type OpenCase = DigestCase
@@ -57,6 +58,10 @@ async function sendCommunityDigests(deps: JobDeps, ctx: JobContext, day: string)
     for (const personId of personIds) {
       const key = `digest:${day}:community:${communityId}:${personId}`
       await sendOnce(deps, ctx, { key, to: { type: 'person', id: personId }, text, kind: 'digest' })
+    }
+    for (const robot of await robotsFeeding(deps.config, communityId)) {
+      const key = `digest:${day}:community:${communityId}:robot:${robot}`
+      await sendOnce(deps, ctx, { key, to: { type: 'robot', id: robot }, text, kind: 'digest' })
     }
   }
 }

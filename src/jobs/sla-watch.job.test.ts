@@ -120,6 +120,32 @@ describe('SLA watch job', () => {
     expect(first[0]?.text).toContain('已超过响应时限1分钟，仍未响应')
   })
 
+  it("posts an overdue case once per deadline to its community staff group's robot feed", async () => {
+    const w = await world()
+    const withFeed = loadConfig(
+      { LINLI_ENV: 'test' },
+      {
+        overrides: {
+          wecom: {
+            robots: { 'kc-staff': 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=a' },
+            robotFeeds: { 'kc-staff': { communities: [] } },
+          },
+        },
+      },
+    )
+    await w.makeCase({ assigneeId: w.worker._id, deadlines: { respondBy: at(2 * H), resolveBy: at(48 * H) } })
+    const run = (t: Date) =>
+      slaWatchJob({ config: withFeed, outbox: createOutbox({ clock: fixedClock(t) }) }, t)
+    await run(at(2 * H + 60_000))
+    await run(at(6 * H + 60_000)) // the next tier is reached: the feed is not posted again
+    const feed = await OutboxModel.find({ 'to.type': 'robot' }).lean()
+    expect(feed.map((m) => m.to?.id)).toEqual(['kc-staff'])
+    expect(feed[0]?.text).toMatch(
+      /^【超时督办】工单 261128-0001（3号楼楼道灯坏了，联系电话138\*{4}5678）已超过响应时限/,
+    )
+    expect(feed[0]?.purpose).toBe('alert')
+  })
+
   it('urgent cases are watched by the every-minute job, others by the ten-minute job', async () => {
     const w = await world()
     await w.makeCase({

@@ -7,6 +7,7 @@ import {
   staffIdsOfCommunity,
 } from '../services/registry/registry.staff-queries.js'
 import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
+import { robotsFeeding } from './robot-feeds.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
 type DeadlineKind = 'respond' | 'resolve'
@@ -92,6 +93,17 @@ async function escalate(
   const chain = await escalationChain(c)
   const reached = chain.slice(0, Math.floor(overdueMs / stepMs) + 1)
   const text = `【超时督办】工单 ${c.number}（${brief(c)}）已超过${LABEL[kind].limit}时限${duration(overdueMs)}，仍未${LABEL[kind].verb}，请督促处理。`
+  // A community staff group's robot feed sees each overdue case once per deadline.
+  for (const robot of await robotsFeeding(deps.config, c.location?.communityId)) {
+    await sendOnce(deps, ctx, {
+      key: `sla:${c._id}:${kind}:${at.getTime()}:escalate:robot:${robot}`,
+      to: { type: 'robot', id: robot },
+      text,
+      kind: 'escalation',
+      purpose: 'alert',
+      refs: { caseId: String(c._id) },
+    })
+  }
   for (const step of reached) {
     for (const personId of step.personIds) {
       const key = `sla:${c._id}:${kind}:${at.getTime()}:escalate:${step.tier}:${personId}`

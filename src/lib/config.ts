@@ -160,6 +160,13 @@ export const ConfigSchema = z.object({
       caseCard: z.enum(['textcard', 'template_card']).default('textcard'),
       /** Group robots: name → webhook URL (the URL carries the robot's key). */
       robots: z.record(z.string(), z.url()).default({}),
+      /**
+       * A staff group's feed: robot name → the communities (codes; none: all) whose morning figures
+       * and overdue-case escalations it posts.
+       */
+      robotFeeds: z
+        .record(z.string(), z.object({ communities: z.array(z.string().min(1)).default([]) }))
+        .default({}),
     })
     .prefault({}),
   secrets: z

@@ -201,6 +201,40 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     expect((await OutboxModel.findOne({ key: 'e1' }).lean())?.deliveredVia?.address).toBe('139****5678')
   })
 
+  it("sends a staff group's robot feed by its webhook only, and waits while the robot is down", async () => {
+    const robot = createScriptedChannel('wecom_robot', ['alert', 'digest'])
+    const sender = createOutboxSender({
+      limits: testLimits({ perMinute: 60_000, jitterMs: 0, maxAttempts: 6 }),
+      timezone: 'Asia/Shanghai',
+      logger: silentLogger,
+      transport: createMemoryTransport(),
+      channels: createChannelRegistry({
+        channels: [wechaty, wecom, robot],
+        config: { order: ORDER, limits: {}, unavailableTries: 2 },
+        timezone: 'Asia/Shanghai',
+      }),
+      crypto,
+      outbox,
+      retryBaseMs: 20,
+      idleMs: 10,
+    })
+    robot.deadAfter(0)
+    await outbox.enqueue({
+      key: 'feed-1',
+      to: { type: 'robot', id: 'kc-staff' },
+      text: '【昨日简报】…',
+      kind: 'digest',
+    })
+    expect(await sender.sendNext()).toBe('retry') // the webhook fails: the robot is now down
+    await new Promise((r) => setTimeout(r, 50))
+    expect(await sender.sendNext()).toBe('waiting') // nothing else may carry a staff group's feed
+    robot.revive()
+    await eventually(async () => (await sender.sendNext()) === 'sent')
+    expect(robot.delivered.map((d) => d.to)).toEqual([{ channel: 'wecom_robot', id: 'kc-staff' }])
+    expect(keysOf(wechaty)).toEqual([])
+    expect(keysOf(wecom)).toEqual([])
+  })
+
   it('skips a channel over its configured quota without trying it', async () => {
     const w = await person('赵主任', { wecom: true })
     await outbox.enqueueMany(
