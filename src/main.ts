@@ -340,7 +340,20 @@ export function buildRouters(d: RouterDeps): Router[] {
   if (wecomCallback) {
     routers.push(wecomRoutes(wecomCallback))
   }
-  if (bot) routers.push(botRoutes({ status: () => bot.bot.status(), usage: () => bot.sender.usage() }))
+  if (bot) {
+    routers.push(
+      botRoutes({
+        accounts: () =>
+          bot.accounts.map((a) => ({
+            id: a.id,
+            status: () => a.bot.status(),
+            usage: () => a.sender.usage(),
+            health: () => a.channel.health(),
+            selfTest: () => a.channel.selfTest(),
+          })),
+      }),
+    )
+  }
   if (bot?.mock && isSimulatorAllowed(config)) {
     routers.push(simRoutes({ world: bot.mock, rooms: bot.rooms, conversations: bot.conversations }))
   }

@@ -158,8 +158,15 @@ describe('tokens expire and revoke (through the service HTTP stack)', () => {
       middleware: [authenticate(api.services.auth)],
       routers: [
         botRoutes({
-          status: () => ({ loggedIn: false, qrcode: 'https://login.example/qr', since: new Date() }),
-          usage: async () => ({ sentToday: 3, budget: 500 }),
+          accounts: () => [
+            {
+              id: 'default',
+              status: () => ({ loggedIn: false, qrcode: 'https://login.example/qr', since: new Date() }),
+              usage: async () => ({ sentToday: 3, budget: 500 }),
+              health: () => ({ state: 'down', since: new Date() }),
+              selfTest: () => ({ state: 'off' }),
+            },
+          ],
         }),
       ],
     }).callback()

@@ -27,24 +27,59 @@ describe('bot status route', () => {
     routers: [
       actorFrom({ admin: ['admin'], worker: ['grid_worker'] }),
       botRoutes({
-        status: () => ({
-          loggedIn: false,
-          qrcode: 'https://login.weixin.qq.com/l/abc',
-          since: new Date('2026-11-28T00:00:00Z'),
-        }),
-        usage: async () => ({ sentToday: 12, budget: 3000 }),
+        accounts: () => [
+          {
+            id: 'default',
+            status: () => ({
+              loggedIn: false,
+              qrcode: 'https://login.weixin.qq.com/l/abc',
+              since: new Date('2026-11-28T00:00:00Z'),
+            }),
+            usage: async () => ({ sentToday: 12, budget: 3000 }),
+            health: () => ({ state: 'down', detail: '机器人已掉线', since: new Date('2026-11-28T00:00:00Z') }),
+            selfTest: () => ({ state: 'ok', at: new Date('2026-11-27T23:50:00Z') }),
+          },
+          {
+            id: 'kanghe',
+            status: () => ({
+              loggedIn: true,
+              user: { id: 'wxid_kh', name: '康和小助手' },
+              since: new Date('2026-11-27T08:00:00Z'),
+            }),
+            usage: async () => ({ sentToday: 40, budget: 2000 }),
+            health: () => ({ state: 'up', since: new Date('2026-11-27T08:00:00Z') }),
+            selfTest: () => ({ state: 'ok', at: new Date('2026-11-28T00:01:00Z') }),
+          },
+        ],
       }),
     ],
   })
   const http = request(app.callback())
 
-  it("shows the login QR code and the day's sends to an admin", async () => {
+  it("shows each account's login QR code, health, self-test and the day's sends to an admin", async () => {
     const res = await http.get('/api/v1/bot/status').set('x-test-actor', 'admin').expect(200)
-    expect(res.body).toEqual({
+    const main = {
       loggedIn: false,
       qrcode: 'https://login.weixin.qq.com/l/abc',
       since: '2026-11-28T00:00:00.000Z',
       outbox: { sentToday: 12, budget: 3000 },
+      health: { state: 'down', detail: '机器人已掉线', since: '2026-11-28T00:00:00.000Z' },
+      selfTest: { state: 'ok', at: '2026-11-27T23:50:00.000Z' },
+    }
+    expect(res.body).toEqual({
+      ...main,
+      accounts: [
+        { id: 'default', ...main },
+        {
+          id: 'kanghe',
+          loggedIn: true,
+          user: { id: 'wxid_kh', name: '康和小助手' },
+          since: '2026-11-27T08:00:00.000Z',
+          outbox: { sentToday: 40, budget: 2000 },
+          health: { state: 'up', since: '2026-11-27T08:00:00.000Z' },
+          selfTest: { state: 'ok', at: '2026-11-28T00:01:00.000Z' },
+        },
+      ],
     })
   })
 

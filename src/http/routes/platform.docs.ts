@@ -210,7 +210,7 @@ export const platformDocs: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/bot/status',
-    summary: '机器人状态与登录二维码',
+    summary: '机器人账号状态：每个账号的登录二维码、健康、自检与今日发送量',
     tags: ['bot'],
     auth: 'token_or_api_key',
     roles: ['admin'],
