@@ -51,6 +51,27 @@ describe('loadConfig', () => {
     ).toThrow(/LINLI_ENCRYPTION_KEY[\s\S]*LINLI_TOKEN_SECRET[\s\S]*never allowed in production/)
   })
 
+  it('reads a pool of bot accounts and refuses one whose token variable is unset, or a duplicate id', () => {
+    const local = [
+      'wechaty:',
+      '  accounts:',
+      '    - { id: kanghe, tokenEnv: WECHATY_TOKEN_KANGHE, botName: 康和小助手, dailyBudget: 2000 }',
+      '',
+    ].join('\n')
+    const c = loadConfig({ WECHATY_TOKEN_KANGHE: 'puppet_service_x' }, { configDir: withLocal(local) })
+    expect(c.wechaty.accounts).toEqual([
+      { id: 'kanghe', tokenEnv: 'WECHATY_TOKEN_KANGHE', botName: '康和小助手', dailyBudget: 2000 },
+    ])
+    expect(c.wechaty.selfTest).toEqual({ enabled: true, intervalMinutes: 10, timeoutMinutes: 3 })
+    expect(() => loadConfig({}, { configDir: withLocal(local) })).toThrow(
+      /wechaty\.accounts\[0\] \(kanghe\)\.tokenEnv: the environment variable WECHATY_TOKEN_KANGHE is not set/,
+    )
+    const twice = 'wechaty:\n  accounts: [{ id: a }, { id: a }, { id: default }]\n'
+    expect(() => loadConfig({}, { configDir: withLocal(twice) })).toThrow(
+      /`default` is the main account[\s\S]*account ids must differ/,
+    )
+  })
+
   it('lets local.yaml override defaults but never carry secrets', () => {
     expect(loadConfig({}, { configDir: withLocal('http:\n  port: 4555\n') }).http.port).toBe(4555)
     expect(() => loadConfig({}, { configDir: withLocal('secrets:\n  tokenSecret: abc\n') })).toThrow(

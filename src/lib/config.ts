@@ -443,7 +443,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions = 
       problems.push(`${key}${from}: ${issue.message}`)
     }
   }
-  if (result.success) problems.push(...checkProduction(result.data))
+  if (result.success) problems.push(...checkProduction(result.data), ...checkBotAccounts(result.data, env))
   if (problems.length > 0 || !result.success) throw new ConfigError(problems)
   return deepFreeze(result.data)
 }
@@ -463,6 +463,20 @@ function checkProduction(c: z.infer<typeof ConfigSchema>): string[] {
   }
   if (c.wechaty.puppet === 'wechaty-puppet-mock') {
     out.push('wechaty.puppet (env WECHATY_PUPPET): the mock puppet is for development; set a real puppet')
+  }
+  return out
+}
+
+/** A pool account whose token variable is unset would scan-loop forever; a mock one has no place in production. */
+function checkBotAccounts(c: z.infer<typeof ConfigSchema>, env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = []
+  for (const [i, a] of c.wechaty.accounts.entries()) {
+    if (a.tokenEnv && !env[a.tokenEnv])
+      out.push(`wechaty.accounts[${i}] (${a.id}).tokenEnv: the environment variable ${a.tokenEnv} is not set`)
+    if (c.env === 'production' && (a.puppet ?? c.wechaty.puppet) === 'wechaty-puppet-mock')
+      out.push(
+        `wechaty.accounts[${i}] (${a.id}).puppet: the mock puppet is for development; set a real puppet`,
+      )
   }
   return out
 }

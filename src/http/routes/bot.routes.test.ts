@@ -36,7 +36,11 @@ describe('bot status route', () => {
               since: new Date('2026-11-28T00:00:00Z'),
             }),
             usage: async () => ({ sentToday: 12, budget: 3000 }),
-            health: () => ({ state: 'down', detail: '机器人已掉线', since: new Date('2026-11-28T00:00:00Z') }),
+            health: () => ({
+              state: 'down',
+              detail: '机器人已掉线',
+              since: new Date('2026-11-28T00:00:00Z'),
+            }),
             selfTest: () => ({ state: 'ok', at: new Date('2026-11-27T23:50:00Z') }),
           },
           {
