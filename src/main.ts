@@ -15,6 +15,7 @@ import { apiRouteDocs } from './http/routes/api.docs.js'
 import { authRoutes } from './http/routes/auth.routes.js'
 import { botRoutes } from './http/routes/bot.routes.js'
 import { casesRoutes } from './http/routes/cases.routes.js'
+import { channelsRoutes } from './http/routes/channels.routes.js'
 import { consoleRoutes } from './http/routes/console.routes.js'
 import { eventsRoutes } from './http/routes/events.routes.js'
 import { gridsRoutes } from './http/routes/grids.routes.js'
@@ -44,6 +45,12 @@ import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
+import {
+  type ChannelStatusBoard,
+  type ChannelStatusSource,
+  createChannelStatusBoard,
+  recordChannelFailure,
+} from './services/channels/channel-status.js'
 import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
 import { officialChannels } from './services/channels/official-channels.js'
 import { createWeCom } from './services/channels/wecom/wecom-setup.js'
@@ -168,6 +175,8 @@ export interface RunningService {
   url: string
   /** The bot and outbox sender, when `wechaty.enabled`. */
   bot?: BotRuntime
+  /** The channels whose health the console shows; more bot accounts join with `add`. */
+  channelStatus: ChannelStatusBoard
   stop(reason?: string): Promise<void>
 }
 
@@ -209,6 +218,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   bot?.sender.onChannelAttempt(({ channel, outcome, kind }) =>
     metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
   )
+  // Today's failures per channel for the console (an insert each; a lost one only undercounts).
+  bot?.sender.onChannelAttempt(({ channel, outcome, kind }) => {
+    if (outcome !== 'failed') return
+    recordChannelFailure({ channel, account: 'default', kind }, services.clock.now(), config.timezone).catch(
+      (err: unknown) => logger.warn({ err, channel }, 'channel failure not counted'),
+    )
+  })
+  const channelStatus = createChannelStatusBoard(() =>
+    (bot?.sender.channels.all() ?? []).map((c) => ({
+      channel: c.name,
+      account: 'default',
+      health: () => c.health(),
+    })),
+  )
   if (bot) metrics.watchChannels(() => bot.sender.channels.all())
   services.kb.onLlmOutcome((outcome) => metrics.gauges.kbLlmAnswers.inc({ outcome }))
   const docs = createApiDocs()
@@ -218,6 +241,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     metrics,
     docs,
     bot,
+    channelStatus: () => channelStatus.sources(),
     pingDatabase: () => database.ping(),
     isShuttingDown: () => shuttingDown,
   })
@@ -268,7 +292,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await database.close()
     logger.info('stopped')
   }
-  return { config, database, services, url, bot, stop }
+  return { config, database, services, url, bot, channelStatus, stop }
 }
 
 /** What `buildRouters` needs: the services plus the process parts routes report on. */
@@ -278,6 +302,8 @@ export interface RouterDeps {
   metrics: Metrics
   docs: ApiDocs
   bot?: BotRuntime
+  /** The channels the console's 渠道状态 shows (none without a bot: only the unconfigured ones). */
+  channelStatus?: () => ChannelStatusSource[]
   pingDatabase(): Promise<void>
   isShuttingDown(): boolean
 }
@@ -307,6 +333,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     noticesRoutes({ notices: services.notices }),
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
+    channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),
     pointsRoutes({ points: services.points }),
     subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),
