@@ -205,3 +205,17 @@ export interface Roster {
   counts: { confirmed: number; waiting: number; checkedIn: number }
   items: SignupEntry[]
 }
+
+/** A row of GET /api/v1/console/channels (渠道状态). */
+export interface ChannelStatus {
+  channel: string
+  account?: string
+  label: string
+  state: 'up' | 'degraded' | 'down' | 'unconfigured'
+  detail?: string
+  since: string
+  lastSelfTest?: { at: string; ok: boolean; detail?: string }
+  sentToday: number
+  failedToday: number
+  waiting: number
+}
