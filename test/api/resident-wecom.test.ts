@@ -82,4 +82,38 @@ describe('PATCH /api/v1/residents/:id: a staff member’s WeCom userid', () => {
     expect(foreign.body.error.message).toBe('只有本社区的工作人员可以修改人员的企业微信账号')
     expect(await ResidentModel.countDocuments({ wecomUserId: 'ok' })).toBe(0)
   })
+
+  it('the roster import reads a 企业微信账号 column: sets it, and lists a malformed or taken id as that row’s error', async () => {
+    const api = makeApiApp()
+    const w = await makeApiWorld(api)
+    await api.services.registry.updateResident(String(w.worker._id), { wecomUserId: 'wangwangge' })
+    const roster = [
+      '网格编号,楼栋,单元,房号,姓名,手机号,企业微信账号（userid）',
+      'KH-01,8,1,101,社工甲,13900000201,shegong.jia',
+      'KH-01,8,1,102,社工乙,13900000202,社工乙',
+      'KH-01,8,1,103,社工丙,13900000203,wangwangge',
+      'KH-01,8,1,104,居民丁,13900000204,',
+    ].join('\n')
+    const res = await api.http
+      .post('/api/v1/admin/import')
+      .set(await w.headers('staff'))
+      .set('content-type', 'text/csv')
+      .send(roster)
+    expect(res.status).toBe(200)
+    expect(res.body.errors).toEqual([
+      { row: 3, column: '企业微信账号', reason: '企业微信账号只能由 1–64 位字母、数字和 _ . @ - 组成' },
+      { row: 4, column: '企业微信账号', reason: '该企业微信账号已经关联了其他人员' },
+    ])
+    const jia = await api.services.registry.findResidentByWeComUser('shegong.jia')
+    expect(jia?.name).toBe('社工甲')
+    expect((await api.services.registry.findResidentByWeComUser('wangwangge'))?.id).toBe(String(w.worker._id))
+    // Importing the same sheet again changes nothing and reports the same rows.
+    const again = await api.http
+      .post('/api/v1/admin/import')
+      .set(await w.headers('staff'))
+      .set('content-type', 'text/csv')
+      .send(roster)
+    expect(again.body.errors).toEqual(res.body.errors)
+    expect(await ResidentModel.countDocuments({ wecomUserId: 'shegong.jia' })).toBe(1)
+  })
 })
