@@ -127,6 +127,8 @@ export interface ResidentRow {
   tags: string[]
   phone?: string
   idNumber?: string
+  /** The WeCom userid (staff reached through the WeCom app). */
+  wecomUserId?: string
   erased: boolean
 }
 
