@@ -48,8 +48,8 @@ import { createTriage } from './services/cases/triage.service.js'
 import {
   type ChannelStatusBoard,
   type ChannelStatusSource,
+  countChannelFailures,
   createChannelStatusBoard,
-  recordChannelFailure,
 } from './services/channels/channel-status.js'
 import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
 import { officialChannels } from './services/channels/official-channels.js'
@@ -218,13 +218,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   bot?.sender.onChannelAttempt(({ channel, outcome, kind }) =>
     metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
   )
-  // Today's failures per channel for the console (an insert each; a lost one only undercounts).
-  bot?.sender.onChannelAttempt(({ channel, outcome, kind }) => {
-    if (outcome !== 'failed') return
-    recordChannelFailure({ channel, account: 'default', kind }, services.clock.now(), config.timezone).catch(
-      (err: unknown) => logger.warn({ err, channel }, 'channel failure not counted'),
-    )
-  })
+  // Today's failures per channel for the console's 渠道状态.
+  if (bot)
+    countChannelFailures(bot.sender, {
+      account: 'default',
+      now: () => services.clock.now(),
+      timezone: config.timezone,
+      onError: (err) => logger.warn({ err }, 'channel failure not counted'),
+    })
   const channelStatus = createChannelStatusBoard(() =>
     (bot?.sender.channels.all() ?? []).map((c) => ({
       channel: c.name,

@@ -2,6 +2,7 @@ import type { Config } from '../../lib/config.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { ChannelFailureModel } from '../../models/channel-failure.model.js'
 import { OUTBOX_LANES, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import type { OutboxSender } from '../outbox/outbox.sender.js'
 import type { ChannelErrorKind, ChannelHealth, ChannelName } from './channel.js'
 
 /** The last self-test of a channel or account (a test message it sent to itself), if it ran one. */
@@ -126,6 +127,22 @@ export async function recordChannelFailure(
     account: failure.account ?? 'default',
     kind: failure.kind ?? 'unavailable',
     at: now,
+  })
+}
+
+/**
+ * Counts every failed send of `sender` (one bot account) for the console: each failure is inserted
+ * as it happens; a write that fails goes to `onError` (an undercount, never a lost message).
+ */
+export function countChannelFailures(
+  sender: Pick<OutboxSender, 'onChannelAttempt'>,
+  options: { account: string; now: () => Date; timezone: string; onError(err: unknown): void },
+): void {
+  sender.onChannelAttempt(({ channel, outcome, kind }) => {
+    if (outcome !== 'failed') return
+    recordChannelFailure({ channel, account: options.account, kind }, options.now(), options.timezone).catch(
+      options.onError,
+    )
   })
 }
 
