@@ -9,6 +9,7 @@ import { ChatMessageModel } from '../models/chat-message.model.js'
 import { JobRunModel, JobSentModel } from '../models/job.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { CommunityModel, ResidentModel } from '../models/registry.model.js'
+import { recordChannelFailure } from '../services/channels/channel-status.js'
 import { createOutbox } from '../services/outbox/outbox.service.js'
 import { caseFollowUpJob } from './case-follow-up.job.js'
 import type { JobDeps } from './deps.js'
@@ -147,8 +148,16 @@ describe('daily jobs', () => {
       notBefore: old,
       createdAt: old,
     })
+    await recordChannelFailure({ channel: 'wechaty', kind: 'unavailable' }, old, 'Asia/Shanghai')
+    await recordChannelFailure({ channel: 'wechaty', kind: 'unavailable' }, recent, 'Asia/Shanghai')
     const run = await retentionJob(deps(), now)
-    expect(run.counts).toMatchObject({ messageTexts: 2, quotedTexts: 1, transcripts: 1, outboxTexts: 1 })
+    expect(run.counts).toMatchObject({
+      messageTexts: 2,
+      quotedTexts: 1,
+      transcripts: 1,
+      outboxTexts: 1,
+      channelFailures: 1,
+    })
     expect(await ChatMessageModel.countDocuments({})).toBe(3)
     const m2 = await ChatMessageModel.findOne({ messageId: 'm2' }).lean()
     expect(m2?.text).toBe('')

@@ -1,4 +1,5 @@
 import { purgeConsoleTickets } from '../services/auth/console-login.service.js'
+import { purgeChannelFailures } from '../services/channels/channel-status.js'
 import { purgeOldWeComTexts } from '../services/channels/wecom/wecom-inbox.js'
 import { purgeOldMessageTexts } from '../services/conversations/message-retention.js'
 import { PURGED_TEXT, purgeOldOutboxTexts } from '../services/outbox/outbox.retention.js'
@@ -12,7 +13,8 @@ export { PURGED_TEXT }
  * (who, when, which chat, which case it became) stays, the words go. Quoted text and voice
  * transcripts go too, and so do the bodies of old delivered outbox messages. Cases keep what they
  * need (their own description and timeline). Console sign-in tickets a day past their expiry are
- * deleted. WeCom app messages are blanked like chat messages. The counts are recorded in the job run.
+ * deleted. WeCom app messages are blanked like chat messages. The console's per-channel failure
+ * records older than a month are deleted. The counts are recorded in the job run.
  */
 export function retentionJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('retention', runnerOptions(deps), now, async (ctx) => {
@@ -24,5 +26,6 @@ export function retentionJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
     ctx.count('outboxTexts', await purgeOldOutboxTexts(cutoff))
     ctx.count('wecomTexts', await purgeOldWeComTexts(cutoff, PURGED_TEXT))
     ctx.count('consoleTickets', await purgeConsoleTickets(now))
+    ctx.count('channelFailures', await purgeChannelFailures(now))
   })
 }

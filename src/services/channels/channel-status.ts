@@ -130,6 +130,15 @@ export async function recordChannelFailure(
   })
 }
 
+/** Failure records are kept this long (the page shows today's; a month helps when asked about one). */
+export const CHANNEL_FAILURE_DAYS = 31
+
+/** Deletes failure records of days before `now` minus CHANNEL_FAILURE_DAYS; returns how many. */
+export async function purgeChannelFailures(now: Date): Promise<number> {
+  const before = new Date(now.getTime() - CHANNEL_FAILURE_DAYS * 86_400_000)
+  return (await ChannelFailureModel.deleteMany({ day: { $lt: before } })).deletedCount
+}
+
 /**
  * Counts every failed send of `sender` (one bot account) for the console: each failure is inserted
  * as it happens; a write that fails goes to `onError` (an undercount, never a lost message).
