@@ -66,6 +66,7 @@ describe('the console’s 渠道状态 page in Chromium', () => {
       .locator('.channel-card')
       .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().x))
     expect(new Set(boxes.map(Math.round)).size).toBe(1)
+    await shot(page, 'channels-phone')
     await page.close()
 
     // A grid worker has no 渠道状态 page and no banner.
