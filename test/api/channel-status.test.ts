@@ -48,6 +48,13 @@ describe('GET /api/v1/console/channels', () => {
         account: '社区二号',
         health: () => ({ ...second.health(), lastSelfTest: { at: API_NOW, ok: true } }),
       },
+      // A pool account's probe verdict kept beside its health.
+      {
+        channel: second.name,
+        account: '社区三号',
+        health: () => second.health(),
+        selfTest: () => ({ state: 'failed' as const, at: API_NOW, detail: '自检消息没有收到' }),
+      },
     ]
     const app = createApp({
       logger: silentLogger,
@@ -101,7 +108,11 @@ describe('GET /api/v1/console/channels', () => {
       waiting: 0,
       lastSelfTest: { at: API_NOW.toISOString(), ok: true },
     })
-    const byChannel = Object.fromEntries(rows.slice(2).map((r) => [r.channel, r]))
+    expect(rows[2]).toMatchObject({
+      label: '群机器人（社区三号）',
+      lastSelfTest: { at: API_NOW.toISOString(), ok: false, detail: '自检消息没有收到' },
+    })
+    const byChannel = Object.fromEntries(rows.slice(3).map((r) => [r.channel, r]))
     expect(byChannel.wecom_app).toMatchObject({
       label: '企业微信应用',
       state: 'unconfigured',

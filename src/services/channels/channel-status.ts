@@ -18,6 +18,16 @@ export interface ChannelStatusSource {
   /** The bot account it sends for (`default` for the outbox sender's channels). */
   account?: string
   health(): ChannelHealth & { lastSelfTest?: SelfTest }
+  /** A self-test verdict kept beside the health (a pool account's probe); `ok`/`failed` with a time show. */
+  selfTest?(): { state: 'ok' | 'failed' | 'pending' | 'off'; at?: Date; detail?: string }
+}
+
+/** The last finished self-test of a source, from its health or its own verdict. */
+function lastSelfTestOf(s: ChannelStatusSource, health: ReturnType<ChannelStatusSource['health']>) {
+  if (health.lastSelfTest) return health.lastSelfTest
+  const v = s.selfTest?.()
+  if (!v?.at || (v.state !== 'ok' && v.state !== 'failed')) return undefined
+  return { at: v.at, ok: v.state === 'ok', ...(v.detail ? { detail: v.detail } : {}) }
 }
 
 export type ChannelState = ChannelHealth['state'] | 'unconfigured'
@@ -184,6 +194,7 @@ export async function channelStatusRows(input: {
     input.sources.map(async (s): Promise<ChannelStatusRow> => {
       const account = s.account ?? 'default'
       const health = s.health()
+      const lastSelfTest = lastSelfTestOf(s, health)
       const [sentToday, failedToday, waiting] = await Promise.all([
         OutboxModel.countDocuments({
           'deliveredVia.channel': s.channel,
@@ -200,7 +211,7 @@ export async function channelStatusRows(input: {
         state: health.state,
         ...(health.detail ? { detail: health.detail } : {}),
         since: health.since,
-        ...(health.lastSelfTest ? { lastSelfTest: health.lastSelfTest } : {}),
+        ...(lastSelfTest ? { lastSelfTest } : {}),
         sentToday,
         failedToday,
         waiting,
