@@ -15,6 +15,7 @@ import { apiRouteDocs } from './http/routes/api.docs.js'
 import { authRoutes } from './http/routes/auth.routes.js'
 import { botRoutes } from './http/routes/bot.routes.js'
 import { casesRoutes } from './http/routes/cases.routes.js'
+import { channelsRoutes } from './http/routes/channels.routes.js'
 import { consoleRoutes } from './http/routes/console.routes.js'
 import { eventsRoutes } from './http/routes/events.routes.js'
 import { gridsRoutes } from './http/routes/grids.routes.js'
@@ -44,6 +45,12 @@ import { countBacklog } from './services/backlog/backlog.service.js'
 import { createCaseService } from './services/cases/case.service.js'
 import type { Hazard } from './services/cases/triage.hazard.js'
 import { createTriage } from './services/cases/triage.service.js'
+import {
+  type ChannelStatusBoard,
+  type ChannelStatusSource,
+  countChannelFailures,
+  createChannelStatusBoard,
+} from './services/channels/channel-status.js'
 import { createChannelWatch } from './services/channels/channel-watch.js'
 import { createMpSubscriptions } from './services/channels/mp/subscriptions.js'
 import { officialChannels } from './services/channels/official-channels.js'
@@ -172,6 +179,8 @@ export interface RunningService {
   url: string
   /** The bot and outbox sender, when `wechaty.enabled`. */
   bot?: BotRuntime
+  /** The channels whose health the console shows; more bot accounts join with `add`. */
+  channelStatus: ChannelStatusBoard
   stop(reason?: string): Promise<void>
 }
 
@@ -211,10 +220,22 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   await services.wecom.callback?.inbox.resume()
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
-  bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
-  bot?.sender.onChannelAttempt(({ channel, outcome, kind }) =>
-    metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
-  )
+  for (const { sender } of bot?.accounts ?? []) {
+    sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
+    sender.onChannelAttempt(({ channel, outcome, kind }) =>
+      metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
+    )
+  }
+  // Today's failures per channel for the console's 渠道状态.
+  for (const account of bot?.accounts ?? []) {
+    countChannelFailures(account.sender, {
+      account: account.id,
+      now: () => services.clock.now(),
+      timezone: config.timezone,
+      onError: (err) => logger.warn({ err }, 'channel failure not counted'),
+    })
+  }
+  const channelStatus = createChannelStatusBoard(() => bot?.channelSources() ?? [])
   if (bot) metrics.watchChannels(() => bot.channelSources())
   // Staff are told (by the channels still up) when a channel or a bot account has been down a while.
   const channelWatch = bot
@@ -236,6 +257,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     metrics,
     docs,
     bot,
+    channelStatus: () => channelStatus.sources(),
     pingDatabase: () => database.ping(),
     isShuttingDown: () => shuttingDown,
   })
@@ -287,7 +309,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await database.close()
     logger.info('stopped')
   }
-  return { config, database, services, url, bot, stop }
+  return { config, database, services, url, bot, channelStatus, stop }
 }
 
 /** What `buildRouters` needs: the services plus the process parts routes report on. */
@@ -297,6 +319,8 @@ export interface RouterDeps {
   metrics: Metrics
   docs: ApiDocs
   bot?: BotRuntime
+  /** The channels the console's 渠道状态 shows (none without a bot: only the unconfigured ones). */
+  channelStatus?: () => ChannelStatusSource[]
   pingDatabase(): Promise<void>
   isShuttingDown(): boolean
 }
@@ -326,6 +350,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     noticesRoutes({ notices: services.notices }),
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
+    channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),
     pointsRoutes({ points: services.points }),
     subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),

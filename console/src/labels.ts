@@ -118,6 +118,7 @@ export const ROSTER_COLUMNS = [
   '身份证号',
   '人员类别',
   '政治面貌',
+  '企业微信账号',
 ]
 
 /** Policy document states (the knowledge base's status codes); the API's statusLabel adds the dates. */

@@ -127,6 +127,8 @@ export interface ResidentRow {
   tags: string[]
   phone?: string
   idNumber?: string
+  /** The WeCom userid (staff reached through the WeCom app). */
+  wecomUserId?: string
   erased: boolean
 }
 
@@ -204,4 +206,18 @@ export interface SignupEntry {
 export interface Roster {
   counts: { confirmed: number; waiting: number; checkedIn: number }
   items: SignupEntry[]
+}
+
+/** A row of GET /api/v1/console/channels (渠道状态). */
+export interface ChannelStatus {
+  channel: string
+  account?: string
+  label: string
+  state: 'up' | 'degraded' | 'down' | 'unconfigured'
+  detail?: string
+  since: string
+  lastSelfTest?: { at: string; ok: boolean; detail?: string }
+  sentToday: number
+  failedToday: number
+  waiting: number
 }

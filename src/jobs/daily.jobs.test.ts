@@ -10,6 +10,7 @@ import { ChatMessageModel } from '../models/chat-message.model.js'
 import { JobRunModel, JobSentModel } from '../models/job.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
 import { CommunityModel, ResidentModel } from '../models/registry.model.js'
+import { recordChannelFailure } from '../services/channels/channel-status.js'
 import { createOutbox } from '../services/outbox/outbox.service.js'
 import { caseFollowUpJob } from './case-follow-up.job.js'
 import type { JobDeps } from './deps.js'
@@ -178,6 +179,8 @@ describe('daily jobs', () => {
       notBefore: old,
       createdAt: old,
     })
+    await recordChannelFailure({ channel: 'wechaty', kind: 'unavailable' }, old, 'Asia/Shanghai')
+    await recordChannelFailure({ channel: 'wechaty', kind: 'unavailable' }, recent, 'Asia/Shanghai')
     for (const [id, sentAt] of [
       ['0000000000000001', old],
       ['0000000000000002', recent],
@@ -191,6 +194,7 @@ describe('daily jobs', () => {
       quotedTexts: 1,
       transcripts: 1,
       outboxTexts: 1,
+      channelFailures: 1,
       selfTestProbes: 2,
     })
     expect((await SelfTestProbeModel.find().lean()).map((p) => p._id)).toEqual(['0000000000000003'])

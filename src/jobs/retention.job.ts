@@ -1,4 +1,5 @@
 import { purgeConsoleTickets } from '../services/auth/console-login.service.js'
+import { purgeChannelFailures } from '../services/channels/channel-status.js'
 import { purgeOldProbes } from '../services/channels/self-test.js'
 import { purgeOldWeComTexts } from '../services/channels/wecom/wecom-inbox.js'
 import { purgeOldMessageTexts } from '../services/conversations/message-retention.js'
@@ -13,7 +14,9 @@ export { PURGED_TEXT }
  * (who, when, which chat, which case it became) stays, the words go. Quoted text and voice
  * transcripts go too, and so do the bodies of old delivered outbox messages. Cases keep what they
  * need (their own description and timeline). Console sign-in tickets a day past their expiry are
- * deleted, and so are bot self-test probes a week old. WeCom app messages are blanked like chat messages. The counts are recorded in the job run.
+ * deleted, and so are bot self-test probes a week old. WeCom app messages are blanked like chat
+ * messages. The console's per-channel failure records older than a month are deleted. The counts
+ * are recorded in the job run.
  */
 export function retentionJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('retention', runnerOptions(deps), now, async (ctx) => {
@@ -25,6 +28,7 @@ export function retentionJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
     ctx.count('outboxTexts', await purgeOldOutboxTexts(cutoff))
     ctx.count('wecomTexts', await purgeOldWeComTexts(cutoff, PURGED_TEXT))
     ctx.count('consoleTickets', await purgeConsoleTickets(now))
+    ctx.count('channelFailures', await purgeChannelFailures(now))
     ctx.count('selfTestProbes', await purgeOldProbes(now))
   })
 }

@@ -6,6 +6,7 @@ export const AUDIT_ACTIONS = [
   'erase_resident',
   'change_kb_document',
   'approve_console_login',
+  'change_wecom_user_id',
 ] as const
 
 /** Actions about a resident's personal data: they name the resident. */
@@ -20,7 +21,8 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number]
  * Append-only record of staff access to a resident's personal data (PIPL): who, when, why, whose.
  * Never holds the numbers themselves. Staff changes to a knowledge-base document's life cycle are
  * recorded here too (`subject` names the document, no resident), and so is a staff member approving a
- * console sign-in from the mini-program (`subject` names the ticket by its hash).
+ * console sign-in from the mini-program (`subject` names the ticket by its hash), and a staff member
+ * setting or clearing a person's WeCom userid (`subject` holds the old and new id).
  */
 const auditSchema = new Schema({
   action: { type: String, enum: AUDIT_ACTIONS, required: true },

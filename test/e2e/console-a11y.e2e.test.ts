@@ -220,6 +220,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       '活动',
       '居民台账',
       '政策库',
+      '渠道状态',
     ])
 
     const opened = await world.service.services.cases.open({
@@ -235,6 +236,8 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       ['dashboard', '#kpi-total'],
       ['map', 'h1'],
       ['notices', 'h1'],
+      ['channels', '.channel-card'],
+      [`registry/people/${world.seed.grids[0]?.primaryWorker.id}`, '#person-title'],
     ]
     for (const [path, ready] of pages) {
       await page.goto(`${world.service.url}/console/${path}`)

@@ -323,6 +323,13 @@ export const CASE_ROWS: Row[] = [
     ok: ['worker', 'staff', 'admin'],
   },
   {
+    route: 'PATCH /api/v1/residents/:id (企业微信账号)',
+    method: 'patch',
+    path: residentPath('', true),
+    body: () => ({ wecomUserId: `staff.${nextKey()}` }),
+    ok: STAFF_OK,
+  },
+  {
     route: 'POST /api/v1/residents/:id/export',
     method: 'post',
     path: residentPath('/export'),

@@ -475,4 +475,18 @@ export const PLATFORM_ROWS: Row[] = [
     ok: ['otherStaff', 'admin'],
   },
   { route: 'GET /metrics', method: 'get', path: () => '/metrics', ok: ['admin'] },
+  {
+    // Channel health is the deployment's, not a community's: staff of any community see it.
+    route: 'GET /api/v1/console/channels',
+    method: 'get',
+    path: () => '/api/v1/console/channels',
+    ok: [...KB_STAFF],
+    verify: (who, body) => {
+      if (!(KB_STAFF as readonly string[]).includes(who)) return
+      const rows = (body as { items?: Array<{ state: string; detail?: string }> }).items ?? []
+      // The test service sets up no official channel: each is listed with what it lacks, no secret.
+      if (!rows.some((r) => r.state === 'unconfigured' && r.detail?.includes('WECOM_SECRET')))
+        throw new Error(`no unconfigured WeCom row: ${JSON.stringify(rows)}`)
+    },
+  },
 ]

@@ -24,7 +24,7 @@ import {
   WorkerCasesQuery,
 } from './cases.schemas.js'
 import { LedgerPage, LedgerQuery, PointsSummaryBody } from './points.routes.js'
-import { ResidentBody, ResidentListQuery, RevealInput } from './residents.routes.js'
+import { ResidentBody, ResidentListQuery, ResidentPatchInput, RevealInput } from './residents.routes.js'
 import { HotspotBody, HotspotQuery, StatsBody, StatsQuery, TrendBody, TrendQuery } from './stats.routes.js'
 
 const token = 'token' as const
@@ -352,6 +352,16 @@ export const peopleDocs: RouteDoc[] = [
     auth: token,
     response: ResidentBody,
     roles: ['grid_worker', ...STAFF],
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/residents/:id',
+    summary: '设置或清除人员的企业微信账号（本社区工作人员；一人一号，重复时 409；留审计记录）',
+    tags: ['residents'],
+    auth: token,
+    body: ResidentPatchInput,
+    response: ResidentBody,
+    roles: STAFF,
   },
   {
     method: 'post',

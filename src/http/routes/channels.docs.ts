@@ -1,8 +1,20 @@
 import type { RouteDoc } from '../openapi.js'
+import { CHANNEL_STATUS_ROLES, ChannelStatusBody, ChannelStatusQuery } from './channels.routes.js'
 import { SubscriptionsBody, SubscriptionsInput } from './subscriptions.routes.js'
 
-/** Channels beyond the group bot (issue 15): the mini-program's subscribe-message answers. */
+/** Channels beyond the group bot (issue 15): their health for the console, subscribe-message answers. */
 export const channelDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/api/v1/console/channels',
+    summary:
+      '渠道状态：每个发送渠道（及群机器人账号）的状态、最近自检、今日发送与失败条数、排队条数；未配置的渠道列出缺少的设置项',
+    tags: ['console'],
+    auth: 'token',
+    query: ChannelStatusQuery,
+    response: ChannelStatusBody,
+    roles: [...CHANNEL_STATUS_ROLES],
+  },
   {
     method: 'get',
     path: '/api/v1/me/subscriptions',

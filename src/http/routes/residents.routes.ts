@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { ForbiddenError } from '../../lib/errors.js'
 import { canAccessResident } from '../../services/registry/registry.privacy.js'
 import type { RegistryService } from '../../services/registry/registry.service.js'
+import { WECOM_USERID_MESSAGE } from '../../services/registry/registry.validation.js'
 import type { ResidentView } from '../../services/registry/registry.views.js'
 import { type Actor, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
@@ -22,11 +23,23 @@ export const ResidentBody = z.object({
   name: z.string(),
   phone: z.string().optional(),
   idNumber: z.string().optional(),
+  wecomUserId: z.string().optional(),
 })
+
+/** What staff change of a person: the WeCom userid ('' or null clears it). */
+export const ResidentPatchInput = z
+  .object({
+    wecomUserId: z
+      .string(WECOM_USERID_MESSAGE)
+      .trim()
+      .regex(/^[A-Za-z0-9_.@-]{0,64}$/, WECOM_USERID_MESSAGE)
+      .nullable(),
+  })
+  .strict()
 
 const STAFF = ['grid_worker', 'community_staff', 'street_staff', 'admin'] as const
 
-/** What staff see of a resident: masked numbers, no code token or WeChat ids. */
+/** What staff see of a resident: masked numbers, no code token or WeChat ids; a staff WeCom userid. */
 function present(r: ResidentView) {
   return {
     id: r.id,
@@ -38,6 +51,7 @@ function present(r: ResidentView) {
     tags: r.tags,
     phone: r.phone,
     idNumber: r.idNumber,
+    ...(r.wecomUserId ? { wecomUserId: r.wecomUserId } : {}),
     erased: r.erased,
   }
 }
@@ -47,15 +61,20 @@ function assertSees(actor: Actor, r: { id: string; communityId?: string; gridId?
 }
 
 /** Export and erasure are for community staff of the resident's community and admins, not grid workers. */
-function assertManages(actor: Actor, r: { id: string; communityId?: string; gridId?: string }): void {
+function assertManages(
+  actor: Actor,
+  r: { id: string; communityId?: string; gridId?: string },
+  refusal = '只有本社区的工作人员可以导出或注销居民信息',
+): void {
   const manager = actor.roles.some((x) => x === 'community_staff' || x === 'street_staff' || x === 'admin')
   if (!manager || !canAccessResident({ ...actor, roles: actor.roles.filter((x) => x !== 'grid_worker') }, r))
-    throw new ForbiddenError('只有本社区的工作人员可以导出或注销居民信息')
+    throw new ForbiddenError(refusal)
 }
 
 /**
  * `/api/v1/residents…` for staff: a household's residents and one resident with masked numbers, an
- * audited reveal of the full numbers, the PIPL export and erasure.
+ * audited reveal of the full numbers, the PIPL export and erasure, and setting a staff member's WeCom
+ * userid (audited, one person per id).
  */
 export function residentsRoutes(deps: { registry: RegistryService }): Router {
   const { registry } = deps
@@ -72,6 +91,19 @@ export function residentsRoutes(deps: { registry: RegistryService }): Router {
     const r = await registry.getResident(parseParams(ctx, ResidentIdParams).id)
     assertSees(actor, r)
     ctx.body = present(r)
+  })
+  router.patch('/:id', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
+    const { id } = parseParams(ctx, ResidentIdParams)
+    const { wecomUserId } = parseBody(ctx, ResidentPatchInput)
+    assertManages(actor, await registry.getResident(id), '只有本社区的工作人员可以修改人员的企业微信账号')
+    ctx.body = present(
+      await registry.changeWeComUserId({
+        actorId: actor.personId,
+        residentId: id,
+        wecomUserId: wecomUserId ?? '',
+      }),
+    )
   })
   router.post('/:id/reveal', async (ctx) => {
     const actor = requireRole(ctx, ...STAFF)

@@ -2,7 +2,7 @@ import { isDuplicateKeyError } from '../../lib/errors.js'
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
 
 /** What a natural key names; the prefix of its `_id`. */
-export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room' | 'building-grid'
+export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room' | 'building-grid' | 'wecom-user'
 
 const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
 
@@ -52,6 +52,21 @@ export async function putKey(kind: LookupKind, value: string, ref: string, at = 
     if (!isDuplicateKeyError(err)) throw err
     await LookupKeyModel.replaceOne({ _id: idOf(kind, value) }, { ref, at })
   }
+}
+
+/**
+ * Moves a key from `from` to `to` only while it still points at `from` (a stale claim taken over);
+ * false when someone else moved it first.
+ */
+export async function moveKey(
+  kind: LookupKind,
+  value: string,
+  from: string,
+  to: string,
+  at = new Date(),
+): Promise<boolean> {
+  const res = await LookupKeyModel.updateOne({ _id: idOf(kind, value), ref: from }, { $set: { ref: to, at } })
+  return res.modifiedCount === 1
 }
 
 /** Forgets the key (its target is gone or no longer carries the value). */

@@ -10,9 +10,9 @@ import {
   type Role,
 } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
-import { dropKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
+import { claimKey, dropKey, lookupKey, moveKey, putKey } from '../locks/lookup-key.service.js'
 import { forgetStaffRosters } from '../responsibility/staff-roster.js'
-import { checkIdNumber, isMobilePhone } from './registry.validation.js'
+import { checkIdNumber, isMobilePhone, WECOM_USERID, WECOM_USERID_MESSAGE } from './registry.validation.js'
 import {
   type HouseholdView,
   newToken,
@@ -109,16 +109,38 @@ export function createPeopleService(deps: PeopleDeps) {
     if (other) throw new ConflictError('该身份证号已经登记过', { residentId: String(other._id) })
   }
 
-  /** One person per WeCom userid: a second would act as whoever the lookup found first. */
-  async function refuseDuplicateWeCom(fields: ResidentFields, self?: Types.ObjectId): Promise<void> {
+  /**
+   * One person per WeCom userid: a second would act as whoever the lookup found first. Decided by
+   * claiming the `wecom-user:<userid>` key (a unique insert, so two staff saving the same id at once
+   * cannot both win); a key whose holder no longer carries the id (changed, erased) is taken over.
+   * The search covers ids recorded before the keys existed.
+   */
+  async function refuseDuplicateWeCom(fields: ResidentFields, self: Types.ObjectId): Promise<void> {
     const userId = fields.wecomUserId as string | undefined
     if (!userId) return
+    const taken = (residentId: string) =>
+      new ConflictError('该企业微信账号已经关联了其他人员', { residentId })
     const other = await ResidentModel.findOne({
       wecomUserId: userId,
       _id: { $ne: self },
       erasedAt: null,
     }).lean()
-    if (other) throw new ConflictError('该企业微信账号已经关联了其他人员', { residentId: String(other._id) })
+    if (other) throw taken(String(other._id))
+    const me = String(self)
+    const claim = await claimKey('wecom-user', userId, me, deps.now())
+    if (claim.claimed || claim.ref === me) return
+    const holder = Types.ObjectId.isValid(claim.ref)
+      ? await ResidentModel.findById(claim.ref).select('wecomUserId erasedAt').lean()
+      : null
+    if (holder && holder.erasedAt == null && holder.wecomUserId === userId) throw taken(claim.ref)
+    if (!(await moveKey('wecom-user', userId, claim.ref, me, deps.now()))) throw taken(claim.ref)
+  }
+
+  /** Checks a WeCom userid; '' clears it. */
+  function weComUserIdOf(raw: string): string {
+    const userId = raw.trim()
+    if (userId !== '' && !WECOM_USERID.test(userId)) throw new InvalidInputError(WECOM_USERID_MESSAGE)
+    return userId
   }
 
   function fieldsOf(input: ResidentPatch): ResidentFields {
@@ -129,9 +151,13 @@ export function createPeopleService(deps: PeopleDeps) {
     if (input.wechat?.contactId) out['wechat.contactId'] = input.wechat.contactId
     if (input.wechat?.openid) out['wechat.openid'] = input.wechat.openid
     if (input.wechat?.nickname) out['wechat.nickname'] = input.wechat.nickname
-    if (input.wecomUserId !== undefined) out.wecomUserId = input.wecomUserId.trim()
+    if (input.wecomUserId) out.wecomUserId = weComUserIdOf(input.wecomUserId)
     if (input.consentVersion) out.consent = { at: deps.now(), version: input.consentVersion }
     return out
+  }
+
+  async function dropOwnWeComKey(userId: string, personId: string): Promise<void> {
+    if ((await lookupKey('wecom-user', userId)) === personId) await dropKey('wecom-user', userId)
   }
 
   async function loadResident(id: string) {
@@ -149,15 +175,21 @@ export function createPeopleService(deps: PeopleDeps) {
   async function updateResident(id: string, patch: ResidentPatch): Promise<ResidentView> {
     const _id = objectId(id, '居民')
     const fields = { ...fieldsOf(patch), ...(await placeOf(patch)) }
+    const clearWeCom = patch.wecomUserId !== undefined && weComUserIdOf(patch.wecomUserId) === ''
     await refuseDuplicateId(fields, _id)
-    await refuseDuplicateWeCom(fields, _id)
+    const before = await ResidentModel.findById(_id).select('wecomUserId').lean()
+    if (!before) throw new NotFoundError('居民')
+    if (fields.wecomUserId !== before.wecomUserId) await refuseDuplicateWeCom(fields, _id)
     const doc = await ResidentModel.findOneAndUpdate(
       { _id },
-      { $set: fields },
+      { $set: fields, ...(clearWeCom ? { $unset: { wecomUserId: 1 } } : {}) },
       { returnDocument: 'after' },
     ).lean()
     if (!doc) throw new NotFoundError('居民')
     if (patch.wechat?.contactId) await putKey('contact', patch.wechat.contactId, String(doc._id))
+    // The id it no longer carries is free for someone else.
+    if (before.wecomUserId && before.wecomUserId !== doc.wecomUserId)
+      await dropOwnWeComKey(before.wecomUserId, id)
     return view(doc)
   }
 
@@ -187,9 +219,10 @@ export function createPeopleService(deps: PeopleDeps) {
     if (!input.name?.trim()) throw new InvalidInputError('姓名不能为空')
     const fields = { ...fieldsOf(input), ...(await placeOf(input)) }
     await refuseDuplicateId(fields)
-    await refuseDuplicateWeCom(fields)
+    const _id = new Types.ObjectId()
+    await refuseDuplicateWeCom(fields, _id)
     const wechat = input.wechat ?? {}
-    const doc = await ResidentModel.create({ ...fields, wechat, token: newToken() })
+    const doc = await ResidentModel.create({ _id, ...fields, wechat, token: newToken() })
     if (wechat.contactId) await putKey('contact', wechat.contactId, String(doc._id))
     return view(doc.toObject())
   }

@@ -139,7 +139,15 @@ export function createPrivacyService(deps: { crypto: FieldCrypto; now: () => Dat
           { _id: objectId(req.residentId, '居民') },
           {
             $set: { name: ERASED_NAME, tags: [], erasedAt: deps.now() },
-            $unset: { phoneEnc: 1, phoneHash: 1, idNumberEnc: 1, idNumberHash: 1, wechat: 1, consent: 1 },
+            $unset: {
+              phoneEnc: 1,
+              phoneHash: 1,
+              idNumberEnc: 1,
+              idNumberHash: 1,
+              wechat: 1,
+              consent: 1,
+              wecomUserId: 1,
+            },
           },
         )
       })

@@ -14,6 +14,10 @@ export interface Address {
 }
 
 /** True for an 11-digit mainland mobile number (spaces, dashes and +86 allowed). */
+/** A WeCom (企业微信) userid as the admin console allows it: 1–64 letters, digits and `_ . @ -`. */
+export const WECOM_USERID = /^[A-Za-z0-9_.@-]{1,64}$/
+export const WECOM_USERID_MESSAGE = '企业微信账号只能由 1–64 位字母、数字和 _ . @ - 组成'
+
 export function isMobilePhone(phone: string): boolean {
   return /^1[3-9]\d{9}$/.test(normalizePhone(phone))
 }

@@ -56,6 +56,8 @@ export interface ResidentView {
   /** Masked: 1502**********1234. */
   idNumber?: string
   wechat: { contactId?: string; openid?: string; nickname?: string }
+  /** The WeCom (企业微信) userid, for staff reached through the self-built app. */
+  wecomUserId?: string
   token: string
   staff: { gridIds: string[]; communityIds: string[]; departmentId?: string; onDuty: boolean }
   consentAt?: Date
@@ -163,6 +165,7 @@ export function toResidentView(r: Lean<Resident>, crypto: FieldCrypto): Resident
       onDuty: r.staff?.onDuty ?? true,
     },
     consentAt: r.consent?.at ?? undefined,
+    ...(r.wecomUserId ? { wecomUserId: r.wecomUserId } : {}),
     erased: Boolean(r.erasedAt),
   }
 }

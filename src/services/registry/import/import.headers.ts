@@ -19,6 +19,7 @@ export const HEADER_ALIASES = {
   idNumber: ['身份证号', '证件号码', '身份证', '身份证号码', '公民身份号码', '证件号'],
   tags: ['人员类别', '人员标签', '特殊人群', '标签', '人群类别', '人员类型'],
   party: ['政治面貌', '是否党员'],
+  wecomUserId: ['企业微信账号', '企业微信', '企业微信ID', '企业微信userid', '企微账号'],
 } as const
 
 export type SheetField = keyof typeof HEADER_ALIASES

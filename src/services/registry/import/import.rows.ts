@@ -8,6 +8,8 @@ import {
   normalizeRoom,
   normalizeUnit,
   parseAddress,
+  WECOM_USERID,
+  WECOM_USERID_MESSAGE,
 } from '../registry.validation.js'
 import { HEADER_ALIASES, type HeaderMap, type SheetField } from './import.headers.js'
 
@@ -32,6 +34,8 @@ export interface PersonRow {
   idNumber?: string
   tags: string[]
   partyMember: boolean
+  /** The person's WeCom userid (staff), set after the row is written (one person per id). */
+  wecomUserId?: string
 }
 
 /** A good row: a household address in a grid, with or without a person living there. */
@@ -85,6 +89,8 @@ function readPerson(get: (f: SheetField) => string, now: Date): PersonRow | Cell
     return problem('idNumber', '身份证号被 Excel 存成了数字，请把该列设为“文本”格式后重新导出')
   const idProblem = idNumber ? checkIdNumber(idNumber, now) : undefined
   if (idProblem) return problem('idNumber', idProblem)
+  const wecomUserId = get('wecomUserId')
+  if (wecomUserId && !WECOM_USERID.test(wecomUserId)) return problem('wecomUserId', WECOM_USERID_MESSAGE)
   const tags = get('tags')
     .split(/[、,，;；/|\s]+/)
     .filter((t) => t && t !== '无')
@@ -94,6 +100,7 @@ function readPerson(get: (f: SheetField) => string, now: Date): PersonRow | Cell
     idNumber: idNumber ? normalizeIdNumber(idNumber) : undefined,
     tags: [...new Set(tags)],
     partyMember: PARTY.test(get('party')),
+    ...(wecomUserId ? { wecomUserId } : {}),
   }
 }
 

@@ -4,6 +4,7 @@ import type { FieldCrypto } from '../../../lib/crypto.js'
 import { DomainError, InvalidInputError } from '../../../lib/errors.js'
 import { CommunityModel, GridModel, ResidentModel } from '../../../models/registry.model.js'
 import { rememberBuildings } from '../registry.buildings.js'
+import { createPeopleService } from '../registry.people.js'
 import { newToken } from '../registry.views.js'
 import { type HeaderMap, mapHeaders } from './import.headers.js'
 import { isRowError, type ParsedRow, parseRow, type RowError, rowKey } from './import.rows.js'
@@ -331,5 +332,27 @@ async function writeHouseholdsAndResidents(
   for (let i = 0; i < rows.length; i += batch) {
     await writer.writeBatch(rows.slice(i, i + batch))
     options.onProgress?.({ phase: 'rows', done: Math.min(i + batch, rows.length), total: rows.length })
+  }
+  await assignWeComIds(deps, writer.weCom, summary)
+}
+
+/**
+ * Sets the 企业微信账号 of the people written (few: staff), one at a time through the people service
+ * so each id goes to one person only; a clash becomes that row's error.
+ */
+async function assignWeComIds(
+  deps: ImportDeps,
+  rows: Array<{ row: number; personId: string; wecomUserId: string }>,
+  summary: ImportSummary,
+): Promise<void> {
+  if (rows.length === 0) return
+  const people = createPeopleService({ crypto: deps.crypto, now: () => deps.clock.now() })
+  for (const r of rows) {
+    try {
+      await people.updateResident(r.personId, { wecomUserId: r.wecomUserId })
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err
+      summary.errors.push({ row: r.row, column: '企业微信账号', reason: err.message })
+    }
   }
 }

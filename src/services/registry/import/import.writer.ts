@@ -166,11 +166,16 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
     return set
   }
 
+  /** Rows that name a WeCom userid, with the person they were written to (set after the batch). */
+  const weCom: Array<{ row: number; personId: string; wecomUserId: string }> = []
+
   function resident(r: PlacedRow, hh: KnownHousehold, writes: Writes): void {
     const p = r.person as PersonRow
     const idHash = p.idNumber ? crypto.lookupHash('idNumber', p.idNumber) : undefined
     const phoneHash = p.phone ? crypto.lookupHash('phone', p.phone) : undefined
     const existing = match(p, hh, idHash, phoneHash)
+    const personId = existing?._id ?? new Types.ObjectId()
+    if (p.wecomUserId) weCom.push({ row: r.row, personId: String(personId), wecomUserId: p.wecomUserId })
     if (existing) {
       const set = changes(r, p, hh, existing, idHash, phoneHash)
       if (Object.keys(set).length === 0) summary.residents.skipped++
@@ -182,7 +187,7 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
       return
     }
     const doc: KnownResident = {
-      _id: new Types.ObjectId(),
+      _id: personId,
       name: p.name,
       householdId: hh._id,
       idNumberHash: idHash,
@@ -205,6 +210,7 @@ export async function createHouseholdWriter(deps: ImportDeps, rows: PlacedRow[],
   }
 
   return {
+    weCom,
     /** Plans and writes one batch of rows (households first, then their residents). */
     async writeBatch(batch: PlacedRow[]): Promise<void> {
       const householdWrites: Writes = { inserts: [], updates: [] }
