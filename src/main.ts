@@ -196,6 +196,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         transcribe: services.llm?.transcribe,
         channels: officialChannels(config, {
           wecomApp: services.wecom.app,
+          wecomKf: services.wecom.kf?.channel,
           subscriptions: services.subscriptions,
         }),
       })
@@ -203,6 +204,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   // The API refuses at once with 503 while the database is away (pinged every second).
   // WeCom messages stored but not handled before a stop are handled now.
   await services.wecom.callback?.inbox.resume()
+  await services.wecom.kf?.inbox?.resume()
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))

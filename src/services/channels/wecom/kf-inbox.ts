@@ -1,0 +1,214 @@
+import { type ChatServices, createChatHandler } from '../../../handlers/chat-handler.js'
+import type { ChatInput } from '../../../handlers/chat-input.js'
+import type { Logger } from '../../../lib/logger.js'
+import { maskText } from '../../../lib/mask.js'
+import { ResidentModel } from '../../../models/registry.model.js'
+import { KfCursorModel, KfMessageModel } from '../../../models/wecom-kf.model.js'
+import type { Outbox } from '../../outbox/outbox.service.js'
+import type { RegistryService } from '../../registry/registry.service.js'
+import type { WeComKfChannel } from './kf-channel.js'
+
+/** The chat's contact id for a 微信客服 customer: its replies go back over wecom_kf, not the bot. */
+export const KF_CONTACT_PREFIX = 'wecomkf:'
+
+/** kf/sync_msg origin 3: a message the WeChat customer sent (4: a system event, 5: a servicer's). */
+const ORIGIN_CUSTOMER = 3
+
+interface SyncedMessage {
+  msgid?: string
+  open_kfid?: string
+  external_userid?: string
+  send_time?: number
+  origin?: number
+  msgtype?: string
+  text?: { content?: string }
+}
+
+export interface KfInboxDeps {
+  services: ChatServices
+  channel: WeComKfChannel
+  logger: Logger
+  /** The bot's display name, for the chat handler. */
+  botName: string
+}
+
+/**
+ * Residents' messages to the 微信客服 account. The callback only says 「有新消息」 (event
+ * kf_msg_or_event with a Token, document path/94670); the messages are read with kf/sync_msg from the
+ * stored cursor, stored (idempotent on msgid; the send time opens the reply window), the cursor saved,
+ * and each text handled by the chat handler like a direct chat, its replies sent back over wecom_kf.
+ */
+export class KfInbox {
+  private readonly running = new Set<Promise<void>>()
+  private readonly chains = new Map<string, Promise<void>>()
+  private readonly handler: ReturnType<typeof createChatHandler>
+
+  constructor(private readonly deps: KfInboxDeps) {
+    const { services } = deps
+    this.handler = createChatHandler({
+      services: {
+        ...services,
+        registry: this.registryFor(services.registry),
+        outbox: this.outboxFor(services.outbox),
+      },
+      logger: deps.logger,
+      botName: deps.botName,
+    })
+  }
+
+  /** The callback's event: reads what is new (one sync per account at a time), then handles it. */
+  notify(openKfId: string, token: string): void {
+    this.serial(`sync:${openKfId}`, async () => {
+      for (const m of await this.sync(openKfId, token)) this.schedule(m)
+    })
+  }
+
+  /** Reads every new message of the account from the stored cursor; returns the newly stored ones. */
+  async sync(openKfId: string, token: string): Promise<Array<{ id: string; externalUserId: string }>> {
+    const stored: Array<{ id: string; externalUserId: string }> = []
+    for (let page = 0; page < 100; page++) {
+      const cursor = (await KfCursorModel.findById(openKfId).lean())?.cursor
+      const reply = await this.deps.channel.client.post('/cgi-bin/kf/sync_msg', {
+        ...(cursor ? { cursor } : {}),
+        token,
+        open_kfid: openKfId,
+        limit: 1000,
+      })
+      for (const m of (reply.msg_list ?? []) as SyncedMessage[]) {
+        if (await this.store(openKfId, m))
+          stored.push({ id: `kf:${m.msgid}`, externalUserId: String(m.external_userid) })
+      }
+      const next = typeof reply.next_cursor === 'string' ? reply.next_cursor : undefined
+      if (next) {
+        await KfCursorModel.updateOne(
+          { _id: openKfId },
+          { $set: { cursor: next, updatedAt: this.deps.services.clock.now() } },
+          { upsert: true },
+        )
+      }
+      if (Number(reply.has_more) !== 1 || !next) break
+    }
+    return stored
+  }
+
+  /** Stores a customer's message; false when it is not one or was stored before. */
+  private async store(openKfId: string, m: SyncedMessage): Promise<boolean> {
+    if (m.origin !== ORIGIN_CUSTOMER || !m.msgid || !m.external_userid) return false
+    try {
+      await KfMessageModel.create({
+        _id: `kf:${m.msgid}`,
+        openKfId: m.open_kfid ?? openKfId,
+        externalUserId: m.external_userid,
+        msgType: m.msgtype ?? 'unknown',
+        text: m.msgtype === 'text' ? (m.text?.content ?? '') : undefined,
+        sendTime: new Date(Number(m.send_time) * 1000),
+        receivedAt: this.deps.services.clock.now(),
+      })
+      return true
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) return false
+      throw err
+    }
+  }
+
+  /** Handles a stored message after the same customer's earlier ones; `drain()` waits. */
+  schedule(msg: { id: string; externalUserId: string }): void {
+    this.serial(`user:${msg.externalUserId}`, () => this.handle(msg.id))
+  }
+
+  private serial(key: string, work: () => Promise<void>): void {
+    const before = this.chains.get(key) ?? Promise.resolve()
+    const p = before.then(() =>
+      work().catch((err: unknown) => this.deps.logger.error({ err, key }, '微信客服 message not handled')),
+    )
+    this.chains.set(key, p)
+    this.running.add(p)
+    void p.finally(() => {
+      this.running.delete(p)
+      if (this.chains.get(key) === p) this.chains.delete(key)
+    })
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running])
+  }
+
+  /** Messages stored but not handled before a stop: handled now. */
+  async resume(): Promise<number> {
+    const left = await KfMessageModel.find({ state: 'received' }, { _id: 1, externalUserId: 1 })
+      .sort({ receivedAt: 1 })
+      .lean()
+    for (const m of left) this.schedule({ id: m._id, externalUserId: m.externalUserId })
+    return left.length
+  }
+
+  /** Claims the message (received → processing) and runs the chat handler on it once. */
+  async handle(id: string): Promise<void> {
+    const doc = await KfMessageModel.findOneAndUpdate(
+      { _id: id, state: 'received' },
+      { $set: { state: 'processing' } },
+      { returnDocument: 'after' },
+    ).lean()
+    if (!doc) return
+    const input: ChatInput = {
+      messageId: id,
+      sender: { contactId: `${KF_CONTACT_PREFIX}${doc.externalUserId}`, name: '微信客户' },
+      text: doc.text ?? '',
+      mentionsBot: false,
+      mentionIds: [],
+      type: doc.msgType === 'text' ? 'text' : doc.msgType === 'voice' ? 'voice' : 'other',
+      attachments: [],
+      receivedAt: doc.receivedAt,
+    }
+    try {
+      const result = await this.handler(input)
+      await KfMessageModel.updateOne({ _id: id }, { $set: { state: 'handled', outcome: result.outcome } })
+    } catch (err) {
+      await KfMessageModel.updateOne({ _id: id }, { $set: { state: 'failed', error: (err as Error).name } })
+      throw err
+    }
+  }
+
+  /** The person behind a 微信客服 customer: the one recorded with this external_userid, or a new one. */
+  private registryFor(registry: RegistryService): RegistryService {
+    return {
+      ...registry,
+      async personOfContact(contact, home) {
+        if (!contact.contactId.startsWith(KF_CONTACT_PREFIX)) return registry.personOfContact(contact, home)
+        const externalUserId = contact.contactId.slice(KF_CONTACT_PREFIX.length)
+        const known = await ResidentModel.findOne(
+          { wecomExternalUserId: externalUserId, erasedAt: null },
+          { _id: 1 },
+        ).lean()
+        if (known) return registry.getResident(String(known._id))
+        return registry.createResident({
+          name: '微信客户',
+          roles: ['resident'],
+          wecomExternalUserId: externalUserId,
+        })
+      },
+    }
+  }
+
+  /** Replies to a 微信客服 customer go out at once over wecom_kf (keyed by the reply key); others queue. */
+  private outboxFor(outbox: Outbox): Outbox {
+    const { channel, services } = this.deps
+    return {
+      ...outbox,
+      async enqueue(input) {
+        const to = input.to
+        if (to.type !== 'contact' || !to.id.startsWith(KF_CONTACT_PREFIX)) return outbox.enqueue(input)
+        const messageId = input.refs?.messageId
+        const sent = await channel.send(
+          { channel: 'wecom_kf', id: to.id.slice(KF_CONTACT_PREFIX.length) },
+          { key: input.key, purpose: 'reply', text: input.text },
+        )
+        if (messageId) {
+          const reply = { key: input.key, text: maskText(input.text), sentAt: services.clock.now(), ...sent }
+          await KfMessageModel.updateOne({ _id: messageId }, { $push: { replies: reply } })
+        }
+        return true
+      },
+    }
+  }
+}
