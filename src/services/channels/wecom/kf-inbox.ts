@@ -3,26 +3,14 @@ import type { ChatInput } from '../../../handlers/chat-input.js'
 import type { Logger } from '../../../lib/logger.js'
 import { maskText } from '../../../lib/mask.js'
 import { ResidentModel } from '../../../models/registry.model.js'
-import { KfCursorModel, KfMessageModel } from '../../../models/wecom-kf.model.js'
+import { KfMessageModel } from '../../../models/wecom-kf.model.js'
 import type { Outbox } from '../../outbox/outbox.service.js'
 import type { RegistryService } from '../../registry/registry.service.js'
 import type { WeComKfChannel } from './kf-channel.js'
+import { syncKfMessages } from './kf-sync.js'
 
 /** The chat's contact id for a 微信客服 customer: its replies go back over wecom_kf, not the bot. */
 export const KF_CONTACT_PREFIX = 'wecomkf:'
-
-/** kf/sync_msg origin 3: a message the WeChat customer sent (4: a system event, 5: a servicer's). */
-const ORIGIN_CUSTOMER = 3
-
-interface SyncedMessage {
-  msgid?: string
-  open_kfid?: string
-  external_userid?: string
-  send_time?: number
-  origin?: number
-  msgtype?: string
-  text?: { content?: string }
-}
 
 export interface KfInboxDeps {
   services: ChatServices
@@ -59,56 +47,9 @@ export class KfInbox {
   /** The callback's event: reads what is new (one sync per account at a time), then handles it. */
   notify(openKfId: string, token: string): void {
     this.serial(`sync:${openKfId}`, async () => {
-      for (const m of await this.sync(openKfId, token)) this.schedule(m)
+      const stored = await syncKfMessages(this.deps.channel.client, openKfId, token, this.deps.services.clock)
+      for (const m of stored) this.schedule(m)
     })
-  }
-
-  /** Reads every new message of the account from the stored cursor; returns the newly stored ones. */
-  async sync(openKfId: string, token: string): Promise<Array<{ id: string; externalUserId: string }>> {
-    const stored: Array<{ id: string; externalUserId: string }> = []
-    for (let page = 0; page < 100; page++) {
-      const cursor = (await KfCursorModel.findById(openKfId).lean())?.cursor
-      const reply = await this.deps.channel.client.post('/cgi-bin/kf/sync_msg', {
-        ...(cursor ? { cursor } : {}),
-        token,
-        open_kfid: openKfId,
-        limit: 1000,
-      })
-      for (const m of (reply.msg_list ?? []) as SyncedMessage[]) {
-        if (await this.store(openKfId, m))
-          stored.push({ id: `kf:${m.msgid}`, externalUserId: String(m.external_userid) })
-      }
-      const next = typeof reply.next_cursor === 'string' ? reply.next_cursor : undefined
-      if (next) {
-        await KfCursorModel.updateOne(
-          { _id: openKfId },
-          { $set: { cursor: next, updatedAt: this.deps.services.clock.now() } },
-          { upsert: true },
-        )
-      }
-      if (Number(reply.has_more) !== 1 || !next) break
-    }
-    return stored
-  }
-
-  /** Stores a customer's message; false when it is not one or was stored before. */
-  private async store(openKfId: string, m: SyncedMessage): Promise<boolean> {
-    if (m.origin !== ORIGIN_CUSTOMER || !m.msgid || !m.external_userid) return false
-    try {
-      await KfMessageModel.create({
-        _id: `kf:${m.msgid}`,
-        openKfId: m.open_kfid ?? openKfId,
-        externalUserId: m.external_userid,
-        msgType: m.msgtype ?? 'unknown',
-        text: m.msgtype === 'text' ? (m.text?.content ?? '') : undefined,
-        sendTime: new Date(Number(m.send_time) * 1000),
-        receivedAt: this.deps.services.clock.now(),
-      })
-      return true
-    } catch (err) {
-      if ((err as { code?: number }).code === 11000) return false
-      throw err
-    }
   }
 
   /** Handles a stored message after the same customer's earlier ones; `drain()` waits. */
