@@ -53,6 +53,7 @@ import { createEventService } from './services/events/event.service.js'
 import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
 import { createCommunityMapService } from './services/map/community-map.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
+import { createWeComGroupDrafts } from './services/notices/wecom-group-drafts.js'
 import { createOpen311Service } from './services/open311/open311.service.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
@@ -306,7 +307,14 @@ export function buildRouters(d: RouterDeps): Router[] {
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),
-    noticesRoutes({ notices: services.notices }),
+    noticesRoutes({
+      notices: services.notices,
+      groupDrafts: createWeComGroupDrafts({
+        client: services.wecom.client,
+        notices: services.notices,
+        clock: services.clock,
+      }),
+    }),
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     pointsRoutes({ points: services.points }),
