@@ -7,6 +7,7 @@ import type { NoticeService } from '../../services/notices/notice.service.js'
 import { createWeComGroupDrafts, type WeComGroupDrafts } from '../../services/notices/wecom-group-drafts.js'
 import { requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams } from '../validate.js'
+import { EmptyInput } from './cases.schemas.js'
 
 export const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '通知编号格式不正确') })
 export const SendBody = z.object({
@@ -69,6 +70,7 @@ export function noticesRoutes(deps: { notices: NoticeService; groupDrafts?: WeCo
   })
   router.post('/:id/wecom-group-drafts/refresh', async (ctx) => {
     const { id } = await readable(ctx)
+    parseBody(ctx, EmptyInput)
     ctx.body = await groupDrafts.refresh(id)
   })
   router.get('/:id/delivery', async (ctx) => {

@@ -3,6 +3,7 @@ import { NoticeInput } from '../../services/notices/notice.service.js'
 import { CreateRequestInput, RequestsQuery } from '../../services/open311/open311.service.js'
 import type { RouteDoc } from '../openapi.js'
 import { ApiKeyInput, DevLoginInput, InviteInput, RefreshInput, WxLoginInput } from './auth.routes.js'
+import { EmptyInput } from './cases.schemas.js'
 import {
   CancelBody,
   CheckInBody,
@@ -460,6 +461,7 @@ export const featureDocs: RouteDoc[] = [
     summary: '企业群发：向企业微信查询各草稿是否已发送（及发到几个群）并记录',
     tags: ['notices'],
     auth: token,
+    body: EmptyInput,
     roles: STAFF,
   },
   {
