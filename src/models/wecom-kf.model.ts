@@ -28,7 +28,7 @@ const kfMessageSchema = new Schema(
   },
   { collection: 'wecom_kf_messages', versionKey: false },
 )
-kfMessageSchema.index({ openKfId: 1, externalUserId: 1, sendTime: -1 })
+kfMessageSchema.index({ openKfId: 1, externalUserId: 1, sendTime: -1, receivedAt: -1 })
 kfMessageSchema.index({ state: 1 })
 export type KfMessageDoc = InferSchemaType<typeof kfMessageSchema>
 export const KfMessageModel = model('WeComKfMessage', kfMessageSchema)

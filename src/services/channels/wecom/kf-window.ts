@@ -20,14 +20,17 @@ export interface KfSlot {
   reused: boolean
 }
 
-/** The latest message of this resident to this 客服账号: the window it opened, if still open at `now`. */
+/**
+ * The latest message of this resident to this 客服账号: the window it opened, if still open at `now`.
+ * send_time has whole seconds: of two messages in one second, the one read later opens the window.
+ */
 export async function currentWindow(
   openKfId: string,
   externalUserId: string,
   now: Date,
 ): Promise<{ id: string; opensAt: Date } | undefined> {
   const last = await KfMessageModel.findOne({ openKfId, externalUserId }, { _id: 1, sendTime: 1 })
-    .sort({ sendTime: -1 })
+    .sort({ sendTime: -1, receivedAt: -1, _id: -1 })
     .lean()
   if (!last || now.getTime() - last.sendTime.getTime() >= KF_WINDOW_MS) return undefined
   return { id: last._id, opensAt: last.sendTime }
