@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { WeComGroupDraftModel } from '../../src/models/wecom-group-draft.model.js'
 import { useTestDatabase } from '../db.js'
-import { startWeComStandin, type WeComStandin } from '../standins/wecom-standin.js'
+import type { WeComStandin } from '../standins/wecom-standin.js'
 import { type ApiApp, makeApiApp, makeApiWorld } from './api-world.js'
+import { startWeComApi } from './wecom-world.js'
 
 /** 企业群发 drafts of a notice for a staff member's customer groups, over HTTP. */
 describe('POST /api/v1/notices/:id/wecom-group-drafts (企业群发)', () => {
@@ -10,7 +11,7 @@ describe('POST /api/v1/notices/:id/wecom-group-drafts (企业群发)', () => {
   let standin: WeComStandin | undefined
   afterEach(() => standin?.close())
 
-  async function world(api: ApiApp) {
+  async function noticeWorld(api: ApiApp) {
     const w = await makeApiWorld(api)
     const admin = { personId: String(w.admin._id), roles: ['admin' as const], communityIds: [], gridIds: [] }
     const notice = await api.services.notices.create(
@@ -31,22 +32,12 @@ describe('POST /api/v1/notices/:id/wecom-group-drafts (企业群发)', () => {
   }
 
   async function setup() {
-    standin = await startWeComStandin({
-      corpId: 'wwlinlicorp',
-      secret: 'corp-secret',
-      agentId: 1000002,
-      users: [],
-      kf: { openKfIds: [], senders: ['zhangsan', 'ghost'], groups: { zhangsan: ['wrGroupA', 'wrGroupB'] } },
-    })
-    const api = makeApiApp(undefined, {
-      WECOM_CORP_ID: 'wwlinlicorp',
-      WECOM_AGENT_ID: '1000002',
-      WECOM_SECRET: 'corp-secret',
-      WECOM_API_BASE: standin.apiBase,
-    })
-    const x = await world(api)
-    await api.services.registry.updateResident(String(x.w.staff._id), { wecomUserId: 'zhangsan' })
-    return { api, standin, ...x }
+    const groups = { zhangsan: ['wrGroupA', 'wrGroupB'] }
+    const world = await startWeComApi({ kf: { openKfIds: [], senders: ['zhangsan', 'ghost'], groups } })
+    standin = world.standin
+    const x = await noticeWorld(world.api)
+    await world.api.services.registry.updateResident(String(x.w.staff._id), { wecomUserId: 'zhangsan' })
+    return { api: world.api, standin: world.standin, ...x }
   }
 
   it('creates the draft once for the staff member, records its msgid, and shows it in the notice', async () => {
@@ -112,7 +103,7 @@ describe('POST /api/v1/notices/:id/wecom-group-drafts (企业群发)', () => {
 
   it('answers 409 in Chinese when WeCom is not set up', async () => {
     const api = makeApiApp()
-    const { draft } = await world(api)
+    const { draft } = await noticeWorld(api)
     const res = await draft('staff')
     expect(res.status).toBe(409)
     expect(res.body.error).toMatchObject({

@@ -2,11 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { TEXT } from '../../src/handlers/chat-texts.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { KfMessageModel } from '../../src/models/wecom-kf.model.js'
-import { WeComCrypto } from '../../src/services/channels/wecom/wecom-crypto.js'
 import { useTestDatabase } from '../db.js'
-import { startWeComStandin, type WeComStandin } from '../standins/wecom-standin.js'
+import type { WeComStandin } from '../standins/wecom-standin.js'
 import { OFFICIAL } from '../standins/wecom-vectors.js'
-import { makeApiApp } from './api-world.js'
+import { startWeComApi } from './wecom-world.js'
 
 const KF = 'wkLinliKF01'
 
@@ -17,41 +16,22 @@ describe('微信客服 inbound (kf_msg_or_event → sync_msg → chat → send_m
   afterEach(() => standin?.close())
 
   async function setup() {
-    standin = await startWeComStandin({
-      corpId: OFFICIAL.receiveId,
-      secret: 'corp-secret',
-      agentId: 1000002,
-      users: [],
+    const world = await startWeComApi({
       kf: { openKfIds: [KF] },
+      env: { WECOM_KF_ENABLED: 'true', WECOM_KF_OPEN_KFID: KF },
     })
-    const api = makeApiApp(undefined, {
-      WECOM_CORP_ID: OFFICIAL.receiveId,
-      WECOM_AGENT_ID: '1000002',
-      WECOM_SECRET: 'corp-secret',
-      WECOM_TOKEN: OFFICIAL.token,
-      WECOM_ENCODING_AES_KEY: OFFICIAL.encodingAesKey,
-      WECOM_API_BASE: standin.apiBase,
-      WECOM_KF_ENABLED: 'true',
-      WECOM_KF_OPEN_KFID: KF,
-    })
-    const inbox = api.services.wecom.kf?.inbox
+    standin = world.standin
+    const inbox = world.api.services.wecom.kf?.inbox
     if (!inbox) throw new Error('微信客服 not configured')
-    const crypto = new WeComCrypto(OFFICIAL)
-    const s = standin
+    const s = world.standin
     /** The resident writes; WeCom posts the encrypted kf_msg_or_event carrying the sync Token. */
-    const residentWrites = (externalUserId: string, text: string) => {
-      const token = s.kf.inbound(KF, externalUserId, text)
-      const inner =
+    const residentWrites = (externalUserId: string, text: string) =>
+      world.callback(
         `<xml><ToUserName><![CDATA[${OFFICIAL.receiveId}]]></ToUserName><CreateTime>1764205200</CreateTime>` +
-        `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>` +
-        `<Token><![CDATA[${token}]]></Token><OpenKfId><![CDATA[${KF}]]></OpenKfId></xml>`
-      const sealed = crypto.seal(inner, '1764205200', '7788')
-      return api.http
-        .post(`/wecom/callback?msg_signature=${sealed.msgSignature}&timestamp=1764205200&nonce=7788`)
-        .set('content-type', 'text/xml')
-        .send(sealed.xml)
-    }
-    return { api, inbox, residentWrites, standin: s }
+          `<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[kf_msg_or_event]]></Event>` +
+          `<Token><![CDATA[${s.kf.inbound(KF, externalUserId, text)}]]></Token><OpenKfId><![CDATA[${KF}]]></OpenKfId></xml>`,
+      )
+    return { api: world.api, inbox, residentWrites, standin: s }
   }
 
   it('answers an unknown sender through the chat handler over kf/send_msg and stores the message', async () => {

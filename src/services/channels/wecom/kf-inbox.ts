@@ -6,6 +6,7 @@ import { ResidentModel } from '../../../models/registry.model.js'
 import { KfMessageModel } from '../../../models/wecom-kf.model.js'
 import type { Outbox } from '../../outbox/outbox.service.js'
 import type { RegistryService } from '../../registry/registry.service.js'
+import { KeyedQueue } from './keyed-queue.js'
 import type { WeComKfChannel } from './kf-channel.js'
 import { syncKfMessages } from './kf-sync.js'
 
@@ -27,11 +28,13 @@ export interface KfInboxDeps {
  * and each text handled by the chat handler like a direct chat, its replies sent back over wecom_kf.
  */
 export class KfInbox {
-  private readonly running = new Set<Promise<void>>()
-  private readonly chains = new Map<string, Promise<void>>()
+  /** One read per account at a time; each customer's messages in order. */
+  private readonly queue: KeyedQueue
   private readonly handler: ReturnType<typeof createChatHandler>
 
   constructor(private readonly deps: KfInboxDeps) {
+    // Keys carry external_userids: not logged.
+    this.queue = new KeyedQueue((err) => deps.logger.error({ err }, '微信客服 message not handled'))
     const { services } = deps
     this.handler = createChatHandler({
       services: {
@@ -46,7 +49,7 @@ export class KfInbox {
 
   /** The callback's event: reads what is new (one sync per account at a time), then handles it. */
   notify(openKfId: string, token: string): void {
-    this.serial(`sync:${openKfId}`, async () => {
+    this.queue.run(`sync:${openKfId}`, async () => {
       const stored = await syncKfMessages(this.deps.channel.client, openKfId, token, this.deps.services.clock)
       for (const m of stored) this.schedule(m)
     })
@@ -54,24 +57,15 @@ export class KfInbox {
 
   /** Handles a stored message after the same customer's earlier ones; `drain()` waits. */
   schedule(msg: { id: string; externalUserId: string }): void {
-    this.serial(`user:${msg.externalUserId}`, () => this.handle(msg.id))
-  }
-
-  private serial(key: string, work: () => Promise<void>): void {
-    const before = this.chains.get(key) ?? Promise.resolve()
-    const p = before.then(() =>
-      work().catch((err: unknown) => this.deps.logger.error({ err, key }, '微信客服 message not handled')),
+    this.queue.run(`user:${msg.externalUserId}`, () =>
+      this.handle(msg.id).catch((err: unknown) =>
+        this.deps.logger.error({ err, id: msg.id }, '微信客服 message not handled'),
+      ),
     )
-    this.chains.set(key, p)
-    this.running.add(p)
-    void p.finally(() => {
-      this.running.delete(p)
-      if (this.chains.get(key) === p) this.chains.delete(key)
-    })
   }
 
-  async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running])
+  drain(): Promise<void> {
+    return this.queue.drain()
   }
 
   /** Messages stored but not handled before a stop: handled now. */
