@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { TEXT } from '../../src/handlers/chat-texts.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { KfMessageModel } from '../../src/models/wecom-kf.model.js'
+import { purgeOldWeComTexts } from '../../src/services/channels/wecom/wecom-inbox.js'
 import { useTestDatabase } from '../db.js'
 import type { WeComStandin } from '../standins/wecom-standin.js'
 import { OFFICIAL } from '../standins/wecom-vectors.js'
@@ -49,6 +50,11 @@ describe('微信客服 inbound (kf_msg_or_event → sync_msg → chat → send_m
     expect(stored?.replies.length).toBe(standin.kf.deliveries.length)
     // The sender is now a person reachable over 微信客服.
     expect(await ResidentModel.countDocuments({ wecomExternalUserId: 'wmStranger' })).toBe(1)
+    // Retention blanks the words (and the replies'), keeps the record.
+    expect(await purgeOldWeComTexts(new Date(Date.now() + 86_400_000), '（已清除）')).toBe(1)
+    const purged = await KfMessageModel.findOne({ externalUserId: 'wmStranger' }).lean()
+    expect(purged?.text).toBe('（已清除）')
+    expect(purged?.replies.every((r) => r.text === '（已清除）')).toBe(true)
   })
 
   it('a known resident is answered as themselves; a repeated event reads nothing twice', async () => {

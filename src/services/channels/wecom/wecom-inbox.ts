@@ -3,6 +3,7 @@ import type { ChatContext } from '../../../handlers/composer.js'
 import { runWorkerCommand } from '../../../handlers/worker-commands.js'
 import type { Logger } from '../../../lib/logger.js'
 import { maskText } from '../../../lib/mask.js'
+import { KfMessageModel } from '../../../models/wecom-kf.model.js'
 import { WeComMessageModel } from '../../../models/wecom-message.model.js'
 import type { ResidentView } from '../../registry/registry.views.js'
 import type { Channel } from '../channel.js'
@@ -202,17 +203,39 @@ export class WeComInbox {
 }
 
 /**
- * Retention: blanks the words of handled WeCom messages (and their replies) received before `cutoff`;
- * who, when and the outcome stay. Per document, since not every backend takes `$[]` updates.
+ * Retention: blanks the words of handled WeCom app and 微信客服 messages (and their replies) received
+ * before `cutoff`; who, when and the outcome stay. Per document, since not every backend takes `$[]` updates.
  */
 export async function purgeOldWeComTexts(cutoff: Date, purged: string): Promise<number> {
-  const old = await WeComMessageModel.find(
-    { receivedAt: { $lt: cutoff }, state: { $in: ['handled', 'ignored', 'failed'] }, text: { $ne: purged } },
-    { _id: 1, replies: 1 },
-  ).lean()
+  return (
+    (await purgeTexts(WeComMessageModel as unknown as InboxModel, cutoff, purged)) +
+    (await purgeTexts(KfMessageModel as unknown as InboxModel, cutoff, purged))
+  )
+}
+
+/** What both inbox collections (WeCom app, 微信客服) have in common for retention. */
+interface InboxModel {
+  find(
+    filter: object,
+    projection: object,
+  ): { lean(): Promise<Array<{ _id: string; replies: Array<Record<string, unknown>> }>> }
+  updateOne(filter: object, update: object): Promise<unknown>
+}
+
+async function purgeTexts(model: InboxModel, cutoff: Date, purged: string): Promise<number> {
+  const old = await model
+    .find(
+      {
+        receivedAt: { $lt: cutoff },
+        state: { $in: ['handled', 'ignored', 'failed'] },
+        text: { $ne: purged },
+      },
+      { _id: 1, replies: 1 },
+    )
+    .lean()
   for (const doc of old) {
     const replies = doc.replies.map((r) => ({ ...r, text: purged }))
-    await WeComMessageModel.updateOne({ _id: doc._id }, { $set: { text: purged, replies } })
+    await model.updateOne({ _id: doc._id }, { $set: { text: purged, replies } })
   }
   return old.length
 }
