@@ -3,11 +3,19 @@ import { useTestDatabase } from '../../../../test/db.js'
 import { createPerson } from '../../../../test/factories.js'
 import { startWeComStandin, type WeComStandin } from '../../../../test/standins/wecom-standin.js'
 import { systemClock } from '../../../lib/clock.js'
+import { createFieldCrypto } from '../../../lib/crypto.js'
+import { silentLogger } from '../../../lib/logger.js'
+import { OutboxModel } from '../../../models/outbox.model.js'
 import { ResidentModel } from '../../../models/registry.model.js'
 import { KfCursorModel, KfMessageModel, KfSlotModel } from '../../../models/wecom-kf.model.js'
+import { createMemoryTransport } from '../../outbox/memory-transport.js'
+import { createOutboxSender } from '../../outbox/outbox.sender.js'
+import { createOutbox } from '../../outbox/outbox.service.js'
+import { testLimits } from '../../outbox/outbox.test-helper.js'
 import { ChannelError, type ChannelMessage } from '../channel.js'
 import { createChannelRegistry } from '../channels.registry.js'
 import { routeMessage } from '../channels.route.js'
+import { createScriptedChannel } from '../scripted-channel.js'
 import { kfMsgId, WeComKfChannel } from './kf-channel.js'
 import { syncKfMessages } from './kf-sync.js'
 import { WeComClient } from './wecom-client.js'
@@ -15,6 +23,7 @@ import { WeComClient } from './wecom-client.js'
 useTestDatabase()
 
 const KF = 'wkLinliKF01'
+const crypto = createFieldCrypto({ env: 'test' })
 const RESIDENT = 'wmResidentWang'
 let standin: WeComStandin
 beforeEach(async () => {
@@ -166,5 +175,70 @@ describe('routing to 微信客服', () => {
       now: new Date(),
     })
     expect(route).toEqual({ usable: [{ channel: 'wecom_kf', id: RESIDENT }], waiting: [] })
+  })
+})
+
+/** The outbox with 微信客服 first and SMS (scripted) after it, for updates to a person. */
+async function outboxWorld() {
+  const { client, channel: kf } = setup()
+  const sms = createScriptedChannel('sms', ['update'])
+  const outbox = createOutbox({ clock: systemClock })
+  const sender = createOutboxSender({
+    limits: testLimits({ perMinute: 60_000, jitterMs: 0, maxAttempts: 6 }),
+    timezone: 'Asia/Shanghai',
+    logger: silentLogger,
+    transport: createMemoryTransport(),
+    channels: createChannelRegistry({
+      channels: [kf, sms],
+      config: { order: { update: ['wecom_kf', 'sms'] }, limits: {}, unavailableTries: 2 },
+      timezone: 'Asia/Shanghai',
+    }),
+    crypto,
+    outbox,
+    retryBaseMs: 20,
+    idleMs: 10,
+  })
+  const person = await ResidentModel.create({
+    name: '王阿姨',
+    token: 't-wang',
+    wecomExternalUserId: 'wmWang',
+    phoneEnc: crypto.encrypt('13800138000'),
+  })
+  const update = (key: string) =>
+    outbox.enqueue({
+      key,
+      to: { type: 'person', id: String(person._id) },
+      text: '您反映的路灯已修好',
+      kind: 'update',
+    })
+  const drain = async () => {
+    for (let i = 0; i < 50; i++) {
+      const r = await sender.sendNext()
+      if (r === 'idle' || r === 'budget' || r === 'offline') break
+    }
+  }
+  return { client, sms, update, drain }
+}
+
+describe('微信客服 in the outbox', () => {
+  it('delivers over 微信客服 within the window, and fails over to the next channel outside it', async () => {
+    const { client, sms, update, drain } = await outboxWorld()
+    // No message from the resident yet: 微信客服 refuses before calling WeChat, SMS carries it.
+    await update('u-1')
+    await drain()
+    expect(standin.calls).not.toContain('/cgi-bin/kf/send_msg')
+    expect(sms.delivered.map((d) => d.message.key)).toEqual(['u-1'])
+    // She writes to the 客服账号: the next update goes over 微信客服.
+    await syncKfMessages(client, KF, standin.kf.inbound(KF, 'wmWang', '路灯修了吗'), systemClock)
+    await update('u-2')
+    await drain()
+    expect(standin.kf.deliveries.map((d) => [d.touser, d.content])).toEqual([
+      ['wmWang', '您反映的路灯已修好'],
+    ])
+    const docs = await OutboxModel.find().sort({ key: 1 }).lean()
+    expect(docs.map((d) => [d.key, d.status, d.deliveredVia?.channel])).toEqual([
+      ['u-1', 'sent', 'sms'],
+      ['u-2', 'sent', 'wecom_kf'],
+    ])
   })
 })
