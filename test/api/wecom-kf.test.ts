@@ -69,8 +69,10 @@ describe('微信客服 inbound (kf_msg_or_event → sync_msg → chat → send_m
     const before = standin.kf.deliveries.length
     expect(before).toBeGreaterThan(0)
     expect(await ResidentModel.countDocuments({ wecomExternalUserId: 'wmWang' })).toBe(1)
-    await residentWrites('wmWang', '谢谢')
+    // The menu asked for a digit: the answer is read as the menu choice (the question was recorded).
+    await residentWrites('wmWang', '4')
     await inbox.drain()
+    expect(standin.kf.deliveries.at(-1)?.content).toBe('您目前没有工单。需要报事请回复 1。')
     expect(await KfMessageModel.countDocuments({ externalUserId: 'wmWang' })).toBe(2)
     expect(standin.kf.deliveries.length).toBeGreaterThan(before)
     expect(standin.kf.deliveries.every((d) => d.touser === 'wmWang')).toBe(true)

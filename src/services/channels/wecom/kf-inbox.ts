@@ -133,6 +133,8 @@ export class KfInbox {
       async enqueue(input) {
         const to = input.to
         if (to.type !== 'contact' || !to.id.startsWith(KF_CONTACT_PREFIX)) return outbox.enqueue(input)
+        // A question the reply asks (a menu, 「请回复1」) is recorded as the outbox would record it.
+        if (input.expects) await services.asks.record(to, input.expects)
         const messageId = input.refs?.messageId
         const sent = await channel.send(
           { channel: 'wecom_kf', id: to.id.slice(KF_CONTACT_PREFIX.length) },
