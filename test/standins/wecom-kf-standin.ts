@@ -156,6 +156,11 @@ export function createKfStandin(options: KfStandinOptions) {
       msgTokens.add(token)
       return token
     },
+    /** A 接待人员 sent `n` messages from the 微信客服 client: WeChat counts them in the window too. */
+    servicerSent(openKfId: string, externalUserId: string, n: number): void {
+      const w = windows.get(windowKey(openKfId, externalUserId))
+      if (w) w.sent += n
+    },
     confirmDraft(msgid: string): void {
       const d = drafts.find((x) => x.msgid === msgid)
       if (d) d.sent = true

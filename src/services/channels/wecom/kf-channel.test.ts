@@ -110,6 +110,20 @@ describe('微信客服 channel (kf/send_msg within the window)', () => {
     expect(sendCalls()).toBe(0)
   })
 
+  it('when WeChat counts more than Linli (a servicer wrote too), its 95001 closes the window here', async () => {
+    const { client, channel } = setup()
+    await residentWrites(client, '你好')
+    standin.kf.servicerSent(KF, RESIDENT, 4)
+    await channel.send(to, msg('k1'))
+    const e = await refusal(channel.send(to, msg('k2')))
+    expect(e).toMatchObject({ kind: 'recipient', providerCode: 95001 })
+    expect(sendCalls()).toBe(2)
+    // The next send is refused before calling WeChat.
+    expect((await refusal(channel.send(to, msg('k3')))).kind).toBe('recipient')
+    expect(sendCalls()).toBe(2)
+    expect(channel.health().state).toBe('up')
+  })
+
   it('two concurrent sends for slot 5: exactly one goes out', async () => {
     const { client, channel } = setup()
     await residentWrites(client, '你好')

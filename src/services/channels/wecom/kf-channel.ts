@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { type Clock, systemClock } from '../../../lib/clock.js'
 import { type ChannelAddress, ChannelError, type ChannelMessage, type MessagePurpose } from '../channel.js'
 import { TrackedChannel } from '../health.js'
-import { recordKfSend, takeKfSlot } from './kf-window.js'
+import { closeKfWindow, recordKfSend, takeKfSlot } from './kf-window.js'
 import { TEXT_MAX_BYTES, type WeComClient } from './wecom-client.js'
 
 /**
@@ -78,6 +78,9 @@ export class WeComKfChannel extends TrackedChannel {
       return { providerMessageId: sent }
     } catch (err) {
       const e = asKfError(err)
+      if (e.providerCode === 95001 || e.providerCode === 95002) {
+        await closeKfWindow(slot, { openKfId: this.openKfId, externalUserId: to.id }, this.clock.now())
+      }
       this.tracker.failed(e, HEALTH)
       throw e
     }

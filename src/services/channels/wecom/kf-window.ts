@@ -10,6 +10,11 @@ import { ChannelError } from '../channel.js'
 export const KF_WINDOW_MS = 48 * 3600_000
 export const KF_WINDOW_SENDS = 5
 
+export interface KfWindowOwner {
+  openKfId: string
+  externalUserId: string
+}
+
 export interface KfSlot {
   id: string
   windowId: string
@@ -84,4 +89,30 @@ export async function takeKfSlot(input: {
 /** Records what WeChat answered for a slot (its msgid), so a retry of the same key is not sent twice. */
 export async function recordKfSend(slotId: string, providerMessageId: string): Promise<void> {
   await KfSlotModel.updateOne({ _id: slotId }, { $set: { providerMessageId } })
+}
+
+/**
+ * WeChat refused a send of this window (95001/95002: it counted more, e.g. a 接待人员's messages from the
+ * 微信客服 client, or its clock is ahead): the window's free slots are taken, so the next sends are
+ * refused here without calling WeChat.
+ */
+export async function closeKfWindow(
+  slot: Pick<KfSlot, 'windowId'>,
+  input: KfWindowOwner,
+  now: Date,
+): Promise<void> {
+  for (let n = 1; n <= KF_WINDOW_SENDS; n++) {
+    try {
+      await KfSlotModel.create({
+        _id: `${slot.windowId}:${n}`,
+        windowId: slot.windowId,
+        slot: n,
+        key: `closed-by-wechat:${n}`,
+        ...input,
+        takenAt: now,
+      })
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err
+    }
+  }
 }
