@@ -101,6 +101,21 @@ describe('POST /api/v1/notices/:id/wecom-group-drafts (企业群发)', () => {
     expect(standin.kf.drafts).toHaveLength(0)
   })
 
+  it('when the answer from WeCom is lost, the claim stays (no second draft) until it is stale', async () => {
+    const { api, standin, draft } = await setup()
+    standin.kf.loseNextAnswer('/cgi-bin/externalcontact/add_msg_template')
+    const lost = await draft('staff')
+    expect(lost.status).toBe(503)
+    expect(lost.body.error.message).toBe('企业微信暂时无法连接，请两分钟后再试')
+    expect(standin.kf.drafts).toHaveLength(1) // WeCom did create it
+    expect((await draft('staff')).status).toBe(409)
+    expect(standin.kf.drafts).toHaveLength(1)
+    api.clock.advance(3 * 60_000)
+    const retried = await draft('staff')
+    expect(retried.status).toBe(200)
+    expect(retried.body.state).toBe('created')
+  })
+
   it('answers 409 in Chinese when WeCom is not set up', async () => {
     const api = makeApiApp()
     const { draft } = await noticeWorld(api)

@@ -56,6 +56,8 @@ export function createKfStandin(options: KfStandinOptions) {
   /** Per open_kfid + external_userid: when the window opened and how many were sent in it. */
   const windows = new Map<string, { at: number; sent: number }>()
   const windowKey = (kf: string, user: string) => `${kf}\n${user}`
+  /** Paths whose next call answers HTTP 502 after doing its work (the answer is lost on the way). */
+  const lostAnswers = new Set<string>()
 
   function sendMsg(body: Reply): Reply {
     const kf = String(body.open_kfid ?? '')
@@ -134,6 +136,13 @@ export function createKfStandin(options: KfStandinOptions) {
 
   return {
     routes,
+    /** True (once) when this call's answer is to be lost: the stand-in acts, the caller sees a 502. */
+    loseAnswer(path: string): boolean {
+      return lostAnswers.delete(path)
+    },
+    loseNextAnswer(path: string): void {
+      lostAnswers.add(path)
+    },
     deliveries,
     drafts,
     /**

@@ -174,7 +174,9 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
         const bad = tokenError(url.searchParams.get('access_token'))
         if (bad) return reply(res, { errcode: bad })
         const body = await readJson(req)
-        return reply(res, body ? kfRoute(body) : { errcode: 47001 })
+        const answer = body ? kfRoute(body) : { errcode: 47001 }
+        if (kf.loseAnswer(url.pathname)) return res.writeHead(502).end()
+        return reply(res, answer)
       }
       res.writeHead(404).end()
     }

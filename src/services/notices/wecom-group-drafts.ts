@@ -64,7 +64,7 @@ function viewOf(d: {
 function refusalOf(err: unknown): never {
   if (!(err instanceof ChannelError)) throw err
   if (err.kind === 'unavailable' || err.kind === 'rate_limited') {
-    throw new DomainError('UNAVAILABLE', '企业微信暂时无法连接，请稍后再试', { code: err.providerCode })
+    throw new DomainError('UNAVAILABLE', '企业微信暂时无法连接，请两分钟后再试', { code: err.providerCode })
   }
   if (err.kind === 'auth') {
     throw new ConflictError('企业微信拒绝了凭据，请检查客户联系权限配置', { code: err.providerCode })
@@ -163,8 +163,11 @@ export function createWeComGroupDrafts(deps: {
         msgid = String(reply.msgid ?? '')
         if (!msgid) throw new ChannelError('unavailable', 'add_msg_template answered without msgid')
       } catch (err) {
-        // Nothing was created: release the claim so the staff member can try again.
-        await WeComGroupDraftModel.deleteOne({ _id: id, state: 'creating' })
+        // WeCom refused it (an errcode): nothing was created, the claim is released for another try.
+        // No answer (network, timeout): it may exist; the claim stays until it is stale (2 minutes).
+        if (err instanceof ChannelError && err.kind !== 'unavailable') {
+          await WeComGroupDraftModel.deleteOne({ _id: id, state: 'creating' })
+        }
         refusalOf(err)
       }
       const doc = await WeComGroupDraftModel.findOneAndUpdate(
