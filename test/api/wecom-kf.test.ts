@@ -69,6 +69,8 @@ describe('微信客服 inbound (kf_msg_or_event → sync_msg → chat → send_m
     const before = standin.kf.deliveries.length
     expect(before).toBeGreaterThan(0)
     expect(await ResidentModel.countDocuments({ wecomExternalUserId: 'wmWang' })).toBe(1)
+    // An event of another 客服账号 of the corp is not read (its customers cannot be answered from ours).
+    expect(inbox.notify('wkOtherAccount', 'ENCtoken')).toBe(false)
     // The menu asked for a digit: the answer is read as the menu choice (the question was recorded).
     await residentWrites('wmWang', '4')
     await inbox.drain()

@@ -47,12 +47,20 @@ export class KfInbox {
     })
   }
 
-  /** The callback's event: reads what is new (one sync per account at a time), then handles it. */
-  notify(openKfId: string, token: string): void {
+  /**
+   * The callback's event: reads what is new (one read at a time), then handles it. Only the configured
+   * 客服账号 is read: replies go out from it, so another account's customers could not be answered.
+   */
+  notify(openKfId: string, token: string): boolean {
+    if (openKfId !== this.deps.channel.openKfId) {
+      this.deps.logger.info('微信客服 event for another 客服账号; ignored')
+      return false
+    }
     this.queue.run(`sync:${openKfId}`, async () => {
       const stored = await syncKfMessages(this.deps.channel.client, openKfId, token, this.deps.services.clock)
       for (const m of stored) this.schedule(m)
     })
+    return true
   }
 
   /** Handles a stored message after the same customer's earlier ones; `drain()` waits. */
