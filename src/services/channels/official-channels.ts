@@ -8,10 +8,10 @@ import type { WeComAppChannel } from './wecom/wecom-client.js'
 
 /**
  * The official channels this deployment has set up, for the outbox's channel registry (beside the
- * Wechaty bot): the WeCom app when its corp id, agent id and secret are set; SMS when the Tencent
- * 微信客服 when enabled with an open_kfid (wecom.kf); SMS when the Tencent
- * Cloud credentials, app id and signature name are; subscribe messages when the mini-program's app id
- * and secret and at least one template are. A channel not set up is simply not offered.
+ * Wechaty bot): the WeCom app when its corp id, agent id and secret are set; 微信客服 when, besides,
+ * it is enabled with an open_kfid (wecom.kf); SMS when the Tencent Cloud credentials, app id and
+ * signature name are; subscribe messages when the mini-program's app id and secret and at least one
+ * template are. A channel not set up is simply not offered.
  */
 export function officialChannels(
   config: Config,
