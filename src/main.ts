@@ -61,6 +61,7 @@ import { createEventService } from './services/events/event.service.js'
 import { createKbService, kbSettingsFromConfig } from './services/kb/kb.service.js'
 import { createCommunityMapService } from './services/map/community-map.service.js'
 import { createNoticeService } from './services/notices/notice.service.js'
+import { createWeComGroupDrafts } from './services/notices/wecom-group-drafts.js'
 import { createOpen311Service } from './services/open311/open311.service.js'
 import { createBotReach, MAIN_ACCOUNT } from './services/outbox/bot-accounts.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
@@ -211,6 +212,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         channels: officialChannels(config, {
           wecomApp: services.wecom.app,
           wecomRobot: services.wecom.robot,
+          wecomKf: services.wecom.kf?.channel,
           subscriptions: services.subscriptions,
         }),
       })
@@ -218,6 +220,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   // The API refuses at once with 503 while the database is away (pinged every second).
   // WeCom messages stored but not handled before a stop are handled now.
   await services.wecom.callback?.inbox.resume()
+  await services.wecom.kf?.inbox?.resume()
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   for (const { sender } of bot?.accounts ?? []) {
@@ -347,7 +350,14 @@ export function buildRouters(d: RouterDeps): Router[] {
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),
-    noticesRoutes({ notices: services.notices }),
+    noticesRoutes({
+      notices: services.notices,
+      groupDrafts: createWeComGroupDrafts({
+        client: services.wecom.client,
+        notices: services.notices,
+        clock: services.clock,
+      }),
+    }),
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),

@@ -167,6 +167,18 @@ export const ConfigSchema = z.object({
       robotFeeds: z
         .record(z.string(), z.object({ communities: z.array(z.string().min(1)).default([]) }))
         .default({}),
+      /**
+       * 微信客服 (docs/channels.md): the 客服账号's open_kfid; its access token comes from the 微信客服
+       * Secret (WECOM_KF_SECRET, environment only) or, unset, the app's secret (an app granted the
+       * 微信客服 API). Off until enabled with an open_kfid.
+       */
+      kf: z
+        .object({
+          enabled: Bool.default(false),
+          openKfId: z.string().default(''),
+          secret: z.string().optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   secrets: z
@@ -316,6 +328,9 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   WECOM_TOKEN: 'wecom.token',
   WECOM_ENCODING_AES_KEY: 'wecom.encodingAesKey',
   WECOM_API_BASE: 'wecom.apiBase',
+  WECOM_KF_ENABLED: 'wecom.kf.enabled',
+  WECOM_KF_OPEN_KFID: 'wecom.kf.openKfId',
+  WECOM_KF_SECRET: 'wecom.kf.secret',
   LINLI_ENCRYPTION_KEY: 'secrets.encryptionKey',
   LINLI_PREVIOUS_ENCRYPTION_KEYS: 'secrets.previousEncryptionKeys',
   LINLI_TOKEN_SECRET: 'secrets.tokenSecret',
@@ -338,6 +353,7 @@ const SECRET_PATHS = [
   'wecom.secret',
   'wecom.token',
   'wecom.encodingAesKey',
+  'wecom.kf.secret',
 ]
 
 export class ConfigError extends Error {

@@ -86,6 +86,8 @@ const residentSchema = new Schema(
     },
     /** The person's WeCom (企业微信) userid, for staff reached through the self-built app. */
     wecomUserId: { type: String, index: true },
+    /** The resident's external_userid at the community's 微信客服 account (wecom_kf channel). */
+    wecomExternalUserId: { type: String, index: true },
     consent: { at: Date, version: String },
     token: { type: String, required: true, unique: true }, // 一人一码
     /**

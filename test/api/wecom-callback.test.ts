@@ -3,10 +3,11 @@ import { WeComMessageModel } from '../../src/models/wecom-message.model.js'
 import { WeComCrypto } from '../../src/services/channels/wecom/wecom-crypto.js'
 import { purgeOldWeComTexts, WECOM_TEXT } from '../../src/services/channels/wecom/wecom-inbox.js'
 import { useTestDatabase } from '../db.js'
-import { startWeComStandin, type WeComStandin } from '../standins/wecom-standin.js'
+import type { WeComStandin } from '../standins/wecom-standin.js'
 import { OFFICIAL, OFFICIAL_MESSAGE, VERIFY_URL } from '../standins/wecom-vectors.js'
-import { makeApiApp, makeApiWorld } from './api-world.js'
+import { makeApiWorld } from './api-world.js'
 import { makeTargets } from './case-targets.js'
+import { startWeComApi } from './wecom-world.js'
 
 /** Staff over the WeCom self-built app: the callback through Koa, replies through the app's API. */
 describe('WeCom callback (企业微信自建应用)', () => {
@@ -15,36 +16,19 @@ describe('WeCom callback (企业微信自建应用)', () => {
   afterEach(() => standin?.close())
 
   async function setup() {
-    standin = await startWeComStandin({
-      corpId: OFFICIAL.receiveId,
-      secret: 'corp-secret',
-      agentId: 1000002,
-      users: ['wangwangge', 'mycreate'],
-    })
-    const api = makeApiApp(undefined, {
-      WECOM_CORP_ID: OFFICIAL.receiveId,
-      WECOM_AGENT_ID: '1000002',
-      WECOM_SECRET: 'corp-secret',
-      WECOM_TOKEN: OFFICIAL.token,
-      WECOM_ENCODING_AES_KEY: OFFICIAL.encodingAesKey,
-      WECOM_API_BASE: standin.apiBase,
-    })
+    const world = await startWeComApi()
+    standin = world.standin
+    const { api, callback } = world
     const inbox = api.services.wecom.callback?.inbox
     if (!inbox) throw new Error('WeCom callback not configured')
-    const crypto = new WeComCrypto(OFFICIAL)
     /** Posts one text message as WeCom would: encrypted, signed, in the envelope. */
-    const say = (from: string, text: string, msgId: string) => {
-      const inner =
+    const say = (from: string, text: string, msgId: string) =>
+      callback(
         `<xml><ToUserName><![CDATA[${OFFICIAL.receiveId}]]></ToUserName><FromUserName><![CDATA[${from}]]></FromUserName>` +
-        `<CreateTime>1764205200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${text}]]></Content>` +
-        `<MsgId>${msgId}</MsgId><AgentID>1000002</AgentID></xml>`
-      const sealed = crypto.seal(inner, '1764205200', '5150')
-      return api.http
-        .post(`/wecom/callback?msg_signature=${sealed.msgSignature}&timestamp=1764205200&nonce=5150`)
-        .set('content-type', 'text/xml')
-        .send(sealed.xml)
-    }
-    return { api, inbox, say, standin }
+          `<CreateTime>1764205200</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${text}]]></Content>` +
+          `<MsgId>${msgId}</MsgId><AgentID>1000002</AgentID></xml>`,
+      )
+    return { api, inbox, say, standin: world.standin }
   }
 
   it('answers the URL check with the decrypted echostr (official vector); a bad signature is 401', async () => {

@@ -379,6 +379,21 @@ export const PLATFORM_ROWS: Row[] = [
     body: (c) => ({ personId: id(c.w.zhang) }),
     ok: [...PLACE],
   },
+  {
+    // The test app has no WeCom: whoever passes the checks (KH staff, the admin) is told 409 不可用.
+    route: 'POST /api/v1/notices/:id/wecom-group-drafts (a KH-01 notice, WeCom not set up)',
+    method: 'post',
+    path: async (c) => `/api/v1/notices/${await notice(c)}/wecom-group-drafts`,
+    body: () => ({ sender: 'zhangsan' }),
+    ok: [],
+    deny: { staff: 409, admin: 409 },
+  },
+  {
+    route: 'POST /api/v1/notices/:id/wecom-group-drafts/refresh (a KH-01 notice, no drafts yet)',
+    method: 'post',
+    path: async (c) => `/api/v1/notices/${await notice(c)}/wecom-group-drafts/refresh`,
+    ok: [...PLACE],
+  },
   ...(['', '/delivery', '/acks', '/reach'] as const).map(
     (suffix): Row => ({
       route: `GET /api/v1/notices/:id${suffix} (a KH-01 notice)`,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { createKfStandin, type KfStandin, type KfStandinOptions } from './wecom-kf-standin.js'
 
 /**
  * A loopback stand-in for the WeCom server API, following the official documents
@@ -22,6 +23,8 @@ export interface WeComStandinOptions {
   /** Robot webhook keys that exist. */
   robotKeys?: string[]
   robotPerMinute?: number
+  /** 微信客服 and 企业群发 (wecom-kf-standin.ts). */
+  kf?: KfStandinOptions
 }
 
 export interface WeComDelivery {
@@ -43,6 +46,8 @@ export interface WeComStandin {
   /** Expires every token now (as if 7200 s had passed). */
   expireTokens(): void
   robotUrl(key: string): string
+  /** The 微信客服 / 企业群发 part (its deliveries, drafts, `inbound`). */
+  kf: KfStandin
   close(): Promise<void>
 }
 
@@ -53,6 +58,7 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
   const tokens = new Map<string, number>() // token → expiry (ms)
   const userSends = new Map<string, number[]>()
   const robotSends = new Map<string, number[]>()
+  const kf = createKfStandin(options.kf ?? { openKfIds: [] })
   const state = {
     deliveries: [] as WeComDelivery[],
     robotDeliveries: [] as WeComStandin['robotDeliveries'],
@@ -163,6 +169,15 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
       }
       if (route === 'POST /cgi-bin/message/send') return messageSend(req, res, url)
       if (route === 'POST /cgi-bin/webhook/send') return robotSend(req, res, url)
+      const kfRoute = req.method === 'POST' ? kf.routes[url.pathname] : undefined
+      if (kfRoute) {
+        const bad = tokenError(url.searchParams.get('access_token'))
+        if (bad) return reply(res, { errcode: bad })
+        const body = await readJson(req)
+        const answer = body ? kfRoute(body) : { errcode: 47001 }
+        if (kf.loseAnswer(url.pathname)) return res.writeHead(502).end()
+        return reply(res, answer)
+      }
       res.writeHead(404).end()
     }
     run().catch(() => res.writeHead(500).end())
@@ -187,6 +202,7 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0)
     },
+    kf,
     robotUrl: (key) => `${apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }

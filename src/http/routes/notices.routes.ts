@@ -1,10 +1,13 @@
 import Router from '@koa/router'
 import { z } from 'zod'
+import { systemClock } from '../../lib/clock.js'
 import { ForbiddenError } from '../../lib/errors.js'
 import { canManage } from '../../services/events/event.views.js'
 import type { NoticeService } from '../../services/notices/notice.service.js'
+import { createWeComGroupDrafts, type WeComGroupDrafts } from '../../services/notices/wecom-group-drafts.js'
 import { requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams } from '../validate.js'
+import { EmptyInput } from './cases.schemas.js'
 
 export const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '通知编号格式不正确') })
 export const SendBody = z.object({
@@ -15,11 +18,25 @@ export const AnyBody = z.record(z.string(), z.unknown())
 export const FollowUpBody = z
   .object({ personId: z.string().regex(/^[0-9a-f]{24}$/i, '居民编号格式不正确') })
   .strict()
+/** 企业群发: whose customer groups get the draft (a WeCom userid); unset, the caller's own account. */
+export const GroupDraftBody = z
+  .object({
+    sender: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{1,64}$/, '企业微信账号格式不正确')
+      .optional(),
+  })
+  .strict()
 const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
 
-/** `/api/v1/notices`: staff write, send (or schedule) notices and follow delivery and acknowledgements. */
-export function noticesRoutes(deps: { notices: NoticeService }): Router {
+/**
+ * `/api/v1/notices`: staff write, send (or schedule) notices and follow delivery and acknowledgements;
+ * community staff also turn a notice into 企业群发 drafts for their WeCom customer groups.
+ */
+export function noticesRoutes(deps: { notices: NoticeService; groupDrafts?: WeComGroupDrafts }): Router {
   const { notices } = deps
+  // Without WeCom set up, the drafts answer 409 (and the notice detail lists none).
+  const groupDrafts = deps.groupDrafts ?? createWeComGroupDrafts({ notices, clock: systemClock })
   const router = new Router({ prefix: '/api/v1/notices' })
 
   /** The notice, when the caller may see it (staff of its community or of all its grids). */
@@ -43,7 +60,18 @@ export function noticesRoutes(deps: { notices: NoticeService }): Router {
   })
   router.get('/:id', async (ctx) => {
     const { id } = await readable(ctx)
-    ctx.body = await notices.get(id)
+    ctx.body = { ...(await notices.get(id)), wecomGroupDrafts: await groupDrafts.list(id) }
+  })
+  router.post('/:id/wecom-group-drafts', async (ctx) => {
+    const actor = requireRole(ctx, 'community_staff', 'admin')
+    const { id } = parseParams(ctx, IdParams)
+    const { sender } = parseBody(ctx, GroupDraftBody)
+    ctx.body = await groupDrafts.create(id, sender, actor)
+  })
+  router.post('/:id/wecom-group-drafts/refresh', async (ctx) => {
+    const { id } = await readable(ctx)
+    parseBody(ctx, EmptyInput)
+    ctx.body = await groupDrafts.refresh(id)
   })
   router.get('/:id/delivery', async (ctx) => {
     const { id } = await readable(ctx)

@@ -3,6 +3,7 @@ import { NoticeInput } from '../../services/notices/notice.service.js'
 import { CreateRequestInput, RequestsQuery } from '../../services/open311/open311.service.js'
 import type { RouteDoc } from '../openapi.js'
 import { ApiKeyInput, DevLoginInput, InviteInput, RefreshInput, WxLoginInput } from './auth.routes.js'
+import { EmptyInput } from './cases.schemas.js'
 import {
   CancelBody,
   CheckInBody,
@@ -22,7 +23,7 @@ import {
   ReviewBody,
   UnansweredQuery,
 } from './kb.routes.js'
-import { FollowUpBody, SendBody } from './notices.routes.js'
+import { FollowUpBody, GroupDraftBody, SendBody } from './notices.routes.js'
 import { ApiKeyQuery, Open311CreatedBody, Open311RequestBody, Open311ServiceBody } from './open311.routes.js'
 import { BindInput, ImportQuery } from './registry.routes.js'
 import { ContactInput, DirectMessageInput, RoomInput, RoomMessageInput } from './sim.routes.js'
@@ -442,6 +443,25 @@ export const featureDocs: RouteDoc[] = [
     summary: '通知详情',
     tags: ['notices'],
     auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/notices/:id/wecom-group-drafts',
+    summary:
+      '企业群发：为本社区工作人员的客户群创建这条通知的群发草稿（在企业微信里确认后发出）；同一通知和发送人只建一次，重复调用返回已有的；企业微信未配置时 409',
+    tags: ['notices'],
+    auth: token,
+    body: GroupDraftBody,
+    roles: ['community_staff', 'admin'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/notices/:id/wecom-group-drafts/refresh',
+    summary: '企业群发：向企业微信查询各草稿是否已发送（及发到几个群）并记录',
+    tags: ['notices'],
+    auth: token,
+    body: EmptyInput,
     roles: STAFF,
   },
   {

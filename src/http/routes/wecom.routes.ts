@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import type { Context } from 'koa'
 import { DomainError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
+import type { KfInbox } from '../../services/channels/wecom/kf-inbox.js'
 import { type WeComCrypto, WeComCryptoError } from '../../services/channels/wecom/wecom-crypto.js'
 import { inboundOf, type WeComInbox } from '../../services/channels/wecom/wecom-inbox.js'
 import { parseFlatXml, WeComXmlError } from '../../services/channels/wecom/wecom-xml.js'
@@ -11,6 +12,8 @@ export interface WeComRoutesDeps {
   crypto: WeComCrypto
   inbox: WeComInbox
   logger: Logger
+  /** 微信客服's inbox, when enabled: its callback event says new messages wait at kf/sync_msg. */
+  kf?: KfInbox
 }
 
 /** WeCom posts small XML envelopes; anything larger is not from it. */
@@ -41,6 +44,7 @@ function refused(err: unknown): never {
  * - `POST /wecom/callback?msg_signature&timestamp&nonce` with `<xml><Encrypt>…</Encrypt></xml>`: verify,
  *   decrypt, store (idempotent on MsgId), answer 200 with an empty body at once (WeCom waits 5 s and
  *   retries 3 times), then handle in the background; replies go out through the app's message/send.
+ *   The 微信客服 event `kf_msg_or_event` (path/94670) starts a kf/sync_msg read instead (kf-inbox.ts).
  */
 export function wecomRoutes(deps: WeComRoutesDeps): Router {
   const router = new Router({ prefix: '/wecom' })
@@ -70,6 +74,15 @@ export function wecomRoutes(deps: WeComRoutesDeps): Router {
       fields = parseFlatXml(deps.crypto.open(sig, ts, nonce, envelope.Encrypt))
     } catch (err) {
       refused(err)
+    }
+    if (fields.MsgType === 'event' && fields.Event === 'kf_msg_or_event') {
+      // 微信客服 (path/94670): no message in the event, only the account and a Token for kf/sync_msg.
+      if (deps.kf && fields.OpenKfId && fields.Token) deps.kf.notify(fields.OpenKfId, fields.Token)
+      else deps.logger.info('微信客服 event while 微信客服 is not enabled; ignored')
+      ctx.status = 200
+      ctx.type = 'text/plain'
+      ctx.body = ''
+      return
     }
     const msg = inboundOf(fields)
     if (!msg) throw new DomainError('INVALID_INPUT', '企业微信回调缺少发送人或消息类型')

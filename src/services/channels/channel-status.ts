@@ -54,6 +54,7 @@ const CHANNEL_LABELS: Record<ChannelName, string> = {
   wechaty: '群机器人',
   wecom_app: '企业微信应用',
   wecom_robot: '企业微信群机器人',
+  wecom_kf: '微信客服',
   mp_subscribe: '小程序订阅消息',
   sms: '短信',
 }

@@ -6,21 +6,8 @@ import { wallClock } from '../../lib/time.js'
 import { ChannelIncidentModel } from '../../models/bot-account.model.js'
 import { ResidentModel, ROLES, type Role } from '../../models/registry.model.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
-import type { ChannelName, ChannelSource } from './channel.js'
-
-const CHANNEL_LABEL: Record<ChannelName, string> = {
-  wechaty: '群机器人',
-  wecom_app: '企业微信应用',
-  wecom_robot: '企业微信群机器人',
-  mp_subscribe: '小程序订阅消息',
-  sms: '短信',
-}
-
-/** 群机器人 / 群机器人（kanghe2） / 短信 …: how staff read a channel's name. */
-export function channelLabel(channel: ChannelName, account: string): string {
-  const label = CHANNEL_LABEL[channel] ?? channel
-  return channel === 'wechaty' && account !== 'default' ? `${label}（${account}）` : label
-}
+import type { ChannelSource } from './channel.js'
+import { channelLabel } from './channel-status.js'
 
 export interface ChannelWatch {
   /** Looks at every channel once: alerts on an outage held `afterMinutes`, and on its end. */

@@ -4,12 +4,19 @@
  * limits, records which channel delivered it, and fails over in a configured order.
  *
  * A Channel is one official or unofficial transport (the Wechaty group bot, a WeCom self-built app,
- * a WeCom group robot webhook, mini-program subscribe messages, SMS). It only delivers; choosing,
+ * a WeCom group robot webhook, 微信客服, mini-program subscribe messages, SMS). It only delivers; choosing,
  * pacing, retry and failover are the outbox's.
  */
 
 /** The transports Linli knows. */
-export const CHANNEL_NAMES = ['wechaty', 'wecom_app', 'wecom_robot', 'mp_subscribe', 'sms'] as const
+export const CHANNEL_NAMES = [
+  'wechaty',
+  'wecom_app',
+  'wecom_robot',
+  'wecom_kf',
+  'mp_subscribe',
+  'sms',
+] as const
 export type ChannelName = (typeof CHANNEL_NAMES)[number]
 
 /** Why a message is sent: decides which channels may carry it (e.g. SMS only for updates/alerts). */
@@ -29,7 +36,7 @@ export type MessagePurpose = (typeof MESSAGE_PURPOSES)[number]
 export interface ChannelAddress {
   channel: ChannelName
   /** wechaty: `room:<id>` or `contact:<id>`; wecom_app: WeCom userid; wecom_robot: webhook name in config;
-   *  mp_subscribe: the mini-program openid; sms: the phone number (E.164 or 11-digit CN mobile). */
+   *  wecom_kf: the resident's external_userid at the 微信客服 account; mp_subscribe: the mini-program openid; sms: the phone number (E.164 or 11-digit CN mobile). */
   id: string
 }
 

@@ -36,6 +36,9 @@ async function personAddresses(
   const out: Reachable = { smsFirst: person.tags.some((t) => smsFirstTags.includes(t)) }
   if (person.wechat?.contactId) out.wechaty = `contact:${person.wechat.contactId}`
   if (person.wecomUserId) out.wecom_app = person.wecomUserId
+  // 微信客服 only within the resident's reply window: the channel takes a slot of it or refuses with
+  // `recipient` before calling WeChat (kf-window.ts), and the outbox moves on.
+  if (person.wecomExternalUserId) out.wecom_kf = person.wecomExternalUserId
   // A subscribe message needs a subscription the person gave in the mini-program: the channel spends
   // one from the recorded grants (mp/subscriptions.ts) or refuses with `recipient` before calling
   // WeChat, and the outbox moves on to the next channel.

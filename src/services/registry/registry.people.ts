@@ -34,6 +34,8 @@ export interface ResidentInput {
   wechat?: { contactId?: string; openid?: string; nickname?: string }
   /** The staff member's WeCom (企业微信) userid: their messages to the app act as them. */
   wecomUserId?: string
+  /** The resident's external_userid at the 微信客服 account: replies reach them over wecom_kf. */
+  wecomExternalUserId?: string
   /** Version of the privacy notice the resident agreed to. */
   consentVersion?: string
 }
@@ -152,6 +154,7 @@ export function createPeopleService(deps: PeopleDeps) {
     if (input.wechat?.openid) out['wechat.openid'] = input.wechat.openid
     if (input.wechat?.nickname) out['wechat.nickname'] = input.wechat.nickname
     if (input.wecomUserId) out.wecomUserId = weComUserIdOf(input.wecomUserId)
+    if (input.wecomExternalUserId) out.wecomExternalUserId = input.wecomExternalUserId.trim()
     if (input.consentVersion) out.consent = { at: deps.now(), version: input.consentVersion }
     return out
   }

@@ -3,10 +3,12 @@ import type { ChatContext } from '../../../handlers/composer.js'
 import { runWorkerCommand } from '../../../handlers/worker-commands.js'
 import type { Logger } from '../../../lib/logger.js'
 import { maskText } from '../../../lib/mask.js'
+import { KfMessageModel } from '../../../models/wecom-kf.model.js'
 import { WeComMessageModel } from '../../../models/wecom-message.model.js'
 import type { ResidentView } from '../../registry/registry.views.js'
 import type { Channel } from '../channel.js'
 import { ChannelError } from '../channel.js'
+import { KeyedQueue } from './keyed-queue.js'
 
 export const WECOM_TEXT = {
   notBound: '您的企业微信账号还没有关联邻里的工作人员身份，请联系社区管理员在人员信息里填写企业微信账号。',
@@ -56,11 +58,12 @@ export interface WeComInboxDeps {
  * handled: the same inbox commands as the Wechaty direct chat, the replies sent back through the app.
  */
 export class WeComInbox {
-  private readonly running = new Set<Promise<void>>()
   /** Each member's messages are handled in the order they came (接单 before 办结). */
-  private readonly chains = new Map<string, Promise<void>>()
+  private readonly queue: KeyedQueue
 
-  constructor(private readonly deps: WeComInboxDeps) {}
+  constructor(private readonly deps: WeComInboxDeps) {
+    this.queue = new KeyedQueue((err) => deps.logger.error({ err }, 'WeCom message not handled'))
+  }
 
   /** Stores the message; false when it was stored before (WeCom retried the callback). */
   async store(msg: WeComInbound): Promise<boolean> {
@@ -84,22 +87,15 @@ export class WeComInbox {
 
   /** Handles a stored message in the background, after the sender's earlier ones; `drain()` waits. */
   schedule(msg: { id: string; fromUserId: string }): void {
-    const before = this.chains.get(msg.fromUserId) ?? Promise.resolve()
-    const p = before.then(() =>
+    this.queue.run(msg.fromUserId, () =>
       this.handle(msg.id).catch((err: unknown) =>
         this.deps.logger.error({ err, id: msg.id }, 'WeCom message not handled'),
       ),
     )
-    this.chains.set(msg.fromUserId, p)
-    this.running.add(p)
-    void p.finally(() => {
-      this.running.delete(p)
-      if (this.chains.get(msg.fromUserId) === p) this.chains.delete(msg.fromUserId)
-    })
   }
 
-  async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.all([...this.running])
+  drain(): Promise<void> {
+    return this.queue.drain()
   }
 
   /** Messages stored but never handled (the process stopped in between): handles them now. */
@@ -207,17 +203,39 @@ export class WeComInbox {
 }
 
 /**
- * Retention: blanks the words of handled WeCom messages (and their replies) received before `cutoff`;
- * who, when and the outcome stay. Per document, since not every backend takes `$[]` updates.
+ * Retention: blanks the words of handled WeCom app and 微信客服 messages (and their replies) received
+ * before `cutoff`; who, when and the outcome stay. Per document, since not every backend takes `$[]` updates.
  */
 export async function purgeOldWeComTexts(cutoff: Date, purged: string): Promise<number> {
-  const old = await WeComMessageModel.find(
-    { receivedAt: { $lt: cutoff }, state: { $in: ['handled', 'ignored', 'failed'] }, text: { $ne: purged } },
-    { _id: 1, replies: 1 },
-  ).lean()
+  return (
+    (await purgeTexts(WeComMessageModel as unknown as InboxModel, cutoff, purged)) +
+    (await purgeTexts(KfMessageModel as unknown as InboxModel, cutoff, purged))
+  )
+}
+
+/** What both inbox collections (WeCom app, 微信客服) have in common for retention. */
+interface InboxModel {
+  find(
+    filter: object,
+    projection: object,
+  ): { lean(): Promise<Array<{ _id: string; replies: Array<Record<string, unknown>> }>> }
+  updateOne(filter: object, update: object): Promise<unknown>
+}
+
+async function purgeTexts(model: InboxModel, cutoff: Date, purged: string): Promise<number> {
+  const old = await model
+    .find(
+      {
+        receivedAt: { $lt: cutoff },
+        state: { $in: ['handled', 'ignored', 'failed'] },
+        text: { $ne: purged },
+      },
+      { _id: 1, replies: 1 },
+    )
+    .lean()
   for (const doc of old) {
     const replies = doc.replies.map((r) => ({ ...r, text: purged }))
-    await WeComMessageModel.updateOne({ _id: doc._id }, { $set: { text: purged, replies } })
+    await model.updateOne({ _id: doc._id }, { $set: { text: purged, replies } })
   }
   return old.length
 }
