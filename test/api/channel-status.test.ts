@@ -119,6 +119,11 @@ describe('GET /api/v1/console/channels', () => {
       detail: '未配置：需要 WECOM_AGENT_ID、WECOM_SECRET',
     })
     expect(byChannel.sms).toMatchObject({ label: '短信', state: 'unconfigured' })
+    expect(byChannel.wecom_kf).toMatchObject({
+      label: '微信客服',
+      state: 'unconfigured',
+      detail: '未配置：需要 WECOM_KF_ENABLED、WECOM_KF_OPEN_KFID、WECOM_KF_SECRET',
+    })
     expect(String(byChannel.mp_subscribe?.detail)).toContain('WECHAT_APP_ID')
     expect(String(byChannel.mp_subscribe?.detail)).not.toContain('WECHAT_APP_SECRET')
     expect(res.text).not.toContain('top-secret-value')

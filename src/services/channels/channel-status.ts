@@ -91,6 +91,12 @@ function missingSettings(config: Config): Partial<Record<ChannelName, string[]>>
     wecom_robot: unset([
       [Object.keys(config.wecom.robots).length, '配置文件中的 wecom.robots（群机器人 Webhook 地址）'],
     ]),
+    wecom_kf: unset([
+      [config.wecom.corpId, 'WECOM_CORP_ID'],
+      [config.wecom.kf.enabled, 'WECOM_KF_ENABLED'],
+      [config.wecom.kf.openKfId, 'WECOM_KF_OPEN_KFID'],
+      [config.wecom.kf.secret || config.wecom.secret, 'WECOM_KF_SECRET'],
+    ]),
   }
 }
 
