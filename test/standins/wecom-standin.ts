@@ -42,6 +42,10 @@ export interface WeComStandin {
   calls: string[]
   /** Expires every token now (as if 7200 s had passed). */
   expireTokens(): void
+  /** From now on every request is answered `503 Service Unavailable` (WeCom's servers are down). */
+  goDown(): void
+  /** Requests answered 503 while down. */
+  refused: number
   robotUrl(key: string): string
   close(): Promise<void>
 }
@@ -58,6 +62,8 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
     robotDeliveries: [] as WeComStandin['robotDeliveries'],
     tokensIssued: 0,
     calls: [] as string[],
+    down: false,
+    refused: 0,
   }
 
   const within = (map: Map<string, number[]>, key: string, limit: number) => {
@@ -151,6 +157,11 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     state.calls.push(url.pathname)
+    if (state.down) {
+      state.refused += 1
+      res.writeHead(503).end()
+      return
+    }
     const route = `${req.method} ${url.pathname}`
     const run = async () => {
       if (route === 'GET /cgi-bin/gettoken') {
@@ -184,10 +195,20 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
     get calls() {
       return state.calls
     },
+    get refused() {
+      return state.refused
+    },
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0)
     },
+    goDown() {
+      state.down = true
+    },
     robotUrl: (key) => `${apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
   }
 }
