@@ -115,7 +115,7 @@ describe('the whole service with a channel dying mid-run', () => {
   }
 
   // --- what reached whom ----------------------------------------------------------------------
-  const toPerson = (personId: string) => ({ 'to.type': 'person', 'to.id': personId })
+  const toPerson = (personId: string) => ({ 'to.type': 'person' as const, 'to.id': personId })
 
   async function caseIdOf(number: string): Promise<string> {
     const c = await CaseModel.findOne({ number }).lean()
