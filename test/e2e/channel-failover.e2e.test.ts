@@ -168,12 +168,12 @@ describe('the whole service with a channel dying mid-run', () => {
 
   beforeAll(async () => {
     wecom = await startWeComStandin({ ...WECOM, users: ['wangwg', 'zhoujz'] })
-    sms = await startTencentSmsStandIn({ ...SMS, templates: { '2001': 0 } })
+    sms = await startTencentSmsStandIn({ ...SMS, templates: { '2001': 1 } })
     wx = await startWechatApiStandIn({ ...MP, templates: { TPL_UPDATE: ['thing1'] } })
     world = await startServiceWorld(testDatabaseUri('failover'), {
       wecom: { corpId: WECOM.corpId, agentId: WECOM.agentId, secret: WECOM.secret, apiBase: wecom.apiBase },
-      // SMS carries approved templates only: a plain 「您反映的问题有新进展，请在小程序查看」 one here.
-      sms: { ...SMS, endpoint: sms.endpoint, templates: { update: { id: '2001', params: [] } } },
+      // SMS carries approved templates only: 「您反映的问题（工单{1}）有新进展，请在小程序查看」.
+      sms: { ...SMS, endpoint: sms.endpoint, templates: { update: { id: '2001', params: ['caseNumber'] } } },
       wechat: MP,
       miniprogram: {
         apiBase: wx.apiBase,
@@ -263,7 +263,7 @@ describe('the whole service with a channel dying mid-run', () => {
     })
     expect(progress.status).toBe(200)
     await vi.waitFor(() => expect(sms.sent).toHaveLength(1), WAIT)
-    expect(sms.sent[0]).toMatchObject({ phone: `+86${PHONE}`, templateId: '2001' })
+    expect(sms.sent[0]).toMatchObject({ phone: `+86${PHONE}`, templateId: '2001', params: [first] })
     const updatesToHer = () =>
       OutboxModel.find({ ...toPerson(resident.id), kind: 'update' })
         .sort({ _id: 1 })
