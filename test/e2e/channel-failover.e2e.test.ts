@@ -177,7 +177,9 @@ describe('the whole service with a channel dying mid-run', () => {
       wechat: MP,
       miniprogram: {
         apiBase: wx.apiBase,
-        templates: { update: { id: 'TPL_UPDATE', kind: 'once', fields: { thing1: 'text' } } },
+        templates: {
+          update: { id: 'TPL_UPDATE', kind: 'once', page: 'pages/case/detail', fields: { thing1: 'text' } },
+        },
       },
       channels: { unavailableTries: 2 },
     })
@@ -255,7 +257,11 @@ describe('the whole service with a channel dying mid-run', () => {
     const firstWorker = await assigneeOf(first)
     expect((await api(firstWorker.id, 'POST', `/api/v1/cases/${first}/accept`, {})).status).toBe(200)
     await vi.waitFor(() => expect(wx.sent).toHaveLength(1), WAIT)
-    expect(wx.sent[0]).toMatchObject({ touser: OPENID, template_id: 'TPL_UPDATE' })
+    expect(wx.sent[0]).toMatchObject({
+      touser: OPENID,
+      template_id: 'TPL_UPDATE',
+      page: `pages/case/detail?number=${first}`,
+    })
     expect(wx.sent[0]?.data.thing1?.value).toContain('您反映的问题')
     // …and, her one subscription spent, the next update reaches her phone by SMS.
     const progress = await api(firstWorker.id, 'POST', `/api/v1/cases/${first}/progress`, {

@@ -295,7 +295,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   function refsOf(msg: OutboxDoc) {
     const refs = msg.refs ?? {}
-    return { noticeId: refs.noticeId ?? undefined, eventId: refs.eventId ?? undefined }
+    return {
+      caseNumber: refs.caseNumber ?? undefined,
+      noticeId: refs.noticeId ?? undefined,
+      eventId: refs.eventId ?? undefined,
+    }
   }
 
   /**
