@@ -112,11 +112,6 @@ interface Due {
   tried?: ChannelName
 }
 
-/**
- * Messages the bot account itself carried: delivered by Wechaty, or sent before the channel layer
- * recorded `deliveredVia` (the bot was the only channel then). The account's pace and daily budget
- * count only these; the other channels have their own (`channels.limits`).
- */
 /** One step of the sender: its result, the lane it used and the channel it tried. */
 interface StepOutcome {
   result: SendResult
@@ -124,6 +119,11 @@ interface StepOutcome {
   channel?: ChannelName
 }
 
+/**
+ * Messages the bot account itself carried: delivered by Wechaty, or sent before the channel layer
+ * recorded `deliveredVia` (the bot was the only channel then). The account's pace and daily budget
+ * count only these; the other channels have their own (`channels.limits`).
+ */
 const BY_THE_BOT = { 'deliveredVia.channel': { $in: ['wechaty', null] } }
 
 /**
