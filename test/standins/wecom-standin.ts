@@ -40,12 +40,12 @@ export interface WeComStandin {
   tokensIssued: number
   /** Every request's path, for assertions (`/cgi-bin/gettoken`, …). */
   calls: string[]
-  /** Expires every token now (as if 7200 s had passed). */
-  expireTokens(): void
   /** From now on every request is answered `503 Service Unavailable` (WeCom's servers are down). */
   goDown(): void
   /** Requests answered 503 while down. */
   refused: number
+  /** Expires every token now (as if 7200 s had passed). */
+  expireTokens(): void
   robotUrl(key: string): string
   close(): Promise<void>
 }
@@ -183,6 +183,12 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
 
   return {
     apiBase,
+    goDown() {
+      state.down = true
+    },
+    get refused() {
+      return state.refused
+    },
     get deliveries() {
       return state.deliveries
     },
@@ -195,20 +201,10 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
     get calls() {
       return state.calls
     },
-    get refused() {
-      return state.refused
-    },
     expireTokens() {
       for (const t of tokens.keys()) tokens.set(t, 0)
     },
-    goDown() {
-      state.down = true
-    },
     robotUrl: (key) => `${apiBase}/cgi-bin/webhook/send?key=${encodeURIComponent(key)}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }
