@@ -65,6 +65,8 @@ const outboxSchema = new Schema(
     },
     refs: {
       caseId: String,
+      /** The case's number, for channels that show it (an SMS template, a subscribe message's page). */
+      caseNumber: String,
       noticeId: String,
       eventId: String,
       messageId: String,

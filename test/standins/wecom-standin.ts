@@ -43,6 +43,10 @@ export interface WeComStandin {
   tokensIssued: number
   /** Every request's path, for assertions (`/cgi-bin/gettoken`, …). */
   calls: string[]
+  /** From now on every request is answered `503 Service Unavailable` (WeCom's servers are down). */
+  goDown(): void
+  /** Requests answered 503 while down. */
+  refused: number
   /** Expires every token now (as if 7200 s had passed). */
   expireTokens(): void
   robotUrl(key: string): string
@@ -64,6 +68,8 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
     robotDeliveries: [] as WeComStandin['robotDeliveries'],
     tokensIssued: 0,
     calls: [] as string[],
+    down: false,
+    refused: 0,
   }
 
   const within = (map: Map<string, number[]>, key: string, limit: number) => {
@@ -157,6 +163,11 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     state.calls.push(url.pathname)
+    if (state.down) {
+      state.refused += 1
+      res.writeHead(503).end()
+      return
+    }
     const route = `${req.method} ${url.pathname}`
     const run = async () => {
       if (route === 'GET /cgi-bin/gettoken') {
@@ -187,6 +198,12 @@ export async function startWeComStandin(options: WeComStandinOptions): Promise<W
 
   return {
     apiBase,
+    goDown() {
+      state.down = true
+    },
+    get refused() {
+      return state.refused
+    },
     get deliveries() {
       return state.deliveries
     },

@@ -194,7 +194,7 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       to,
       text,
       kind,
-      refs: { caseId: String(c._id) },
+      refs: { caseId: String(c._id), caseNumber: c.number },
       ...options,
     }))
     return deps.outbox.enqueueMany(msgs)

@@ -10,6 +10,7 @@ import { LockModel } from '../../models/lock.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import { createMemoryTransport } from '../outbox/memory-transport.js'
+import type { OutboxLimits } from '../outbox/outbox.pacing.js'
 import { createOutboxSender } from '../outbox/outbox.sender.js'
 import { createOutbox } from '../outbox/outbox.service.js'
 import { eventually, testLimits } from '../outbox/outbox.test-helper.js'
@@ -42,7 +43,7 @@ describe('channel layer: routing and failover in the outbox sender', () => {
 
   function senderWith(
     config: Partial<ChannelsConfig> = {},
-    extra: { sendingTimeoutMs?: number; retryBaseMs?: number } = {},
+    extra: { sendingTimeoutMs?: number; retryBaseMs?: number; limits?: OutboxLimits } = {},
   ) {
     const channels = createChannelRegistry({
       channels: [wechaty, wecom, sms],
@@ -329,6 +330,61 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     expect(transport.delivered.map((d) => d.text)).toEqual(['一'])
     expect(keysOf(wecom)).toEqual(['w2'])
     expect((await OutboxModel.findOne({ key: 'w2' }).lean())?.deliveredVia?.channel).toBe('wecom_app')
+  })
+
+  /** Task notices for `n` new workers reachable by Wechaty and WeCom, keys `${prefix}-<i>`. */
+  async function tasksFor(prefix: string, n: number): Promise<void> {
+    const workers = await Promise.all(
+      Array.from({ length: n }, (_, i) => person(`${prefix}网格员${i}`, { wecom: true })),
+    )
+    await outbox.enqueueMany(
+      workers.map((w, i) => ({
+        key: `${prefix}-${i}`,
+        to: { type: 'person' as const, id: String(w._id) },
+        text: `新工单 ${prefix} ${i}`,
+        kind: 'assign',
+      })),
+    )
+  }
+
+  it("counts only Wechaty deliveries in the bot account's daily budget", async () => {
+    // A message sent before the channel layer recorded deliveredVia went by the bot: it counts.
+    await tasksFor('old', 1)
+    await OutboxModel.updateOne({ key: 'old-0' }, { $set: { status: 'sent', sentAt: new Date() } })
+    await tasksFor('day', 6)
+    wechaty.deadAfter(2) // two by the bot, then it is logged out
+    const limits = testLimits({ perMinute: 60_000, jitterMs: 0, dailyBudget: 5, replyReservePercent: 0 })
+    const sender = senderWith({}, { limits })
+    const results = await drain(sender)
+    expect(results.filter((r) => r === 'sent')).toHaveLength(6) // WeCom is not held by the bot's budget
+    expect(keysOf(wechaty)).toHaveLength(2)
+    expect(keysOf(wecom)).toHaveLength(4)
+    expect(await sender.usage()).toEqual({ sentToday: 3, budget: 5 })
+
+    // The bot's own budget still holds: two more by Wechaty, then the day's budget is used.
+    wechaty.revive()
+    await tasksFor('more', 3)
+    expect(await drain(sender)).toEqual(['sent', 'sent'])
+    expect(await sender.sendNext()).toBe('budget')
+    expect(await sender.usage()).toEqual({ sentToday: 5, budget: 5 })
+    expect(keysOf(wechaty)).toHaveLength(4)
+  })
+
+  it("counts only Wechaty sends in the bot account's per-minute pace", async () => {
+    await tasksFor('pace', 6)
+    // The bot is logged out before the run (a failed send by the bot would count in its pace).
+    wechaty.deadAfter(0)
+    const probe = { key: 'probe', purpose: 'task' as const, text: '' }
+    await wechaty.send({ channel: 'wechaty', id: 'contact:x' }, probe).catch(() => undefined)
+    expect(wechaty.health().state).toBe('down')
+    const limits = testLimits({ perMinute: 2, jitterMs: 0, replyReservePercent: 0 })
+    const sender = senderWith({}, { limits })
+    await sender.start()
+    // Two a minute is the bot's pace, not WeCom's (WeCom's own limit is `channels.limits`).
+    await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 6, 5000)
+    await sender.stop()
+    expect(keysOf(wecom)).toHaveLength(6)
+    expect(keysOf(wechaty)).toHaveLength(0)
   })
 
   it("counts sends per channel and reports each channel's health in /metrics", async () => {

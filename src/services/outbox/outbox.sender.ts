@@ -108,7 +108,23 @@ export { startOfLocalDay }
 interface Due {
   msg: OutboxDoc
   lane: OutboxLane
+  /** The channel a send was tried by in this step (set once the message is marked `sending`). */
+  tried?: ChannelName
 }
+
+/** One step of the sender: its result, the lane it used and the channel it tried. */
+interface StepOutcome {
+  result: SendResult
+  lane?: OutboxLane
+  channel?: ChannelName
+}
+
+/**
+ * Messages the bot account itself carried: delivered by Wechaty, or sent before the channel layer
+ * recorded `deliveredVia` (the bot was the only channel then). The account's pace and daily budget
+ * count only these; the other channels have their own (`channels.limits`).
+ */
+const BY_THE_BOT = { 'deliveredVia.channel': { $in: ['wechaty', null] } }
 
 /**
  * Drains the outbox for one bot account: always the next due message of the highest lane (replies ›
@@ -134,7 +150,12 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   let wake: (() => void) | undefined
 
   async function sentSince(since: Date): Promise<number> {
-    return OutboxModel.countDocuments({ account: o.account, status: 'sent', sentAt: { $gte: since } })
+    return OutboxModel.countDocuments({
+      account: o.account,
+      status: 'sent',
+      sentAt: { $gte: since },
+      ...BY_THE_BOT,
+    })
   }
 
   async function warnBudget(sentToday: number): Promise<void> {
@@ -196,7 +217,8 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    * recorded (the channel pushed to `channelsDone`, conditional on the message still being
    * `sending`) before any other channel is tried.
    */
-  async function deliver({ msg, lane }: Due): Promise<SendResult> {
+  async function deliver(due: Due): Promise<SendResult> {
+    const { msg, lane } = due
     const pending = OutboxPendingModels[lane]
     const now = o.clock.now()
     const purpose = purposeOf(msg)
@@ -238,6 +260,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       { $set: { status: 'sending', attempts, sendingVia: { channel: target.channel, at: now } } },
     )
     if (claimed.modifiedCount === 0) return 'idle' // taken or finished meanwhile
+    due.tried = target.channel
     const channel = channels.get(target.channel)
     let providerMessageId: string | undefined
     try {
@@ -263,7 +286,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       { $set: { status: 'sent', sentAt, deliveredVia }, $unset: { lastError: 1 } },
     )
     await pending.deleteOne({ _id: msg._id })
-    if (today) today.sent++
+    if (today && target.channel === 'wechaty') today.sent++
     for (const fn of channelListeners) fn({ channel: target.channel, outcome: 'sent' })
     const wechaty = target.channel === 'wechaty' ? parseWechatyAddress(target.id) : undefined
     if (wechaty) await logSent(msg, wechaty, sentAt)
@@ -272,7 +295,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
 
   function refsOf(msg: OutboxDoc) {
     const refs = msg.refs ?? {}
-    return { noticeId: refs.noticeId ?? undefined, eventId: refs.eventId ?? undefined }
+    return {
+      caseNumber: refs.caseNumber ?? undefined,
+      noticeId: refs.noticeId ?? undefined,
+      eventId: refs.eventId ?? undefined,
+    }
   }
 
   /**
@@ -454,19 +481,20 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    * One step within `lanes` (those the pace lets through): the result, and the lane it used. Under
    * the loop's lease when held; otherwise (sendNext) under a lease taken for this step only.
    */
-  async function step(lanes: readonly OutboxLane[]): Promise<{ result: SendResult; lane?: OutboxLane }> {
+  async function step(lanes: readonly OutboxLane[]): Promise<StepOutcome> {
     // Offline when no channel is up (with Wechaty only: while the bot is logged out).
     if (channels.all().every((c) => c.health().state === 'down')) return { result: 'offline' }
-    const body = async (): Promise<{ result: SendResult; lane?: OutboxLane }> => {
+    const body = async (): Promise<StepOutcome> => {
       const open = await withinBudget(lanes)
       if (open.length === 0) return { result: 'budget' }
       const due = await nextDue(open)
       if (!due) return { result: open.length < lanes.length ? 'budget' : 'idle' }
-      return { result: await deliver(due), lane: due.lane }
+      const result = await deliver(due)
+      return { result, lane: due.lane, channel: due.tried }
     }
     // One sender per account: a short lease renewed while held; a dead holder on this host is
     // recognised at once, so a restart after a crash does not wait for its lease to run out.
-    let out: { result: SendResult; lane?: OutboxLane }
+    let out: StepOutcome
     if (held) out = await body()
     else {
       const ran = await withLease(leaseKey, SENDER_LEASE_MS, body)
@@ -488,7 +516,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   }
 
   async function seedPace(): Promise<void> {
-    const last = await OutboxModel.findOne({ account: o.account, status: 'sent' })
+    const last = await OutboxModel.findOne({ account: o.account, status: 'sent', ...BY_THE_BOT })
       .sort({ sentAt: -1 })
       .lean<OutboxDoc>()
     if (last?.sentAt) pacer.seed(last.sentAt.getTime())
@@ -523,7 +551,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   }
 
   /** A step of the loop: under the loop's lease (taken when free), errors logged. */
-  async function loopStep(lanes: readonly OutboxLane[]): Promise<{ result: SendResult; lane?: OutboxLane }> {
+  async function loopStep(lanes: readonly OutboxLane[]): Promise<StepOutcome> {
     try {
       if (!(await holdLease())) return { result: 'busy' }
       return await step(lanes)
@@ -543,9 +571,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
         lookAt = gate.nextOpenAt
         continue
       }
-      const { result, lane } = await loopStep(gate.lanes)
+      const { result, lane, channel } = await loopStep(gate.lanes)
+      // The account's pace counts what the bot itself sent (or tried to); other channels have their own.
       const reachedWeChat = result === 'sent' || result === 'retry' || result === 'failed'
-      if (lane && reachedWeChat) pacer.record(lane, Date.now())
+      if (lane && reachedWeChat && channel === 'wechaty') pacer.record(lane, Date.now())
       const replyBudgetLeft = today === undefined || lanesWithinDailyBudget(limits, today.sent).length > 0
       lookAt = nextLook(result, replyBudgetLeft)
     }

@@ -21,7 +21,13 @@ export const OutboxInput = z.object({
   purpose: z.enum(MESSAGE_PURPOSES).optional(),
   notBefore: z.date().optional(),
   refs: z
-    .object({ caseId: z.string(), noticeId: z.string(), eventId: z.string(), messageId: z.string() })
+    .object({
+      caseId: z.string(),
+      caseNumber: z.string(),
+      noticeId: z.string(),
+      eventId: z.string(),
+      messageId: z.string(),
+    })
     .partial()
     .optional(),
   /**

@@ -191,7 +191,11 @@ export class SmsChannel extends TrackedChannel implements Channel {
         'NoTemplate',
       )
     }
-    const values = message.template?.params ?? {}
+    // A parameter comes from the message's template values, else its refs (caseNumber), else `text`.
+    const refs = (message.refs ?? {}) as Record<string, string | undefined>
+    const paramOf = (p: string) =>
+      message.template?.params[p] ?? refs[p] ?? (p === 'text' ? message.text : undefined)
+    const values = Object.fromEntries(template.params.map((p) => [p, paramOf(p)]))
     const missing = template.params.filter((p) => values[p] === undefined || values[p] === '')
     if (missing.length > 0) {
       throw new ChannelError(
