@@ -252,14 +252,22 @@ describe('channel layer: routing and failover in the outbox sender', () => {
     expect(keysOf(wecom)).toEqual(['q3'])
   })
 
-  it('does not retry a message the service rejected', async () => {
+  it('never retries a message a channel rejected: the next channel carries it, or it fails with none left', async () => {
     const w = await person('钱阿姨', { wecom: true })
     await outbox.enqueue({ key: 'r1', to: { type: 'person', id: String(w._id) }, text: '内容', kind: 'task' })
     wechaty.script([new ChannelError('rejected', 'content refused')])
-    expect(await drain(senderWith())).toEqual(['failed'])
+    expect(await drain(senderWith())).toEqual(['retry', 'sent'])
     expect(wechaty.calls).toBe(1)
-    expect(wecom.calls).toBe(0)
-    expect((await OutboxModel.findOne({ key: 'r1' }).lean())?.status).toBe('failed')
+    expect(keysOf(wecom)).toEqual(['r1'])
+
+    // A group message has only the bot: rejected there, it fails (recorded, not silently dropped).
+    await notifyRoom('r2', 'kanghe@chatroom', '内容')
+    wechaty.script([new ChannelError('rejected', 'content refused')])
+    expect(await drain(senderWith())).toEqual(['failed'])
+    const failed = await OutboxModel.findOne({ key: 'r2' }).lean()
+    expect(failed?.status).toBe('failed')
+    expect(failed?.lastError).toBe('content refused')
+    expect(wecom.calls + sms.calls).toBe(1)
   })
 
   it('retries a rate-limited channel later instead of moving on', async () => {

@@ -303,10 +303,11 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   }
 
   /**
-   * What a failed send leads to, by the error's kind: `rejected` fails the message; `rate_limited`
-   * retries the same channel later; `unavailable` retries it up to `unavailableTries` times; those,
-   * `quota_exhausted`, `auth` and `recipient` then move to the next channel (at once). A message
-   * with no channel left fails. Retries on one channel stop at `maxAttempts`.
+   * What a failed send leads to, by the error's kind: `rate_limited` retries the same channel later;
+   * `unavailable` retries it up to `unavailableTries` times; those, `quota_exhausted`, `auth`,
+   * `recipient` and `rejected` (never retried as is: SMS without a template for it, a card too long)
+   * then move to the next channel (at once), or wait for one that is down. A message with no
+   * channel left fails. Retries on one channel stop at `maxAttempts`.
    */
   async function recordFailure(
     { msg, lane }: Due,
@@ -334,7 +335,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       (error.kind === 'rate_limited' ||
         (error.kind === 'unavailable' && unavailableHere < channels.unavailableTries))
     const moveOn =
-      !retrySame && error.kind !== 'rejected' && error.kind !== 'rate_limited' && (await hasNext(msg, target))
+      !retrySame && error.kind !== 'rate_limited' && (await hasNext(msg, target))
     const pending = OutboxPendingModels[lane]
     let result: SendResult
     if (retrySame) {
