@@ -6,8 +6,8 @@ import { type Command, parseArgs } from './command.js'
 /** `linli jobs list | run <name> [--at <ISO time>] | runs <name>`: operate the scheduled jobs by hand. */
 export const jobsCommand: Command = {
   name: 'jobs',
-  usage: 'jobs list | run <name> [--at ISO] | runs <name>',
-  summary: 'list the scheduled jobs, run one now (under its lease), or show its recent runs',
+  usage: ['jobs list', 'jobs run <任务名> [--at ISO时间]', 'jobs runs <任务名>'],
+  summary: '定时任务：列出全部、立即运行一个（持租约），或查看最近运行记录',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const [verb, name] = positionals

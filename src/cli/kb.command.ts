@@ -72,8 +72,14 @@ async function runAsk(ctx: CommandContext, args: string[]): Promise<number> {
  */
 export const kbCommand: Command = {
   name: 'kb',
-  usage: 'kb import <folder> | ask [--json] "<q>"',
-  summary: 'knowledge base: import documents, answer a question, list unanswered questions',
+  usage: [
+    'kb import <文件夹>',
+    'kb ask [--json] "<问题>"',
+    'kb unanswered [--limit N]',
+    'kb list',
+    'kb conflicts',
+  ],
+  summary: '政策知识库：导入文件、回答问题、列出没答上的问题、文件列表、相互矛盾的文件',
   async run(ctx, args) {
     const [sub, ...rest] = args
     if (sub === 'import') return runImport(ctx, rest[0])

@@ -16,8 +16,8 @@ const count = (v: string | true | undefined, fallback: number): number => {
 /** `linli seed demo|city`: the demo community, or a city-scale registry for benchmarks (JSON summary). */
 export const seedCommand: Command = {
   name: 'seed',
-  usage: 'seed demo | seed city [--grids N --workers N --households N]',
-  summary: 'create the demo community (康和社区) or a city-scale registry; safe to run twice',
+  usage: ['seed demo', 'seed city [--grids N --workers N --households N]'],
+  summary: '创建演示社区（康和社区）或全市规模的台账；重复运行不会重复创建',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const what = positionals[0]
