@@ -211,7 +211,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   await services.wecom.callback?.inbox.resume()
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
-  bot?.sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
+  bot?.sender.onAttempt((outcome) => metrics.gauges.outboxSendAttempts.inc({ outcome }))
   bot?.sender.onChannelAttempt(({ channel, outcome, kind }) =>
     metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
   )
