@@ -1,41 +1,15 @@
 import { loadConfig } from '../src/lib/config.js'
 import { createLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
-import { type DemoSeed, seedDemo } from '../src/services/registry/seed.js'
+import { seedDemo } from '../src/services/registry/seed.js'
 import { importDemoPolicies, loadDemoGuide } from './demo-guide.js'
-import { bindDemoRooms, linkStaffContacts, seedDemoEvent } from './demo-setup.js'
+import { bindDemoRooms, devSignIn, linkStaffContacts, seedDemoEvent } from './demo-setup.js'
 
 // `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
 // community seeded (idempotent), its own policy documents (demo/kb/) imported, a few groups bound and
 // the grid workers' WeChat contacts linked. Runs until Ctrl+C.
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
-
-/**
- * How to sign in without WeChat (dev login, on in the demo only): in the console by picking a name,
- * over the API with curl, as a community staff member and as a grid worker.
- */
-function devSignIn(url: string, seed: DemoSeed): string[] {
-  const staff = seed.communityStaff[0]?.name
-  const worker = seed.grids[0]?.primaryWorker.name
-  const people = [
-    { who: '社区工作人员', name: staff },
-    { who: '网格员', name: worker },
-  ].filter((p): p is { who: string; name: string } => Boolean(p.name))
-  const lines = ['', '开发登录（仅演示环境开启，生产环境不可用）：']
-  lines.push(
-    `  工作台：打开 ${url}/console/ ，在「演示：直接选择工作人员登录」点 ${people.map((p) => `${p.name}（${p.who}）`).join(' 或 ')}。`,
-  )
-  lines.push('  API：先用姓名换取访问令牌，再带着令牌调用接口，例如：')
-  for (const p of people) {
-    lines.push(`    # ${p.who} ${p.name}`)
-    lines.push(
-      `    TOKEN=$(curl -s -X POST ${url}/api/v1/auth/dev-login -H 'content-type: application/json' -d '{"name":"${p.name}"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/')`,
-    )
-    lines.push(`    curl -s -H "Authorization: Bearer $TOKEN" ${url}/api/v1/me`)
-  }
-  return lines
-}
 
 /** Imports the demo community's policy documents (demo/kb/); returns how many are in use. */
 async function importPolicies(service: RunningService): Promise<number> {
