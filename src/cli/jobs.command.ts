@@ -20,7 +20,7 @@ export const jobsCommand: Command = {
     }
     const entry = table.find((j) => j.name === name)
     if (!entry) {
-      ctx.err(`没有名为 "${name ?? ''}" 的任务；可用：${table.map((j) => j.name).join(', ')}`)
+      ctx.err(`没有名为「${name ?? ''}」的任务。可用的任务：${table.map((j) => j.name).join('、')}`)
       return 2
     }
     await ctx.database()
@@ -33,7 +33,7 @@ export const jobsCommand: Command = {
       return 0
     }
     if (verb !== 'run') {
-      ctx.err('用法：jobs list | run <name> [--at ISO] | runs <name>')
+      ctx.err('用法：linli jobs list | linli jobs run <任务名> [--at ISO时间] | linli jobs runs <任务名>')
       return 2
     }
     const at = typeof flags.get('at') === 'string' ? new Date(flags.get('at') as string) : systemClock.now()

@@ -9,7 +9,7 @@ import {
 import { type Command, type CommandContext, parseArgs } from './command.js'
 
 const USAGE =
-  'kb import <folder> | kb ask [--json] "<question>" | kb unanswered [--limit N] | kb list | kb conflicts'
+  'linli kb import <文件夹> | linli kb ask [--json] "<问题>" | linli kb unanswered [--limit N] | linli kb list | linli kb conflicts'
 
 async function openKb(ctx: CommandContext): Promise<KbService> {
   await ctx.database()

@@ -13,6 +13,14 @@ const count = (v: string | true | undefined, fallback: number): number => {
   return n
 }
 
+/** seedCity's phases, as the progress lines on stderr name them. */
+const SEED_PHASES: Record<string, string> = {
+  communities: '社区',
+  grids: '网格',
+  gridWorkers: '网格员',
+  households: '住户',
+}
+
 /** `linli seed demo|city`: the demo community, or a city-scale registry for benchmarks (JSON summary). */
 export const seedCommand: Command = {
   name: 'seed',
@@ -42,7 +50,7 @@ export const seedCommand: Command = {
         onProgress: (p) => {
           if (Date.now() - last < 1000 && p.done < p.total) return
           last = Date.now()
-          ctx.err(`${p.phase} ${p.done}/${p.total}`)
+          ctx.err(`${SEED_PHASES[p.phase] ?? p.phase} ${p.done}/${p.total}`)
         },
       },
     )
