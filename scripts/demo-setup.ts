@@ -74,3 +74,29 @@ export async function seedDemoEvent(events: EventService, seed: DemoSeed, now: D
     { personId: staff.id, roles: ['community_staff'], communityIds: [seed.community.id], gridIds: [] },
   )
 }
+
+/**
+ * How to sign in without WeChat (dev login, on in the demo only): in the console by picking a name,
+ * over the API with curl, as a community staff member and as a grid worker.
+ */
+export function devSignIn(url: string, seed: DemoSeed): string[] {
+  const staff = seed.communityStaff[0]?.name
+  const worker = seed.grids[0]?.primaryWorker.name
+  const people = [
+    { who: '社区工作人员', name: staff },
+    { who: '网格员', name: worker },
+  ].filter((p): p is { who: string; name: string } => Boolean(p.name))
+  const lines = ['', '开发登录（仅演示环境开启，生产环境不可用）：']
+  lines.push(
+    `  工作台：打开 ${url}/console/ ，在「演示：直接选择工作人员登录」点 ${people.map((p) => `${p.name}（${p.who}）`).join(' 或 ')}。`,
+  )
+  lines.push('  API：先用姓名换取访问令牌，再带着令牌调用接口，例如：')
+  for (const p of people) {
+    lines.push(`    # ${p.who} ${p.name}`)
+    lines.push(
+      `    TOKEN=$(curl -s -X POST ${url}/api/v1/auth/dev-login -H 'content-type: application/json' -d '{"name":"${p.name}"}' | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/')`,
+    )
+    lines.push(`    curl -s -H "Authorization: Bearer $TOKEN" ${url}/api/v1/me`)
+  }
+  return lines
+}

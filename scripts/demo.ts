@@ -3,7 +3,7 @@ import { createLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
 import { seedDemo } from '../src/services/registry/seed.js'
 import { importDemoPolicies, loadDemoGuide } from './demo-guide.js'
-import { bindDemoRooms, linkStaffContacts, seedDemoEvent } from './demo-setup.js'
+import { bindDemoRooms, devSignIn, linkStaffContacts, seedDemoEvent } from './demo-setup.js'
 
 // `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
 // community seeded (idempotent), its own policy documents (demo/kb/) imported, a few groups bound and
@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     for (const r of rooms.slice(1))
       say(`  另一个已绑定的群：「${r.topic}」→ 网格 ${r.grid}（房间号 ${r.id}）`)
   }
+  if (service.services.auth.devLoginEnabled) for (const line of devSignIn(service.url, seed)) say(line)
   say('')
   say('按 Ctrl+C 停止。')
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -12,7 +12,11 @@ import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { type Database, openDatabase } from './lib/database.js'
 import { DomainError } from './lib/errors.js'
 import { createLogger } from './lib/logger.js'
+import { alignColumns } from './lib/text-width.js'
 import { buildServices, type Services } from './main.js'
+
+/** `linli help` itself, listed last (it needs no database and runs no command module). */
+const HELP = { name: 'help', usage: [], summary: '显示本帮助' }
 
 /** Every `linli` command. A feature adds its command module here. */
 export const COMMANDS: Command[] = [
@@ -26,18 +30,33 @@ export const COMMANDS: Command[] = [
   jobsCommand,
 ]
 
-function usage(): string {
-  const lines = COMMANDS.map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`)
-  return `Usage: npm run --silent linli -- <command> [options]\n\nCommands:\n${lines.join('\n')}\n`
+/** `linli help`: every command with what it does, then its command lines, in columns that line up. */
+export function usage(): string {
+  const rows: string[][] = []
+  for (const c of [...COMMANDS, HELP]) {
+    rows.push([c.name, c.summary])
+    for (const form of c.usage) rows.push(['', `  ${form}`])
+  }
+  return [
+    '邻里 Linli 命令行',
+    '',
+    '用法：npm run --silent linli -- <命令> [选项]',
+    '',
+    '命令：',
+    ...alignColumns(rows).map((line) => `  ${line}`),
+    '',
+  ].join('\n')
 }
 
 /** Runs one command line; returns the process exit code. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [name, ...args] = argv
   const command = COMMANDS.find((c) => c.name === name)
-  if (!command || name === 'help' || name === '--help') {
-    process.stdout.write(usage())
-    return command || name === 'help' || name === '--help' ? 0 : 2
+  const asksHelp = name === undefined || name === 'help' || name === '--help' || name === '-h'
+  if (!command) {
+    if (!asksHelp) process.stderr.write(`没有「${name}」这个命令。可用的命令如下：\n\n`)
+    ;(asksHelp ? process.stdout : process.stderr).write(usage())
+    return asksHelp ? 0 : 2
   }
   let config: Config
   try {
@@ -71,10 +90,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     return await command.run(ctx, args)
   } catch (err) {
     if (err instanceof DomainError) {
-      process.stderr.write(`错误（${err.code}）：${err.message}\n`)
+      process.stderr.write(`出错了：${err.message}\n`)
       return 1
     }
-    process.stderr.write(`linli ${name} failed: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.stderr.write(`linli ${name} 运行失败：${err instanceof Error ? err.message : String(err)}\n`)
     return 1
   } finally {
     await database?.close()

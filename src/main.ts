@@ -224,7 +224,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
   const metrics = createMetrics()
   for (const { sender } of bot?.accounts ?? []) {
-    sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
+    sender.onAttempt((outcome) => metrics.gauges.outboxSendAttempts.inc({ outcome }))
     sender.onChannelAttempt(({ channel, outcome, kind }) =>
       metrics.gauges.channelSends.inc({ channel, outcome, kind: kind ?? '' }),
     )

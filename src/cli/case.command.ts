@@ -86,8 +86,11 @@ async function showCommand(ctx: CommandContext, args: string[]): Promise<number>
 /** `linli case open|show`: open a case from the command line (channel cli) or show one. */
 export const caseCommand: Command = {
   name: 'case',
-  usage: 'case open --text "<text>" [--grid KH-01 | --community KH] [--json] | case show <number> [--json]',
-  summary: 'open a case (same intake as every channel) or show one with its timeline',
+  usage: [
+    'case open --text "<问题描述>" [--grid KH-01 | --community KH] [--json]',
+    'case show <工单号> [--json]',
+  ],
+  summary: '录入一张工单（与各渠道同一受理流程），或查看工单及处理记录',
   async run(ctx, args) {
     const [sub, ...rest] = args
     if (sub === 'open') return openCommand(ctx, rest)

@@ -19,7 +19,9 @@ export interface CommandContext {
 /** One `linli` sub-command: parse its args, call services, print, return the exit code. */
 export interface Command {
   name: string
-  usage: string
+  /** Each form of the command line, as `linli help` prints them. */
+  usage: string[]
+  /** One Chinese sentence: what the command does. */
   summary: string
   run(ctx: CommandContext, args: string[]): Promise<number>
 }

@@ -3,8 +3,8 @@ import type { Command } from './command.js'
 /** `linli db`: starts (or finds) the database and says which one is in use. */
 export const dbCommand: Command = {
   name: 'db',
-  usage: 'db',
-  summary: 'show which database Linli uses (starting the embedded one if needed)',
+  usage: ['db'],
+  summary: '查看 Linli 使用的数据库（需要时启动内置数据库）',
   async run(ctx) {
     const db = await ctx.database()
     await db.ping()

@@ -15,8 +15,8 @@ const PHASES: Record<ImportProgress['phase'], string> = {
 /** `linli import <file> [--community <code>]`: imports a CSV/XLSX registry sheet, prints a JSON summary. */
 export const importCommand: Command = {
   name: 'import',
-  usage: 'import <file.csv|file.xlsx> [--community <code>]',
-  summary: 'import grids, households and residents from an office sheet (JSON summary)',
+  usage: ['import <台账.csv|台账.xlsx> [--community <社区编号>]'],
+  summary: '从台账表格导入网格、住户和居民（输出 JSON 汇总）',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const file = positionals[0]

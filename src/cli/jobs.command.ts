@@ -6,8 +6,8 @@ import { type Command, parseArgs } from './command.js'
 /** `linli jobs list | run <name> [--at <ISO time>] | runs <name>`: operate the scheduled jobs by hand. */
 export const jobsCommand: Command = {
   name: 'jobs',
-  usage: 'jobs list | run <name> [--at ISO] | runs <name>',
-  summary: 'list the scheduled jobs, run one now (under its lease), or show its recent runs',
+  usage: ['jobs list', 'jobs run <任务名> [--at ISO时间]', 'jobs runs <任务名>'],
+  summary: '定时任务：列出全部、立即运行一个（持租约），或查看最近运行记录',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const [verb, name] = positionals
@@ -20,7 +20,7 @@ export const jobsCommand: Command = {
     }
     const entry = table.find((j) => j.name === name)
     if (!entry) {
-      ctx.err(`没有名为 "${name ?? ''}" 的任务；可用：${table.map((j) => j.name).join(', ')}`)
+      ctx.err(`没有名为「${name ?? ''}」的任务。可用的任务：${table.map((j) => j.name).join('、')}`)
       return 2
     }
     await ctx.database()
@@ -33,7 +33,7 @@ export const jobsCommand: Command = {
       return 0
     }
     if (verb !== 'run') {
-      ctx.err('用法：jobs list | run <name> [--at ISO] | runs <name>')
+      ctx.err('用法：linli jobs list | linli jobs run <任务名> [--at ISO时间] | linli jobs runs <任务名>')
       return 2
     }
     const at = typeof flags.get('at') === 'string' ? new Date(flags.get('at') as string) : systemClock.now()

@@ -9,7 +9,7 @@ import {
 import { type Command, type CommandContext, parseArgs } from './command.js'
 
 const USAGE =
-  'kb import <folder> | kb ask [--json] "<question>" | kb unanswered [--limit N] | kb list | kb conflicts'
+  'linli kb import <文件夹> | linli kb ask [--json] "<问题>" | linli kb unanswered [--limit N] | linli kb list | linli kb conflicts'
 
 async function openKb(ctx: CommandContext): Promise<KbService> {
   await ctx.database()
@@ -72,8 +72,14 @@ async function runAsk(ctx: CommandContext, args: string[]): Promise<number> {
  */
 export const kbCommand: Command = {
   name: 'kb',
-  usage: 'kb import <folder> | ask [--json] "<q>"',
-  summary: 'knowledge base: import documents, answer a question, list unanswered questions',
+  usage: [
+    'kb import <文件夹>',
+    'kb ask [--json] "<问题>"',
+    'kb unanswered [--limit N]',
+    'kb list',
+    'kb conflicts',
+  ],
+  summary: '政策知识库：导入文件、回答问题、列出没答上的问题、文件列表、相互矛盾的文件',
   async run(ctx, args) {
     const [sub, ...rest] = args
     if (sub === 'import') return runImport(ctx, rest[0])

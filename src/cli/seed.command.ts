@@ -13,11 +13,19 @@ const count = (v: string | true | undefined, fallback: number): number => {
   return n
 }
 
+/** seedCity's phases, as the progress lines on stderr name them. */
+const SEED_PHASES: Record<string, string> = {
+  communities: '社区',
+  grids: '网格',
+  gridWorkers: '网格员',
+  households: '住户',
+}
+
 /** `linli seed demo|city`: the demo community, or a city-scale registry for benchmarks (JSON summary). */
 export const seedCommand: Command = {
   name: 'seed',
-  usage: 'seed demo | seed city [--grids N --workers N --households N]',
-  summary: 'create the demo community (康和社区) or a city-scale registry; safe to run twice',
+  usage: ['seed demo', 'seed city [--grids N --workers N --households N]'],
+  summary: '创建演示社区（康和社区）或全市规模的台账；重复运行不会重复创建',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const what = positionals[0]
@@ -42,7 +50,7 @@ export const seedCommand: Command = {
         onProgress: (p) => {
           if (Date.now() - last < 1000 && p.done < p.total) return
           last = Date.now()
-          ctx.err(`${p.phase} ${p.done}/${p.total}`)
+          ctx.err(`${SEED_PHASES[p.phase] ?? p.phase} ${p.done}/${p.total}`)
         },
       },
     )

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { commandContext } from '../../test/cli-context.js'
 import { useTestDatabase } from '../../test/db.js'
 import { systemClock } from '../lib/clock.js'
+import { displayWidth } from '../lib/text-width.js'
 import { insertCase, insertCommunity } from '../services/stats/stats.fixtures.js'
 import { addDays, dayOf } from '../services/stats/stats.time.js'
 import { statsCommand } from './stats.command.js'
@@ -47,8 +48,11 @@ describe('linli stats', () => {
     await seedToday()
     const { ctx, out } = context()
     expect(await statsCommand.run(ctx, ['--community', 'KH'])).toBe(0)
-    expect(out[1]?.split('\t')).toEqual([
-      '',
+    // Columns line up on screen (汉字 are two columns wide): every row's second cell starts at one column.
+    const cells = (l: string | undefined) => (l ?? '').trim().split(/ {2,}/)
+    const secondCellAt = (l: string) => displayWidth(/^(?:\S.*?)? {2,}/.exec(l)?.[0] ?? '')
+    expect(new Set(out.slice(1).map(secondCellAt)).size).toBe(1)
+    expect(cells(out[1])).toEqual([
       '工单数',
       '响应率',
       '解决率',
@@ -58,14 +62,14 @@ describe('linli stats', () => {
       '平均解决(时)',
       '当前超期',
     ])
-    expect(out.slice(2).map((l) => l.split('\t').slice(0, 2))).toEqual([
+    expect(out.slice(2).map((l) => cells(l).slice(0, 2))).toEqual([
       ['KH-01 一网格', '2'],
       ['KH-02 二网格', '1'],
       ['合计', '3'],
     ])
     // one answered in time, one 3 h old and never answered (late, overdue), one just in (not due);
     // the one resolved case was not sent back: 重办率 0.0%
-    expect(out.at(-1)?.split('\t')).toEqual(['合计', '3', '50.0%', '100.0%', '100.0%', '0.0%', '1', '5', '1'])
+    expect(cells(out.at(-1))).toEqual(['合计', '3', '50.0%', '100.0%', '100.0%', '0.0%', '1', '5', '1'])
   })
 
   it('writes an Excel CSV per worker to a file', async () => {

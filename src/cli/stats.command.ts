@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { systemClock } from '../lib/clock.js'
+import { alignColumns } from '../lib/text-width.js'
 import { loadResponsibilityList } from '../services/responsibility/responsibility.config.js'
 import { formatRate, toCsv } from '../services/stats/stats.csv.js'
 import {
@@ -40,7 +41,7 @@ function textTable(rows: StatsRow[]): string[] {
     r.avgResolutionHours === null ? '-' : String(r.avgResolutionHours),
     String(r.overdueNow),
   ])
-  return [head, ...lines].map((cells) => cells.join('\t'))
+  return alignColumns([head, ...lines])
 }
 
 interface StatsArgs {
@@ -81,8 +82,10 @@ function fail(ctx: CommandContext, message: string): undefined {
  */
 export const statsCommand: Command = {
   name: 'stats',
-  usage: 'stats [--community KH] [--by grid|worker|category] [--from D] [--to D] [--csv|--json] [--out F]',
-  summary: 'case statistics: 响应率, 解决率, 满意率, 重办率, average times (CSV for Excel)',
+  usage: [
+    'stats [--community KH] [--by grid|worker|category] [--from 日期] [--to 日期] [--csv|--json] [--out 文件]',
+  ],
+  summary: '工单统计：响应率、解决率、满意率、重办率、平均用时（可导出 Excel 用的 CSV）',
   async run(ctx, args) {
     const a = readArgs(ctx, args)
     if (!a) return 2

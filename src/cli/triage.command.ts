@@ -30,8 +30,8 @@ export function triageJson(r: TriageResult): string {
 /** `linli triage [--json] "<text>"`: classifies one message; needs no database. */
 export const triageCommand: Command = {
   name: 'triage',
-  usage: 'triage [--json] "<text>"',
-  summary: 'classify a resident message (category, urgency, location, intent, danger)',
+  usage: ['triage [--json] "<居民消息>"'],
+  summary: '分析一条居民消息：类别、紧急程度、位置、意图、危险情况',
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args, ['json'])
     const text = positionals.join(' ').trim()

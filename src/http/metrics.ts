@@ -6,10 +6,19 @@ import { requireRole } from './middleware/auth.js'
 
 const HEALTH_VALUE: Record<ChannelHealth['state'], number> = { up: 1, degraded: 0.5, down: 0 }
 
+const MISNAMED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const
+
 /** Prometheus metrics of one process: HTTP by route, plus gauges other parts update. */
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // prom-client's gauges of the current count are named like counters (promlint: a gauge must not end
+  // in _total); their per-type series nodejs_active_{handles,requests,resources}{type} stay.
+  for (const misnamed of MISNAMED_DEFAULTS) registry.removeSingleMetric(misnamed)
   const httpRequests = new Counter({
     name: 'linli_http_requests_total',
     help: 'HTTP requests by route and status',
@@ -47,10 +56,10 @@ export function createMetrics() {
       help: 'Outbox messages waiting to be sent',
       registers: [registry],
     }),
-    outboxSent: new Counter({
-      name: 'linli_outbox_sent_total',
-      help: 'Outbox messages sent',
-      labelNames: ['status'] as const,
+    outboxSendAttempts: new Counter({
+      name: 'linli_outbox_send_attempts_total',
+      help: 'Outbox delivery attempts by outcome: sent, retry (will be tried again), failed, undeliverable',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
     jobRuns: new Counter({

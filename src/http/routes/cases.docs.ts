@@ -24,7 +24,13 @@ import {
   WorkerCasesQuery,
 } from './cases.schemas.js'
 import { LedgerPage, LedgerQuery, PointsSummaryBody } from './points.routes.js'
-import { ResidentBody, ResidentListQuery, ResidentPatchInput, RevealInput } from './residents.routes.js'
+import {
+  EraseInput,
+  ResidentBody,
+  ResidentListQuery,
+  ResidentPatchInput,
+  RevealInput,
+} from './residents.routes.js'
 import { HotspotBody, HotspotQuery, StatsBody, StatsQuery, TrendBody, TrendQuery } from './stats.routes.js'
 
 const token = 'token' as const
@@ -387,7 +393,7 @@ export const peopleDocs: RouteDoc[] = [
     summary: '注销居民个人信息（工单保留）',
     tags: ['residents'],
     auth: token,
-    body: RevealInput,
+    body: EraseInput,
     roles: STAFF,
   },
 ]

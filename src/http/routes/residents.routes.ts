@@ -1,7 +1,11 @@
 import Router from '@koa/router'
 import { z } from 'zod'
-import { ForbiddenError } from '../../lib/errors.js'
-import { canAccessResident } from '../../services/registry/registry.privacy.js'
+import { ForbiddenError, InvalidInputError } from '../../lib/errors.js'
+import {
+  canAccessResident,
+  ERASE_REASON_MESSAGE,
+  isRealEraseReason,
+} from '../../services/registry/registry.privacy.js'
 import type { RegistryService } from '../../services/registry/registry.service.js'
 import { WECOM_USERID_MESSAGE } from '../../services/registry/registry.validation.js'
 import type { ResidentView } from '../../services/registry/registry.views.js'
@@ -16,6 +20,11 @@ const meaningful = (s: string) => (s.match(/[\p{L}\p{N}]/gu) ?? []).length >= 2
 export const RevealInput = z
   .object({
     reason: z.string().trim().min(2, '请填写查看理由').max(200).refine(meaningful, '请填写查看理由'),
+  })
+  .strict()
+export const EraseInput = z
+  .object({
+    reason: z.string().max(200).describe('删除原因：至少两个不同的字（「00」之类会被拒绝，400）'),
   })
   .strict()
 export const ResidentBody = z.object({
@@ -123,7 +132,9 @@ export function residentsRoutes(deps: { registry: RegistryService }): Router {
   router.post('/:id/erase', async (ctx) => {
     const actor = requireRole(ctx, 'community_staff', 'street_staff', 'admin')
     const { id } = parseParams(ctx, ResidentIdParams)
-    const { reason } = parseBody(ctx, RevealInput)
+    const { reason } = parseBody(ctx, EraseInput)
+    // Checked before anything else, so the Chinese sentence (not a validator's list) reaches the user.
+    if (!isRealEraseReason(reason)) throw new InvalidInputError(ERASE_REASON_MESSAGE)
     assertManages(actor, await registry.getResident(id))
     await registry.eraseResident({ actor, residentId: id, reason })
     ctx.body = { erased: true }

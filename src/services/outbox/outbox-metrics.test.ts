@@ -17,7 +17,7 @@ void ChatMessageModel
 describe('outbox delivery attempts are counted in /metrics', () => {
   useTestDatabase()
 
-  it('counts sent and undeliverable messages in linli_outbox_sent_total by status', async () => {
+  it('counts sent and undeliverable attempts in linli_outbox_send_attempts_total by outcome', async () => {
     const metrics = createMetrics()
     const transport = createMemoryTransport()
     const outbox = createOutbox({ clock: systemClock })
@@ -31,7 +31,7 @@ describe('outbox delivery attempts are counted in /metrics', () => {
       idleMs: 20,
     })
     // What main.ts wires: every attempt counted by its outcome.
-    sender.onAttempt((status) => metrics.gauges.outboxSent.inc({ status }))
+    sender.onAttempt((outcome) => metrics.gauges.outboxSendAttempts.inc({ outcome }))
     const roomId = transport.addRoom('kanghe-7@chatroom')
     const offline = await ResidentModel.create({ name: '李大爷', token: 't-offline' })
     await outbox.enqueue({ key: 'm1', to: { type: 'room', id: roomId }, text: '第一条', kind: 'reply' })
@@ -46,7 +46,7 @@ describe('outbox delivery attempts are counted in /metrics', () => {
 
     const res = await scrapeMetrics(metrics)
     expect(res.status).toBe(200)
-    expect(res.text).toContain('linli_outbox_sent_total{status="sent"} 2')
-    expect(res.text).toContain('linli_outbox_sent_total{status="undeliverable"} 1')
+    expect(res.text).toContain('linli_outbox_send_attempts_total{outcome="sent"} 2')
+    expect(res.text).toContain('linli_outbox_send_attempts_total{outcome="undeliverable"} 1')
   })
 })

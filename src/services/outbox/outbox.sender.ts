@@ -334,8 +334,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       attempts < limits.maxAttempts &&
       (error.kind === 'rate_limited' ||
         (error.kind === 'unavailable' && unavailableHere < channels.unavailableTries))
-    const moveOn =
-      !retrySame && error.kind !== 'rate_limited' && (await hasNext(msg, target))
+    const moveOn = !retrySame && error.kind !== 'rate_limited' && (await hasNext(msg, target))
     const pending = OutboxPendingModels[lane]
     let result: SendResult
     if (retrySame) {

@@ -1,5 +1,5 @@
 import type { FieldCrypto } from '../../lib/crypto.js'
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import { type AuditAction, AuditModel } from '../../models/audit.model.js'
 import { HouseholdModel, ResidentModel, type Role } from '../../models/registry.model.js'
@@ -30,6 +30,21 @@ export interface AuditView {
   reason: string
   fields: string[]
   at: Date
+}
+
+/** Held while an erasure decides whether it takes away an admin: two erasures never both pass. */
+const ADMINS_LOCK = 'registry:admins'
+
+export const ERASE_REASON_MESSAGE = '请写明删除原因（至少两个字，例如「本人申请注销」）'
+
+/**
+ * A reason an erasure can stand on: at least two different letters (汉字 count), or four letters
+ * when none is 汉字 — so 「00」, 「啊啊」 or 「ab」 are refused, 「搬走」 and 「moved away」 pass.
+ */
+export function isRealEraseReason(reason: string): boolean {
+  const letters = reason.match(/\p{L}/gu) ?? []
+  if (new Set(letters).size < 2) return false
+  return letters.some((c) => /\p{Script=Han}/u.test(c)) || letters.length >= 4
 }
 
 /** The name an erased resident keeps, so their cases still read sensibly. */
@@ -133,23 +148,40 @@ export function createPrivacyService(deps: { crypto: FieldCrypto; now: () => Dat
      * 已注销居民; numbers, hashes, WeChat ids and tags are cleared.
      */
     async eraseResident(req: PersonalDataRequest): Promise<void> {
+      if (!isRealEraseReason(req.reason)) throw new InvalidInputError(ERASE_REASON_MESSAGE)
+      if (req.actor.personId === req.residentId) throw new ConflictError('不能删除自己的账号')
       await authorise(req)
-      await withLock(`resident:${req.residentId}`, async () => {
-        await ResidentModel.updateOne(
-          { _id: objectId(req.residentId, '居民') },
-          {
-            $set: { name: ERASED_NAME, tags: [], erasedAt: deps.now() },
-            $unset: {
-              phoneEnc: 1,
-              phoneHash: 1,
-              idNumberEnc: 1,
-              idNumberHash: 1,
-              wechat: 1,
-              consent: 1,
-              wecomUserId: 1,
+      const id = objectId(req.residentId, '居民')
+      // Every erasure holds the admins lock: whether others remain is read and acted on by one holder
+      // at a time (two admins erasing each other at once: the second is refused).
+      await withLock(ADMINS_LOCK, async () => {
+        const target = await ResidentModel.findById(id).select('roles erasedAt').lean()
+        if (target?.roles.includes('admin') && !target.erasedAt) {
+          const others = await ResidentModel.countDocuments({
+            roles: 'admin',
+            erasedAt: null,
+            _id: { $ne: id },
+          })
+          if (others === 0) throw new ConflictError('这是最后一位管理员，不能删除')
+        }
+        await withLock(`resident:${req.residentId}`, async () => {
+          await ResidentModel.updateOne(
+            { _id: id },
+            {
+              $set: { name: ERASED_NAME, tags: [], erasedAt: deps.now() },
+              $unset: {
+                phoneEnc: 1,
+                phoneHash: 1,
+                idNumberEnc: 1,
+                idNumberHash: 1,
+                wechat: 1,
+                consent: 1,
+                wecomUserId: 1,
+                wecomExternalUserId: 1,
+              },
             },
-          },
-        )
+          )
+        })
       })
       // Their logins end with their identity: access tokens stop at the next request.
       await endPersonSessions(req.residentId, deps.now())
