@@ -27,7 +27,9 @@ describe('GCJ-02 transform', () => {
     }
     // The shift is several hundred metres in Ordos: ignoring the datum would misplace buildings.
     const k = KNOWN[0]
-    expect(distanceMeters({ lng: k.wgs[0], lat: k.wgs[1] }, { lng: k.gcj[0], lat: k.gcj[1] })).toBeGreaterThan(400)
+    expect(
+      distanceMeters({ lng: k.wgs[0], lat: k.wgs[1] }, { lng: k.gcj[0], lat: k.gcj[1] }),
+    ).toBeGreaterThan(400)
   })
 
   it('leaves points outside China alone', () => {
@@ -54,6 +56,12 @@ describe('distances and outlines', () => {
     expect(inRing({ lng: 109.785, lat: 39.605 }, ring)).toBe(true)
     expect(inRing({ lng: 109.795, lat: 39.605 }, ring)).toBe(false)
     expect(isRing([[1, 2]])).toBe(false)
-    expect(isRing([[1, 2], [3, 'x'], [5, 6]])).toBe(false)
+    expect(
+      isRing([
+        [1, 2],
+        [3, 'x'],
+        [5, 6],
+      ]),
+    ).toBe(false)
   })
 })

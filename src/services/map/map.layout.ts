@@ -171,7 +171,7 @@ function boundingBox(points: readonly [number, number][]): Rect {
  * of `{ lng, lat }` points (storable on the embedded FerretDB, which refuses nested arrays). It must
  * have at least three sane points and some area.
  */
-function outerRing(boundary: unknown): Ring | undefined {
+export function outerRing(boundary: unknown): Ring | undefined {
   const points = ringPoints(boundary)
   if (!points) return undefined
   const ring: Ring = []
