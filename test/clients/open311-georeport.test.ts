@@ -49,15 +49,12 @@ describe.skipIf(!client.python)('Open311 read by the PyPI GeoReport v2 client (g
     const w = await makeApiWorld(api)
     await placeGrids(w.grid, w.grid2)
     const { key } = await api.services.auth.createApiKey(String(w.admin._id), 'GeoReport client')
-    const filed = await api.http
-      .post('/open311/v2/requests.json')
-      .set('x-api-key', key)
-      .send({
-        service_code: 'facility_repair',
-        description: '井盖松动',
-        lat: PLACES.near3.lat,
-        long: PLACES.near3.lng,
-      })
+    const filed = await api.http.post('/open311/v2/requests.json').set('x-api-key', key).send({
+      service_code: 'facility_repair',
+      description: '井盖松动',
+      lat: PLACES.near3.lat,
+      long: PLACES.near3.lng,
+    })
     expect(filed.status).toBe(201)
     const number = filed.body[0].service_request_id as string
     const server = api.app.listen(0, '127.0.0.1')
