@@ -34,28 +34,23 @@ describe('places: nearest building and grid of a point', () => {
     const w = await makeCaseWorld()
     await placeGrids(w.grid, w.grid2)
     const { service } = makeCaseService()
+    const report = async (text: string, who: { _id: unknown }, at: { lng: number; lat: number }) => {
+      const opened = await service.open({
+        channel: 'group',
+        sourceKey: `p-${text}`,
+        text,
+        category: 'facility_repair',
+        reporter: { personId: String(who._id) },
+        location: at,
+      })
+      return CaseModel.findOne({ number: opened.case.number }).lean()
+    }
     // 张三 lives in KH-01 3号楼, but reports from KH-02's area: the point wins over the home.
-    const opened = await service.open({
-      channel: 'group',
-      sourceKey: 'p-1',
-      text: '这里路灯坏了',
-      category: 'facility_repair',
-      reporter: { personId: String(w.zhang._id) },
-      location: PLACES.inGrid2,
-    })
-    const stored = await CaseModel.findOne({ number: opened.case.number }).lean()
+    const stored = await report('这里路灯坏了', w.zhang, PLACES.inGrid2)
     expect(String(stored?.location?.gridId)).toBe(String(w.grid2._id))
     expect(stored?.location?.coords).toEqual(PLACES.inGrid2)
     expect(stored?.location?.room).toBe('')
-    const near = await service.open({
-      channel: 'group',
-      sourceKey: 'p-2',
-      text: '楼下井盖丢了',
-      category: 'facility_repair',
-      reporter: { personId: String(w.li._id) },
-      location: PLACES.near3,
-    })
-    const nearStored = await CaseModel.findOne({ number: near.case.number }).lean()
+    const nearStored = await report('楼下井盖丢了', w.li, PLACES.near3)
     expect(nearStored?.location).toMatchObject({ building: '3', gridId: w.grid._id, coords: PLACES.near3 })
   })
 })
