@@ -8,13 +8,16 @@ import { TEXT } from '../handlers/chat-texts.js'
 import { seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
 import { systemClock } from '../lib/clock.js'
 import { UnavailableError } from '../lib/errors.js'
+import { wgs84ToGcj02 } from '../lib/geo.js'
 import { silentLogger } from '../lib/logger.js'
 import { buildServices } from '../main.js'
 import { CaseModel } from '../models/case.model.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { OutboxModel } from '../models/outbox.model.js'
+import { GridModel } from '../models/registry.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
 import { createConversations } from '../services/conversations/conversation.service.js'
+import { invalidatePlaces } from '../services/registry/registry.places.js'
 import { botTestConfig, eventually, startTestBot } from './bot-test-world.test-helper.js'
 
 void RoomBindingModel
@@ -216,6 +219,35 @@ describe('the bot on the mock puppet', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('places the case just reported where a location message points (GCJ-02 from WeChat, kept as WGS-84)', async () => {
+    const bot = await start()
+    const { zhang } = await bound(bot)
+    // Building 7 of KH-07 stands here (WGS-84); WeChat reports points in GCJ-02.
+    const b7 = { lng: 109.78, lat: 39.61 }
+    await GridModel.updateOne({ code: 'KH-07' }, { $set: { buildingPlaces: [{ building: '7', ...b7 }] } })
+    invalidatePlaces()
+    const sent = wgs84ToGcj02({ lng: b7.lng, lat: b7.lat + 0.0004 }) // ~45 m north of the building
+    const point = { longitude: sent.lng, latitude: sent.lat, name: '康和小区', address: '康巴什区' }
+    const repliesTo = (id: string) => bot.world.delivered.filter((d) => d.to === id).map((d) => d.text)
+
+    bot.world.say({ from: zhang.id, text: '报修 路灯不亮了' })
+    await eventually(async () => (await CaseModel.countDocuments()) === 1)
+    bot.world.say({ from: zhang.id, text: '', location: point })
+    await eventually(async () => (await CaseModel.findOne().lean())?.location?.building === '7')
+    const c = await CaseModel.findOne().lean()
+    expect(c?.location?.coords?.lat).toBeCloseTo(b7.lat + 0.0004, 6)
+    expect(c?.location?.coords?.lng).toBeCloseTo(b7.lng, 6)
+    await eventually(async () => repliesTo(zhang.id).some((r) => r.includes('7号楼附近')))
+    const stored = await ChatMessageModel.findOne({ type: 'location' }).lean()
+    expect(stored?.location?.name).toBe('康和小区')
+
+    // A point from someone with no report to place opens nothing.
+    const li = bot.world.createContact('李四')
+    bot.world.say({ from: li.id, text: '', location: point })
+    await eventually(async () => repliesTo(li.id).includes(TEXT.locationWithoutReport))
+    expect(await CaseModel.countDocuments()).toBe(1)
   })
 
   it('keeps a voice message and asks politely for text when no transcription is configured', async () => {

@@ -17,7 +17,7 @@ import type {
 import { chatKeyOf } from '../services/conversations/conversation.service.js'
 import type { ChatTransport } from '../services/outbox/chat-transport.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
-import { messageTypeOf, parseQuote, toChatInput } from './message-mapper.js'
+import { locationOf, messageTypeOf, parseQuote, toChatInput } from './message-mapper.js'
 import { createWechatyTransport } from './wechaty-transport.js'
 
 /** A puppet instance (the mock in tests and the simulator) or none: then `config.wechaty.puppet`. */
@@ -212,6 +212,7 @@ export function createBot(deps: BotDeps): Bot {
     const attachments =
       type === 'image' || type === 'voice' || type === 'file' ? await saveAttachment(msg, type) : []
     const transcript = attachments[0]?.transcript
+    const location = type === 'location' ? await readLocation(msg) : undefined
     return {
       messageId: msg.id,
       roomId: room?.id,
@@ -224,7 +225,25 @@ export function createBot(deps: BotDeps): Bot {
       mentionIds: room ? (await msg.mentionList()).map((c) => c.id) : [],
       quoted: parsed.quoted,
       attachments,
+      location,
       receivedAt: sentAtOf(msg) ?? clock.now(),
+    }
+  }
+
+  /**
+   * The point of a location message, read from the puppet: Wechaty 1.x's `msg.toLocation()` throws
+   * (it builds its Location class directly, which Wechaty forbids). A puppet that cannot read it
+   * leaves the message without one.
+   */
+  async function readLocation(msg: Message) {
+    try {
+      const { puppet } = msg.wechaty as unknown as {
+        puppet: { messageLocation(id: string): Promise<Parameters<typeof locationOf>[0]> }
+      }
+      return locationOf(await puppet.messageLocation(msg.id))
+    } catch (err) {
+      log.warn({ err, messageId: msg.id }, 'location message without a readable point')
+      return undefined
     }
   }
 

@@ -1,5 +1,6 @@
 import type { ChatInput, ChatMessageType } from '../handlers/chat-input.js'
-import type { StoredMessage } from '../services/conversations/conversation.service.js'
+import { gcj02ToWgs84 } from '../lib/geo.js'
+import type { ChatLocation, StoredMessage } from '../services/conversations/conversation.service.js'
 
 /** Wechaty's message type numbers (wechaty-puppet `types.Message`) as the conversation log names them. */
 export function messageTypeOf(puppetType: number): ChatMessageType {
@@ -12,6 +13,8 @@ export function messageTypeOf(puppetType: number): ChatMessageType {
       return 'voice'
     case 1:
       return 'file'
+    case 8:
+      return 'location'
     default:
       return 'other'
   }
@@ -34,6 +37,24 @@ export function parseQuote(text: string): { text: string; quoted?: { senderName:
   return { text }
 }
 
+/** A WeChat location payload (GCJ-02, as WeChat sends it) as the conversation log keeps it (WGS-84). */
+export function locationOf(payload: {
+  longitude: number
+  latitude: number
+  name?: string
+  address?: string
+}): ChatLocation | undefined {
+  const { longitude, latitude } = payload
+  if (!Number.isFinite(longitude) || !Number.isFinite(latitude)) return undefined
+  if (Math.abs(longitude) > 180 || Math.abs(latitude) > 90) return undefined
+  const p = gcj02ToWgs84({ lng: longitude, lat: latitude })
+  return {
+    ...p,
+    name: payload.name?.slice(0, 200) || undefined,
+    address: payload.address?.slice(0, 500) || undefined,
+  }
+}
+
 /** The handlers' view of a stored inbound message (also used to replay after a crash). */
 export function toChatInput(m: StoredMessage, botName: string): ChatInput {
   return {
@@ -48,6 +69,7 @@ export function toChatInput(m: StoredMessage, botName: string): ChatInput {
       : undefined,
     type: m.type,
     attachments: m.attachments,
+    location: m.location,
     receivedAt: m.receivedAt,
   }
 }

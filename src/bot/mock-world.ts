@@ -38,6 +38,8 @@ export interface MockWorld {
     messageId?: string
     /** WeChat's time of the message; default now (a puppet re-delivering keeps the original one). */
     at?: Date
+    /** A location message instead of text: the point as WeChat sends it (GCJ-02). */
+    location?: { longitude: number; latitude: number; name: string; address: string }
   }): string
   /** Delivers an already-sent message again under the same id (a puppet re-delivery). */
   redeliver(messageId: string): void
@@ -47,6 +49,13 @@ export interface MockWorld {
 export function createMockWorld(botName: string): MockWorld {
   const mocker = new mock.Mocker()
   const puppet = new PuppetMock({ mocker })
+  // The mock puppet answers every location with one fixed point; the world's own points come first.
+  const locations = new Map<
+    string,
+    { accuracy: number; longitude: number; latitude: number; name: string; address: string }
+  >()
+  const fixedLocation = puppet.messageLocation.bind(puppet)
+  puppet.messageLocation = async (messageId: string) => locations.get(messageId) ?? fixedLocation(messageId)
   const botUser = mocker.createContact({ name: botName })
   const delivered: DeliveredMessage[] = []
   const watch = { contact: mocker.createContact({ name: '自检助手' }), echo: true, probes: 0 }
@@ -84,7 +93,9 @@ export function createMockWorld(botName: string): MockWorld {
       const from = mocker.ContactMock.load(input.from)
       const id = input.messageId ?? `sim-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
       const timestamp = input.at?.getTime() ?? Date.now()
-      const base = { id, talkerId: from.id, timestamp, type: types.Message.Text }
+      const type = input.location ? types.Message.Location : types.Message.Text
+      const base = { id, talkerId: from.id, timestamp, type }
+      if (input.location) locations.set(id, { accuracy: 15, ...input.location })
       if (input.roomId) {
         const room = mocker.RoomMock.load(input.roomId)
         if (!room.payload.memberIdList.includes(from.id)) room.payload.memberIdList.push(from.id)

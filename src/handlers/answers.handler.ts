@@ -1,7 +1,9 @@
 import { ConflictError } from '../lib/errors.js'
 import { maskText } from '../lib/mask.js'
+import { SYSTEM_ACTOR } from '../services/cases/case.service.js'
 import { handlerNameOf } from '../services/cases/case.texts.js'
 import type { Ask, AskSubject } from '../services/conversations/asks.service.js'
+import { findPlace } from '../services/registry/registry.places.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { say, TEXT } from './chat-texts.js'
 import type { ChatContext, ChatMiddleware } from './composer.js'
@@ -88,6 +90,35 @@ async function answerLocation(ctx: ChatContext, services: ChatServices, ask: Ask
 }
 
 /**
+ * A WeChat location message answering 「哪里」 or sent right after a report: the case is placed at the
+ * nearest building (or the grid whose outline holds the point) and keeps the point. The chat layer
+ * acts as the system here: the resident reported the case minutes ago, or was asked for the place.
+ */
+async function answerPoint(ctx: ChatContext, services: ChatServices, ask: Ask): Promise<boolean> {
+  const point = ctx.input.location
+  if (!point || !ask.caseNumber || (ask.kind !== 'location' && ask.kind !== 'follow_up')) return false
+  await settle(ctx, services, ask)
+  const hit = await findPlace(point)
+  if (!hit) {
+    ctx.outcome = 'location:outside'
+    await ctx.reply(TEXT.locationOutside)
+    return true
+  }
+  ctx.outcome = 'location:point'
+  const note = ['居民发送了位置', point.name].filter(Boolean).join('：').slice(0, 200)
+  const moved = await services.cases.relocate(ask.caseNumber, SYSTEM_ACTOR, {
+    gridId: String(hit.gridId),
+    ...(hit.building ? { building: hit.building } : {}),
+    lng: point.lng,
+    lat: point.lat,
+    note,
+  })
+  const handler = await handlerNameOf(moved)
+  await ctx.reply(say.placedByLocation({ caseNumber: moved.number, building: hit.building, handler }))
+  return true
+}
+
+/**
  * Whether a message without a known community still answers 「哪个社区、几号楼」: a building, or a
  * short place name the registry does not know. Thanks, greetings, questions and new reports are
  * handled as what they are, and the question stays open.
@@ -152,8 +183,9 @@ async function answerPending(
 export function answersHandler(services: ChatServices, settings: ChatSettings): ChatMiddleware {
   return async (ctx, next) => {
     for (const ask of ctx.asks) {
-      const answered =
-        ask.kind === 'rating'
+      const answered = ctx.input.location
+        ? await answerPoint(ctx, services, ask)
+        : ask.kind === 'rating'
           ? await answerRating(ctx, services, ask)
           : ask.kind === 'ack'
             ? await answerAck(ctx, services, ask)
@@ -163,6 +195,11 @@ export function answersHandler(services: ChatServices, settings: ChatSettings): 
                 ? await answerFollowUp(ctx, services, ask)
                 : await answerPending(ctx, services, settings, ask)
       if (answered) return
+    }
+    if (ctx.input.type === 'location') {
+      // A point with no report to place: nothing is opened from a location alone.
+      ctx.outcome = 'location:no-report'
+      return ctx.reply(TEXT.locationWithoutReport)
     }
     await next()
   }

@@ -1,6 +1,6 @@
-import type { AttachmentInput } from '../services/conversations/conversation.service.js'
+import type { AttachmentInput, ChatLocation } from '../services/conversations/conversation.service.js'
 
-export type ChatMessageType = 'text' | 'image' | 'voice' | 'file' | 'other'
+export type ChatMessageType = 'text' | 'image' | 'voice' | 'file' | 'location' | 'other'
 
 /** One inbound chat message as the handlers see it: no Wechaty types. */
 export interface ChatInput {
@@ -17,6 +17,8 @@ export interface ChatInput {
   quoted?: { messageId?: string; text?: string; fromBot?: boolean }
   type: ChatMessageType
   attachments: AttachmentInput[]
+  /** A location message's point (WGS-84). */
+  location?: ChatLocation
   receivedAt: Date
 }
 

@@ -29,6 +29,9 @@ export const TEXT = {
     '您好，我是邻里小助手，请用中文告诉我您遇到的问题或想咨询的政策。\n(Hi! I am the neighbourhood assistant. Please write in Chinese, or reply 菜单 for the menu.)',
   ratingRange: '请回复 1 到 5 之间的数字打分（5 分最满意），数字后可以附一句评价。',
   locationNotUnderstood: '好的，已把您说的记在工单里，服务台工作人员会尽快联系您确认位置。',
+  locationOutside:
+    '收到您的位置，但这里不在我们服务的社区范围内。请告诉我您所在的社区和楼号（例如「康和社区 5号楼」）。',
+  locationWithoutReport: '收到您的位置。如需报事，请先用一句话说说遇到了什么问题，再把位置发给我。',
   workerOnly: '抱歉，工单指令只对网格员和社区工作人员开放。居民报事请直接描述问题，或回复「菜单」。',
   noWorkerCases: '您目前没有待办工单。',
   remindersOn: '已开启活动提醒。',
@@ -60,6 +63,12 @@ export const say = {
     return s.handler
       ? `谢谢！工单 ${s.caseNumber} 已转给${s.handler}处理。`
       : `谢谢！工单 ${s.caseNumber} 已转给社区工作人员处理。`
+  },
+  /** A location message placed the case: at the building it named, else in the grid. */
+  placedByLocation(s: { caseNumber: string; building?: string; handler?: string }): string {
+    const at = s.building ? `${s.building}号楼附近` : '您发送的位置'
+    const who = s.handler ? `，由${s.handler}处理` : ''
+    return `谢谢！已按${at}记录工单 ${s.caseNumber} 的地点${who}。`
   },
   followUpAdded(s: { caseNumber: string }): string {
     return `已补充到工单 ${s.caseNumber}。`

@@ -182,6 +182,8 @@ const caseSchema = new Schema(
       unit: { type: String, default: '' },
       room: { type: String, default: '' },
       text: { type: String, default: '' },
+      /** The point sent with the report (WeChat location, Open311 lat/long), WGS-84 degrees. */
+      coords: { lng: Number, lat: Number },
     },
     /** As the resident wrote it; views mask personal numbers. */
     description: { type: String, required: true },

@@ -1,6 +1,6 @@
 import { type InferSchemaType, model, Schema, Types } from 'mongoose'
 
-export const MESSAGE_TYPES = ['text', 'image', 'voice', 'file', 'other'] as const
+export const MESSAGE_TYPES = ['text', 'image', 'voice', 'file', 'location', 'other'] as const
 export type MessageType = (typeof MESSAGE_TYPES)[number]
 
 export const MESSAGE_STATUSES = ['received', 'processing', 'processed', 'failed', 'sent'] as const
@@ -53,6 +53,8 @@ const chatMessageSchema = new Schema(
     mentionIds: { type: [String], default: [] },
     quoted: { messageId: String, text: String, senderName: String },
     attachments: { type: [attachmentSchema], default: [] },
+    /** A location message's point, converted to WGS-84 (WeChat sends GCJ-02), with its place name. */
+    location: { lng: Number, lat: Number, name: String, address: String },
     status: { type: String, enum: MESSAGE_STATUSES, default: 'received' },
     receivedAt: { type: Date, required: true },
     processedAt: Date,

@@ -16,6 +16,12 @@ const communitySchema = new Schema(
 export const CommunityModel = model('Community', communitySchema, 'communities')
 export type Community = InferSchemaType<typeof communitySchema> & { _id: Types.ObjectId }
 
+/** One building's point (WGS-84 degrees). */
+const buildingPlaceSchema = new Schema(
+  { building: { type: String, required: true }, lng: Number, lat: Number },
+  { _id: false },
+)
+
 const gridSchema = new Schema(
   {
     code: { type: String, required: true, unique: true }, // e.g. KC-07
@@ -24,8 +30,16 @@ const gridSchema = new Schema(
     buildings: { type: [String], default: [] },
     primaryWorkerId: { type: Schema.Types.ObjectId, ref: 'Resident', index: true },
     partTimeWorkerIds: { type: [Schema.Types.ObjectId], ref: 'Resident', default: [] },
-    /** GeoJSON Polygon; stored only (no geo index: not supported everywhere). */
+    /**
+     * The grid's outline: `{ lng, lat }` corners, WGS-84 (GCJ-02 input is converted on the way in);
+     * a GeoJSON Polygon is also read, but FerretDB cannot store its nested arrays. No geo index:
+     * lookups go through the in-memory place index (services/registry/registry.places.ts).
+     */
     boundary: { type: Schema.Types.Mixed },
+    /** Where each of the grid's buildings stands: one point per building, WGS-84 degrees. */
+    buildingPlaces: { type: [buildingPlaceSchema], default: [] },
+    /** The datum of `boundary` and `buildingPlaces`: always WGS-84 as stored. */
+    datum: { type: String, enum: ['WGS-84'], default: 'WGS-84' },
     token: { type: String, required: true, unique: true },
     tokenRevokedAt: Date,
   },

@@ -19,14 +19,22 @@ describe('the intake desk through the API: nothing filed without a place is left
     return { api, w, desk, key, as }
   }
 
-  it('gives an Open311 post without address_id to the desk, lists it there and relocates it to the grid', async () => {
+  it('gives a report with no place to the desk (Open311 refuses one), lists it there and relocates it', async () => {
     const { api, w, desk, key, as } = await world()
-    const filed = await api.http
+    // Open311 refuses a request whose place it cannot tell (issue 16) rather than file it.
+    const refused = await api.http
       .post('/open311/v2/requests.json')
       .set('x-api-key', key)
       .send({ service_code: 'sanitation', description: '路边垃圾很多天没人清理了' })
-    expect(filed.status).toBe(201)
-    const number = filed.body[0].service_request_id as string
+    expect(refused.status).toBe(400)
+    expect(await CaseModel.countDocuments()).toBe(0)
+    const opened = await api.services.cases.open({
+      channel: 'open311',
+      sourceKey: 'desk-1',
+      text: '路边垃圾很多天没人清理了',
+      category: 'sanitation',
+    })
+    const number = opened.case.number
     const stored = await CaseModel.findOne({ number }).lean()
     expect(stored).toMatchObject({ status: 'assigned', heldAt: { queue: 'intake_desk', reason: 'no_place' } })
     expect(String(stored?.assigneeId)).toBe(String(desk._id))

@@ -11,9 +11,14 @@ const CHINESE = /[\u3400-\u9fff]/
 
 /**
  * `{error:{code,message}}` with a Chinese message; Open311 routes answer in GeoReport's own error shape
- * `[{code, description}]` (the spec's), which gets the same check.
+ * `[{code, description}]` (the spec's; `<errors><error>…` on `.xml` routes), which gets the same check.
  */
-function expectErrorBody(route: PlannedRoute, raw: unknown, label: string): void {
+function expectErrorBody(route: PlannedRoute, raw: unknown, label: string, text = ''): void {
+  if (route.path.startsWith('/open311/') && route.path.endsWith('.xml')) {
+    // GeoReport's XML error shape.
+    expect(text, label).toMatch(/<errors><error><code>\d{3}<\/code><description>[^<]*[\u3400-\u9fff]/)
+    return
+  }
   if (route.path.startsWith('/open311/') && Array.isArray(raw)) {
     const first = raw[0] as { code?: unknown; description?: unknown } | undefined
     expect(typeof first?.code, label).toBe('number')
@@ -143,7 +148,12 @@ export function createProbeRunner(opts: {
       if (totals.accepted.length < 400) totals.accepted.push(`${res.status} ${label}`)
       return res.status
     }
-    expectErrorBody(route, res.body, `${label}: ${res.status} ${String(res.text).slice(0, 200)}`)
+    expectErrorBody(
+      route,
+      res.body,
+      `${label}: ${res.status} ${String(res.text).slice(0, 200)}`,
+      String(res.text),
+    )
     refusedInSegment += 1
     return res.status
   }

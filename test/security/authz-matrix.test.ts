@@ -25,12 +25,25 @@ const OUTSIDE_MATRIX: Record<string, string> = {
   'post /api/v1/auth/logout': 'takes a refresh token, not a role (test/security/tokens.test.ts)',
   'post /api/v1/auth/dev-login':
     'absent unless dev login is enabled outside production (auth.routes.test.ts)',
-  'get /open311/v2/services.json': 'GeoReport: public by the standard',
-  'get /open311/v2/services/:code.json': 'GeoReport: public by the standard',
-  'get /open311/v2/requests.json': 'GeoReport: public by the standard, no personal data (open311.test.ts)',
-  'get /open311/v2/requests/:id.json':
-    'GeoReport: public by the standard, no personal data (open311.test.ts)',
-  'post /open311/v2/requests.json': 'API key only, not tokens (test/security/tokens.test.ts)',
+  ...Object.fromEntries(
+    ['json', 'xml'].flatMap((f) => [
+      [`get /open311/discovery.${f}`, 'GeoReport discovery document: public by the standard, no data'],
+      [`get /open311/v2/services.${f}`, 'GeoReport: public by the standard'],
+      [`get /open311/v2/services/:code.${f}`, 'GeoReport: public by the standard'],
+      [
+        `get /open311/v2/requests.${f}`,
+        'GeoReport: public by the standard, no personal data (open311.test.ts)',
+      ],
+      [
+        `get /open311/v2/requests/:id.${f}`,
+        'GeoReport: public by the standard, no personal data (open311.test.ts)',
+      ],
+      [
+        `post /open311/v2/requests.${f}`,
+        'API key only, not tokens (test/security/tokens.test.ts, open311.test.ts)',
+      ],
+    ]),
+  ),
   'get /api/v1/bot/status': 'admin only; mounted only with a running bot (test/security/tokens.test.ts)',
   'get /wecom/callback':
     'WeCom signs the call (msg_signature over token and ciphertext), no user token (test/api/wecom-callback.test.ts)',

@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa'
 import { z } from 'zod'
 import { DomainError, describeIssues, type ErrorCode } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
+import { toXml } from '../../lib/xml.js'
 
 /** The HTTP adapter's one table from domain error codes to status codes. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -46,6 +47,10 @@ function fromHttpError(err: HttpLikeError): { status: number; code: ErrorCode; m
  */
 export function errorMiddleware(logger: Logger) {
   return async function handleErrors(ctx: Context, next: Next): Promise<void> {
+    await handleAll(ctx, next)
+    if (ctx.path.startsWith('/open311/')) asGeoReportError(ctx)
+  }
+  async function handleAll(ctx: Context, next: Next): Promise<void> {
     try {
       await next()
       if (ctx.status === 404 && ctx.body === undefined) {
@@ -91,4 +96,21 @@ export function errorMiddleware(logger: Logger) {
       }
     }
   }
+}
+
+/**
+ * Open311 clients read errors in GeoReport's shape only: an error answered before the Open311 router
+ * (a body that does not parse, a wrong method, an unknown path) is rewritten into
+ * `[{code, description}]`, or `<errors><error>…` when the path asks for XML.
+ */
+function asGeoReportError(ctx: Context): void {
+  const body = ctx.body as { error?: { message?: unknown } } | undefined
+  if (ctx.status < 400 || typeof body?.error?.message !== 'string') return
+  const errors = [{ code: ctx.status, description: body.error.message }]
+  if (ctx.path.endsWith('.xml')) {
+    const status = ctx.status
+    ctx.type = 'text/xml; charset=utf-8'
+    ctx.body = toXml('errors', errors, { errors: 'error' })
+    ctx.status = status
+  } else ctx.body = errors
 }

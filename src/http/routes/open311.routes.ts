@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import type { Context, Next } from 'koa'
 import { z } from 'zod'
 import { DomainError, describeIssues } from '../../lib/errors.js'
+import { toXml, type XmlValue } from '../../lib/xml.js'
 import type { Actor, AuthService } from '../../services/auth/auth.service.js'
 import {
   CreateRequestInput,
@@ -16,6 +17,24 @@ export const RequestIdParams = z.object({ id: z.string().regex(/^\d{6}-\d{4,}$/,
 /** GeoReport's `api_key` as a query parameter (it may also come in the body or the X-Api-Key header). */
 export const ApiKeyQuery = z.object({ api_key: z.string().max(200).optional() })
 
+export const Open311ServiceDefinitionBody = z.object({
+  service_code: z.string(),
+  attributes: z.array(z.unknown()),
+})
+export const Open311DiscoveryBody = z.object({
+  changeset: z.string(),
+  contact: z.string(),
+  key_service: z.string(),
+  endpoints: z.array(
+    z.object({
+      specification: z.string(),
+      url: z.string(),
+      changeset: z.string(),
+      type: z.string(),
+      formats: z.array(z.string()),
+    }),
+  ),
+})
 export const Open311ServiceBody = z.object({
   service_code: z.string(),
   service_name: z.string(),
@@ -37,60 +56,133 @@ export const Open311RequestBody = z.object({
   updated_datetime: z.string(),
   expected_datetime: z.string().nullable(),
   address: z.string(),
+  lat: z.number().nullable(),
+  long: z.number().nullable(),
 })
 export const Open311CreatedBody = z.array(
   z.object({ service_request_id: z.string(), service_notice: z.string(), account_id: z.string().nullable() }),
 )
 
-/** Errors in GeoReport's own shape: `[{code, description}]` with the HTTP status as code. */
+export const FORMATS = ['json', 'xml'] as const
+export type Open311Format = (typeof FORMATS)[number]
+
+/** GeoReport answers in the format the path's suffix names (`.json` / `.xml`). */
+const formatOf = (ctx: Context): Open311Format => (ctx.path.endsWith('.xml') ? 'xml' : 'json')
+
+/** XML element names of each GeoReport answer: the root and its repeated item. */
+const XML_SHAPES = {
+  services: ['services', 'service'],
+  requests: ['service_requests', 'request'],
+  errors: ['errors', 'error'],
+} as const
+
+function send(ctx: Context, shape: keyof typeof XML_SHAPES, body: XmlValue[]): void {
+  if (formatOf(ctx) === 'json') {
+    ctx.body = body
+    return
+  }
+  const [root, item] = XML_SHAPES[shape]
+  ctx.type = 'text/xml; charset=utf-8'
+  ctx.body = toXml(root, body, { [root]: item })
+}
+
+/** A validator's message in Chinese as it is, else a plain Chinese sentence naming the parameter. */
+const chineseIssue = (i: { path: string; message: string }) =>
+  /[\u3400-\u9fff]/.test(i.message)
+    ? `${i.path || '请求'}：${i.message}`
+    : `参数 ${i.path || '（请求体）'} 的值不正确`
+
+/** Errors in GeoReport's own shape: `[{code, description}]` (XML `<errors><error>…`), code = HTTP status. */
 async function open311Errors(ctx: Context, next: Next): Promise<void> {
   try {
     await next()
   } catch (err) {
     if (err instanceof z.ZodError) {
       ctx.status = 400
-      const what = describeIssues(err.issues).map((i) => `${i.path}: ${i.message}`)
-      ctx.body = [{ code: 400, description: `请求参数不正确（${what.join('；')}）` }]
+      const what = describeIssues(err.issues).map(chineseIssue)
+      send(ctx, 'errors', [{ code: 400, description: `请求参数不正确（${what.join('；')}）` }])
       return
     }
     if (!(err instanceof DomainError)) throw err
     ctx.status = STATUS_BY_CODE[err.code]
-    ctx.body = [{ code: ctx.status, description: err.message }]
+    send(ctx, 'errors', [{ code: ctx.status, description: err.message }])
   }
 }
 
 /**
- * Open311 GeoReport v2 at `/open311/v2/` (JSON only): `services.json`, `services/{code}.json`,
- * `requests.json` (GET, and POST with an API key), `requests/{id}.json`.
+ * Open311 GeoReport v2 at `/open311/v2/`, every endpoint as `.json` and `.xml`: `services`,
+ * `services/{code}` (the service definition), `requests` (GET, and POST with an API key),
+ * `requests/{id}`; the discovery document at `/open311/discovery.{json,xml}`.
  */
 export function open311Routes(deps: {
   open311: Open311Facade
   auth: Pick<AuthService, 'verifyApiKey'>
+  /** The public base URL the discovery document names (e.g. https://linli.example.cn). */
+  publicUrl?: string
 }): Router {
   const { open311 } = deps
-  const router = new Router({ prefix: '/open311/v2' })
+  const router = new Router({ prefix: '/open311' })
   router.use(open311Errors)
-  router.get('/services.json', (ctx) => {
-    ctx.body = open311.services()
-  })
-  router.get('/services/:code.json', (ctx) => {
-    ctx.body = [open311.service(parseParams(ctx, ServiceCodeParams).code)]
-  })
-  router.get('/requests.json', async (ctx) => {
-    ctx.body = await open311.requests(parseQuery(ctx, RequestsQuery))
-  })
-  router.get('/requests/:id.json', async (ctx) => {
-    ctx.body = [await open311.request(parseParams(ctx, RequestIdParams).id)]
-  })
-  router.post('/requests.json', async (ctx) => {
-    const body = parseBody(ctx, CreateRequestInput)
-    const actor = await submitter(ctx, deps.auth, body.api_key ?? parseQuery(ctx, ApiKeyQuery).api_key)
-    const key = ctx.get('idempotency-key').trim() || undefined
-    ctx.status = 201
-    ctx.body = await open311.create(body, actor.personId, key)
-  })
+  for (const f of FORMATS) {
+    router.get(`/discovery.${f}`, (ctx) => {
+      const doc = discoveryDocument(deps.publicUrl ?? (ctx.host ? `${ctx.protocol}://${ctx.host}` : ''))
+      if (f === 'json') ctx.body = doc
+      else {
+        ctx.type = 'text/xml; charset=utf-8'
+        ctx.body = toXml('discovery', doc as unknown as XmlValue, {
+          endpoints: 'endpoint',
+          formats: 'format',
+        })
+      }
+    })
+    router.get(`/v2/services.${f}`, (ctx) => {
+      send(ctx, 'services', open311.services() as unknown as XmlValue[])
+    })
+    router.get(`/v2/services/:code.${f}`, (ctx) => {
+      const definition = open311.serviceDefinition(parseParams(ctx, ServiceCodeParams).code)
+      if (f === 'json') ctx.body = definition
+      else {
+        ctx.type = 'text/xml; charset=utf-8'
+        ctx.body = toXml('service_definition', { ...definition }, { attributes: 'attribute' })
+      }
+    })
+    router.get(`/v2/requests.${f}`, async (ctx) => {
+      send(ctx, 'requests', (await open311.requests(parseQuery(ctx, RequestsQuery))) as unknown as XmlValue[])
+    })
+    router.get(`/v2/requests/:id.${f}`, async (ctx) => {
+      send(ctx, 'requests', [
+        (await open311.request(parseParams(ctx, RequestIdParams).id)) as unknown as XmlValue,
+      ])
+    })
+    router.post(`/v2/requests.${f}`, async (ctx) => {
+      const body = parseBody(ctx, CreateRequestInput)
+      const actor = await submitter(ctx, deps.auth, body.api_key ?? parseQuery(ctx, ApiKeyQuery).api_key)
+      const key = ctx.get('idempotency-key').trim() || undefined
+      ctx.status = 201
+      send(ctx, 'requests', (await open311.create(body, actor.personId, key)) as unknown as XmlValue[])
+    })
+  }
   return router
 }
+
+/** GeoReport's discovery document: where the v2 endpoint is and what it speaks. */
+export function discoveryDocument(base: string) {
+  return {
+    changeset: DISCOVERY_CHANGESET,
+    contact: '邻里社区服务平台（工作日 9:00–17:00，请通过所在社区居委会联系）',
+    key_service: '提交服务请求需要 api_key，请向平台管理员申请',
+    endpoints: [
+      {
+        specification: 'http://wiki.open311.org/GeoReport_v2',
+        url: `${base.replace(/\/$/, '')}/open311/v2`,
+        changeset: DISCOVERY_CHANGESET,
+        type: 'production',
+        formats: ['text/xml', 'application/json'],
+      },
+    ],
+  }
+}
+const DISCOVERY_CHANGESET = '2026-12-07T00:00:00Z'
 
 /** The integration filing the request: from `api_key` (param) or the X-Api-Key header; 401 without. */
 async function submitter(

@@ -24,7 +24,15 @@ import {
   UnansweredQuery,
 } from './kb.routes.js'
 import { FollowUpBody, GroupDraftBody, SendBody } from './notices.routes.js'
-import { ApiKeyQuery, Open311CreatedBody, Open311RequestBody, Open311ServiceBody } from './open311.routes.js'
+import {
+  ApiKeyQuery,
+  FORMATS,
+  Open311CreatedBody,
+  Open311DiscoveryBody,
+  Open311RequestBody,
+  Open311ServiceBody,
+  Open311ServiceDefinitionBody,
+} from './open311.routes.js'
 import { BindInput, ImportQuery } from './registry.routes.js'
 import { ContactInput, DirectMessageInput, RoomInput, RoomMessageInput } from './sim.routes.js'
 
@@ -499,51 +507,71 @@ export const featureDocs: RouteDoc[] = [
   },
 ]
 
+/** GeoReport v2: each endpoint as `.json` and `.xml` (same content, the spec's XML element names). */
+function open311Docs(): RouteDoc[] {
+  return FORMATS.flatMap((f): RouteDoc[] => {
+    const as = (response: z.ZodType) => (f === 'json' ? { response } : { produces: 'text/xml' })
+    const tags = ['open311']
+    return [
+      {
+        method: 'get',
+        path: `/open311/discovery.${f}`,
+        summary: 'GeoReport：发现文档（端点地址、支持的格式）',
+        tags,
+        auth: 'none',
+        ...as(Open311DiscoveryBody),
+      },
+      {
+        method: 'get',
+        path: `/open311/v2/services.${f}`,
+        summary: 'GeoReport：服务（事项类别）列表',
+        tags,
+        auth: 'none',
+        ...as(z.array(Open311ServiceBody)),
+      },
+      {
+        method: 'get',
+        path: `/open311/v2/services/:code.${f}`,
+        summary: 'GeoReport：服务定义（本平台的服务无附加属性）',
+        tags,
+        auth: 'none',
+        ...as(Open311ServiceDefinitionBody),
+      },
+      {
+        method: 'get',
+        path: `/open311/v2/requests.${f}`,
+        summary: 'GeoReport：服务请求（工单，无个人信息；lat/long 为 WGS-84）',
+        tags,
+        auth: 'none',
+        query: RequestsQuery,
+        ...as(z.array(Open311RequestBody)),
+      },
+      {
+        method: 'get',
+        path: `/open311/v2/requests/:id.${f}`,
+        summary: 'GeoReport：一个服务请求',
+        tags,
+        auth: 'none',
+        ...as(z.array(Open311RequestBody)),
+      },
+      {
+        method: 'post',
+        path: `/open311/v2/requests.${f}`,
+        summary:
+          'GeoReport：提交服务请求（需 api_key；位置须可确定：address_id、服务范围内的 lat/long 或写明社区的 address_string，否则 400）',
+        tags,
+        auth: 'api_key',
+        query: ApiKeyQuery,
+        body: CreateRequestInput,
+        ...as(Open311CreatedBody),
+      },
+    ]
+  })
+}
+
 /** Open311 GeoReport v2 and the loopback-only simulator. */
 export const integrationDocs: RouteDoc[] = [
-  {
-    method: 'get',
-    path: '/open311/v2/services.json',
-    summary: 'GeoReport：服务（事项类别）列表',
-    tags: ['open311'],
-    auth: 'none',
-    response: z.array(Open311ServiceBody),
-  },
-  {
-    method: 'get',
-    path: '/open311/v2/services/:code.json',
-    summary: 'GeoReport：一个服务',
-    tags: ['open311'],
-    auth: 'none',
-    response: z.array(Open311ServiceBody),
-  },
-  {
-    method: 'get',
-    path: '/open311/v2/requests.json',
-    summary: 'GeoReport：服务请求（工单，无个人信息）',
-    tags: ['open311'],
-    auth: 'none',
-    query: RequestsQuery,
-    response: z.array(Open311RequestBody),
-  },
-  {
-    method: 'get',
-    path: '/open311/v2/requests/:id.json',
-    summary: 'GeoReport：一个服务请求',
-    tags: ['open311'],
-    auth: 'none',
-    response: z.array(Open311RequestBody),
-  },
-  {
-    method: 'post',
-    path: '/open311/v2/requests.json',
-    summary: 'GeoReport：提交服务请求（需 api_key）',
-    tags: ['open311'],
-    auth: 'api_key',
-    query: ApiKeyQuery,
-    body: CreateRequestInput,
-    response: Open311CreatedBody,
-  },
+  ...open311Docs(),
   {
     method: 'get',
     path: '/simulator',

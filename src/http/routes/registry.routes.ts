@@ -2,6 +2,7 @@ import Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
 import { DomainError, ForbiddenError, InvalidInputError } from '../../lib/errors.js'
+import { DATUMS } from '../../lib/geo.js'
 import { importRegistrySheet } from '../../services/registry/import/import.service.js'
 import {
   type CodeKind,
@@ -26,7 +27,11 @@ export interface RegistryRouteDeps {
 export const IdParams = z.object({ id: z.string().regex(/^[a-f0-9]{24}$/, '编号格式不正确') })
 export const BuildingParams = IdParams.extend({ building: z.string().min(1).max(20) })
 export const BindInput = z.object({ token: z.string().min(1).max(100) })
-export const ImportQuery = z.object({ community: z.string().min(1).max(40).optional() })
+export const ImportQuery = z.object({
+  community: z.string().min(1).max(40).optional(),
+  /** The datum of the sheet's 经度/纬度 and 网格边界 where a row has no 坐标系 (default WGS-84). */
+  datum: z.enum(DATUMS, { error: '坐标系只能是 WGS-84 或 GCJ-02' }).optional(),
+})
 
 const SHEET_TYPES = [
   'text/csv',
@@ -137,6 +142,7 @@ export function registryRoutes(deps: RegistryRouteDeps): Router {
     ctx.body = await importRegistrySheet({ crypto: registry.crypto, clock: registry.clock }, bytes, {
       communityCode,
       allowedCommunityIds: unrestricted ? undefined : actor.communityIds,
+      datum: query.datum,
     })
   })
 

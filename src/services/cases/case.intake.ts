@@ -1,6 +1,7 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
 import { isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
+import type { LngLat } from '../../lib/geo.js'
 import {
   CASE_CHANNELS,
   CASE_URGENCIES,
@@ -14,6 +15,7 @@ import { CommunityModel, GridModel, HouseholdModel, ResidentModel } from '../../
 import { withLock } from '../locks/lock.service.js'
 import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
+import { findPlace } from '../registry/registry.places.js'
 import { type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
 import { allocateCaseNumber } from './case.number.js'
@@ -52,6 +54,9 @@ export const OpenCaseInput = z.object({
       building: Short(20).optional(),
       unit: Short(20).optional(),
       room: Short(20).optional(),
+      /** Where the reporter is (a WeChat location message, an Open311 lat/long): WGS-84 degrees. */
+      lng: z.number().min(-180).max(180).optional(),
+      lat: z.number().min(-90).max(90).optional(),
     })
     .default({}),
   /**
@@ -88,6 +93,8 @@ interface Place {
   building: string
   unit: string
   room: string
+  /** The point given with the report (WGS-84), kept on the case as given. */
+  coords?: LngLat
 }
 
 interface Facts {
@@ -244,7 +251,11 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
     : null
   if (input.reporter.personId && !reporter) throw new NotFoundError('报告人')
   const explicitGrid = input.location.gridId || input.location.gridCode
-  const householdId = input.location.householdId ?? (explicitGrid ? undefined : reporter?.householdId)
+  const { lng, lat } = input.location
+  const coords = lng !== undefined && lat !== undefined ? { lng, lat } : undefined
+  // A point sent with the report says where the problem is, over where the reporter lives.
+  const householdId =
+    input.location.householdId ?? (explicitGrid || coords ? undefined : reporter?.householdId)
   if (householdId) {
     const hh = await HouseholdModel.findById(householdId).lean().exec()
     if (!hh) throw new NotFoundError('住户')
@@ -260,9 +271,13 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
       .exec()
     if (!grid) throw new NotFoundError(`网格 ${input.location.gridCode ?? ''}`.trim())
     Object.assign(place, { gridId: grid._id, communityId: grid.communityId })
-  } else if (!place.gridId) {
-    Object.assign(place, await placeOfHints(input.hint, reporter))
+  } else if (!place.gridId && coords) {
+    const hit = await findPlace(coords)
+    if (hit)
+      Object.assign(place, { gridId: hit.gridId, communityId: hit.communityId, building: hit.building ?? '' })
   }
+  if (!explicitGrid && !place.gridId) Object.assign(place, await placeOfHints(input.hint, reporter))
+  if (coords) place.coords = coords
   return { place, reporterId: reporter?._id }
 }
 

@@ -309,6 +309,9 @@ export const RelocateInput = z
     unit: z.string().trim().max(20).optional(),
     room: z.string().trim().max(20).optional(),
     note: z.string().trim().max(200).optional(),
+    /** The point the place was read from (a WeChat location message), WGS-84; kept on the case. */
+    lng: z.number().min(-180).max(180).optional(),
+    lat: z.number().min(-90).max(90).optional(),
   })
   .refine((r) => r.communityId || r.communityCode || r.gridId || r.gridCode || r.building, {
     message: '请说明社区、网格或楼栋',
@@ -414,6 +417,11 @@ async function movedLocation(
     building,
     unit: normaliseLocationPart(r.unit) ?? (newBuilding ? '' : (old.unit ?? '')),
     room: r.room ?? (newBuilding ? '' : (old.room ?? '')),
+    ...(r.lng !== undefined && r.lat !== undefined
+      ? { coords: { lng: r.lng, lat: r.lat } }
+      : old.coords
+        ? { coords: old.coords }
+        : {}),
     ...(communityId ? { communityId } : {}),
     ...(gridId ? { gridId } : {}),
   } as Location

@@ -51,6 +51,15 @@ export const InboundInput = z.object({
     })
     .optional(),
   attachments: z.array(AttachmentInput).default([]),
+  /** A location message's point, WGS-84 (the bot converts WeChat's GCJ-02). */
+  location: z
+    .object({
+      lng: z.number().min(-180).max(180),
+      lat: z.number().min(-90).max(90),
+      name: z.string().max(200).optional(),
+      address: z.string().max(500).optional(),
+    })
+    .optional(),
   /**
    * When the message was sent, as the puppet tells it (WeChat's own time, kept when the puppet
    * delivers the message again after a reconnect); the bot's clock when the puppet gives none.
@@ -58,6 +67,14 @@ export const InboundInput = z.object({
   receivedAt: z.date(),
 })
 export type InboundInput = z.input<typeof InboundInput>
+
+/** Where a location message points: WGS-84 degrees and the place name WeChat gave. */
+export interface ChatLocation {
+  lng: number
+  lat: number
+  name?: string
+  address?: string
+}
 
 /** A logged chat message as the bot and the simulator see it. */
 export interface StoredMessage {
@@ -76,6 +93,7 @@ export interface StoredMessage {
   mentionIds: string[]
   quoted?: { messageId?: string; text?: string; senderName?: string }
   attachments: AttachmentInput[]
+  location?: ChatLocation
   status: MessageStatus
   receivedAt: Date
   processedAt?: Date
@@ -166,6 +184,10 @@ function toView(doc: ChatMessageDoc): StoredMessage {
     mentionIds: [...doc.mentionIds],
     quoted: doc.quoted?.text || doc.quoted?.messageId ? stripNulls(doc.quoted) : undefined,
     attachments: doc.attachments.map((a) => stripNulls(a) as AttachmentInput),
+    location:
+      typeof doc.location?.lng === 'number' && typeof doc.location?.lat === 'number'
+        ? (stripNulls(doc.location) as ChatLocation)
+        : undefined,
     status: doc.status,
     receivedAt: doc.receivedAt,
     processedAt: doc.processedAt ?? undefined,

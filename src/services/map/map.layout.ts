@@ -7,8 +7,8 @@
  *   block is its outline's bounding box.
  * - `schematic`: otherwise; grids (by code) as equal blocks on a near-square grid of blocks.
  *
- * The registry keeps no building coordinates, so in both layouts buildings are equal rectangles laid
- * row by row inside their grid's block in building-number order. Same input, same layout: the input
+ * Buildings are equal rectangles laid row by row inside their grid's block in building-number order
+ * (the registry's building points, `grid.buildingPlaces`, are not drawn here yet). Same input, same layout: the input
  * order does not matter.
  */
 
@@ -171,7 +171,7 @@ function boundingBox(points: readonly [number, number][]): Rect {
  * of `{ lng, lat }` points (storable on the embedded FerretDB, which refuses nested arrays). It must
  * have at least three sane points and some area.
  */
-function outerRing(boundary: unknown): Ring | undefined {
+export function outerRing(boundary: unknown): Ring | undefined {
   const points = ringPoints(boundary)
   if (!points) return undefined
   const ring: Ring = []

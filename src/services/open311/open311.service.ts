@@ -5,8 +5,10 @@ import { InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import { maskText } from '../../lib/mask.js'
 import { type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel } from '../../models/registry.model.js'
+import type { OpenCaseInput } from '../cases/case.intake.js'
 import { STATUS_LABELS } from '../cases/case.lifecycle.js'
 import type { CaseService } from '../cases/case.service.js'
+import { findPlace } from '../registry/registry.places.js'
 import type { CategoryRule, ResponsibilityList } from '../responsibility/responsibility.config.js'
 
 /** A GeoReport v2 service: one category of the responsibility list. */
@@ -36,8 +38,9 @@ export interface Open311Request {
   address: string
   address_id: string | null
   zipcode: null
-  lat: null
-  long: null
+  /** WGS-84, when the request came with a point (GeoReport's datum). */
+  lat: number | null
+  long: number | null
   media_url: null
 }
 
@@ -90,14 +93,31 @@ const LEVEL_GROUP = { grid: '网格处理', community: '社区处理', departmen
 const MAX_REQUESTS = 1000
 const DEFAULT_SPAN_MS = 90 * 86_400_000
 
+/** What each service covers, for the public (the triage keyword lists stay internal). */
+const SERVICE_DESCRIPTIONS: Record<string, string> = {
+  facility_repair: '楼道灯、门禁、电梯、井盖、路灯等公共设施损坏报修',
+  sanitation: '垃圾清运不及时、楼道和道路不洁等环境卫生问题',
+  parking_traffic: '乱停车、占用消防通道、小区内交通秩序问题',
+  noise: '装修、商铺、夜间活动等噪音扰民',
+  safety_hazard: '燃气、消防、高空坠物、电线私拉等安全隐患',
+  heating_utilities: '暖气不热、停水停电等供暖供水供电问题，转相关公司处理',
+  property_service: '物业服务质量、收费和维修响应等问题',
+  neighbor_dispute: '邻里之间的纠纷和矛盾，由网格员协调',
+  social_assistance: '低保、困难救助、养老助残等民政事项',
+  greening_pets: '绿化养护、毁绿种菜、宠物扰民等问题',
+  illegal_occupation: '私搭乱建、占道经营、侵占公共空间，转执法部门处理',
+  policy_consult: '社区政策、办事流程的咨询',
+  other: '其他社区事务',
+}
+
 function toService(rule: CategoryRule): Open311Service {
   return {
     service_code: rule.code,
     service_name: rule.name,
-    description: `${rule.name}：${rule.keywords.slice(0, 8).join('、')}等`,
+    description: SERVICE_DESCRIPTIONS[rule.code] ?? rule.name,
     metadata: false,
     type: 'realtime',
-    keywords: rule.keywords.slice(0, 12).join(','),
+    keywords: '',
     group: LEVEL_GROUP[rule.level],
   }
 }
@@ -109,6 +129,37 @@ export function publicText(text: string, room?: string | null): string {
   let out = maskText(text).replace(/(单元|楼)\s*\d{3,4}(室|号房|房)?/g, '$1***')
   if (room) out = out.split(room).join('***')
   return out
+}
+
+const NO_PLACE =
+  '无法确定问题位置：请提供服务范围内的 lat/long（WGS-84），或 address_id（网格编号），或写明社区名称的 address_string'
+
+/**
+ * Where a request is, in the case intake's terms: the grid named by `address_id`; else the building
+ * or grid at `lat`/`long` (WGS-84); else the community named in `address_string` (the building in it
+ * then picks the grid). Nothing usable: refused, rather than a case nobody owns.
+ */
+async function placeOf(input: CreateRequestInput): Promise<Pick<OpenCaseInput, 'location' | 'hint'>> {
+  if ((input.lat === undefined) !== (input.long === undefined))
+    throw new InvalidInputError('lat 和 long 须同时提供')
+  const point =
+    input.lat !== undefined && input.long !== undefined ? { lng: input.long, lat: input.lat } : undefined
+  if (input.address_id) return { location: { gridCode: input.address_id, ...point } }
+  const hit = point ? await findPlace(point) : undefined
+  if (hit && point) return { location: { gridId: String(hit.gridId), building: hit.building, ...point } }
+  const community = input.address_string ? await communityNamedIn(input.address_string) : undefined
+  if (community) return { location: { ...point }, hint: { communityId: String(community) } }
+  throw new InvalidInputError(point ? `坐标不在服务范围内。${NO_PLACE}` : NO_PLACE)
+}
+
+/** The community whose name (or code) the address names; the longest name wins. A city has tens of them. */
+async function communityNamedIn(address: string) {
+  const all = await CommunityModel.find({}, { code: 1, name: 1 }).lean()
+  const upper = address.toUpperCase()
+  const named = all
+    .filter((c) => address.includes(c.name) || upper.includes(c.code.toUpperCase()))
+    .sort((a, b) => b.name.length - a.name.length)
+  return named[0]?._id
 }
 
 /**
@@ -172,8 +223,8 @@ export function createOpen311Service(deps: {
       address: [n.community.get(String(loc?.communityId)) ?? '', ...building].join(''),
       address_id: null,
       zipcode: null,
-      lat: null,
-      long: null,
+      lat: loc?.coords?.lat ?? null,
+      long: loc?.coords?.lng ?? null,
       media_url: null,
     }
   }
@@ -189,6 +240,10 @@ export function createOpen311Service(deps: {
       const rule = rules.find((r) => r.code === code)
       if (!rule) throw new NotFoundError('服务')
       return toService(rule)
+    },
+    /** GeoReport's service definition: our services ask no extra attributes (`metadata: false`). */
+    serviceDefinition(code: string): { service_code: string; attributes: [] } {
+      return { service_code: this.service(code).service_code, attributes: [] }
     },
 
     /** Requests matching the GeoReport filters; by default the last 90 days, at most 1000, newest first. */
@@ -225,12 +280,20 @@ export function createOpen311Service(deps: {
     /** Files a request as a case (channel open311); repeating the same post returns the same case. */
     async create(input: CreateRequestInput, submitterId: string, requestKey?: string) {
       if (!rules.some((r) => r.code === input.service_code)) throw new NotFoundError('服务')
+      const place = await placeOf(input)
       const where = input.address_string ? `（地址：${input.address_string}）` : ''
       const key =
         requestKey ??
         createHash('sha256')
           .update(
-            JSON.stringify([input.service_code, input.description, input.address_string, input.address_id]),
+            JSON.stringify([
+              input.service_code,
+              input.description,
+              input.address_string,
+              input.address_id,
+              input.lat,
+              input.long,
+            ]),
           )
           .digest('hex')
           .slice(0, 32)
@@ -239,7 +302,7 @@ export function createOpen311Service(deps: {
         sourceKey: `open311:${submitterId}:${key}`,
         text: `${input.description}${where}`,
         category: input.service_code,
-        location: input.address_id ? { gridCode: input.address_id } : {},
+        ...place,
       })
       return [
         {

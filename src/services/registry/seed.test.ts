@@ -6,8 +6,9 @@ import { fixedClock } from '../../lib/clock.js'
 import { createFieldCrypto } from '../../lib/crypto.js'
 import { silentLogger } from '../../lib/logger.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { findPlace, invalidatePlaces } from './registry.places.js'
 import { createRegistryService } from './registry.service.js'
-import { seedDemo } from './seed.js'
+import { demoBuildingPoint, seedDemo } from './seed.js'
 import { seedCity } from './seed-city.js'
 
 const clock = fixedClock(new Date('2026-03-01T08:00:00Z'))
@@ -76,6 +77,29 @@ describe('seed', () => {
     expect(again).toEqual(demo)
     expect(await snapshot()).toEqual(before)
   }, 90_000)
+
+  it('places the demo community in Kangbashi: every building has a point, every grid an outline', async () => {
+    const registry = createRegistryService({ clock, crypto, logger: silentLogger })
+    await seedDemo(registry)
+    const grids = await GridModel.find({ code: /^KH-0/ }).lean()
+    expect(grids).toHaveLength(8)
+    for (const g of grids) {
+      expect(g.buildingPlaces.map((b) => b.building).sort()).toEqual([...g.buildings].sort())
+      expect(g.boundary).toHaveLength(4)
+      for (const b of g.buildingPlaces) {
+        expect(b.lng).toBeGreaterThan(109.7)
+        expect(b.lng).toBeLessThan(109.9)
+        expect(b.lat).toBeGreaterThan(39.55)
+        expect(b.lat).toBeLessThan(39.65)
+      }
+    }
+    invalidatePlaces()
+    const p5 = demoBuildingPoint(5)
+    expect(await findPlace({ lng: p5.lng + 0.0002, lat: p5.lat })).toMatchObject({
+      gridCode: 'KH-02',
+      building: '5',
+    })
+  })
 
   it('generates a city-scale registry in batches and completes it idempotently', async () => {
     const progress: string[] = []

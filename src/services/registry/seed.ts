@@ -132,9 +132,46 @@ export function demoPerson(p: number): { name: string; phone: string; idNumber: 
   return { name, phone: `1380000${pad(p, 4)}`, idNumber: first17 + idCheckChar(first17), tags }
 }
 
+/**
+ * Where the demo community lies: a plausible block of 康巴什区 (Ordos), WGS-84. Grids KH-01…KH-08 are
+ * 4 × 2 blocks of about 200 m × 200 m from the south-west corner; each grid's three buildings stand
+ * in a row across the middle of its block.
+ */
+const DEMO_ORIGIN = { lng: 109.776, lat: 39.607 }
+const GRID_W = 0.0024 // ° of longitude, ~205 m at 39.6°N
+const GRID_H = 0.0018 // ° of latitude, ~200 m
+
+function gridCorner(g: number): { lng: number; lat: number } {
+  const col = (g - 1) % 4
+  const row = Math.floor((g - 1) / 4)
+  return { lng: DEMO_ORIGIN.lng + col * GRID_W, lat: DEMO_ORIGIN.lat + row * GRID_H }
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6
+
+/** The WGS-84 point of demo building `b` (1–24; buildings 3g−2…3g are in grid KH-0g). */
+export function demoBuildingPoint(b: number): { lng: number; lat: number } {
+  const g = Math.ceil(b / 3)
+  const k = b - (g - 1) * 3 // 1..3
+  const c = gridCorner(g)
+  return { lng: round6(c.lng + (GRID_W * k) / 4), lat: round6(c.lat + GRID_H / 2) }
+}
+
+/** Demo grid KH-0g's outline, as the sheet's 网格边界 cell: "经度,纬度;…" (WGS-84). */
+export function demoGridOutline(g: number): string {
+  const c = gridCorner(g)
+  const corners = [
+    [c.lng, c.lat],
+    [c.lng + GRID_W, c.lat],
+    [c.lng + GRID_W, c.lat + GRID_H],
+    [c.lng, c.lat + GRID_H],
+  ]
+  return corners.map(([x, y]) => `${round6(x as number)},${round6(y as number)}`).join(';')
+}
+
 /** The demo sheet as an office would keep it: one row per resident, empty households without a name. */
 export function demoSheet(): string {
-  const rows = ['网格编号,网格名称,楼栋,单元,房号,姓名,手机号,身份证号,人员类别']
+  const rows = ['网格编号,网格名称,楼栋,单元,房号,姓名,手机号,身份证号,人员类别,经度,纬度,坐标系,网格边界']
   let household = 0
   let person = 1
   for (let g = 1; g <= 8; g++) {
@@ -143,12 +180,16 @@ export function demoSheet(): string {
         for (let floor = 1; floor <= 5; floor++) {
           for (const r of [1, 2]) {
             const place = `KH-0${g},第${'一二三四五六七八'[g - 1]}网格,${b}号楼,${unit}单元,${floor * 100 + r}`
+            const pt = demoBuildingPoint(b)
+            const outline =
+              b === (g - 1) * 3 + 1 && unit === 1 && floor === 1 && r === 1 ? demoGridOutline(g) : ''
+            const geo = `${pt.lng},${pt.lat},WGS-84,"${outline}"`
             household++
             const residents = household % 5 === 4 ? 0 : household % 7 === 0 ? 2 : 1
-            if (residents === 0) rows.push(`${place},,,,`)
+            if (residents === 0) rows.push(`${place},,,,,${geo}`)
             for (let k = 0; k < residents; k++) {
               const p = demoPerson(person++)
-              rows.push(`${place},${p.name},${p.phone},${p.idNumber},${p.tags.join('、')}`)
+              rows.push(`${place},${p.name},${p.phone},${p.idNumber},${p.tags.join('、')},${geo}`)
             }
           }
         }

@@ -20,6 +20,12 @@ export const HEADER_ALIASES = {
   tags: ['人员类别', '人员标签', '特殊人群', '标签', '人群类别', '人员类型'],
   party: ['政治面貌', '是否党员'],
   wecomUserId: ['企业微信账号', '企业微信', '企业微信ID', '企业微信userid', '企微账号'],
+  /** The building's point; in the datum of 坐标系 (or the import's setting; WGS-84 by default). */
+  lng: ['经度', '东经', '楼栋经度', 'lng', 'longitude'],
+  lat: ['纬度', '北纬', '楼栋纬度', 'lat', 'latitude'],
+  datum: ['坐标系', '坐标系统', '坐标类型'],
+  /** The grid's outline: "经度,纬度;经度,纬度;…" (3 points or more), same datum. */
+  gridOutline: ['网格边界', '网格范围', '网格轮廓', '网格边界坐标'],
 } as const
 
 export type SheetField = keyof typeof HEADER_ALIASES

@@ -1,4 +1,5 @@
 import { normalizeIdNumber, normalizePhone } from '../../../lib/crypto.js'
+import { type Datum, type LngLat, toWgs84 } from '../../../lib/geo.js'
 import { normalizeGridCode } from '../registry.structure.js'
 import {
   type Address,
@@ -51,6 +52,10 @@ export interface ParsedRow {
   gridWorkerPhone?: string
   address: Address
   person?: PersonRow
+  /** The building's point, WGS-84 (converted from the sheet's datum). */
+  point?: LngLat
+  /** The grid's outline, WGS-84. */
+  gridOutline?: LngLat[]
 }
 
 const PARTY = /^(中共党员|中共预备党员|党员|预备党员|是)$/
@@ -104,8 +109,69 @@ function readPerson(get: (f: SheetField) => string, now: Date): PersonRow | Cell
   }
 }
 
+const WGS84_NAMES = /^(WGS84|WGS|GPS|CGCS2000)$/
+const GCJ02_NAMES = /^(GCJ02|GCJ|火星坐标|火星坐标系|国测局|国测局坐标|高德|腾讯|高德坐标|腾讯坐标)$/
+
+/** The row's datum: its 坐标系 cell, else the import's setting. */
+function readDatum(get: (f: SheetField) => string, fallback: Datum): Datum | CellProblem {
+  const raw = get('datum')
+    .toUpperCase()
+    .replace(/[\s_\-－]/g, '')
+  if (!raw) return fallback
+  if (WGS84_NAMES.test(raw)) return 'WGS-84'
+  if (GCJ02_NAMES.test(raw)) return 'GCJ-02'
+  return problem('datum', `坐标系「${get('datum')}」无法识别，请写 WGS-84 或 GCJ-02`)
+}
+
+/** A longitude/latitude pair in China, as numbers; undefined when it is not one. */
+function chinaPoint(lng: string, lat: string): [number, number] | undefined {
+  const x = Number(lng)
+  const y = Number(lat)
+  if (!Number.isFinite(x) || !Number.isFinite(y) || x < 73 || x > 136 || y < 3 || y > 54) return undefined
+  return [x, y]
+}
+
+function readPoint(get: (f: SheetField) => string, datum: Datum): LngLat | CellProblem | undefined {
+  const lng = get('lng')
+  const lat = get('lat')
+  if (!lng && !lat) return undefined
+  if (!lng) return problem('lng', '「经度」为空（经度和纬度须同时填写）')
+  if (!lat) return problem('lat', '「纬度」为空（经度和纬度须同时填写）')
+  const p = chinaPoint(lng, lat)
+  if (!p)
+    return problem(
+      'lng',
+      `经纬度「${lng}, ${lat}」不在国内范围，请填写如 109.78（经度）、39.61（纬度）的小数`,
+    )
+  return toWgs84({ lng: p[0], lat: p[1] }, datum)
+}
+
+function readOutline(get: (f: SheetField) => string, datum: Datum): LngLat[] | CellProblem | undefined {
+  const raw = get('gridOutline')
+  if (!raw) return undefined
+  const points = raw
+    .split(/[;；|]/)
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const [lng = '', lat = '', ...rest] = t.split(/[,，\s]+/)
+      return rest.length ? undefined : chinaPoint(lng, lat)
+    })
+  if (points.length < 3 || points.some((p) => !p))
+    return problem('gridOutline', '网格边界应写成“经度,纬度;经度,纬度;…”，至少 3 个点')
+  return points.map((p) =>
+    toWgs84({ lng: (p as [number, number])[0], lat: (p as [number, number])[1] }, datum),
+  )
+}
+
 /** Reads one data row; returns the parsed row or the reason it is bad. */
-export function parseRow(cells: string[], map: HeaderMap, row: number, now: Date): ParsedRow | RowError {
+export function parseRow(
+  cells: string[],
+  map: HeaderMap,
+  row: number,
+  now: Date,
+  defaultDatum: Datum = 'WGS-84',
+): ParsedRow | RowError {
   const get = (f: SheetField) => cell(cells, map, f)
   const gridCode = normalizeGridCode(get('gridCode'))
   if (!gridCode) return { row, ...problem('gridCode', '「网格编号」为空') }
@@ -113,6 +179,12 @@ export function parseRow(cells: string[], map: HeaderMap, row: number, now: Date
   if ('reason' in address) return { row, ...address }
   const person = readPerson(get, now)
   if (person && 'reason' in person) return { row, ...person }
+  const datum = readDatum(get, defaultDatum)
+  if (typeof datum !== 'string') return { row, ...datum }
+  const point = readPoint(get, datum)
+  if (point && 'reason' in point) return { row, ...point }
+  const gridOutline = readOutline(get, datum)
+  if (gridOutline && 'reason' in gridOutline) return { row, ...gridOutline }
   const opt = (f: SheetField) => get(f) || undefined
   return {
     row,
@@ -126,6 +198,8 @@ export function parseRow(cells: string[], map: HeaderMap, row: number, now: Date
     gridWorkerPhone: get('gridWorkerPhone') ? normalizePhone(get('gridWorkerPhone')) : undefined,
     address,
     person,
+    point,
+    gridOutline,
   }
 }
 

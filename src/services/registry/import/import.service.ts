@@ -2,9 +2,11 @@ import { Types } from 'mongoose'
 import type { Clock } from '../../../lib/clock.js'
 import type { FieldCrypto } from '../../../lib/crypto.js'
 import { DomainError, InvalidInputError } from '../../../lib/errors.js'
-import { CommunityModel, GridModel, ResidentModel } from '../../../models/registry.model.js'
+import type { Datum, LngLat } from '../../../lib/geo.js'
+import { CommunityModel, type Grid, GridModel, ResidentModel } from '../../../models/registry.model.js'
 import { rememberBuildings } from '../registry.buildings.js'
 import { createPeopleService } from '../registry.people.js'
+import { invalidatePlaces } from '../registry.places.js'
 import { newToken } from '../registry.views.js'
 import { type HeaderMap, mapHeaders } from './import.headers.js'
 import { isRowError, type ParsedRow, parseRow, type RowError, rowKey } from './import.rows.js'
@@ -45,6 +47,8 @@ export interface ImportOptions {
   allowedCommunityIds?: string[]
   /** Rows per bulk write (default 1000). */
   batchSize?: number
+  /** The datum of 经度/纬度 and 网格边界 for rows without a 坐标系 cell (default WGS-84). */
+  datum?: Datum
 }
 
 export interface ImportDeps {
@@ -68,7 +72,7 @@ function findHeader(rows: string[][]): { map: HeaderMap; index: number } {
 }
 
 /** Parses data rows, dropping empty ones, and flags duplicates within the sheet. */
-function parseRows(rows: string[][], headerIndex: number, map: HeaderMap, now: Date) {
+function parseRows(rows: string[][], headerIndex: number, map: HeaderMap, now: Date, datum?: Datum) {
   const good: ParsedRow[] = []
   const errors: RowError[] = []
   const seen = new Map<string, number>()
@@ -76,7 +80,7 @@ function parseRows(rows: string[][], headerIndex: number, map: HeaderMap, now: D
   for (let i = headerIndex + 1; i < rows.length; i++) {
     const cells = rows[i] ?? []
     if (cells.every((c) => !c || c.trim() === '')) continue
-    const parsed = parseRow(cells, map, i + 1, now)
+    const parsed = parseRow(cells, map, i + 1, now, datum)
     if (isRowError(parsed)) {
       errors.push(parsed)
       continue
@@ -109,7 +113,7 @@ export async function importRegistrySheet(
   const started = Date.now()
   const sheet = await readSheet(bytes)
   const { map, index } = findHeader(sheet.rows)
-  const { good, errors } = parseRows(sheet.rows, index, map, deps.clock.now())
+  const { good, errors } = parseRows(sheet.rows, index, map, deps.clock.now(), options.datum)
   const summary: ImportSummary = {
     format: sheet.format,
     encoding: sheet.encoding,
@@ -217,6 +221,9 @@ interface GridPlan {
   name?: string
   buildings: Set<string>
   worker?: { name: string; phone?: string; row: number }
+  /** Building points and the outline given in the sheet (WGS-84); the last given wins. */
+  points: Map<string, LngLat>
+  outline?: LngLat[]
 }
 
 function planGrids(rows: PlacedRow[]): Map<string, GridPlan> {
@@ -224,11 +231,13 @@ function planGrids(rows: PlacedRow[]): Map<string, GridPlan> {
   for (const r of rows) {
     let plan = plans.get(r.gridCode)
     if (!plan) {
-      plan = { communityId: r.communityId, buildings: new Set() }
+      plan = { communityId: r.communityId, buildings: new Set(), points: new Map() }
       plans.set(r.gridCode, plan)
     }
     plan.name ??= r.gridName
     plan.buildings.add(r.address.building)
+    if (r.point) plan.points.set(r.address.building, r.point)
+    if (r.gridOutline) plan.outline = r.gridOutline
     if (r.gridWorker && !plan.worker)
       plan.worker = { name: r.gridWorker, phone: r.gridWorkerPhone, row: r.row }
   }
@@ -249,6 +258,7 @@ async function writeGrids(
   for (const [code, plan] of plans) {
     const grid = byCode.get(code)
     const gridId = grid?._id ?? new Types.ObjectId()
+    const places = placesOf(plan, grid)
     if (!grid) {
       await GridModel.create({
         _id: gridId,
@@ -257,24 +267,45 @@ async function writeGrids(
         communityId: plan.communityId,
         buildings: [...plan.buildings],
         token: newToken(),
+        ...places,
       })
       summary.grids.created++
     } else {
       const newBuildings = [...plan.buildings].filter((b) => !grid.buildings.includes(b))
       const rename = plan.name && plan.name !== grid.name ? { name: plan.name } : {}
-      if (newBuildings.length === 0 && !rename.name) summary.grids.skipped++
+      if (newBuildings.length === 0 && !rename.name && !places) summary.grids.skipped++
       else {
         await GridModel.updateOne(
           { _id: gridId },
-          { $set: rename, $addToSet: { buildings: { $each: newBuildings } } },
+          { $set: { ...rename, ...places }, $addToSet: { buildings: { $each: newBuildings } } },
         )
         summary.grids.updated++
       }
     }
+    if (places) invalidatePlaces()
     await rememberBuildings(plan.communityId, gridId, [...plan.buildings], deps.clock.now())
     if (plan.worker) await writeGridWorker(deps, gridId, plan, grid?.primaryWorkerId ?? undefined, summary)
     options.onProgress?.({ phase: 'grids', done: ++done, total: plans.size })
   }
+}
+
+type GridPlaces = Pick<Grid, 'buildingPlaces' | 'boundary'>
+
+/** The grid's places after the sheet: its building points merged in, its outline replaced; undefined when unchanged. */
+function placesOf(plan: GridPlan, grid: Pick<Grid, 'buildingPlaces' | 'boundary'> | undefined) {
+  const before = grid?.buildingPlaces ?? []
+  const merged = new Map(before.map((b) => [b.building, { building: b.building, lng: b.lng, lat: b.lat }]))
+  for (const [building, p] of plan.points) merged.set(building, { building, lng: p.lng, lat: p.lat })
+  const buildingPlaces = [...merged.values()]
+  const boundary = plan.outline?.map((p) => ({ lng: p.lng, lat: p.lat }))
+  const changed: Partial<GridPlaces> = {}
+  const moved = [...plan.points].some(([building, p]) => {
+    const was = before.find((b) => b.building === building)
+    return was?.lng !== p.lng || was?.lat !== p.lat
+  })
+  if (moved) changed.buildingPlaces = buildingPlaces as Grid['buildingPlaces']
+  if (boundary && JSON.stringify(boundary) !== JSON.stringify(grid?.boundary)) changed.boundary = boundary
+  return Object.keys(changed).length ? changed : undefined
 }
 
 async function writeGridWorker(
