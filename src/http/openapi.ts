@@ -48,6 +48,7 @@ export function createApiDocs() {
     },
     document(info: { title: string; version: string; serverUrl?: string }) {
       const paths: Record<string, Record<string, unknown>> = {}
+      const operationIds = new Set<string>()
       for (const d of docs) {
         const p = toOpenApiPath(d.path)
         const params = [...d.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => ({
@@ -58,6 +59,7 @@ export function createApiDocs() {
         }))
         const query = d.query ? queryParameters(d.query) : []
         const op: Record<string, unknown> = {
+          operationId: uniqueOperationId(d.method, d.path, operationIds),
           summary: d.summary,
           tags: d.tags ?? [],
           parameters: [...params, ...query],
@@ -76,14 +78,15 @@ export function createApiDocs() {
             },
           },
         }
-        if (d.auth && d.auth !== 'none') {
-          op.security =
-            d.auth === 'api_key'
+        // A public route says so (`security: []`), so clients do not send credentials it ignores.
+        op.security =
+          !d.auth || d.auth === 'none'
+            ? []
+            : d.auth === 'api_key'
               ? [{ apiKey: [] }]
               : d.auth === 'token'
                 ? [{ bearer: [] }]
                 : [{ bearer: [] }, { apiKey: [] }]
-        }
         if (d.roles) op['x-roles'] = d.roles
         if (d.body)
           op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(d.body) } } }
@@ -92,7 +95,7 @@ export function createApiDocs() {
       return {
         openapi: '3.1.0',
         info,
-        servers: info.serverUrl ? [{ url: info.serverUrl }] : [],
+        servers: [{ url: info.serverUrl ?? '/', description: '本服务' }],
         paths,
         components: {
           securitySchemes: {
@@ -107,6 +110,24 @@ export function createApiDocs() {
       }
     },
   }
+}
+
+/**
+ * `getApiV1CasesByNumber` from `get /api/v1/cases/:number`: stable across releases (derived from
+ * the route, not its position), unique (a clash gets a numeric suffix).
+ */
+function uniqueOperationId(method: string, path: string, taken: Set<string>): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (part.startsWith(':') ? `by ${part.slice(1)}` : part))
+    .flatMap((part) => part.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean)
+  const base = [method.toLowerCase(), ...words.map((w) => w[0]?.toUpperCase() + w.slice(1))].join('')
+  let id = base
+  for (let n = 2; taken.has(id); n++) id = `${base}${n}`
+  taken.add(id)
+  return id
 }
 
 function queryParameters(schema: z.ZodType): Array<Record<string, unknown>> {

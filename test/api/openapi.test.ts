@@ -43,12 +43,20 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0')
     expect(doc.info.title).toContain('Linli')
     const methods = new Set(['get', 'post', 'put', 'patch', 'delete'])
+    const operationIds = new Set<string>()
+    expect((doc as { servers?: Array<{ url: string }> }).servers?.[0]?.url).toBeTruthy()
     for (const [p, ops] of Object.entries(doc.paths)) {
       expect(p.startsWith('/')).toBe(true)
       const pathParams = [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1])
       for (const [method, op] of Object.entries(ops)) {
         expect(methods.has(method), `${method} ${p}`).toBe(true)
         expect(typeof op.summary).toBe('string')
+        // Every operation has a unique id and says how it is secured (`[]`: public).
+        const id = op.operationId as string
+        expect(id, `${method} ${p}`).toMatch(/^[a-z]+[A-Za-z0-9]*$/)
+        expect(operationIds.has(id), `${id} twice`).toBe(false)
+        operationIds.add(id)
+        expect(Array.isArray(op.security), `${method} ${p} security`).toBe(true)
         const responses = op.responses as Record<string, { description?: string }>
         expect(responses['200']?.description, `${method} ${p}`).toBeTruthy()
         const params = (op.parameters as Array<{ name: string; in: string; required?: boolean }>) ?? []
@@ -71,6 +79,10 @@ describe('OpenAPI document', () => {
         >
       }
     }
+    expect((doc.paths['/api/v1/cases/{number}']?.get as { operationId?: string })?.operationId).toBe(
+      'getApiV1CasesByNumber',
+    )
+    expect((doc.paths['/healthz']?.get as { security?: unknown[] })?.security).toEqual([])
     const schema = open.requestBody.content['application/json']?.schema
     expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['text', 'photos']))
     expect(schema?.properties).not.toHaveProperty('status')
