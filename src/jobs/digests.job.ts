@@ -1,5 +1,6 @@
 import { maskText } from '../lib/mask.js'
 import { type DigestCase, listOpenCasesOfAssignee } from '../services/cases/case.jobs-queries.js'
+import { robotsFeeding } from '../services/channels/robot-feeds.js'
 import { localDay, localHour, shiftDay, startOfLocalDay } from '../services/events/event.time.js'
 import {
   communityName,
@@ -8,7 +9,6 @@ import {
 } from '../services/registry/registry.staff-queries.js'
 import { createStatsService, type DailyFigures } from '../services/stats/stats.service.js'
 import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
-import { robotsFeeding } from './robot-feeds.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
 type OpenCase = DigestCase

@@ -1,13 +1,13 @@
 import { maskText } from '../lib/mask.js'
 import type { CaseUrgency } from '../models/case.model.js'
 import { listOpenCasesForSla, type SlaCase } from '../services/cases/case.jobs-queries.js'
+import { robotsFeeding } from '../services/channels/robot-feeds.js'
 import {
   departmentContactIds,
   gridPrimaryWorkerId,
   staffIdsOfCommunity,
 } from '../services/registry/registry.staff-queries.js'
 import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
-import { robotsFeeding } from './robot-feeds.js'
 import { type JobContext, type JobRunResult, runJob } from './runner.js'
 
 type DeadlineKind = 'respond' | 'resolve'

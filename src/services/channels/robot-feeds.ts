@@ -1,5 +1,5 @@
-import type { Config } from '../lib/config.js'
-import { CommunityModel } from '../models/registry.model.js'
+import type { Config } from '../../lib/config.js'
+import { CommunityModel } from '../../models/registry.model.js'
 
 /**
  * The WeCom group robots whose feed covers a community (`wecom.robotFeeds`): a community staff
