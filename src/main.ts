@@ -267,8 +267,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const app = createApp({
     logger,
     bodyLimitKb: config.http.bodyLimitKb,
-    middleware: [metrics.middleware, databaseGuard(dbWatch), ...apiGuards(services)],
+    middleware: [metrics.middleware, databaseGuard(dbWatch), ...apiGuards(services, config.http.rateLimit)],
     routers,
+    allowedMethods: (path) => docs.allowedMethods(path),
   })
   const server = await listen(app.callback(), config.http.host, config.http.port)
   const address = server.address()
@@ -418,12 +419,12 @@ function watchBacklog(metrics: Metrics, clock: Clock, logger: Logger): NodeJS.Ti
  * Rate limits (per client IP, then per signed-in user) and authentication, in front of every route.
  * Limits are per process; behind a load balancer each instance counts its own share.
  */
-function apiGuards(services: Services) {
+function apiGuards(services: Services, limits: Config['http']['rateLimit']) {
   return [
-    rateLimit({ limit: 600, windowMs: 60_000, keyOf: (ctx) => `ip:${ctx.ip}` }),
+    rateLimit({ limit: limits.perIpPerMinute, windowMs: 60_000, keyOf: (ctx) => `ip:${ctx.ip}` }),
     authenticate(services.auth),
     rateLimit({
-      limit: 240,
+      limit: limits.perPersonPerMinute,
       windowMs: 60_000,
       keyOf: (ctx) => (ctx.state.actor as { personId?: string } | undefined)?.personId,
     }),

@@ -14,6 +14,8 @@ export interface AppOptions {
   middleware?: Koa.Middleware[]
   /** Trust X-Forwarded-For (behind a reverse proxy). */
   proxy?: boolean
+  /** The documented methods of a path: the `Allow` header of OPTIONS and 405 answers. */
+  allowedMethods?: (path: string) => string[]
 }
 
 /** The Koa application: request id, error boundary, body parsing, then the given routers. */
@@ -34,6 +36,23 @@ export function createApp(options: AppOptions): Koa {
     }),
   )
   for (const mw of options.middleware ?? []) app.use(mw)
+  const allowedMethods = options.allowedMethods
+  if (allowedMethods) {
+    // The routers match a path by its pattern alone, so `PATCH /events/checkin` would reach
+    // `PATCH /events/:id` and `/events/checkin` would advertise PATCH. The document holds parameters
+    // to their patterns: a method it does not list for the path is a 405 with the real Allow.
+    app.use(async (ctx, next) => {
+      const allowed = allowedMethods(ctx.path)
+      if (allowed.length > 0 && !allowed.includes(ctx.method)) {
+        ctx.status = 405
+        ctx.set('Allow', allowed.join(', '))
+        ctx.body = { error: { code: 'INVALID_INPUT', message: '不支持的请求方法' } }
+        return
+      }
+      await next()
+      if (ctx.method === 'OPTIONS' && allowed.length > 0) ctx.set('Allow', allowed.join(', '))
+    })
+  }
   for (const router of options.routers) {
     app.use(router.routes())
     app.use(router.allowedMethods())

@@ -19,6 +19,8 @@ export const ConfigSchema = z.object({
     port: Port,
     bodyLimitKb: PositiveInt,
     uploadLimitMb: PositiveInt,
+    /** Requests per minute and process: per client address, then per signed-in person (429 over it). */
+    rateLimit: z.object({ perIpPerMinute: PositiveInt, perPersonPerMinute: PositiveInt }),
   }),
   database: z.object({
     uri: z
@@ -295,6 +297,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   LINLI_TIMEZONE: 'timezone',
   HOST: 'http.host',
   PORT: 'http.port',
+  LINLI_RATE_LIMIT_PER_IP: 'http.rateLimit.perIpPerMinute',
+  LINLI_RATE_LIMIT_PER_PERSON: 'http.rateLimit.perPersonPerMinute',
   MONGODB_URI: 'database.uri',
   LINLI_DATA_DIR: 'database.embedded.dataDir',
   LINLI_CACHE_DIR: 'database.embedded.cacheDir',

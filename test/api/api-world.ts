@@ -42,6 +42,7 @@ export function makeApiApp(now = API_NOW, env: Record<string, string> = {}) {
     bodyLimitKb: config.http.bodyLimitKb,
     middleware: [authenticate(services.auth)],
     routers,
+    allowedMethods: (path) => docs.allowedMethods(path),
   })
   const http = supertest(app.callback())
   const bearer = async (personId: unknown) =>

@@ -83,7 +83,7 @@ describe('case routes through the mini-program API', () => {
     const api = makeApiApp()
     const w = await makeApiWorld(api)
     const auth = await w.headers('reporter')
-    const base = { text: '3号楼电梯坏了', clientRequestId: 'client-req-1' }
+    const base = { text: '3号楼电梯坏了' }
     for (const extra of [
       { status: 'closed' },
       { assigneeId: String(w.worker2._id) },
@@ -96,6 +96,7 @@ describe('case routes through the mini-program API', () => {
       const res = await api.http
         .post('/api/v1/cases')
         .set(auth)
+        .set('idempotency-key', 'client-req-1')
         .send({ ...base, ...extra })
       expect(res.status, JSON.stringify(extra)).toBe(400)
       expect(res.body.error.code).toBe('INVALID_INPUT')
@@ -114,7 +115,12 @@ describe('case routes through the mini-program API', () => {
     expect(noKey.status).toBe(400)
     expect(await CaseModel.countDocuments()).toBe(0)
 
-    const opened = await api.http.post('/api/v1/cases').set(auth).send(base)
+    const opened = await api.http
+      .post('/api/v1/cases')
+      .set(auth)
+      .set('idempotency-key', 'client-req-1')
+      .send(base)
+    expect(opened.status).toBe(201)
     const number = opened.body.case.number
     const staff = await w.headers('staff')
     const q1 = await api.http.get('/api/v1/community/cases?status[$ne]=closed').set(staff)

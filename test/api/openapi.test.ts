@@ -1,3 +1,5 @@
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import formats from 'ajv-formats'
 import { describe, expect, it } from 'vitest'
 import { servedRoutes, toOpenApiPath } from '../../src/http/openapi.js'
 import { botRoutes } from '../../src/http/routes/bot.routes.js'
@@ -58,7 +60,9 @@ describe('OpenAPI document', () => {
         operationIds.add(id)
         expect(Array.isArray(op.security), `${method} ${p} security`).toBe(true)
         const responses = op.responses as Record<string, { description?: string }>
-        expect(responses['200']?.description, `${method} ${p}`).toBeTruthy()
+        const ok = Object.keys(responses).filter((code) => /^2\d\d$/.test(code))
+        expect(ok.length, `${method} ${p}`).toBeGreaterThan(0)
+        for (const code of ok) expect(responses[code]?.description, `${method} ${p} ${code}`).toBeTruthy()
         const params = (op.parameters as Array<{ name: string; in: string; required?: boolean }>) ?? []
         for (const name of pathParams)
           expect(
@@ -68,7 +72,9 @@ describe('OpenAPI document', () => {
         const body = op.requestBody as
           | { content?: Record<string, { schema?: { type?: string } }> }
           | undefined
-        if (body) expect(body.content?.['application/json']?.schema, `${method} ${p}`).toBeTruthy()
+        if (body)
+          for (const [type, media] of Object.entries(body.content ?? {}))
+            expect(media.schema, `${method} ${p} ${type}`).toBeTruthy()
       }
     }
     const open = doc.paths['/api/v1/cases']?.post as {
@@ -91,5 +97,110 @@ describe('OpenAPI document', () => {
     expect(page.status).toBe(200)
     expect(page.headers['content-type']).toContain('text/html')
     expect(page.text).toContain('/api/v1/openapi.json')
+  })
+
+  it('states what the server does: statuses, the Idempotency-Key header, id and case-number patterns', () => {
+    const api = makeApiApp()
+    const doc = api.docs.document({ title: 't', version: '1' }) as Doc
+    type Op = {
+      responses: Record<string, unknown>
+      parameters: Array<{ name: string; in: string; required: boolean; schema: { pattern?: string } }>
+      requestBody?: { content: Record<string, unknown> }
+    }
+    const op = (p: string, m: string) => doc.paths[p]?.[m] as unknown as Op
+    // Creates answer 201 (a replay with the same Idempotency-Key: 200); logout 204; sim messages 202.
+    expect(Object.keys(op('/api/v1/cases', 'post').responses)).toEqual(expect.arrayContaining(['201', '200']))
+    expect(Object.keys(op('/api/v1/auth/api-keys', 'post').responses)).toContain('201')
+    expect(Object.keys(op('/api/v1/auth/api-keys', 'post').responses)).not.toContain('200')
+    expect(Object.keys(op('/api/v1/auth/logout', 'post').responses)).toContain('204')
+    expect(Object.keys(op('/api/v1/sim/rooms/{roomId}/messages', 'post').responses)).toContain('202')
+    expect(Object.keys(op('/api/v1/auth/wx-login', 'post').responses)).toContain('503')
+    for (const path of ['/api/v1/cases', '/api/v1/worker/walk-in']) {
+      const key = op(path, 'post').parameters.find((x) => x.name === 'Idempotency-Key')
+      expect(key, path).toMatchObject({ in: 'header', required: true })
+    }
+    const byId = op('/api/v1/notices/{id}', 'get').parameters.find((x) => x.name === 'id')
+    expect(byId?.schema.pattern).toBe('^[0-9a-f]{24}$')
+    const byNumber = op('/api/v1/cases/{number}', 'get').parameters.find((x) => x.name === 'number')
+    expect(new RegExp(byNumber?.schema.pattern ?? '').test('261207-0001')).toBe(true)
+    expect(new RegExp(byNumber?.schema.pattern ?? '').test('abc')).toBe(false)
+    // Raw uploads say their media types; Open311 errors are GeoReport's list, XML in the XML routes.
+    expect(Object.keys(op('/api/v1/uploads', 'post').requestBody?.content ?? {})).toEqual([
+      'image/jpeg',
+      'image/png',
+      'image/webp',
+    ])
+    expect(Object.keys(op('/api/v1/admin/import', 'post').requestBody?.content ?? {})).toContain('text/csv')
+    const geo = op('/open311/v2/services.json', 'get').responses['4XX'] as {
+      content: Record<string, { schema: { type: string } }>
+    }
+    expect(geo.content['application/json']?.schema.type).toBe('array')
+    const xml = op('/open311/v2/services.xml', 'get').responses['4XX'] as { content: Record<string, unknown> }
+    expect(Object.keys(xml.content)).toEqual(['text/xml'])
+    // No schema is left empty where the API has a rule (event times were `anyOf: [{}, …]`).
+    const times = (
+      (op('/api/v1/events', 'post').requestBody?.content ?? {})['application/json'] as unknown as {
+        schema: { properties: Record<string, { anyOf?: Array<Record<string, unknown>> }> }
+      }
+    ).schema.properties.startsAt
+    for (const branch of times?.anyOf ?? [])
+      expect(branch).toMatchObject({ type: 'string', format: 'date-time' })
+  })
+
+  it('gives every operation an example that its own schema accepts', () => {
+    const api = makeApiApp()
+    const doc = api.docs.document({ title: 't', version: '1' }) as Doc
+    const ajv = new Ajv2020({ strict: false, allErrors: true })
+    // ajv-formats is CommonJS: its plugin is the module itself or its `default`.
+    const addFormats = (formats as unknown as { default?: typeof formats }).default ?? formats
+    ;(addFormats as unknown as (a: Ajv2020) => void)(ajv)
+    ajv.addSchema(doc as object, 'doc.json')
+    const esc = (x: string) => x.replaceAll('~', '~0').replaceAll('/', '~1')
+    const bad: string[] = []
+    let examples = 0
+    for (const [p, ops] of Object.entries(doc.paths)) {
+      for (const [m, raw] of Object.entries(ops)) {
+        const op = raw as {
+          parameters: Array<{ name: string; schema: object; example?: unknown }>
+          requestBody?: { content: Record<string, { schema: object; example?: unknown }> }
+          responses: Record<string, { content?: Record<string, { schema: object; example?: unknown }> }>
+        }
+        // Validated in the document, so `#/components/…` references resolve.
+        const check = (where: string, pointer: string, example: unknown) => {
+          examples++
+          const ref = { $ref: `doc.json#${pointer}` }
+          if (example === undefined) bad.push(`${m} ${p} ${where}: no example`)
+          else if (!ajv.validate(ref, example))
+            bad.push(
+              `${m} ${p} ${where}: ${ajv.errorsText(ajv.errors)} in ${JSON.stringify(example).slice(0, 120)}`,
+            )
+        }
+        const at = `/paths/${esc(p)}/${m}`
+        op.parameters.forEach((param, i) => {
+          if (param.example !== undefined) check(param.name, `${at}/parameters/${i}/schema`, param.example)
+        })
+        const json = op.requestBody?.content['application/json']
+        if (json) check('request', `${at}/requestBody/content/application~1json/schema`, json.example)
+        for (const [code, r] of Object.entries(op.responses)) {
+          const body = r.content?.['application/json']
+          if (/^2/.test(code) && body)
+            check(code, `${at}/responses/${code}/content/application~1json/schema`, body.example)
+        }
+      }
+    }
+    expect(examples).toBeGreaterThan(150)
+    expect(bad.join('\n')).toBe('')
+  })
+
+  it('answers OPTIONS with the methods the path really has', async () => {
+    const api = makeApiApp()
+    const checkin = await api.http.options('/api/v1/events/checkin')
+    expect(checkin.headers.allow?.split(/,\s*/).sort()).toEqual(['OPTIONS', 'POST'])
+    // A method the path does not have is a 405 naming the ones it has (not PATCH /events/:id's 400).
+    const patch = await api.http.patch('/api/v1/events/checkin').send({})
+    expect(patch.status).toBe(405)
+    expect(patch.headers.allow).toBe('POST, OPTIONS')
+    const event = await api.http.options('/api/v1/events/6b16be1876cfc39c749f3f86')
+    expect(event.headers.allow?.split(/,\s*/)).toEqual(expect.arrayContaining(['GET', 'PATCH']))
   })
 })

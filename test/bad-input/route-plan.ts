@@ -69,7 +69,8 @@ export async function planRoutes(http: ReturnType<typeof supertest>): Promise<Pl
         path,
         who: callerFor(op),
         secured: (op.security?.length ?? 0) > 0,
-        params: params.filter((p) => p.in === 'path').map((p) => p.name),
+        // `/console/{path}` is the console's own page router: any value is a page, not an id.
+        params: params.filter((p) => p.in === 'path' && p.name !== 'path').map((p) => p.name),
         query: params.filter((p) => p.in === 'query').map((p) => p.name),
         body: op.requestBody?.content?.['application/json']?.schema,
         raw: RAW_BODY_ROUTES.has(`${method} ${path}`),
@@ -115,6 +116,7 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
     return v.caseNumber
   }
   if (name === 'building') return '3'
+  if (name === 'path') return 'cases'
   if (name === 'file') return `${'a'.repeat(64)}.jpg`
   if (name === 'code') return v.serviceCode
   if (name === 'roomId' || name === 'contactId') return 'sim-1'

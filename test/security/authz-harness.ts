@@ -48,6 +48,8 @@ export interface Row {
   body?: (c: Ctx, allowed: boolean) => Promise<Record<string, unknown>> | Record<string, unknown>
   /** A raw body instead of JSON: content type and bytes. */
   raw?: (c: Ctx) => { type: string; data: Buffer | string }
+  /** Request headers the route requires besides the credentials (e.g. Idempotency-Key). */
+  headers?: () => Record<string, string>
   /** Roles expected to get a 2xx. Everyone else: 403; anonymous: 401. */
   ok: Who[]
   /** Status for the signed-in roles that are refused when it is not 403 (e.g. 404 that hides an id). */
@@ -85,7 +87,7 @@ function send(
   path: string,
   body: Record<string, unknown> | undefined,
 ) {
-  const req = agent[row.method](path)
+  const req = agent[row.method](path).set(row.headers?.() ?? {})
   if (row.raw) {
     const raw = row.raw(c)
     return req.set('content-type', raw.type).send(raw.data)

@@ -46,10 +46,8 @@ export const CASE_ROWS: Row[] = [
     route: 'POST /api/v1/cases',
     method: 'post',
     path: () => '/api/v1/cases',
-    body: () => {
-      const k = nextKey()
-      return { text: `${k}号楼门口的井盖松了`, clientRequestId: `matrix-open-${k}` }
-    },
+    headers: () => ({ 'idempotency-key': `matrix-open-${nextKey()}` }),
+    body: () => ({ text: `${nextKey()}号楼门口的井盖松了` }),
     ok: SIGNED_IN,
   },
   {
@@ -147,14 +145,11 @@ export const CASE_ROWS: Row[] = [
     route: 'POST /api/v1/worker/walk-in (KH-01)',
     method: 'post',
     path: () => '/api/v1/worker/walk-in',
-    body: (c) => {
-      const k = nextKey()
-      return {
-        text: `${k}号楼老人反映楼梯扶手松了`,
-        location: { gridId: String(c.w.grid._id) },
-        clientRequestId: `matrix-walkin-${k}`,
-      }
-    },
+    headers: () => ({ 'idempotency-key': `matrix-walkin-${nextKey()}` }),
+    body: (c) => ({
+      text: `${nextKey()}号楼老人反映楼梯扶手松了`,
+      location: { gridId: String(c.w.grid._id) },
+    }),
     ok: ['worker', 'admin'],
   },
   {

@@ -1,4 +1,4 @@
-import type { RouteDoc } from '../openapi.js'
+import { IDEMPOTENCY_KEY_HEADER, type RouteDoc } from '../openapi.js'
 import {
   CallbackBody,
   CaseBody,
@@ -38,8 +38,14 @@ const STAFF = ['community_staff', 'street_staff', 'admin']
 const HANDLERS = ['grid_worker (assignee)', 'department_staff', 'community_staff', 'admin']
 
 /** A community staff action on one case (`staffCase` checks: staff of the case's community). */
-const staffAction = (action: string, summary: string, body: RouteDoc['body']): RouteDoc => ({
+const staffAction = (
+  action: string,
+  summary: string,
+  body: RouteDoc['body'],
+  status?: RouteDoc['status'],
+): RouteDoc => ({
   method: 'post',
+  ...(status ? { status } : {}),
   path: `/api/v1/cases/:number/${action}`,
   summary,
   tags: ['community'],
@@ -54,6 +60,8 @@ export const caseDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/uploads',
+    status: [201],
+    consumes: ['image/jpeg', 'image/png', 'image/webp'],
     summary: '上传照片（原始 image/jpeg|png|webp 内容），返回 ref',
     tags: ['cases'],
     auth: token,
@@ -63,7 +71,9 @@ export const caseDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/cases',
-    summary: '居民反映问题（需 Idempotency-Key 头或 clientRequestId）',
+    status: [201, 200],
+    headers: [IDEMPOTENCY_KEY_HEADER(true)],
+    summary: '居民反映问题（需 Idempotency-Key 头；同一编号重试返回 200 和原工单）',
     tags: ['cases'],
     auth: token,
     body: OpenMyCaseInput,
@@ -91,6 +101,7 @@ export const caseDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/cases/:number/comments',
+    status: [201],
     summary: '留言',
     tags: ['cases'],
     auth: token,
@@ -180,7 +191,9 @@ export const caseDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/worker/walk-in',
-    summary: '网格员代录（需 Idempotency-Key 头或 clientRequestId）',
+    status: [201, 200],
+    headers: [IDEMPOTENCY_KEY_HEADER(true)],
+    summary: '网格员代录（需 Idempotency-Key 头；同一编号重试返回 200 和原工单）',
     tags: ['worker'],
     auth: token,
     body: WalkInInput,
@@ -240,7 +253,12 @@ export const caseDocs: RouteDoc[] = [
   staffAction('post', '社区下单：发布给一个或多个部门抢单（抢单时限按配置）', PostBody),
   staffAction('close', '关闭已办结的工单（如回访后居民满意）', ReasonInput),
   staffAction('reject', '不予受理（驳回）：不是真实诉求或不属于受理范围', ReasonInput),
-  staffAction('callbacks', '记录电话回访（已办结且未评价或评价不满意的工单，可多次回访）', CallbackBody),
+  staffAction(
+    'callbacks',
+    '记录电话回访（已办结且未评价或评价不满意的工单，可多次回访）',
+    CallbackBody,
+    [201],
+  ),
   {
     method: 'get',
     path: '/api/v1/departments',

@@ -17,6 +17,7 @@ import {
   CommunityCasesQuery,
   DepartmentListQuery,
   EmptyInput,
+  IDEMPOTENCY_KEY_RE,
   IntakeCasesQuery,
   isYes,
   MergeInput,
@@ -64,11 +65,10 @@ export function canViewCase(actor: Actor, c: CaseParts): boolean {
 
 const photos = (refs: readonly string[]) => refs.map((ref) => ({ kind: 'image' as const, ref }))
 
-/** The idempotency key of a mini-program request (header first, then the body's client id). */
-function requestKey(ctx: Context, bodyKey: string | undefined): string {
-  const header = ctx.get('idempotency-key').trim()
-  const key = header || bodyKey
-  if (!key || !/^[\w.:-]{8,100}$/.test(key))
+/** The `Idempotency-Key` header of a mini-program request: a retry with the same key changes nothing. */
+function requestKey(ctx: Context): string {
+  const key = ctx.get('idempotency-key').trim()
+  if (!IDEMPOTENCY_KEY_RE.test(key))
     throw new InvalidInputError('请求缺少 Idempotency-Key（8–100 位字母数字），以免重复提交')
   return key
 }
@@ -128,7 +128,7 @@ function mountResidentRoutes(router: Router, deps: CaseRouteDeps): void {
   router.post('/cases', async (ctx) => {
     const actor = requireActor(ctx)
     const body = parseBody(ctx, OpenMyCaseInput)
-    const key = requestKey(ctx, body.clientRequestId)
+    const key = requestKey(ctx)
     await assertUploadsExist(deps.uploadsDir, body.photos)
     const opened = await cases.open({
       channel: 'miniprogram',
@@ -211,7 +211,7 @@ function mountWorkerRoutes(router: Router, deps: CaseRouteDeps): void {
   router.post('/worker/walk-in', async (ctx) => {
     const actor = requireRole(ctx, 'grid_worker', 'admin')
     const body = parseBody(ctx, WalkInInput)
-    const key = requestKey(ctx, body.clientRequestId)
+    const key = requestKey(ctx)
     if (!actor.gridIds.includes(body.location.gridId) && !isCityAdmin(actor))
       throw new ForbiddenError('只能为自己网格的居民代录')
     if (body.reporterId && !canAccessResident(actor, await deps.registry.getResident(body.reporterId)))

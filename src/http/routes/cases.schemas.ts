@@ -12,6 +12,9 @@ const Text = (what: string, max = 1000) =>
     .min(2, `请填写${what}`)
     .max(max, `${what}请控制在 ${max} 字以内`)
 
+/** What an `Idempotency-Key` header must look like (8–100 letters, digits, `_ . : -`). */
+export const IDEMPOTENCY_KEY_RE = /^[\w.:-]{8,100}$/
+
 export const CaseNumberParams = z.object({ number: z.string().regex(CASE_NUMBER_RE, '工单编号格式不正确') })
 
 /** An uploaded photo (`POST /api/v1/uploads`) referenced from a case. */
@@ -35,8 +38,6 @@ export const OpenMyCaseInput = z
     category: z.string().trim().min(1).max(40).optional(),
     location: CaseLocationInput.optional(),
     photos: AttachmentRefs,
-    /** The client's request id, when it cannot send an Idempotency-Key header. */
-    clientRequestId: z.string().trim().min(8).max(100).optional(),
   })
   .strict()
 export type OpenMyCaseInput = z.infer<typeof OpenMyCaseInput>
@@ -50,7 +51,6 @@ export const WalkInInput = z
     location: CaseLocationInput.extend({ gridId: ObjectIdString }).strict(),
     reporterId: ObjectIdString.optional(),
     photos: AttachmentRefs,
-    clientRequestId: z.string().trim().min(8).max(100).optional(),
   })
   .strict()
 export type WalkInInput = z.infer<typeof WalkInInput>
@@ -73,7 +73,10 @@ export const WorkerCasesQuery = PageQuery.extend({
 }).strict()
 const QueryFlag = z.enum(['true', 'false', '1', '0'], { error: '请填写 true 或 false' }).optional()
 const Day = (what: string) =>
-  z.string().regex(/^\d{4}-\d{2}-\d{2}$/, `${what}请按“年-月-日”填写，如 2026-11-27`)
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${what}请按“年-月-日”填写，如 2026-11-27`)
+    .meta({ format: 'date', example: '2026-11-27' })
 /** A yes/no query value as a boolean. */
 export const isYes = (v: string | undefined): boolean => v === 'true' || v === '1'
 
@@ -116,6 +119,7 @@ export const RelocateBody = z
   })
   .strict()
   .refine((b) => b.communityId || b.gridCode || b.building, { message: '请说明社区、网格或楼栋' })
+  .meta({ anyOf: [{ required: ['communityId'] }, { required: ['gridCode'] }, { required: ['building'] }] })
 
 export const NoteInput = z.object({ note: Text('说明'), photos: AttachmentRefs }).strict()
 export const CommentInput = z.object({ note: Text('留言'), photos: AttachmentRefs }).strict()
@@ -134,6 +138,7 @@ export const TransferBody = z
   })
   .strict()
   .refine((t) => Boolean(t.toWorkerId) !== Boolean(t.toDepartmentId), '请选择转派给一位工作人员或一个部门')
+  .meta({ oneOf: [{ required: ['toWorkerId'] }, { required: ['toDepartmentId'] }] })
 export const MergeInput = z.object({ into: z.string().regex(CASE_NUMBER_RE, '工单编号格式不正确') }).strict()
 export const EmptyInput = z.object({}).strict()
 

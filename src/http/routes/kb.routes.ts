@@ -32,6 +32,7 @@ export const FeedbackBody = z
     helpful: z.boolean(),
   })
   .refine((f) => f.questionId ?? f.answerId, { message: '缺少 questionId' })
+  .meta({ anyOf: [{ required: ['questionId'] }, { required: ['answerId'] }] })
 export const DocumentBody = z.object({
   id: z.string().min(1).max(120),
   text: z.string().min(1, '文档内容为空'),

@@ -52,12 +52,16 @@ export const Open311RequestBody = z.object({
   service_code: z.string(),
   description: z.string(),
   agency_responsible: z.string(),
+  service_notice: z.string(),
   requested_datetime: z.string(),
   updated_datetime: z.string(),
   expected_datetime: z.string().nullable(),
   address: z.string(),
+  address_id: z.string().nullable(),
+  zipcode: z.null(),
   lat: z.number().nullable(),
   long: z.number().nullable(),
+  media_url: z.null(),
 })
 export const Open311CreatedBody = z.array(
   z.object({ service_request_id: z.string(), service_notice: z.string(), account_id: z.string().nullable() }),

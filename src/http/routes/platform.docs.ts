@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { NoticeInput } from '../../services/notices/notice.service.js'
 import { CreateRequestInput, RequestsQuery } from '../../services/open311/open311.service.js'
-import type { RouteDoc } from '../openapi.js'
+import { IDEMPOTENCY_KEY_HEADER, type RouteDoc } from '../openapi.js'
 import { ApiKeyInput, DevLoginInput, InviteInput, RefreshInput, WxLoginInput } from './auth.routes.js'
 import { EmptyInput } from './cases.schemas.js'
 import {
@@ -32,6 +32,7 @@ import {
   Open311RequestBody,
   Open311ServiceBody,
   Open311ServiceDefinitionBody,
+  RequestIdParams,
 } from './open311.routes.js'
 import { BindInput, ImportQuery } from './registry.routes.js'
 import { ContactInput, DirectMessageInput, RoomInput, RoomMessageInput } from './sim.routes.js'
@@ -80,6 +81,7 @@ function consoleTicketDocs(): RouteDoc[] {
     {
       method: 'post',
       path: '/api/v1/auth/console-tickets',
+      status: [201],
       summary: '工作台扫码登录：生成登录二维码（3 分钟有效；按来源地址限流）',
       tags: ['auth'],
       auth: 'none',
@@ -165,6 +167,7 @@ export const platformDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/auth/wx-login',
+    unavailable: '未配置微信小程序（WECHAT_APP_ID / WECHAT_APP_SECRET）时',
     summary: '微信登录（wx.login 的 code；员工首次登录附邀请码）',
     tags: ['auth'],
     auth: 'none',
@@ -183,6 +186,7 @@ export const platformDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/auth/logout',
+    status: [204],
     summary: '退出登录（吊销刷新令牌）',
     tags: ['auth'],
     auth: 'none',
@@ -191,6 +195,7 @@ export const platformDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/auth/invites',
+    status: [201],
     summary: '为员工生成一次性邀请码',
     tags: ['auth'],
     auth: 'token_or_api_key',
@@ -200,6 +205,7 @@ export const platformDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/auth/api-keys',
+    status: [201],
     summary: '创建 API 密钥（只显示一次）',
     tags: ['auth'],
     auth: 'token_or_api_key',
@@ -268,6 +274,11 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/admin/import',
+    consumes: [
+      'text/csv',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      'application/vnd.ms-excel',
+    ],
     summary:
       '导入居民台账（CSV 或 xlsx 原始内容）：返回新建/更新/未变数量和逐行错误（行号、列名、原因）；只负责一个社区的工作人员默认导入本社区',
     tags: ['registry'],
@@ -295,6 +306,8 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/kb/documents',
+    status: [201, 200],
+    consumes: ['text/plain', 'text/markdown', 'text/html'],
     summary: '上传政策文件（JSON 或纯文本）',
     tags: ['kb'],
     auth: 'token_or_api_key',
@@ -305,6 +318,15 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/kb/files',
+    status: [201, 200],
+    consumes: [
+      'application/pdf',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'text/html',
+      'text/markdown',
+      'text/plain',
+      'application/octet-stream',
+    ],
     summary:
       '上传政策文件原件（请求体为文件字节；Content-Type: application/pdf、Word .docx、text/html、text/markdown、text/plain，或 application/octet-stream 加 ?name=文件名）',
     tags: ['kb'],
@@ -376,6 +398,9 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/events',
+    status: [201],
+    description:
+      '开始时间要在将来，结束时间要晚于开始时间，报名截止不能晚于开始；时间可写 RFC 3339（带时区），或「2026-12-01 09:30」按社区时区理解。',
     summary: '发布活动',
     tags: ['events'],
     auth: token,
@@ -430,6 +455,7 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/notices',
+    status: [201],
     summary: '起草通知',
     tags: ['notices'],
     auth: token,
@@ -499,6 +525,7 @@ export const featureDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/notices/:id/follow-ups',
+    status: [201, 200],
     summary: '一键请联系党员（或网格员）上门告知一位未回复的居民；同一人只发一次',
     tags: ['notices'],
     auth: token,
@@ -512,7 +539,7 @@ function open311Docs(): RouteDoc[] {
   return FORMATS.flatMap((f): RouteDoc[] => {
     const as = (response: z.ZodType) => (f === 'json' ? { response } : { produces: 'text/xml' })
     const tags = ['open311']
-    return [
+    const docs: RouteDoc[] = [
       {
         method: 'get',
         path: `/open311/discovery.${f}`,
@@ -552,6 +579,7 @@ function open311Docs(): RouteDoc[] {
         summary: 'GeoReport：一个服务请求',
         tags,
         auth: 'none',
+        params: RequestIdParams,
         ...as(z.array(Open311RequestBody)),
       },
       {
@@ -561,11 +589,15 @@ function open311Docs(): RouteDoc[] {
           'GeoReport：提交服务请求（需 api_key；位置须可确定：address_id、服务范围内的 lat/long 或写明社区的 address_string，否则 400）',
         tags,
         auth: 'api_key',
+        status: [201],
         query: ApiKeyQuery,
+        headers: [IDEMPOTENCY_KEY_HEADER(false)],
         body: CreateRequestInput,
+        consumes: ['application/x-www-form-urlencoded'],
         ...as(Open311CreatedBody),
       },
     ]
+    return docs.map((d) => ({ ...d, errors: 'georeport' }))
   })
 }
 
@@ -583,6 +615,7 @@ export const integrationDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/sim/rooms',
+    status: [201],
     summary: '模拟器：建群',
     tags: ['simulator'],
     auth: 'none',
@@ -591,6 +624,7 @@ export const integrationDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/sim/contacts',
+    status: [201],
     summary: '模拟器：建联系人',
     tags: ['simulator'],
     auth: 'none',
@@ -599,6 +633,7 @@ export const integrationDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/sim/rooms/:roomId/messages',
+    status: [202],
     summary: '模拟器：群里发言',
     tags: ['simulator'],
     auth: 'none',
@@ -607,6 +642,7 @@ export const integrationDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/sim/contacts/:contactId/messages',
+    status: [202],
     summary: '模拟器：私聊机器人',
     tags: ['simulator'],
     auth: 'none',

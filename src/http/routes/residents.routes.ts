@@ -33,6 +33,12 @@ export const ResidentBody = z.object({
   phone: z.string().optional(),
   idNumber: z.string().optional(),
   wecomUserId: z.string().optional(),
+  communityId: z.string().optional(),
+  householdId: z.string().optional(),
+  gridId: z.string().optional(),
+  roles: z.array(z.string()).optional(),
+  tags: z.array(z.string()).optional(),
+  erased: z.boolean().optional(),
 })
 
 /** What staff change of a person: the WeCom userid ('' or null clears it). */

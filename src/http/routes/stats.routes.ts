@@ -10,6 +10,7 @@ import { parseQuery } from '../validate.js'
 const DateText = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}(T[\d:.+\-Z]+)?$/, '日期格式应为 YYYY-MM-DD')
+  .meta({ format: 'date', example: '2026-12-01' })
   .transform((s) => new Date(s.length === 10 ? `${s}T00:00:00+08:00` : s))
   .refine((d) => !Number.isNaN(d.getTime()), '日期不正确')
 
@@ -41,8 +42,8 @@ export const TrendQuery = z
       .string()
       .regex(/^[0-9a-f]{24}$/i, '社区编号格式不正确')
       .optional(),
-    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD'),
-    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式应为 YYYY-MM-DD'),
+    from: z.iso.date({ error: '日期格式应为 YYYY-MM-DD' }),
+    to: z.iso.date({ error: '日期格式应为 YYYY-MM-DD' }),
     interval: z.enum(['day', 'week']).default('day'),
   })
   .strict()
@@ -57,6 +58,7 @@ export const HotspotQuery = z
   })
   .strict()
 export const TrendBody = z.object({
+  communityId: z.string().optional(),
   interval: z.enum(['day', 'week']),
   points: z
     .array(z.record(z.string(), z.unknown()))
@@ -65,6 +67,9 @@ export const TrendBody = z.object({
     ),
 })
 export const HotspotBody = z.object({
+  communityId: z.string().optional(),
+  from: z.string().meta({ format: 'date-time' }),
+  to: z.string().meta({ format: 'date-time' }),
   places: z
     .array(z.record(z.string(), z.unknown()))
     .describe(

@@ -22,7 +22,7 @@ import {
 } from './event.views.js'
 
 const ObjectIdString = z.string({ error: '编号要是文字' }).regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
-const TimeInput = z.union([z.date(), z.string().min(1).max(40)], {
+const TimeInput = z.union([z.date(), z.string().min(1).max(40).meta({ format: 'date-time' })], {
   error: '时间格式不正确，请写成 2026-12-01 09:30',
 })
 const Offsets = z

@@ -180,9 +180,12 @@ export async function listDocumentViews(today: string): Promise<KbDocumentView[]
   })
 }
 
-const DayOrNull = z.union([z.string().max(20, '日期太长，请写成 YYYY-MM-DD'), z.null()], {
-  error: '日期请写成 YYYY-MM-DD（用 null 清除）',
-})
+const DayOrNull = z.union(
+  [z.string().max(20, '日期太长，请写成 YYYY-MM-DD').meta({ format: 'date' }), z.null()],
+  {
+    error: '日期请写成 YYYY-MM-DD（用 null 清除）',
+  },
+)
 
 /** A staff change to a document's life cycle; `null` clears a date. `reviewed` restarts the review period. */
 export const LifecycleChangeInput = z
@@ -205,6 +208,12 @@ export const LifecycleChangeInput = z
     },
   )
   .refine((v) => Object.keys(v).some((k) => k !== 'reason'), { message: '没有要修改的内容' })
+  // The document says the same: at least one field besides `reason`.
+  .meta({
+    anyOf: ['effectiveFrom', 'expiresOn', 'abolishedOn', 'supersededBy', 'reviewed'].map((k) => ({
+      required: [k],
+    })),
+  })
 export type LifecycleChangeInput = z.infer<typeof LifecycleChangeInput>
 
 const DAY_FIELDS = { effectiveFrom: '施行日期', expiresOn: '有效期至', abolishedOn: '废止日期' } as const
