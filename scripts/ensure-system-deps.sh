@@ -5,6 +5,8 @@ need=()
 command -v go >/dev/null 2>&1 || echo "warning: Go is not on PATH; the embedded FerretDB can only be built with Go >= 1.24 (or set MONGODB_URI)" >&2
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# schemathesis and the GeoReport client (test/clients) are installed from PyPI into a virtualenv.
+python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Missing system packages: ${need[*]} (install them with apt-get as root)" >&2
