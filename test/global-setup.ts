@@ -13,7 +13,7 @@ declare module 'vitest' {
 
 /**
  * Builds the staff console when needed, then starts one real database server for the whole run
- * (FerretDB on a fresh temporary folder, or MONGODB_URI when set); each test file then uses a database of its own on it. The server is stopped
+ * (FerretDB, on PostgreSQL when installed, in a fresh temporary folder, or MONGODB_URI when set); each test file then uses a database of its own on it. The server is stopped
  * and its folder removed at the end, also when tests fail.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -33,6 +33,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
       port: 0,
       startTimeoutMs: 60_000,
+      // FerretDB on PostgreSQL when it is installed (LINLI_EMBEDDED_BACKEND=sqlite|postgresql to choose);
+      // the throw-away cluster runs without fsync.
+      backend: 'auto',
+      fast: true,
       onProgress: (line) => process.stderr.write(`${line}\n`),
     })
   } catch (err) {

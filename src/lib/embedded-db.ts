@@ -48,6 +48,8 @@ export interface EmbeddedDbOptions {
   backend?: EmbeddedBackend | 'auto'
   /** Tests only: the PostgreSQL cluster runs without fsync. */
   fast?: boolean
+  /** More PostgreSQL server settings, `name=value` (tests: auto_explain). */
+  pgSettings?: readonly string[]
   /** Progress lines (building, starting); the caller decides where they go. */
   onProgress?: (line: string) => void
 }
@@ -295,6 +297,7 @@ async function startPgBackend(dataDir: string, options: EmbeddedDbOptions): Prom
         binDir,
         startTimeoutMs: options.startTimeoutMs,
         fast: options.fast,
+        settings: options.pgSettings,
         onProgress: options.onProgress,
       })
     } catch (err) {

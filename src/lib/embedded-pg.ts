@@ -132,6 +132,8 @@ export interface StartPgOptions {
   startTimeoutMs: number
   /** Tests only: no fsync (a machine crash may lose the cluster; the test run throws it away anyway). */
   fast?: boolean
+  /** More `name=value` server settings (tests: auto_explain). */
+  settings?: readonly string[]
   onProgress?: (line: string) => void
 }
 
@@ -161,6 +163,7 @@ export async function startPgCluster(o: StartPgOptions): Promise<PgCluster> {
     `port=${PG_PORT}`,
     'max_connections=200',
     ...(o.fast ? ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off'] : []),
+    ...(o.settings ?? []),
   ]
   const child = spawn(path.join(o.binDir, 'postgres'), ['-D', dir, ...settings.flatMap((s) => ['-c', s])], {
     stdio: ['ignore', 'pipe', 'pipe'],
