@@ -2,6 +2,7 @@ import mongoose from 'mongoose'
 import type { Config } from './config.js'
 import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.js'
 import type { Logger } from './logger.js'
+import { guardModelsAgainstNul } from './nul.js'
 import { ensurePgIndexes } from './pg-indexes.js'
 
 export interface Database {
@@ -84,6 +85,7 @@ export async function openDatabase(
 
 export async function connectMongoose(uri: string): Promise<void> {
   mongoose.set('strictQuery', true)
+  guardModelsAgainstNul()
   await mongoose.connect(uri, {
     // An unreachable server fails a query within 3 s (the API answers 503, the bot retries).
     serverSelectionTimeoutMS: 3000,
@@ -104,6 +106,7 @@ export interface ModelInitFailure {
 /** Builds the indexes of every registered model; returns (and logs) the ones the server refused. */
 export async function initModels(logger: Logger): Promise<ModelInitFailure[]> {
   const failures: ModelInitFailure[] = []
+  guardModelsAgainstNul()
   for (const name of mongoose.modelNames()) {
     const model = mongoose.model(name)
     try {
