@@ -5,6 +5,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -273,6 +274,15 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<Embed
   })
 }
 
+/** FerretDB's SQLite backend keeps one `<database>.sqlite` file per database in the data folder. */
+function hasSqliteData(dataDir: string): boolean {
+  try {
+    return readdirSync(dataDir).some((f) => f.endsWith('.sqlite'))
+  } catch {
+    return false
+  }
+}
+
 /** The backend asked for: LINLI_EMBEDDED_BACKEND wins over the option (config `LINLI_DB_BACKEND`). */
 export function requestedBackend(option: EmbeddedDbOptions['backend']): EmbeddedBackend | 'auto' {
   const env = process.env.LINLI_EMBEDDED_BACKEND
@@ -288,6 +298,14 @@ export function requestedBackend(option: EmbeddedDbOptions['backend']): Embedded
 async function startPgBackend(dataDir: string, options: EmbeddedDbOptions): Promise<PgCluster | undefined> {
   const wanted = requestedBackend(options.backend)
   if (wanted === 'sqlite') return undefined
+  if (wanted === 'auto' && hasSqliteData(dataDir) && !existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))) {
+    // An existing installation keeps its data: PostgreSQL would start empty beside it.
+    options.onProgress?.(
+      '提示：数据目录里已有 SQLite 数据，继续使用 SQLite / note: the data folder holds SQLite data, staying on SQLite ' +
+        '(to move: mongodump, then LINLI_EMBEDDED_BACKEND=postgresql and mongorestore)',
+    )
+    return undefined
+  }
   const binDir = findPgBinDir()
   let why: string
   if (binDir) {
