@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
 import { seedGridWithWorker } from '../handlers/handler-fixtures.test-helper.js'
 import { CaseModel } from '../models/case.model.js'
@@ -12,22 +12,15 @@ void RoomBindingModel
 // NUL removed), never lost to a failed insert. Runs on the suite's backend (PostgreSQL when installed).
 describe('a chat message with a NUL character', () => {
   useTestDatabase()
-  const running: Array<{ stop(): Promise<void> }> = []
-  afterEach(async () => {
-    for (const r of running.splice(0)) await r.stop()
-  })
 
   it('is stored without the NUL and opens its case with a reply', async () => {
     const bot = await startTestBot()
-    running.push(bot)
+    onTestFinished(() => bot.stop())
     await seedGridWithWorker()
+    const topic = '康和小区7号楼居民群'
     const zhang = bot.world.createContact('张阿姨')
-    const room = bot.world.createRoom('康和小区7号楼', [zhang])
-    await bot.rooms.bindAsSystem({
-      roomId: room.id,
-      topic: '康和小区7号楼',
-      target: { scope: 'grid', code: 'KH-07' },
-    })
+    const room = bot.world.createRoom(topic, [zhang])
+    await bot.rooms.bindAsSystem({ roomId: room.id, topic, target: { scope: 'grid', code: 'KH-07' } })
     const id = bot.world.say({
       from: zhang.id,
       roomId: room.id,
@@ -36,7 +29,7 @@ describe('a chat message with a NUL character', () => {
     })
     await eventually(
       async () => (await ChatMessageModel.findOne({ messageId: id }).lean())?.status === 'processed',
-      8000,
+      15_000,
     )
     const stored = await ChatMessageModel.findOne({ messageId: id }).lean()
     expect(stored?.text).toMatch(/3号楼电梯不动了$/)
@@ -44,7 +37,10 @@ describe('a chat message with a NUL character', () => {
     expect(stored?.outcome).toBe('report')
     const opened = await CaseModel.findOne({}).lean()
     expect(opened?.description).toContain('3号楼电梯不动了')
-    await eventually(() => bot.world.delivered.some((d) => d.to === room.id && d.text.includes('工单号')))
+    await eventually(
+      () => bot.world.delivered.some((d) => d.to === room.id && d.text.includes('工单号')),
+      15_000,
+    )
   })
 
   it('is accepted by create, insertMany and updates of any model', async () => {

@@ -14,10 +14,12 @@ import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import {
+  alive,
   ferretPgUrl,
   findPgBinDir,
   type PgCluster,
   type PgConnection,
+  sleep,
   startPgCluster,
 } from './embedded-pg.js'
 
@@ -82,10 +84,6 @@ interface StateFile {
   pg?: PgConnection
 }
 
-function lockedSleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
-
 /** Runs fn while holding a folder lock, so two processes never build or start the same thing at once. */
 async function withDirLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 10 * 60_000
@@ -96,9 +94,9 @@ async function withDirLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T>
       break
     } catch {
       const holder = Number(safeRead(path.join(lockDir, 'pid')))
-      if (holder && !isAlive(holder)) rmSync(lockDir, { recursive: true, force: true })
+      if (holder && !alive(holder)) rmSync(lockDir, { recursive: true, force: true })
       else if (Date.now() > deadline) throw new EmbeddedDbError(`timed out waiting for lock ${lockDir}`)
-      else await lockedSleep(200)
+      else await sleep(200)
     }
   }
   try {
@@ -113,15 +111,6 @@ function safeRead(file: string): string {
     return readFileSync(file, 'utf8')
   } catch {
     return ''
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 
@@ -369,7 +358,7 @@ async function reuseRunning(dataDir: string): Promise<EmbeddedDb | undefined> {
   } catch {
     return undefined
   }
-  if (!isAlive(state.pid) || !(await canConnect(state.port))) {
+  if (!alive(state.pid) || !(await canConnect(state.port))) {
     rmSync(stateFile, { force: true })
     return undefined
   }
@@ -427,7 +416,7 @@ async function supervise(child: ChildProcess, o: SuperviseOptions): Promise<Embe
         `${o.kind} did not start on 127.0.0.1:${o.port}: ${tail.slice(-5).join(' | ') || 'no output'} (log: ${logFile})`,
       )
     }
-    await lockedSleep(100)
+    await sleep(100)
   }
   const pid = child.pid ?? 0
   const pg: PgConnection | undefined = o.pg && {

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
 import { afterEach, describe, expect, it } from 'vitest'
+import { embeddedTestOptions } from '../../test/embedded-options.js'
 import { type EmbeddedDbOptions, startEmbeddedDb } from './embedded-db.js'
 import { findPgBinDir } from './embedded-pg.js'
 
@@ -17,15 +18,7 @@ describe.skipIf(!hasPg && !process.env.CI)('the embedded PostgreSQL cluster', ()
   function options(backend: EmbeddedDbOptions['backend'], progress: string[] = []): EmbeddedDbOptions {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'linli-pgc-'))
     folders.push(dataDir)
-    return {
-      dataDir,
-      cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
-      port: 0,
-      startTimeoutMs: 60_000,
-      backend,
-      fast: true,
-      onProgress: (l) => progress.push(l),
-    }
+    return embeddedTestOptions(dataDir, { backend, onProgress: (l) => progress.push(l) })
   }
 
   it('keeps its data across a restart and after a stale postmaster.pid, created once, run by a non-root user', async () => {

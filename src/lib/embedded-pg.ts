@@ -1,15 +1,5 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
-import {
-  chmodSync,
-  chownSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs'
+import fs from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -52,11 +42,13 @@ export interface RunAs {
  * /usr/lib/postgresql/<n>/bin (Debian keeps them off PATH), else the folder of an `initdb` on PATH.
  */
 export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const has = (dir: string) => existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))
+  const has = (dir: string) =>
+    fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'postgres'))
   if (env.LINLI_PG_BIN_DIR) return has(env.LINLI_PG_BIN_DIR) ? env.LINLI_PG_BIN_DIR : undefined
   const debian = '/usr/lib/postgresql'
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian)
+  if (fs.existsSync(debian)) {
+    const versions = fs
+      .readdirSync(debian)
       .filter((v) => /^\d+$/.test(v))
       .sort((a, b) => Number(b) - Number(a))
     for (const v of versions) if (has(path.join(debian, v, 'bin'))) return path.join(debian, v, 'bin')
@@ -113,11 +105,11 @@ export async function psql(c: PgConnection, sql: string, database = c.database):
   return stdout
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -154,9 +146,9 @@ export async function startPgCluster(o: StartPgOptions): Promise<PgCluster> {
     database: PG_DATABASE,
   }
   if (runAs) openForTraversal(path.resolve(o.dataDir), runAs)
-  if (!existsSync(path.join(dir, 'PG_VERSION'))) await initCluster(dir, o, runAs)
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) await initCluster(dir, o, runAs)
   await stopLeftover(dir)
-  const log = createWriteStream(path.join(o.dataDir, 'postgresql.log'), { flags: 'a' })
+  const log = fs.createWriteStream(path.join(o.dataDir, 'postgresql.log'), { flags: 'a' })
   const settings = [
     'listen_addresses=',
     `unix_socket_directories=${dir}`,
@@ -201,16 +193,16 @@ function canReach(dir: string, runAs: RunAs): boolean {
  */
 function openForTraversal(dataDir: string, runAs: RunAs): void {
   if (canReach(dataDir, runAs)) return
-  chmodSync(dataDir, (statSync(dataDir).mode & 0o777) | 0o011)
+  fs.chmodSync(dataDir, (fs.statSync(dataDir).mode & 0o777) | 0o011)
   if (!canReach(dataDir, runAs))
     throw new Error(`user ${runAs.name} cannot reach ${dataDir}: a parent folder is closed to other users`)
 }
 
 async function initCluster(dir: string, o: StartPgOptions, runAs: RunAs | undefined): Promise<void> {
   o.onProgress?.(`Creating the PostgreSQL cluster in ${dir} (once)…`)
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true, mode: 0o700 })
-  if (runAs) chownSync(dir, runAs.uid, runAs.gid)
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  if (runAs) fs.chownSync(dir, runAs.uid, runAs.gid)
   await run(
     path.join(o.binDir, 'initdb'),
     [
@@ -240,7 +232,7 @@ async function stopLeftover(dir: string): Promise<void> {
   const pidFile = path.join(dir, 'postmaster.pid')
   let raw = ''
   try {
-    raw = readFileSync(pidFile, 'utf8')
+    raw = fs.readFileSync(pidFile, 'utf8')
   } catch {
     return
   }
@@ -252,7 +244,7 @@ async function stopLeftover(dir: string): Promise<void> {
     if (alive(pid)) process.kill(pid, 'SIGQUIT')
     while (alive(pid)) await sleep(100)
   }
-  rmSync(pidFile, { force: true })
+  fs.rmSync(pidFile, { force: true })
 }
 
 function superviseCluster(child: ChildProcess, conn: PgConnection): PgCluster {

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import mongoose from 'mongoose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { embeddedTestOptions } from '../../test/embedded-options.js'
 import { connectMongoose, initModels } from './database.js'
 import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.js'
 import { findPgBinDir, psql } from './embedded-pg.js'
@@ -25,15 +26,12 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
   beforeAll(async () => {
     for (const f of readdirSync(modelsDir)) if (f.endsWith('.model.ts')) await import(path.join(modelsDir, f))
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'linli-gin-'))
-    db = await startEmbeddedDb({
-      dataDir,
-      cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
-      port: 0,
-      startTimeoutMs: 60_000,
-      backend: 'postgresql',
-      fast: true,
-      pgSettings: ['session_preload_libraries=auto_explain', 'auto_explain.log_min_duration=0'],
-    })
+    db = await startEmbeddedDb(
+      embeddedTestOptions(dataDir, {
+        backend: 'postgresql',
+        pgSettings: ['session_preload_libraries=auto_explain', 'auto_explain.log_min_duration=0'],
+      }),
+    )
     await connectMongoose(`${db.uri}${DB}`)
     await initModels(silentLogger)
   }, 180_000)
