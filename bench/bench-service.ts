@@ -5,6 +5,7 @@ import mongoose from 'mongoose'
 import { linkStaffContacts } from '../scripts/demo-setup.js'
 import type { BotRuntime } from '../src/bot/runtime.js'
 import { loadConfig } from '../src/lib/config.js'
+import { ensurePgIndexesLogged } from '../src/lib/database.js'
 import { type EmbeddedDb, startEmbeddedDb } from '../src/lib/embedded-db.js'
 import { silentLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
@@ -48,6 +49,9 @@ export async function openBenchService(options: { monitorCommands?: boolean } = 
     },
   )
   const service = await startService(config, silentLogger)
+  // The service sees the embedded server as an external URI: the PostgreSQL backend's GIN indexes
+  // are made here, as openDatabase makes them for the embedded server.
+  if (embedded?.pg) await ensurePgIndexesLogged(silentLogger, embedded.pg, dbName)
   return { service, embedded, tmp, dbName }
 }
 

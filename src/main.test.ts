@@ -74,7 +74,8 @@ describe('the service process', () => {
     expect(await exited).toBe(0)
     expect(output()).toMatch(/stopped/)
     await waitFor(() => (isAlive(dbPid) ? undefined : true), 10_000)
-  })
+    // The first start on PostgreSQL creates its cluster (initdb) before FerretDB starts.
+  }, 90_000)
 
   it('exits non-zero with a clear message when the configured database cannot be reached', async () => {
     const { output, exited } = startProcess({ MONGODB_URI: 'mongodb://127.0.0.1:9/linli' })

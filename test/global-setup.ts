@@ -4,6 +4,7 @@ import path from 'node:path'
 import type { TestProject } from 'vitest/node'
 import { ensureConsoleBuilt } from '../scripts/console-build.js'
 import { type EmbeddedDb, startEmbeddedDb } from '../src/lib/embedded-db.js'
+import { embeddedTestOptions } from './embedded-options.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,7 +14,7 @@ declare module 'vitest' {
 
 /**
  * Builds the staff console when needed, then starts one real database server for the whole run
- * (FerretDB on a fresh temporary folder, or MONGODB_URI when set); each test file then uses a database of its own on it. The server is stopped
+ * (FerretDB, on PostgreSQL when installed, in a fresh temporary folder, or MONGODB_URI when set); each test file then uses a database of its own on it. The server is stopped
  * and its folder removed at the end, also when tests fail.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -28,13 +29,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'linli-test-db-'))
   let db: EmbeddedDb
   try {
-    db = await startEmbeddedDb({
-      dataDir,
-      cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
-      port: 0,
-      startTimeoutMs: 60_000,
-      onProgress: (line) => process.stderr.write(`${line}\n`),
-    })
+    // FerretDB on PostgreSQL when it is installed (LINLI_EMBEDDED_BACKEND=sqlite|postgresql to choose);
+    // the throw-away cluster runs without fsync.
+    db = await startEmbeddedDb(
+      embeddedTestOptions(dataDir, { onProgress: (line) => process.stderr.write(`${line}\n`) }),
+    )
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true })
     throw err

@@ -2,12 +2,16 @@ import mongoose from 'mongoose'
 import type { Config } from './config.js'
 import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.js'
 import type { Logger } from './logger.js'
+import { guardModelsAgainstNul } from './nul.js'
+import { ensurePgIndexes } from './pg-indexes.js'
 
 export interface Database {
   /** The URI in use, without credentials (safe to log). */
   safeUri: string
   /** 'external' when MONGODB_URI was given, else the embedded server's kind. */
   source: 'external' | 'ferretdb' | 'mongod'
+  /** FerretDB's storage when the embedded FerretDB is used. */
+  backend?: 'postgresql' | 'sqlite'
   /** Where the embedded server keeps its files, when there is one. */
   dataDir?: string
   /** Resolves with a reason when the embedded server dies on its own. */
@@ -50,12 +54,17 @@ export async function openDatabase(
     embedded = await startEmbeddedDb({ ...config.database.embedded, onProgress: options.onProgress })
     uri = embedded.uri
   }
-  const full = withDbName(uri, options.dbName ?? 'linli')
+  const dbName = options.dbName ?? 'linli'
+  const full = withDbName(uri, dbName)
   await connectMongoose(full)
   await initModels(logger)
+  if (embedded) logBackend(logger, embedded)
+  if (embedded?.pg)
+    await ensurePgIndexesLogged(logger, embedded.pg, new URL(full).pathname.slice(1) || dbName)
   return {
     safeUri: redactUri(full),
     source: embedded ? embedded.kind : 'external',
+    backend: embedded?.backend,
     dataDir: embedded?.dataDir,
     crashed: embedded?.crashed ?? new Promise(() => undefined),
     ping: async () => {
@@ -76,6 +85,7 @@ export async function openDatabase(
 
 export async function connectMongoose(uri: string): Promise<void> {
   mongoose.set('strictQuery', true)
+  guardModelsAgainstNul()
   await mongoose.connect(uri, {
     // An unreachable server fails a query within 3 s (the API answers 503, the bot retries).
     serverSelectionTimeoutMS: 3000,
@@ -96,6 +106,7 @@ export interface ModelInitFailure {
 /** Builds the indexes of every registered model; returns (and logs) the ones the server refused. */
 export async function initModels(logger: Logger): Promise<ModelInitFailure[]> {
   const failures: ModelInitFailure[] = []
+  guardModelsAgainstNul()
   for (const name of mongoose.modelNames()) {
     const model = mongoose.model(name)
     try {
@@ -108,4 +119,40 @@ export async function initModels(logger: Logger): Promise<ModelInitFailure[]> {
     }
   }
   return failures
+}
+
+function logBackend(logger: Logger, embedded: EmbeddedDb): void {
+  const where = { backend: embedded.backend ?? embedded.kind, dataDir: embedded.dataDir }
+  if (embedded.backend === 'postgresql')
+    logger.info(where, '数据库：内置 FerretDB + PostgreSQL / database: embedded FerretDB on PostgreSQL')
+  else if (embedded.backend === 'sqlite')
+    logger.warn(
+      where,
+      '数据库：内置 FerretDB + SQLite（较慢）/ database: embedded FerretDB on SQLite (slower)',
+    )
+  else logger.info(where, '数据库：内置 mongod / database: embedded mongod')
+}
+
+/**
+ * The GIN expression indexes the PostgreSQL backend needs for Linli's equality filters
+ * (src/lib/pg-indexes.ts), made at every start; a failure is logged, never fatal (only slower).
+ */
+export async function ensurePgIndexesLogged(
+  logger: Logger,
+  pg: EmbeddedDb['pg'],
+  dbName: string,
+): Promise<void> {
+  if (!pg) return
+  try {
+    const r = await ensurePgIndexes(pg, dbName)
+    logger.info(
+      { indexes: r.indexes.length, created: r.created.length, dropped: r.dropped.length },
+      'PostgreSQL GIN indexes in place',
+    )
+  } catch (err) {
+    logger.error(
+      { err: err instanceof Error ? err.message : String(err) },
+      'PostgreSQL GIN indexes not created',
+    )
+  }
 }

@@ -5,6 +5,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -12,6 +13,15 @@ import {
 import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import {
+  alive,
+  ferretPgUrl,
+  findPgBinDir,
+  type PgCluster,
+  type PgConnection,
+  sleep,
+  startPgCluster,
+} from './embedded-pg.js'
 
 const run = promisify(execFile)
 
@@ -34,12 +44,27 @@ export interface EmbeddedDbOptions {
   /** 0 picks a free port on 127.0.0.1. */
   port: number
   startTimeoutMs: number
+  /**
+   * FerretDB's storage: 'postgresql' (an own cluster in the data folder), 'sqlite', or 'auto'
+   * (default): PostgreSQL when its binaries are found and the cluster starts, else SQLite.
+   */
+  backend?: EmbeddedBackend | 'auto'
+  /** Tests only: the PostgreSQL cluster runs without fsync. */
+  fast?: boolean
+  /** More PostgreSQL server settings, `name=value` (tests: auto_explain). */
+  pgSettings?: readonly string[]
   /** Progress lines (building, starting); the caller decides where they go. */
   onProgress?: (line: string) => void
 }
 
+export type EmbeddedBackend = 'postgresql' | 'sqlite'
+
 export interface EmbeddedDb {
   uri: string
+  /** FerretDB's storage (undefined for mongod). */
+  backend?: EmbeddedBackend
+  /** How to reach the PostgreSQL cluster under FerretDB (its GIN indexes are made through it). */
+  pg?: PgConnection
   /** 'ferretdb' or 'mongod', and where its files are. */
   kind: 'ferretdb' | 'mongod'
   dataDir: string
@@ -55,10 +80,8 @@ interface StateFile {
   pid: number
   port: number
   kind: 'ferretdb' | 'mongod'
-}
-
-function lockedSleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
+  backend?: EmbeddedBackend
+  pg?: PgConnection
 }
 
 /** Runs fn while holding a folder lock, so two processes never build or start the same thing at once. */
@@ -71,9 +94,9 @@ async function withDirLock<T>(lockDir: string, fn: () => Promise<T>): Promise<T>
       break
     } catch {
       const holder = Number(safeRead(path.join(lockDir, 'pid')))
-      if (holder && !isAlive(holder)) rmSync(lockDir, { recursive: true, force: true })
+      if (holder && !alive(holder)) rmSync(lockDir, { recursive: true, force: true })
       else if (Date.now() > deadline) throw new EmbeddedDbError(`timed out waiting for lock ${lockDir}`)
-      else await lockedSleep(200)
+      else await sleep(200)
     }
   }
   try {
@@ -88,15 +111,6 @@ function safeRead(file: string): string {
     return readFileSync(file, 'utf8')
   } catch {
     return ''
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 
@@ -222,8 +236,10 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<Embed
       throw buildError instanceof Error ? buildError : new EmbeddedDbError(String(buildError))
     const port = options.port || (await freePort())
     const kind = bin ? 'ferretdb' : 'mongod'
+    const pg = bin ? await startPgBackend(dataDir, options) : undefined
+    const backend: EmbeddedBackend | undefined = bin ? (pg ? 'postgresql' : 'sqlite') : undefined
     const args = bin
-      ? ferretArgs(dataDir, port)
+      ? ferretArgs(dataDir, port, pg)
       : [
           '--dbpath',
           ensureDir(path.join(dataDir, 'mongod')),
@@ -236,8 +252,70 @@ export async function startEmbeddedDb(options: EmbeddedDbOptions): Promise<Embed
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     })
-    return await supervise(child, { dataDir, port, kind, startTimeoutMs: options.startTimeoutMs })
+    return await supervise(child, {
+      dataDir,
+      port,
+      kind,
+      backend,
+      pg,
+      startTimeoutMs: options.startTimeoutMs,
+    })
   })
+}
+
+/** FerretDB's SQLite backend keeps one `<database>.sqlite` file per database in the data folder. */
+function hasSqliteData(dataDir: string): boolean {
+  try {
+    return readdirSync(dataDir).some((f) => f.endsWith('.sqlite'))
+  } catch {
+    return false
+  }
+}
+
+/** The backend asked for: LINLI_EMBEDDED_BACKEND wins over the option (config `LINLI_DB_BACKEND`). */
+export function requestedBackend(option: EmbeddedDbOptions['backend']): EmbeddedBackend | 'auto' {
+  const env = process.env.LINLI_EMBEDDED_BACKEND
+  if (env === 'postgresql' || env === 'sqlite' || env === 'auto') return env
+  return option ?? 'auto'
+}
+
+/**
+ * Starts the PostgreSQL cluster FerretDB stores in, or returns undefined for SQLite: when SQLite is
+ * asked for, or (auto) when PostgreSQL's binaries are missing or the cluster does not start, with a
+ * warning saying why. Asked for explicitly, a PostgreSQL that cannot be had is an error.
+ */
+async function startPgBackend(dataDir: string, options: EmbeddedDbOptions): Promise<PgCluster | undefined> {
+  const wanted = requestedBackend(options.backend)
+  if (wanted === 'sqlite') return undefined
+  if (wanted === 'auto' && hasSqliteData(dataDir) && !existsSync(path.join(dataDir, 'pg', 'PG_VERSION'))) {
+    // An existing installation keeps its data: PostgreSQL would start empty beside it.
+    options.onProgress?.(
+      '提示：数据目录里已有 SQLite 数据，继续使用 SQLite / note: the data folder holds SQLite data, staying on SQLite ' +
+        '(to move: mongodump, then LINLI_EMBEDDED_BACKEND=postgresql and mongorestore)',
+    )
+    return undefined
+  }
+  const binDir = findPgBinDir()
+  let why: string
+  if (binDir) {
+    try {
+      return await startPgCluster({
+        dataDir,
+        binDir,
+        startTimeoutMs: options.startTimeoutMs,
+        fast: options.fast,
+        settings: options.pgSettings,
+        onProgress: options.onProgress,
+      })
+    } catch (err) {
+      why = err instanceof Error ? err.message : String(err)
+    }
+  } else why = 'PostgreSQL binaries not found (apt-get install postgresql, or set LINLI_PG_BIN_DIR)'
+  if (wanted === 'postgresql') throw new EmbeddedDbError(`LINLI_EMBEDDED_BACKEND=postgresql: ${why}`)
+  options.onProgress?.(
+    `警告：无法使用 PostgreSQL，嵌入式数据库改用 SQLite（较慢）/ warning: PostgreSQL unavailable, embedded FerretDB falls back to SQLite: ${why}`,
+  )
+  return undefined
 }
 
 function ensureDir(dir: string): string {
@@ -256,10 +334,11 @@ const SQLITE_PRAGMAS = ['synchronous(normal)', 'cache_size(-65536)']
   .map((p) => `_pragma=${encodeURIComponent(p)}`)
   .join('&')
 
-function ferretArgs(dataDir: string, port: number): string[] {
+function ferretArgs(dataDir: string, port: number, pg: PgConnection | undefined): string[] {
   return [
-    '--handler=sqlite',
-    `--sqlite-url=file:${dataDir}/?${SQLITE_PRAGMAS}`,
+    ...(pg
+      ? ['--handler=postgresql', `--postgresql-url=${ferretPgUrl(pg)}`]
+      : ['--handler=sqlite', `--sqlite-url=file:${dataDir}/?${SQLITE_PRAGMAS}`]),
     `--listen-addr=127.0.0.1:${port}`,
     `--state-dir=${dataDir}`,
     '--telemetry=disable',
@@ -279,13 +358,15 @@ async function reuseRunning(dataDir: string): Promise<EmbeddedDb | undefined> {
   } catch {
     return undefined
   }
-  if (!isAlive(state.pid) || !(await canConnect(state.port))) {
+  if (!alive(state.pid) || !(await canConnect(state.port))) {
     rmSync(stateFile, { force: true })
     return undefined
   }
   return {
     uri: `mongodb://127.0.0.1:${state.port}/`,
     kind: state.kind,
+    backend: state.backend,
+    pg: state.pg,
     dataDir,
     owned: false,
     pid: state.pid,
@@ -298,6 +379,9 @@ interface SuperviseOptions {
   dataDir: string
   port: number
   kind: 'ferretdb' | 'mongod'
+  backend?: EmbeddedBackend
+  /** The cluster under FerretDB: stopped after it, and its death is a crash too. */
+  pg?: PgCluster
   startTimeoutMs: number
 }
 
@@ -314,7 +398,7 @@ async function supervise(child: ChildProcess, o: SuperviseOptions): Promise<Embe
   child.stderr?.on('data', keep)
   let stopping = false
   let exited = false
-  const crashed = new Promise<string>((resolve) => {
+  const ownCrash = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = true
       log.end()
@@ -322,33 +406,47 @@ async function supervise(child: ChildProcess, o: SuperviseOptions): Promise<Embe
       if (!stopping) resolve(`${o.kind} exited unexpectedly (code ${code}, signal ${signal}); see ${logFile}`)
     })
   })
+  const crashed = o.pg ? Promise.race([ownCrash, o.pg.crashed]) : ownCrash
   const deadline = Date.now() + o.startTimeoutMs
   while (!(await canConnect(o.port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL')
+      await o.pg?.stop()
       throw new EmbeddedDbError(
         `${o.kind} did not start on 127.0.0.1:${o.port}: ${tail.slice(-5).join(' | ') || 'no output'} (log: ${logFile})`,
       )
     }
-    await lockedSleep(100)
+    await sleep(100)
   }
   const pid = child.pid ?? 0
-  writeFileSync(path.join(o.dataDir, 'linli-db.json'), JSON.stringify({ pid, port: o.port, kind: o.kind }))
+  const pg: PgConnection | undefined = o.pg && {
+    binDir: o.pg.binDir,
+    host: o.pg.host,
+    port: o.pg.port,
+    user: o.pg.user,
+    database: o.pg.database,
+  }
+  const state: StateFile = { pid, port: o.port, kind: o.kind, backend: o.backend, pg }
+  writeFileSync(path.join(o.dataDir, 'linli-db.json'), JSON.stringify(state))
   return {
     uri: `mongodb://127.0.0.1:${o.port}/`,
     kind: o.kind,
+    backend: o.backend,
+    pg,
     dataDir: o.dataDir,
     owned: true,
     pid,
     crashed,
     stop: async () => {
-      if (exited) return
       stopping = true
-      const gone = new Promise<void>((r) => child.once('exit', () => r()))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-      await gone
-      clearTimeout(timer)
+      if (!exited) {
+        const gone = new Promise<void>((r) => child.once('exit', () => r()))
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await gone
+        clearTimeout(timer)
+      }
+      await o.pg?.stop()
     },
   }
 }

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose'
+import { stripNulDeep } from '../../../lib/nul.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../../models/registry.model.js'
 import { newToken } from '../registry.views.js'
 import type { PersonRow } from './import.rows.js'
@@ -36,12 +37,16 @@ async function flush(
   now: Date,
 ): Promise<void> {
   if (writes.inserts.length > 0) {
-    const docs = writes.inserts.map((d) => ({ ...withoutUndefined(d), createdAt: now, updatedAt: now }))
+    const docs = writes.inserts.map((d) => ({
+      ...stripNulDeep(withoutUndefined(d)),
+      createdAt: now,
+      updatedAt: now,
+    }))
     await collection.insertMany(docs, { ordered: false })
   }
   if (writes.updates.length > 0) {
     const ops = writes.updates.map((u) => ({
-      updateOne: { filter: { _id: u._id }, update: { $set: { ...u.set, updatedAt: now } } },
+      updateOne: { filter: { _id: u._id }, update: { $set: { ...stripNulDeep(u.set), updatedAt: now } } },
     }))
     await collection.bulkWrite(ops, { ordered: false })
   }
