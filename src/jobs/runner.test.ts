@@ -39,11 +39,20 @@ describe('runJob', () => {
 
   it('two concurrent runs of the same job: one runs, the other is recorded as skipped', async () => {
     const sent: string[] = []
-    const [a, b] = await Promise.all([
-      runJob('demo', {}, T0, sender(sent)),
-      runJob('demo', {}, T0, sender(sent)),
-    ])
-    expect([a.outcome, b.outcome].sort()).toEqual(['ok', 'skipped'])
+    // The first run holds its lease until the second has tried (a real overlap on every backend,
+    // however fast the first would otherwise finish).
+    let open = () => {}
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const first = runJob('demo', {}, T0, async (ctx) => {
+      await gate
+      await sender(sent)(ctx)
+    })
+    await expect.poll(() => LockModel.countDocuments({ _id: 'job:demo' })).toBe(1)
+    const second = await runJob('demo', {}, T0, sender(sent))
+    open()
+    expect([(await first).outcome, second.outcome]).toEqual(['ok', 'skipped'])
     expect(sent.sort()).toEqual([...keys].sort())
     expect(await JobRunModel.countDocuments({ name: 'demo', outcome: 'skipped' })).toBe(1)
   })

@@ -176,7 +176,10 @@ describe('SLA watch job', () => {
       slaWatchJob(deps(), at(H + 40 * 60_000)),
       slaWatchJob(deps(), at(H + 40 * 60_000)),
     ])
-    expect(runs.map((r) => r.outcome).sort()).toEqual(['ok', 'skipped'])
+    // Whether the two overlap depends on the server's speed: the second is skipped, or runs after
+    // the first and finds every warning already sent. Either way each warning goes out once.
+    expect(runs.map((r) => r.outcome)).toContain('ok')
+    for (const r of runs) expect(['ok', 'skipped']).toContain(r.outcome)
     await slaWatchJob(deps(), at(H + 50 * 60_000))
     expect(await OutboxModel.countDocuments({ kind: 'warning' })).toBe(4)
   })
