@@ -18,6 +18,7 @@ import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { findPlace } from '../registry/registry.places.js'
 import { type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
+import { followCase } from './case.follows.js'
 import { allocateCaseNumber } from './case.number.js'
 import { routeOrHold } from './case.routing.js'
 
@@ -412,6 +413,7 @@ async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Fa
     const other = await findBySource(input.sourceKey)
     if (other) return other
   }
+  await followCase(f.reporterId, dup._id, 'subscriber', ctx.now())
   const doc = await ctx.mutate(dup, (c) => ({
     push: {
       subscribers: [
@@ -458,6 +460,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     await putKey('case-source', input.sourceKey, claim.ref, at)
   }
   const _id = new Types.ObjectId(claim.ref)
+  await followCase(f.reporterId, _id, 'reporter', at)
   const number = await allocateCaseNumber(at, ctx.config.timezone)
   await putKey('case-number', number, claim.ref, at)
   const doc = {

@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../lib/errors.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { CASE_CHANNELS, type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { type CaseContext, findCase, parseInput } from './case.context.js'
+import { followedCases } from './case.follows.js'
 import { normaliseCaseNumber } from './case.number.js'
 import { type CaseSummary, type CaseView, toCaseSummary, toCaseView } from './case.views.js'
 
@@ -85,12 +86,21 @@ export async function listForReporter(
   who: { personId?: string; contactId?: string },
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
-  const or: Record<string, unknown>[] = []
-  if (who.personId) or.push({ reporterId: oid(who.personId) }, { 'subscribers.personId': oid(who.personId) })
-  if (who.contactId)
-    or.push({ 'reporter.contactId': who.contactId }, { 'subscribers.contactId': who.contactId })
-  if (or.length === 0) return { items: [] }
-  return page(ctx, { $or: or }, p)
+  if (who.personId) {
+    // The person's follows (cases reported or joined), by the indexed top-level `personId`, then each
+    // case by `_id`: never a search of every case.
+    const q = parseInput(PageInput, p ?? {})
+    const { docs, next } = await followedCases(who.personId, { before: q.cursor, limit: q.limit })
+    const items = docs.map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
+    return { items, nextCursor: next }
+  }
+  // A chat contact the registry does not know (cases stored before every reporter had a record).
+  if (!who.contactId) return { items: [] }
+  return page(
+    ctx,
+    { $or: [{ 'reporter.contactId': who.contactId }, { 'subscribers.contactId': who.contactId }] },
+    p,
+  )
 }
 
 const WORKER_OPEN = ['assigned', 'in_progress']
