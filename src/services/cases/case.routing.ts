@@ -11,6 +11,7 @@ import {
 } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
+import { cachedStaffView } from '../registry/registry.cache.js'
 import { rosterCandidates } from '../responsibility/staff-roster.js'
 import { type CaseActor, canHandle, timelineRole } from './case.access.js'
 import { type CaseChange, type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
@@ -257,9 +258,7 @@ export async function dutyStaffOf(communityId: Types.ObjectId | string): Promise
       .exec()
     return docs.map((d) => String(d._id))
   })
-  const people = await Promise.all(
-    candidates.map((c) => ResidentModel.findById(c, STAFF_FIELDS).lean<StaffRecord>().exec()),
-  )
+  const people = await Promise.all(candidates.map((c) => cachedStaffView(c) as Promise<StaffRecord | null>))
   return people
     .filter((p): p is StaffRecord => p !== null)
     .filter(
