@@ -51,12 +51,16 @@ export async function followedCases(
 }
 
 /**
- * Writes the follows of every stored case (its reporter and its subscribers), for cases stored before
- * follows were kept; idempotent. Reads every case once: a repair, not a per-request path.
+ * Writes the follows of stored cases (their reporter and subscribers); idempotent. All cases when the
+ * collection is still empty (the first run after follows were introduced), else those changed since
+ * `since` (what a crash between a follow and its case change could have missed). A repair job, not a
+ * per-request path.
  */
-export async function rebuildCaseFollows(): Promise<number> {
+export async function rebuildCaseFollows(since: Date): Promise<number> {
   let written = 0
-  const cursor = CaseModel.find({}, { reporterId: 1, subscribers: 1, createdAt: 1 })
+  const empty = (await CaseFollowModel.findOne({}, { _id: 1 }).lean().exec()) === null
+  const filter = empty ? {} : { updatedAt: { $gte: since } }
+  const cursor = CaseModel.find(filter, { reporterId: 1, subscribers: 1, createdAt: 1 })
     .lean<Pick<CaseDoc, '_id' | 'reporterId' | 'subscribers' | 'createdAt'>[]>()
     .cursor()
   for await (const c of cursor) {

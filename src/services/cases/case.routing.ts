@@ -16,6 +16,7 @@ import { rosterCandidates } from '../responsibility/staff-roster.js'
 import { type CaseActor, canHandle, timelineRole } from './case.access.js'
 import { type CaseChange, type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
 import { normaliseLocationPart } from './case.dedupe.js'
+import { openWorkload } from './case.workload.js'
 import { deskText, postedText, taskText, urgentText } from './case.notify.js'
 
 /** What the responsibility list says about a case (the fields of `Responsibility.whoHandles`). */
@@ -36,16 +37,6 @@ export type RoutePlan =
   | { kind: 'assign'; assigneeId: string; as: 'grid_worker' | 'community_staff' }
   | { kind: 'post'; departmentIds: string[] }
   | { kind: 'none' }
-
-/** Open workload per person: cases they hold that are assigned or in progress. */
-export async function openWorkload(personIds: readonly string[]): Promise<Map<string, number>> {
-  const counts = await Promise.all(
-    personIds.map((id) =>
-      CaseModel.countDocuments({ assigneeId: id, status: { $in: ['assigned', 'in_progress'] } }),
-    ),
-  )
-  return new Map(personIds.map((id, i) => [id, counts[i] ?? 0]))
-}
 
 /** The least loaded of the candidates; ties go to the earlier one (the primary worker comes first). */
 export function pickLeastLoaded(
