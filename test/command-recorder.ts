@@ -67,7 +67,8 @@ export async function recordCommands<T>(
 /**
  * Why a command is not a cheap one, or undefined when it is: an insert, or a read/update/delete
  * whose filter is `_id` or top-level equalities (no dotted path, no operator such as `$in`, `$or`,
- * `$gte`, `$exists`); an aggregate is allowed only as a `$match` of the same kind.
+ * `$exists`; a cursor's range beside equalities is allowed); an aggregate only as a `$match` of the
+ * same kind.
  */
 export function notCheap(c: RecordedCommand): string | undefined {
   if (c.name === 'insert') return undefined
@@ -86,8 +87,45 @@ export function notCheap(c: RecordedCommand): string | undefined {
     if (k.includes('.')) return `dotted path ${k}`
     if (v && typeof v === 'object' && v.constructor?.name === 'Object') {
       const ops = Object.keys(v as object)
-      if (ops.some((o) => o.startsWith('$'))) return `operator ${ops.join(',')} on ${k}`
+      // A cursor's range after equalities (`caseId < last seen`) reads an index in order: allowed.
+      const range = entries.length > 1 && ops.every((o) => ['$lt', '$lte', '$gt', '$gte'].includes(o))
+      if (!range && ops.some((o) => o.startsWith('$'))) return `operator ${ops.join(',')} on ${k}`
     }
+  }
+  return undefined
+}
+
+/**
+ * The declared index of the collection's model that answers the command's filter: its equality fields
+ * lead the index (in any order), a range (`$lt`, `$gte`…) is on the field after them. `_id` needs no
+ * declared index. Undefined when none does.
+ */
+export function servingIndex(c: RecordedCommand): string | undefined {
+  const filter = (c.name === 'aggregate' ? (c.filter as { $match?: unknown })?.$match : c.filter) as
+    | Record<string, unknown>
+    | undefined
+  if (!filter || typeof filter !== 'object') return undefined
+  const keys = Object.keys(filter)
+  if (keys.length > 0 && keys.every((k) => k === '_id')) return '_id'
+  const isRange = (v: unknown) =>
+    Boolean(
+      v &&
+        typeof v === 'object' &&
+        v.constructor?.name === 'Object' &&
+        Object.keys(v).every((o) => ['$lt', '$lte', '$gt', '$gte'].includes(o)),
+    )
+  const eq = keys.filter((k) => !isRange(filter[k]))
+  const range = keys.filter((k) => isRange(filter[k]))
+  const model = mongoose
+    .modelNames()
+    .map((n) => mongoose.model(n))
+    .find((m) => m.collection.collectionName === c.collection)
+  for (const [fields] of model?.schema.indexes() ?? []) {
+    const order = Object.keys(fields)
+    const lead = order.slice(0, eq.length)
+    if (lead.length !== eq.length || !eq.every((k) => lead.includes(k))) continue
+    if (!range.every((k) => order.slice(eq.length, eq.length + range.length).includes(k))) continue
+    return `${c.collection} {${order.join(', ')}}`
   }
   return undefined
 }
