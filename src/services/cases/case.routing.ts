@@ -5,19 +5,18 @@ import { isTransientFailure } from '../../lib/transient.js'
 import {
   type CaseDoc,
   type CaseLevel,
-  CaseModel,
   hasOwner,
   OPEN_CASE_STATUSES,
 } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
-import { cachedStaffView } from '../registry/registry.cache.js'
+import { cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
 import { rosterCandidates } from '../responsibility/staff-roster.js'
 import { type CaseActor, canHandle, timelineRole } from './case.access.js'
 import { type CaseChange, type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
 import { normaliseLocationPart } from './case.dedupe.js'
-import { openWorkload } from './case.workload.js'
 import { deskText, postedText, taskText, urgentText } from './case.notify.js'
+import { openWorkload } from './case.workload.js'
 
 /** What the responsibility list says about a case (the fields of `Responsibility.whoHandles`). */
 export interface CaseHandlers {
@@ -213,15 +212,20 @@ async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Pro
 /** Department staff and listed contacts of departments (who hear about posted / given cases). */
 export async function departmentStaff(departmentIds: readonly unknown[]): Promise<string[]> {
   const ids = departmentIds.map((d) => new Types.ObjectId(String(d)))
-  const [deps, staff] = await Promise.all([
-    DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
-      .lean()
-      .exec(),
-    ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
-      .lean()
-      .exec(),
-  ])
-  return [...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))])]
+  // Read again only after a registry change (see registry.cache.ts), not for every posted case.
+  return cachedRegistryView(`department-staff:${ids.map(String).sort().join(',')}`, async () => {
+    const [deps, staff] = await Promise.all([
+      DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
+        .lean()
+        .exec(),
+      ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
+        .lean()
+        .exec(),
+    ])
+    return [
+      ...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))]),
+    ]
+  })
 }
 
 interface StaffRecord {
