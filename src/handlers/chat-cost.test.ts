@@ -1,13 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { notCheap, recordCommands } from '../../test/command-recorder.js'
 import { useTestDatabase } from '../../test/db.js'
-import { loadConfig } from '../lib/config.js'
-import { silentLogger } from '../lib/logger.js'
-import { buildServices } from '../main.js'
 import { CaseModel } from '../models/case.model.js'
 import { RoomBindingModel } from '../models/room-binding.model.js'
-import { createChatHandler } from './chat-handler.js'
-import { chat, seedGridWithWorker } from './handler-fixtures.test-helper.js'
+import { chat, useBoundChat } from './handler-fixtures.test-helper.js'
 
 void RoomBindingModel
 
@@ -18,20 +14,10 @@ const REPORT_NOW = 37
 
 describe('what a chat message costs the database', () => {
   useTestDatabase({ monitorCommands: true })
-  const room = { id: 'cost@chatroom', topic: '康和小区7号楼' }
-  const config = loadConfig({}, { overrides: { env: 'test', wechaty: { botName: '邻里小助手' } } })
-  const services = buildServices(config, silentLogger)
-  const handle = createChatHandler({ services, logger: silentLogger, botName: '邻里小助手' })
-
-  let people: Awaited<ReturnType<typeof seedGridWithWorker>>
+  const chatWorld = useBoundChat('cost@chatroom')
+  const { room, handle } = chatWorld
 
   beforeEach(async () => {
-    people = await seedGridWithWorker()
-    await services.rooms.bindAsSystem({
-      roomId: room.id,
-      topic: room.topic,
-      target: { scope: 'grid', code: 'KH-07' },
-    })
     // A neighbourhood in use: the resident has asked the bot before (the contact's key is written) and
     // a neighbour reported another problem in building 7 (the building's grid and the grid's recent
     // repairs are known); a stranger's first message or a grid's first case cost more, once.
@@ -56,7 +42,7 @@ describe('what a chat message costs the database', () => {
     expect(out.outcome).toBe('report')
     const number = /\d{6}-\d{4}/.exec(out.replies[0]?.text ?? '')?.[0]
     const opened = await CaseModel.findOne({ number }).lean()
-    expect(String(opened?.assigneeId)).toBe(String(people.worker._id))
+    expect(String(opened?.assigneeId)).toBe(String(chatWorld.people.worker._id))
     const costly = commands.map((c) => [c.line, notCheap(c)]).filter(([, why]) => why)
     expect(costly).toEqual([])
     // No registry search, and the registry read once: its version, the contact's key, the sender.

@@ -66,23 +66,18 @@ describe('per-request case lists read by key', () => {
   it('cases/mine lists a case the person joined as a duplicate and one merged into another', async () => {
     const { w, service, mine } = await world()
     const li = String(w.li._id)
-    const joined = await service.open({
-      channel: 'group',
-      sourceKey: 'hp-join',
-      text: '1号楼的问题第0件',
-      reporter: { personId: li },
-      category: 'facility_repair',
-      location: { gridCode: 'KH-01' },
-    })
+    const byLi = (sourceKey: string, text: string) =>
+      service.open({
+        channel: 'group',
+        sourceKey,
+        text,
+        reporter: { personId: li },
+        category: 'facility_repair',
+        location: { gridCode: 'KH-01' },
+      })
+    const joined = await byLi('hp-join', '1号楼的问题第0件')
     expect(joined.duplicateOf).toBe(mine[0]?.case.number)
-    const own = await service.open({
-      channel: 'group',
-      sourceKey: 'hp-own',
-      text: '5号楼电梯按钮掉了',
-      reporter: { personId: li },
-      category: 'facility_repair',
-      location: { gridCode: 'KH-01' },
-    })
+    const own = await byLi('hp-own', '5号楼电梯按钮掉了')
     await service.merge(mine[1]?.case.number as string, own.case.number, w.as.staff)
     const zhang = await service.listForReporter({ personId: String(w.zhang._id) })
     expect(zhang.items.map((c) => c.number)).toContain(own.case.number)

@@ -1,14 +1,10 @@
 import { execFile } from 'node:child_process'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
-import { createChatHandler } from '../../handlers/chat-handler.js'
 import { TEXT } from '../../handlers/chat-texts.js'
-import { chat, createPerson, seedGridWithWorker } from '../../handlers/handler-fixtures.test-helper.js'
-import { loadConfig } from '../../lib/config.js'
-import { silentLogger } from '../../lib/logger.js'
-import { buildServices } from '../../main.js'
+import { chat, createPerson, useBoundChat } from '../../handlers/handler-fixtures.test-helper.js'
 import { CaseModel } from '../../models/case.model.js'
 
 const run = promisify(execFile)
@@ -23,20 +19,8 @@ async function changeElsewhere(uri: string, personId: unknown, change: 'off-duty
 
 describe('registry views cached between messages', () => {
   const db = useTestDatabase()
-  const room = { id: 'cache@chatroom', topic: '康和小区7号楼' }
-  const config = loadConfig({}, { overrides: { env: 'test', wechaty: { botName: '邻里小助手' } } })
-  const services = buildServices(config, silentLogger)
-  const handle = createChatHandler({ services, logger: silentLogger, botName: '邻里小助手' })
-  let people: Awaited<ReturnType<typeof seedGridWithWorker>>
-
-  beforeEach(async () => {
-    people = await seedGridWithWorker()
-    await services.rooms.bindAsSystem({
-      roomId: room.id,
-      topic: room.topic,
-      target: { scope: 'grid', code: 'KH-07' },
-    })
-  })
+  const chatWorld = useBoundChat('cache@chatroom')
+  const { room, handle } = chatWorld
 
   const report = async (text: string) => {
     const out = await handle(chat(`@邻里小助手\u2005${text}`, { room, mentionsBot: true }))
@@ -47,11 +31,11 @@ describe('registry views cached between messages', () => {
 
   it('does not give a case to a worker another process set off duty since the last message', async () => {
     const staff = await createPerson('赵主任', 'c-zhao', ['community_staff'], {
-      staff: { communityIds: [people.community._id] },
+      staff: { communityIds: [chatWorld.people.community._id] },
     })
     const first = await report('3号楼楼道灯坏了')
-    expect(String(first.doc?.assigneeId)).toBe(String(people.worker._id))
-    await changeElsewhere(db.uri(), people.worker._id, 'off-duty')
+    expect(String(first.doc?.assigneeId)).toBe(String(chatWorld.people.worker._id))
+    await changeElsewhere(db.uri(), chatWorld.people.worker._id, 'off-duty')
     const second = await report('5号楼门口的下水道堵了')
     expect(String(second.doc?.assigneeId)).toBe(String(staff._id))
     expect(second.out.replies[0]?.text).not.toContain('王芳')
@@ -62,7 +46,7 @@ describe('registry views cached between messages', () => {
     const other = { id: 'cache-2@chatroom', topic: '康和7号楼邻居群' }
     const ok = await handle(chat('绑定网格 KH-07', { room: other, sender: wang }))
     expect(ok.replies[0]?.text).toContain('网格 KH-07')
-    await changeElsewhere(db.uri(), people.worker._id, 'no-roles')
+    await changeElsewhere(db.uri(), chatWorld.people.worker._id, 'no-roles')
     const refused = await handle(
       chat('绑定网格 KH-07', { room: { id: 'cache-3@chatroom', topic: '新群' }, sender: wang }),
     )
