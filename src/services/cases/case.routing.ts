@@ -2,12 +2,7 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js'
 import { isTransientFailure } from '../../lib/transient.js'
-import {
-  type CaseDoc,
-  type CaseLevel,
-  hasOwner,
-  OPEN_CASE_STATUSES,
-} from '../../models/case.model.js'
+import { type CaseDoc, type CaseLevel, hasOwner, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'

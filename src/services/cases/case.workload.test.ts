@@ -24,13 +24,7 @@ describe('open workload kept with the case', () => {
     category,
     location: { gridCode: 'KH-01' },
   })
-  const CATEGORIES = [
-    'facility_repair',
-    'noise',
-    'greening_pets',
-    'sanitation',
-    'neighbor_dispute',
-  ]
+  const CATEGORIES = ['facility_repair', 'noise', 'greening_pets', 'sanitation', 'neighbor_dispute']
 
   it('counts exactly when ten reports are assigned at once, and follows accept, resolve and transfer', async () => {
     const w = await makeCaseWorld()
