@@ -14,12 +14,19 @@ export function testDatabaseUri(prefix = 't'): string {
 /**
  * Connects mongoose (the default connection the models use) to a database of this file's own,
  * builds the registered models' indexes, empties every collection before each test and drops the
- * database at the end. Import the models a test uses before calling this.
+ * database at the end. Import the models a test uses before calling this. `monitorCommands` turns on
+ * the driver's command events on the connection's client.
  */
-export function useTestDatabase(): { uri: () => string } {
+export function useTestDatabase(options: { monitorCommands?: boolean } = {}): { uri: () => string } {
   let uri = ''
   beforeAll(async () => {
     uri = testDatabaseUri()
+    // The driver's command events (commandStarted…), for tests that count what a path costs.
+    if (options.monitorCommands) {
+      const u = new URL(uri)
+      u.searchParams.set('monitorCommands', 'true')
+      uri = u.toString()
+    }
     await connectMongoose(uri)
     await initModels(silentLogger)
   })

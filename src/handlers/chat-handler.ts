@@ -11,6 +11,7 @@ import type { EventService } from '../services/events/event.service.js'
 import type { KbService } from '../services/kb/kb.service.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox } from '../services/outbox/outbox.service.js'
+import { withRegistrySnapshot } from '../services/registry/registry.cache.js'
 import type { RegistryService } from '../services/registry/registry.service.js'
 import type { EmergencyAdvice } from '../services/responsibility/emergency.config.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
@@ -185,7 +186,9 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
       personOf,
     })
     try {
-      await run(ctx)
+      // The registry (the sender, the staff who take a case) as of the message's start: its version
+      // is read once for the whole message (see registry.cache.ts).
+      await withRegistrySnapshot(() => run(ctx))
     } catch (err) {
       if (options.retryable?.(err)) throw err
       await apologise(ctx, err, deps.logger)

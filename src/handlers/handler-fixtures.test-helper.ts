@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto'
+import { beforeEach } from 'vitest'
+import { loadConfig } from '../lib/config.js'
+import { silentLogger } from '../lib/logger.js'
+import { buildServices } from '../main.js'
 import { CommunityModel, GridModel, ResidentModel, type Role } from '../models/registry.model.js'
+import { createChatHandler } from './chat-handler.js'
 import type { ChatInput } from './chat-input.js'
 
 const token = () => randomBytes(9).toString('base64url')
@@ -48,4 +53,26 @@ export function chat(text: string, over: Partial<ChatInput> = {}): ChatInput {
     receivedAt: new Date(),
     ...over,
   }
+}
+
+/**
+ * A chat handler over the real services and, before each test, `seedGridWithWorker` with `roomId`
+ * bound to grid KH-07. Call inside a `describe` after `useTestDatabase`.
+ */
+export function useBoundChat(roomId: string) {
+  const room = { id: roomId, topic: '康和小区7号楼' }
+  const config = loadConfig({}, { overrides: { env: 'test', wechaty: { botName: '邻里小助手' } } })
+  const services = buildServices(config, silentLogger)
+  const handle = createChatHandler({ services, logger: silentLogger, botName: '邻里小助手' })
+  const world = {
+    room,
+    services,
+    handle,
+    people: undefined as unknown as Awaited<ReturnType<typeof seedGridWithWorker>>,
+  }
+  beforeEach(async () => {
+    world.people = await seedGridWithWorker()
+    await services.rooms.bindAsSystem({ roomId, topic: room.topic, target: { scope: 'grid', code: 'KH-07' } })
+  })
+  return world
 }

@@ -222,9 +222,10 @@ describe('daily jobs', () => {
         'linli:sla-watch-urgent',
         'linli:retention',
         'linli:morning-digests',
+        'linli:case-indexes',
       ]),
     )
-    expect(all.names).toHaveLength(8)
+    expect(all.names).toHaveLength(9)
     await all.stop()
   })
 })

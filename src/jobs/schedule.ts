@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
 import { caseFollowUpJob } from './case-follow-up.job.js'
+import { caseIndexesJob } from './case-indexes.job.js'
 import type { Job, JobDeps } from './deps.js'
 import { morningDigestsJob } from './digests.job.js'
 import { eventRemindersJob } from './event-reminders.job.js'
@@ -29,6 +30,7 @@ export function jobTable(deps: JobDeps): ScheduledJob[] {
     { name: 'morning-digests', cron: `*/15 ${hour}-${Math.min(hour + 3, 23)} * * *`, job: morningDigestsJob },
     { name: 'case-follow-up', cron: '*/30 * * * *', job: caseFollowUpJob },
     { name: 'retention', cron: '30 3 * * *', job: retentionJob },
+    { name: 'case-indexes', cron: '17 * * * *', job: caseIndexesJob },
   ]
 }
 

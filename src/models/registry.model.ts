@@ -1,4 +1,5 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+import { registryVersioned } from './registry-version.model.js'
 
 // The community registry: community → grid → building → household → resident (一格一码、一户一码、一人一码).
 // Everyone Linli knows is a Resident document; staff are residents with staff roles.
@@ -13,6 +14,8 @@ const communitySchema = new Schema(
   },
   { timestamps: true },
 )
+// Cached registry views are tagged with the registry version (see registry-version.model.ts).
+registryVersioned(communitySchema)
 export const CommunityModel = model('Community', communitySchema, 'communities')
 export type Community = InferSchemaType<typeof communitySchema> & { _id: Types.ObjectId }
 
@@ -46,6 +49,8 @@ const gridSchema = new Schema(
   { timestamps: true },
 )
 gridSchema.index({ communityId: 1, buildings: 1 })
+// Cached registry views are tagged with the registry version (see registry-version.model.ts).
+registryVersioned(gridSchema)
 export const GridModel = model('Grid', gridSchema, 'grids')
 export type Grid = InferSchemaType<typeof gridSchema> & { _id: Types.ObjectId }
 
@@ -122,6 +127,18 @@ const residentSchema = new Schema(
 )
 residentSchema.index({ roles: 1, communityId: 1 })
 residentSchema.index({ 'staff.gridIds': 1 })
+// Cached views of people are staff views (roles, scope, on duty, name): a new plain resident or a
+// change of other fields (home, contact, preferences) leaves them as they are, so it bumps nothing —
+// a city-sized import does not bump once per row. A chat message reads its sender afresh anyway.
+const STAFF_VIEW_FIELDS = ['roles', 'staff', 'erasedAt', 'name']
+registryVersioned(residentSchema, {
+  quietInsert: (d) => {
+    const roles = (d.roles as string[] | undefined) ?? []
+    return roles.every((r) => r === 'resident')
+  },
+  quietUpdate: (paths) =>
+    paths.every((p) => p !== '*' && !STAFF_VIEW_FIELDS.includes(p.split('.')[0] as string)),
+})
 export const ResidentModel = model('Resident', residentSchema, 'residents')
 export type Resident = InferSchemaType<typeof residentSchema> & { _id: Types.ObjectId }
 
@@ -137,5 +154,7 @@ const departmentSchema = new Schema(
   },
   { timestamps: true },
 )
+// Cached registry views are tagged with the registry version (see registry-version.model.ts).
+registryVersioned(departmentSchema)
 export const DepartmentModel = model('Department', departmentSchema, 'departments')
 export type Department = InferSchemaType<typeof departmentSchema> & { _id: Types.ObjectId }

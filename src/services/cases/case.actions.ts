@@ -14,6 +14,7 @@ import {
   persons,
   type TimelineInput,
 } from './case.context.js'
+import { followCase } from './case.follows.js'
 import { CaseAttachmentInput, departmentStaff } from './case.intake.js'
 import { assertTransition, illegalTransition } from './case.lifecycle.js'
 import {
@@ -710,6 +711,7 @@ export async function mergeCases(
         }
       })
       const joined = mergedSubscribers(merged)
+      for (const s of joined) await followCase(s.personId, target._id, 'subscriber', ctx.now())
       return ctx.mutate(target.number, (t) => {
         if (t.status === 'merged' || t.status === 'rejected')
           throw new ConflictError(`工单 ${t.number} 已结束，不能合并进去`)

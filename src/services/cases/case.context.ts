@@ -14,6 +14,7 @@ import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
 import type { CaseHandlers } from './case.routing.js'
 import type { DueStateFn } from './case.views.js'
+import { syncOpenAssignment } from './case.workload.js'
 
 /** What triage tells about a text (the triage service's result has at least these fields). */
 export interface CaseTriageResult {
@@ -177,6 +178,7 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']))
       await CaseModel.updateOne({ _id }, update).exec()
       const updated = (await CaseModel.findById(_id).lean<CaseDoc>().exec()) as CaseDoc
+      await syncOpenAssignment(current, updated)
       await change.after?.(updated)
       return updated
     })

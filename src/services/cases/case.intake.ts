@@ -11,13 +11,15 @@ import {
   OPEN_CASE_STATUSES,
 } from '../../models/case.model.js'
 import { IntakeSetModel } from '../../models/intake-set.model.js'
-import { CommunityModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { CommunityModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
+import { cachedGrid, messageResident } from '../registry/registry.cache.js'
 import { findPlace } from '../registry/registry.places.js'
 import { type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
+import { followCase } from './case.follows.js'
 import { allocateCaseNumber } from './case.number.js'
 import { routeOrHold } from './case.routing.js'
 
@@ -245,9 +247,7 @@ type ReporterPlace = {
 async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterId?: Types.ObjectId }> {
   const place: Place = { building: '', unit: '', room: '' }
   const reporter = input.reporter.personId
-    ? await ResidentModel.findById(input.reporter.personId, { householdId: 1, gridId: 1, communityId: 1 })
-        .lean<ReporterPlace>()
-        .exec()
+    ? ((await messageResident(input.reporter.personId)) as ReporterPlace | null)
     : null
   if (input.reporter.personId && !reporter) throw new NotFoundError('报告人')
   const explicitGrid = input.location.gridId || input.location.gridCode
@@ -286,7 +286,7 @@ async function placeOfHints(
   hint: OpenInput['hint'],
   reporter: ReporterPlace | null,
 ): Promise<Pick<Place, 'gridId' | 'communityId'>> {
-  const grid = hint.gridId ? await GridModel.findById(hint.gridId, { communityId: 1 }).lean().exec() : null
+  const grid = hint.gridId ? await cachedGrid(hint.gridId) : null
   if (grid) return { gridId: grid._id, communityId: grid.communityId }
   if (reporter?.gridId) return { gridId: reporter.gridId, communityId: reporter.communityId ?? undefined }
   if (reporter?.communityId) return { communityId: reporter.communityId }
@@ -412,6 +412,7 @@ async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Fa
     const other = await findBySource(input.sourceKey)
     if (other) return other
   }
+  await followCase(f.reporterId, dup._id, 'subscriber', ctx.now())
   const doc = await ctx.mutate(dup, (c) => ({
     push: {
       subscribers: [
@@ -458,6 +459,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     await putKey('case-source', input.sourceKey, claim.ref, at)
   }
   const _id = new Types.ObjectId(claim.ref)
+  await followCase(f.reporterId, _id, 'reporter', at)
   const number = await allocateCaseNumber(at, ctx.config.timezone)
   await putKey('case-number', number, claim.ref, at)
   const doc = {

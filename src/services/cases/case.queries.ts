@@ -4,6 +4,7 @@ import { InvalidInputError } from '../../lib/errors.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { CASE_CHANNELS, type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { type CaseContext, findCase, parseInput } from './case.context.js'
+import { followedCases } from './case.follows.js'
 import { normaliseCaseNumber } from './case.number.js'
 import { type CaseSummary, type CaseView, toCaseSummary, toCaseView } from './case.views.js'
 
@@ -74,6 +75,33 @@ async function page(
   return { items, nextCursor: last?.id }
 }
 
+/**
+ * `page` over several statuses without `$in`: one cursor page per status (each a top-level equality
+ * with a limit), merged newest first.
+ */
+async function pageEachStatus(
+  ctx: CaseContext,
+  base: Record<string, unknown>,
+  statuses: readonly string[],
+  raw: PageInput | undefined,
+): Promise<Page<CaseSummary>> {
+  const p = parseInput(PageInput, raw ?? {})
+  const cursor = p.cursor ? { _id: { $lt: new Types.ObjectId(p.cursor) } } : {}
+  const lists = await Promise.all(
+    statuses.map((status) =>
+      CaseModel.find({ ...base, status, ...cursor } as Record<string, unknown>, { timeline: 0 })
+        .sort({ _id: -1 })
+        .limit(p.limit + 1)
+        .lean<CaseDoc[]>()
+        .exec(),
+    ),
+  )
+  const docs = lists.flat().sort((a, b) => String(b._id).localeCompare(String(a._id)))
+  const items = docs.slice(0, p.limit).map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
+  const last = docs.length > p.limit ? items[items.length - 1] : undefined
+  return { items, nextCursor: last?.id }
+}
+
 /** One case with its timeline. */
 export async function getCase(ctx: CaseContext, number: string): Promise<CaseView> {
   return toCaseView(await findCase(number), ctx.now(), ctx.responsibility.dueState)
@@ -85,12 +113,21 @@ export async function listForReporter(
   who: { personId?: string; contactId?: string },
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
-  const or: Record<string, unknown>[] = []
-  if (who.personId) or.push({ reporterId: oid(who.personId) }, { 'subscribers.personId': oid(who.personId) })
-  if (who.contactId)
-    or.push({ 'reporter.contactId': who.contactId }, { 'subscribers.contactId': who.contactId })
-  if (or.length === 0) return { items: [] }
-  return page(ctx, { $or: or }, p)
+  if (who.personId) {
+    // The person's follows (cases reported or joined), by the indexed top-level `personId`, then each
+    // case by `_id`: never a search of every case.
+    const q = parseInput(PageInput, p ?? {})
+    const { docs, next } = await followedCases(who.personId, { before: q.cursor, limit: q.limit })
+    const items = docs.map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
+    return { items, nextCursor: next }
+  }
+  // A chat contact the registry does not know (cases stored before every reporter had a record).
+  if (!who.contactId) return { items: [] }
+  return page(
+    ctx,
+    { $or: [{ 'reporter.contactId': who.contactId }, { 'subscribers.contactId': who.contactId }] },
+    p,
+  )
 }
 
 const WORKER_OPEN = ['assigned', 'in_progress']
@@ -107,16 +144,23 @@ export async function listForWorker(
   workerId: string,
   opts: { status?: string } & PageInput = {},
 ): Promise<Page<CaseSummary>> {
-  const statuses = opts.status ? opts.status.split(',').map((s) => s.trim()) : WORKER_OPEN
-  const filter: Record<string, unknown> = { assigneeId: oid(workerId), status: { $in: statuses } }
+  const statuses = [...new Set(opts.status ? opts.status.split(',').map((s) => s.trim()) : WORKER_OPEN)]
+  // One equality per status on the indexed (assigneeId, status), never an `$in` over statuses.
+  const base = { assigneeId: oid(workerId) }
   const open = statuses.every((s) => (OPEN_CASE_STATUSES as readonly string[]).includes(s))
-  if (!open) return page(ctx, filter, opts)
+  if (!open) return pageEachStatus(ctx, base, statuses, opts)
   const p = parseInput(PageInput, opts)
-  const docs = await CaseModel.find(filter, { timeline: 0 })
-    .limit(WORKER_DUE_LIST_MAX + 1)
-    .lean<CaseDoc[]>()
-    .exec()
-  if (docs.length > WORKER_DUE_LIST_MAX) return page(ctx, filter, opts)
+  const docs = (
+    await Promise.all(
+      statuses.map((status) =>
+        CaseModel.find({ ...base, status } as Record<string, unknown>, { timeline: 0 })
+          .limit(WORKER_DUE_LIST_MAX + 1)
+          .lean<CaseDoc[]>()
+          .exec(),
+      ),
+    )
+  ).flat()
+  if (docs.length > WORKER_DUE_LIST_MAX) return pageEachStatus(ctx, base, statuses, opts)
   docs.sort(byDueTime)
   // The cursor is the last case of the previous page; read by _id, it still marks the place if that
   // case has left the list meanwhile (resolved, transferred).

@@ -2,20 +2,16 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js'
 import { isTransientFailure } from '../../lib/transient.js'
-import {
-  type CaseDoc,
-  type CaseLevel,
-  CaseModel,
-  hasOwner,
-  OPEN_CASE_STATUSES,
-} from '../../models/case.model.js'
+import { type CaseDoc, type CaseLevel, hasOwner, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
+import { cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
 import { rosterCandidates } from '../responsibility/staff-roster.js'
 import { type CaseActor, canHandle, timelineRole } from './case.access.js'
 import { type CaseChange, type CaseContext, type CaseRef, parseInput, persons } from './case.context.js'
 import { normaliseLocationPart } from './case.dedupe.js'
 import { deskText, postedText, taskText, urgentText } from './case.notify.js'
+import { openWorkload } from './case.workload.js'
 
 /** What the responsibility list says about a case (the fields of `Responsibility.whoHandles`). */
 export interface CaseHandlers {
@@ -35,16 +31,6 @@ export type RoutePlan =
   | { kind: 'assign'; assigneeId: string; as: 'grid_worker' | 'community_staff' }
   | { kind: 'post'; departmentIds: string[] }
   | { kind: 'none' }
-
-/** Open workload per person: cases they hold that are assigned or in progress. */
-export async function openWorkload(personIds: readonly string[]): Promise<Map<string, number>> {
-  const counts = await Promise.all(
-    personIds.map((id) =>
-      CaseModel.countDocuments({ assigneeId: id, status: { $in: ['assigned', 'in_progress'] } }),
-    ),
-  )
-  return new Map(personIds.map((id, i) => [id, counts[i] ?? 0]))
-}
 
 /** The least loaded of the candidates; ties go to the earlier one (the primary worker comes first). */
 export function pickLeastLoaded(
@@ -221,15 +207,20 @@ async function alertIfNeeded(ctx: CaseContext, c: CaseDoc, h: CaseHandlers): Pro
 /** Department staff and listed contacts of departments (who hear about posted / given cases). */
 export async function departmentStaff(departmentIds: readonly unknown[]): Promise<string[]> {
   const ids = departmentIds.map((d) => new Types.ObjectId(String(d)))
-  const [deps, staff] = await Promise.all([
-    DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
-      .lean()
-      .exec(),
-    ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
-      .lean()
-      .exec(),
-  ])
-  return [...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))])]
+  // Read again only after a registry change (see registry.cache.ts), not for every posted case.
+  return cachedRegistryView(`department-staff:${ids.map(String).sort().join(',')}`, async () => {
+    const [deps, staff] = await Promise.all([
+      DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
+        .lean()
+        .exec(),
+      ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
+        .lean()
+        .exec(),
+    ])
+    return [
+      ...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))]),
+    ]
+  })
 }
 
 interface StaffRecord {
@@ -257,9 +248,7 @@ export async function dutyStaffOf(communityId: Types.ObjectId | string): Promise
       .exec()
     return docs.map((d) => String(d._id))
   })
-  const people = await Promise.all(
-    candidates.map((c) => ResidentModel.findById(c, STAFF_FIELDS).lean<StaffRecord>().exec()),
-  )
+  const people = await Promise.all(candidates.map((c) => cachedStaffView(c) as Promise<StaffRecord | null>))
   return people
     .filter((p): p is StaffRecord => p !== null)
     .filter(

@@ -1,4 +1,4 @@
-import { ResidentModel } from '../../models/registry.model.js'
+import { cachedStaffView } from '../registry/registry.cache.js'
 
 /**
  * Short texts about a case that every adapter shows the same way: who holds it and when it is due.
@@ -15,10 +15,7 @@ export interface CaseHolder {
 /** Who handles a case, as residents may read it in a group: 「网格员 王芳」, 「相关职能部门」, 「社区工作人员」. */
 export async function handlerNameOf(c: CaseHolder): Promise<string> {
   if (c.assigneeId != null) {
-    const p = await ResidentModel.findById(String(c.assigneeId), { name: 1, roles: 1, erasedAt: 1 })
-      .lean()
-      .exec()
-      .catch(() => null)
+    const p = await cachedStaffView(String(c.assigneeId)).catch(() => null)
     if (p && !p.erasedAt) return `${roleName(p.roles)} ${p.name}`
   }
   if (c.departmentId != null || (c.postedDepartmentIds?.length ?? 0) > 0) return '相关职能部门'

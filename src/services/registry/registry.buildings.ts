@@ -1,6 +1,7 @@
 import { Types } from 'mongoose'
 import { GridModel, HouseholdModel } from '../../models/registry.model.js'
 import { lookupKeyEntry, putKey } from '../locks/lookup-key.service.js'
+import { cachedGrid } from './registry.cache.js'
 import { normalizeBuilding } from './registry.validation.js'
 
 /**
@@ -30,7 +31,7 @@ export async function findGridOfBuilding(
   const entry = await lookupKeyEntry('building-grid', key)
   if (entry?.ref === MISS && Math.abs(now.getTime() - entry.at.getTime()) < MISS_TTL_MS) return undefined
   if (entry && entry.ref !== MISS && Types.ObjectId.isValid(entry.ref)) {
-    const grid = await GridModel.findById(entry.ref, { communityId: 1 }).lean().exec()
+    const grid = await cachedGrid(entry.ref)
     if (grid?.communityId.equals(community)) return grid._id
   }
   const found = await searchGridOfBuilding(community, building)

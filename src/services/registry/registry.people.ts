@@ -11,7 +11,7 @@ import {
 } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
 import { claimKey, dropKey, lookupKey, moveKey, putKey } from '../locks/lookup-key.service.js'
-import { forgetStaffRosters } from '../responsibility/staff-roster.js'
+import { cachedRegistryView, messageResident } from './registry.cache.js'
 import { checkIdNumber, isMobilePhone, WECOM_USERID, WECOM_USERID_MESSAGE } from './registry.validation.js'
 import {
   type HouseholdView,
@@ -212,7 +212,6 @@ export function createPeopleService(deps: PeopleDeps) {
         { $addToSet: add, $set: set },
         { returnDocument: 'after' },
       ).lean()
-      forgetStaffRosters()
       return view(doc ?? (await loadResident(residentId)))
     })
   }
@@ -239,9 +238,15 @@ export function createPeopleService(deps: PeopleDeps) {
     contactId: string,
     options: { keyOnly?: boolean } = {},
   ): Promise<ResidentView | undefined> {
-    const ref = await lookupKey('contact', contactId)
+    // Both reads come from the registry cache while the registry is unchanged (see registry.cache.ts);
+    // the key is checked against the person's record either way.
+    const ref = await cachedRegistryView(
+      `contact:${contactId}`,
+      () => lookupKey('contact', contactId),
+      (found) => found !== undefined && found !== null,
+    )
     if (ref && Types.ObjectId.isValid(ref)) {
-      const doc = await ResidentModel.findById(ref).lean()
+      const doc = await messageResident(ref)
       if (doc && doc.erasedAt == null && doc.wechat?.contactId === contactId) return view(doc)
     }
     if (options.keyOnly) return undefined

@@ -1,7 +1,8 @@
 import { Types } from 'mongoose'
 import { type Clock, systemClock } from '../../lib/clock.js'
 import { InvalidInputError, NotFoundError } from '../../lib/errors.js'
-import { DepartmentModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { DepartmentModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { cachedGrid, cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
 import type { WorkingCalendar } from './calendar.js'
 import {
   type Category,
@@ -136,7 +137,7 @@ async function locate(input: WhoHandlesInput): Promise<Place> {
     return { gridId: hh.gridId, communityId: hh.communityId }
   }
   if (input.gridId) {
-    const grid = await GridModel.findById(toObjectId(input.gridId, '网格'), { communityId: 1 }).lean().exec()
+    const grid = await cachedGrid(toObjectId(input.gridId, '网格'))
     if (!grid) throw new NotFoundError('网格')
     return { gridId: grid._id, communityId: grid.communityId }
   }
@@ -152,18 +153,14 @@ interface StaffRecord {
 
 /** The people by id (indexed reads), skipping ids that no longer exist. */
 async function readPeople(ids: readonly string[]): Promise<StaffRecord[]> {
-  const docs = await Promise.all(
-    ids.map((id) =>
-      ResidentModel.findById(id, { roles: 1, erasedAt: 1, staff: 1 }).lean<StaffRecord>().exec(),
-    ),
-  )
+  const docs = await Promise.all(ids.map((id) => cachedStaffView(id) as Promise<StaffRecord | null>))
   return docs.filter((d): d is StaffRecord => d !== null)
 }
 
 const onDuty = (p: StaffRecord) => p.staff?.onDuty !== false && p.erasedAt == null
 
 async function findGridWorkers(gridId: Types.ObjectId): Promise<string[]> {
-  const grid = await GridModel.findById(gridId, { primaryWorkerId: 1, partTimeWorkerIds: 1 }).lean().exec()
+  const grid = await cachedGrid(gridId)
   const listed = [grid?.primaryWorkerId, ...(grid?.partTimeWorkerIds ?? [])]
     .filter((x): x is Types.ObjectId => x instanceof Types.ObjectId)
     .map(String)
@@ -212,12 +209,15 @@ async function findCommunityStaff(communityId: Types.ObjectId): Promise<string[]
 
 /** Departments whose `categories` include the category (or whose code the list names), serving the community. */
 async function findDepartments(r: CategoryRule, communityId?: Types.ObjectId): Promise<string[]> {
-  const deps = await DepartmentModel.find(
-    { $or: [{ categories: r.code }, { code: { $in: r.departments } }] },
-    { _id: 1, code: 1, communityIds: 1, categories: 1 },
+  // Departments change rarely: the list is read again only after a registry change.
+  const deps = await cachedRegistryView(`departments:${r.code}`, () =>
+    DepartmentModel.find(
+      { $or: [{ categories: r.code }, { code: { $in: r.departments } }] },
+      { _id: 1, code: 1, communityIds: 1, categories: 1 },
+    )
+      .lean()
+      .exec(),
   )
-    .lean()
-    .exec()
   const serving = deps.filter(
     // A department stored without `communityIds` (lean skips schema defaults) serves everyone.
     (d) => !d.communityIds?.length || (communityId && d.communityIds.some((c) => c.equals(communityId))),

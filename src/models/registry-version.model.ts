@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto'
+import { model, Schema, type Schema as SchemaType } from 'mongoose'
+
+/**
+ * The registry's version: one document, `_id: 'registry'`, whose `v` gets a new random value after
+ * every write to people, grids, communities or departments (see `registryVersioned`). Every process
+ * keeps registry views (a person, a grid's staff) tagged with the version they were read under and
+ * reads this one document by `_id` to know whether they still hold: a role withdrawn or an off-duty
+ * switch in another process is seen by the next message. A new random value rather than `$inc`
+ * (not atomic on FerretDB): two writers racing each set a value no cached view was tagged with.
+ */
+const registryVersionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    v: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+)
+
+export const RegistryVersionModel = model('RegistryVersion', registryVersionSchema, 'registry_versions')
+
+export const REGISTRY_VERSION_ID = 'registry'
+
+let localEpoch = 0
+/**
+ * Counts this process's own registry writes, quiet ones included: what was read before one is stale
+ * here at once (a person read earlier in the same message, a cached view).
+ */
+export function registryLocalEpoch(): number {
+  return localEpoch
+}
+
+/** Marks the registry changed: after the write, so a view read under the new value includes it. */
+export async function bumpRegistryVersion(): Promise<void> {
+  localEpoch++
+  const set = { v: randomUUID(), at: new Date() }
+  try {
+    await RegistryVersionModel.updateOne({ _id: REGISTRY_VERSION_ID }, { $set: set }, { upsert: true }).exec()
+  } catch (err) {
+    // Two first writes at once: the other upsert created the document (FerretDB does not retry an
+    // upsert that hits the unique _id). Write to the one that exists now.
+    if ((err as { code?: number }).code !== 11000) throw err
+    await RegistryVersionModel.updateOne({ _id: REGISTRY_VERSION_ID }, { $set: set }).exec()
+  }
+}
+
+const QUERY_WRITES = [
+  'updateOne',
+  'updateMany',
+  'findOneAndUpdate',
+  'findOneAndReplace',
+  'findOneAndDelete',
+  'deleteOne',
+  'deleteMany',
+  'replaceOne',
+] as const
+
+/**
+ * Schema plugin: every write through the model bumps the registry version (writes through the raw
+ * driver collection do not). `quietInsert` names new documents no cached view can hold yet (a plain
+ * resident: no view is kept of an id not read before, and they are on no staff list), so a
+ * city-sized import does not bump once per row.
+ */
+export function registryVersioned(
+  schema: SchemaType,
+  options: {
+    quietInsert?: (doc: Record<string, unknown>) => boolean
+    /** An update (by the field paths it writes) that changes nothing a cached view holds. */
+    quietUpdate?: (paths: string[]) => boolean
+  } = {},
+): void {
+  const bump = async () => bumpRegistryVersion()
+  const UPDATES = new Set(['updateOne', 'updateMany', 'findOneAndUpdate'])
+  for (const op of QUERY_WRITES)
+    schema.post(op, { query: true, document: false }, async function afterWrite(this: unknown) {
+      const update = (this as { getUpdate?(): unknown }).getUpdate?.()
+      if (UPDATES.has(op) && options.quietUpdate?.(pathsOf(update))) {
+        localEpoch++
+        return
+      }
+      await bump()
+    })
+  schema.post('deleteOne', { query: false, document: true }, bump)
+  schema.pre('save', function markNew() {
+    this.$locals.wasNew = this.isNew
+  })
+  schema.post('save', async function afterSave(doc) {
+    if (doc.$locals.wasNew && options.quietInsert?.(doc.toObject())) {
+      localEpoch++
+      return
+    }
+    await bump()
+  })
+  schema.post('insertMany', async (docs: unknown) => {
+    const list = Array.isArray(docs) ? (docs as Array<{ toObject?(): Record<string, unknown> }>) : []
+    const quiet = options.quietInsert
+    if (quiet && list.every((d) => quiet(d.toObject ? d.toObject() : (d as Record<string, unknown>)))) return
+    await bump()
+  })
+  schema.post('bulkWrite', bump)
+}
+
+/** The field paths an update document writes: `{$set: {'staff.onDuty': false}}` → `['staff.onDuty']`. */
+function pathsOf(update: unknown): string[] {
+  if (!update || typeof update !== 'object' || Array.isArray(update)) return ['*']
+  const paths: string[] = []
+  for (const [k, v] of Object.entries(update as Record<string, unknown>)) {
+    if (!k.startsWith('$')) paths.push(k)
+    else if (v && typeof v === 'object') paths.push(...Object.keys(v as object))
+  }
+  return paths
+}
