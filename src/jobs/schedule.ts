@@ -57,6 +57,11 @@ export function startJobs(deps: JobDeps & { clock?: Clock }): { stop(): Promise<
     )
     tasks.push(task)
   }
+  // The case indexes (open workload, 我的工单) are repaired once at start too, so a database from
+  // before they existed, or one a crash left behind, is right before the first hourly run.
+  void caseIndexesJob(deps, clock.now()).catch((err: unknown) =>
+    deps.logger?.error({ job: 'case-indexes', err }, 'job case-indexes could not run at start'),
+  )
   return {
     names: tasks.map((t) => t.name ?? ''),
     stop: async () => {

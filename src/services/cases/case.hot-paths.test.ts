@@ -111,8 +111,4 @@ describe('per-request case lists read by key', () => {
       },
     ])
   })
-
-  it.todo(
-    "one grid's list and stats, and the community staff's list, by top-level fields (today location.gridId / location.communityId)",
-  )
 })
