@@ -183,7 +183,10 @@ export function createDeliberationService(deps: {
     if (filter.communityId) q.communityId = new Types.ObjectId(filter.communityId)
     else if (!cityAdmin && actor.communityIds.length > 0)
       q.communityId = { $in: actor.communityIds.map((c) => new Types.ObjectId(c)) }
-    const docs = await DeliberationModel.find(q).sort({ createdAt: -1 }).limit(200).lean<DeliberationDoc[]>()
+    const docs = await DeliberationModel.find(q)
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(200)
+      .lean<DeliberationDoc[]>()
     const allowed = await Promise.all(docs.map((d) => canManageAudience(actor, audienceOf(d.audience))))
     return Promise.all(docs.filter((_d, i) => allowed[i]).map(view))
   }

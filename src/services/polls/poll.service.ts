@@ -213,7 +213,7 @@ export function createPollService(deps: { clock: Clock; outbox: Outbox; timezone
     else if (!cityAdmin && actor.communityIds.length > 0)
       q.communityId = { $in: actor.communityIds.map((c) => new Types.ObjectId(c)) }
     if (filter.status) q.status = filter.status
-    const docs = await PollModel.find(q).sort({ createdAt: -1 }).limit(200).lean<PollDoc[]>()
+    const docs = await PollModel.find(q).sort({ createdAt: -1, _id: -1 }).limit(200).lean<PollDoc[]>()
     const views = docs.map(toView)
     const allowed = await Promise.all(views.map((v) => canManageAudience(actor, v.audience)))
     return views.filter((_v, i) => allowed[i])
