@@ -43,7 +43,7 @@ describe('polls and 议事', () => {
     const poll = await gridPoll()
     expect(poll.announced).toBe(1)
     const msgs = await OutboxModel.find({ key: /^poll:/ }).lean()
-    expect(msgs.map((m) => m.to.id)).toEqual([w.room1.roomId])
+    expect(msgs.map((m) => m.to?.id)).toEqual([w.room1.roomId])
     expect(msgs[0]?.text).toContain('1. 同意\n2. 不同意\n3. 弃权')
     expect(msgs[0]?.text).toContain('回复「投票 序号」')
     expect(msgs[0]?.text).toContain('12月10日 18:00截止')
@@ -143,7 +143,7 @@ describe('polls and 议事', () => {
     const poll = await gridPoll({
       audience: { communityId: String(w.community._id), householdIds: [String(w.h1._id), String(w.h3._id)] },
     })
-    const to = (await OutboxModel.find({ key: /^poll:/ }).lean()).map((m) => m.to.id).sort()
+    const to = (await OutboxModel.find({ key: /^poll:/ }).lean()).map((m) => m.to?.id).sort()
     expect(to).toEqual([String(w.zhang._id), String(w.zhangWife._id), String(w.sun._id)].sort())
     await expect(polls.vote(poll.id, String(w.qian._id), { choices: [1] })).rejects.toMatchObject({
       code: 'FORBIDDEN',
