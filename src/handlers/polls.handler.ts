@@ -121,9 +121,9 @@ export function pollsHandler(services: ChatServices): ChatMiddleware {
       const sentence = politeError(err)
       if (!sentence) throw err
       ctx.outcome += ':refused'
-      // The generic FORBIDDEN sentence speaks of cases; an audience refusal says what it is itself.
-      const forbidden = err instanceof DomainError && err.code === 'FORBIDDEN'
-      await privately(ctx, forbidden ? `抱歉，${err.message}。` : sentence)
+      // The generic FORBIDDEN sentence speaks of cases; a poll's refusal says what it is itself.
+      const refusal = err instanceof DomainError && (err.code === 'FORBIDDEN' || err.code === 'CONFLICT')
+      await privately(ctx, refusal ? `抱歉，${err.message.replace(/[。！!]+$/, '')}。` : sentence)
     }
   }
 }
