@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ResidentModel } from '../../src/models/registry.model.js'
-import { shot, startConsoleWorld } from './console-world.js'
+import { shot, signIn, startConsoleWorld } from './console-world.js'
 import type { ServiceWorld } from './service-world.js'
 
 /** `YYYY-MM-DDTHH:MM` (Beijing time) a few days ahead, as a datetime-local input takes it. */
@@ -28,14 +28,7 @@ describe('the console’s 投票议事 page in Chromium: open a poll, watch turn
     const staff = seed.communityStaff[0]
     const grid = seed.grids[0]
     if (!staff || !grid) throw new Error('no staff or grid in the seed')
-    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
-    page.on('pageerror', (err) => {
-      throw err
-    })
-    await page.goto(`${service.url}/console/`)
-    await page.getByRole('button', { name: new RegExp(staff.name) }).click()
-    await expect.poll(() => page.textContent('#who-name')).toBe(staff.name)
-
+    const page = await signIn(browser, service.url, staff.name)
     await page.getByRole('link', { name: '投票议事' }).click()
     await expect.poll(() => page.textContent('h1')).toBe('投票议事')
     await page.locator('#poll-form').getByText(`${grid.code} ${grid.name}`).click()

@@ -23,6 +23,7 @@ import {
   maskName,
   parseInput,
   readFutureTime,
+  staffListFilter,
   toStoredAudience,
 } from './poll-audience.js'
 
@@ -178,12 +179,7 @@ export function createDeliberationService(deps: {
   }
 
   async function list(actor: StaffActor, filter: { communityId?: string } = {}) {
-    const cityAdmin = actor.roles.includes('admin') && actor.communityIds.length === 0
-    const q: Record<string, unknown> = {}
-    if (filter.communityId) q.communityId = new Types.ObjectId(filter.communityId)
-    else if (!cityAdmin && actor.communityIds.length > 0)
-      q.communityId = { $in: actor.communityIds.map((c) => new Types.ObjectId(c)) }
-    const docs = await DeliberationModel.find(q)
+    const docs = await DeliberationModel.find(staffListFilter(actor, filter.communityId))
       .sort({ createdAt: -1, _id: -1 })
       .limit(200)
       .lean<DeliberationDoc[]>()

@@ -94,6 +94,17 @@ export async function checkAudience(actor: StaffActor, a: Audience): Promise<str
   return grids
 }
 
+/**
+ * The top-level filter of a staff list: one community when asked, else the actor's communities (a
+ * city admin: all). What a grid worker may see is then checked per item (canManageAudience).
+ */
+export function staffListFilter(actor: StaffActor, communityId?: string): Record<string, unknown> {
+  if (communityId) return { communityId: oid(communityId) }
+  const cityAdmin = actor.roles.includes('admin') && actor.communityIds.length === 0
+  if (cityAdmin || actor.communityIds.length === 0) return {}
+  return { communityId: { $in: actor.communityIds.map(oid) } }
+}
+
 /** Whether staff may manage what was addressed to this audience (also for reading results). */
 export async function canManageAudience(actor: StaffActor, a: Audience): Promise<boolean> {
   if (a.householdIds.length === 0) return canManage(actor, a.communityId, a.gridIds)

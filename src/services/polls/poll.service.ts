@@ -38,6 +38,7 @@ import {
   membersOf,
   parseInput,
   readFutureTime,
+  staffListFilter,
   toStoredAudience,
 } from './poll-audience.js'
 
@@ -207,12 +208,10 @@ export function createPollService(deps: { clock: Clock; outbox: Outbox; timezone
   }
 
   async function list(actor: StaffActor, filter: { communityId?: string; status?: 'open' | 'closed' } = {}) {
-    const cityAdmin = actor.roles.includes('admin') && actor.communityIds.length === 0
-    const q: Record<string, unknown> = {}
-    if (filter.communityId) q.communityId = new Types.ObjectId(filter.communityId)
-    else if (!cityAdmin && actor.communityIds.length > 0)
-      q.communityId = { $in: actor.communityIds.map((c) => new Types.ObjectId(c)) }
-    if (filter.status) q.status = filter.status
+    const q = {
+      ...staffListFilter(actor, filter.communityId),
+      ...(filter.status ? { status: filter.status } : {}),
+    }
     const docs = await PollModel.find(q).sort({ createdAt: -1, _id: -1 }).limit(200).lean<PollDoc[]>()
     const views = docs.map(toView)
     const allowed = await Promise.all(views.map((v) => canManageAudience(actor, v.audience)))
