@@ -292,6 +292,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         cases: services.cases,
         stats: services.stats,
         notices: services.notices,
+        polls: services.polls,
         onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
       })
     : undefined

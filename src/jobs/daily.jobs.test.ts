@@ -224,7 +224,7 @@ describe('daily jobs', () => {
         'linli:morning-digests',
       ]),
     )
-    expect(all.names).toHaveLength(8)
+    expect(all.names).toHaveLength(9)
     await all.stop()
   })
 })

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import { makePollWorld, type PollWorld } from '../../../test/poll-fixtures.js'
+import { pollDeadlinesJob } from '../../jobs/polls.job.js'
 import { fixedClock } from '../../lib/clock.js'
+import { loadConfig } from '../../lib/config.js'
 import { ConversationAsksModel } from '../../models/conversation-ask.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { PollVoteModel } from '../../models/poll.model.js'
@@ -11,6 +13,7 @@ import { createDeliberationService } from './deliberation.service.js'
 import { createPollService } from './poll.service.js'
 
 const NOW = new Date('2026-12-07T02:00:00Z')
+const config = loadConfig({ LINLI_ENV: 'test' })
 
 describe('polls and 议事', () => {
   useTestDatabase()
@@ -137,6 +140,23 @@ describe('polls and 议事', () => {
     await expect(
       polls.create({ ...base, audience: community, deadline: '2026-12-01 12:00' }, w.as.staff),
     ).rejects.toThrow('截止时间必须晚于现在')
+  })
+
+  it('the deadline job closes a due poll once and announces its results', async () => {
+    const poll = await gridPoll({ deadline: '2026-12-07 12:00' })
+    await polls.vote(poll.id, String(w.zhang._id), { choices: [1] })
+    const job = await pollDeadlinesJob({ config, outbox: createOutbox({ clock }), polls }, NOW)
+    expect(job.counts).toMatchObject({ closed: 0 })
+    const later = new Date('2026-12-07T04:00:00Z')
+    clock.set(later)
+    expect(
+      (await pollDeadlinesJob({ config, outbox: createOutbox({ clock }), polls }, later)).counts,
+    ).toMatchObject({
+      closed: 1,
+    })
+    expect((await polls.get(poll.id)).status).toBe('closed')
+    expect((await OutboxModel.findOne({ key: /^poll:.*:results/ }).lean())?.text).toContain('1. 同意：1 票')
+    expect(await polls.closeDue(later)).toBe(0)
   })
 
   it('tells a household list one by one and lets only those households vote', async () => {

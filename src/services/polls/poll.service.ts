@@ -119,6 +119,8 @@ export interface PollService {
   results(id: string): Promise<PollResults>
   /** Closes it and tells the audience the results when they may see them. */
   close(id: string, actor: StaffActor): Promise<PollView & { announced: number }>
+  /** Closes every open poll whose deadline has passed (for the job); returns how many. */
+  closeDue(now: Date): Promise<number>
   /**
    * Records a vote: one per household (or person). A second vote is refused with the first choice
    * named; the race between two members is decided by the unique `_id` insert.
@@ -263,15 +265,17 @@ export function createPollService(deps: { clock: Clock; outbox: Outbox; timezone
   const residentsSee = (p: PollView) =>
     p.resultsVisibleTo === 'all' || (p.resultsVisibleTo === 'after_close' && isOver(p))
 
-  async function close(id: string, actor: StaffActor) {
+  /** Closes once (under the poll's lock) and tells the audience the results when they may see them. */
+  async function closeAs(id: string, actor: StaffActor | undefined) {
     return withLock(`poll:${id}`, async () => {
       const before = toView(await loadPoll(id))
-      if (!(await canManageAudience(actor, before.audience)))
+      if (actor && !(await canManageAudience(actor, before.audience)))
         throw new ForbiddenError('只有本社区（或本网格）的工作人员可以结束投票')
       if (before.status === 'closed') throw new ConflictError('这次投票已经结束了')
+      const by = actor ? { closedBy: new Types.ObjectId(actor.personId) } : {}
       await PollModel.updateOne(
         { _id: new Types.ObjectId(id) },
-        { $set: { status: 'closed', closedAt: now(), closedBy: new Types.ObjectId(actor.personId) } },
+        { $set: { status: 'closed', closedAt: now(), ...by } },
       )
       const poll = toView(await loadPoll(id))
       if (poll.resultsVisibleTo === 'staff') return { ...poll, announced: 0 }
@@ -372,13 +376,29 @@ export function createPollService(deps: { clock: Clock; outbox: Outbox; timezone
     return docs.map(toView).filter((p) => isMember(p.audience, member))
   }
 
+  async function closeDue(at: Date): Promise<number> {
+    const due = await PollModel.find({ status: 'open', deadline: { $lte: at } }, { _id: 1 }).lean()
+    let closed = 0
+    for (const p of due) {
+      try {
+        await closeAs(String(p._id), undefined)
+        closed += 1
+      } catch (err) {
+        // Closed by staff meanwhile: nothing left to do.
+        if (!(err instanceof ConflictError)) throw err
+      }
+    }
+    return closed
+  }
+
   return {
     create,
     list,
+    close: (id, actor) => closeAs(id, actor),
+    closeDue,
     get: async (id) => toView(await loadPoll(id)),
     viewFor,
     results,
-    close,
     vote,
     openFor,
     byCode: async (code) => {
