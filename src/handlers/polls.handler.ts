@@ -94,14 +94,12 @@ async function runVote(
 
 async function runOpinion(ctx: ChatContext, topics: PollChatServices['deliberations'], m: RegExpExecArray) {
   ctx.outcome = 'opinion'
-  const text = (m[2] ?? '').trim()
+  // A leading word shaped like a code (「意见 Yeah …」) that names no topic is part of the opinion.
+  const named = m[1] ? await topics.byCode(m[1]) : undefined
+  const text = (named ? (m[2] ?? '') : ctx.text.replace(/^意见[\s:：]*/, '')).trim()
   if (text === '') return privately(ctx, TEXT.opinionEmpty)
-  let topicId: string | undefined
-  if (m[1]) topicId = (await topics.byCode(m[1]))?.id
-  else {
-    const asked = askedIds(ctx.asks, 'opinion')
-    topicId = asked.length === 1 ? asked[0] : undefined
-  }
+  const asked = askedIds(ctx.asks, 'opinion')
+  const topicId = named?.id ?? (asked.length === 1 ? asked[0] : undefined)
   if (!topicId) return privately(ctx, TEXT.opinionWhich)
   const { topic } = await topics.addOpinion(topicId, (await ctx.me()).id, { text }, 'wechat')
   await privately(ctx, say.opinionRecorded({ title: topic.title }))
