@@ -24,6 +24,7 @@ import { mapRoutes } from './http/routes/map.routes.js'
 import { noticesRoutes } from './http/routes/notices.routes.js'
 import { open311Routes } from './http/routes/open311.routes.js'
 import { pointsRoutes } from './http/routes/points.routes.js'
+import { pollsRoutes } from './http/routes/polls.routes.js'
 import { registryRoutes } from './http/routes/registry.routes.js'
 import { residentsRoutes } from './http/routes/residents.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
@@ -66,6 +67,8 @@ import { createOpen311Service } from './services/open311/open311.service.js'
 import { createBotReach, MAIN_ACCOUNT } from './services/outbox/bot-accounts.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
+import { createDeliberationService } from './services/polls/deliberation.service.js'
+import { createPollService } from './services/polls/poll.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
 import { emergencyAdviceFor, loadEmergencyConfig } from './services/responsibility/emergency.config.js'
@@ -138,6 +141,8 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
       vulnerableTags: config.notices.vulnerableTags,
     },
   })
+  const polls = createPollService({ clock, outbox, timezone: config.timezone })
+  const deliberations = createDeliberationService({ clock, outbox, timezone: config.timezone })
   const stats = createStatsService({ clock, responsibility, timezone: config.timezone })
   const auth = createAuthService({ config, clock, logger })
   const consoleLogin = createConsoleLoginService({ clock, issueSession: (id) => auth.issueSession(id) })
@@ -161,6 +166,8 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     kb,
     events,
     notices,
+    polls,
+    deliberations,
     stats,
     auth,
     consoleLogin,
@@ -286,6 +293,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         cases: services.cases,
         stats: services.stats,
         notices: services.notices,
+        polls: services.polls,
         onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
       })
     : undefined
@@ -359,6 +367,7 @@ export function buildRouters(d: RouterDeps): Router[] {
         clock: services.clock,
       }),
     }),
+    pollsRoutes({ polls: services.polls, deliberations: services.deliberations }),
     uploadsRoutes({ dir: uploadsDir, limitMb: config.http.uploadLimitMb }),
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),

@@ -163,3 +163,16 @@ export function reminderName(minutes: number): string {
   if (minutes % 60 === 0) return `提前 ${minutes / 60} 小时`
   return `提前 ${minutes} 分钟`
 }
+
+/** Polls and 议事 (投票议事 page). */
+export const POLL_STATUS_LABELS: Record<string, string> = {
+  open: '进行中',
+  closed: '已结束',
+  decided: '已决定',
+}
+export const VOTE_UNIT_LABELS: Record<string, string> = { household: '每户一票', person: '每人一票' }
+export const RESULTS_VISIBILITY_LABELS: Record<string, string> = {
+  all: '居民随时可见',
+  after_close: '结束后对居民公布',
+  staff: '仅工作人员可见',
+}

@@ -221,3 +221,46 @@ export interface ChannelStatus {
   failedToday: number
   waiting: number
 }
+
+/** Who a poll or 议事 topic is for (no grids and no households: the whole community). */
+export interface Audience {
+  communityId: string
+  gridIds: string[]
+  householdIds: string[]
+}
+
+export interface PollView {
+  id: string
+  code: string
+  communityId: string
+  audience: Audience
+  question: string
+  options: string[]
+  voteUnit: 'household' | 'person'
+  maxChoices: number
+  deadline: string
+  resultsVisibleTo: 'all' | 'staff' | 'after_close'
+  status: 'open' | 'closed'
+  closedAt?: string
+  createdAt: string
+  results?: {
+    counts: number[]
+    voted: number
+    eligible: number
+    turnout: number
+    grids: Array<{ gridId: string; gridName: string; voted: number; eligible: number; turnout: number }>
+  }
+}
+
+export interface TopicView {
+  id: string
+  code: string
+  audience: Audience
+  title: string
+  background: string
+  opensAt: string
+  closesAt: string
+  status: 'open' | 'decided'
+  opinions: number
+  decision?: { text: string; basis: string; decidedAt: string }
+}

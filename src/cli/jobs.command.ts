@@ -11,8 +11,8 @@ export const jobsCommand: Command = {
   async run(ctx, args) {
     const { flags, positionals } = parseArgs(args)
     const [verb, name] = positionals
-    const { outbox, cases, stats, notices } = ctx.services()
-    const deps = { config: ctx.config, logger: ctx.logger, outbox, cases, stats, notices }
+    const { outbox, cases, stats, notices, polls } = ctx.services()
+    const deps = { config: ctx.config, logger: ctx.logger, outbox, cases, stats, notices, polls }
     const table = jobTable(deps)
     if (verb === 'list' || verb === undefined) {
       for (const j of table) ctx.out(`${j.name.padEnd(22)} ${j.cron}`)

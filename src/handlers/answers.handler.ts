@@ -183,6 +183,8 @@ async function answerPending(
 export function answersHandler(services: ChatServices, settings: ChatSettings): ChatMiddleware {
   return async (ctx, next) => {
     for (const ask of ctx.asks) {
+      // Polls and 议事 are answered by their own commands (polls.handler.ts), never by free text.
+      if (ask.kind === 'poll' || ask.kind === 'opinion') continue
       const answered = ctx.input.location
         ? await answerPoint(ctx, services, ask)
         : ask.kind === 'rating'

@@ -11,6 +11,8 @@ import type { EventService } from '../services/events/event.service.js'
 import type { KbService } from '../services/kb/kb.service.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox } from '../services/outbox/outbox.service.js'
+import type { DeliberationService } from '../services/polls/deliberation.service.js'
+import type { PollService } from '../services/polls/poll.service.js'
 import { withRegistrySnapshot } from '../services/registry/registry.cache.js'
 import type { RegistryService } from '../services/registry/registry.service.js'
 import type { EmergencyAdvice } from '../services/responsibility/emergency.config.js'
@@ -23,6 +25,7 @@ import { type ChatContext, type ChatMiddleware, compose, createContext } from '.
 import { emergencyHandler } from './emergency.handler.js'
 import { isAnswerShaped, splitTrigger, stripMentions } from './etiquette.js'
 import { eventsHandler } from './events.handler.js'
+import { pollsHandler } from './polls.handler.js'
 import { answerOverheard } from './report.flow.js'
 import { intentHandler, keywordHandler, menuDigitHandler, privacyGuardHandler } from './resident.handlers.js'
 import { workerCommands } from './worker-commands.js'
@@ -34,6 +37,9 @@ export interface ChatServices {
   kb: Pick<KbService, 'ask'>
   events: Pick<EventService, 'listForPerson' | 'signUp' | 'cancelSignup' | 'setReminders'>
   notices: Pick<NoticeService, 'acknowledge' | 'get'>
+  /** Polls and 议事 (「投票 2」「意见 …」); a chat without them leaves those words to the other handlers. */
+  polls?: Pick<PollService, 'vote' | 'openFor' | 'byCode' | 'get'>
+  deliberations?: Pick<DeliberationService, 'addOpinion' | 'byCode'>
   registry: RegistryService
   triage: Pick<Triage, 'classifyByRules'>
   asks: Asks
@@ -168,6 +174,7 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     privacyGuardHandler(),
     workerCommands(services),
     eventsHandler(services),
+    pollsHandler(services),
     keywordHandler(services),
     answersHandler(services, settings),
     menuDigitHandler(services, settings),

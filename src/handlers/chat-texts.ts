@@ -41,6 +41,11 @@ export const TEXT = {
   walkInUsage: '请这样发：代录 楼栋-单元-房号 问题描述，例如「代录 3-2-301 厨房下水道堵了」。',
   unbindDone: '已解除本群的关联。',
   unbindNone: '本群还没有关联网格或社区。',
+  noPolls: '目前没有您可以参加的投票。有新的投票会在群里通知大家。',
+  pollNotFound: '没有找到这个投票代码，请核对后再发一次，或回复「投票」查看可以参加的投票。',
+  opinionEmpty: '请在「意见」后面写上您的想法，例如「意见 建议在3号楼旁边加装充电桩」。',
+  opinionWhich:
+    '请在议事通知所在的群里回复「意见 您的想法」，或者写上议事代码，例如「意见 Y4K2 您的想法」（代码在议事通知的末尾）。',
 } as const
 
 /** A reply with slots, e.g. `say.reportOpened({ … })`. */
@@ -146,6 +151,16 @@ export const say = {
   },
   cancelled(s: { title: string }): string {
     return `已取消报名：${s.title}。`
+  },
+  /** Several open polls: the person names one by its code. */
+  pollList(s: { lines: string[] }): string {
+    return `目前有这些投票可以参加：\n${s.lines.join('\n')}\n请回复「投票 代码」查看选项，或直接回复「投票 代码 序号」，例如「投票 ${s.lines[0]?.slice(0, 4) ?? ''} 1」。`
+  },
+  voted(s: { question: string; picked: string; household: boolean }): string {
+    return `已记录${s.household ? '您家' : '您'}的投票：${s.picked}（${s.question}）。${s.household ? '每户一票，' : ''}谢谢参与！`
+  },
+  opinionRecorded(s: { title: string }): string {
+    return `已收到您对「${s.title}」的意见，社区会认真研究，谢谢！`
   },
 } as const
 

@@ -104,6 +104,8 @@ export function isAnswerShaped(
 ): boolean {
   if (kind === 'ack') return isAck(text)
   if (kind === 'rating') return readRating(text) !== undefined
+  if (kind === 'poll') return /^投票/.test(text.trim())
+  if (kind === 'opinion') return /^意见/.test(text.trim())
   if (kind === 'follow_up') return input.attachments.length > 0 && input.quoted?.fromBot === true
   return false
 }

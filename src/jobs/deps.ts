@@ -1,6 +1,7 @@
 import type { Config } from '../lib/config.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox, OutboxInput } from '../services/outbox/outbox.service.js'
+import type { PollService } from '../services/polls/poll.service.js'
 import type { StatsService } from '../services/stats/stats.service.js'
 import type { JobContext, JobRunResult, RunnerDeps } from './runner.js'
 
@@ -30,6 +31,8 @@ export interface JobDeps extends RunnerDeps {
   stats?: Pick<StatsService, 'dailyFigures'>
   /** Scheduled sends and the acknowledgement report (the notices the jobs act on). */
   notices?: Pick<NoticeService, 'sendDue' | 'acks'>
+  /** Polls past their deadline are closed (and their results announced). */
+  polls?: Pick<PollService, 'closeDue'>
 }
 
 /** A scheduled job: a plain async function of its dependencies and the time it runs for. */

@@ -7,6 +7,7 @@ import type { Job, JobDeps } from './deps.js'
 import { morningDigestsJob } from './digests.job.js'
 import { eventRemindersJob } from './event-reminders.job.js'
 import { noticeAckFollowUpJob, scheduledNoticesJob } from './notices.job.js'
+import { pollDeadlinesJob } from './polls.job.js'
 import { retentionJob } from './retention.job.js'
 import { slaWatchJob, slaWatchUrgentJob } from './sla-watch.job.js'
 
@@ -24,6 +25,7 @@ export function jobTable(deps: JobDeps): ScheduledJob[] {
     { name: 'event-reminders', cron: '*/5 * * * *', job: eventRemindersJob },
     { name: 'scheduled-notices', cron: '* * * * *', job: scheduledNoticesJob },
     { name: 'notice-ack-follow-up', cron: '*/15 * * * *', job: noticeAckFollowUpJob },
+    { name: 'poll-deadlines', cron: '*/5 * * * *', job: pollDeadlinesJob },
     { name: 'sla-watch-urgent', cron: '* * * * *', job: slaWatchUrgentJob },
     { name: 'sla-watch', cron: '*/10 * * * *', job: slaWatchJob },
     // several ticks in the morning: a process started late still sends today's digests (once each)

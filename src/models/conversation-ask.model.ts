@@ -1,7 +1,16 @@
 import { type InferSchemaType, model, Schema } from 'mongoose'
 
 /** The kinds of question the bot waits for an answer to. */
-export const ASK_KINDS = ['rating', 'ack', 'location', 'report', 'policy', 'follow_up'] as const
+export const ASK_KINDS = [
+  'rating',
+  'ack',
+  'location',
+  'report',
+  'policy',
+  'follow_up',
+  'poll',
+  'opinion',
+] as const
 export type AskKind = (typeof ASK_KINDS)[number]
 
 const askSchema = new Schema(
@@ -11,6 +20,9 @@ const askSchema = new Schema(
     chat: { type: String, required: true },
     caseNumber: String,
     noticeId: String,
+    /** A poll announced or shown here (「投票 2」), or a 议事 topic (「意见 …」). */
+    pollId: String,
+    topicId: String,
     askedAt: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
   },

@@ -11,6 +11,7 @@ import '../../src/models/lock.model.js'
 import '../../src/models/mp-subscription.model.js'
 import '../../src/models/notice.model.js'
 import '../../src/models/outbox.model.js'
+import '../../src/models/poll.model.js'
 import '../../src/models/points.model.js'
 import '../../src/models/registry.model.js'
 import '../../src/models/room-binding.model.js'
@@ -54,6 +55,15 @@ async function setup(api: ApiApp) {
     .post('/api/v1/notices')
     .set(staff)
     .send({ communityId: String(w.community._id), title: '停暖通知', body: '明天检修停暖。' })
+  const audience = { communityId: String(w.community._id) }
+  const poll = await api.http
+    .post('/api/v1/polls')
+    .set(staff)
+    .send({ audience, question: '是否加装电梯？', options: ['同意', '不同意'], deadline: '2026-12-10 18:00' })
+  const topic = await api.http
+    .post('/api/v1/deliberations')
+    .set(staff)
+    .send({ audience, title: '停车位分配', closesAt: '2026-12-10 18:00' })
   const services = await api.http.get('/open311/v2/services.json')
   const kbDoc = await api.http.post('/api/v1/kb/documents').set(staff).send({
     id: 'heating-fee',
@@ -67,6 +77,7 @@ async function setup(api: ApiApp) {
   expect([event.status, notice.status, services.status, kbDoc.status, asked.status]).toEqual([
     201, 201, 200, 201, 200,
   ])
+  expect([poll.status, topic.status]).toEqual([201, 201])
   const { key } = await api.services.auth.createApiKey(String(w.admin._id), '坏输入测试')
   const values = {
     caseNumber: t.A,
@@ -74,6 +85,8 @@ async function setup(api: ApiApp) {
     postedCase: t.P,
     eventId: String(event.body.id),
     noticeId: String(notice.body.id),
+    pollId: String(poll.body.id),
+    topicId: String(topic.body.id),
     serviceCode: String((services.body as Array<{ service_code: string }>)[0]?.service_code),
     kbDocId: 'heating-fee',
     kbQuestionId: String(asked.body.questionId),

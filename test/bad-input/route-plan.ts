@@ -87,6 +87,8 @@ export interface PathValues {
   postedCase: string
   eventId: string
   noticeId: string
+  pollId: string
+  topicId: string
   serviceCode: string
   kbDocId: string
   kbQuestionId: string
@@ -122,6 +124,8 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (name === 'roomId' || name === 'contactId') return 'sim-1'
   if (p.startsWith('/api/v1/events/')) return v.eventId
   if (p.startsWith('/api/v1/notices/')) return v.noticeId
+  if (p.startsWith('/api/v1/polls/')) return v.pollId
+  if (p.startsWith('/api/v1/deliberations/')) return v.topicId
   if (p.startsWith('/api/v1/households/')) return String(w.home._id)
   if (p.startsWith('/api/v1/grids/')) return String(w.grid._id)
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)

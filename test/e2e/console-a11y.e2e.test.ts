@@ -132,7 +132,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
     await expect.poll(() => page.textContent('#who-name'), { timeout: 10_000 }).toBe(worker.name)
     await expect.poll(() => page.textContent('h1')).toBe('我的工单')
     const nav = await page.locator('nav.nav a').allTextContents()
-    expect(nav).toEqual(['我的工单', '通知', '活动', '居民台账'])
+    expect(nav).toEqual(['我的工单', '通知', '活动', '投票议事', '居民台账'])
     expect(await problemsOf(page)).toEqual([])
     // A second read of the ticket hands out nothing.
     const again = await fetch(`${world.service.url}/api/v1/auth/console-tickets/${ticket}`)
@@ -218,6 +218,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       '数据看板',
       '通知',
       '活动',
+      '投票议事',
       '居民台账',
       '政策库',
       '渠道状态',
@@ -236,6 +237,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       ['dashboard', '#kpi-total'],
       ['map', 'h1'],
       ['notices', 'h1'],
+      ['polls', '#poll-form'],
       ['channels', '.channel-card'],
       [`registry/people/${world.seed.grids[0]?.primaryWorker.id}`, '#person-title'],
     ]

@@ -14,6 +14,8 @@ export interface Ask {
   chat: string
   caseNumber?: string
   noticeId?: string
+  pollId?: string
+  topicId?: string
   askedAt: Date
   expiresAt: Date
 }
@@ -24,6 +26,8 @@ export interface AskInput {
   chat?: string
   caseNumber?: string
   noticeId?: string
+  pollId?: string
+  topicId?: string
   ttlMs: number
 }
 
@@ -32,6 +36,8 @@ export interface AskMatch {
   kind: AskKind
   caseNumber?: string
   noticeId?: string
+  pollId?: string
+  topicId?: string
 }
 
 export interface Asks {
@@ -53,30 +59,31 @@ function keyOf(subject: AskSubject): string {
   return `${subject.type}:${subject.id}`
 }
 
-function sameQuestion(
-  a: { kind: string; caseNumber?: string | null; noticeId?: string | null },
-  b: AskMatch,
-) {
+type AskRefs = {
+  caseNumber?: string | null
+  noticeId?: string | null
+  pollId?: string | null
+  topicId?: string | null
+}
+
+function sameQuestion(a: { kind: string } & AskRefs, b: AskMatch) {
   return (
     a.kind === b.kind &&
     (a.caseNumber ?? undefined) === b.caseNumber &&
-    (a.noticeId ?? undefined) === b.noticeId
+    (a.noticeId ?? undefined) === b.noticeId &&
+    (a.pollId ?? undefined) === b.pollId &&
+    (a.topicId ?? undefined) === b.topicId
   )
 }
 
-function plain(a: {
-  kind: AskKind
-  chat: string
-  caseNumber?: string | null
-  noticeId?: string | null
-  askedAt: Date
-  expiresAt: Date
-}): Ask {
+function plain(a: { kind: AskKind; chat: string; askedAt: Date; expiresAt: Date } & AskRefs): Ask {
   return {
     kind: a.kind,
     chat: a.chat,
     ...(a.caseNumber ? { caseNumber: a.caseNumber } : {}),
     ...(a.noticeId ? { noticeId: a.noticeId } : {}),
+    ...(a.pollId ? { pollId: a.pollId } : {}),
+    ...(a.topicId ? { topicId: a.topicId } : {}),
     askedAt: a.askedAt,
     expiresAt: a.expiresAt,
   }
@@ -113,6 +120,8 @@ export function createAsks(deps: { clock: Clock }): Asks {
         chat: input.chat ?? (subject.type === 'room' ? `room:${subject.id}` : 'dm'),
         ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}),
         ...(input.noticeId ? { noticeId: input.noticeId } : {}),
+        ...(input.pollId ? { pollId: input.pollId } : {}),
+        ...(input.topicId ? { topicId: input.topicId } : {}),
         askedAt: at,
         expiresAt: new Date(at.getTime() + input.ttlMs),
       }

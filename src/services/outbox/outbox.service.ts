@@ -39,6 +39,8 @@ export const OutboxInput = z.object({
       kind: z.enum(ASK_KINDS),
       caseNumber: z.string().optional(),
       noticeId: z.string().optional(),
+      pollId: z.string().optional(),
+      topicId: z.string().optional(),
       ttlMs: z.number().int().positive(),
     })
     .optional(),
