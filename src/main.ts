@@ -26,6 +26,7 @@ import { open311Routes } from './http/routes/open311.routes.js'
 import { pointsRoutes } from './http/routes/points.routes.js'
 import { registryRoutes } from './http/routes/registry.routes.js'
 import { residentsRoutes } from './http/routes/residents.routes.js'
+import { shopRoutes } from './http/routes/shop.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { statsRoutes } from './http/routes/stats.routes.js'
 import { subscriptionsRoutes } from './http/routes/subscriptions.routes.js'
@@ -72,6 +73,7 @@ import { emergencyAdviceFor, loadEmergencyConfig } from './services/responsibili
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
 import { createResponsibility } from './services/responsibility/responsibility.service.js'
 import { createRoomBindings } from './services/rooms/room-binding.service.js'
+import { createShopService } from './services/shop/shop.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
 
 /**
@@ -95,6 +97,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
   const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
   const points = createPointsService({ clock, config })
+  const shop = createShopService({ clock, points, redemptionDays: config.points.redemptionDays })
   const subscriptions = createMpSubscriptions({ clock, templates: config.miniprogram.templates })
   const cases = createCaseService({
     clock,
@@ -156,6 +159,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     registry,
     triage,
     points,
+    shop,
     subscriptions,
     cases,
     kb,
@@ -285,6 +289,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         cases: services.cases,
         stats: services.stats,
         notices: services.notices,
+        shop: services.shop,
         onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
       })
     : undefined
@@ -362,6 +367,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),
     pointsRoutes({ points: services.points }),
+    shopRoutes({ shop: services.shop, points: services.points, config, clock: services.clock }),
     subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),

@@ -7,6 +7,7 @@ import { morningDigestsJob } from './digests.job.js'
 import { eventRemindersJob } from './event-reminders.job.js'
 import { noticeAckFollowUpJob, scheduledNoticesJob } from './notices.job.js'
 import { retentionJob } from './retention.job.js'
+import { shopExpiryJob } from './shop-expiry.job.js'
 import { slaWatchJob, slaWatchUrgentJob } from './sla-watch.job.js'
 
 export interface ScheduledJob {
@@ -29,6 +30,7 @@ export function jobTable(deps: JobDeps): ScheduledJob[] {
     { name: 'morning-digests', cron: `*/15 ${hour}-${Math.min(hour + 3, 23)} * * *`, job: morningDigestsJob },
     { name: 'case-follow-up', cron: '*/30 * * * *', job: caseFollowUpJob },
     { name: 'retention', cron: '30 3 * * *', job: retentionJob },
+    { name: 'shop-expiry', cron: '17 * * * *', job: shopExpiryJob },
   ]
 }
 

@@ -65,7 +65,7 @@ export function canViewCase(actor: Actor, c: CaseParts): boolean {
 const photos = (refs: readonly string[]) => refs.map((ref) => ({ kind: 'image' as const, ref }))
 
 /** The idempotency key of a mini-program request (header first, then the body's client id). */
-function requestKey(ctx: Context, bodyKey: string | undefined): string {
+export function requestKey(ctx: Context, bodyKey: string | undefined): string {
   const header = ctx.get('idempotency-key').trim()
   const key = header || bodyKey
   if (!key || !/^[\w.:-]{8,100}$/.test(key))
