@@ -30,6 +30,9 @@ export const ShopItemPatchBody = ShopItemPatch.strict()
 export const RedemptionsQuery = z
   .object({ communityId: Id.optional(), limit: z.coerce.number().int().min(1).max(200).default(50) })
   .strict()
+const ClientRequestId = z.string().trim().max(100).optional()
+/** The Idempotency-Key header, or (a mini-program that cannot set headers) `clientRequestId`. */
+export const RedeemBody = z.object({ clientRequestId: ClientRequestId }).strict()
 export const VerifyBody = z
   .object({
     code: z
@@ -45,6 +48,7 @@ export const AwardBody = z
     kind: z.enum(POINTS_KINDS, { error: '积分种类只能是 activity（活动积分）或 conduct（品德积分）' }),
     rule: z.string().trim().min(1, '请选择积分规则').max(30),
     note: z.string().trim().max(500).default(''),
+    clientRequestId: ClientRequestId,
   })
   .strict()
 export const StatementQuery = z.object({ month: Month.optional() }).strict()
@@ -122,7 +126,7 @@ export function shopRoutes(deps: {
   router.post('/shop/items/:id/redeem', async (ctx) => {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, ShopIdParams)
-    const key = requestKey(ctx, undefined)
+    const key = requestKey(ctx, parseBody(ctx, RedeemBody).clientRequestId)
     const r = await shop.redeem({ itemId: id, personId: actor.personId, key, channel: 'api' })
     ctx.status = r.already ? 200 : 201
     ctx.body = r
@@ -161,9 +165,9 @@ export function shopRoutes(deps: {
   })
   router.post('/points/awards', async (ctx) => {
     const actor = requireActor(ctx)
-    const body = parseBody(ctx, AwardBody)
+    const { clientRequestId, ...body } = parseBody(ctx, AwardBody)
     await assertMayAward(actor, body.personId, deps.config.points.kinds[body.kind].awardedBy)
-    const key = requestKey(ctx, undefined)
+    const key = requestKey(ctx, clientRequestId)
     const r = await points.award({ ...body, refKey: `award:${actor.personId}:${key}`, byId: actor.personId })
     ctx.status = r.applied ? 201 : 200
     ctx.body = { ...r, label: KIND_LABELS[r.kind] }
