@@ -3,7 +3,7 @@ import type { Context } from 'koa'
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import type { Config } from '../../lib/config.js'
-import { ForbiddenError, NotFoundError } from '../../lib/errors.js'
+import { describeIssues, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import { POINTS_KINDS } from '../../models/points.model.js'
 import {
   assertMayAward,
@@ -19,7 +19,7 @@ import {
   type ShopService,
 } from '../../services/shop/shop.service.js'
 import { type Actor, isCityAdmin, requireActor, requireCommunity, requireRole } from '../middleware/auth.js'
-import { parseBody, parseParams, parseQuery } from '../validate.js'
+import { parseBody as parseBodyRaw, parseParams, parseQuery as parseQueryRaw } from '../validate.js'
 import { requestKey } from './cases.routes.js'
 
 const Id = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
@@ -63,6 +63,19 @@ export const LeaderboardQuery = z
 export const PreferencesBody = z
   .object({ leaderboardOptOut: z.boolean({ error: '请填写 true 或 false' }) })
   .strict()
+
+/** A zod refusal as a 400 whose message is the first issue's own Chinese sentence, when it has one. */
+function readable<T>(parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    if (!(err instanceof z.ZodError)) throw err
+    const first = err.issues.find((i) => /[\u4e00-\u9fff]/.test(i.message))
+    throw new InvalidInputError(first?.message ?? '输入不符合要求', describeIssues(err.issues))
+  }
+}
+const parseBody = <S extends z.ZodType>(ctx: Context, schema: S) => readable(() => parseBodyRaw(ctx, schema))
+const parseQuery = <S extends z.ZodType>(ctx: Context, schema: S) => readable(() => parseQueryRaw(ctx, schema))
 
 const SHOP_STAFF = ['community_staff', 'admin'] as const
 
