@@ -290,6 +290,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         stats: services.stats,
         notices: services.notices,
         shop: services.shop,
+        points: services.points,
         onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
       })
     : undefined

@@ -57,6 +57,8 @@ const pointsEntrySchema = new Schema(
 )
 pointsEntrySchema.index({ personId: 1, month: 1 })
 pointsEntrySchema.index({ personId: 1, at: -1, _id: -1 })
+/** Whose points moved in a month (the monthly statements). */
+pointsEntrySchema.index({ month: 1 })
 
 export const PointsEntryModel = model('PointsEntry', pointsEntrySchema, 'points_ledger')
 export type PointsEntry = InferSchemaType<typeof pointsEntrySchema> & { _id: Types.ObjectId }
