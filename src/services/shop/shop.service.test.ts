@@ -50,8 +50,19 @@ async function world() {
       },
       String(staff._id),
     )
+  const redeem = (person: { _id: unknown }, itemId: string, key: string, channel: 'api' | 'wechat' = 'api') =>
+    shop.redeem({ itemId, personId: String(person._id), key, channel })
   const staffActor: ShopActor = { personId: String(staff._id), mayActFor: (c) => c === String(community._id) }
-  return { clock, points, shop, community, zhang, zhangWife, staff, give, item, staffActor }
+  return { clock, points, shop, community, zhang, zhangWife, staff, give, item, redeem, staffActor }
+}
+
+/** 张三 redeems the item 10 times at once, each with its own key. */
+function race(w: Awaited<ReturnType<typeof world>>, itemId: string) {
+  return Promise.allSettled(
+    Array.from({ length: 10 }, (_, i) =>
+      w.shop.redeem({ itemId, personId: String(w.zhang._id), key: `race-${i}-xxxx`, channel: 'api' }),
+    ),
+  )
 }
 
 const code = async (p: Promise<unknown>) => {
@@ -70,20 +81,10 @@ describe('points shop', () => {
     const w = await world()
     await w.give(w.zhang, 50)
     const item = await w.item()
-    const r = await w.shop.redeem({
-      itemId: item.id,
-      personId: String(w.zhang._id),
-      key: 'k-000001',
-      channel: 'api',
-    })
+    const r = await w.redeem(w.zhang, item.id, 'k-000001')
     expect(r).toMatchObject({ status: 'open', already: false, cost: 20, kind: 'activity' })
     expect(r.code).toMatch(/^\d{6}$/)
-    const again = await w.shop.redeem({
-      itemId: item.id,
-      personId: String(w.zhang._id),
-      key: 'k-000001',
-      channel: 'api',
-    })
+    const again = await w.redeem(w.zhang, item.id, 'k-000001')
     expect(again).toMatchObject({ id: r.id, already: true, code: r.code })
     expect(await w.points.balances(String(w.zhang._id))).toEqual({ activity: 30, conduct: 0 })
     expect((await w.shop.getItem(item.id)).remaining).toBe(4)
@@ -94,82 +95,45 @@ describe('points shop', () => {
     expect((await w.shop.getItem(item.id)).remaining).toBe(4)
   })
 
-  it('10 redemptions of the last unit at once: exactly one wins, the balance is debited once', async () => {
-    const w = await world()
-    await w.give(w.zhang, 500)
-    const item = await w.item({ stock: 1, perHouseholdLimit: 10 })
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) =>
-        w.shop.redeem({
-          itemId: item.id,
-          personId: String(w.zhang._id),
-          key: `race-${i}-xxxx`,
-          channel: 'api',
-        }),
-      ),
-    )
-    const won = results.filter((r) => r.status === 'fulfilled')
-    expect(won).toHaveLength(1)
-    for (const r of results)
-      if (r.status === 'rejected') expect((r.reason as DomainError).message).toMatch(/兑完/)
-    expect(await w.points.balance(String(w.zhang._id))).toBe(480)
-    expect(await PointsEntryModel.countDocuments({ reason: 'redemption' })).toBe(1)
-    expect(await RedemptionModel.countDocuments({ status: 'open' })).toBe(1)
-    expect(await RedemptionModel.countDocuments({})).toBe(1)
-    expect((await w.shop.getItem(item.id)).remaining).toBe(0)
-  })
-
-  it('10 households racing for 3 units get exactly 3; one household racing with itself gets its limit', async () => {
-    const w = await world()
-    await w.give(w.zhang, 500)
-    const item = await w.item({ stock: 3, perHouseholdLimit: 1 })
-    const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) =>
-        w.shop.redeem({
-          itemId: item.id,
-          personId: String(w.zhang._id),
-          key: `same-${i}-xxxx`,
-          channel: 'api',
-        }),
-      ),
-    )
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
-    expect(await w.points.balance(String(w.zhang._id))).toBe(480)
-  })
+  it.each([
+    ['the last unit (stock 1)', { stock: 1, perHouseholdLimit: 10 }, /兑完/],
+    ['a household limit of 1 (stock 3)', { stock: 3, perHouseholdLimit: 1 }, /每户限兑 1 件/],
+  ])(
+    '10 redemptions at once for %s: exactly one wins, the balance is debited once',
+    async (_n, over, refusal) => {
+      const w = await world()
+      await w.give(w.zhang, 500)
+      const item = await w.item(over)
+      const results = await race(w, item.id)
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
+      for (const r of results)
+        if (r.status === 'rejected') expect((r.reason as DomainError).message).toMatch(refusal)
+      expect(await w.points.balance(String(w.zhang._id))).toBe(480)
+      expect(await PointsEntryModel.countDocuments({ reason: 'redemption' })).toBe(1)
+      expect(await RedemptionModel.countDocuments({ status: 'open' })).toBe(1)
+      expect(await RedemptionModel.countDocuments({})).toBe(1)
+      expect((await w.shop.getItem(item.id)).remaining).toBe(over.stock - 1)
+    },
+  )
 
   it('counts the limit per household, refuses a short balance and gives back what it took', async () => {
     const w = await world()
     await w.give(w.zhang, 100)
     await w.give(w.zhangWife, 10)
     const item = await w.item({ perHouseholdLimit: 1 })
-    await w.shop.redeem({ itemId: item.id, personId: String(w.zhang._id), key: 'hh-0000001', channel: 'api' })
-    const second = w.shop.redeem({
-      itemId: item.id,
-      personId: String(w.zhangWife._id),
-      key: 'hh-0000002',
-      channel: 'api',
-    })
+    await w.redeem(w.zhang, item.id, 'hh-0000001')
+    const second = w.redeem(w.zhangWife, item.id, 'hh-0000002')
     await expect(second).rejects.toThrow(/每户限兑 1 件/)
     const other = await w.item({ title: '理发券', cost: 30 })
-    await expect(
-      w.shop.redeem({
-        itemId: other.id,
-        personId: String(w.zhangWife._id),
-        key: 'hh-0000003',
-        channel: 'api',
-      }),
-    ).rejects.toThrow(/活动积分不够：需要 30 分，现有 10 分/)
+    await expect(w.redeem(w.zhangWife, other.id, 'hh-0000003')).rejects.toThrow(
+      /活动积分不够：需要 30 分，现有 10 分/,
+    )
     expect((await w.shop.getItem(other.id)).remaining).toBe(5)
     expect(await RedemptionSlotModel.countDocuments({ itemId: other.id })).toBe(0)
     expect(await w.points.balance(String(w.zhangWife._id))).toBe(10)
     // The key is free again: with points the same request now succeeds.
     await w.give(w.zhangWife, 30)
-    const ok = await w.shop.redeem({
-      itemId: other.id,
-      personId: String(w.zhangWife._id),
-      key: 'hh-0000003',
-      channel: 'api',
-    })
+    const ok = await w.redeem(w.zhangWife, other.id, 'hh-0000003')
     expect(ok.already).toBe(false)
   })
 
@@ -177,24 +141,14 @@ describe('points shop', () => {
     const w = await world()
     await w.give(w.zhang, 40, 'conduct')
     const item = await w.item({ kind: 'conduct', stock: 1, perHouseholdLimit: 3 })
-    const r = await w.shop.redeem({
-      itemId: item.id,
-      personId: String(w.zhang._id),
-      key: 'c-0000001',
-      channel: 'wechat',
-    })
+    const r = await w.redeem(w.zhang, item.id, 'c-0000001', 'wechat')
     expect(await w.points.balances(String(w.zhang._id))).toEqual({ activity: 0, conduct: 20 })
     const cancelled = await w.shop.cancel(r.id, { personId: String(w.zhang._id), mayActFor: () => false }, '')
     expect(cancelled).toMatchObject({ status: 'cancelled', closeReason: '本人取消兑换' })
     expect(await w.points.balances(String(w.zhang._id))).toEqual({ activity: 0, conduct: 40 })
     expect(await PointsEntryModel.countDocuments({ reason: 'reversal', kind: 'conduct' })).toBe(1)
     expect(await code(w.shop.cancel(r.id, w.staffActor, ''))).toBe('CONFLICT')
-    const r2 = await w.shop.redeem({
-      itemId: item.id,
-      personId: String(w.zhang._id),
-      key: 'c-0000002',
-      channel: 'api',
-    })
+    const r2 = await w.redeem(w.zhang, item.id, 'c-0000002')
     w.clock.advance(15 * 24 * 3600_000)
     expect(await w.shop.expireDue()).toBe(1)
     expect((await w.shop.getRedemption(r2.id)).status).toBe('expired')
@@ -206,22 +160,13 @@ describe('points shop', () => {
     const w = await world()
     await w.give(w.zhang, 100)
     const item = await w.item()
-    const r = await w.shop.redeem({
-      itemId: item.id,
-      personId: String(w.zhang._id),
-      key: 'x-0000001',
-      channel: 'api',
-    })
+    const r = await w.redeem(w.zhang, item.id, 'x-0000001')
     const foreign: ShopActor = { personId: String(w.staff._id), mayActFor: () => false }
     expect(await code(w.shop.verify(r.code as string, foreign))).toBe('NOT_FOUND')
     expect(await code(w.shop.cancel(r.id, foreign, '不要了'))).toBe('NOT_FOUND')
     const qt = await createCommunity('QT')
     const outsider = await createPerson('外人', ['resident'], { communityId: qt._id })
-    expect(
-      await code(
-        w.shop.redeem({ itemId: item.id, personId: String(outsider._id), key: 'x-0000002', channel: 'api' }),
-      ),
-    ).toBe('FORBIDDEN')
+    expect(await code(w.redeem(outsider, item.id, 'x-0000002'))).toBe('FORBIDDEN')
   })
 })
 
@@ -238,28 +183,16 @@ describe('points kinds, awards and statements', () => {
     await expect(
       w.points.award({ personId: me, kind: 'conduct', rule: '随便', note: 'x', refKey: 'a1', byId: by }),
     ).rejects.toThrow(/没有「随便」这条积分规则/)
-    expect(
-      await w.points.award({
-        personId: me,
-        kind: 'conduct',
-        rule: '助人为乐',
-        note: '帮邻居搬家',
-        refKey: 'a1',
-        byId: by,
-      }),
-    ).toEqual({ applied: true, points: 10, kind: 'conduct' })
-    expect(
-      (
-        await w.points.award({
-          personId: me,
-          kind: 'conduct',
-          rule: '助人为乐',
-          note: '帮邻居搬家',
-          refKey: 'a1',
-          byId: by,
-        })
-      ).applied,
-    ).toBe(false)
+    const helped = {
+      personId: me,
+      kind: 'conduct' as const,
+      rule: '助人为乐',
+      note: '帮邻居搬家',
+      refKey: 'a1',
+      byId: by,
+    }
+    expect(await w.points.award(helped)).toEqual({ applied: true, points: 10, kind: 'conduct' })
+    expect((await w.points.award(helped)).applied).toBe(false)
     // An entry from before kinds existed (no kind field) is activity points.
     await PointsEntryModel.collection.insertOne({
       personId: w.zhang._id,
