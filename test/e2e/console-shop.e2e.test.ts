@@ -73,7 +73,9 @@ describe('the console’s 积分商城 page in Chromium', () => {
     await shot(page, 'shop')
     await page.getByLabel('核销取货码').fill(r.code as string)
     await page.getByRole('button', { name: '核销' }).click()
-    await expect.poll(() => page.textContent('[role=alert]')).toBe('这个取货码没有待领取的兑换，请核对后再输入')
+    await expect
+      .poll(() => page.textContent('[role=alert]'))
+      .toBe('这个取货码没有待领取的兑换，请核对后再输入')
 
     // On a phone the page does not scroll sideways; the tables scroll in place.
     await page.setViewportSize({ width: 375, height: 812 })

@@ -75,7 +75,8 @@ function readable<T>(parse: () => T): T {
   }
 }
 const parseBody = <S extends z.ZodType>(ctx: Context, schema: S) => readable(() => parseBodyRaw(ctx, schema))
-const parseQuery = <S extends z.ZodType>(ctx: Context, schema: S) => readable(() => parseQueryRaw(ctx, schema))
+const parseQuery = <S extends z.ZodType>(ctx: Context, schema: S) =>
+  readable(() => parseQueryRaw(ctx, schema))
 
 const SHOP_STAFF = ['community_staff', 'admin'] as const
 

@@ -387,7 +387,8 @@ export function createShopService(deps: {
     )
     const d = await RedemptionModel.findOne({ code: c, status: 'open' }).lean()
     // Another community's code is the same as no code: codes are not probed across communities.
-    if (!d || !actor.mayActFor(String(d.communityId))) throw new DomainError('NOT_FOUND', '这个取货码没有待领取的兑换，请核对后再输入')
+    if (!d || !actor.mayActFor(String(d.communityId)))
+      throw new DomainError('NOT_FOUND', '这个取货码没有待领取的兑换，请核对后再输入')
     return close(d, 'picked_up', actor.personId, '已领取')
   }
 
