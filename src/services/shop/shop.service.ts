@@ -320,7 +320,11 @@ export function createShopService(deps: {
         throw new ConflictError(`「${item.title}」每户限兑 ${item.perHouseholdLimit} 件，您家已经兑满了`)
       slots.push(hh)
       const taken = (await takenCounts([itemOid])).get(item.id) ?? 0
-      const stock = await takeFirstFree(`stock:${item.id}`, item.stock, 'stock', now, itemOid, doc._id, taken)
+      // Sold out as counted: no need to try every slot (a race past this check is still decided by the inserts).
+      const stock =
+        taken >= item.stock
+          ? undefined
+          : await takeFirstFree(`stock:${item.id}`, item.stock, 'stock', now, itemOid, doc._id, taken)
       if (!stock) throw new ConflictError(`「${item.title}」已经兑完了`)
       slots.push(stock)
       await deps.points.spend({
