@@ -70,12 +70,19 @@ describe('the console’s 积分商城 page in Chromium', () => {
     await page.keyboard.press('Enter')
     await expect.poll(() => page.textContent('[role=status]')).toBe('核销成功：「社区理发券」已领取。')
     await expect.poll(() => redemption.textContent()).toContain('已领取')
-    await shot(page, 'shop')
     await page.getByLabel('核销取货码').fill(r.code as string)
     await page.getByRole('button', { name: '核销' }).click()
     await expect
       .poll(() => page.textContent('[role=alert]'))
       .toBe('这个取货码没有待领取的兑换，请核对后再输入')
+
+    // The grid's leaderboard: the resident's 50 points this month, the name masked.
+    await page.selectOption('#board-grid', String(resident.gridId))
+    const masked = `${[...resident.name][0]}${'*'.repeat([...resident.name].length - 1)}`
+    await expect
+      .poll(() => page.locator('#shop-board ol').textContent())
+      .toContain(`第 1 名 ${masked} · 50 分`)
+    await shot(page, 'shop')
 
     // On a phone the page does not scroll sideways; the tables scroll in place.
     await page.setViewportSize({ width: 375, height: 812 })
