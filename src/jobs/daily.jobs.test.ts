@@ -222,9 +222,11 @@ describe('daily jobs', () => {
         'linli:sla-watch-urgent',
         'linli:retention',
         'linli:morning-digests',
+        'linli:shop-expiry',
+        'linli:points-statements',
       ]),
     )
-    expect(all.names).toHaveLength(8)
+    expect(all.names).toHaveLength(10)
     await all.stop()
   })
 })
