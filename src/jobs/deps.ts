@@ -35,7 +35,7 @@ export interface JobDeps extends RunnerDeps {
   /** The points shop: open redemptions past their pickup time are expired and refunded. */
   shop?: Pick<ShopService, 'expireDue'>
   /** Monthly points statements (积分对账单). */
-  points?: Pick<PointsService, 'statement' | 'monthOf'>
+  points?: Pick<PointsService, 'statement' | 'monthOf' | 'peopleWithEntries'>
 }
 
 /** A scheduled job: a plain async function of its dependencies and the time it runs for. */

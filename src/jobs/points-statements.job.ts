@@ -1,4 +1,3 @@
-import { PointsEntryModel } from '../models/points.model.js'
 import type { PointsStatement } from '../services/points/points.statement.js'
 import { type JobDeps, runnerOptions, sendOnce } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
@@ -30,7 +29,7 @@ export function pointsStatementsJob(deps: JobDeps, now: Date): Promise<JobRunRes
     const points = deps.points
     if (!points) return ctx.count('notWired')
     const month = previousMonth(points.monthOf(now))
-    const people = (await PointsEntryModel.distinct('personId', { month })).map(String)
+    const people = await points.peopleWithEntries(month)
     for (const personId of people) {
       const statement = await points.statement(personId, month)
       await sendOnce(deps, ctx, {

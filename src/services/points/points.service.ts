@@ -158,6 +158,8 @@ export interface PointsService {
   statement(personId: string, month: string): Promise<PointsStatement>
   /** The month a date falls in (the configured time zone). */
   monthOf(date: Date): string
+  /** Everyone whose points moved in the month (the monthly statements' recipients). */
+  peopleWithEntries(month: string): Promise<string[]>
   summary(personId: string): Promise<PointsSummary>
   /** The person's entries, newest first; pass `nextCursor` back for the next page. */
   ledger(
@@ -391,6 +393,8 @@ export function createPointsService(deps: { clock: Clock; config?: PointsSetting
     balances,
     statement: (personId, month) => readStatement(toObjectId(personId), parse(Month, month)),
     monthOf: (date) => monthOf(date, settings.timezone),
+    peopleWithEntries: async (month) =>
+      (await PointsEntryModel.distinct('personId', { month: parse(Month, month) })).map(String),
     balance: (personId) => sumDeltas({ personId: toObjectId(personId) }),
     ledger: (personId, page = {}) => readLedger(toObjectId(personId), page),
   }
