@@ -27,6 +27,7 @@ import { pointsRoutes } from './http/routes/points.routes.js'
 import { pollsRoutes } from './http/routes/polls.routes.js'
 import { registryRoutes } from './http/routes/registry.routes.js'
 import { residentsRoutes } from './http/routes/residents.routes.js'
+import { shopRoutes } from './http/routes/shop.routes.js'
 import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { statsRoutes } from './http/routes/stats.routes.js'
 import { subscriptionsRoutes } from './http/routes/subscriptions.routes.js'
@@ -75,6 +76,7 @@ import { emergencyAdviceFor, loadEmergencyConfig } from './services/responsibili
 import { loadResponsibilityList } from './services/responsibility/responsibility.config.js'
 import { createResponsibility } from './services/responsibility/responsibility.service.js'
 import { createRoomBindings } from './services/rooms/room-binding.service.js'
+import { createShopService } from './services/shop/shop.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
 
 /**
@@ -98,6 +100,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const registry = createRegistryService({ clock, crypto: fieldCryptoFromConfig(config, logger), logger })
   const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
   const points = createPointsService({ clock, config })
+  const shop = createShopService({ clock, points, redemptionDays: config.points.redemptionDays })
   const subscriptions = createMpSubscriptions({ clock, templates: config.miniprogram.templates })
   const cases = createCaseService({
     clock,
@@ -161,6 +164,7 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     registry,
     triage,
     points,
+    shop,
     subscriptions,
     cases,
     kb,
@@ -294,6 +298,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         stats: services.stats,
         notices: services.notices,
         polls: services.polls,
+        shop: services.shop,
+        points: services.points,
         onRun: (r) => metrics.gauges.jobRuns.inc({ job: r.name, outcome: r.outcome }),
       })
     : undefined
@@ -372,6 +378,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),
     pointsRoutes({ points: services.points }),
+    shopRoutes({ shop: services.shop, points: services.points, config, clock: services.clock }),
     subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),

@@ -35,6 +35,7 @@ export const NAV_PAGES: readonly NavPage[] = [
   page('registry', '居民台账', ['grid_worker', 'community_staff', 'street_staff', 'admin']),
   page('kb', '政策库', ['community_staff', 'admin'], true),
   page('channels', '渠道状态', COMMUNITY, true),
+  page('shop', '积分商城', ['community_staff', 'admin'], true),
 ]
 
 /** The pages a person with these roles can use, in navigation order. */

@@ -176,3 +176,11 @@ export const RESULTS_VISIBILITY_LABELS: Record<string, string> = {
   after_close: '结束后对居民公布',
   staff: '仅工作人员可见',
 }
+/** The kinds of points (积分) and the states of a shop redemption (积分商城). */
+export const POINTS_KIND_LABELS: Record<string, string> = { activity: '活动积分', conduct: '品德积分' }
+export const REDEMPTION_STATUS_LABELS: Record<string, string> = {
+  open: '待领取',
+  picked_up: '已领取',
+  cancelled: '已取消（积分已退回）',
+  expired: '已过期（积分已退回）',
+}

@@ -11,12 +11,14 @@ import type { EventService } from '../services/events/event.service.js'
 import type { KbService } from '../services/kb/kb.service.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox } from '../services/outbox/outbox.service.js'
+import type { PointsService } from '../services/points/points.service.js'
 import type { DeliberationService } from '../services/polls/deliberation.service.js'
 import type { PollService } from '../services/polls/poll.service.js'
 import { withRegistrySnapshot } from '../services/registry/registry.cache.js'
 import type { RegistryService } from '../services/registry/registry.service.js'
 import type { EmergencyAdvice } from '../services/responsibility/emergency.config.js'
 import type { RoomBindings } from '../services/rooms/room-binding.service.js'
+import type { ShopService } from '../services/shop/shop.service.js'
 import { answersHandler } from './answers.handler.js'
 import { bindingHandler } from './binding.handler.js'
 import type { ChatInput, ChatOutcome } from './chat-input.js'
@@ -25,6 +27,7 @@ import { type ChatContext, type ChatMiddleware, compose, createContext } from '.
 import { emergencyHandler } from './emergency.handler.js'
 import { isAnswerShaped, splitTrigger, stripMentions } from './etiquette.js'
 import { eventsHandler } from './events.handler.js'
+import { pointsHandler } from './points.handler.js'
 import { pollsHandler } from './polls.handler.js'
 import { answerOverheard } from './report.flow.js'
 import { intentHandler, keywordHandler, menuDigitHandler, privacyGuardHandler } from './resident.handlers.js'
@@ -45,6 +48,9 @@ export interface ChatServices {
   asks: Asks
   outbox: Outbox
   rooms: RoomBindings
+  /** Points and the points shop (「积分」「兑换 3」). */
+  points: Pick<PointsService, 'balances' | 'statement' | 'monthOf'>
+  shop: Pick<ShopService, 'listItems' | 'redeem' | 'recordMenu' | 'menuItem'>
   /** The safety advice and numbers for a danger, per community (config/emergency.yaml). */
   emergencyAdvice(hazard: Hazard, communityCode?: string): EmergencyAdvice
 }
@@ -175,6 +181,7 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     workerCommands(services),
     eventsHandler(services),
     pollsHandler(services),
+    pointsHandler(services),
     keywordHandler(services),
     answersHandler(services, settings),
     menuDigitHandler(services, settings),

@@ -181,3 +181,42 @@ export const WORKER_HELP = [
   '转派 工单号 部门 原因',
   '代录 楼栋-单元-房号 问题描述',
 ].join('\n')
+
+/** Points and the points shop (积分, 兑换 <n>, 参加/不参加排行). */
+export const POINTS_TEXT = {
+  balances(s: { activity: number; conduct: number }): string {
+    return `您的积分：活动积分 ${s.activity} 分，品德积分 ${s.conduct} 分。`
+  },
+  thisMonth(s: { month: string; earned: number; spent: number }): string {
+    return `本月（${s.month}）获得 ${s.earned} 分，兑换花费 ${s.spent} 分。`
+  },
+  emptyShop: '积分商城暂时还没有可兑换的商品，请留意社区通知。',
+  shopTitle: '积分商城：',
+  shopLine(s: {
+    n: number
+    title: string
+    cost: number
+    kind: string
+    left: number
+    merchant?: string
+  }): string {
+    const left = s.left > 0 ? `剩 ${s.left} 件` : '已兑完'
+    return `${s.n}. ${s.title}｜${s.cost} 分（${s.kind}）｜${left}${s.merchant ? `｜${s.merchant}提供` : ''}`
+  },
+  howToRedeem: '回复「兑换 序号」即可兑换，例如「兑换 1」。',
+  howToOptOut: '不想出现在网格积分排行里，回复「不参加排行」。',
+  redeemHow: '请回复「兑换 序号」，序号是「积分」列表里商品前面的数字，例如「兑换 1」。',
+  redeemNoItem: '没有找到这个序号的商品。请先发送「积分」看看可兑换的商品，再回复「兑换 序号」。',
+  redeemed(s: { title: string; cost: number; kind: string; code: string; until?: string }): string {
+    const when = s.until ? `，请在 ${s.until} 前` : '，请尽快'
+    return `兑换成功！「${s.title}」花费 ${s.cost} 分（${s.kind}）。\n取货码：${s.code}${when}凭取货码到社区或商家领取。`
+  },
+  alreadyRedeemed(s: { title: string }): string {
+    return `您已经兑换过「${s.title}」了。`
+  },
+  refused(s: { reason: string }): string {
+    return `抱歉，${s.reason}。`
+  },
+  boardOff: '好的，您不会再出现在网格积分排行里。想重新参加，回复「参加排行」。',
+  boardOn: '好的，您已参加网格积分排行（姓名会打码显示）。不想参加，回复「不参加排行」。',
+} as const

@@ -223,9 +223,11 @@ describe('daily jobs', () => {
         'linli:retention',
         'linli:morning-digests',
         'linli:case-indexes',
+        'linli:shop-expiry',
+        'linli:points-statements',
       ]),
     )
-    expect(all.names).toHaveLength(9)
+    expect(all.names).toHaveLength(11)
     await all.stop()
   })
 })

@@ -1,7 +1,9 @@
 import type { Config } from '../lib/config.js'
 import type { NoticeService } from '../services/notices/notice.service.js'
 import type { Outbox, OutboxInput } from '../services/outbox/outbox.service.js'
+import type { PointsService } from '../services/points/points.service.js'
 import type { PollService } from '../services/polls/poll.service.js'
+import type { ShopService } from '../services/shop/shop.service.js'
 import type { StatsService } from '../services/stats/stats.service.js'
 import type { JobContext, JobRunResult, RunnerDeps } from './runner.js'
 
@@ -33,6 +35,10 @@ export interface JobDeps extends RunnerDeps {
   notices?: Pick<NoticeService, 'sendDue' | 'acks'>
   /** Polls past their deadline are closed (and their results announced). */
   polls?: Pick<PollService, 'closeDue'>
+  /** The points shop: open redemptions past their pickup time are expired and refunded. */
+  shop?: Pick<ShopService, 'expireDue'>
+  /** Monthly points statements (积分对账单). */
+  points?: Pick<PointsService, 'statement' | 'monthOf' | 'peopleWithEntries'>
 }
 
 /** A scheduled job: a plain async function of its dependencies and the time it runs for. */

@@ -7,8 +7,10 @@ import type { Job, JobDeps } from './deps.js'
 import { morningDigestsJob } from './digests.job.js'
 import { eventRemindersJob } from './event-reminders.job.js'
 import { noticeAckFollowUpJob, scheduledNoticesJob } from './notices.job.js'
+import { pointsStatementsJob } from './points-statements.job.js'
 import { pollDeadlinesJob } from './polls.job.js'
 import { retentionJob } from './retention.job.js'
+import { shopExpiryJob } from './shop-expiry.job.js'
 import { slaWatchJob, slaWatchUrgentJob } from './sla-watch.job.js'
 
 export interface ScheduledJob {
@@ -33,6 +35,9 @@ export function jobTable(deps: JobDeps): ScheduledJob[] {
     { name: 'case-follow-up', cron: '*/30 * * * *', job: caseFollowUpJob },
     { name: 'retention', cron: '30 3 * * *', job: retentionJob },
     { name: 'case-indexes', cron: '17 * * * *', job: caseIndexesJob },
+    { name: 'shop-expiry', cron: '17 * * * *', job: shopExpiryJob },
+    // several ticks on the 1st: a process started late still sends last month's statements (once each)
+    { name: 'points-statements', cron: '*/30 9-12 1 * *', job: pointsStatementsJob },
   ]
 }
 

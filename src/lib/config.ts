@@ -11,6 +11,12 @@ const Bool = z.union([
   z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
 ])
 
+const PointsKindRules = z.object({
+  awardedBy: z.array(z.enum(['grid_worker', 'community_staff', 'street_staff', 'admin'])).min(1),
+  reasonRequired: Bool.default(false),
+  rules: z.record(z.string().min(1).max(30), PositiveInt),
+})
+
 export const ConfigSchema = z.object({
   env: z.enum(['development', 'test', 'production']),
   timezone: z.string().min(1),
@@ -248,6 +254,25 @@ export const ConfigSchema = z.object({
       volunteer_hours: PositiveInt,
       event_checkin: PositiveInt,
     }),
+    /**
+     * Per kind of points (activity = 活动积分, conduct = 品德积分): who may award them and the rules
+     * (name → points) an award names. Conduct points always need a written reason.
+     */
+    kinds: z
+      .object({
+        activity: PointsKindRules.prefault({
+          awardedBy: ['grid_worker', 'community_staff', 'admin'],
+          rules: { 志愿服务: 5, 参加活动: 3, 环境整治: 5 },
+        }),
+        conduct: PointsKindRules.prefault({
+          awardedBy: ['community_staff', 'admin'],
+          reasonRequired: true,
+          rules: { 助人为乐: 10, 见义勇为: 30, 邻里互助: 5, 孝老爱亲: 10 },
+        }),
+      })
+      .prefault({}),
+    /** Shop pickups: an open redemption not picked up within this many days expires and is refunded. */
+    redemptionDays: PositiveInt.default(14),
   }),
   retention: z.object({ messageDays: PositiveInt }),
   jobs: z.object({ enabled: Bool, leaseSeconds: PositiveInt.default(600) }),

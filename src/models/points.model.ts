@@ -8,6 +8,10 @@ export const POINTS_REASONS = [
   'event_checkin',
   'reversal',
   'manual_adjust',
+  /** A staff award under a configured rule of a kind (points.kinds.<kind>.rules). */
+  'award',
+  /** Points spent in the shop (积分商城); refunded by a reversal. */
+  'redemption',
 ] as const
 export type PointsReason = (typeof POINTS_REASONS)[number]
 
@@ -20,6 +24,10 @@ export const EARNING_REASONS = [
 ] as const
 export type EarningReason = (typeof EARNING_REASONS)[number]
 
+/** The kinds of points: 活动积分 (activity, the default) and 品德积分 (conduct). */
+export const POINTS_KINDS = ['activity', 'conduct'] as const
+export type PointsKind = (typeof POINTS_KINDS)[number]
+
 /**
  * One movement of a person's points (积分). The ledger is append-only: a balance is the sum of a
  * person's entries, a correction is a new entry. `refKey` is unique and names the event that earned
@@ -30,6 +38,8 @@ const pointsEntrySchema = new Schema(
   {
     personId: { type: Schema.Types.ObjectId, ref: 'Resident', required: true },
     delta: { type: Number, required: true },
+    /** Which points moved; entries written before kinds existed have none and count as activity. */
+    kind: { type: String, enum: POINTS_KINDS, default: 'activity' },
     reason: { type: String, enum: POINTS_REASONS, required: true },
     refKey: { type: String, required: true, unique: true },
     refs: {
@@ -47,6 +57,8 @@ const pointsEntrySchema = new Schema(
 )
 pointsEntrySchema.index({ personId: 1, month: 1 })
 pointsEntrySchema.index({ personId: 1, at: -1, _id: -1 })
+/** Whose points moved in a month (the monthly statements). */
+pointsEntrySchema.index({ month: 1 })
 
 export const PointsEntryModel = model('PointsEntry', pointsEntrySchema, 'points_ledger')
 export type PointsEntry = InferSchemaType<typeof pointsEntrySchema> & { _id: Types.ObjectId }

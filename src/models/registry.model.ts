@@ -121,7 +121,11 @@ const residentSchema = new Schema(
     },
     erasedAt: Date,
     /** What the resident asked for: `reminders: false` opts out of event reminders (notices still go). */
-    preferences: { reminders: { type: Boolean, default: true } },
+    preferences: {
+      reminders: { type: Boolean, default: true },
+      /** True: left out of the grid's points leaderboard (积分排行). */
+      leaderboardOptOut: { type: Boolean, default: false },
+    },
   },
   { timestamps: true },
 )

@@ -15,8 +15,10 @@ import '../../src/models/poll.model.js'
 import '../../src/models/points.model.js'
 import '../../src/models/registry.model.js'
 import '../../src/models/room-binding.model.js'
+import '../../src/models/shop.model.js'
 import { API_NOW, type ApiApp, makeApiApp, makeApiWorld } from '../api/api-world.js'
 import { makeTargets } from '../api/case-targets.js'
+import { shopTargets } from '../api/shop-world.js'
 import { useTestDatabase } from '../db.js'
 import { startWechatStandIn, type WechatStandIn } from '../wechat-server.js'
 import { type AttackKind, bodyAttacks, methodAttack, type Probe, pathAttack, queryAttack } from './attacks.js'
@@ -79,6 +81,7 @@ async function setup(api: ApiApp) {
   ])
   expect([poll.status, topic.status]).toEqual([201, 201])
   const { key } = await api.services.auth.createApiKey(String(w.admin._id), '坏输入测试')
+  const shop = await shopTargets(api, w)
   const values = {
     caseNumber: t.A,
     resolvedCase: t.R,
@@ -92,6 +95,7 @@ async function setup(api: ApiApp) {
     kbQuestionId: String(asked.body.questionId),
     consoleTicket: (await api.services.consoleLogin.createTicket()).ticket,
     consoleTicketToDecide: (await api.services.consoleLogin.createTicket()).ticket,
+    ...shop,
   }
   const routes = await planRoutes(api.http)
   // Issue every caller's session now: issuing one later would be a data change of the suite's own.

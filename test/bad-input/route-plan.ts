@@ -95,6 +95,9 @@ export interface PathValues {
   /** A pending console sign-in ticket for the poll, another for approve / refuse (a GET must not write). */
   consoleTicket: string
   consoleTicketToDecide: string
+  /** A shop item of KH and an open redemption of 张三's. */
+  shopItemId?: string
+  redemptionId?: string
 }
 
 /** The concrete URL of a route with good ids, or with `override` in place of one parameter. */
@@ -126,6 +129,8 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (p.startsWith('/api/v1/notices/')) return v.noticeId
   if (p.startsWith('/api/v1/polls/')) return v.pollId
   if (p.startsWith('/api/v1/deliberations/')) return v.topicId
+  if (p.startsWith('/api/v1/shop/items/') && v.shopItemId) return v.shopItemId
+  if (p.startsWith('/api/v1/shop/redemptions/') && v.redemptionId) return v.redemptionId
   if (p.startsWith('/api/v1/households/')) return String(w.home._id)
   if (p.startsWith('/api/v1/grids/')) return String(w.grid._id)
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)

@@ -222,6 +222,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       '居民台账',
       '政策库',
       '渠道状态',
+      '积分商城',
     ])
 
     const opened = await world.service.services.cases.open({
@@ -239,6 +240,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       ['notices', 'h1'],
       ['polls', '#poll-form'],
       ['channels', '.channel-card'],
+      ['shop', '#shop-form'],
       [`registry/people/${world.seed.grids[0]?.primaryWorker.id}`, '#person-title'],
     ]
     for (const [path, ready] of pages) {

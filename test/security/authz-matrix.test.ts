@@ -11,6 +11,7 @@ import { routeKey, runRow } from './authz-harness.js'
 import { CASE_ROWS } from './case-rows.js'
 import { PLATFORM_ROWS } from './platform-rows.js'
 import { POLL_ROWS } from './poll-rows.js'
+import { SHOP_ROWS } from './shop-rows.js'
 
 /**
  * Routes with no role matrix, each with the reason and the test that covers it instead. A new route
@@ -81,7 +82,7 @@ describe('authorization matrix: every served route × role × foreign id', () =>
       consoleRoutes({ auth: { devLoginEnabled: true } }),
     ]
     const served = servedRoutes([...api.routers, ...optional]).map((r) => `${r.method} ${r.path}`)
-    const covered = new Set([...CASE_ROWS, ...PLATFORM_ROWS, ...POLL_ROWS].map(routeKey))
+    const covered = new Set([...CASE_ROWS, ...PLATFORM_ROWS, ...POLL_ROWS, ...SHOP_ROWS].map(routeKey))
     const missing = served.filter((k) => !covered.has(k) && !(k in OUTSIDE_MATRIX))
     expect(missing, 'routes without an authorization matrix row').toEqual([])
     // Rows and reasons for routes that no longer exist are stale.
@@ -95,6 +96,10 @@ describe('authorization matrix: every served route × role × foreign id', () =>
   })
 
   it.each(POLL_ROWS.map((r) => [r.route, r] as const))('%s', async (_name, row) => {
+    await runRow(row)
+  })
+
+  it.each(SHOP_ROWS.map((r) => [r.route, r] as const))('%s', async (_name, row) => {
     await runRow(row)
   })
 })

@@ -6,6 +6,7 @@ import { gridsDocs } from './grids.docs.js'
 import { mapDocs } from './map.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
 import { pollsDocs } from './polls.docs.js'
+import { shopDocs } from './shop.docs.js'
 
 /** The RouteDocs of every route module `buildRouters` mounts. */
 export const apiRouteDocs: readonly RouteDoc[] = [
@@ -19,4 +20,5 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...consoleDocs,
   ...channelDocs,
   ...pollsDocs,
+  ...shopDocs,
 ]

@@ -66,7 +66,7 @@ export function canViewCase(actor: Actor, c: CaseParts): boolean {
 const photos = (refs: readonly string[]) => refs.map((ref) => ({ kind: 'image' as const, ref }))
 
 /** The `Idempotency-Key` header of a mini-program request: a retry with the same key changes nothing. */
-function requestKey(ctx: Context): string {
+export function requestKey(ctx: Context): string {
   const key = ctx.get('idempotency-key').trim()
   if (!IDEMPOTENCY_KEY_RE.test(key))
     throw new InvalidInputError('请求缺少 Idempotency-Key（8–100 位字母数字），以免重复提交')

@@ -18,6 +18,7 @@ export const pollsDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/polls',
+    status: [201],
     summary:
       '发起投票（范围：社区、网格或指定住户；每户一票或每人一票；截止时间；结果谁可见），并发到范围内的群（住户名单则逐户私聊）',
     tags: ['polls'],
@@ -61,6 +62,7 @@ export const pollsDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/polls/:id/votes',
+    status: [201],
     summary:
       '投票（选项序号从 1 起）。每户（或每人）只计一票：已投过时 409 并说明投的是哪项；不在范围内 403；按户投票而未登记住户 409',
     tags: ['polls'],
@@ -70,6 +72,7 @@ export const pollsDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/deliberations',
+    status: [201],
     summary: '发起议事（主题、背景、范围、征求意见截止时间），并发到范围内的群',
     tags: ['polls'],
     auth: token,
@@ -102,6 +105,7 @@ export const pollsDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/deliberations/:id/opinions',
+    status: [201],
     summary: '发表意见（范围内的居民，征求意见期间）',
     tags: ['polls'],
     auth: token,

@@ -4,11 +4,17 @@ import { useTestDatabase } from '../../../test/db.js'
 import { fixedClock } from '../../lib/clock.js'
 import { DomainError } from '../../lib/errors.js'
 import { PointsEntryModel } from '../../models/points.model.js'
-import { createPointsService, monthOf, type PointsSettings } from './points.service.js'
+import {
+  createPointsService,
+  DEFAULT_POINTS_SETTINGS,
+  monthOf,
+  type PointsSettings,
+} from './points.service.js'
 
 const settings: PointsSettings = {
   timezone: 'Asia/Shanghai',
   points: {
+    ...DEFAULT_POINTS_SETTINGS.points,
     monthlyCap: 30,
     perReason: { report_verified: 10, rating_given: 2, volunteer_hours: 5, event_checkin: 3 },
   },

@@ -2,14 +2,17 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import type { Config } from '../../lib/config.js'
-import { describeIssues, InvalidInputError, isDuplicateKeyError } from '../../lib/errors.js'
+import { ConflictError, describeIssues, InvalidInputError, isDuplicateKeyError } from '../../lib/errors.js'
 import {
   EARNING_REASONS,
   type EarningReason,
+  POINTS_KINDS,
   PointsEntryModel,
+  type PointsKind,
   type PointsReason,
 } from '../../models/points.model.js'
 import { withLock } from '../locks/lock.service.js'
+import { kindFilter, type PointsBalances, type PointsStatement, readStatement } from './points.statement.js'
 
 /** The part of the configuration points need; defaults match config/default.yaml. */
 export type PointsSettings = Pick<Config, 'points' | 'timezone'>
@@ -19,6 +22,19 @@ export const DEFAULT_POINTS_SETTINGS: PointsSettings = {
   points: {
     monthlyCap: 100,
     perReason: { report_verified: 10, rating_given: 2, volunteer_hours: 5, event_checkin: 3 },
+    kinds: {
+      activity: {
+        awardedBy: ['grid_worker', 'community_staff', 'admin'],
+        reasonRequired: false,
+        rules: { 志愿服务: 5, 参加活动: 3, 环境整治: 5 },
+      },
+      conduct: {
+        awardedBy: ['community_staff', 'admin'],
+        reasonRequired: true,
+        rules: { 助人为乐: 10, 见义勇为: 30, 邻里互助: 5, 孝老爱亲: 10 },
+      },
+    },
+    redemptionDays: 14,
   },
 }
 
@@ -61,6 +77,27 @@ export const AdjustInput = z.object({
 })
 export type AdjustInput = z.input<typeof AdjustInput>
 
+export const AwardInput = z.object({
+  personId: PersonId,
+  kind: z.enum(POINTS_KINDS, { error: '积分种类只能是 activity（活动积分）或 conduct（品德积分）' }),
+  /** A rule of the kind in the configuration (e.g. 助人为乐). */
+  rule: z.string().trim().min(1, '请选择积分规则').max(30),
+  note: z.string().trim().max(500).default(''),
+  /** One award per key, ever (a form sent twice awards once). */
+  refKey: RefKey,
+  byId: PersonId,
+})
+export type AwardInput = z.input<typeof AwardInput>
+
+/** Points spent (a shop redemption): refused when the balance of that kind is short. */
+export interface SpendInput {
+  personId: string
+  kind: PointsKind
+  amount: number
+  refKey: string
+  note: string
+}
+
 /** What a credit did: `credited` may be less than `requested` when the monthly cap was reached. */
 export interface CreditResult {
   credited: number
@@ -86,6 +123,7 @@ export interface PointsEntryView {
   personId: string
   delta: number
   reason: PointsReason
+  kind: PointsKind
   refKey: string
   refs: { caseId?: string; eventId?: string }
   month: string
@@ -108,8 +146,20 @@ export interface PointsService {
   reverse(refKey: string, note: string, options?: { byId?: string }): Promise<ReverseResult>
   /** A staff correction (positive or negative), outside the cap; once per refKey. */
   adjust(input: AdjustInput): Promise<{ applied: boolean }>
-  /** The sum of the person's ledger. */
+  /** A staff award under a configured rule; once per refKey. The caller checks the awarder's role. */
+  award(input: AwardInput): Promise<{ applied: boolean; points: number; kind: PointsKind }>
+  /** Debits points once per refKey when the balance of the kind covers them (one person at a time). */
+  spend(input: SpendInput): Promise<{ applied: boolean }>
+  /** The sum of the person's ledger (every kind). */
   balance(personId: string): Promise<number>
+  /** The balance per kind. */
+  balances(personId: string): Promise<PointsBalances>
+  /** Opening, earned, spent and closing per kind for one month ('YYYY-MM'), with its entries. */
+  statement(personId: string, month: string): Promise<PointsStatement>
+  /** The month a date falls in (the configured time zone). */
+  monthOf(date: Date): string
+  /** Everyone whose points moved in the month (the monthly statements' recipients). */
+  peopleWithEntries(month: string): Promise<string[]>
   summary(personId: string): Promise<PointsSummary>
   /** The person's entries, newest first; pass `nextCursor` back for the next page. */
   ledger(
@@ -117,6 +167,11 @@ export interface PointsService {
     page?: { cursor?: string; limit?: number },
   ): Promise<{ items: PointsEntryView[]; nextCursor?: string }>
 }
+
+/** The kinds' names residents read. */
+export const KIND_LABELS: Record<PointsKind, string> = { activity: '活动积分', conduct: '品德积分' }
+
+export const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, '月份要写成 YYYY-MM，例如 2026-11')
 
 /** 'YYYY-MM' of `date` in `timeZone`: the calendar month a points cap applies to. */
 export function monthOf(date: Date, timeZone: string): string {
@@ -140,7 +195,7 @@ function toObjectId(id: string): Types.ObjectId {
 }
 
 /** Sums `delta` over matching entries. One accumulator only: FerretDB computes just the first. */
-async function sumDeltas(filter: Record<string, unknown>): Promise<number> {
+export async function sumDeltas(filter: Record<string, unknown>): Promise<number> {
   const rows = await PointsEntryModel.aggregate<{ s: number }>([
     { $match: filter },
     { $group: { _id: null, s: { $sum: '$delta' } } },
@@ -214,6 +269,7 @@ export function createPointsService(deps: { clock: Clock; config?: PointsSetting
       await PointsEntryModel.create({
         personId: original.personId,
         delta: -original.delta,
+        kind: original.kind ?? 'activity',
         reason: 'reversal',
         refKey: `reversal:${refKey}`,
         refs: original.refs,
@@ -250,6 +306,76 @@ export function createPointsService(deps: { clock: Clock; config?: PointsSetting
     }
   }
 
+  async function award(raw: AwardInput): Promise<{ applied: boolean; points: number; kind: PointsKind }> {
+    const input = parse(AwardInput, raw)
+    const rules = settings.points.kinds[input.kind]
+    const points = rules.rules[input.rule]
+    if (points === undefined) {
+      throw new InvalidInputError(
+        `没有「${input.rule}」这条积分规则，可选：${Object.keys(rules.rules).join('、')}`,
+      )
+    }
+    if (rules.reasonRequired && input.note === '') throw new InvalidInputError('品德积分请写明事由')
+    const now = deps.clock.now()
+    try {
+      await PointsEntryModel.create({
+        personId: new Types.ObjectId(input.personId),
+        delta: points,
+        kind: input.kind,
+        reason: 'award',
+        refKey: input.refKey,
+        month: monthOf(now, settings.timezone),
+        at: now,
+        byId: new Types.ObjectId(input.byId),
+        note: input.note ? `${input.rule}：${input.note}` : input.rule,
+      })
+      return { applied: true, points, kind: input.kind }
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return { applied: false, points, kind: input.kind }
+      throw err
+    }
+  }
+
+  /**
+   * The balance check and the debit of one person run under the person's lock (a unique-key insert),
+   * the same lock credits take; the debit's unique refKey decides a repeat.
+   */
+  async function spend(input: SpendInput): Promise<{ applied: boolean }> {
+    const personId = toObjectId(input.personId)
+    return withLock(`points:${input.personId}`, async () => {
+      if (await PointsEntryModel.exists({ refKey: input.refKey })) return { applied: false }
+      const have = await sumDeltas({ personId, ...kindFilter(input.kind) })
+      if (have < input.amount) {
+        throw new ConflictError(`${KIND_LABELS[input.kind]}不够：需要 ${input.amount} 分，现有 ${have} 分`)
+      }
+      const now = deps.clock.now()
+      try {
+        await PointsEntryModel.create({
+          personId,
+          delta: -input.amount,
+          kind: input.kind,
+          reason: 'redemption',
+          refKey: input.refKey,
+          month: monthOf(now, settings.timezone),
+          at: now,
+          note: input.note,
+        })
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return { applied: false }
+        throw err
+      }
+      return { applied: true }
+    })
+  }
+
+  async function balances(personId: string): Promise<PointsBalances> {
+    const id = toObjectId(personId)
+    const [activity, conduct] = await Promise.all(
+      POINTS_KINDS.map((k) => sumDeltas({ personId: id, ...kindFilter(k) })),
+    )
+    return { activity: activity ?? 0, conduct: conduct ?? 0 }
+  }
+
   async function summary(personId: string): Promise<PointsSummary> {
     const id = toObjectId(personId)
     const month = monthOf(deps.clock.now(), settings.timezone)
@@ -262,6 +388,13 @@ export function createPointsService(deps: { clock: Clock; config?: PointsSetting
     reverse,
     adjust,
     summary,
+    award,
+    spend,
+    balances,
+    statement: (personId, month) => readStatement(toObjectId(personId), parse(Month, month)),
+    monthOf: (date) => monthOf(date, settings.timezone),
+    peopleWithEntries: async (month) =>
+      (await PointsEntryModel.distinct('personId', { month: parse(Month, month) })).map(String),
     balance: (personId) => sumDeltas({ personId: toObjectId(personId) }),
     ledger: (personId, page = {}) => readLedger(toObjectId(personId), page),
   }
@@ -302,10 +435,11 @@ async function readLedger(
   }
 }
 
-function toView(doc: {
+export function toView(doc: {
   _id: Types.ObjectId
   personId: Types.ObjectId
   delta: number
+  kind?: PointsKind | null
   reason: PointsReason
   refKey: string
   refs?: { caseId?: string | null; eventId?: string | null } | null
@@ -321,6 +455,7 @@ function toView(doc: {
     id: String(doc._id),
     personId: String(doc.personId),
     delta: doc.delta,
+    kind: doc.kind ?? 'activity',
     reason: doc.reason,
     refKey: doc.refKey,
     refs,
