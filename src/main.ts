@@ -30,6 +30,7 @@ import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { statsRoutes } from './http/routes/stats.routes.js'
 import { subscriptionsRoutes } from './http/routes/subscriptions.routes.js'
 import { uploadsRoutes } from './http/routes/uploads.routes.js'
+import { volunteersRoutes } from './http/routes/volunteers.routes.js'
 import { wecomRoutes } from './http/routes/wecom.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -39,6 +40,7 @@ import { type Database, openDatabase } from './lib/database.js'
 import { watchDatabase } from './lib/db-availability.js'
 import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
+import { createTranscriber } from './lib/speech.js'
 import { createAuthService } from './services/auth/auth.service.js'
 import { createConsoleLoginService } from './services/auth/console-login.service.js'
 import { countBacklog } from './services/backlog/backlog.service.js'
@@ -66,6 +68,7 @@ import { createOpen311Service } from './services/open311/open311.service.js'
 import { createBotReach, MAIN_ACCOUNT } from './services/outbox/bot-accounts.js'
 import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
+import { createProxyService } from './services/proxies/proxy.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
 import { emergencyAdviceFor, loadEmergencyConfig } from './services/responsibility/emergency.config.js'
@@ -73,6 +76,7 @@ import { loadResponsibilityList } from './services/responsibility/responsibility
 import { createResponsibility } from './services/responsibility/responsibility.service.js'
 import { createRoomBindings } from './services/rooms/room-binding.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
+import { createVolunteerService } from './services/volunteers/volunteer.service.js'
 
 /**
  * Every domain service, built once from the configuration. The HTTP routes, the bot's chat flows,
@@ -87,6 +91,8 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const emergencyAdvice = (hazard: Hazard, communityCode?: string) =>
     emergencyAdviceFor(emergency, hazard, communityCode)
   const llm = createLlm(config)
+  // Voice messages: the speech endpoint when configured, else the LLM's audio model, else none.
+  const transcribe = createTranscriber(config) ?? llm?.transcribe
   // What the bot asks (ratings, 收到) is recorded as its messages are queued.
   const asks = createAsks({ clock })
   // With a pool of bot accounts, each message goes to the sender of the account that reaches its recipient.
@@ -128,6 +134,18 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     settings: { timezone: config.timezone, reminderOffsetsMinutes: config.events.reminderOffsetsMinutes },
     points,
   })
+  const proxies = createProxyService({ clock })
+  const volunteers = createVolunteerService({
+    clock,
+    outbox,
+    points,
+    proxies,
+    settings: {
+      timezone: config.timezone,
+      skills: config.volunteers.skills,
+      offerTo: config.volunteers.offerTo,
+    },
+  })
   const notices = createNoticeService({
     clock,
     outbox,
@@ -161,6 +179,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     kb,
     events,
     notices,
+    proxies,
+    volunteers,
+    transcribe,
     stats,
     auth,
     consoleLogin,
@@ -208,7 +229,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         services,
         conversations: services.conversations,
         botReach: services.botReach,
-        transcribe: services.llm?.transcribe,
+        transcribe: services.transcribe,
         channels: officialChannels(config, {
           wecomApp: services.wecom.app,
           wecomRobot: services.wecom.robot,
@@ -350,6 +371,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),
+    volunteersRoutes({ volunteers: services.volunteers, proxies: services.proxies, cases: services.cases }),
     noticesRoutes({
       notices: services.notices,
       groupDrafts: createWeComGroupDrafts({

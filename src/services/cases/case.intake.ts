@@ -74,6 +74,11 @@ export const OpenCaseInput = z.object({
   attachments: z.array(CaseAttachmentInput).max(9, '附件最多 9 个').default([]),
   /** Walk-in entry (代录): the staff member who typed it in for the resident. */
   enteredById: ObjectIdString.optional(),
+  /**
+   * Reported by a proxy (代办: family member or 联户长) for this household, whose link the caller has
+   * checked; the reporter is the proxy, the place the household's.
+   */
+  proxyFor: z.object({ householdId: ObjectIdString }).strict().optional(),
 })
 export type OpenCaseInput = z.input<typeof OpenCaseInput>
 type OpenInput = z.infer<typeof OpenCaseInput>
@@ -255,7 +260,9 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
   const coords = lng !== undefined && lat !== undefined ? { lng, lat } : undefined
   // A point sent with the report says where the problem is, over where the reporter lives.
   const householdId =
-    input.location.householdId ?? (explicitGrid || coords ? undefined : reporter?.householdId)
+    input.proxyFor?.householdId ??
+    input.location.householdId ??
+    (explicitGrid || coords ? undefined : reporter?.householdId)
   if (householdId) {
     const hh = await HouseholdModel.findById(householdId).lean().exec()
     if (!hh) throw new NotFoundError('住户')
@@ -467,6 +474,9 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     channel: input.channel,
     reporterId: f.reporterId,
     reporter: { contactId: input.reporter.contactId, roomId: input.reporter.roomId },
+    ...(input.proxyFor
+      ? { proxyFor: { householdId: new Types.ObjectId(input.proxyFor.householdId) }, actedById: f.reporterId }
+      : {}),
     category: f.category,
     urgency: f.urgency,
     isRequest: f.isRequest,
@@ -481,7 +491,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
         actorId: enteredBy ?? f.reporterId,
         actorRole: enteredBy ? ('grid_worker' as const) : ('resident' as const),
         action: 'opened' as const,
-        note: enteredBy ? '网格员代录' : undefined,
+        note: enteredBy ? '网格员代录' : input.proxyFor ? '代办人代报' : undefined,
         attachments: input.attachments.length ? input.attachments : undefined,
       },
     ],
