@@ -31,6 +31,7 @@ export const NAV_PAGES: readonly NavPage[] = [
   page('dashboard', '数据看板', COMMUNITY, true),
   page('notices', '通知', WRITERS),
   page('events', '活动', WRITERS),
+  page('volunteers', '志愿服务', ['community_staff', 'admin'], true),
   page('registry', '居民台账', ['grid_worker', 'community_staff', 'street_staff', 'admin']),
   page('kb', '政策库', ['community_staff', 'admin'], true),
   page('channels', '渠道状态', COMMUNITY, true),

@@ -92,6 +92,8 @@ export interface PathValues {
   /** A pending console sign-in ticket for the poll, another for approve / refuse (a GET must not write). */
   consoleTicket: string
   consoleTicketToDecide: string
+  volunteerNeedId: string
+  proxyId: string
 }
 
 /** The concrete URL of a route with good ids, or with `override` in place of one parameter. */
@@ -120,6 +122,8 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (name === 'roomId' || name === 'contactId') return 'sim-1'
   if (p.startsWith('/api/v1/events/')) return v.eventId
   if (p.startsWith('/api/v1/notices/')) return v.noticeId
+  if (p.startsWith('/api/v1/volunteer-needs/')) return v.volunteerNeedId
+  if (p.startsWith('/api/v1/household-proxies/')) return v.proxyId
   if (p.startsWith('/api/v1/households/')) return String(w.home._id)
   if (p.startsWith('/api/v1/grids/')) return String(w.grid._id)
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)

@@ -10,6 +10,7 @@ import { useTestDatabase } from '../db.js'
 import { routeKey, runRow } from './authz-harness.js'
 import { CASE_ROWS } from './case-rows.js'
 import { PLATFORM_ROWS } from './platform-rows.js'
+import { VOLUNTEER_ROWS } from './volunteer-rows.js'
 
 /**
  * Routes with no role matrix, each with the reason and the test that covers it instead. A new route
@@ -80,7 +81,7 @@ describe('authorization matrix: every served route × role × foreign id', () =>
       consoleRoutes({ auth: { devLoginEnabled: true } }),
     ]
     const served = servedRoutes([...api.routers, ...optional]).map((r) => `${r.method} ${r.path}`)
-    const covered = new Set([...CASE_ROWS, ...PLATFORM_ROWS].map(routeKey))
+    const covered = new Set([...CASE_ROWS, ...PLATFORM_ROWS, ...VOLUNTEER_ROWS].map(routeKey))
     const missing = served.filter((k) => !covered.has(k) && !(k in OUTSIDE_MATRIX))
     expect(missing, 'routes without an authorization matrix row').toEqual([])
     // Rows and reasons for routes that no longer exist are stale.
@@ -89,7 +90,10 @@ describe('authorization matrix: every served route × role × foreign id', () =>
     expect(served.length).toBeGreaterThan(70)
   })
 
-  it.each(PLATFORM_ROWS.map((r) => [r.route, r] as const))('%s', async (_name, row) => {
-    await runRow(row)
-  })
+  it.each([...PLATFORM_ROWS, ...VOLUNTEER_ROWS].map((r) => [r.route, r] as const))(
+    '%s',
+    async (_name, row) => {
+      await runRow(row)
+    },
+  )
 })

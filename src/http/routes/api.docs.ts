@@ -5,6 +5,7 @@ import { consoleDocs } from './console.docs.js'
 import { gridsDocs } from './grids.docs.js'
 import { mapDocs } from './map.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
+import { volunteerDocs } from './volunteers.docs.js'
 
 /** The RouteDocs of every route module `buildRouters` mounts. */
 export const apiRouteDocs: readonly RouteDoc[] = [
@@ -17,4 +18,5 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...integrationDocs,
   ...consoleDocs,
   ...channelDocs,
+  ...volunteerDocs,
 ]

@@ -244,7 +244,14 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
         .limit(500)
         .lean<VolunteerProfileDoc[]>()
       const names = await namesOf(docs.map((d) => d.personId))
-      return docs.map((d) => toProfileView(d, names))
+      const done = await VolunteerAssignmentModel.find(
+        { personId: { $in: docs.map((d) => d.personId) }, status: 'done' },
+        { personId: 1, hours: 1 },
+      ).lean()
+      const hours = new Map<string, number>()
+      for (const a of done)
+        hours.set(String(a.personId), (hours.get(String(a.personId)) ?? 0) + (a.hours ?? 0))
+      return docs.map((d) => toProfileView(d, names, hours.get(String(d.personId)) ?? 0))
     },
 
     /** Posts a need and offers it to the best-matching volunteers. */
@@ -409,6 +416,7 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
       const person = oid(personId, '志愿者')
       const profile = await VolunteerProfileModel.findOne({ personId: person, active: true }).lean()
       if (!profile) throw new ForbiddenError('请先登记成为志愿者，再来接需求')
+      if (!profile.communityId?.equals(need.communityId)) throw new ForbiddenError('只能接本社区的志愿需求')
       const mine = await VolunteerAssignmentModel.findOne({
         needId: need._id,
         personId: person,
