@@ -1,6 +1,7 @@
 import { VOLUNTEER_SKILLS } from '../../models/volunteer.model.js'
 import { needInput, profileInput } from '../../services/volunteers/volunteer.service.js'
 import type { RouteDoc } from '../openapi.js'
+import { EmptyInput } from './cases.schemas.js'
 import {
   CommunityQuery,
   DoneBody,
@@ -84,6 +85,7 @@ export const volunteerDocs: RouteDoc[] = [
     method: 'post',
     path: '/api/v1/volunteer-needs/:id/cancel',
     summary: '取消志愿需求',
+    body: EmptyInput,
     tags: ['volunteers'],
     auth: token,
     roles: STAFF,
@@ -92,6 +94,7 @@ export const volunteerDocs: RouteDoc[] = [
     method: 'post',
     path: '/api/v1/volunteer-needs/:id/accept',
     summary: '志愿者接单；名额已满时 409（多人同时接单只有一人成功）',
+    body: EmptyInput,
     tags: ['volunteers'],
     auth: token,
   },
@@ -99,6 +102,7 @@ export const volunteerDocs: RouteDoc[] = [
     method: 'post',
     path: '/api/v1/volunteer-needs/:id/checkin',
     summary: '志愿者到场签到',
+    body: EmptyInput,
     tags: ['volunteers'],
     auth: token,
   },

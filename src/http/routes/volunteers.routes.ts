@@ -1,6 +1,7 @@
 import Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
+import { describeIssues, InvalidInputError } from '../../lib/errors.js'
 import type { CaseService } from '../../services/cases/case.service.js'
 import { ProxyLinkInput, type ProxyService } from '../../services/proxies/proxy.service.js'
 import {
@@ -10,6 +11,7 @@ import {
 } from '../../services/volunteers/volunteer.service.js'
 import { requireActor, requireCommunity, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
+import { EmptyInput } from './cases.schemas.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 export const VolunteerIdParams = z.object({ id: ObjectIdString })
@@ -52,6 +54,20 @@ export const ProxyLinkBody = ProxyLinkInput
 
 const STAFF = ['community_staff', 'admin'] as const
 
+/** Parses a form; a mistake is a 400 with the first issue's Chinese sentence. */
+function parseForm<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
+  const result = schema.safeParse(parseBody(ctx, z.unknown()))
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  const keys = issue && 'keys' in issue ? (issue.keys as string[]) : []
+  const message = keys.length
+    ? `不认识的字段：${keys.join('、')}`
+    : issue && /[\u4e00-\u9fff]/.test(issue.message)
+      ? issue.message
+      : '填写的内容格式不正确'
+  throw new InvalidInputError(message, describeIssues(result.error.issues))
+}
+
 /**
  * `/api/v1/volunteers`, `/api/v1/volunteer-needs`: residents register as volunteers and take needs;
  * staff post needs and see matches. `/api/v1/households/:id/proxies`, `/api/v1/proxies`: people who
@@ -79,7 +95,7 @@ export function volunteersRoutes(deps: {
   })
   router.put('/volunteers/me', async (ctx) => {
     const actor = requireActor(ctx)
-    ctx.body = await volunteers.register(actor.personId, parseBody(ctx, ProfileBody), {
+    ctx.body = await volunteers.register(actor.personId, parseForm(ctx, ProfileBody), {
       channel: 'miniprogram',
     })
   })
@@ -96,7 +112,7 @@ export function volunteersRoutes(deps: {
   })
   router.post('/volunteer-needs', async (ctx) => {
     const actor = requireRole(ctx, ...STAFF)
-    const body = parseBody(ctx, NeedBody)
+    const body = parseForm(ctx, NeedBody)
     requireCommunity(actor, body.communityId)
     ctx.status = 201
     ctx.body = await volunteers.postNeed(body, actor)
@@ -118,11 +134,13 @@ export function volunteersRoutes(deps: {
   })
   router.post('/volunteer-needs/:id/cancel', async (ctx) => {
     const { id, actor } = await managedNeed(ctx)
+    parseBody(ctx, EmptyInput)
     ctx.body = await volunteers.cancelNeed(id, actor)
   })
   router.post('/volunteer-needs/:id/accept', async (ctx) => {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
+    parseBody(ctx, EmptyInput)
     const result = await volunteers.accept(id, actor.personId, { channel: 'miniprogram' })
     ctx.status = result.already ? 200 : 201
     ctx.body = result
@@ -130,18 +148,19 @@ export function volunteersRoutes(deps: {
   router.post('/volunteer-needs/:id/checkin', async (ctx) => {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
+    parseBody(ctx, EmptyInput)
     ctx.body = await volunteers.checkIn(id, actor.personId)
   })
   router.post('/volunteer-needs/:id/done', async (ctx) => {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
-    const { hours } = parseBody(ctx, DoneBody)
+    const { hours } = parseForm(ctx, DoneBody)
     ctx.body = await volunteers.complete(id, actor.personId, hours)
   })
   router.post('/volunteer-needs/:id/rating', async (ctx) => {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
-    const body = parseBody(ctx, NeedRatingBody)
+    const body = parseForm(ctx, NeedRatingBody)
     ctx.body = await volunteers.rate(id, actor.personId, body.score, body.comment)
   })
 
@@ -154,7 +173,7 @@ export function volunteersRoutes(deps: {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
     ctx.status = 201
-    ctx.body = await proxies.link(id, parseBody(ctx, ProxyLinkBody), actor)
+    ctx.body = await proxies.link(id, parseForm(ctx, ProxyLinkBody), actor)
   })
   router.delete('/household-proxies/:id', async (ctx) => {
     const actor = requireRole(ctx, ...STAFF, 'grid_worker')
@@ -170,7 +189,7 @@ export function volunteersRoutes(deps: {
   router.post('/households/:id/cases', async (ctx) => {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
-    const body = parseBody(ctx, ProxyCaseBody)
+    const body = parseForm(ctx, ProxyCaseBody)
     await proxies.assertProxy(actor.personId, id)
     const opened = await deps.cases.open({
       channel: 'miniprogram',

@@ -106,7 +106,9 @@ describe('volunteer service', () => {
     expect(need.description).not.toContain('13812345678')
     expect(need.offeredTo.map((o) => o.name)).toEqual(['近邻', '远邻', '隔壁格'])
     const offers = await OutboxModel.find({ kind: 'volunteer_offer' }).lean()
-    expect(offers.map((o) => o.to?.id).sort()).toEqual([near, far, otherGrid].map((p) => String(p._id)).sort())
+    expect(offers.map((o) => o.to?.id).sort()).toEqual(
+      [near, far, otherGrid].map((p) => String(p._id)).sort(),
+    )
     expect(offers[0]?.text).toContain(`接单 ${need.code}`)
   })
 
