@@ -102,9 +102,11 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const triage = createTriage({ list: responsibility.list, llm, logger, timeoutMs: config.llm.timeoutMs })
   const points = createPointsService({ clock, config })
   const subscriptions = createMpSubscriptions({ clock, templates: config.miniprogram.templates })
+  const proxies = createProxyService({ clock })
   const cases = createCaseService({
     clock,
     outbox,
+    householdProxies: (householdId) => proxies.proxiesOf(householdId),
     responsibility,
     triage: (text, ctx) => triage.triage(text, ctx),
     logger,
@@ -134,7 +136,6 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     settings: { timezone: config.timezone, reminderOffsetsMinutes: config.events.reminderOffsetsMinutes },
     points,
   })
-  const proxies = createProxyService({ clock })
   const volunteers = createVolunteerService({
     clock,
     outbox,

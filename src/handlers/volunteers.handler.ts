@@ -56,8 +56,11 @@ export function volunteersHandler(
     const isVolunteer = WANT_RE.test(text) || REGISTER_RE.test(text) || OFFERS_RE.test(text) || act
     if (!(volunteers && isVolunteer) && !(proxies && (proxied || family))) return next()
     try {
-      if (proxies && proxied) return await reportFor(ctx, services, settings, proxies, proxied)
-      if (proxies && family) return await reportForFamily(ctx, services, settings, proxies, family)
+      if (proxies && (proxied || family))
+        return await reportAsProxy(ctx, services, settings, proxies, {
+          address: proxied ?? undefined,
+          family: family ?? undefined,
+        })
       if (!volunteers) return next()
       if (WANT_RE.test(text)) {
         ctx.outcome = 'volunteer:guide'
@@ -137,42 +140,41 @@ async function actOn(
   await ctx.reply(VTEXT.rated({ code, score }))
 }
 
-/** 「代 3号楼2单元301 报修 …」: only for a household the sender is linked to. */
-async function reportFor(
+/**
+ * A proxy's report: 「代 3号楼2单元301 报修 …」 names the household (refused unless linked to it);
+ * 「帮我妈报修 …」 takes the one household the sender acts for, or the one whose label fits.
+ */
+async function reportAsProxy(
   ctx: ChatContext,
   services: ChatServices,
   settings: ChatSettings,
   proxies: NonNullable<VolunteerChatServices['proxies']>,
-  m: RegExpExecArray,
+  m: { address?: RegExpExecArray; family?: RegExpExecArray },
 ): Promise<void> {
   ctx.outcome = 'proxy:report'
-  const [, building = '', unit = '', room = '', what = ''] = m
   const me = await ctx.me()
-  const link = await proxies.findByAddress(me.id, { building, unit, room })
-  if (what.trim().length < 2) return ctx.reply(VTEXT.proxyUsage)
-  await runReport(ctx, services, settings, what.trim(), { proxyFor: link.householdId })
-}
-
-/** 「帮我妈报修 …」: the one household the sender acts for (or the one whose label fits). */
-async function reportForFamily(
-  ctx: ChatContext,
-  services: ChatServices,
-  settings: ChatSettings,
-  proxies: NonNullable<VolunteerChatServices['proxies']>,
-  m: RegExpExecArray,
-): Promise<void> {
-  ctx.outcome = 'proxy:report'
-  const [, who = '', what = ''] = m
-  const links = await proxies.listForPerson((await ctx.me()).id)
-  if (links.length === 0) {
-    ctx.outcome = 'proxy:refused'
-    return ctx.reply(VTEXT.proxyNone)
+  const what = (m.address?.[4] ?? m.family?.[2] ?? '').trim()
+  let householdId: string | undefined
+  if (m.address) {
+    const [, building = '', unit = '', room = ''] = m.address
+    householdId = (await proxies.findByAddress(me.id, { building, unit, room })).householdId
+  } else {
+    const who = m.family?.[1] ?? ''
+    const links = await proxies.listForPerson(me.id)
+    if (links.length === 0) {
+      ctx.outcome = 'proxy:refused'
+      return ctx.reply(VTEXT.proxyNone)
+    }
+    const labelled = links.filter(
+      (l: ProxyView) => l.label !== '' && who.includes(l.label.replace(/^我/, '')),
+    )
+    householdId = (links.length === 1 ? links[0] : labelled.length === 1 ? labelled[0] : undefined)
+      ?.householdId
+    if (!householdId) {
+      ctx.outcome = 'proxy:choose'
+      return ctx.reply(VTEXT.proxyChoose(links.map((l) => l.address)))
+    }
   }
-  const labelled = links.filter((l: ProxyView) => l.label !== '' && who.includes(l.label.replace(/^我/, '')))
-  const pick = links.length === 1 ? links[0] : labelled.length === 1 ? labelled[0] : undefined
-  if (!pick) {
-    ctx.outcome = 'proxy:choose'
-    return ctx.reply(VTEXT.proxyChoose(links.map((l) => l.address)))
-  }
-  await runReport(ctx, services, settings, what.trim(), { proxyFor: pick.householdId })
+  if (what.length < 2) return ctx.reply(VTEXT.proxyUsage)
+  await runReport(ctx, services, settings, what, { proxyFor: householdId })
 }

@@ -119,6 +119,16 @@ describe('volunteers and proxies over HTTP', () => {
       ['3号楼2单元301', '我爸'],
     ])
 
+    // A case 张三 reports for his own home reaches the proxy too: she follows it.
+    const own = await api.http
+      .post('/api/v1/cases')
+      .set(await w.headers('reporter'))
+      .set('idempotency-key', 'zhang-own-0001')
+      .send({ text: '楼道灯坏了，晚上很黑' })
+    expect(own.status).toBe(201)
+    const hers = await api.http.get('/api/v1/cases/mine').set('authorization', await api.bearer(daughter._id))
+    expect(hers.body.items.map((c: { number: string }) => c.number)).toContain(own.body.case.number)
+
     // Unlinked by staff: the next report is refused.
     await api.http
       .delete(`/api/v1/household-proxies/${link.body.id}`)
@@ -126,6 +136,6 @@ describe('volunteers and proxies over HTTP', () => {
       .expect(204)
     const after = await report({ authorization: await api.bearer(daughter._id) }, 'daughter-0002')
     expect(after.status).toBe(403)
-    expect(await CaseModel.countDocuments()).toBe(1)
+    expect(await CaseModel.countDocuments()).toBe(2)
   })
 })

@@ -465,6 +465,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     await putKey('case-source', input.sourceKey, claim.ref, at)
   }
   const _id = new Types.ObjectId(claim.ref)
+  const followers = await proxyFollowers(ctx, input, f)
   const number = await allocateCaseNumber(at, ctx.config.timezone)
   await putKey('case-number', number, claim.ref, at)
   const doc = {
@@ -476,6 +477,9 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     reporter: { contactId: input.reporter.contactId, roomId: input.reporter.roomId },
     ...(input.proxyFor
       ? { proxyFor: { householdId: new Types.ObjectId(input.proxyFor.householdId) }, actedById: f.reporterId }
+      : {}),
+    ...(followers.length
+      ? { subscribers: followers.map((personId) => ({ personId, channel: input.channel, at })) }
       : {}),
     category: f.category,
     urgency: f.urgency,
@@ -507,6 +511,17 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     if (existing) return existing
     throw err
   }
+}
+
+/**
+ * The household's proxies (family, 联户长) who follow a case of that household: its updates reach
+ * them as subscribers. Not the reporter, and none when a proxy reported it (the proxy is the reporter).
+ */
+async function proxyFollowers(ctx: CaseContext, input: OpenInput, f: Facts): Promise<Types.ObjectId[]> {
+  const householdId = f.place.householdId
+  if (!householdId || input.proxyFor || !ctx.householdProxies) return []
+  const ids = await ctx.householdProxies(String(householdId))
+  return ids.filter((id) => id !== f.reporterId?.toString()).map((id) => new Types.ObjectId(id))
 }
 
 export { departmentStaff, routeCase } from './case.routing.js'
