@@ -218,6 +218,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       '数据看板',
       '通知',
       '活动',
+      '志愿服务',
       '居民台账',
       '政策库',
       '渠道状态',
@@ -236,6 +237,7 @@ describe('console sign-in by QR code, role-aware pages, accessibility and phone 
       ['dashboard', '#kpi-total'],
       ['map', 'h1'],
       ['notices', 'h1'],
+      ['volunteers', '#new-need-title'],
       ['channels', '.channel-card'],
       [`registry/people/${world.seed.grids[0]?.primaryWorker.id}`, '#person-title'],
     ]
