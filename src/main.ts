@@ -32,6 +32,7 @@ import { isSimulatorAllowed, simRoutes } from './http/routes/sim.routes.js'
 import { statsRoutes } from './http/routes/stats.routes.js'
 import { subscriptionsRoutes } from './http/routes/subscriptions.routes.js'
 import { uploadsRoutes } from './http/routes/uploads.routes.js'
+import { volunteersRoutes } from './http/routes/volunteers.routes.js'
 import { wecomRoutes } from './http/routes/wecom.routes.js'
 import { startJobs } from './jobs/schedule.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -41,6 +42,7 @@ import { type Database, openDatabase } from './lib/database.js'
 import { watchDatabase } from './lib/db-availability.js'
 import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
+import { createTranscriber } from './lib/speech.js'
 import { createAuthService } from './services/auth/auth.service.js'
 import { createConsoleLoginService } from './services/auth/console-login.service.js'
 import { countBacklog } from './services/backlog/backlog.service.js'
@@ -70,6 +72,7 @@ import { createOutbox } from './services/outbox/outbox.service.js'
 import { createPointsService } from './services/points/points.service.js'
 import { createDeliberationService } from './services/polls/deliberation.service.js'
 import { createPollService } from './services/polls/poll.service.js'
+import { createProxyService } from './services/proxies/proxy.service.js'
 import { createRegistryService } from './services/registry/registry.service.js'
 import { loadWorkingCalendar } from './services/responsibility/calendar.js'
 import { emergencyAdviceFor, loadEmergencyConfig } from './services/responsibility/emergency.config.js'
@@ -78,6 +81,7 @@ import { createResponsibility } from './services/responsibility/responsibility.s
 import { createRoomBindings } from './services/rooms/room-binding.service.js'
 import { createShopService } from './services/shop/shop.service.js'
 import { createStatsService } from './services/stats/stats.service.js'
+import { createVolunteerService } from './services/volunteers/volunteer.service.js'
 
 /**
  * Every domain service, built once from the configuration. The HTTP routes, the bot's chat flows,
@@ -92,6 +96,8 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const emergencyAdvice = (hazard: Hazard, communityCode?: string) =>
     emergencyAdviceFor(emergency, hazard, communityCode)
   const llm = createLlm(config)
+  // Voice messages: the speech endpoint when configured, else the LLM's audio model, else none.
+  const transcribe = createTranscriber(config) ?? llm?.transcribe
   // What the bot asks (ratings, 收到) is recorded as its messages are queued.
   const asks = createAsks({ clock })
   // With a pool of bot accounts, each message goes to the sender of the account that reaches its recipient.
@@ -102,9 +108,11 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
   const points = createPointsService({ clock, config })
   const shop = createShopService({ clock, points, redemptionDays: config.points.redemptionDays })
   const subscriptions = createMpSubscriptions({ clock, templates: config.miniprogram.templates })
+  const proxies = createProxyService({ clock })
   const cases = createCaseService({
     clock,
     outbox,
+    householdProxies: (householdId) => proxies.proxiesOf(householdId),
     responsibility,
     triage: (text, ctx) => triage.triage(text, ctx),
     logger,
@@ -133,6 +141,17 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     outbox,
     settings: { timezone: config.timezone, reminderOffsetsMinutes: config.events.reminderOffsetsMinutes },
     points,
+  })
+  const volunteers = createVolunteerService({
+    clock,
+    outbox,
+    points,
+    proxies,
+    settings: {
+      timezone: config.timezone,
+      skills: config.volunteers.skills,
+      offerTo: config.volunteers.offerTo,
+    },
   })
   const notices = createNoticeService({
     clock,
@@ -172,6 +191,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     notices,
     polls,
     deliberations,
+    proxies,
+    volunteers,
+    transcribe,
     stats,
     auth,
     consoleLogin,
@@ -219,7 +241,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         services,
         conversations: services.conversations,
         botReach: services.botReach,
-        transcribe: services.llm?.transcribe,
+        transcribe: services.transcribe,
         channels: officialChannels(config, {
           wecomApp: services.wecom.app,
           wecomRobot: services.wecom.robot,
@@ -365,6 +387,7 @@ export function buildRouters(d: RouterDeps): Router[] {
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),
+    volunteersRoutes({ volunteers: services.volunteers, proxies: services.proxies, cases: services.cases }),
     noticesRoutes({
       notices: services.notices,
       groupDrafts: createWeComGroupDrafts({

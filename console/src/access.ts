@@ -32,6 +32,7 @@ export const NAV_PAGES: readonly NavPage[] = [
   page('notices', '通知', WRITERS),
   page('events', '活动', WRITERS),
   page('polls', '投票议事', WRITERS),
+  page('volunteers', '志愿服务', ['community_staff', 'admin'], true),
   page('registry', '居民台账', ['grid_worker', 'community_staff', 'street_staff', 'admin']),
   page('kb', '政策库', ['community_staff', 'admin'], true),
   page('channels', '渠道状态', COMMUNITY, true),

@@ -184,3 +184,35 @@ export const REDEMPTION_STATUS_LABELS: Record<string, string> = {
   cancelled: '已取消（积分已退回）',
   expired: '已过期（积分已退回）',
 }
+/** A volunteer need's state (志愿服务). */
+export const NEED_STATUS_LABELS: Record<string, string> = {
+  open: '等待接单',
+  filled: '已有人接单',
+  done: '已完成',
+  cancelled: '已取消',
+}
+
+/** A volunteer's part in a need. */
+export const ASSIGNMENT_STATUS_LABELS: Record<string, string> = {
+  accepted: '已接单',
+  checked_in: '已签到',
+  done: '已完成',
+}
+
+/** Who acts for a household (代办人). */
+export const PROXY_RELATION_LABELS: Record<string, string> = { family: '家属', lianhuzhang: '联户长' }
+
+/** 「工作日 13:00–18:00」 from weekdays 1–7 and a window. */
+export function availabilityText(a: { days: number[]; from: string; to: string }): string {
+  const names = ['', '一', '二', '三', '四', '五', '六', '日']
+  const d = a.days.join()
+  const days =
+    a.days.length === 7
+      ? '每天'
+      : d === '1,2,3,4,5'
+        ? '工作日'
+        : d === '6,7'
+          ? '周末'
+          : a.days.map((n) => `周${names[n]}`).join('、')
+  return `${days} ${a.from}–${a.to}`
+}

@@ -264,3 +264,48 @@ export interface TopicView {
   opinions: number
   decision?: { text: string; basis: string; decidedAt: string }
 }
+
+/** GET /volunteers: one registered volunteer. */
+export interface VolunteerProfile {
+  personId: string
+  name: string
+  gridId?: string
+  skills: string[]
+  note: string
+  availability: { days: number[]; from: string; to: string }
+  hours: number
+}
+
+/** GET /volunteer-needs: one need with who it was offered to and who took it. */
+export interface VolunteerNeed {
+  id: string
+  code: string
+  skill: string
+  description: string
+  place: string
+  building: string
+  startsAt: string
+  volunteersNeeded: number
+  status: string
+  caseNumber?: string
+  offeredTo: Array<{ personId: string; name: string; at: string }>
+  assignments: Array<{
+    personId: string
+    name?: string
+    status: string
+    hours?: number
+    pointsCredited: number
+  }>
+  rating?: { score: number; comment?: string; byProxy: boolean }
+}
+
+/** GET /households/:id/proxies: a person acting for the household. */
+export interface HouseholdProxy {
+  id: string
+  personId: string
+  personName: string
+  relation: string
+  label: string
+  linkedAs: string
+  createdAt: string
+}

@@ -32,9 +32,13 @@ export async function startTestBot(
     channels?: Channel[]
     /** Changes a service for the test (a failure injected into one call). */
     adjust?: (services: Services) => Services
+    /** Settings over the test configuration (e.g. `speech.endpoint` of a stand-in). */
+    config?: Record<string, unknown>
   } = {},
 ): Promise<BotRuntime & { world: NonNullable<BotRuntime['mock']>; services: Services }> {
-  const config = botTestConfig(options.outbox, options.wechaty)
+  const config = { ...botTestConfig(options.outbox, options.wechaty), ...options.config } as ReturnType<
+    typeof botTestConfig
+  >
   const built = buildServices(config, silentLogger)
   const services = options.adjust ? options.adjust(built) : built
   const runtime = await startBotRuntime({
@@ -48,6 +52,7 @@ export async function startTestBot(
     botReach: services.botReach,
     channels: options.channels,
     selfTestMs: options.selfTestMs,
+    transcribe: services.transcribe,
   })
   if (!runtime.mock) throw new Error('the test bot needs the mock puppet')
   return { ...runtime, world: runtime.mock, services }

@@ -250,16 +250,21 @@ describe('the bot on the mock puppet', () => {
     expect(await CaseModel.countDocuments()).toBe(1)
   })
 
-  it('keeps a voice message and asks politely for text when no transcription is configured', async () => {
+  it('passes a voice message to the worker with a case when no transcription is configured', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'linli-voice-'))
     try {
       const bot = await start({ attachmentsDir: dir })
       const zhang = bot.world.createContact('张阿姨')
       zhang.say(FileBox.fromBase64(Buffer.from('silk').toString('base64'), 'voice.sil')).to(bot.world.botUser)
-      await eventually(() => bot.world.delivered.length === 1)
-      expect(bot.world.delivered[0]?.text).toBe(TEXT.voiceNote)
+      await eventually(() => bot.world.delivered.some((d) => d.to === zhang.id))
+      const reply = bot.world.delivered.find((d) => d.to === zhang.id)?.text ?? ''
+      expect(reply).toMatch(/^收到您的语音，已转给网格员，会尽快联系您。工单号 \d{6}-\d{4}$/)
+      expect(reply).not.toContain('文字')
       const stored = await ChatMessageModel.findOne({ type: 'voice' }).lean()
       expect(stored?.attachments[0]?.kind).toBe('voice')
+      const c = await CaseModel.findOne().lean()
+      expect(c?.attachments.map((x) => x.kind)).toEqual(['voice'])
+      expect(c?.attachments[0]?.ref).toBe(stored?.attachments[0]?.path)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

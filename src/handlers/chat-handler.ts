@@ -29,12 +29,13 @@ import { isAnswerShaped, splitTrigger, stripMentions } from './etiquette.js'
 import { eventsHandler } from './events.handler.js'
 import { pointsHandler } from './points.handler.js'
 import { pollsHandler } from './polls.handler.js'
-import { answerOverheard } from './report.flow.js'
+import { answerOverheard, runReport } from './report.flow.js'
 import { intentHandler, keywordHandler, menuDigitHandler, privacyGuardHandler } from './resident.handlers.js'
+import { type VolunteerChatServices, volunteersHandler } from './volunteers.handler.js'
 import { workerCommands } from './worker-commands.js'
 
 /** The services the chat calls, as the HTTP routes call them (built once in main.ts). */
-export interface ChatServices {
+export interface ChatServices extends VolunteerChatServices {
   clock: Clock
   cases: CaseService
   kb: Pick<KbService, 'ask'>
@@ -150,11 +151,17 @@ const privacy: ChatMiddleware = async (ctx, next) => {
   await next()
 }
 
-const voiceWithoutText: ChatMiddleware = async (ctx, next) => {
-  if (ctx.input.type !== 'voice' || ctx.text !== '') return next()
-  if (ctx.asks.some((a) => a.kind === 'follow_up')) return next()
-  ctx.outcome = 'voice:kept'
-  await ctx.reply(TEXT.voiceNote)
+/**
+ * A voice message nobody transcribed: a case with the recording for the worker to listen to (a
+ * follow-up to a recent report joins that case instead); the resident is never asked to type.
+ */
+function voiceWithoutText(services: ChatServices, settings: ChatSettings): ChatMiddleware {
+  return async (ctx, next) => {
+    if (ctx.input.type !== 'voice' || ctx.text !== '') return next()
+    if (ctx.asks.some((a) => a.kind === 'follow_up')) return next()
+    await runReport(ctx, services, settings, '居民发来语音留言，请收听录音', { voice: true })
+    ctx.outcome = 'voice:forwarded'
+  }
 }
 
 /**
@@ -176,8 +183,9 @@ export function createChatHandler(deps: ChatHandlerDeps): ChatHandler {
     etiquette(services),
     unboundNote(services.rooms),
     privacy,
-    voiceWithoutText,
+    voiceWithoutText(services, settings),
     privacyGuardHandler(),
+    volunteersHandler(services, settings),
     workerCommands(services),
     eventsHandler(services),
     pollsHandler(services),

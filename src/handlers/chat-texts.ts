@@ -12,7 +12,6 @@ export const TEXT = {
     '大家好，我是邻里小助手。这个群还没有关联到网格或社区，请网格员在群里发送「绑定网格 网格编号」完成绑定。在此之前大家反映的问题会先转给街道服务台；政策咨询可以照常问我。',
   apology: '抱歉，小助手刚才出了点问题，请稍后再试。',
   privacy: '您在群里发的电话或证件号码，群里不会显示。为保护隐私，涉及个人信息的内容请私聊我。',
-  voiceNote: '收到您的语音，已经保存。小助手暂时听不懂语音，麻烦用文字简单说一下问题。',
   imageNote: '收到图片。请用文字说一下是什么问题、在哪个位置，我来登记。',
   abstained: '这个问题我不确定，怕说错了误导您，已转给社区工作人员，稍后回复您。',
   privacyRefusal:
@@ -56,6 +55,9 @@ export const say = {
     const who = s.handler ? `由${s.handler}处理` : '已转给社区工作人员'
     const lead = s.urgent && s.handler ? `${urgent}${s.handler}。` : ''
     return `${lead}已收到，工单号 ${s.caseNumber}，${who}，预计${s.due}办结。有照片可以直接发给我补充。`
+  },
+  voiceForwarded(s: { caseNumber: string }): string {
+    return `收到您的语音，已转给网格员，会尽快联系您。工单号 ${s.caseNumber}`
   },
   reportJoined(s: { caseNumber: string }): string {
     return `已有邻居反映过此问题（工单 ${s.caseNumber}），已为您关注进展，处理结果会通知您。`

@@ -30,7 +30,7 @@ export async function runReport(
   services: ChatServices,
   settings: ChatSettings,
   text: string,
-  options: { urgent?: boolean } = {},
+  options: { urgent?: boolean; proxyFor?: string; voice?: boolean } = {},
 ): Promise<void> {
   const { input } = ctx
   ctx.outcome = 'report'
@@ -51,6 +51,8 @@ export async function runReport(
       ...(ctx.binding ? { communityId: ctx.binding.communityId } : {}),
     },
     ...(options.urgent ? { urgency: 'urgent' } : {}),
+    // A proxy (代办) reporting for the household it is linked to (checked by the caller).
+    ...(options.proxyFor ? { proxyFor: { householdId: options.proxyFor } } : {}),
     attachments: input.attachments.slice(0, 9).map((a) => ({ kind: a.kind, ref: a.path, name: a.name })),
   })
   const c = opened.case
@@ -59,6 +61,8 @@ export async function runReport(
     await services.asks.settle({ type: 'contact', id: input.sender.contactId }, { kind: 'report' })
   await askSender(ctx, services, 'follow_up', settings.followUpTtlMs, c.number)
   if (opened.duplicateOf) return ctx.reply(say.reportJoined({ caseNumber: opened.duplicateOf }))
+  // A voice message without a transcript: the worker listens to it; the resident is never asked to type.
+  if (options.voice) return ctx.reply(say.voiceForwarded({ caseNumber: c.number }))
   // Held at the intake desk because nobody knows where the resident lives: ask once for the place.
   const atDesk =
     c.owner?.kind !== 'department' && c.owner?.kind !== 'posted' && c.owner?.queue === 'intake_desk'

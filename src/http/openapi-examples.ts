@@ -122,9 +122,9 @@ function numberExample(s: Schema): number {
 
 /** A value for `^[class]{m,n}$`-style patterns: a few of the class's letters or digits. */
 function fromCharClass(pattern: string): string | undefined {
-  const m = /^\^\[([^\]]+)\](?:\{(\d+)(?:,(\d*))?\}|(\+)|(\*))\$$/.exec(pattern)
+  const m = /^\^(?:\[([^\]]+)\]|(\\d))(?:\{(\d+)(?:,(\d*))?\}|(\+)|(\*))\$$/.exec(pattern)
   if (!m) return undefined
-  const cls = m[1] as string
+  const cls = m[2] ? '0-9' : (m[1] as string)
   const pick = /a-z/.test(cls)
     ? 'demo'
     : /A-Z/.test(cls)

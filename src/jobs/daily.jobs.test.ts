@@ -225,9 +225,10 @@ describe('daily jobs', () => {
         'linli:case-indexes',
         'linli:shop-expiry',
         'linli:points-statements',
+        'linli:poll-deadlines',
       ]),
     )
-    expect(all.names).toHaveLength(11)
+    expect(all.names).toHaveLength(12)
     await all.stop()
   })
 })

@@ -276,6 +276,25 @@ export const ConfigSchema = z.object({
   }),
   retention: z.object({ messageDays: PositiveInt }),
   jobs: z.object({ enabled: Bool, leaseSeconds: PositiveInt.default(600) }),
+  /** Volunteers (志愿服务): the skills offered and how many matching volunteers each need goes to. */
+  volunteers: z
+    .object({
+      skills: z
+        .array(z.string().min(1).max(10))
+        .min(1)
+        .default(['陪诊', '维修', '助餐', '代购', '陪聊', '理发']),
+      offerTo: PositiveInt.max(20).default(3),
+    })
+    .prefault({}),
+  /** Speech to text for voice messages: an OpenAI-compatible `/audio/transcriptions` endpoint (off while unset). */
+  speech: z
+    .object({
+      endpoint: z.url().optional(),
+      apiKey: z.string().optional(),
+      model: z.string().min(1).default('whisper-1'),
+      timeoutMs: PositiveInt.default(15000),
+    })
+    .prefault({}),
   events: z
     .object({ reminderOffsetsMinutes: z.array(PositiveInt).min(1).max(5).default([1440, 60]) })
     .prefault({}),
@@ -337,6 +356,9 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   OPENAI_EMBEDDING_MODEL: 'llm.embeddingModel',
   OPENAI_AUDIO_MODEL: 'llm.audioModel',
   LINLI_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  LINLI_SPEECH_ENDPOINT: 'speech.endpoint',
+  LINLI_SPEECH_API_KEY: 'speech.apiKey',
+  LINLI_SPEECH_MODEL: 'speech.model',
   WECHATY_PUPPET: 'wechaty.puppet',
   WECHATY_PUPPET_SERVICE_TOKEN: 'wechaty.puppetToken',
   WECHATY_PUPPET_TOKEN: 'wechaty.puppetToken',
@@ -376,6 +398,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
 const SECRET_PATHS = [
   'secrets',
   'llm.apiKey',
+  'speech.apiKey',
   'wechat.appSecret',
   'wechaty.puppetToken',
   'sms.secretId',

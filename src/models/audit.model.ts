@@ -7,6 +7,7 @@ export const AUDIT_ACTIONS = [
   'change_kb_document',
   'approve_console_login',
   'change_wecom_user_id',
+  'link_household_proxy',
 ] as const
 
 /** Actions about a resident's personal data: they name the resident. */

@@ -168,6 +168,12 @@ const caseSchema = new Schema(
     reporterId: { type: Schema.Types.ObjectId, ref: 'Resident' },
     /** Where replies to the reporter go (no phone numbers are kept on the case). */
     reporter: { contactId: String, roomId: String },
+    /** Reported by a proxy (代办) for this household; `actedById` is the proxy who acted. */
+    proxyFor: {
+      type: new Schema({ householdId: Schema.Types.ObjectId }, { _id: false }),
+      default: undefined,
+    },
+    actedById: { type: Schema.Types.ObjectId, ref: 'Resident' },
     subscribers: { type: [subscriberSchema], default: [] },
     category: { type: String, required: true },
     urgency: { type: String, enum: CASE_URGENCIES, default: 'normal' },

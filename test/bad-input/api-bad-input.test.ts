@@ -16,6 +16,8 @@ import '../../src/models/points.model.js'
 import '../../src/models/registry.model.js'
 import '../../src/models/room-binding.model.js'
 import '../../src/models/shop.model.js'
+import '../../src/models/household-proxy.model.js'
+import '../../src/models/volunteer.model.js'
 import { API_NOW, type ApiApp, makeApiApp, makeApiWorld } from '../api/api-world.js'
 import { makeTargets } from '../api/case-targets.js'
 import { shopTargets } from '../api/shop-world.js'
@@ -96,11 +98,32 @@ async function setup(api: ApiApp) {
     consoleTicket: (await api.services.consoleLogin.createTicket()).ticket,
     consoleTicketToDecide: (await api.services.consoleLogin.createTicket()).ticket,
     ...shop,
+    ...(await volunteerValues(api, w)),
   }
   const routes = await planRoutes(api.http)
   // Issue every caller's session now: issuing one later would be a data change of the suite's own.
   for (const who of new Set(routes.map((r) => r.who))) if (who !== 'apiKey') await w.headers(who)
   return { w, values, apiKey: key, routes }
+}
+
+/** A KH volunteer need and a proxy link of 张三's home, for the volunteer and proxy routes. */
+async function volunteerValues(api: ApiApp, w: Awaited<ReturnType<typeof makeApiWorld>>) {
+  const admin = { personId: String(w.admin._id), roles: ['admin' as const], communityIds: [], gridIds: [] }
+  const need = await api.services.volunteers.postNeed(
+    {
+      communityId: String(w.community._id),
+      skill: '维修',
+      description: '修水龙头',
+      startsAt: '2026-11-28 10:00',
+    },
+    admin,
+  )
+  const link = await api.services.proxies.link(
+    String(w.home._id),
+    { personId: String(w.li._id), relation: 'family' },
+    admin,
+  )
+  return { volunteerNeedId: need.id, proxyId: link.id }
 }
 
 type Route = PlannedRoute

@@ -98,6 +98,8 @@ export interface PathValues {
   /** A shop item of KH and an open redemption of 张三's. */
   shopItemId?: string
   redemptionId?: string
+  volunteerNeedId: string
+  proxyId: string
 }
 
 /** The concrete URL of a route with good ids, or with `override` in place of one parameter. */
@@ -131,6 +133,8 @@ function goodValue(route: PlannedRoute, name: string, w: ApiWorld, v: PathValues
   if (p.startsWith('/api/v1/deliberations/')) return v.topicId
   if (p.startsWith('/api/v1/shop/items/') && v.shopItemId) return v.shopItemId
   if (p.startsWith('/api/v1/shop/redemptions/') && v.redemptionId) return v.redemptionId
+  if (p.startsWith('/api/v1/volunteer-needs/')) return v.volunteerNeedId
+  if (p.startsWith('/api/v1/household-proxies/')) return v.proxyId
   if (p.startsWith('/api/v1/households/')) return String(w.home._id)
   if (p.startsWith('/api/v1/grids/')) return String(w.grid._id)
   if (p.startsWith('/api/v1/residents/')) return String(w.zhang._id)

@@ -12,6 +12,7 @@ import { CASE_ROWS } from './case-rows.js'
 import { PLATFORM_ROWS } from './platform-rows.js'
 import { POLL_ROWS } from './poll-rows.js'
 import { SHOP_ROWS } from './shop-rows.js'
+import { VOLUNTEER_ROWS } from './volunteer-rows.js'
 
 /**
  * Routes with no role matrix, each with the reason and the test that covers it instead. A new route
@@ -82,7 +83,9 @@ describe('authorization matrix: every served route × role × foreign id', () =>
       consoleRoutes({ auth: { devLoginEnabled: true } }),
     ]
     const served = servedRoutes([...api.routers, ...optional]).map((r) => `${r.method} ${r.path}`)
-    const covered = new Set([...CASE_ROWS, ...PLATFORM_ROWS, ...POLL_ROWS, ...SHOP_ROWS].map(routeKey))
+    const covered = new Set(
+      [...CASE_ROWS, ...PLATFORM_ROWS, ...POLL_ROWS, ...SHOP_ROWS, ...VOLUNTEER_ROWS].map(routeKey),
+    )
     const missing = served.filter((k) => !covered.has(k) && !(k in OUTSIDE_MATRIX))
     expect(missing, 'routes without an authorization matrix row').toEqual([])
     // Rows and reasons for routes that no longer exist are stale.
@@ -100,6 +103,10 @@ describe('authorization matrix: every served route × role × foreign id', () =>
   })
 
   it.each(SHOP_ROWS.map((r) => [r.route, r] as const))('%s', async (_name, row) => {
+    await runRow(row)
+  })
+
+  it.each(VOLUNTEER_ROWS.map((r) => [r.route, r] as const))('%s', async (_name, row) => {
     await runRow(row)
   })
 })

@@ -7,6 +7,7 @@ import { mapDocs } from './map.docs.js'
 import { featureDocs, integrationDocs, platformDocs } from './platform.docs.js'
 import { pollsDocs } from './polls.docs.js'
 import { shopDocs } from './shop.docs.js'
+import { volunteerDocs } from './volunteers.docs.js'
 
 /** The RouteDocs of every route module `buildRouters` mounts. */
 export const apiRouteDocs: readonly RouteDoc[] = [
@@ -21,4 +22,5 @@ export const apiRouteDocs: readonly RouteDoc[] = [
   ...channelDocs,
   ...pollsDocs,
   ...shopDocs,
+  ...volunteerDocs,
 ]

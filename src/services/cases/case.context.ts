@@ -81,6 +81,8 @@ export interface CaseServiceDeps {
   config: Pick<Config, 'cases' | 'timezone'>
   points?: CasePoints
   hooks?: CaseHooks
+  /** The people acting for a household (代办人): they follow its cases' updates as subscribers. */
+  householdProxies?: (householdId: string) => Promise<string[]>
 }
 
 /** Internal: what the intake, action and query modules share. */

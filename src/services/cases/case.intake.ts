@@ -76,6 +76,11 @@ export const OpenCaseInput = z.object({
   attachments: z.array(CaseAttachmentInput).max(9, '附件最多 9 个').default([]),
   /** Walk-in entry (代录): the staff member who typed it in for the resident. */
   enteredById: ObjectIdString.optional(),
+  /**
+   * Reported by a proxy (代办: family member or 联户长) for this household, whose link the caller has
+   * checked; the reporter is the proxy, the place the household's.
+   */
+  proxyFor: z.object({ householdId: ObjectIdString }).strict().optional(),
 })
 export type OpenCaseInput = z.input<typeof OpenCaseInput>
 type OpenInput = z.infer<typeof OpenCaseInput>
@@ -255,7 +260,9 @@ async function resolvePlace(input: OpenInput): Promise<{ place: Place; reporterI
   const coords = lng !== undefined && lat !== undefined ? { lng, lat } : undefined
   // A point sent with the report says where the problem is, over where the reporter lives.
   const householdId =
-    input.location.householdId ?? (explicitGrid || coords ? undefined : reporter?.householdId)
+    input.proxyFor?.householdId ??
+    input.location.householdId ??
+    (explicitGrid || coords ? undefined : reporter?.householdId)
   if (householdId) {
     const hh = await HouseholdModel.findById(householdId).lean().exec()
     if (!hh) throw new NotFoundError('住户')
@@ -459,7 +466,10 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     await putKey('case-source', input.sourceKey, claim.ref, at)
   }
   const _id = new Types.ObjectId(claim.ref)
+  const followers = await proxyFollowers(ctx, input, f)
   await followCase(f.reporterId, _id, 'reporter', at)
+  // A household's proxies follow its cases (我的工单, updates) as subscribers.
+  for (const personId of followers) await followCase(personId, _id, 'subscriber', at)
   const number = await allocateCaseNumber(at, ctx.config.timezone)
   await putKey('case-number', number, claim.ref, at)
   const doc = {
@@ -469,6 +479,12 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     channel: input.channel,
     reporterId: f.reporterId,
     reporter: { contactId: input.reporter.contactId, roomId: input.reporter.roomId },
+    ...(input.proxyFor
+      ? { proxyFor: { householdId: new Types.ObjectId(input.proxyFor.householdId) }, actedById: f.reporterId }
+      : {}),
+    ...(followers.length
+      ? { subscribers: followers.map((personId) => ({ personId, channel: input.channel, at })) }
+      : {}),
     category: f.category,
     urgency: f.urgency,
     isRequest: f.isRequest,
@@ -483,7 +499,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
         actorId: enteredBy ?? f.reporterId,
         actorRole: enteredBy ? ('grid_worker' as const) : ('resident' as const),
         action: 'opened' as const,
-        note: enteredBy ? '网格员代录' : undefined,
+        note: enteredBy ? '网格员代录' : input.proxyFor ? '代办人代报' : undefined,
         attachments: input.attachments.length ? input.attachments : undefined,
       },
     ],
@@ -499,6 +515,17 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     if (existing) return existing
     throw err
   }
+}
+
+/**
+ * The household's proxies (family, 联户长) who follow a case of that household: its updates reach
+ * them as subscribers. Not the reporter, and none when a proxy reported it (the proxy is the reporter).
+ */
+async function proxyFollowers(ctx: CaseContext, input: OpenInput, f: Facts): Promise<Types.ObjectId[]> {
+  const householdId = f.place.householdId
+  if (!householdId || input.proxyFor || !ctx.householdProxies) return []
+  const ids = await ctx.householdProxies(String(householdId))
+  return ids.filter((id) => id !== f.reporterId?.toString()).map((id) => new Types.ObjectId(id))
 }
 
 export { departmentStaff, routeCase } from './case.routing.js'

@@ -101,6 +101,8 @@ export interface CaseSummary {
   /** Personal numbers masked. */
   description: string
   reporterId?: string
+  /** Reported by a proxy (代办) for this household: the proxy is the reporter. */
+  proxyFor?: { householdId: string; actedById?: string }
   subscriberCount: number
   assigneeId?: string
   departmentId?: string
@@ -215,6 +217,9 @@ export function toCaseSummary(c: CaseDoc, now: Date, dueState?: DueStateFn): Cas
     },
     description: maskText(c.description),
     reporterId: str(c.reporterId),
+    ...(c.proxyFor?.householdId
+      ? { proxyFor: { householdId: String(c.proxyFor.householdId), actedById: str(c.actedById) } }
+      : {}),
     subscriberCount: c.subscribers.length,
     assigneeId: str(c.assigneeId),
     departmentId: str(c.departmentId),

@@ -1,0 +1,157 @@
+import { VOLUNTEER_SKILLS } from '../../models/volunteer.model.js'
+import { needInput, profileInput } from '../../services/volunteers/volunteer.service.js'
+import type { RouteDoc } from '../openapi.js'
+import { EmptyInput } from './cases.schemas.js'
+import {
+  CommunityQuery,
+  DoneBody,
+  NeedListQuery,
+  NeedRatingBody,
+  ProxyCaseBody,
+  ProxyLinkBody,
+} from './volunteers.routes.js'
+
+const token = 'token' as const
+const STAFF = ['community_staff', 'admin']
+
+/** Volunteers matched to needs (志愿服务) and proxies acting for a household (代办). */
+export const volunteerDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/api/v1/volunteers',
+    summary: '本社区的志愿者：技能、服务时间、累计服务时长（社区工作人员）',
+    tags: ['volunteers'],
+    auth: token,
+    roles: STAFF,
+    query: CommunityQuery,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/volunteers/me',
+    summary: '我的志愿者登记和可选技能',
+    tags: ['volunteers'],
+    auth: token,
+  },
+  {
+    method: 'put',
+    path: '/api/v1/volunteers/me',
+    summary: '登记或修改我的志愿者信息（技能、备注、可服务的星期和时段）',
+    tags: ['volunteers'],
+    auth: token,
+    body: profileInput(VOLUNTEER_SKILLS),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/volunteer-needs',
+    summary: '本社区的志愿需求，含推送对象、接单志愿者和评价（社区工作人员）',
+    tags: ['volunteers'],
+    auth: token,
+    roles: STAFF,
+    query: NeedListQuery,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/volunteer-needs',
+    summary: '发布志愿需求（说明里的电话等个人信息会被遮盖），并推送给最合适的几位志愿者',
+    tags: ['volunteers'],
+    auth: token,
+    roles: STAFF,
+    body: needInput(VOLUNTEER_SKILLS),
+  },
+  {
+    method: 'get',
+    path: '/api/v1/volunteer-needs/offered',
+    summary: '推送给我的、还在等人接的志愿需求',
+    tags: ['volunteers'],
+    auth: token,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/volunteer-needs/:id',
+    summary: '志愿需求详情（本社区工作人员）',
+    tags: ['volunteers'],
+    auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/volunteer-needs/:id/matches',
+    summary: '符合需求的志愿者：技能相符、当时有空，同网格优先，再按楼栋远近',
+    tags: ['volunteers'],
+    auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/volunteer-needs/:id/cancel',
+    summary: '取消志愿需求',
+    body: EmptyInput,
+    tags: ['volunteers'],
+    auth: token,
+    roles: STAFF,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/volunteer-needs/:id/accept',
+    summary: '志愿者接单；名额已满时 409（多人同时接单只有一人成功）',
+    body: EmptyInput,
+    tags: ['volunteers'],
+    auth: token,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/volunteer-needs/:id/checkin',
+    summary: '志愿者到场签到',
+    body: EmptyInput,
+    tags: ['volunteers'],
+    auth: token,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/volunteer-needs/:id/done',
+    summary: '志愿者完成服务并填写时长；按时长记积分，只记一次',
+    tags: ['volunteers'],
+    auth: token,
+    body: DoneBody,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/volunteer-needs/:id/rating',
+    summary: '求助居民（或这户的代办人）给志愿服务打 1–5 分',
+    tags: ['volunteers'],
+    auth: token,
+    body: NeedRatingBody,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/households/:id/proxies',
+    summary: '住户的代办人（家属、联户长）：本户居民或本社区工作人员可查',
+    tags: ['proxies'],
+    auth: token,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/households/:id/proxies',
+    summary: '登记代办人：本社区工作人员（留审计记录）或本户居民确认',
+    tags: ['proxies'],
+    auth: token,
+    body: ProxyLinkBody,
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/household-proxies/:id',
+    summary: '取消代办关系（本社区工作人员或该网格的网格员，留审计记录）',
+    tags: ['proxies'],
+    auth: token,
+    roles: [...STAFF, 'grid_worker'],
+  },
+  { method: 'get', path: '/api/v1/proxies/mine', summary: '我代办的住户', tags: ['proxies'], auth: token },
+  {
+    method: 'post',
+    path: '/api/v1/households/:id/cases',
+    summary: '代办人替所代办的住户报事；不是这户的代办人时 403',
+    tags: ['proxies'],
+    auth: token,
+    body: ProxyCaseBody,
+  },
+]

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest'
+import { CaseModel } from '../../src/models/case.model.js'
+import { HouseholdProxyModel } from '../../src/models/household-proxy.model.js'
+import { PointsEntryModel } from '../../src/models/points.model.js'
+import { VolunteerAssignmentModel, VolunteerNeedModel } from '../../src/models/volunteer.model.js'
+import { useTestDatabase } from '../db.js'
+import { createPerson } from '../factories.js'
+import { makeApiApp, makeApiWorld } from './api-world.js'
+
+void [HouseholdProxyModel, VolunteerNeedModel]
+
+describe('volunteers and proxies over HTTP', () => {
+  useTestDatabase()
+
+  it('ten volunteers accepting one need at once: one 201, nine polite 409s; then done credits hours once', async () => {
+    const api = makeApiApp()
+    const w = await makeApiWorld(api)
+    const people = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        createPerson(`志愿者${i}`, ['resident'], { communityId: w.community._id, gridId: w.grid._id }),
+      ),
+    )
+    const auth = await Promise.all(people.map((p) => api.bearer(p._id)))
+    for (const a of auth) {
+      const res = await api.http
+        .put('/api/v1/volunteers/me')
+        .set('authorization', a)
+        .send({ skills: ['维修'] })
+      expect(res.status).toBe(200)
+    }
+    const bad = await api.http
+      .put('/api/v1/volunteers/me')
+      .set('authorization', auth[0] as string)
+      .send({ skills: ['开飞机'] })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toContain('技能请从这些里选')
+
+    const posted = await api.http
+      .post('/api/v1/volunteer-needs')
+      .set(await w.headers('staff'))
+      .send({
+        communityId: String(w.community._id),
+        skill: '维修',
+        description: '帮残疾居民修水龙头',
+        startsAt: '2026-11-28 10:00',
+        householdId: String(w.home._id),
+        requesterId: String(w.zhang._id),
+      })
+    expect(posted.status).toBe(201)
+    expect(posted.body.offeredTo).toHaveLength(3)
+    const id = posted.body.id as string
+
+    const results = await Promise.all(
+      auth.map((a) => api.http.post(`/api/v1/volunteer-needs/${id}/accept`).set('authorization', a).send({})),
+    )
+    const statuses = results.map((r) => r.status).sort()
+    expect(statuses).toEqual([201, ...Array(9).fill(409)])
+    expect(results.find((r) => r.status === 409)?.body.error.message).toBe(
+      '这个需求已经有志愿者接了，谢谢您的热心',
+    )
+    expect(await VolunteerAssignmentModel.countDocuments({ needId: id })).toBe(1)
+
+    const winner = auth[results.findIndex((r) => r.status === 201)] as string
+    const done = () =>
+      api.http.post(`/api/v1/volunteer-needs/${id}/done`).set('authorization', winner).send({ hours: 2 })
+    expect((await done()).body.pointsCredited).toBe(10)
+    expect((await done()).body.pointsCredited).toBe(0)
+    expect(await PointsEntryModel.countDocuments({ reason: 'volunteer_hours' })).toBe(1)
+    const rating = await api.http
+      .post(`/api/v1/volunteer-needs/${id}/rating`)
+      .set(await w.headers('reporter'))
+      .send({ score: 6 })
+    expect(rating.status).toBe(400)
+    const rated = await api.http
+      .post(`/api/v1/volunteer-needs/${id}/rating`)
+      .set(await w.headers('reporter'))
+      .send({ score: 5 })
+    expect(rated.body.rating.score).toBe(5)
+  })
+
+  it('a proxy reports for the household it is linked to; anyone else is refused and nothing is opened', async () => {
+    const api = makeApiApp()
+    const w = await makeApiWorld(api)
+    const daughter = await createPerson('张女儿', ['resident'])
+    const link = await api.http
+      .post(`/api/v1/households/${String(w.home._id)}/proxies`)
+      .set(await w.headers('staff'))
+      .send({ personId: String(daughter._id), relation: 'family', label: '我爸' })
+    expect(link.status).toBe(201)
+    const again = await api.http
+      .post(`/api/v1/households/${String(w.home._id)}/proxies`)
+      .set(await w.headers('staff'))
+      .send({ personId: String(daughter._id), relation: 'family' })
+    expect([again.status, again.body.error.message]).toEqual([409, '这位已经是这户的代办人了'])
+
+    const report = (auth: Record<string, string>, key: string) =>
+      api.http
+        .post(`/api/v1/households/${String(w.home._id)}/cases`)
+        .set(auth)
+        .send({ text: '家里暖气不热了', clientRequestId: key })
+    const refused = await report(await w.headers('neighbour'), 'neighbour-0001')
+    expect(refused.status).toBe(403)
+    expect(refused.body.error.message).toBe(
+      '您还没有登记为这户的代办人，不能替这户办理。请联系社区网格员登记后再试',
+    )
+    expect(await CaseModel.countDocuments()).toBe(0)
+
+    const opened = await report({ authorization: await api.bearer(daughter._id) }, 'daughter-0001')
+    expect(opened.status).toBe(201)
+    expect(opened.body.case.proxyFor).toEqual({
+      householdId: String(w.home._id),
+      actedById: String(daughter._id),
+    })
+    expect(opened.body.case.location.householdId).toBe(String(w.home._id))
+    const mine = await api.http
+      .get('/api/v1/proxies/mine')
+      .set('authorization', await api.bearer(daughter._id))
+    expect(mine.body.items.map((p: { address: string; label: string }) => [p.address, p.label])).toEqual([
+      ['3号楼2单元301', '我爸'],
+    ])
+
+    // A case 张三 reports for his own home reaches the proxy too: she follows it.
+    const own = await api.http
+      .post('/api/v1/cases')
+      .set(await w.headers('reporter'))
+      .set('idempotency-key', 'zhang-own-0001')
+      .send({ text: '楼道灯坏了，晚上很黑' })
+    expect(own.status).toBe(201)
+    const hers = await api.http.get('/api/v1/cases/mine').set('authorization', await api.bearer(daughter._id))
+    expect(hers.body.items.map((c: { number: string }) => c.number)).toContain(own.body.case.number)
+
+    // Unlinked by staff: the next report is refused.
+    await api.http
+      .delete(`/api/v1/household-proxies/${link.body.id}`)
+      .set(await w.headers('staff'))
+      .expect(204)
+    const after = await report({ authorization: await api.bearer(daughter._id) }, 'daughter-0002')
+    expect(after.status).toBe(403)
+    expect(await CaseModel.countDocuments()).toBe(2)
+  })
+})
