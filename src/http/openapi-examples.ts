@@ -10,6 +10,7 @@ type Schema = Record<string, unknown>
 /** Values for the patterns the API uses (an unknown pattern gets a plain string, caught by the test). */
 const BY_PATTERN: Array<[RegExp, string]> = [
   [/\^upload:/, `upload:${'0'.repeat(63)}1.jpg`],
+  [/\[01\]\\d\|2\[0-3\]\):\[0-5\]\\d/, '09:30'],
   [/\[0-9a-f\]\{24\}|\[a-f0-9\]\{24\}/, '6b16be1876cfc39c749f3f86'],
   [/\\d\{6\}-\\d\{4,\}|\[0-9\]\{6\}-\[0-9\]\{4,\}/, '261207-0001'],
   [/\{64\}/, `${'0'.repeat(63)}1.jpg`],
@@ -132,13 +133,10 @@ function fromCharClass(pattern: string): string | undefined {
       : /0-9/.test(cls)
         ? '1234'
         : cls.replace(/\\/g, '').charAt(0)
-  const min = Number(m[2] ?? (m[4] ? 1 : 0))
-  const max =
-    m[3] === '' || m[3] === undefined
-      ? m[2] && m[3] === undefined
-        ? min
-        : Number.POSITIVE_INFINITY
-      : Number(m[3])
+  const [, , , lo, hi, plus] = m
+  const min = Number(lo ?? (plus ? 1 : 0))
+  // `{n}` is exactly n, `{n,}` n or more, `{n,m}` between; `+` and `*` have no upper bound.
+  const max = lo !== undefined && hi === undefined ? min : hi ? Number(hi) : Number.POSITIVE_INFINITY
   let out = pick
   while (out.length < Math.max(min, 1)) out += pick
   out = out.slice(0, Math.max(min, Math.min(out.length, max)))

@@ -97,7 +97,8 @@ describe('volunteers and proxies over HTTP', () => {
       api.http
         .post(`/api/v1/households/${String(w.home._id)}/cases`)
         .set(auth)
-        .send({ text: '家里暖气不热了', clientRequestId: key })
+        .set('idempotency-key', key)
+        .send({ text: '家里暖气不热了' })
     const refused = await report(await w.headers('neighbour'), 'neighbour-0001')
     expect(refused.status).toBe(403)
     expect(refused.body.error.message).toBe(

@@ -174,7 +174,8 @@ export const VOLUNTEER_ROWS: Row[] = [
       await proxy(c)
       return `/api/v1/households/${id(c.w.home)}/cases`
     },
-    body: () => ({ text: '家里厨房水管漏水了', clientRequestId: 'proxy-report-0001' }),
+    headers: () => ({ 'idempotency-key': `proxy-report-${Math.random().toString(36).slice(2)}` }),
+    body: () => ({ text: '家里厨房水管漏水了' }),
     ok: ['neighbour'],
   },
 ]

@@ -1,6 +1,6 @@
 import { VOLUNTEER_SKILLS } from '../../models/volunteer.model.js'
 import { needInput, profileInput } from '../../services/volunteers/volunteer.service.js'
-import type { RouteDoc } from '../openapi.js'
+import { IDEMPOTENCY_KEY_HEADER, type RouteDoc } from '../openapi.js'
 import { EmptyInput } from './cases.schemas.js'
 import {
   CommunityQuery,
@@ -52,6 +52,7 @@ export const volunteerDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/volunteer-needs',
+    status: [201],
     summary: '发布志愿需求（说明里的电话等个人信息会被遮盖），并推送给最合适的几位志愿者',
     tags: ['volunteers'],
     auth: token,
@@ -132,6 +133,7 @@ export const volunteerDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/households/:id/proxies',
+    status: [201],
     summary: '登记代办人：本社区工作人员（留审计记录）或本户居民确认',
     tags: ['proxies'],
     auth: token,
@@ -140,6 +142,7 @@ export const volunteerDocs: RouteDoc[] = [
   {
     method: 'delete',
     path: '/api/v1/household-proxies/:id',
+    status: [204],
     summary: '取消代办关系（本社区工作人员或该网格的网格员，留审计记录）',
     tags: ['proxies'],
     auth: token,
@@ -149,6 +152,8 @@ export const volunteerDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/households/:id/cases',
+    status: [201, 200],
+    headers: [IDEMPOTENCY_KEY_HEADER(true)],
     summary: '代办人替所代办的住户报事；不是这户的代办人时 403',
     tags: ['proxies'],
     auth: token,

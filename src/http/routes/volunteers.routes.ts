@@ -11,6 +11,7 @@ import {
 } from '../../services/volunteers/volunteer.service.js'
 import { requireActor, requireCommunity, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
+import { requestKey } from './cases.routes.js'
 import { EmptyInput } from './cases.schemas.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
@@ -44,10 +45,6 @@ export const ProxyCaseBody = z
       .trim()
       .min(2, '请简单描述一下问题')
       .max(2000, '描述最多 2000 字'),
-    clientRequestId: z
-      .string()
-      .trim()
-      .regex(/^[\w.:-]{8,100}$/, '请求编号要是 8–100 位字母数字'),
   })
   .strict()
 export const ProxyLinkBody = ProxyLinkInput
@@ -190,10 +187,11 @@ export function volunteersRoutes(deps: {
     const actor = requireActor(ctx)
     const { id } = parseParams(ctx, VolunteerIdParams)
     const body = parseForm(ctx, ProxyCaseBody)
+    const key = requestKey(ctx)
     await proxies.assertProxy(actor.personId, id)
     const opened = await deps.cases.open({
       channel: 'miniprogram',
-      sourceKey: `mp-proxy:${actor.personId}:${body.clientRequestId}`,
+      sourceKey: `mp-proxy:${actor.personId}:${key}`,
       reporter: { personId: actor.personId },
       text: body.text,
       proxyFor: { householdId: id },
