@@ -1,6 +1,7 @@
 import type { Context } from 'koa'
 import type { z } from 'zod'
 import { InvalidInputError } from '../lib/errors.js'
+import { stripNulDeep } from '../lib/nul.js'
 
 /** Deepest nesting of objects and arrays a request may carry (real bodies need fewer than 6 levels). */
 export const MAX_INPUT_DEPTH = 32
@@ -35,7 +36,9 @@ function assertNoOperators(value: unknown): void {
 export function parseBody<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
   const body: unknown = (ctx.request as { body?: unknown }).body ?? {}
   assertNoOperators(body)
-  return schema.parse(body)
+  // NUL has no meaning in anything a person sends, and PostgreSQL (FerretDB's backend) cannot store
+  // it: removed from every string at the door, so it never reaches a Mixed field or a log.
+  return schema.parse(stripNulDeep(body))
 }
 
 /** Validates the query string with a zod schema; repeated keys arrive as arrays. */

@@ -27,6 +27,9 @@ export const StatsQuery = z
   .strict()
 export const StatsBody = z.object({
   communityId: z.string().optional(),
+  from: z.string().meta({ format: 'date-time' }),
+  to: z.string().meta({ format: 'date-time' }),
+  generatedAt: z.string().meta({ format: 'date-time' }),
   by: z.enum(STATS_DIMENSIONS),
   rows: z
     .array(z.record(z.string(), z.unknown()))
