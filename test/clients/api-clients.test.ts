@@ -111,6 +111,7 @@ describe('the OpenAPI document as real clients check it', () => {
       '10',
       '--seed',
       '20261128',
+      // Deterministic generation keeps no example database: each run is the same run.
       '--generation-deterministic',
       '--max-time',
       String(ST_SECONDS),
