@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { embeddedTestOptions } from '../../test/embedded-options.js'
 import { type EmbeddedDbOptions, startEmbeddedDb } from './embedded-db.js'
 import { findPgBinDir } from './embedded-pg.js'
@@ -54,6 +54,13 @@ describe.skipIf(!hasPg && !process.env.CI)('the embedded PostgreSQL cluster', ()
   }, 120_000)
 
   it('stays on SQLite by itself when the data folder already holds SQLite data', async () => {
+    // LINLI_EMBEDDED_BACKEND wins over the option (CI sets it to postgresql); this test is about the
+    // choice `auto` makes by itself.
+    const pinned = process.env.LINLI_EMBEDDED_BACKEND
+    delete process.env.LINLI_EMBEDDED_BACKEND
+    onTestFinished(() => {
+      if (pinned !== undefined) process.env.LINLI_EMBEDDED_BACKEND = pinned
+    })
     const progress: string[] = []
     const o = options('sqlite', progress)
     const before = await startEmbeddedDb(o)
