@@ -7,17 +7,18 @@ import { authenticate } from '../src/http/middleware/auth.js'
 import { casesRoutes } from '../src/http/routes/cases.routes.js'
 import { silentLogger } from '../src/lib/logger.js'
 import type { Services } from '../src/main.js'
+import { CaseModel } from '../src/models/case.model.js'
 import { type Metric, round } from './measure.js'
 
 interface CannonResult {
   requests: { average: number; total: number }
-  latency: { p50: number; p99: number }
+  latency: { p50: number; p90: number; p97_5: number; p99: number }
   non2xx: number
   errors: number
 }
 
 /** Runs autocannon in its own process (so it does not share the server's event loop). */
-function cannon(
+export function cannon(
   url: string,
   o: { seconds: number; connections: number; token?: string },
 ): Promise<CannonResult> {
@@ -53,7 +54,30 @@ function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: 
   })
 }
 
-const close = (s: Server) => new Promise<void>((r) => s.close(() => r()))
+export const close = (s: Server) => new Promise<void>((r) => s.close(() => r()))
+
+/** The resident with the most reported cases (the pipeline's), so `cases/mine` has rows to read. */
+export async function busiestReporter(fallback: string): Promise<string> {
+  const rows = await CaseModel.aggregate<{ _id: unknown; n: number }>([
+    { $match: { reporterId: { $exists: true } } },
+    { $group: { _id: '$reporterId', n: { $sum: 1 } } },
+    { $sort: { n: -1 } },
+    { $limit: 1 },
+  ])
+  return rows[0]?._id ? String(rows[0]._id) : fallback
+}
+
+/** The case routes behind the real authentication on a loopback port, and a session of `personId`. */
+export async function casesMineServer(services: Services, o: { personId: string; uploadsDir: string }) {
+  const token = (await services.auth.issueSession(o.personId)).accessToken
+  const app = createApp({
+    logger: silentLogger,
+    bodyLimitKb: 256,
+    middleware: [authenticate(services.auth)],
+    routers: [casesRoutes({ cases: services.cases, uploadsDir: o.uploadsDir, registry: services.registry })],
+  })
+  return { token, api: await listen(app.callback()) }
+}
 
 /**
  * `GET /api/v1/cases/mine` through the real authentication and case routes (without the per-user
@@ -63,14 +87,7 @@ export async function benchApi(
   services: Services,
   o: { personId: string; seconds: number; connections: number; uploadsDir: string },
 ): Promise<Metric[]> {
-  const token = (await services.auth.issueSession(o.personId)).accessToken
-  const app = createApp({
-    logger: silentLogger,
-    bodyLimitKb: 256,
-    middleware: [authenticate(services.auth)],
-    routers: [casesRoutes({ cases: services.cases, uploadsDir: o.uploadsDir, registry: services.registry })],
-  })
-  const api = await listen(app.callback())
+  const { token, api } = await casesMineServer(services, o)
   const probe = await fetch(`${api.url}/api/v1/cases/mine`, { headers: { authorization: `Bearer ${token}` } })
   const body = (await probe.json()) as { items?: unknown[] } | unknown[]
   const items = Array.isArray(body) ? body.length : (body.items?.length ?? 0)

@@ -1,59 +1,116 @@
+import { execFile } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { rm, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Types } from 'mongoose'
 import type { Config } from '../src/lib/config.js'
-import { fieldCryptoFromConfig } from '../src/lib/crypto.js'
-import { silentLogger } from '../src/lib/logger.js'
 import type { Services } from '../src/main.js'
 import { CommunityModel, GridModel } from '../src/models/registry.model.js'
 import { RoomBindingModel } from '../src/models/room-binding.model.js'
-import { importRegistrySheet } from '../src/services/registry/import/import.service.js'
 import { idCheckChar } from '../src/services/registry/registry.validation.js'
 import { seedCity } from '../src/services/registry/seed-city.js'
 import { type Metric, round } from './measure.js'
 
+const execFileAsync = promisify(execFile)
+
 const pad = (n: number, w: number) => String(n).padStart(w, '0')
 
-/** A household sheet of `rows` rows (one resident each) in its own communities and grids. */
-export function householdSheet(rows: number): Buffer {
-  const lines = ['社区编号,社区,网格编号,网格名称,楼栋,单元,房号,姓名,手机号,身份证号']
+/** Row `i` of a household sheet (one resident each, 116 a grid, 15 grids a community). */
+function householdLine(i: number): string {
   const perGrid = 116
-  for (let i = 0; i < rows; i++) {
-    const g = Math.floor(i / perGrid)
-    const c = Math.floor(g / 15)
-    const k = i % perGrid
-    const building = (g % 15) * 4 + (k % 4) + 1
-    const slot = Math.floor(k / 4)
-    const room = (Math.floor(slot / 2) + 1) * 100 + (slot % 2) + 1
-    const birth = `${1940 + (i % 60)}${pad(1 + (Math.floor(i / 60) % 12), 2)}${pad(1 + (Math.floor(i / 720) % 28), 2)}`
-    const first17 = `150602${birth}${pad(Math.floor(i / 20160) % 1000, 3)}`
-    lines.push(
-      [
-        `I${pad(c + 1, 4)}`,
-        `导入社区${c + 1}`,
-        `I${pad(c + 1, 4)}-${pad((g % 15) + 1, 2)}`,
-        `第${(g % 15) + 1}网格`,
-        `${building}号楼`,
-        `${(slot % 2) + 1}单元`,
-        String(room),
-        `居民${i}`,
-        `139${pad(i, 8)}`,
-        first17 + idCheckChar(first17),
-      ].join(','),
-    )
-  }
+  const g = Math.floor(i / perGrid)
+  const c = Math.floor(g / 15)
+  const k = i % perGrid
+  const building = (g % 15) * 4 + (k % 4) + 1
+  const slot = Math.floor(k / 4)
+  const room = (Math.floor(slot / 2) + 1) * 100 + (slot % 2) + 1
+  const birth = `${1940 + (i % 60)}${pad(1 + (Math.floor(i / 60) % 12), 2)}${pad(1 + (Math.floor(i / 720) % 28), 2)}`
+  const first17 = `150602${birth}${pad(Math.floor(i / 20160) % 1000, 3)}`
+  return [
+    `I${pad(c + 1, 4)}`,
+    `导入社区${c + 1}`,
+    `I${pad(c + 1, 4)}-${pad((g % 15) + 1, 2)}`,
+    `第${(g % 15) + 1}网格`,
+    `${building}号楼`,
+    `${(slot % 2) + 1}单元`,
+    String(room),
+    `居民${i}`,
+    `139${pad(i, 8)}`,
+    first17 + idCheckChar(first17),
+  ].join(',')
+}
+
+const SHEET_HEADER = '社区编号,社区,网格编号,网格名称,楼栋,单元,房号,姓名,手机号,身份证号'
+
+/** A household sheet of `rows` rows as bytes (small sheets for tests). */
+export function householdSheet(rows: number): Buffer {
+  const lines = [SHEET_HEADER]
+  for (let i = 0; i < rows; i++) lines.push(householdLine(i))
   return Buffer.from(lines.join('\n'), 'utf8')
 }
 
-/** City seed time; the sheet import next to the seed's own raw household insert rate. */
+/** Writes a household sheet of `rows` rows to `file` a thousand lines at a time; returns its size. */
+export async function writeHouseholdSheet(file: string, rows: number): Promise<number> {
+  const out = createWriteStream(file)
+  const write = (text: string) =>
+    new Promise<void>((resolve, reject) => out.write(text, (err) => (err ? reject(err) : resolve())))
+  await write(`${SHEET_HEADER}\n`)
+  for (let i = 0; i < rows; i += 1000) {
+    const lines: string[] = []
+    for (let j = i; j < Math.min(rows, i + 1000); j++) lines.push(householdLine(j))
+    await write(`${lines.join('\n')}\n`)
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  )
+  return (await stat(file)).size
+}
+
+interface ChildImport {
+  startMb: number
+  peakMb: number
+  heapMb: number
+  durationMs: number
+  households: { created: number; updated: number; skipped: number }
+  residents: number
+  errors: number
+}
+
+/** Node flags for the import's process (`BENCH_IMPORT_NODE_FLAGS`, e.g. a heap cap); none by default. */
+const importFlags = process.env.BENCH_IMPORT_NODE_FLAGS?.split(' ').filter(Boolean) ?? []
+
+/** Runs bench/import-child.ts on the benchmark's database: the import alone in a process of its own. */
+async function importInChild(uri: string, file: string): Promise<ChildImport> {
+  const script = fileURLToPath(new URL('./import-child.ts', import.meta.url))
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [...importFlags, '--import', 'tsx', script, uri, file],
+    {
+      maxBuffer: 1 << 20,
+      timeout: 60 * 60 * 1000,
+    },
+  )
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ChildImport
+}
+
+/**
+ * City seed time; the sheet import (streamed from a file, as `linli import` does) next to the seed's
+ * own raw household insert rate, and the import's peak RSS next to the RSS just after start.
+ */
 export async function benchCity(
   services: Services,
   config: Config,
-  o: { households: number; importRows: number },
+  o: { households: number; importRows: number; tmp: string; startRssMb: number },
 ): Promise<Metric[]> {
   const seed = await seedCity({ clock: services.clock }, { households: o.households })
   const seedS = seed.durationMs / 1000
-  const sheet = householdSheet(o.importRows)
-  const crypto = fieldCryptoFromConfig(config, silentLogger)
-  const summary = await importRegistrySheet({ crypto, clock: services.clock }, sheet, { batchSize: 1000 })
+  const file = path.join(o.tmp, `households-${o.importRows}.csv`)
+  const bytes = await writeHouseholdSheet(file, o.importRows)
+  const child = await importInChild(config.database.uri ?? '', file)
+  await rm(file, { force: true })
+  const summary = { ...child, residents: { created: child.residents }, errors: { length: child.errors } }
   const imported = summary.households.created + summary.households.updated
   const importRate = (imported * 1000) / summary.durationMs
   const rawRate = (seed.inserted.households * 1000) / seed.durationMs
@@ -68,13 +125,19 @@ export async function benchCity(
       metric: 'import_households_per_s',
       value: round(importRate),
       unit: 'rows/s',
-      note: `${o.importRows}-row CSV (${round(sheet.length / 2 ** 20)} MiB), ${imported} households + ${summary.residents.created} residents in ${round(summary.durationMs / 1000)} s, ${summary.errors.length} bad rows`,
+      note: `${o.importRows}-row CSV file (${round(bytes / 2 ** 20)} MiB, streamed), ${imported} households + ${summary.residents.created} residents in ${round(summary.durationMs / 1000)} s, ${summary.errors.length} bad rows`,
     },
     {
       metric: 'seed_households_per_s',
       value: round(rawRate),
       unit: 'docs/s',
       note: 'baseline: the city seed’s bulk insert of bare household documents',
+    },
+    {
+      metric: 'import_peak_rss_mb',
+      value: round(child.peakMb),
+      unit: 'MiB',
+      note: `peak RSS (kernel high-water mark) of the import in its own process, as \`linli import\` runs it${importFlags.length ? ` (node ${importFlags.join(' ')})` : ''}; live heap peak ${round(child.heapMb)} MiB; baseline ${round(child.startMb)} MiB in that process just after connecting (the service process: ${round(o.startRssMb)} MiB just after start)`,
     },
   ]
 }

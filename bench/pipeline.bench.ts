@@ -51,8 +51,11 @@ async function sustained(scene: ChatScene, o: PipelineOptions) {
   return { perSecond, handled, offered, drained }
 }
 
-/** Offers messages at a fixed rate; latency from the puppet event to `processedAt` of each. */
-async function fixedLoad(scene: ChatScene, rate: number, seconds: number) {
+/**
+ * Offers messages at a fixed rate; latency from the puppet event to `processedAt` of each, for those
+ * handled within `waitMs` of the last offer.
+ */
+export async function fixedLoad(scene: ChatScene, rate: number, seconds: number, waitMs = 120_000) {
   const base = scene.handled()
   const sentAt = new Map<string, number>()
   const total = Math.round(rate * seconds)
@@ -64,7 +67,7 @@ async function fixedLoad(scene: ChatScene, rate: number, seconds: number) {
   }
   const offerMs = Date.now() - started
   const ids = [...sentAt.keys()]
-  const allDone = await waitFor(async () => scene.handled() - base >= ids.length, 120_000, 50)
+  const allDone = await waitFor(async () => scene.handled() - base >= ids.length, waitMs, 50)
   const docs = await ChatMessageModel.find(
     { messageId: { $in: ids } },
     { messageId: 1, processedAt: 1 },

@@ -1,16 +1,16 @@
 import os from 'node:os'
 import path from 'node:path'
-import { CaseModel } from '../src/models/case.model.js'
-import { benchApi } from './api.bench.js'
+import { benchApi, busiestReporter } from './api.bench.js'
 import { closeBenchService, demoChatScene, openBenchService } from './bench-service.js'
 import { benchBroadcast, benchCity } from './city.bench.js'
+import { CURVE_BACKENDS, CURVE_SIZES, curvePoint, runCurve } from './curve.bench.js'
 import { type Metric, round, rssSampler } from './measure.js'
 import { benchOutbox } from './outbox.bench.js'
 import { benchEchoBot, benchPipeline } from './pipeline.bench.js'
 import { benchKb, benchTriage } from './triage-kb.bench.js'
 
 // `npm run bench [-- --json] [--quick] [--households N] [--import-rows N] [--seconds N] [--only a,b]
-// [--outbox-scale N] [--recipients N] [--outbox-seconds N]`:
+// [--outbox-scale N] [--recipients N] [--outbox-seconds N]` (and `--curve`: see curve.bench.ts):
 // every figure next to its baseline, measured in one run on a fresh database (dropped at the end)
 // of a fresh embedded server in a temporary folder, or of MONGODB_URI under a fresh database name.
 
@@ -84,18 +84,32 @@ async function stage(name: Stage, o: Options, fn: () => Promise<Metric[]> | Metr
   if (!o.json) process.stderr.write(`  (${name}: ${round((Date.now() - started) / 1000)} s)\n`)
 }
 
-/** The resident with the most reported cases (the pipeline's), so `cases/mine` has rows to read. */
-async function busiestReporter(fallback: string): Promise<string> {
-  const rows = await CaseModel.aggregate<{ _id: unknown; n: number }>([
-    { $match: { reporterId: { $exists: true } } },
-    { $group: { _id: '$reporterId', n: { $sum: 1 } } },
-    { $sort: { n: -1 } },
-    { $limit: 1 },
-  ])
-  return rows[0]?._id ? String(rows[0]._id) : fallback
+/** `--curve` (the capacity curve) and `--curve-point backend:size` (one point, run by the curve). */
+async function curve(argv: string[]): Promise<boolean> {
+  const value = (name: string) => {
+    const i = argv.indexOf(`--${name}`)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const point = value('curve-point')
+  if (point) {
+    const [backend = '', size = ''] = point.split(':')
+    await curvePoint(backend, Number(size))
+    return true
+  }
+  if (!argv.includes('--curve')) return false
+  const sizes = (value('curve-sizes') ?? CURVE_SIZES.join(',')).split(',').map(Number)
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error('--curve-sizes needs positive whole numbers, e.g. 1000,10000')
+  const backends = (value('curve-backends') ?? CURVE_BACKENDS.join(',')).split(',')
+  const unknown = backends.filter((x) => !(CURVE_BACKENDS as readonly string[]).includes(x))
+  if (unknown.length > 0) throw new Error(`unknown backend ${unknown.join(',')}; backends: ${CURVE_BACKENDS}`)
+  const capS = Number(value('curve-cap-s') ?? 900)
+  await runCurve({ sizes, backends, capS, json: argv.includes('--json') })
+  return true
 }
 
 async function main(): Promise<void> {
+  if (await curve(process.argv.slice(2))) return
   const o = readOptions(process.argv.slice(2))
   const rss = rssSampler()
   const b = await openBenchService()
@@ -132,7 +146,12 @@ async function main(): Promise<void> {
   )
   rss.reset()
   await stage('city', o, () =>
-    benchCity(services, b.service.config, { households: o.households, importRows: o.importRows }),
+    benchCity(services, b.service.config, {
+      households: o.households,
+      importRows: o.importRows,
+      tmp: b.tmp,
+      startRssMb: idleMb,
+    }),
   )
   await stage('broadcast', o, () => benchBroadcast(services))
   await stage('outbox', o, async () => {

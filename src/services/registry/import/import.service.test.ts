@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
 import { describe, expect, it } from 'vitest'
@@ -108,6 +111,32 @@ describe('registry import', () => {
     const s2 = await importRegistrySheet(deps, bom)
     expect(s2.encoding).toBe('utf-8')
     expect(s2.residents.skipped).toBe(3)
+  })
+
+  it('streams a file in small batches with the same outcome: duplicates and households across batches', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'linli-import-'))
+    const file = path.join(dir, '台账.csv')
+    // GBK (as Excel in China saves it), longer than the 64 KiB read at once.
+    const padding = Array.from(
+      { length: 1200 },
+      (_, i) => `KH,康和社区,KH-03,第三网格,,20号楼,1单元,${1000 + i},,,,,`,
+    )
+    const [header, ...rows] = SHEET.split('\r\n')
+    await writeFile(file, iconv.encode([header, ...padding, ...rows].join('\r\n'), 'gbk'))
+    const s = await importRegistrySheet(deps, { path: file }, { batchSize: 2 })
+    expect(s.encoding).toBe('gbk')
+    expect(s.rows).toBe(1200 + 11)
+    expect(s.grids).toEqual({ created: 3, updated: 0, skipped: 0 })
+    expect(s.households).toEqual({ created: 1203, updated: 0, skipped: 0 })
+    expect(s.residents).toEqual({ created: 3, updated: 0, skipped: 0 })
+    expect(s.errors[0]).toEqual({ row: 1206, reason: '与第1205行重复' })
+    expect(s.errors).toHaveLength(6)
+    const again = await importRegistrySheet(deps, { path: file }, { batchSize: 7 })
+    expect(again.households).toEqual({ created: 0, updated: 0, skipped: 1203 })
+    expect(again.residents).toEqual({ created: 0, updated: 0, skipped: 3 })
+    expect(again.grids).toEqual({ created: 0, updated: 0, skipped: 3 })
+    expect(await HouseholdModel.countDocuments()).toBe(1203)
+    await rm(dir, { recursive: true })
   })
 
   it('reads XLSX with header aliases, a title row above the header and numbers stored as numbers', async () => {

@@ -10,8 +10,8 @@ import { invalidatePlaces } from '../registry.places.js'
 import { newToken } from '../registry.views.js'
 import { type HeaderMap, mapHeaders } from './import.headers.js'
 import { isRowError, type ParsedRow, parseRow, type RowError, rowKey } from './import.rows.js'
-import { createHouseholdWriter } from './import.writer.js'
-import { readSheet, type Sheet } from './sheet.reader.js'
+import { createHouseholdWriter, DigestTable, keyDigest } from './import.writer.js'
+import { openSheet, type Sheet, type SheetInput } from './sheet.reader.js'
 
 export interface ImportCounts {
   created: number
@@ -35,7 +35,9 @@ export interface ImportSummary {
 
 export interface ImportProgress {
   phase: 'read' | 'grids' | 'rows' | 'done'
+  /** Sheet rows read so far. */
   done: number
+  /** All rows of the sheet; 0 while it is still being read (a stream's length is known at its end). */
   total: number
 }
 
@@ -59,11 +61,13 @@ export interface ImportDeps {
 const counts = (): ImportCounts => ({ created: 0, updated: 0, skipped: 0 })
 
 /** Finds the header row (offices often put a title above it) among the first rows. */
-function findHeader(rows: string[][]): { map: HeaderMap; index: number } {
+async function findHeader(rows: AsyncIterator<string[]>): Promise<{ map: HeaderMap; index: number }> {
   let first: unknown
-  for (let i = 0; i < Math.min(rows.length, 5); i++) {
+  for (let i = 0; i < 5; i++) {
+    const r = await rows.next()
+    if (r.done) break
     try {
-      return { map: mapHeaders(rows[i] ?? []), index: i }
+      return { map: mapHeaders(r.value), index: i }
     } catch (err) {
       first ??= err
     }
@@ -71,68 +75,86 @@ function findHeader(rows: string[][]): { map: HeaderMap; index: number } {
   throw first ?? new InvalidInputError('表格中没有表头')
 }
 
-/** Parses data rows, dropping empty ones, and flags duplicates within the sheet. */
-function parseRows(rows: string[][], headerIndex: number, map: HeaderMap, now: Date, datum?: Datum) {
-  const good: ParsedRow[] = []
-  const errors: RowError[] = []
-  const seen = new Map<string, number>()
-  const seenPerson = new Map<string, number>()
-  for (let i = headerIndex + 1; i < rows.length; i++) {
-    const cells = rows[i] ?? []
-    if (cells.every((c) => !c || c.trim() === '')) continue
-    const parsed = parseRow(cells, map, i + 1, now, datum)
-    if (isRowError(parsed)) {
-      errors.push(parsed)
-      continue
-    }
-    const person =
-      parsed.person?.idNumber ??
-      (parsed.person?.phone ? `${parsed.person.phone}|${parsed.person.name}` : undefined)
-    const dup = seen.get(rowKey(parsed)) ?? (person ? seenPerson.get(person) : undefined)
-    if (dup !== undefined) {
-      errors.push({ row: i + 1, reason: `与第${dup}行重复` })
-      continue
-    }
-    seen.set(rowKey(parsed), i + 1)
-    if (person) seenPerson.set(person, i + 1)
-    good.push(parsed)
+/**
+ * Remembers which rows of this sheet were taken, to flag duplicates: by 48-bit digests of their keys
+ * (at most 48 bytes a row, never the rows themselves).
+ */
+function duplicateFinder() {
+  const seen = new DigestTable()
+  const seenPerson = new DigestTable()
+  return (parsed: ParsedRow): RowError | undefined => {
+    const p = parsed.person
+    const person = p?.idNumber ?? (p?.phone ? `${p.phone}|${p.name}` : undefined)
+    const key = keyDigest(rowKey(parsed))
+    const personKey = person ? keyDigest(person) : undefined
+    const dup = seen.get(key) ?? (personKey !== undefined ? seenPerson.get(personKey) : undefined)
+    if (dup !== undefined) return { row: parsed.row, reason: `与第${dup}行重复` }
+    seen.set(key, parsed.row)
+    if (personKey !== undefined) seenPerson.set(personKey, parsed.row)
+    return undefined
   }
-  return { good, errors }
 }
 
 /**
  * Imports a CSV or XLSX sheet of grids, households and residents. Idempotent: households match by
  * address, residents by ID number, then phone + name, then household + name; unchanged rows are
  * skipped. Bad rows are reported and the good ones imported.
+ *
+ * Streams: rows are read and parsed as they come and written in batches of `batchSize`; what an
+ * import compares against is loaded per community (a few at a time), so memory stays bounded by the
+ * batch and the largest community, not by the file (283,000 rows: see `import_peak_rss_mb`).
  */
 export async function importRegistrySheet(
   deps: ImportDeps,
-  bytes: Buffer,
+  input: SheetInput,
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const started = Date.now()
-  const sheet = await readSheet(bytes)
-  const { map, index } = findHeader(sheet.rows)
-  const { good, errors } = parseRows(sheet.rows, index, map, deps.clock.now(), options.datum)
+  const sheet = await openSheet(input)
+  const rows = sheet.rows[Symbol.asyncIterator]()
+  const { map, index } = await findHeader(rows)
   const summary: ImportSummary = {
     format: sheet.format,
     encoding: sheet.encoding,
-    rows: sheet.rows.length - index - 1,
+    rows: 0,
     communities: counts(),
     grids: counts(),
     households: counts(),
     residents: counts(),
     gridWorkers: counts(),
-    errors,
+    errors: [],
     durationMs: 0,
   }
-  options.onProgress?.({ phase: 'read', done: good.length, total: good.length })
-  const placed = await placeRows(good, summary, options)
-  await writeGrids(deps, placed, summary, options)
-  await writeHouseholdsAndResidents(deps, placed, summary, options)
+  const placement = await loadPlacement(options)
+  const grids = gridProgress()
+  const writer = createHouseholdWriter(deps, summary)
+  const isDuplicate = duplicateFinder()
+  const now = deps.clock.now()
+  const batchSize = options.batchSize ?? 1000
+  let batch: ParsedRow[] = []
+  const write = async () => {
+    const placed = await placeRows(batch, summary, options, placement)
+    batch = []
+    await writeGrids(deps, placed, summary, grids, placement)
+    await writer.writeBatch(placed, grids.ids)
+    options.onProgress?.({ phase: 'rows', done: summary.rows, total: 0 })
+  }
+  for (let r = await rows.next(); !r.done; r = await rows.next()) {
+    const cells = r.value
+    const row = index + 2 + summary.rows++
+    if (cells.every((c) => !c || c.trim() === '')) continue
+    const parsed = parseRow(cells, map, row, now, options.datum)
+    const problem = isRowError(parsed) ? parsed : isDuplicate(parsed)
+    if (problem) summary.errors.push(problem)
+    else batch.push(parsed as ParsedRow)
+    if (batch.length >= batchSize) await write()
+  }
+  if (batch.length > 0) await write()
+  grids.count(summary)
+  await assignWeComIds(deps, writer.weCom, summary)
   summary.errors.sort((a, b) => a.row - b.row)
   summary.durationMs = Date.now() - started
-  options.onProgress?.({ phase: 'done', done: placed.length, total: placed.length })
+  options.onProgress?.({ phase: 'done', done: summary.rows, total: summary.rows })
   return summary
 }
 
@@ -143,12 +165,16 @@ export interface PlacedRow extends ParsedRow {
 
 type CommunityLite = { _id: Types.ObjectId; code: string; name: string }
 
-/** Decides each row's community: the grid's own, the row's 社区编号/社区, --community, or the only one. */
-async function placeRows(
-  rows: ParsedRow[],
-  summary: ImportSummary,
-  options: ImportOptions,
-): Promise<PlacedRow[]> {
+/** What places rows in communities: the communities and each grid's community (few: loaded once). */
+interface Placement {
+  byCode: Map<string, CommunityLite>
+  byName: Map<string, CommunityLite>
+  fallback?: CommunityLite
+  only?: CommunityLite
+  gridCommunity: Map<string, Types.ObjectId>
+}
+
+async function loadPlacement(options: ImportOptions): Promise<Placement> {
   const communities = (await CommunityModel.find({}, { code: 1, name: 1 }).lean()) as CommunityLite[]
   const byCode = new Map(communities.map((c) => [c.code, c]))
   const byName = new Map(communities.map((c) => [c.name, c]))
@@ -158,6 +184,17 @@ async function placeRows(
   const only = communities.length === 1 ? communities[0] : undefined
   const grids = await GridModel.find({}, { code: 1, communityId: 1 }).lean()
   const gridCommunity = new Map(grids.map((g) => [g.code, g.communityId]))
+  return { byCode, byName, fallback, only, gridCommunity }
+}
+
+/** Decides each row's community: the grid's own, the row's 社区编号/社区, --community, or the only one. */
+async function placeRows(
+  rows: ParsedRow[],
+  summary: ImportSummary,
+  options: ImportOptions,
+  placement: Placement,
+): Promise<PlacedRow[]> {
+  const { byCode, byName, fallback, only, gridCommunity } = placement
   const allowed = options.allowedCommunityIds
   const out: PlacedRow[] = []
   for (const r of rows) {
@@ -244,17 +281,40 @@ function planGrids(rows: PlacedRow[]): Map<string, GridPlan> {
   return plans
 }
 
+type GridOutcome = 'created' | 'updated' | 'skipped'
+
+/** What the import did to each grid over all batches (a sheet has a few thousand grids at most). */
+function gridProgress() {
+  const outcome = new Map<string, GridOutcome>()
+  const ids = new Map<string, Types.ObjectId>()
+  const workerDone = new Set<string>()
+  return {
+    outcome,
+    ids,
+    workerDone,
+    /** Records a batch's outcome for a grid: created stays created, a later change makes updated. */
+    note(code: string, o: GridOutcome) {
+      const was = outcome.get(code)
+      if (!was || (was === 'skipped' && o === 'updated')) outcome.set(code, o)
+    },
+    count(summary: ImportSummary) {
+      for (const o of outcome.values()) summary.grids[o]++
+    },
+  }
+}
+
 /** Creates missing grids, adds new buildings and names to existing ones, and their primary workers. */
 async function writeGrids(
   deps: ImportDeps,
   rows: PlacedRow[],
   summary: ImportSummary,
-  options: ImportOptions,
+  progress: ReturnType<typeof gridProgress>,
+  placement: Placement,
 ): Promise<void> {
   const plans = planGrids(rows)
-  const existing = await GridModel.find({ code: { $in: [...plans.keys()] } }).lean()
-  const byCode = new Map(existing.map((g) => [g.code, g]))
-  let done = 0
+  // One indexed equality per grid of the batch (a batch holds a handful), not a scan of all grids.
+  const existing = await Promise.all([...plans.keys()].map((code) => GridModel.findOne({ code }).lean()))
+  const byCode = new Map(existing.filter((g) => g !== null).map((g) => [g.code, g]))
   for (const [code, plan] of plans) {
     const grid = byCode.get(code)
     const gridId = grid?._id ?? new Types.ObjectId()
@@ -269,23 +329,27 @@ async function writeGrids(
         token: newToken(),
         ...places,
       })
-      summary.grids.created++
+      progress.note(code, 'created')
     } else {
       const newBuildings = [...plan.buildings].filter((b) => !grid.buildings.includes(b))
       const rename = plan.name && plan.name !== grid.name ? { name: plan.name } : {}
-      if (newBuildings.length === 0 && !rename.name && !places) summary.grids.skipped++
+      if (newBuildings.length === 0 && !rename.name && !places) progress.note(code, 'skipped')
       else {
         await GridModel.updateOne(
           { _id: gridId },
           { $set: { ...rename, ...places }, $addToSet: { buildings: { $each: newBuildings } } },
         )
-        summary.grids.updated++
+        progress.note(code, 'updated')
       }
     }
+    progress.ids.set(code, gridId)
+    if (!placement.gridCommunity.has(code)) placement.gridCommunity.set(code, plan.communityId)
     if (places) invalidatePlaces()
     await rememberBuildings(plan.communityId, gridId, [...plan.buildings], deps.clock.now())
-    if (plan.worker) await writeGridWorker(deps, gridId, plan, grid?.primaryWorkerId ?? undefined, summary)
-    options.onProgress?.({ phase: 'grids', done: ++done, total: plans.size })
+    if (plan.worker && !progress.workerDone.has(code)) {
+      progress.workerDone.add(code)
+      await writeGridWorker(deps, gridId, plan, grid?.primaryWorkerId ?? undefined, summary)
+    }
   }
 }
 
@@ -349,22 +413,6 @@ async function writeGridWorker(
     { _id: gridId },
     { $set: { primaryWorkerId: id }, $pull: { partTimeWorkerIds: id } },
   )
-}
-
-/** Loads what exists, then writes households and residents in bulk batches. */
-async function writeHouseholdsAndResidents(
-  deps: ImportDeps,
-  rows: PlacedRow[],
-  summary: ImportSummary,
-  options: ImportOptions,
-): Promise<void> {
-  const writer = await createHouseholdWriter(deps, rows, summary)
-  const batch = options.batchSize ?? 1000
-  for (let i = 0; i < rows.length; i += batch) {
-    await writer.writeBatch(rows.slice(i, i + batch))
-    options.onProgress?.({ phase: 'rows', done: Math.min(i + batch, rows.length), total: rows.length })
-  }
-  await assignWeComIds(deps, writer.weCom, summary)
 }
 
 /**

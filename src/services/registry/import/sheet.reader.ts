@@ -1,3 +1,7 @@
+import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { Readable } from 'node:stream'
+import { parse as parseStream } from 'csv-parse'
 import { parse } from 'csv-parse/sync'
 import ExcelJS from 'exceljs'
 import iconv from 'iconv-lite'
@@ -80,4 +84,123 @@ export async function readSheet(bytes: Buffer): Promise<Sheet> {
     const line = (err as { lines?: number }).lines
     throw new InvalidInputError(`CSV 文件格式有误${line ? `（第${line}行附近）` : ''}，请检查引号和分隔符`)
   }
+}
+
+/** Where an import reads its sheet from: the bytes of an upload, or a file read as a stream. */
+export type SheetInput = Buffer | { path: string }
+
+/** A sheet read row by row: never the whole file or all its rows in memory at once. */
+export interface SheetStream {
+  format: Sheet['format']
+  encoding?: Sheet['encoding']
+  rows: AsyncIterable<string[]>
+}
+
+const CHUNK = 64 * 1024
+
+/** The input as chunks of at most 64 KiB (an upload's buffer is sliced, never copied). */
+async function* chunksOf(input: SheetInput): AsyncGenerator<Buffer> {
+  if (Buffer.isBuffer(input)) {
+    for (let i = 0; i < input.length; i += CHUNK) yield input.subarray(i, i + CHUNK)
+    return
+  }
+  const stream = createReadStream(input.path, { highWaterMark: CHUNK })
+  try {
+    for await (const chunk of stream) yield chunk as Buffer
+  } catch {
+    throw new InvalidInputError('无法读取这个文件')
+  }
+}
+
+type Encoding = NonNullable<Sheet['encoding']>
+
+/** The encoding of a CSV from its first bytes: a BOM, else valid UTF-8, else GBK/GB18030. */
+function sniffEncoding(head: Buffer): { encoding: Encoding; skip: number } {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return { encoding: 'utf-8', skip: 3 }
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', skip: 2 }
+  try {
+    // `stream: true` lets a character cut at the end of the sniffed bytes pass.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true })
+    return { encoding: 'utf-8', skip: 0 }
+  } catch {
+    return { encoding: 'gbk', skip: 0 }
+  }
+}
+
+/** Decodes chunks as they come; a UTF-8 file that turns out not to be one is refused, not mangled. */
+async function* decodeChunks(first: Buffer, rest: AsyncIterator<Buffer>, encoding: Encoding) {
+  const decoder = iconv.getDecoder(encoding === 'gbk' ? 'gb18030' : encoding)
+  const utf8 = encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : undefined
+  const decode = (b: Buffer) => {
+    if (!utf8) return decoder.write(b)
+    try {
+      return utf8.decode(b, { stream: true })
+    } catch {
+      throw new InvalidInputError('文件编码前后不一致，请另存为 UTF-8 或 GBK 编码的 CSV 后再试')
+    }
+  }
+  yield decode(first)
+  for (let r = await rest.next(); !r.done; r = await rest.next()) yield decode(r.value)
+  const tail = utf8 ? utf8.decode() : (decoder.end() ?? '')
+  if (tail) yield tail
+}
+
+function csvError(err: unknown): InvalidInputError {
+  if (err instanceof InvalidInputError) return err
+  const line = (err as { lines?: number }).lines
+  return new InvalidInputError(`CSV 文件格式有误${line ? `（第${line}行附近）` : ''}，请检查引号和分隔符`)
+}
+
+async function* csvRows(text: AsyncIterable<string>, delimiter: string): AsyncGenerator<string[]> {
+  const parser = parseStream({ delimiter, relax_column_count: true, relax_quotes: true, trim: true })
+  const source = Readable.from(text)
+  source.on('error', (err) => parser.destroy(err))
+  source.pipe(parser)
+  try {
+    for await (const record of parser) yield record as string[]
+  } catch (err) {
+    throw csvError(err)
+  } finally {
+    source.destroy()
+  }
+}
+
+/**
+ * Opens a CSV or XLSX sheet (told apart by content) for reading row by row. A CSV is decoded and
+ * parsed as a stream, 64 KiB at a time; an XLSX (zip) is read whole, as its format needs (uploads are
+ * capped by `http.uploadLimitMb`; large registers come as CSV).
+ */
+export async function openSheet(input: SheetInput): Promise<SheetStream> {
+  const chunks = chunksOf(input)
+  // The first 64 KiB (or the whole file when smaller) decide format and encoding.
+  const parts: Buffer[] = []
+  let size = 0
+  while (size < CHUNK) {
+    const r = await chunks.next()
+    if (r.done) break
+    parts.push(r.value)
+    size += r.value.length
+  }
+  const head = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)
+  if (head.length === 0) throw new InvalidInputError('文件是空的')
+  if (isZip(head)) {
+    const bytes = Buffer.isBuffer(input) ? input : await readFile(input.path)
+    const rows = await readXlsx(bytes)
+    return {
+      format: 'xlsx',
+      rows: (async function* () {
+        yield* rows
+      })(),
+    }
+  }
+  const { encoding, skip } = sniffEncoding(head)
+  const text = decodeChunks(head.subarray(skip), chunks, encoding)
+  const first = await text.next()
+  const firstText = first.done ? '' : first.value
+  const delimiter = (firstText.split('\n', 1)[0] ?? '').includes('\t') ? '\t' : ','
+  const all = (async function* () {
+    yield firstText
+    yield* text
+  })()
+  return { format: 'csv', encoding, rows: csvRows(all, delimiter) }
 }
