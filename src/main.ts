@@ -35,6 +35,7 @@ import { uploadsRoutes } from './http/routes/uploads.routes.js'
 import { volunteersRoutes } from './http/routes/volunteers.routes.js'
 import { wecomRoutes } from './http/routes/wecom.routes.js'
 import { startJobs } from './jobs/schedule.js'
+import { warnAboutCapacity } from './lib/capacity.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { type Config, ConfigError, loadConfig } from './lib/config.js'
 import { fieldCryptoFromConfig } from './lib/crypto.js'
@@ -43,6 +44,7 @@ import { watchDatabase } from './lib/db-availability.js'
 import { createLlm } from './lib/llm.js'
 import { createLogger, type Logger } from './lib/logger.js'
 import { createTranscriber } from './lib/speech.js'
+import { HouseholdModel } from './models/registry.model.js'
 import { createAuthService } from './services/auth/auth.service.js'
 import { createConsoleLoginService } from './services/auth/console-login.service.js'
 import { countBacklog } from './services/backlog/backlog.service.js'
@@ -232,6 +234,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       ? `using MongoDB at ${database.safeUri}`
       : `using embedded ${database.source} at ${database.safeUri} (data in ${database.dataDir})`,
   )
+  await warnAboutCapacity(database, () => HouseholdModel.estimatedDocumentCount(), logger)
   let shuttingDown = false
   // The chat calls the same service instances as the routes.
   const bot = config.wechaty.enabled
