@@ -3,12 +3,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { MongoClient } from 'mongodb'
 import { type EmbeddedBackend, startEmbeddedDb } from '../src/lib/embedded-db.js'
-import { ensurePgIndexes } from '../src/lib/pg-indexes.js'
+import { ensurePgIndexes } from '../src/lib/storage/index.js'
 import { percentile, round } from './measure.js'
 
 // `npx tsx bench/pg-lookup.ts [documents] [backends]`: findOne by _id and find by gridId on a
 // `residents` collection of N documents (200 per grid), on each embedded backend (default both),
-// median and p95 of repeated reads. PostgreSQL gets the GIN indexes of src/lib/pg-indexes.ts.
+// median and p95 of repeated reads. PostgreSQL gets the GIN indexes of src/lib/storage/pg-indexes.ts.
 
 const N = Number(process.argv[2] ?? 100_000)
 const backends = (process.argv[3] ?? 'postgresql,sqlite').split(',') as EmbeddedBackend[]

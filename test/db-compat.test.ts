@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { initModels } from '../src/lib/database.js'
 import { isDuplicateKeyError } from '../src/lib/errors.js'
 import { silentLogger } from '../src/lib/logger.js'
-import { nextSequence, tryLock, withLock } from '../src/services/locks/lock.service.js'
+import { nextSequence, tryLock, withLock } from '../src/lib/storage/index.js'
 import { useTestDatabase } from './db.js'
 
 // Every MongoDB feature Linli relies on, exercised against the real server the tests run on

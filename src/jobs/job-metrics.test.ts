@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
 import { scrapeMetrics } from '../../test/metrics-scrape.js'
 import { createMetrics } from '../http/metrics.js'
+import { tryLock } from '../lib/storage/index.js'
 import { JobRunModel } from '../models/job.model.js'
 import { LockModel } from '../models/lock.model.js'
-import { tryLock } from '../services/locks/lock.service.js'
 import { runJob } from './runner.js'
 
 const T0 = new Date('2026-11-28T00:00:00Z')

@@ -1,7 +1,7 @@
 import { isDuplicateKeyError } from '../lib/errors.js'
 import type { Logger } from '../lib/logger.js'
+import { tryLock } from '../lib/storage/index.js'
 import { type JobOutcome, JobRunModel, JobSentModel } from '../models/job.model.js'
-import { tryLock } from '../services/locks/lock.service.js'
 
 /** What a job body gets: its time, a once-only helper and counters recorded with the run. */
 export interface JobContext {

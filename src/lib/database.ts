@@ -3,7 +3,7 @@ import type { Config } from './config.js'
 import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.js'
 import type { Logger } from './logger.js'
 import { guardModelsAgainstNul } from './nul.js'
-import { ensurePgIndexes } from './pg-indexes.js'
+import { ensurePgIndexes } from './storage/index.js'
 
 export interface Database {
   /** The URI in use, without credentials (safe to log). */
@@ -135,7 +135,7 @@ function logBackend(logger: Logger, embedded: EmbeddedDb): void {
 
 /**
  * The GIN expression indexes the PostgreSQL backend needs for Linli's equality filters
- * (src/lib/pg-indexes.ts), made at every start; a failure is logged, never fatal (only slower).
+ * (src/lib/storage/pg-indexes.ts), made at every start; a failure is logged, never fatal (only slower).
  */
 export async function ensurePgIndexesLogged(
   logger: Logger,

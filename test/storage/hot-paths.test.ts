@@ -1,14 +1,14 @@
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import mongoose, { type Model } from 'mongoose'
+import mongoose from 'mongoose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { PG_INDEXED_FIELDS } from '../../src/lib/pg-indexes.js'
+import { PG_INDEXED_FIELDS } from '../../src/lib/storage/index.js'
 
 /**
  * Every hot-path query — what a chat message, a per-request API path or the outbox runs each time —
  * with the top-level equality fields it filters on. Each must be answered from an index on both
  * stores: on MongoDB a declared mongoose index (or `_id`) whose leading keys are exactly those fields;
- * on the embedded PostgreSQL backend a GIN expression index of src/lib/pg-indexes.ts on one of them.
+ * on the embedded PostgreSQL backend a GIN expression index of src/lib/storage/pg-indexes.ts on one of them.
  * A new hot query gets a row here; the test then says which index it lacks.
  */
 const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: readonly string[] }> = [
@@ -52,23 +52,25 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'outbox: due messages', collection: 'outbox', filter: ['status'] },
 ]
 
-/** Every model, by collection name. */
-const models = new Map<string, Model<unknown>>()
+/** Each declared index's keys, by collection name. */
+const models = new Map<string, Array<Record<string, unknown>>>()
 
 beforeAll(async () => {
   const dir = path.resolve(import.meta.dirname, '../../src/models')
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.model.ts'))) await import(path.join(dir, f))
   for (const name of mongoose.modelNames()) {
     const m = mongoose.model(name)
-    models.set(m.collection.collectionName, m)
+    models.set(
+      m.collection.collectionName,
+      m.schema.indexes().map(([keys]) => keys as Record<string, unknown>),
+    )
   }
 })
 
 /** The declared index whose leading keys are exactly the filter's fields (any order), if any. */
 function mongoIndexFor(collection: string, filter: readonly string[]): string | undefined {
   if (filter.length === 1 && filter[0] === '_id') return '_id'
-  const model = models.get(collection)
-  for (const [keys] of model?.schema.indexes() ?? []) {
+  for (const keys of models.get(collection) ?? []) {
     const lead = Object.keys(keys).slice(0, filter.length)
     if (lead.length === filter.length && filter.every((f) => lead.includes(f)))
       return Object.keys(keys).join('+')

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import { withLock } from '../../lib/storage/index.js'
 import { type CaseDoc, CaseModel, type CaseStatus } from '../../models/case.model.js'
 import { DepartmentModel, ResidentModel } from '../../models/registry.model.js'
-import { withLock } from '../locks/lock.service.js'
 import { staffIdsOfCommunity } from '../registry/registry.staff-queries.js'
 import { assertCommunityStaff, type CaseActor, canHandle, timelineRole } from './case.access.js'
 import {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { makeCaseService, makeCaseWorld } from '../../../test/case-world.js'
 import { useTestDatabase } from '../../../test/db.js'
 import { UnavailableError } from '../../lib/errors.js'
+import { claimKey, lookupKey } from '../../lib/storage/index.js'
 import { CaseModel } from '../../models/case.model.js'
 import { IntakeSetModel } from '../../models/intake-set.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
-import { claimKey, lookupKey } from '../locks/lookup-key.service.js'
 
 /**
  * A report replayed after the process died between two of the writes that open or join a case: the

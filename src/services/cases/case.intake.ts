@@ -2,6 +2,7 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
 import type { LngLat } from '../../lib/geo.js'
+import { claimKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js'
 import {
   CASE_CHANNELS,
   CASE_URGENCIES,
@@ -12,8 +13,6 @@ import {
 } from '../../models/case.model.js'
 import { IntakeSetModel } from '../../models/intake-set.model.js'
 import { CommunityModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
-import { withLock } from '../locks/lock.service.js'
-import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedGrid, messageResident } from '../registry/registry.cache.js'
 import { findPlace } from '../registry/registry.places.js'

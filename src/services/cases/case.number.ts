@@ -1,4 +1,4 @@
-import { nextSequence } from '../locks/lock.service.js'
+import { nextSequence } from '../../lib/storage/index.js'
 
 /**
  * Case numbers residents can read out on the phone: `YYMMDD-NNNN`, the local (Asia/Shanghai) day the

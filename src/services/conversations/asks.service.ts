@@ -1,6 +1,6 @@
 import type { Clock } from '../../lib/clock.js'
+import { withLock } from '../../lib/storage/index.js'
 import { type AskKind, ConversationAsksModel } from '../../models/conversation-ask.model.js'
-import { withLock } from '../locks/lock.service.js'
 
 export type { AskKind } from '../../models/conversation-ask.model.js'
 

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose'
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import { withLock } from '../../lib/storage/index.js'
 import {
   type EventDoc,
   EventModel,
@@ -8,7 +9,6 @@ import {
   type SignupStatus,
 } from '../../models/event.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
-import { withLock } from '../locks/lock.service.js'
 import type { EventServiceDeps } from './event.service.js'
 import { promotedText } from './event.texts.js'
 import { type SignupView, toSignupView } from './event.views.js'

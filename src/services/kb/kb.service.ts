@@ -10,8 +10,8 @@ import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from '.
 import type { Llm } from '../../lib/llm.js'
 import type { Logger } from '../../lib/logger.js'
 import { maskText } from '../../lib/mask.js'
+import { withLock } from '../../lib/storage/index.js'
 import { KbChunkModel, KbDocumentModel, KbQuestionModel } from '../../models/kb.model.js'
-import { withLock } from '../locks/lock.service.js'
 import {
   type AbstainFeatures,
   type AbstainModel,

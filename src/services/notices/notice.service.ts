@@ -8,12 +8,12 @@ import {
   isDuplicateKeyError,
   NotFoundError,
 } from '../../lib/errors.js'
+import { withLock } from '../../lib/storage/index.js'
 import { NoticeAckModel, type NoticeDoc, NoticeModel } from '../../models/notice.model.js'
 import { OUTBOX_STATUSES, OutboxModel, type OutboxStatus } from '../../models/outbox.model.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import { parseEventTime } from '../events/event.time.js'
 import { assertCanManage, type StaffActor } from '../events/event.views.js'
-import { withLock } from '../locks/lock.service.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
 import { type AudienceScope, personsInScope, roomsInScope, type ScopePerson } from './audience.js'
 

@@ -1,6 +1,6 @@
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { isDeadLocalOwner, lockOwnerName as ownerName } from '../../lib/storage/index.js'
 import { LockModel } from '../../models/lock.model.js'
-import { isDeadLocalOwner, lockOwnerName as ownerName } from '../locks/lock-owner.js'
 
 /** Lease owners are named as lock owners are (host, pid, start), so a dead local holder is seen at once. */
 export { isDeadLocalOwner }

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import type { Config } from '../../lib/config.js'
 import { ConflictError, describeIssues, InvalidInputError, isDuplicateKeyError } from '../../lib/errors.js'
+import { withLock } from '../../lib/storage/index.js'
 import {
   EARNING_REASONS,
   type EarningReason,
@@ -11,7 +12,6 @@ import {
   type PointsKind,
   type PointsReason,
 } from '../../models/points.model.js'
-import { withLock } from '../locks/lock.service.js'
 import { kindFilter, type PointsBalances, type PointsStatement, readStatement } from './points.statement.js'
 
 /** The part of the configuration points need; defaults match config/default.yaml. */

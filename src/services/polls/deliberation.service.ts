@@ -3,10 +3,10 @@ import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js'
 import { maskText } from '../../lib/mask.js'
+import { withLock } from '../../lib/storage/index.js'
 import { type DeliberationDoc, DeliberationModel, OpinionModel } from '../../models/poll.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import type { StaffActor } from '../events/event.views.js'
-import { withLock } from '../locks/lock.service.js'
 import type { Outbox } from '../outbox/outbox.service.js'
 import {
   type Audience,

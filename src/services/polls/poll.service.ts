@@ -8,6 +8,7 @@ import {
   isDuplicateKeyError,
   NotFoundError,
 } from '../../lib/errors.js'
+import { withLock } from '../../lib/storage/index.js'
 import {
   type PollDoc,
   PollModel,
@@ -19,7 +20,6 @@ import {
 } from '../../models/poll.model.js'
 import { HouseholdModel } from '../../models/registry.model.js'
 import type { StaffActor } from '../events/event.views.js'
-import { withLock } from '../locks/lock.service.js'
 import type { Outbox } from '../outbox/outbox.service.js'
 import {
   type Audience,

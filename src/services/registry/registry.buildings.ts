@@ -1,6 +1,6 @@
 import { Types } from 'mongoose'
+import { lookupKeyEntry, putKey } from '../../lib/storage/index.js'
 import { GridModel, HouseholdModel } from '../../models/registry.model.js'
-import { lookupKeyEntry, putKey } from '../locks/lookup-key.service.js'
 import { cachedGrid } from './registry.cache.js'
 import { normalizeBuilding } from './registry.validation.js'
 

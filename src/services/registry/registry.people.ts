@@ -2,6 +2,7 @@ import { Types } from 'mongoose'
 import type { FieldCrypto } from '../../lib/crypto.js'
 import { normalizeIdNumber, normalizePhone } from '../../lib/crypto.js'
 import { ConflictError, DomainError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
+import { claimKey, dropKey, lookupKey, moveKey, putKey, withLock } from '../../lib/storage/index.js'
 import {
   GridModel,
   HouseholdModel,
@@ -9,8 +10,6 @@ import {
   ResidentModel,
   type Role,
 } from '../../models/registry.model.js'
-import { withLock } from '../locks/lock.service.js'
-import { claimKey, dropKey, lookupKey, moveKey, putKey } from '../locks/lookup-key.service.js'
 import { cachedRegistryView, messageResident } from './registry.cache.js'
 import { checkIdNumber, isMobilePhone, WECOM_USERID, WECOM_USERID_MESSAGE } from './registry.validation.js'
 import {

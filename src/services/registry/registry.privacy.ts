@@ -1,10 +1,10 @@
 import type { FieldCrypto } from '../../lib/crypto.js'
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
+import { withLock } from '../../lib/storage/index.js'
 import { type AuditAction, AuditModel } from '../../models/audit.model.js'
 import { HouseholdModel, ResidentModel, type Role } from '../../models/registry.model.js'
 import { endPersonSessions } from '../auth/auth.sessions.js'
-import { withLock } from '../locks/lock.service.js'
 import { objectId, toHouseholdView } from './registry.views.js'
 
 /** Who asks for personal data (the HTTP actor, a CLI operator). */

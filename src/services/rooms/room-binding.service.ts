@@ -1,11 +1,10 @@
 import type { Types } from 'mongoose'
 import type { Clock } from '../../lib/clock.js'
 import { ForbiddenError, isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
+import { dropKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js'
 import { OnceMarkerModel } from '../../models/chat-message.model.js'
 import { CommunityModel, GridModel, ResidentModel, type Role } from '../../models/registry.model.js'
 import { type RoomBindingDoc, RoomBindingModel } from '../../models/room-binding.model.js'
-import { withLock } from '../locks/lock.service.js'
-import { dropKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 
 /** Roles allowed to bind a group chat. */
 export const BINDING_ROLES: readonly Role[] = ['grid_worker', 'community_staff', 'admin']

@@ -1,5 +1,5 @@
-import { isDuplicateKeyError, UnavailableError } from '../../lib/errors.js'
 import { CounterModel, LockModel } from '../../models/lock.model.js'
+import { isDuplicateKeyError, UnavailableError } from '../errors.js'
 import { isDeadLocalOwner, lockOwnerName } from './lock-owner.js'
 
 export interface LockOptions {

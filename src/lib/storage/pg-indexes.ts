@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type PgConnection, psql } from './embedded-pg.js'
+import { type PgConnection, psql } from '../embedded-pg.js'
 
 /**
  * The top-level fields Linli's queries filter on by equality, per collection: on the PostgreSQL
@@ -13,7 +13,7 @@ import { type PgConnection, psql } from './embedded-pg.js'
  * `--test-enable-nested-pushdown`): such a filter reads the whole table, so they are not listed.
  * This is the one list: add a field here when a new hot query filters on it (the mongoose indexes
  * in src/models stay what MongoDB uses). Equalities only; ranges and sorts are done by FerretDB.
- * src/lib/pg-indexes.test.ts checks with PostgreSQL's own plans that FerretDB's queries use them.
+ * src/lib/storage/pg-indexes.test.ts checks with PostgreSQL's own plans that FerretDB's queries use them.
  */
 export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   cases: [

@@ -1,5 +1,5 @@
-import { isDuplicateKeyError } from '../../lib/errors.js'
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
+import { isDuplicateKeyError } from '../errors.js'
 
 /** What a natural key names; the prefix of its `_id`. */
 export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room' | 'building-grid' | 'wecom-user'

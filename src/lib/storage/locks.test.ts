@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import { CounterModel, LockModel } from '../../models/lock.model.js'
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
-import { nextSequence, withLock } from './lock.service.js'
 import { lockOwnerName } from './lock-owner.js'
-import { claimKey, dropKey, lookupKey, putKey } from './lookup-key.service.js'
+import { nextSequence, withLock } from './locks.js'
+import { claimKey, dropKey, lookupKey, putKey } from './lookup-keys.js'
 
 describe('locks, sequences and lookup keys', () => {
   useTestDatabase()

@@ -3,11 +3,11 @@ import os from 'node:os'
 import path from 'node:path'
 import mongoose from 'mongoose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { embeddedTestOptions } from '../../test/embedded-options.js'
-import { connectMongoose, initModels } from './database.js'
-import { type EmbeddedDb, startEmbeddedDb } from './embedded-db.js'
-import { findPgBinDir, psql } from './embedded-pg.js'
-import { silentLogger } from './logger.js'
+import { embeddedTestOptions } from '../../../test/embedded-options.js'
+import { connectMongoose, initModels } from '../database.js'
+import { type EmbeddedDb, startEmbeddedDb } from '../embedded-db.js'
+import { findPgBinDir, psql } from '../embedded-pg.js'
+import { silentLogger } from '../logger.js'
 import { ensurePgIndexes, ferretTables, indexName, PG_INDEXED_FIELDS } from './pg-indexes.js'
 
 // Real servers: an own FerretDB on an own PostgreSQL cluster whose auto_explain writes the plan of
@@ -18,7 +18,7 @@ const hasPg = findPgBinDir() !== undefined
 const DB = 'gin_plans'
 const N = 4000
 
-const modelsDir = path.resolve(import.meta.dirname, '../models')
+const modelsDir = path.resolve(import.meta.dirname, '../../models')
 
 describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes under FerretDB', () => {
   let dataDir = ''
