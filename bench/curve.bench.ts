@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensurePgIndexesLogged } from '../src/lib/database.js'
+import { silentLogger } from '../src/lib/logger.js'
 import { seedCity } from '../src/services/registry/seed-city.js'
 import { busiestReporter, cannon, casesMineServer, close } from './api.bench.js'
 import { closeBenchService, demoChatScene, openBenchService } from './bench-service.js'
-import { percentile, round, waitFor } from './measure.js'
+import { percentile, round, sleep, waitFor } from './measure.js'
 import { fixedLoad, speak } from './pipeline.bench.js'
 
 // `npm run bench -- --curve [--curve-sizes 1000,10000,50000,283000] [--curve-backends postgresql,sqlite]
@@ -27,6 +29,8 @@ export interface CurvePoint {
   households: number
   stage: 'start' | 'seed' | 'warm' | 'chat' | 'api' | 'done'
   seedS?: number
+  /** Of the residents' first messages, how many were handled within the wait. */
+  warmed?: number
   chat?: { p50: number; p95: number; answered: number; offered: number }
   mine?: { p50: number; p97_5: number; rps: number; non2xx: number; cases: number }
   /** Proportional set size (MiB) of the service process and of its database servers. */
@@ -78,19 +82,28 @@ function memory(): NonNullable<CurvePoint['memory']> {
 /** One point of the curve, in this process: prints a JSON line after each stage. */
 export async function curvePoint(backend: string, households: number): Promise<void> {
   const point: CurvePoint = { backend, households, stage: 'start' }
-  const report = () => process.stdout.write(`${JSON.stringify(point)}\n`)
+  const started = Date.now()
+  const report = () =>
+    process.stdout.write(`${JSON.stringify({ ...point, elapsedS: round((Date.now() - started) / 1000) })}\n`)
   process.env.LINLI_EMBEDDED_BACKEND = backend
   const b = await openBenchService()
   try {
     const { seed, scene } = await demoChatScene(b)
     const { services } = b.service
-    const city = await seedCity({ clock: services.clock }, { households })
+    // CURVE_NO_CITY=1: the demo community alone (no city structure), to tell its cost apart.
+    const bare = process.env.CURVE_NO_CITY ? { households: 0, grids: 0, gridWorkers: 0 } : { households }
+    const city = await seedCity({ clock: services.clock }, bare)
+      },
+    )
+    // As at a service start on existing data: the GIN indexes of collections the seeds created.
+    if (b.embedded?.pg) await ensurePgIndexesLogged(silentLogger, b.embedded.pg, b.dbName)
     Object.assign(point, { stage: 'seed', seedS: round(city.durationMs / 1000), memory: memory() })
     report()
     // Every resident speaks once: their first message creates their record (a one-time cost).
     const warm = scene.handled()
     for (const _ of scene.residentIds) speak(scene)
     await waitFor(async () => scene.handled() - warm >= scene.residentIds.length, CHAT.waitMs)
+    point.warmed = scene.handled() - warm
     point.stage = 'warm'
     report()
     const lat = await fixedLoad(scene, CHAT.rate, CHAT.seconds, CHAT.waitMs)
@@ -103,9 +116,12 @@ export async function curvePoint(backend: string, households: number): Promise<v
     Object.assign(point, { stage: 'chat', memory: memory() })
     report()
     const personId = await busiestReporter(seed.grids[0]?.primaryWorker.id ?? '')
-    const { token, api } = await casesMineServer(services, {
-      personId,
-      uploadsDir: path.join(b.tmp, 'uploads'),
+    // After an overloaded chat stage the driver has been seen to hand out an ended implicit session
+    // (MongoExpiredSessionError) once: the session is issued again rather than the point lost.
+    const server = () => casesMineServer(services, { personId, uploadsDir: path.join(b.tmp, 'uploads') })
+    const { token, api } = await server().catch(async () => {
+      await sleep(1000)
+      return server()
     })
     const probe = await fetch(`${api.url}/api/v1/cases/mine`, {
       headers: { authorization: `Bearer ${token}` },
@@ -122,8 +138,12 @@ export async function curvePoint(backend: string, households: number): Promise<v
     }
     Object.assign(point, { stage: 'done', memory: memory() })
     report()
+  } catch (err) {
+    point.error = `failed after stage «${point.stage}»: ${err instanceof Error ? err.message : String(err)}`
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`)
+    report()
   } finally {
-    await closeBenchService(b)
+    await closeBenchService(b).catch(() => undefined)
   }
 }
 
@@ -152,7 +172,10 @@ function runPoint(backend: string, households: number, capS: number): Promise<Cu
         }
       }
     })
+    // The point's own log, for when it fails: os.tmpdir()/linli-curve-<backend>-<size>.log.
+    const log = createWriteStream(path.join(os.tmpdir(), `linli-curve-${backend}-${households}.log`))
     child.stderr.on('data', (d: Buffer) => {
+      log.write(d)
       stderr = (stderr + d.toString()).slice(-2000)
     })
     // The whole group: the point's embedded FerretDB and PostgreSQL go with it.
@@ -162,6 +185,7 @@ function runPoint(backend: string, households: number, capS: number): Promise<Cu
     }, capS * 1000)
     child.once('exit', (code) => {
       clearTimeout(timer)
+      log.end()
       if (timedOut) last.error = `stopped at the ${capS} s cap after stage «${last.stage}»`
       else if (code !== 0) last.error = `exit ${code}: ${stderr.trim().split('\n').at(-1) ?? ''}`
       resolve(last)
