@@ -93,8 +93,6 @@ export async function curvePoint(backend: string, households: number): Promise<v
     // CURVE_NO_CITY=1: the demo community alone (no city structure), to tell its cost apart.
     const bare = process.env.CURVE_NO_CITY ? { households: 0, grids: 0, gridWorkers: 0 } : { households }
     const city = await seedCity({ clock: services.clock }, bare)
-      },
-    )
     // As at a service start on existing data: the GIN indexes of collections the seeds created.
     if (b.embedded?.pg) await ensurePgIndexesLogged(silentLogger, b.embedded.pg, b.dbName)
     Object.assign(point, { stage: 'seed', seedS: round(city.durationMs / 1000), memory: memory() })
