@@ -257,7 +257,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   // WeCom messages stored but not handled before a stop are handled now.
   await services.wecom.callback?.inbox.resume()
   await services.wecom.kf?.inbox?.resume()
-  const dbWatch = watchDatabase(() => database.ping(), { logger, reconnect: () => database.reconnect() })
+  const dbWatch = watchDatabase(() => database.ping(), {
+    logger,
+    reconnect: () => database.reconnect(),
+    lastProgressAt: () => database.lastProgressAt(),
+  })
   const metrics = createMetrics()
   for (const { sender } of bot?.accounts ?? []) {
     sender.onAttempt((outcome) => metrics.gauges.outboxSendAttempts.inc({ outcome }))

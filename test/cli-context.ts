@@ -11,6 +11,7 @@ const connectedDatabase: Database = {
   source: 'external',
   crashed: new Promise(() => undefined),
   ping: async () => undefined,
+  lastProgressAt: () => Date.now(),
   reconnect: async () => undefined,
   close: async () => undefined,
 }

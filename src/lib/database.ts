@@ -17,6 +17,8 @@ export interface Database {
   /** Resolves with a reason when the embedded server dies on its own. */
   crashed: Promise<string>
   ping(): Promise<void>
+  /** When the driver last got a connection back from a finished operation (ms since the epoch). */
+  lastProgressAt(): number
   /** Drops the connection pool and connects again (after a long outage the driver can stay stuck). */
   reconnect(): Promise<void>
   close(): Promise<void>
@@ -67,6 +69,7 @@ export async function openDatabase(
     backend: embedded?.backend,
     dataDir: embedded?.dataDir,
     crashed: embedded?.crashed ?? new Promise(() => undefined),
+    lastProgressAt: () => lastProgressAt,
     ping: async () => {
       const db = mongoose.connection.db
       if (!db || mongoose.connection.readyState !== 1) throw new Error('database not connected')
@@ -83,6 +86,9 @@ export async function openDatabase(
   }
 }
 
+/** When the driver last got a connection back from a finished operation: the watch's sign of life. */
+let lastProgressAt = Date.now()
+
 export async function connectMongoose(uri: string): Promise<void> {
   mongoose.set('strictQuery', true)
   guardModelsAgainstNul()
@@ -95,6 +101,10 @@ export async function connectMongoose(uri: string): Promise<void> {
     socketTimeoutMS: 300_000,
     autoIndex: false,
     maxPoolSize: 20,
+  })
+  lastProgressAt = Date.now()
+  mongoose.connection.getClient().on('connectionCheckedIn', () => {
+    lastProgressAt = Date.now()
   })
 }
 

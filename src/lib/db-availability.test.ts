@@ -74,4 +74,34 @@ describe('database availability', () => {
       watch.stop()
     }
   })
+
+  it('a slow ping while queries still finish is a busy server: the API stays up and nothing reconnects', async () => {
+    let progressAt = Date.now()
+    let reconnects = 0
+    const never = () => new Promise<void>(() => undefined)
+    const watch = watchDatabase(never, {
+      intervalMs: 10,
+      timeoutMs: 20,
+      reconnect: async () => {
+        reconnects += 1
+      },
+      reconnectAfterMs: 30,
+      lastProgressAt: () => progressAt,
+    })
+    const working = setInterval(() => {
+      progressAt = Date.now()
+    }, 5)
+    try {
+      await new Promise((r) => setTimeout(r, 150))
+      expect({ up: watch.isUp(), reconnects }).toEqual({ up: true, reconnects: 0 })
+      // The queries stop finishing too: now it is an outage.
+      clearInterval(working)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(watch.isUp()).toBe(false)
+      expect(reconnects).toBeGreaterThan(0)
+    } finally {
+      clearInterval(working)
+      watch.stop()
+    }
+  })
 })

@@ -90,20 +90,40 @@ export function watchDatabase(
     /** Called every `reconnectAfterMs` of an outage: a fresh connection in case the old one is stuck. */
     reconnect?: () => Promise<void>
     reconnectAfterMs?: number
+    /**
+     * When the database last finished an operation (ms since the epoch). A ping that only timed out
+     * while operations keep finishing means a busy server, not a lost one: the API keeps serving and
+     * nothing reconnects (a reconnect would kill the queries in flight).
+     */
+    lastProgressAt?: () => number
   } = {},
 ): DatabaseWatch {
   let up = true
   let busy = false
+  let slow = false
   let downSince = 0
+  const timeoutMs = options.timeoutMs ?? 1000
+  const intervalMs = options.intervalMs ?? 1000
+  const stillWorking = (err: unknown) =>
+    !isDatabaseUnreachable(err) &&
+    options.lastProgressAt !== undefined &&
+    Date.now() - options.lastProgressAt() <= timeoutMs + 2 * intervalMs
   const check = async () => {
     if (busy) return
     busy = true
     try {
-      await withTimeout(ping(), options.timeoutMs ?? 1000)
+      await withTimeout(ping(), timeoutMs)
       if (!up) options.logger?.info('database reachable again')
       up = true
+      slow = false
       downSince = 0
-    } catch {
+    } catch (err) {
+      if (up && stillWorking(err)) {
+        if (!slow)
+          options.logger?.warn('database slow: a ping took over its limit while queries still finish')
+        slow = true
+        return
+      }
       if (up) options.logger?.warn('database unreachable; the API answers 503 until it is back')
       up = false
       downSince ||= Date.now()
@@ -116,7 +136,7 @@ export function watchDatabase(
       busy = false
     }
   }
-  const timer = setInterval(() => void check(), options.intervalMs ?? 1000)
+  const timer = setInterval(() => void check(), intervalMs)
   timer.unref()
   return {
     isUp: () => up,
