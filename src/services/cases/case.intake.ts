@@ -17,11 +17,12 @@ import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedGrid, messageResident } from '../registry/registry.cache.js'
 import { findPlace } from '../registry/registry.places.js'
-import { type CaseContext, parseInput } from './case.context.js'
+import { type CaseChange, type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
 import { followCase } from './case.follows.js'
-import { allocateCaseNumber } from './case.number.js'
-import { routeOrHold } from './case.routing.js'
+import { claimCaseNumber } from './case.number.js'
+import { plannedOwner, routeOrHold } from './case.routing.js'
+import { syncOpenAssignment } from './case.workload.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 const Short = (max: number) => z.string().trim().max(max)
@@ -115,25 +116,38 @@ interface Facts {
 /** `caseService.open`: the only way a case comes into being. */
 export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutcome> {
   const input = parseInput(OpenCaseInput, raw)
-  const replay = await findBySource(input.sourceKey)
-  // A replay after a crash between storing and routing finishes the routing.
-  if (replay) return finishReplay(ctx, replay)
   const facts = await establishFacts(ctx, input)
+  // The source key is claimed first, for the id the case will have: one unique insert decides between
+  // racing retries, and a replay learns from it what the first run did.
+  const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), ctx.now())
+  let earlier: CaseDoc | null = null
+  if (!claim.claimed) {
+    earlier = await CaseModel.findById(claim.ref).lean<CaseDoc>().exec()
+    const replay = earlier && outcomeFor(earlier, input.sourceKey)
+    // A replay after a crash between storing and routing finishes the routing.
+    if (replay) return finishReplay(ctx, replay)
+  }
   const key = intakeKey(facts)
-  const outcome = await withLock(key, async () => {
-    const again = await findBySource(input.sourceKey)
+  return withLock(key, async () => {
+    // A retry racing the first attempt: that one may have finished meanwhile.
+    const again = claim.claimed ? undefined : await findBySource(input.sourceKey)
     if (again) return again
     const dup = await findOpenDuplicate(ctx, key, input.text, facts)
-    if (dup) return subscribe(ctx, dup, input, facts)
-    const opened = await createCase(ctx, input, facts)
+    if (dup) return outcomeFor(dup, input.sourceKey) ?? subscribe(ctx, dup, input, facts)
+    // The key names a case this report was to join, but the process died before it joined (the
+    // key and the subscription are two writes) and that case takes no more reports now: the report
+    // opens its own case after all, under a new id the key is moved to.
+    let id = claim.ref
+    if (earlier) {
+      id = new Types.ObjectId().toString()
+      await putKey('case-source', input.sourceKey, id, ctx.now())
+    }
+    const opened = await createCase(ctx, input, facts, new Types.ObjectId(id))
     if (opened.created) await rememberCase(ctx, key, opened.doc)
+    // Routing met a passing failure: the case is stored unrouted, and the caller's retry routes it.
+    if (opened.retry) throw opened.retry
     return opened
   })
-  if (!outcome.created) return outcome
-  // Stored first: a case that could not be routed goes to the intake desk (see `routeOrHold`); a
-  // transient failure (a busy lock, the database away) is the caller's to retry, and the retry
-  // routes it (`finishReplay`).
-  return { ...outcome, doc: await routeOrHold(ctx, outcome.doc) }
 }
 
 /**
@@ -413,12 +427,9 @@ async function rememberCase(ctx: CaseContext, key: string, doc: CaseDoc): Promis
 }
 
 async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Facts): Promise<OpenOutcome> {
-  const claim = await claimKey('case-source', input.sourceKey, String(dup._id), ctx.now())
-  if (claim.ref !== String(dup._id)) {
-    // The same report went another way at the same moment (a retry racing the first attempt).
-    const other = await findBySource(input.sourceKey)
-    if (other) return other
-  }
+  // The key was claimed for a case of its own: it names the case joined now (retries of this report
+  // wait for this one at the intake lock, and find it joined).
+  await putKey('case-source', input.sourceKey, String(dup._id), ctx.now())
   await followCase(f.reporterId, dup._id, 'subscriber', ctx.now())
   const doc = await ctx.mutate(dup, (c) => ({
     push: {
@@ -448,33 +459,24 @@ async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Fa
   return { doc, created: false, duplicateOf: doc.number }
 }
 
-async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise<OpenOutcome> {
+/**
+ * Stores a new case under `_id` (the id its source key names), numbered and already routed: its owner
+ * is planned before the insert (see `plannedOwner`), so one insert writes it whole. `retry` is a
+ * passing failure of routing: the case is then stored unrouted, for a retry to route.
+ */
+async function createCase(
+  ctx: CaseContext,
+  input: OpenInput,
+  f: Facts,
+  _id: Types.ObjectId,
+): Promise<OpenOutcome & { retry?: unknown }> {
   const at = ctx.now()
   const deadlines = ctx.responsibility.deadlines(f.category, f.urgency, at)
   const enteredBy = input.enteredById
-  // The source key is claimed first (one unique insert decides between racing retries); the case
-  // is then written under the id the key names, so a retry after a crash completes the same case.
-  const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), at)
-  const claimed = claim.claimed ? null : await CaseModel.findById(claim.ref).lean<CaseDoc>().exec()
-  if (claimed) {
-    const own = outcomeFor(claimed, input.sourceKey)
-    if (own) return own
-    // The key names a case this report was to join, but the process died before it joined (the
-    // claim and the subscription are two writes) and that case takes no more reports now: the
-    // report opens its own case after all, under a new id the key is moved to.
-    claim.ref = new Types.ObjectId().toString()
-    await putKey('case-source', input.sourceKey, claim.ref, at)
-  }
-  const _id = new Types.ObjectId(claim.ref)
   const followers = await proxyFollowers(ctx, input, f)
-  await followCase(f.reporterId, _id, 'reporter', at)
-  // A household's proxies follow its cases (我的工单, updates) as subscribers.
-  for (const personId of followers) await followCase(personId, _id, 'subscriber', at)
-  const number = await allocateCaseNumber(at, ctx.config.timezone)
-  await putKey('case-number', number, claim.ref, at)
-  const doc = {
+  const draft = {
     _id,
-    number,
+    number: '',
     sourceKey: input.sourceKey,
     channel: input.channel,
     reporterId: f.reporterId,
@@ -482,9 +484,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     ...(input.proxyFor
       ? { proxyFor: { householdId: new Types.ObjectId(input.proxyFor.householdId) }, actedById: f.reporterId }
       : {}),
-    ...(followers.length
-      ? { subscribers: followers.map((personId) => ({ personId, channel: input.channel, at })) }
-      : {}),
+    subscribers: followers.map((personId) => ({ personId, channel: input.channel, at })),
     category: f.category,
     urgency: f.urgency,
     isRequest: f.isRequest,
@@ -505,16 +505,36 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     ],
     createdAt: at,
     updatedAt: at,
+  } as unknown as CaseDoc
+  await followCase(f.reporterId, _id, 'reporter', at)
+  // A household's proxies follow its cases (我的工单, updates) as subscribers.
+  for (const personId of followers) await followCase(personId, _id, 'subscriber', at)
+  draft.number = await claimCaseNumber(at, ctx.config.timezone, String(_id))
+  const { change, retry } = await plannedOwner(ctx, draft)
+  const routed = change ? withChange(draft, change, at) : draft
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const doc = (await CaseModel.create(routed)).toObject() as CaseDoc
+      await syncOpenAssignment(null, doc)
+      await change?.after?.(doc)
+      return { doc, created: true, retry }
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+      const existing = (await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey))
+      if (existing) return existing
+      // A number taken without its key (a case stored before numbers had keys): the next one.
+      if (attempt >= 3) throw err
+      routed.number = await claimCaseNumber(at, ctx.config.timezone, String(_id))
+    }
   }
-  try {
-    const created = await CaseModel.create(doc)
-    return { doc: created.toObject() as CaseDoc, created: true }
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err
-    const existing = (await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey))
-    if (existing) return existing
-    throw err
-  }
+}
+
+/** The draft as `change` leaves it (what `mutate` would write), timeline entries stamped `at`. */
+function withChange(draft: CaseDoc, change: CaseChange, at: Date): CaseDoc {
+  const doc: Record<string, unknown> = { ...draft, ...change.set }
+  for (const k of change.unset ?? []) delete doc[k]
+  doc.timeline = [...draft.timeline, ...change.timeline.map((t) => ({ ...t, at }))]
+  return doc as unknown as CaseDoc
 }
 
 /**
