@@ -26,6 +26,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'postedDepartmentIds',
     'category',
   ],
+  chat_asks: ['subject'],
   chat_messages: ['messageId', 'dedupeKey', 'dedupeKey2', 'status', 'chatKey'],
   communities: ['code'],
   grids: ['code', 'communityId', 'primaryWorkerId', 'token'],
