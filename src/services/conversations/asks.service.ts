@@ -66,16 +66,6 @@ type AskRefs = {
   topicId?: string | null
 }
 
-function sameQuestion(a: { kind: string } & AskRefs, b: AskMatch) {
-  return (
-    a.kind === b.kind &&
-    (a.caseNumber ?? undefined) === b.caseNumber &&
-    (a.noticeId ?? undefined) === b.noticeId &&
-    (a.pollId ?? undefined) === b.pollId &&
-    (a.topicId ?? undefined) === b.topicId
-  )
-}
-
 function plain(a: { kind: AskKind; chat: string; askedAt: Date; expiresAt: Date } & AskRefs): Ask {
   return {
     kind: a.kind,
@@ -168,7 +158,11 @@ export function createAsks(deps: { clock: Clock }): Asks {
     },
 
     async settle(subject, match) {
-      await ChatAskModel.deleteMany({ subject: keyOf(subject), kind: match.kind, ...storedRefs(match) }).exec()
+      await ChatAskModel.deleteMany({
+        subject: keyOf(subject),
+        kind: match.kind,
+        ...storedRefs(match),
+      }).exec()
     },
   }
 }
