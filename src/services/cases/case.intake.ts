@@ -132,7 +132,8 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
     // A retry racing the first attempt: that one may have finished meanwhile.
     const again = claim.claimed ? undefined : await findBySource(input.sourceKey)
     if (again) return again
-    const dup = await findOpenDuplicate(ctx, key, input.text, facts)
+    const set = await intakeSetOf(ctx, key, facts)
+    const dup = await findOpenDuplicate(ctx, set, input.text, facts)
     if (dup) return outcomeFor(dup, input.sourceKey) ?? subscribe(ctx, dup, input, facts)
     // The key names a case this report was to join, but the process died before it joined (the
     // key and the subscription are two writes) and that case takes no more reports now: the report
@@ -143,7 +144,7 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
       await putKey('case-source', input.sourceKey, id, ctx.now())
     }
     const opened = await createCase(ctx, input, facts, new Types.ObjectId(id))
-    if (opened.created) await rememberCase(ctx, key, opened.doc)
+    if (opened.created) await rememberCase(ctx, key, opened.doc, set)
     // Routing met a passing failure: the case is stored unrouted, and the caller's retry routes it.
     if (opened.retry) throw opened.retry
     return opened
@@ -329,15 +330,16 @@ async function placeOfHints(
  */
 async function findOpenDuplicate(
   ctx: CaseContext,
-  key: string,
+  set: IntakeEntry[] | undefined,
   text: string,
   f: Facts,
 ): Promise<CaseDoc | undefined> {
-  const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
-  if (!f.place.gridId && !(f.place.communityId && f.place.building)) return undefined // nowhere to compare
+  const since = windowStart(ctx)
+  if (!set) return undefined // nowhere to compare
   const report = { text, location: f.place }
   // An entry written before entries carried their text is compared once its case is read.
-  const likely = (await recentEntries(key, f, since))
+  const likely = set
+    .filter((e) => e.at >= since)
     .map((e) => ({ e, score: e.text == null ? 1 : duplicateScore(report, entryCandidate(e)) }))
     .filter((m) => m.score >= DUPLICATE_THRESHOLD)
     .sort((a, b) => b.score - a.score || +b.e.at - +a.e.at)
@@ -393,14 +395,25 @@ function entryOf(c: Pick<CaseDoc, '_id' | 'createdAt' | 'description' | 'locatio
   }
 }
 
-/** The entries of the intake set within the window; a key without a set yet is filled once by a search. */
-async function recentEntries(key: string, f: Facts, since: Date): Promise<IntakeEntry[]> {
+const windowStart = (ctx: CaseContext) =>
+  new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
+
+/**
+ * The entries of the intake set (read under the intake lock of `key`); a key without a set yet is
+ * filled once by a search of the cases opened within the duplicate window.
+ */
+async function intakeSetOf(ctx: CaseContext, key: string, f: Facts): Promise<IntakeEntry[] | undefined> {
+  if (!f.place.gridId && !(f.place.communityId && f.place.building)) return undefined // nowhere to compare
   const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
-  if (set) return set.cases.filter((e) => e.at >= since)
+  if (set) return set.cases
   const where = f.place.gridId
     ? { 'location.gridId': f.place.gridId }
     : { 'location.communityId': f.place.communityId }
-  const found = await CaseModel.find({ ...where, category: f.category, createdAt: { $gte: since } })
+  const found = await CaseModel.find({
+    ...where,
+    category: f.category,
+    createdAt: { $gte: windowStart(ctx) },
+  })
     .sort({ createdAt: -1 })
     .limit(200)
     .lean<CaseDoc[]>()
@@ -410,11 +423,19 @@ async function recentEntries(key: string, f: Facts, since: Date): Promise<Intake
   return entries
 }
 
-/** Adds a new case to its intake set, dropping entries older than the duplicate window. */
-async function rememberCase(ctx: CaseContext, key: string, doc: CaseDoc): Promise<void> {
-  const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
-  const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
-  const kept = (set?.cases ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
+/**
+ * Adds a new case to its intake set (as read under the same lock, else read now), dropping entries
+ * older than the duplicate window.
+ */
+async function rememberCase(
+  ctx: CaseContext,
+  key: string,
+  doc: CaseDoc,
+  read?: IntakeEntry[],
+): Promise<void> {
+  const since = windowStart(ctx)
+  const set = read ?? (await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec())?.cases
+  const kept = (set ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
   const cases = [...kept, entryOf(doc)].slice(-500)
   try {
     await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
