@@ -30,6 +30,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   chat_messages: ['messageId', 'dedupeKey', 'dedupeKey2', 'status', 'chatKey'],
   communities: ['code'],
   grids: ['code', 'communityId', 'primaryWorkerId', 'token'],
+  intake_entries: ['set'],
   households: ['gridId', 'token', 'partyMemberId', 'communityId'],
   residents: [
     'householdId',

@@ -176,6 +176,28 @@ describe('case intake', () => {
     expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(1)
   })
 
+  it('opens one case when ten neighbours report the same problem at once; the others join it', async () => {
+    const w = await makeCaseWorld()
+    const { service } = makeCaseService()
+    const people = [w.li, w.wang, w.zhang]
+    const opened = await Promise.all(
+      Array.from({ length: 10 }, (_v, i) =>
+        service.open(
+          report(`ten-${i}`, i % 2 ? '5号楼电梯坏了，困了好久都不动' : '5栋电梯又停了，老人上不去楼', {
+            reporter: { personId: String(people[i % 3]?._id) },
+            category: 'facility_repair',
+          }),
+        ),
+      ),
+    )
+    expect(opened.filter((o) => o.created)).toHaveLength(1)
+    expect(new Set(opened.map((o) => o.case.number)).size).toBe(1)
+    expect(await CaseModel.countDocuments()).toBe(1)
+    const one = await CaseModel.findOne().lean()
+    expect(one?.subscribers.map((s) => s.sourceKey).sort()).toHaveLength(9)
+    expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(1)
+  })
+
   it('balances grid cases by open workload, primary worker first on a tie', async () => {
     const w = await makeCaseWorld()
     const { service } = makeCaseService()

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
-import { isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
+import { isDuplicateKeyError, NotFoundError, UnavailableError } from '../../lib/errors.js'
 import type { LngLat } from '../../lib/geo.js'
 import {
   CASE_CHANNELS,
@@ -10,9 +10,8 @@ import {
   hasOwner,
   OPEN_CASE_STATUSES,
 } from '../../models/case.model.js'
-import { IntakeSetModel } from '../../models/intake-set.model.js'
+import { IntakeEntryModel, IntakeSetModel } from '../../models/intake-set.model.js'
 import { CommunityModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
-import { withLock } from '../locks/lock.service.js'
 import { claimKey, lookupKey, putKey } from '../locks/lookup-key.service.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedGrid, messageResident } from '../registry/registry.cache.js'
@@ -127,28 +126,27 @@ export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutc
     // A replay after a crash between storing and routing finishes the routing.
     if (replay) return finishReplay(ctx, replay)
   }
-  const key = intakeKey(facts)
-  return withLock(key, async () => {
-    // A retry racing the first attempt: that one may have finished meanwhile.
-    const again = claim.claimed ? undefined : await findBySource(input.sourceKey)
-    if (again) return again
-    const set = await intakeSetOf(ctx, key, facts)
-    const dup = await findOpenDuplicate(ctx, set, input.text, facts)
-    if (dup) return outcomeFor(dup, input.sourceKey) ?? subscribe(ctx, dup, input, facts)
-    // The key names a case this report was to join, but the process died before it joined (the
-    // key and the subscription are two writes) and that case takes no more reports now: the report
-    // opens its own case after all, under a new id the key is moved to.
-    let id = claim.ref
-    if (earlier) {
-      id = new Types.ObjectId().toString()
-      await putKey('case-source', input.sourceKey, id, ctx.now())
-    }
-    const opened = await createCase(ctx, input, facts, new Types.ObjectId(id))
-    if (opened.created) await rememberCase(ctx, key, opened.doc, set)
-    // Routing met a passing failure: the case is stored unrouted, and the caller's retry routes it.
-    if (opened.retry) throw opened.retry
-    return opened
-  })
+  // The key names a case this report was to join, but the process died before it joined (the key
+  // and the subscription are two writes) and that case takes no more reports now: the report opens
+  // its own case after all (unless it finds another to join), under a new id the key is moved to.
+  let id = claim.ref
+  if (earlier) {
+    id = new Types.ObjectId().toString()
+    await putKey('case-source', input.sourceKey, id, ctx.now())
+  }
+  const caseId = new Types.ObjectId(id)
+  const dup = await enterIntake(
+    ctx,
+    intakeKey(facts),
+    { text: input.text, place: facts.place },
+    facts,
+    caseId,
+  )
+  if (dup) return outcomeFor(dup, input.sourceKey) ?? subscribe(ctx, dup, input, facts)
+  const opened = await createCase(ctx, input, facts, caseId)
+  // Routing met a passing failure: the case is stored unrouted, and the caller's retry routes it.
+  if (opened.retry) throw opened.retry
+  return opened
 }
 
 /**
@@ -162,7 +160,10 @@ async function finishReplay(ctx: CaseContext, replay: OpenOutcome): Promise<Open
   // A case still `received` (not routed, or waiting in a queue with nobody assigned) is routed again.
   if (replay.duplicateOf || (c.status !== 'received' && hasOwner(c))) return replay
   const key = intakeKeyOf(c.category, c.location?.gridId, c.location?.communityId)
-  await withLock(key, () => rememberCase(ctx, key, c))
+  if (c.location?.gridId || c.location?.communityId) {
+    const entries = await IntakeEntryModel.find({ set: key }).lean<IntakeEntry[]>().exec()
+    await claimSlot(key, entries, entryOf(c))
+  }
   return { ...replay, doc: await routeOrHold(ctx, c) }
 }
 
@@ -325,8 +326,8 @@ async function placeOfHints(
 /**
  * The open case this report repeats, among the cases opened under the same intake key within the
  * duplicate window. The set's entries carry each case's text and place, so the comparison needs no
- * reads; only the cases that score as duplicates are read (best first) to check they are still open.
- * Runs under the intake lock of `key`.
+ * reads; only the cases that score as duplicates are read (best first) to check they are still open
+ * (a case entered a moment ago by a report running beside this one is waited for, see `caseOfEntry`).
  */
 async function findOpenDuplicate(
   ctx: CaseContext,
@@ -344,7 +345,7 @@ async function findOpenDuplicate(
     .filter((m) => m.score >= DUPLICATE_THRESHOLD)
     .sort((a, b) => b.score - a.score || +b.e.at - +a.e.at)
   for (const { e } of likely) {
-    const c = await CaseModel.findById(e.caseId).lean<CaseDoc>().exec()
+    const c = await caseOfEntry(e)
     if (!c || !isOpenAlike(c, f, since)) continue
     if (
       e.text == null &&
@@ -371,8 +372,10 @@ function isOpenAlike(c: CaseDoc, f: Facts, since: Date): boolean {
 }
 
 interface IntakeEntry {
+  seq?: number
   caseId: Types.ObjectId
   at: Date
+  writtenAt?: Date
   text?: string | null
   building?: string | null
   unit?: string | null
@@ -398,61 +401,95 @@ function entryOf(c: Pick<CaseDoc, '_id' | 'createdAt' | 'description' | 'locatio
 const windowStart = (ctx: CaseContext) =>
   new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
 
-/**
- * The entries of the intake set (read under the intake lock of `key`); a key without a set yet is
- * filled once by a search of the cases opened within the duplicate window.
- */
-async function intakeSetOf(ctx: CaseContext, key: string, f: Facts): Promise<IntakeEntry[] | undefined> {
-  if (!f.place.gridId && !(f.place.communityId && f.place.building)) return undefined // nowhere to compare
-  const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
-  if (set) return set.cases
-  const where = f.place.gridId
-    ? { 'location.gridId': f.place.gridId }
-    : { 'location.communityId': f.place.communityId }
-  const found = await CaseModel.find({
-    ...where,
-    category: f.category,
-    createdAt: { $gte: windowStart(ctx) },
-  })
-    .sort({ createdAt: -1 })
-    .limit(200)
-    .lean<CaseDoc[]>()
-    .exec()
-  const entries = found.map(entryOf)
-  await IntakeSetModel.updateOne({ _id: key }, { $set: { cases: entries } }, { upsert: true }).exec()
-  return entries
-}
+/** How long a report waits for the case of an entry just written by a report beside it. */
+const ENTRY_PATIENCE_MS = 15_000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /**
- * Adds a new case to its intake set (as read under the same lock, else read now), dropping entries
- * older than the duplicate window.
+ * The case of an entry. An entry is written before its case: when the case is not there yet and the
+ * entry is fresh, the report that wrote it is still opening it (a moment's work), so it is waited for;
+ * an entry older than that whose case never came is from a report that died, and is passed over.
  */
-async function rememberCase(
-  ctx: CaseContext,
-  key: string,
-  doc: CaseDoc,
-  read?: IntakeEntry[],
-): Promise<void> {
-  const since = windowStart(ctx)
-  const set = read ?? (await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec())?.cases
-  const kept = (set ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
-  const cases = [...kept, entryOf(doc)].slice(-500)
-  try {
-    await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
-  } catch (err) {
-    // Two first cases of a set at once: the other upsert created it (FerretDB does not retry an upsert
-    // that hits the unique _id). Write to the set that exists now.
-    if (!isDuplicateKeyError(err)) throw err
-    await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }).exec()
+async function caseOfEntry(e: IntakeEntry): Promise<CaseDoc | null> {
+  for (;;) {
+    const c = await CaseModel.findById(e.caseId).lean<CaseDoc>().exec()
+    if (c || !e.writtenAt || Date.now() - e.writtenAt.getTime() > ENTRY_PATIENCE_MS) return c
+    await sleep(25)
   }
 }
 
+/**
+ * Decides whether a report opens a case (`caseId`) or repeats an open one (returned), with no lock:
+ * the key's entries are read by one equality and compared (see `findOpenDuplicate`); with no
+ * duplicate the report takes the set's next slot by a unique insert. Two reports of one problem at
+ * once both try the same slot and one insert fails: that report reads the set again and finds the
+ * other's entry. A report with no place has no set (nothing to compare, nothing to enter).
+ */
+async function enterIntake(
+  ctx: CaseContext,
+  key: string,
+  report: { text: string; place: Place },
+  f: Facts,
+  caseId: Types.ObjectId,
+): Promise<CaseDoc | undefined> {
+  if (!f.place.gridId && !f.place.communityId) return undefined
+  // Only a grid, or a community with a building, is a place to compare reports of.
+  const comparable = Boolean(f.place.gridId || f.place.building)
+  const entry: IntakeEntry = {
+    caseId,
+    at: ctx.now(),
+    text: report.text,
+    building: report.place.building,
+    unit: report.place.unit,
+    room: report.place.room,
+  }
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const entries = await IntakeEntryModel.find({ set: key }).lean<IntakeEntry[]>().exec()
+    const others = entries.filter((e) => !e.caseId.equals(caseId))
+    const dup = comparable ? await findOpenDuplicate(ctx, others, report.text, f) : undefined
+    if (dup) return dup
+    if (await claimSlot(key, entries, entry, 1)) return undefined
+  }
+  throw new UnavailableError('系统繁忙，请稍后再试', { intake: key })
+}
+
+/**
+ * Enters the case in the set after the `entries` read (nothing when it is there already): true when
+ * entered, false when another report took the slot first (`tries` spent; read the set again).
+ */
+async function claimSlot(
+  key: string,
+  entries: IntakeEntry[],
+  entry: IntakeEntry,
+  tries = 20,
+): Promise<boolean> {
+  if (entries.some((e) => e.caseId.equals(entry.caseId))) return true
+  let seq = Math.max(0, ...entries.map((e) => e.seq ?? 0))
+  for (let i = 0; i < tries; i++) {
+    seq++
+    try {
+      await IntakeEntryModel.create({ ...entry, _id: `${key}#${seq}`, set: key, seq, writtenAt: new Date() })
+      return true
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+    }
+  }
+  return false
+}
+
 async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Facts): Promise<OpenOutcome> {
-  // The key was claimed for a case of its own: it names the case joined now (retries of this report
-  // wait for this one at the intake lock, and find it joined).
+  // The key was claimed for a case of its own: it names the case joined now.
   await putKey('case-source', input.sourceKey, String(dup._id), ctx.now())
   await followCase(f.reporterId, dup._id, 'subscriber', ctx.now())
-  const doc = await ctx.mutate(dup, (c) => ({
+  // Under the case's lock: a retry of this report running beside it joins once.
+  const joined = (c: CaseDoc) => c.subscribers.some((s) => s.sourceKey === input.sourceKey)
+  const doc = await ctx.mutate(dup, (c) => (joined(c) ? { timeline: [] } : joinChange(ctx, c, input, f)))
+  return { doc, created: false, duplicateOf: doc.number }
+}
+
+/** The report added to the case it repeats: its reporter as a subscriber, its words in the timeline. */
+function joinChange(ctx: CaseContext, c: CaseDoc, input: OpenInput, f: Facts): CaseChange {
+  return {
     push: {
       subscribers: [
         {
@@ -476,8 +513,7 @@ async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Fa
         to: c.number,
       },
     ],
-  }))
-  return { doc, created: false, duplicateOf: doc.number }
+  }
 }
 
 /**
@@ -567,6 +603,29 @@ async function proxyFollowers(ctx: CaseContext, input: OpenInput, f: Facts): Pro
   if (!householdId || input.proxyFor || !ctx.householdProxies) return []
   const ids = await ctx.householdProxies(String(householdId))
   return ids.filter((id) => id !== f.reporterId?.toString()).map((id) => new Types.ObjectId(id))
+}
+
+/**
+ * Housekeeping of the intake sets: entries past the duplicate window are deleted, and sets still in
+ * the older one-document-per-key layout (`intake_sets`) become entries. A periodic job, not a
+ * per-report path. Returns how many entries were moved and deleted.
+ */
+export async function tidyIntakeEntries(
+  now: Date,
+  windowHours: number,
+): Promise<{ moved: number; deleted: number }> {
+  const since = new Date(now.getTime() - windowHours * 3_600_000)
+  let moved = 0
+  for await (const legacy of IntakeSetModel.find({}).lean<{ _id: string; cases: IntakeEntry[] }>().cursor()) {
+    for (const { caseId, at, text, building, unit, room } of legacy.cases) {
+      if (at < since) continue
+      const entries = await IntakeEntryModel.find({ set: legacy._id }).lean<IntakeEntry[]>().exec()
+      if (await claimSlot(legacy._id, entries, { caseId, at, text, building, unit, room })) moved++
+    }
+    await IntakeSetModel.deleteOne({ _id: legacy._id }).exec()
+  }
+  const res = await IntakeEntryModel.deleteMany({ at: { $lt: since } }).exec()
+  return { moved, deleted: res.deletedCount }
 }
 
 export { departmentStaff, routeCase } from './case.routing.js'
