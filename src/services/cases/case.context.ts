@@ -7,7 +7,6 @@ import type { Logger } from '../../lib/logger.js'
 import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from '../../models/case.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import { withLock } from '../locks/lock.service.js'
-import { lookupKey, putKey } from '../locks/lookup-key.service.js'
 import type { OutboxLane } from '../outbox/outbox.lanes.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
 import type { Recipient } from './case.notify.js'
@@ -149,13 +148,9 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.infe
 export async function findCase(number: string): Promise<CaseDoc> {
   const n = normaliseCaseNumber(String(number))
   if (!n) throw new NotFoundError(`工单 ${number}`)
-  const ref = await lookupKey('case-number', n)
-  const keyed = ref ? await CaseModel.findById(ref).lean<CaseDoc>().exec() : null
-  if (keyed?.number === n) return keyed
-  // Not recorded under its key (stored before keys existed): search once, then record the key.
+  // One equality on the unique, indexed `number` (a GIN index on the embedded PostgreSQL backend).
   const c = await CaseModel.findOne({ number: n }).lean<CaseDoc>().exec()
   if (!c) throw new NotFoundError(`工单 ${number}`)
-  await putKey('case-number', n, String(c._id))
   return c
 }
 

@@ -4,7 +4,7 @@ import { useTestDatabase } from '../../../test/db.js'
 import { checkCaseOwnersAfterEach } from '../../../test/owner-invariant.js'
 import { CaseModel } from '../../models/case.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
-import { CASE_NUMBER_RE } from './case.number.js'
+import { CASE_NUMBER_RE, forgetCaseNumberHints } from './case.number.js'
 
 describe('case intake', () => {
   useTestDatabase()
@@ -99,6 +99,27 @@ describe('case intake', () => {
     const numbers = opened.map((o) => o.case.number).sort()
     expect(new Set(numbers).size).toBe(8)
     expect(numbers).toEqual(Array.from({ length: 8 }, (_, i) => `261127-${String(i + 1).padStart(4, '0')}`))
+  })
+
+  it('skips the numbers another process gave meanwhile, and a new process starts after the last one', async () => {
+    await makeCaseWorld()
+    const { service } = makeCaseService()
+    const open = (key: string, category: string) =>
+      service.open(report(key, '楼道灯坏了好几天', { category, location: { gridCode: 'KH-01' } }))
+    const first = await open('p-1', 'facility_repair')
+    expect(first.case.number).toBe('261127-0001')
+    // Another process stores 0002 and 0003 of the same day (a copy of the first case, renumbered).
+    const { _id: _drop, ...copy } = (await CaseModel.findOne({
+      number: first.case.number,
+    }).lean()) as object & {
+      _id: unknown
+    }
+    for (const n of ['0002', '0003'])
+      await CaseModel.collection.insertOne({ ...copy, number: `261127-${n}`, sourceKey: `other-${n}` })
+    expect((await open('p-2', 'noise')).case.number).toBe('261127-0004')
+    // A process started now learns where the day is by a few reads.
+    forgetCaseNumberHints()
+    expect((await open('p-3', 'sanitation')).case.number).toBe('261127-0005')
   })
 
   it('joins a paraphrased report of the same problem to the open case instead of dispatching again', async () => {

@@ -19,7 +19,7 @@ import { findPlace } from '../registry/registry.places.js'
 import { type CaseChange, type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
 import { followCase } from './case.follows.js'
-import { claimCaseNumber } from './case.number.js'
+import { nextCaseNumber } from './case.number.js'
 import { plannedOwner, routeOrHold } from './case.routing.js'
 import { syncOpenAssignment } from './case.workload.js'
 
@@ -566,7 +566,7 @@ async function createCase(
   await followCase(f.reporterId, _id, 'reporter', at)
   // A household's proxies follow its cases (我的工单, updates) as subscribers.
   for (const personId of followers) await followCase(personId, _id, 'subscriber', at)
-  draft.number = await claimCaseNumber(at, ctx.config.timezone, String(_id))
+  draft.number = await nextCaseNumber(at, ctx.config.timezone)
   const { change, retry } = await plannedOwner(ctx, draft)
   const routed = change ? withChange(draft, change, at) : draft
   for (let attempt = 1; ; attempt++) {
@@ -577,13 +577,21 @@ async function createCase(
       return { doc, created: true, retry }
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err
-      const existing = (await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey))
+      // The number was taken (by another process) or the report was stored already (a replay).
+      const existing = numberTaken(err)
+        ? undefined
+        : ((await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey)))
       if (existing) return existing
-      // A number taken without its key (a case stored before numbers had keys): the next one.
-      if (attempt >= 3) throw err
-      routed.number = await claimCaseNumber(at, ctx.config.timezone, String(_id))
+      if (attempt >= 100) throw err
+      routed.number = await nextCaseNumber(at, ctx.config.timezone)
     }
   }
+}
+
+/** True when a duplicate-key error names the `number` index (MongoDB says so; otherwise the source is read). */
+function numberTaken(err: unknown): boolean {
+  const e = err as { keyPattern?: Record<string, unknown>; message?: string }
+  return Boolean(e.keyPattern?.number) || /\bnumber_1\b/.test(e.message ?? '')
 }
 
 /** The draft as `change` leaves it (what `mutate` would write), timeline entries stamped `at`. */

@@ -1,12 +1,11 @@
-import { isDuplicateKeyError } from '../../lib/errors.js'
-import { LookupKeyModel } from '../../models/lookup-key.model.js'
+import { CaseModel } from '../../models/case.model.js'
 
 /**
  * Case numbers residents can read out on the phone: `YYMMDD-NNNN`, the local (Asia/Shanghai) day the
  * case was opened and that day's sequence, e.g. `261128-0042`. A day past 9,999 cases simply grows a
  * fifth digit. A number taken by a report that then turned out to be a replay is not reused, so a day
- * may have gaps; numbers are unique because each is claimed by a unique insert of its `case-number:` key
-(see `claimCaseNumber`).
+ * may have gaps; numbers are unique because the case's insert is refused for a number already stored (a
+unique index; see `nextCaseNumber`).
  */
 export const CASE_NUMBER_RE = /^\d{6}-\d{4,}$/
 
@@ -30,16 +29,15 @@ export function formatCaseNumber(day: string, seq: number): string {
 /** The next number of each day this process would try, learnt once per day (see `seedOf`). */
 const hints = new Map<string, Promise<number>>()
 
-const keyOf = (number: string) => `case-number:${number}`
-
 async function taken(day: string, seq: number): Promise<boolean> {
-  return (await LookupKeyModel.exists({ _id: keyOf(formatCaseNumber(day, seq)) })) !== null
+  return (await CaseModel.exists({ number: formatCaseNumber(day, seq) })) !== null
 }
 
 /**
- * The first number of the day whose key is not written yet. Numbers are claimed in order from the
- * start of the day (a process only skips numbers someone else claimed), so the taken ones are a
- * prefix: found by doubling and then halving, about 2·log₂(n) reads by `_id`, once per process and day.
+ * The first number of the day not stored yet. Numbers are taken in order from the start of the day (a
+ * process only skips numbers someone else took), so the taken ones are nearly a prefix: found by
+ * doubling and then halving, about 2·log₂(n) indexed reads, once per process and day. A gap (a
+ * number given to a report that turned out to be a replay) only means a few refused inserts.
  */
 async function seedOf(day: string): Promise<number> {
   let free = 1
@@ -54,34 +52,23 @@ async function seedOf(day: string): Promise<number> {
 }
 
 /**
- * Claims the next free number of the day `at` falls on for the case `caseId`: one unique insert of
- * its `case-number:` key, which also lets `findCase` read the case by number. Other processes claim
- * numbers of the same day too: a number they took fails the insert and the next one is tried, so
- * every number is given once whatever the server's updates guarantee (no counter, no lock).
+ * The number the next case of the day `at` falls on should try. No write: the case's insert decides
+ * (the unique index on `number`). When another process stored that number first the insert is
+ * refused and the caller asks again; this process's callers never get the same number.
  */
-export async function claimCaseNumber(at: Date, timeZone: string, caseId: string): Promise<string> {
+export async function nextCaseNumber(at: Date, timeZone: string): Promise<string> {
   const day = caseDay(at, timeZone)
-  for (;;) {
-    // The hint is moved on before any await: callers in this process never try the same number.
-    const hint = hints.get(day) ?? seedOf(day)
-    if (!hints.has(day) && hints.size > 3) hints.clear()
-    const next = hint.then((seq) => seq + 1)
-    next.catch(() => undefined) // a failed seed is reported to the caller awaiting `hint`
-    hints.set(day, next)
-    let seq: number
-    try {
-      seq = await hint
-    } catch (err) {
-      hints.delete(day) // the seed failed (the database away): learnt again next time
-      throw err
-    }
-    const number = formatCaseNumber(day, seq)
-    try {
-      await LookupKeyModel.create({ _id: keyOf(number), ref: caseId, at })
-      return number
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err
-    }
+  // The hint is moved on before any await.
+  const hint = hints.get(day) ?? seedOf(day)
+  if (!hints.has(day) && hints.size > 3) hints.clear()
+  const next = hint.then((seq) => seq + 1)
+  next.catch(() => undefined) // a failed seed is reported to the caller awaiting `hint`
+  hints.set(day, next)
+  try {
+    return formatCaseNumber(day, await hint)
+  } catch (err) {
+    hints.delete(day) // the seed failed (the database away): learnt again next time
+    throw err
   }
 }
 
