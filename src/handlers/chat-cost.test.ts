@@ -10,7 +10,7 @@ void RoomBindingModel
 /** What a chat message may cost (issue 17): a dozen commands, each an `_id` read or top-level equalities. */
 const BUDGET = 12
 /** What a new report costs today: over the budget, kept from growing until the intake is reworked. */
-const REPORT_NOW = 15
+const REPORT_NOW = 14
 
 describe('what a chat message costs the database', () => {
   useTestDatabase({ monitorCommands: true })

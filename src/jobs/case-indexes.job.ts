@@ -6,7 +6,7 @@ import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
 /**
- * Repairs what cases keep beside them for cheap reads: each open case's `open_assignments` entry (the
+ * Repairs what cases keep for cheap reads: each case's `holderId` (the
  * workers' open workload routing compares) and the people's `case_follows` (我的工单). Both are
  * written with the case change, as a second write; this job fixes what a crash between the two left
  * behind. Intake entries past the duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too: expired ones deleted, any still in the older

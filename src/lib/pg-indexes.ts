@@ -21,6 +21,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'sourceKey',
     'status',
     'assigneeId',
+    'holderId',
     'reporterId',
     'departmentId',
     'postedDepartmentIds',

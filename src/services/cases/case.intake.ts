@@ -21,7 +21,7 @@ import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocation
 import { followCase } from './case.follows.js'
 import { nextCaseNumber } from './case.number.js'
 import { plannedOwner, routeOrHold } from './case.routing.js'
-import { syncOpenAssignment } from './case.workload.js'
+import { holderOf } from './case.workload.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 const Short = (max: number) => z.string().trim().max(max)
@@ -569,10 +569,11 @@ async function createCase(
   draft.number = await nextCaseNumber(at, ctx.config.timezone)
   const { change, retry } = await plannedOwner(ctx, draft)
   const routed = change ? withChange(draft, change, at) : draft
+  const holderId = holderOf(routed)
+  if (holderId) Object.assign(routed, { holderId })
   for (let attempt = 1; ; attempt++) {
     try {
       const doc = (await CaseModel.create(routed)).toObject() as CaseDoc
-      await syncOpenAssignment(null, doc)
       await change?.after?.(doc)
       return { doc, created: true, retry }
     } catch (err) {
