@@ -13,21 +13,21 @@ export const ASK_KINDS = [
 ] as const
 export type AskKind = (typeof ASK_KINDS)[number]
 
-const askSchema = new Schema(
-  {
-    kind: { type: String, enum: ASK_KINDS, required: true },
-    /** Where the answer is expected: `dm` (a direct chat with the subject) or `room:<roomId>`. */
-    chat: { type: String, required: true },
-    caseNumber: String,
-    noticeId: String,
-    /** A poll announced or shown here (「投票 2」), or a 议事 topic (「意见 …」). */
-    pollId: String,
-    topicId: String,
-    askedAt: { type: Date, required: true },
-    expiresAt: { type: Date, required: true },
-  },
-  { _id: false },
-)
+/** The fields of one question, in either layout. */
+const askFields = {
+  kind: { type: String, enum: ASK_KINDS, required: true },
+  /** Where the answer is expected: `dm` (a direct chat with the subject) or `room:<roomId>`. */
+  chat: { type: String, required: true },
+  caseNumber: String,
+  noticeId: String,
+  /** A poll announced or shown here (「投票 2」), or a 议事 topic (「意见 …」). */
+  pollId: String,
+  topicId: String,
+  askedAt: { type: Date, required: true },
+  expiresAt: { type: Date, required: true },
+}
+
+const askSchema = new Schema(askFields, { _id: false })
 
 /**
  * Before `chat_asks`: what the bot asked one subject, all questions in one document; `_id` is the
@@ -54,15 +54,7 @@ const chatAskSchema = new Schema(
   {
     _id: { type: String, required: true },
     subject: { type: String, required: true, index: true },
-    kind: { type: String, enum: ASK_KINDS, required: true },
-    /** Where the answer is expected: `dm` (a direct chat with the subject) or `room:<roomId>`. */
-    chat: { type: String, required: true },
-    caseNumber: String,
-    noticeId: String,
-    pollId: String,
-    topicId: String,
-    askedAt: { type: Date, required: true },
-    expiresAt: { type: Date, required: true },
+    ...askFields,
   },
   { versionKey: false },
 )
