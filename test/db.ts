@@ -3,6 +3,7 @@ import mongoose from 'mongoose'
 import { afterAll, beforeAll, beforeEach, inject } from 'vitest'
 import { connectMongoose, initModels } from '../src/lib/database.js'
 import { silentLogger } from '../src/lib/logger.js'
+import { forgetCaseNumberHints } from '../src/services/cases/case.number.js'
 
 /** The URI of a fresh database of this test file's own on the run's real server. */
 export function testDatabaseUri(prefix = 't'): string {
@@ -46,4 +47,6 @@ export async function clearDatabase(): Promise<void> {
   if (!db) throw new Error('test database is not connected')
   const collections = await db.collections()
   await Promise.all(collections.map((c) => c.deleteMany({})))
+  // What this process learnt of the data is forgotten with it.
+  forgetCaseNumberHints()
 }

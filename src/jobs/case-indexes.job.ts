@@ -1,13 +1,16 @@
 import { rebuildCaseFollows } from '../services/cases/case.follows.js'
+import { tidyIntakeEntries } from '../services/cases/case.intake.js'
 import { recountOpenAssignments } from '../services/cases/case.workload.js'
+import { tidyAsks } from '../services/conversations/asks.service.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
 /**
- * Repairs what cases keep beside them for cheap reads: each open case's `open_assignments` entry (the
+ * Repairs what cases keep for cheap reads: each case's `holderId` (the
  * workers' open workload routing compares) and the people's `case_follows` (我的工单). Both are
  * written with the case change, as a second write; this job fixes what a crash between the two left
- * behind. Counts of repaired entries are recorded in the job run.
+ * behind. Intake entries past the duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too: expired ones deleted, any still in the older
+ * one-document-per-subject layout moved (see `tidyAsks`). Counts are recorded in the job run.
  */
 export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('case-indexes', runnerOptions(deps), now, async (ctx) => {
@@ -15,5 +18,11 @@ export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> 
     ctx.count('workloadAdded', workload.added)
     ctx.count('workloadRemoved', workload.removed)
     ctx.count('follows', await rebuildCaseFollows(new Date(now.getTime() - 2 * 24 * 3600_000)))
+    const intake = await tidyIntakeEntries(now, deps.config.cases.duplicateWindowHours)
+    ctx.count('intakeMoved', intake.moved)
+    ctx.count('intakeExpired', intake.deleted)
+    const asks = await tidyAsks(now)
+    ctx.count('asksMoved', asks.moved)
+    ctx.count('asksExpired', asks.deleted)
   })
 }

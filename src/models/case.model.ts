@@ -201,6 +201,12 @@ const caseSchema = new Schema(
     reworkCount: { type: Number, default: 0 },
     assigneeId: { type: Schema.Types.ObjectId, ref: 'Resident' },
     /**
+     * The assignee while the case is open work for them (assigned or in progress), else absent: a
+     * worker's open workload is the count of cases with their id here — one indexed equality, kept
+     * in the same write as the case (see case.workload.ts).
+     */
+    holderId: { type: Schema.Types.ObjectId, ref: 'Resident', index: true },
+    /**
      * Set while the case is held at a queue: the intake desk (its assignee, when set, is a desk
      * member or an admin) or its community's dispatch queue. Cleared when the case is relocated.
      */

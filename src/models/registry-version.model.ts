@@ -23,17 +23,29 @@ export const RegistryVersionModel = model('RegistryVersion', registryVersionSche
 export const REGISTRY_VERSION_ID = 'registry'
 
 let localEpoch = 0
+let viewEpoch = 0
 /**
- * Counts this process's own registry writes, quiet ones included: what was read before one is stale
- * here at once (a person read earlier in the same message, a cached view).
+ * Counts this process's own registry writes, quiet ones included: a person read before one is stale
+ * here at once (a person read earlier in the same message).
  */
 export function registryLocalEpoch(): number {
   return localEpoch
 }
 
+/**
+ * Counts this process's own registry writes that change the version: a cached view read before one
+ * is stale here at once, before the new version is read. Quiet writes (see `registryVersioned`)
+ * change nothing a view holds — in other processes they invalidate nothing either — so they do not
+ * count: a newcomer's first message does not empty this process's views.
+ */
+export function registryViewEpoch(): number {
+  return viewEpoch
+}
+
 /** Marks the registry changed: after the write, so a view read under the new value includes it. */
 export async function bumpRegistryVersion(): Promise<void> {
   localEpoch++
+  viewEpoch++
   const set = { v: randomUUID(), at: new Date() }
   try {
     await RegistryVersionModel.updateOne({ _id: REGISTRY_VERSION_ID }, { $set: set }, { upsert: true }).exec()

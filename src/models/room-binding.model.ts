@@ -1,4 +1,5 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+import { registryVersioned } from './registry-version.model.js'
 
 /**
  * A group chat bound to a grid or a community by a staff command in that chat. The topic is kept so
@@ -19,5 +20,8 @@ const roomBindingSchema = new Schema(
   },
   { timestamps: true },
 )
+// Bindings are kept in each process as registry views (see registry.cache.ts): every write of one
+// gives the registry version a new value, so a re-bound or unbound group is seen by the next message.
+registryVersioned(roomBindingSchema)
 export const RoomBindingModel = model('RoomBinding', roomBindingSchema, 'room_bindings')
 export type RoomBindingDoc = InferSchemaType<typeof roomBindingSchema> & { _id: Types.ObjectId }

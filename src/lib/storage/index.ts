@@ -43,10 +43,11 @@ export {
 export { ensurePgIndexes, ferretTables, indexName, PG_INDEXED_FIELDS } from './pg-indexes.js'
 
 /*
- * Maintained counters. A worker's open workload (`open_assignments`, one entry per open case written by
- * `_id` under the case's lock: src/services/cases/case.workload.ts) and the cases a person follows
- * (`case_follows`, unique-key inserts: src/services/cases/case.follows.ts) replace counts and scans over
- * `cases` by status or by dotted subscriber paths. They stay next to the case code that writes them
- * under the case's lock; a periodic job (`case-indexes`) recounts and repairs both. On MongoDB they are
- * exact for the same reason: every write is by `_id` or a unique-key insert.
+ * Maintained counters and keys. A worker's open workload is the case's own `holderId` (written in the
+ * same write as the status and assignee, counted by one indexed equality:
+ * src/services/cases/case.workload.ts); the cases a person follows are `case_follows` rows (unique-key
+ * inserts: src/services/cases/case.follows.ts); a report's duplicate set is `intake_entries` (one
+ * unique slot per case). They replace counts and scans over `cases` by status or by dotted subscriber
+ * paths, stay next to the case code that writes them, and the `case-indexes` job repairs them. On
+ * MongoDB they are exact for the same reason: every write is by `_id` or a unique-key insert.
  */

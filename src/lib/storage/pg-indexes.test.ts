@@ -96,17 +96,24 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
     expect(await cases.findOne({ number: 'KH-321' })).toMatchObject({ _id: 'case-321' })
     expect(await cases.findOne({ _id: 'case-3999' as never })).toMatchObject({ number: 'KH-3999' })
 
-    const plans = explainedPlans(readFileSync(logFile, 'utf8').slice(before))
-    const planOf = (table: string, field: string) =>
-      plans.filter((p) => p.includes(`"${table}"`) && p.includes('@>') && p.includes(indexName(table, field)))
     const r = tables.get('residents') ?? ''
     const c = tables.get('cases') ?? ''
-    for (const [table, field] of [
+    const wanted = [
       [r, '_id'],
       [r, 'gridId'],
       [c, 'number'],
       [c, '_id'],
-    ] as const) {
+    ] as const
+    // The server writes its log through a collector: on a busy machine the plans land a moment later.
+    let plans: string[] = []
+    const planOf = (table: string, field: string) =>
+      plans.filter((p) => p.includes(`"${table}"`) && p.includes('@>') && p.includes(indexName(table, field)))
+    for (let waited = 0; waited < 10_000; waited += 200) {
+      plans = explainedPlans(readFileSync(logFile, 'utf8').slice(before))
+      if (wanted.every(([table, field]) => planOf(table, field).length > 0)) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    for (const [table, field] of wanted) {
       const found = planOf(table, field)
       const msg = `no plan of ${table} uses ${indexName(table, field)}:\n${plans.join('\n---\n')}`
       expect(found.length, msg).toBeGreaterThan(0)

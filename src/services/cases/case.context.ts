@@ -13,7 +13,7 @@ import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
 import type { CaseHandlers } from './case.routing.js'
 import type { DueStateFn } from './case.views.js'
-import { syncOpenAssignment } from './case.workload.js'
+import { holderUpdate } from './case.workload.js'
 
 /** What triage tells about a text (the triage service's result has at least these fields). */
 export interface CaseTriageResult {
@@ -148,13 +148,9 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: unknown): z.infe
 export async function findCase(number: string): Promise<CaseDoc> {
   const n = normaliseCaseNumber(String(number))
   if (!n) throw new NotFoundError(`工单 ${number}`)
-  const ref = await lookupKey('case-number', n)
-  const keyed = ref ? await CaseModel.findById(ref).lean<CaseDoc>().exec() : null
-  if (keyed?.number === n) return keyed
-  // Not recorded under its key (stored before keys existed): search once, then record the key.
+  // One equality on the unique, indexed `number` (a GIN index on the embedded PostgreSQL backend).
   const c = await CaseModel.findOne({ number: n }).lean<CaseDoc>().exec()
   if (!c) throw new NotFoundError(`工单 ${number}`)
-  await putKey('case-number', n, String(c._id))
   return c
 }
 
@@ -172,14 +168,16 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       const change = await fn(current)
       const at = now()
       const entries = change.timeline.map((t) => ({ ...t, at }))
+      // The open workload (`holderId`) changes in the same write as the status and the assignee.
+      const holder = holderUpdate(current, change.set ?? {}, change.unset ?? [])
+      const unset = [...(change.unset ?? []), ...(holder.unset ? [holder.unset] : [])]
       const update: Record<string, unknown> = {
-        $set: { ...change.set, updatedAt: at },
+        $set: { ...change.set, ...holder.set, updatedAt: at },
         $push: { timeline: { $each: entries }, ...eachOf(change.push) },
       }
-      if (change.unset?.length) update.$unset = Object.fromEntries(change.unset.map((k) => [k, '']))
+      if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']))
       await CaseModel.updateOne({ _id }, update).exec()
       const updated = (await CaseModel.findById(_id).lean<CaseDoc>().exec()) as CaseDoc
-      await syncOpenAssignment(current, updated)
       await change.after?.(updated)
       return updated
     })

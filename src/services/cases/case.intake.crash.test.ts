@@ -4,7 +4,7 @@ import { useTestDatabase } from '../../../test/db.js'
 import { UnavailableError } from '../../lib/errors.js'
 import { claimKey, lookupKey } from '../../lib/storage/index.js'
 import { CaseModel } from '../../models/case.model.js'
-import { IntakeSetModel } from '../../models/intake-set.model.js'
+import { IntakeEntryModel } from '../../models/intake-set.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 
 /**
@@ -113,8 +113,8 @@ describe('case intake replayed after a crash between two writes', () => {
     const first = await service.open(report('chat:m-e', '3号楼门口的垃圾桶满了没人清理'))
     expect(first.case.status).toBe('received')
     expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(0)
-    // It died even before the case was entered in its intake set (what duplicates are compared with).
-    await IntakeSetModel.updateMany({}, { $set: { cases: [] } })
+    // Its entry in the intake set (what duplicates are compared with) was lost too.
+    await IntakeEntryModel.deleteMany({})
 
     down = false
     const replay = await service.open(report('chat:m-e', '3号楼门口的垃圾桶满了没人清理'))

@@ -4,7 +4,7 @@ import { useTestDatabase } from '../../../test/db.js'
 import { checkCaseOwnersAfterEach } from '../../../test/owner-invariant.js'
 import { CaseModel } from '../../models/case.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
-import { CASE_NUMBER_RE } from './case.number.js'
+import { CASE_NUMBER_RE, forgetCaseNumberHints } from './case.number.js'
 
 describe('case intake', () => {
   useTestDatabase()
@@ -101,6 +101,27 @@ describe('case intake', () => {
     expect(numbers).toEqual(Array.from({ length: 8 }, (_, i) => `261127-${String(i + 1).padStart(4, '0')}`))
   })
 
+  it('skips the numbers another process gave meanwhile, and a new process starts after the last one', async () => {
+    await makeCaseWorld()
+    const { service } = makeCaseService()
+    const open = (key: string, category: string) =>
+      service.open(report(key, '楼道灯坏了好几天', { category, location: { gridCode: 'KH-01' } }))
+    const first = await open('p-1', 'facility_repair')
+    expect(first.case.number).toBe('261127-0001')
+    // Another process stores 0002 and 0003 of the same day (a copy of the first case, renumbered).
+    const { _id: _drop, ...copy } = (await CaseModel.findOne({
+      number: first.case.number,
+    }).lean()) as object & {
+      _id: unknown
+    }
+    for (const n of ['0002', '0003'])
+      await CaseModel.collection.insertOne({ ...copy, number: `261127-${n}`, sourceKey: `other-${n}` })
+    expect((await open('p-2', 'noise')).case.number).toBe('261127-0004')
+    // A process started now learns where the day is by a few reads.
+    forgetCaseNumberHints()
+    expect((await open('p-3', 'sanitation')).case.number).toBe('261127-0005')
+  })
+
   it('joins a paraphrased report of the same problem to the open case instead of dispatching again', async () => {
     const w = await makeCaseWorld()
     const { service } = makeCaseService()
@@ -173,6 +194,28 @@ describe('case intake', () => {
     expect([x?.created, y?.created].sort()).toEqual([false, true])
     expect(x?.case.number).toBe(y?.case.number)
     expect(await CaseModel.countDocuments()).toBe(1)
+    expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(1)
+  })
+
+  it('opens one case when ten neighbours report the same problem at once; the others join it', async () => {
+    const w = await makeCaseWorld()
+    const { service } = makeCaseService()
+    const people = [w.li, w.wang, w.zhang]
+    const opened = await Promise.all(
+      Array.from({ length: 10 }, (_v, i) =>
+        service.open(
+          report(`ten-${i}`, i % 2 ? '5号楼电梯坏了，困了好久都不动' : '5栋电梯又停了，老人上不去楼', {
+            reporter: { personId: String(people[i % 3]?._id) },
+            category: 'facility_repair',
+          }),
+        ),
+      ),
+    )
+    expect(opened.filter((o) => o.created)).toHaveLength(1)
+    expect(new Set(opened.map((o) => o.case.number)).size).toBe(1)
+    expect(await CaseModel.countDocuments()).toBe(1)
+    const one = await CaseModel.findOne().lean()
+    expect(one?.subscribers.map((s) => s.sourceKey).sort()).toHaveLength(9)
     expect(await OutboxModel.countDocuments({ kind: 'task' })).toBe(1)
   })
 

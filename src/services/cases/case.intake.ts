@@ -1,6 +1,6 @@
 import { Types } from 'mongoose'
 import { z } from 'zod'
-import { isDuplicateKeyError, NotFoundError } from '../../lib/errors.js'
+import { isDuplicateKeyError, NotFoundError, UnavailableError } from '../../lib/errors.js'
 import type { LngLat } from '../../lib/geo.js'
 import { claimKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js'
 import {
@@ -11,16 +11,17 @@ import {
   hasOwner,
   OPEN_CASE_STATUSES,
 } from '../../models/case.model.js'
-import { IntakeSetModel } from '../../models/intake-set.model.js'
+import { IntakeEntryModel, IntakeSetModel } from '../../models/intake-set.model.js'
 import { CommunityModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedGrid, messageResident } from '../registry/registry.cache.js'
 import { findPlace } from '../registry/registry.places.js'
-import { type CaseContext, parseInput } from './case.context.js'
+import { type CaseChange, type CaseContext, parseInput } from './case.context.js'
 import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocationPart } from './case.dedupe.js'
 import { followCase } from './case.follows.js'
-import { allocateCaseNumber } from './case.number.js'
-import { routeOrHold } from './case.routing.js'
+import { nextCaseNumber } from './case.number.js'
+import { plannedOwner, routeOrHold } from './case.routing.js'
+import { holderOf } from './case.workload.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 const Short = (max: number) => z.string().trim().max(max)
@@ -114,25 +115,38 @@ interface Facts {
 /** `caseService.open`: the only way a case comes into being. */
 export async function openCase(ctx: CaseContext, raw: unknown): Promise<OpenOutcome> {
   const input = parseInput(OpenCaseInput, raw)
-  const replay = await findBySource(input.sourceKey)
-  // A replay after a crash between storing and routing finishes the routing.
-  if (replay) return finishReplay(ctx, replay)
   const facts = await establishFacts(ctx, input)
-  const key = intakeKey(facts)
-  const outcome = await withLock(key, async () => {
-    const again = await findBySource(input.sourceKey)
-    if (again) return again
-    const dup = await findOpenDuplicate(ctx, key, input.text, facts)
-    if (dup) return subscribe(ctx, dup, input, facts)
-    const opened = await createCase(ctx, input, facts)
-    if (opened.created) await rememberCase(ctx, key, opened.doc)
-    return opened
-  })
-  if (!outcome.created) return outcome
-  // Stored first: a case that could not be routed goes to the intake desk (see `routeOrHold`); a
-  // transient failure (a busy lock, the database away) is the caller's to retry, and the retry
-  // routes it (`finishReplay`).
-  return { ...outcome, doc: await routeOrHold(ctx, outcome.doc) }
+  // The source key is claimed first, for the id the case will have: one unique insert decides between
+  // racing retries, and a replay learns from it what the first run did.
+  const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), ctx.now())
+  let earlier: CaseDoc | null = null
+  if (!claim.claimed) {
+    earlier = await CaseModel.findById(claim.ref).lean<CaseDoc>().exec()
+    const replay = earlier && outcomeFor(earlier, input.sourceKey)
+    // A replay after a crash between storing and routing finishes the routing.
+    if (replay) return finishReplay(ctx, replay)
+  }
+  // The key names a case this report was to join, but the process died before it joined (the key
+  // and the subscription are two writes) and that case takes no more reports now: the report opens
+  // its own case after all (unless it finds another to join), under a new id the key is moved to.
+  let id = claim.ref
+  if (earlier) {
+    id = new Types.ObjectId().toString()
+    await putKey('case-source', input.sourceKey, id, ctx.now())
+  }
+  const caseId = new Types.ObjectId(id)
+  const dup = await enterIntake(
+    ctx,
+    intakeKey(facts),
+    { text: input.text, place: facts.place },
+    facts,
+    caseId,
+  )
+  if (dup) return outcomeFor(dup, input.sourceKey) ?? subscribe(ctx, dup, input, facts)
+  const opened = await createCase(ctx, input, facts, caseId)
+  // Routing met a passing failure: the case is stored unrouted, and the caller's retry routes it.
+  if (opened.retry) throw opened.retry
+  return opened
 }
 
 /**
@@ -146,7 +160,10 @@ async function finishReplay(ctx: CaseContext, replay: OpenOutcome): Promise<Open
   // A case still `received` (not routed, or waiting in a queue with nobody assigned) is routed again.
   if (replay.duplicateOf || (c.status !== 'received' && hasOwner(c))) return replay
   const key = intakeKeyOf(c.category, c.location?.gridId, c.location?.communityId)
-  await withLock(key, () => rememberCase(ctx, key, c))
+  if (c.location?.gridId || c.location?.communityId) {
+    const entries = await IntakeEntryModel.find({ set: key }).lean<IntakeEntry[]>().exec()
+    await claimSlot(key, entries, entryOf(c))
+  }
   return { ...replay, doc: await routeOrHold(ctx, c) }
 }
 
@@ -309,25 +326,26 @@ async function placeOfHints(
 /**
  * The open case this report repeats, among the cases opened under the same intake key within the
  * duplicate window. The set's entries carry each case's text and place, so the comparison needs no
- * reads; only the cases that score as duplicates are read (best first) to check they are still open.
- * Runs under the intake lock of `key`.
+ * reads; only the cases that score as duplicates are read (best first) to check they are still open
+ * (a case entered a moment ago by a report running beside this one is waited for, see `caseOfEntry`).
  */
 async function findOpenDuplicate(
   ctx: CaseContext,
-  key: string,
+  set: IntakeEntry[] | undefined,
   text: string,
   f: Facts,
 ): Promise<CaseDoc | undefined> {
-  const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
-  if (!f.place.gridId && !(f.place.communityId && f.place.building)) return undefined // nowhere to compare
+  const since = windowStart(ctx)
+  if (!set) return undefined // nowhere to compare
   const report = { text, location: f.place }
   // An entry written before entries carried their text is compared once its case is read.
-  const likely = (await recentEntries(key, f, since))
+  const likely = set
+    .filter((e) => e.at >= since)
     .map((e) => ({ e, score: e.text == null ? 1 : duplicateScore(report, entryCandidate(e)) }))
     .filter((m) => m.score >= DUPLICATE_THRESHOLD)
     .sort((a, b) => b.score - a.score || +b.e.at - +a.e.at)
   for (const { e } of likely) {
-    const c = await CaseModel.findById(e.caseId).lean<CaseDoc>().exec()
+    const c = await caseOfEntry(e)
     if (!c || !isOpenAlike(c, f, since)) continue
     if (
       e.text == null &&
@@ -354,8 +372,10 @@ function isOpenAlike(c: CaseDoc, f: Facts, since: Date): boolean {
 }
 
 interface IntakeEntry {
+  seq?: number
   caseId: Types.ObjectId
   at: Date
+  writtenAt?: Date
   text?: string | null
   building?: string | null
   unit?: string | null
@@ -378,48 +398,98 @@ function entryOf(c: Pick<CaseDoc, '_id' | 'createdAt' | 'description' | 'locatio
   }
 }
 
-/** The entries of the intake set within the window; a key without a set yet is filled once by a search. */
-async function recentEntries(key: string, f: Facts, since: Date): Promise<IntakeEntry[]> {
-  const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
-  if (set) return set.cases.filter((e) => e.at >= since)
-  const where = f.place.gridId
-    ? { 'location.gridId': f.place.gridId }
-    : { 'location.communityId': f.place.communityId }
-  const found = await CaseModel.find({ ...where, category: f.category, createdAt: { $gte: since } })
-    .sort({ createdAt: -1 })
-    .limit(200)
-    .lean<CaseDoc[]>()
-    .exec()
-  const entries = found.map(entryOf)
-  await IntakeSetModel.updateOne({ _id: key }, { $set: { cases: entries } }, { upsert: true }).exec()
-  return entries
+const windowStart = (ctx: CaseContext) =>
+  new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
+
+/** How long a report waits for the case of an entry just written by a report beside it. */
+const ENTRY_PATIENCE_MS = 15_000
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * The case of an entry. An entry is written before its case: when the case is not there yet and the
+ * entry is fresh, the report that wrote it is still opening it (a moment's work), so it is waited for;
+ * an entry older than that whose case never came is from a report that died, and is passed over.
+ */
+async function caseOfEntry(e: IntakeEntry): Promise<CaseDoc | null> {
+  for (;;) {
+    const c = await CaseModel.findById(e.caseId).lean<CaseDoc>().exec()
+    if (c || !e.writtenAt || Date.now() - e.writtenAt.getTime() > ENTRY_PATIENCE_MS) return c
+    await sleep(25)
+  }
 }
 
-/** Adds a new case to its intake set, dropping entries older than the duplicate window. */
-async function rememberCase(ctx: CaseContext, key: string, doc: CaseDoc): Promise<void> {
-  const since = new Date(ctx.now().getTime() - ctx.config.cases.duplicateWindowHours * 3_600_000)
-  const set = await IntakeSetModel.findById(key).lean<{ cases: IntakeEntry[] }>().exec()
-  const kept = (set?.cases ?? []).filter((e) => e.at >= since && !e.caseId.equals(doc._id))
-  const cases = [...kept, entryOf(doc)].slice(-500)
-  try {
-    await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }, { upsert: true }).exec()
-  } catch (err) {
-    // Two first cases of a set at once: the other upsert created it (FerretDB does not retry an upsert
-    // that hits the unique _id). Write to the set that exists now.
-    if (!isDuplicateKeyError(err)) throw err
-    await IntakeSetModel.updateOne({ _id: key }, { $set: { cases } }).exec()
+/**
+ * Decides whether a report opens a case (`caseId`) or repeats an open one (returned), with no lock:
+ * the key's entries are read by one equality and compared (see `findOpenDuplicate`); with no
+ * duplicate the report takes the set's next slot by a unique insert. Two reports of one problem at
+ * once both try the same slot and one insert fails: that report reads the set again and finds the
+ * other's entry. A report with no place has no set (nothing to compare, nothing to enter).
+ */
+async function enterIntake(
+  ctx: CaseContext,
+  key: string,
+  report: { text: string; place: Place },
+  f: Facts,
+  caseId: Types.ObjectId,
+): Promise<CaseDoc | undefined> {
+  if (!f.place.gridId && !f.place.communityId) return undefined
+  // Only a grid, or a community with a building, is a place to compare reports of.
+  const comparable = Boolean(f.place.gridId || f.place.building)
+  const entry: IntakeEntry = {
+    caseId,
+    at: ctx.now(),
+    text: report.text,
+    building: report.place.building,
+    unit: report.place.unit,
+    room: report.place.room,
   }
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const entries = await IntakeEntryModel.find({ set: key }).lean<IntakeEntry[]>().exec()
+    const others = entries.filter((e) => !e.caseId.equals(caseId))
+    const dup = comparable ? await findOpenDuplicate(ctx, others, report.text, f) : undefined
+    if (dup) return dup
+    if (await claimSlot(key, entries, entry, 1)) return undefined
+  }
+  throw new UnavailableError('系统繁忙，请稍后再试', { intake: key })
+}
+
+/**
+ * Enters the case in the set after the `entries` read (nothing when it is there already): true when
+ * entered, false when another report took the slot first (`tries` spent; read the set again).
+ */
+async function claimSlot(
+  key: string,
+  entries: IntakeEntry[],
+  entry: IntakeEntry,
+  tries = 20,
+): Promise<boolean> {
+  if (entries.some((e) => e.caseId.equals(entry.caseId))) return true
+  let seq = Math.max(0, ...entries.map((e) => e.seq ?? 0))
+  for (let i = 0; i < tries; i++) {
+    seq++
+    try {
+      await IntakeEntryModel.create({ ...entry, _id: `${key}#${seq}`, set: key, seq, writtenAt: new Date() })
+      return true
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+    }
+  }
+  return false
 }
 
 async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Facts): Promise<OpenOutcome> {
-  const claim = await claimKey('case-source', input.sourceKey, String(dup._id), ctx.now())
-  if (claim.ref !== String(dup._id)) {
-    // The same report went another way at the same moment (a retry racing the first attempt).
-    const other = await findBySource(input.sourceKey)
-    if (other) return other
-  }
+  // The key was claimed for a case of its own: it names the case joined now.
+  await putKey('case-source', input.sourceKey, String(dup._id), ctx.now())
   await followCase(f.reporterId, dup._id, 'subscriber', ctx.now())
-  const doc = await ctx.mutate(dup, (c) => ({
+  // Under the case's lock: a retry of this report running beside it joins once.
+  const joined = (c: CaseDoc) => c.subscribers.some((s) => s.sourceKey === input.sourceKey)
+  const doc = await ctx.mutate(dup, (c) => (joined(c) ? { timeline: [] } : joinChange(ctx, c, input, f)))
+  return { doc, created: false, duplicateOf: doc.number }
+}
+
+/** The report added to the case it repeats: its reporter as a subscriber, its words in the timeline. */
+function joinChange(ctx: CaseContext, c: CaseDoc, input: OpenInput, f: Facts): CaseChange {
+  return {
     push: {
       subscribers: [
         {
@@ -443,37 +513,27 @@ async function subscribe(ctx: CaseContext, dup: CaseDoc, input: OpenInput, f: Fa
         to: c.number,
       },
     ],
-  }))
-  return { doc, created: false, duplicateOf: doc.number }
+  }
 }
 
-async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise<OpenOutcome> {
+/**
+ * Stores a new case under `_id` (the id its source key names), numbered and already routed: its owner
+ * is planned before the insert (see `plannedOwner`), so one insert writes it whole. `retry` is a
+ * passing failure of routing: the case is then stored unrouted, for a retry to route.
+ */
+async function createCase(
+  ctx: CaseContext,
+  input: OpenInput,
+  f: Facts,
+  _id: Types.ObjectId,
+): Promise<OpenOutcome & { retry?: unknown }> {
   const at = ctx.now()
   const deadlines = ctx.responsibility.deadlines(f.category, f.urgency, at)
   const enteredBy = input.enteredById
-  // The source key is claimed first (one unique insert decides between racing retries); the case
-  // is then written under the id the key names, so a retry after a crash completes the same case.
-  const claim = await claimKey('case-source', input.sourceKey, new Types.ObjectId().toString(), at)
-  const claimed = claim.claimed ? null : await CaseModel.findById(claim.ref).lean<CaseDoc>().exec()
-  if (claimed) {
-    const own = outcomeFor(claimed, input.sourceKey)
-    if (own) return own
-    // The key names a case this report was to join, but the process died before it joined (the
-    // claim and the subscription are two writes) and that case takes no more reports now: the
-    // report opens its own case after all, under a new id the key is moved to.
-    claim.ref = new Types.ObjectId().toString()
-    await putKey('case-source', input.sourceKey, claim.ref, at)
-  }
-  const _id = new Types.ObjectId(claim.ref)
   const followers = await proxyFollowers(ctx, input, f)
-  await followCase(f.reporterId, _id, 'reporter', at)
-  // A household's proxies follow its cases (我的工单, updates) as subscribers.
-  for (const personId of followers) await followCase(personId, _id, 'subscriber', at)
-  const number = await allocateCaseNumber(at, ctx.config.timezone)
-  await putKey('case-number', number, claim.ref, at)
-  const doc = {
+  const draft = {
     _id,
-    number,
+    number: '',
     sourceKey: input.sourceKey,
     channel: input.channel,
     reporterId: f.reporterId,
@@ -481,9 +541,7 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     ...(input.proxyFor
       ? { proxyFor: { householdId: new Types.ObjectId(input.proxyFor.householdId) }, actedById: f.reporterId }
       : {}),
-    ...(followers.length
-      ? { subscribers: followers.map((personId) => ({ personId, channel: input.channel, at })) }
-      : {}),
+    subscribers: followers.map((personId) => ({ personId, channel: input.channel, at })),
     category: f.category,
     urgency: f.urgency,
     isRequest: f.isRequest,
@@ -504,16 +562,45 @@ async function createCase(ctx: CaseContext, input: OpenInput, f: Facts): Promise
     ],
     createdAt: at,
     updatedAt: at,
+  } as unknown as CaseDoc
+  await followCase(f.reporterId, _id, 'reporter', at)
+  // A household's proxies follow its cases (我的工单, updates) as subscribers.
+  for (const personId of followers) await followCase(personId, _id, 'subscriber', at)
+  draft.number = await nextCaseNumber(at, ctx.config.timezone)
+  const { change, retry } = await plannedOwner(ctx, draft)
+  const routed = change ? withChange(draft, change, at) : draft
+  const holderId = holderOf(routed)
+  if (holderId) Object.assign(routed, { holderId })
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const doc = (await CaseModel.create(routed)).toObject() as CaseDoc
+      await change?.after?.(doc)
+      return { doc, created: true, retry }
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+      // The number was taken (by another process) or the report was stored already (a replay).
+      const existing = numberTaken(err)
+        ? undefined
+        : ((await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey)))
+      if (existing) return existing
+      if (attempt >= 100) throw err
+      routed.number = await nextCaseNumber(at, ctx.config.timezone)
+    }
   }
-  try {
-    const created = await CaseModel.create(doc)
-    return { doc: created.toObject() as CaseDoc, created: true }
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err
-    const existing = (await findBySource(input.sourceKey)) ?? (await searchBySource(input.sourceKey))
-    if (existing) return existing
-    throw err
-  }
+}
+
+/** True when a duplicate-key error names the `number` index (MongoDB says so; otherwise the source is read). */
+function numberTaken(err: unknown): boolean {
+  const e = err as { keyPattern?: Record<string, unknown>; message?: string }
+  return Boolean(e.keyPattern?.number) || /\bnumber_1\b/.test(e.message ?? '')
+}
+
+/** The draft as `change` leaves it (what `mutate` would write), timeline entries stamped `at`. */
+function withChange(draft: CaseDoc, change: CaseChange, at: Date): CaseDoc {
+  const doc: Record<string, unknown> = { ...draft, ...change.set }
+  for (const k of change.unset ?? []) delete doc[k]
+  doc.timeline = [...draft.timeline, ...change.timeline.map((t) => ({ ...t, at }))]
+  return doc as unknown as CaseDoc
 }
 
 /**
@@ -525,6 +612,29 @@ async function proxyFollowers(ctx: CaseContext, input: OpenInput, f: Facts): Pro
   if (!householdId || input.proxyFor || !ctx.householdProxies) return []
   const ids = await ctx.householdProxies(String(householdId))
   return ids.filter((id) => id !== f.reporterId?.toString()).map((id) => new Types.ObjectId(id))
+}
+
+/**
+ * Housekeeping of the intake sets: entries past the duplicate window are deleted, and sets still in
+ * the older one-document-per-key layout (`intake_sets`) become entries. A periodic job, not a
+ * per-report path. Returns how many entries were moved and deleted.
+ */
+export async function tidyIntakeEntries(
+  now: Date,
+  windowHours: number,
+): Promise<{ moved: number; deleted: number }> {
+  const since = new Date(now.getTime() - windowHours * 3_600_000)
+  let moved = 0
+  for await (const legacy of IntakeSetModel.find({}).lean<{ _id: string; cases: IntakeEntry[] }>().cursor()) {
+    for (const { caseId, at, text, building, unit, room } of legacy.cases) {
+      if (at < since) continue
+      const entries = await IntakeEntryModel.find({ set: legacy._id }).lean<IntakeEntry[]>().exec()
+      if (await claimSlot(legacy._id, entries, { caseId, at, text, building, unit, room })) moved++
+    }
+    await IntakeSetModel.deleteOne({ _id: legacy._id }).exec()
+  }
+  const res = await IntakeEntryModel.deleteMany({ at: { $lt: since } }).exec()
+  return { moved, deleted: res.deletedCount }
 }
 
 export { departmentStaff, routeCase } from './case.routing.js'

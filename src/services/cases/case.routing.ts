@@ -438,6 +438,31 @@ export async function holdReturned(ctx: CaseContext, doc: CaseDoc): Promise<Case
 }
 
 /**
+ * The owner of a case about to be stored, planned before it is written so that it is stored already
+ * routed (one insert, no second write under the case's lock). As `routeOrHold`: a routing failure
+ * that is no passing one gives the case to the intake desk; a passing one (a busy lock, the database
+ * away) is returned as `retry`, for the caller to store the case unrouted and fail for now — the
+ * retry routes it (a replay).
+ */
+export async function plannedOwner(
+  ctx: CaseContext,
+  draft: CaseDoc,
+): Promise<{ change?: CaseChange; retry?: unknown }> {
+  try {
+    return { change: await ownerChange(ctx, draft) }
+  } catch (err) {
+    if (isTransientFailure(err)) return { retry: err }
+    ctx.logger?.error({ err, number: draft.number }, 'case not routed; the intake desk takes it')
+  }
+  try {
+    return { change: await deskChange(ctx, draft, 'no_staff') }
+  } catch (err) {
+    ctx.logger?.error({ err, number: draft.number }, 'case not held at the intake desk')
+    return {}
+  }
+}
+
+/**
  * Last resort after routing failed: the intake desk takes the case, so that it is never left with
  * nobody. Returns the case as it is when even that fails (logged).
  */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import type { Clock } from '../../lib/clock.js'
-import { createAsks } from './asks.service.js'
+import { ChatAskModel, ConversationAsksModel } from '../../models/conversation-ask.model.js'
+import { createAsks, tidyAsks } from './asks.service.js'
 
 describe('the bot’s open questions', () => {
   useTestDatabase()
@@ -51,5 +52,28 @@ describe('the bot’s open questions', () => {
     await asks.record(zhang, { kind: 'location', caseNumber: 'D', ttlMs: 60_000 })
     const open = await asks.openFor({ personId: 'p-zhang', contactId: 'c' })
     expect(open.map((a) => `${a.kind}:${a.caseNumber}`).sort()).toEqual(['location:D', 'rating:C'])
+  })
+
+  it('moves questions kept in the older layout and deletes expired ones, so none is lost or read again', async () => {
+    at = t0.getTime()
+    const ask = (kind: string, caseNumber: string, ttl: number) => ({
+      kind,
+      chat: 'dm',
+      caseNumber,
+      askedAt: new Date(at),
+      expiresAt: new Date(at + ttl),
+    })
+    await ConversationAsksModel.create({
+      _id: 'person:p-zhang',
+      asks: [ask('rating', 'OLD', 3_600_000), ask('location', 'GONE', 1_000)],
+    })
+    await asks.record(zhang, { kind: 'ack', noticeId: 'n2', ttlMs: 1_000 })
+    const tidied = await tidyAsks(new Date(at + 2_000))
+    expect(tidied).toEqual({ moved: 1, deleted: 1 })
+    at += 2_000
+    const open = await asks.openFor({ personId: 'p-zhang', contactId: 'c' })
+    expect(open.map((a) => `${a.kind}:${a.caseNumber}`)).toEqual(['rating:OLD'])
+    expect(await ConversationAsksModel.countDocuments()).toBe(0)
+    expect(await ChatAskModel.countDocuments()).toBe(1)
   })
 })

@@ -1,6 +1,6 @@
 import type { Clock } from '../../lib/clock.js'
-import { withLock } from '../../lib/storage/index.js'
-import { type AskKind, ConversationAsksModel } from '../../models/conversation-ask.model.js'
+import { isDuplicateKeyError } from '../../lib/errors.js'
+import { type AskKind, ChatAskModel, ConversationAsksModel } from '../../models/conversation-ask.model.js'
 
 export type { AskKind } from '../../models/conversation-ask.model.js'
 
@@ -66,16 +66,6 @@ type AskRefs = {
   topicId?: string | null
 }
 
-function sameQuestion(a: { kind: string } & AskRefs, b: AskMatch) {
-  return (
-    a.kind === b.kind &&
-    (a.caseNumber ?? undefined) === b.caseNumber &&
-    (a.noticeId ?? undefined) === b.noticeId &&
-    (a.pollId ?? undefined) === b.pollId &&
-    (a.topicId ?? undefined) === b.topicId
-  )
-}
-
 function plain(a: { kind: AskKind; chat: string; askedAt: Date; expiresAt: Date } & AskRefs): Ask {
   return {
     kind: a.kind,
@@ -89,27 +79,55 @@ function plain(a: { kind: AskKind; chat: string; askedAt: Date; expiresAt: Date 
   }
 }
 
+/** The refs of a question as stored: each a string, `''` for none (so settling is equalities only). */
+function storedRefs(a: AskRefs) {
+  return {
+    caseNumber: a.caseNumber ?? '',
+    noticeId: a.noticeId ?? '',
+    pollId: a.pollId ?? '',
+    topicId: a.topicId ?? '',
+  }
+}
+
+/** The `_id` of a question: its subject, kind, chat and refs (the same question asked again replaces it). */
+function askId(subject: string, a: Ask): string {
+  const r = storedRefs(a)
+  return [subject, a.kind, a.chat, r.caseNumber, r.noticeId, r.pollId, r.topicId].join('|')
+}
+
+/** Writes one question (replacing the same question asked before): one write by `_id`. */
+async function writeAsk(subject: string, ask: Ask): Promise<void> {
+  const _id = askId(subject, ask)
+  const doc = { _id, subject, ...ask, ...storedRefs(ask) }
+  try {
+    await ChatAskModel.replaceOne({ _id }, doc, { upsert: true }).exec()
+  } catch (err) {
+    // The same question asked twice at once: the other upsert created it (FerretDB does not retry an
+    // upsert that hits the unique _id). Replace the one that exists now.
+    if (!isDuplicateKeyError(err)) throw err
+    await ChatAskModel.replaceOne({ _id }, doc).exec()
+  }
+}
+
 /**
  * The bot's open questions as data: written when the bot asks (a rating prompt, the 回访 follow-up,
  * a notice that wants 收到, a question for the place), read first when a message comes in. What a
- * reply means never depends on the wording of the bot's earlier sentences. One document per subject,
- * read by `_id`; writes to one subject are serialised by a lock (updates are not atomic everywhere).
+ * reply means never depends on the wording of the bot's earlier sentences. One document per question
+ * (see `chat_asks`): recording is one write by `_id`, reading a subject's questions one equality on
+ * `subject`; nothing is read-modified-written, so no lock is needed on any server.
  */
 export function createAsks(deps: { clock: Clock }): Asks {
   const now = () => deps.clock.now()
 
+  /** A subject's open questions, newest first, at most MAX_OPEN of them. */
   async function read(key: string): Promise<Ask[]> {
-    const doc = await ConversationAsksModel.findById(key).lean()
+    const docs = await ChatAskModel.find({ subject: key }).lean().exec()
     const t = now().getTime()
-    return (doc?.asks ?? []).map(plain).filter((a) => a.expiresAt.getTime() > t)
-  }
-
-  async function rewrite(key: string, change: (open: Ask[]) => Ask[]): Promise<void> {
-    await withLock(`asks:${key}`, async () => {
-      const next = change(await read(key))
-      if (next.length === 0) await ConversationAsksModel.deleteOne({ _id: key })
-      else await ConversationAsksModel.updateOne({ _id: key }, { $set: { asks: next } }, { upsert: true })
-    })
+    return docs
+      .map((d) => plain({ ...d, kind: d.kind as AskKind }))
+      .filter((a) => a.expiresAt.getTime() > t)
+      .sort((a, b) => b.askedAt.getTime() - a.askedAt.getTime())
+      .slice(0, MAX_OPEN)
   }
 
   return {
@@ -125,9 +143,7 @@ export function createAsks(deps: { clock: Clock }): Asks {
         askedAt: at,
         expiresAt: new Date(at.getTime() + input.ttlMs),
       }
-      await rewrite(keyOf(subject), (open) =>
-        [...open.filter((a) => !(sameQuestion(a, ask) && a.chat === ask.chat)), ask].slice(-MAX_OPEN),
-      )
+      await writeAsk(keyOf(subject), ask)
     },
 
     async openFor(who, roomId) {
@@ -142,7 +158,30 @@ export function createAsks(deps: { clock: Clock }): Asks {
     },
 
     async settle(subject, match) {
-      await rewrite(keyOf(subject), (open) => open.filter((a) => !sameQuestion(a, match)))
+      await ChatAskModel.deleteMany({
+        subject: keyOf(subject),
+        kind: match.kind,
+        ...storedRefs(match),
+      }).exec()
     },
   }
+}
+
+/**
+ * Housekeeping of the questions: those of the one-document-per-subject layout (`conversation_asks`)
+ * still open are moved to `chat_asks`, and expired questions are deleted. A periodic job, not a
+ * per-message path. Returns how many were moved and deleted.
+ */
+export async function tidyAsks(now: Date): Promise<{ moved: number; deleted: number }> {
+  let moved = 0
+  for await (const legacy of ConversationAsksModel.find({}).lean().cursor()) {
+    for (const a of legacy.asks) {
+      if (a.expiresAt.getTime() <= now.getTime()) continue
+      await writeAsk(legacy._id, plain({ ...a, kind: a.kind as AskKind }))
+      moved++
+    }
+    await ConversationAsksModel.deleteOne({ _id: legacy._id }).exec()
+  }
+  const res = await ChatAskModel.deleteMany({ expiresAt: { $lte: now } }).exec()
+  return { moved, deleted: res.deletedCount }
 }

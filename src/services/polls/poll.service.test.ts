@@ -4,7 +4,7 @@ import { makePollWorld, type PollWorld } from '../../../test/poll-fixtures.js'
 import { pollDeadlinesJob } from '../../jobs/polls.job.js'
 import { fixedClock } from '../../lib/clock.js'
 import { loadConfig } from '../../lib/config.js'
-import { ConversationAsksModel } from '../../models/conversation-ask.model.js'
+import { ChatAskModel } from '../../models/conversation-ask.model.js'
 import { OutboxModel } from '../../models/outbox.model.js'
 import { PollVoteModel } from '../../models/poll.model.js'
 import { createAsks } from '../conversations/asks.service.js'
@@ -50,8 +50,8 @@ describe('polls and 议事', () => {
     expect(msgs[0]?.text).toContain('1. 同意\n2. 不同意\n3. 弃权')
     expect(msgs[0]?.text).toContain('回复「投票 序号」')
     expect(msgs[0]?.text).toContain('12月10日 18:00截止')
-    const asked = await ConversationAsksModel.findById(`room:${w.room1.roomId}`).lean()
-    expect(asked?.asks.map((a) => [a.kind, a.pollId])).toEqual([['poll', poll.id]])
+    const asked = await ChatAskModel.find({ subject: `room:${w.room1.roomId}` }).lean()
+    expect(asked.map((a) => [a.kind, a.pollId])).toEqual([['poll', poll.id]])
   })
 
   it('counts one vote when two members of one household vote ten times at once', async () => {

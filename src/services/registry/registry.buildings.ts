@@ -1,7 +1,7 @@
 import { Types } from 'mongoose'
 import { lookupKeyEntry, putKey } from '../../lib/storage/index.js'
 import { GridModel, HouseholdModel } from '../../models/registry.model.js'
-import { cachedGrid } from './registry.cache.js'
+import { cachedGrid, cachedRegistryView, forgetView, rememberView } from './registry.cache.js'
 import { normalizeBuilding } from './registry.validation.js'
 
 /**
@@ -28,7 +28,7 @@ export async function findGridOfBuilding(
   if (!building || !Types.ObjectId.isValid(String(communityId))) return undefined
   const community = new Types.ObjectId(String(communityId))
   const key = keyOf(String(community), building)
-  const entry = await lookupKeyEntry('building-grid', key)
+  const entry = await cachedBuildingEntry(key)
   if (entry?.ref === MISS && Math.abs(now.getTime() - entry.at.getTime()) < MISS_TTL_MS) return undefined
   if (entry && entry.ref !== MISS && Types.ObjectId.isValid(entry.ref)) {
     const grid = await cachedGrid(entry.ref)
@@ -36,7 +36,29 @@ export async function findGridOfBuilding(
   }
   const found = await searchGridOfBuilding(community, building)
   await putKey('building-grid', key, found ? String(found) : MISS, now)
+  const written = { ref: found ? String(found) : MISS, at: now }
+  await rememberView(`building-grid:${key}`, { entry: written, readAt: Date.now() })
   return found
+}
+
+/** How long a building's grid is kept in this process at most (households written by another process). */
+const VIEW_TTL_MS = 5 * 60_000
+
+/**
+ * The building's key, kept in this process while the registry version holds (grid writes change it)
+ * and for at most VIEW_TTL_MS (a household written in another process may point a building at a
+ * grid). A remembered miss is kept too, and still trusted only as long as its key says.
+ */
+async function cachedBuildingEntry(key: string) {
+  const view = `building-grid:${key}`
+  const read = async () => ({ entry: await lookupKeyEntry('building-grid', key), readAt: Date.now() })
+  const keep = (v: { entry?: { ref: string } }) => v.entry !== undefined
+  let got = await cachedRegistryView(view, read, keep)
+  if (Date.now() - got.readAt > VIEW_TTL_MS) {
+    forgetView(view)
+    got = await cachedRegistryView(view, read, keep)
+  }
+  return got.entry
 }
 
 /** The slow way: a grid listing the building, else the grid of a household in it. */
@@ -61,4 +83,5 @@ export async function rememberBuildings(
   await Promise.all(
     names.map((b) => putKey('building-grid', keyOf(String(communityId), b), String(gridId), now)),
   )
+  for (const b of names) forgetView(`building-grid:${keyOf(String(communityId), b)}`)
 }

@@ -5,6 +5,7 @@ import {
   REGISTRY_VERSION_ID,
   RegistryVersionModel,
   registryLocalEpoch,
+  registryViewEpoch,
 } from '../../models/registry-version.model.js'
 
 /**
@@ -56,7 +57,7 @@ export async function cachedRegistryView<T>(
   keep: (value: T) => boolean = () => true,
 ): Promise<T> {
   // Both read before the load: a write during the load leaves the view tagged as older, so unused.
-  const epoch = registryLocalEpoch()
+  const epoch = registryViewEpoch()
   const tag = `${await currentVersion()}#${epoch}`
   const hit = views.get(key)
   if (hit && hit.tag === tag) return hit.value as T
@@ -65,6 +66,17 @@ export async function cachedRegistryView<T>(
   if (views.size >= MAX_VIEWS) views.clear()
   views.set(key, { tag, value })
   return value
+}
+
+/** Drops the view under `key` in this process (a caller that found it wrong and wrote the right one). */
+export function forgetView(key: string): void {
+  views.delete(key)
+}
+
+/** Keeps `value` as the view under `key`, as read now (a caller that has just written it). */
+export async function rememberView<T>(key: string, value: T): Promise<void> {
+  views.delete(key)
+  await cachedRegistryView(key, async () => value)
 }
 
 type Id = string | Types.ObjectId

@@ -10,7 +10,7 @@ import {
   ResidentModel,
   type Role,
 } from '../../models/registry.model.js'
-import { cachedRegistryView, messageResident } from './registry.cache.js'
+import { cachedRegistryView, forgetView, messageResident, rememberView } from './registry.cache.js'
 import { checkIdNumber, isMobilePhone, WECOM_USERID, WECOM_USERID_MESSAGE } from './registry.validation.js'
 import {
   type HouseholdView,
@@ -252,6 +252,10 @@ export function createPeopleService(deps: PeopleDeps) {
     const found = await findOneView({ 'wechat.contactId': contactId })
     if (found) await putKey('contact', contactId, found.id)
     else if (ref) await dropKey('contact', contactId)
+    // The key was missing or wrong (the contact moved to another record, a quiet write): the one
+    // written now is this process's view.
+    if (found) await rememberView(`contact:${contactId}`, found.id)
+    else forgetView(`contact:${contactId}`)
     return found
   }
 
@@ -282,12 +286,15 @@ export function createPeopleService(deps: PeopleDeps) {
       // Whoever created the record meanwhile held this lock and recorded the contact's key.
       const again = await findResidentByWechatContact(contact.contactId, { keyOnly: true })
       if (again) return settleHome(again, home)
-      return createResident({
+      const created = await createResident({
         name: contact.name.trim().slice(0, 30) || '微信用户',
         roles: ['resident'],
         ...(home.communityId ? { communityId: home.communityId, gridId: home.gridId } : {}),
         wechat: { contactId: contact.contactId, nickname: contact.name.slice(0, 30) },
       })
+      // The key just written is this process's view of it: the contact's next message reads no key.
+      await rememberView(`contact:${contact.contactId}`, created.id)
+      return created
     })
   }
 

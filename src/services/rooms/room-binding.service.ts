@@ -5,6 +5,7 @@ import { dropKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js
 import { OnceMarkerModel } from '../../models/chat-message.model.js'
 import { CommunityModel, GridModel, ResidentModel, type Role } from '../../models/registry.model.js'
 import { type RoomBindingDoc, RoomBindingModel } from '../../models/room-binding.model.js'
+import { cachedRegistryView } from '../registry/registry.cache.js'
 
 /** Roles allowed to bind a group chat. */
 export const BINDING_ROLES: readonly Role[] = ['grid_worker', 'community_staff', 'admin']
@@ -112,6 +113,17 @@ function mayBind(staff: StaffView, target: Resolved): boolean {
   return false
 }
 
+/** A room's binding: through the `room:` lookup key (read by `_id`, checked), else a search recorded as the key. */
+async function readBinding(roomId: string): Promise<RoomBinding | undefined> {
+  const ref = await lookupKey('room', roomId)
+  const keyed = ref ? await RoomBindingModel.findById(ref).lean<RoomBindingDoc>() : null
+  if (keyed?.roomId === roomId) return toView(keyed)
+  const bound = await RoomBindingModel.findOne({ roomId }).lean<RoomBindingDoc>()
+  if (!bound) return undefined
+  await putKey('room', roomId, String(bound._id))
+  return toView(bound)
+}
+
 /** Group-chat bindings to grids and communities, kept across restarts and room-id changes. */
 export function createRoomBindings(deps: { clock: Clock }): RoomBindings {
   async function save(
@@ -156,15 +168,14 @@ export function createRoomBindings(deps: { clock: Clock }): RoomBindings {
     },
 
     async resolve(room) {
-      // Through the `room:` lookup key (an indexed read, checked), else a search recorded as the key.
-      const ref = await lookupKey('room', room.id)
-      const keyed = ref ? await RoomBindingModel.findById(ref).lean<RoomBindingDoc>() : null
-      if (keyed?.roomId === room.id) return toView(keyed)
-      const bound = await RoomBindingModel.findOne({ roomId: room.id }).lean<RoomBindingDoc>()
-      if (bound) {
-        await putKey('room', room.id, String(bound._id))
-        return toView(bound)
-      }
+      // Kept in this process while the registry version holds (a binding's writes change it), so a
+      // group's messages do not read their binding each time; a room not bound is read each time.
+      const bound = await cachedRegistryView(
+        `room:${room.id}`,
+        () => readBinding(room.id),
+        (b) => b !== undefined,
+      )
+      if (bound) return bound
       if (!room.topic) return undefined
       return withLock(`room-binding-topic:${room.topic}`, async () => {
         const byTopic = await RoomBindingModel.find({ topic: room.topic }).limit(2).lean<RoomBindingDoc[]>()
