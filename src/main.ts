@@ -387,7 +387,12 @@ export function buildRouters(d: RouterDeps): Router[] {
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),
-    volunteersRoutes({ volunteers: services.volunteers, proxies: services.proxies, cases: services.cases }),
+    volunteersRoutes({
+      volunteers: services.volunteers,
+      proxies: services.proxies,
+      cases: services.cases,
+      notices: services.notices,
+    }),
     noticesRoutes({
       notices: services.notices,
       groupDrafts: createWeComGroupDrafts({

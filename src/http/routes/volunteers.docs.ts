@@ -5,6 +5,7 @@ import { EmptyInput } from './cases.schemas.js'
 import {
   CommunityQuery,
   DoneBody,
+  HouseholdAckBody,
   NeedListQuery,
   NeedRatingBody,
   ProxyCaseBody,
@@ -158,5 +159,14 @@ export const volunteerDocs: RouteDoc[] = [
     tags: ['proxies'],
     auth: token,
     body: ProxyCaseBody,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/households/:id/notice-acks',
+    status: [201, 200],
+    summary: '代办人替所代办的住户确认收到通知（每户一次，谁确认都算）；不是这户的代办人时 403',
+    tags: ['proxies'],
+    auth: token,
+    body: HouseholdAckBody,
   },
 ]

@@ -1,8 +1,9 @@
 import Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { describeIssues, InvalidInputError } from '../../lib/errors.js'
+import { describeIssues, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import type { CaseService } from '../../services/cases/case.service.js'
+import type { NoticeService } from '../../services/notices/notice.service.js'
 import { ProxyLinkInput, type ProxyService } from '../../services/proxies/proxy.service.js'
 import {
   needInput,
@@ -48,6 +49,7 @@ export const ProxyCaseBody = z
   })
   .strict()
 export const ProxyLinkBody = ProxyLinkInput
+export const HouseholdAckBody = z.object({ noticeId: ObjectIdString }).strict()
 
 const STAFF = ['community_staff', 'admin'] as const
 
@@ -73,6 +75,8 @@ function parseForm<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
 export function volunteersRoutes(deps: {
   volunteers: VolunteerService
   proxies: ProxyService
+  /** For a proxy's 收到 to a notice on the household's behalf (absent: that route answers 404). */
+  notices?: Pick<NoticeService, 'acknowledgeForHousehold'>
   cases: Pick<CaseService, 'open'>
 }): Router {
   const { volunteers, proxies } = deps
@@ -198,6 +202,17 @@ export function volunteersRoutes(deps: {
     })
     ctx.status = opened.created ? 201 : 200
     ctx.body = { case: opened.case, created: opened.created, duplicateOf: opened.duplicateOf }
+  })
+  /** A proxy acknowledges a notice (收到) for the household: once per household, whoever gives it. */
+  router.post('/households/:id/notice-acks', async (ctx) => {
+    const actor = requireActor(ctx)
+    const { id } = parseParams(ctx, VolunteerIdParams)
+    const { noticeId } = parseForm(ctx, HouseholdAckBody)
+    if (!deps.notices) throw new NotFoundError('通知回执')
+    await proxies.assertProxy(actor.personId, id)
+    const ack = await deps.notices.acknowledgeForHousehold(noticeId, id, actor.personId, 'api')
+    ctx.status = ack.recorded ? 201 : 200
+    ctx.body = ack
   })
   return router
 }
