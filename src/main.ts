@@ -147,6 +147,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     outbox,
     points,
     proxies,
+    onCaseNeed: async (n, note) => {
+      await cases.recordVolunteerOutcome(n.caseNumber, n.code, note)
+    },
     settings: {
       timezone: config.timezone,
       skills: config.volunteers.skills,

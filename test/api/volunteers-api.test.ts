@@ -206,3 +206,58 @@ describe('a proxy acknowledges a notice for the household', () => {
     expect(report.body.pending.map((p: { name: string }) => p.name)).toContain('李四')
   })
 })
+
+describe('a case flagged 需要志愿者 over HTTP', () => {
+  useTestDatabase()
+
+  it('posts one need per case (ten flags at once), offers it, and the case timeline follows its outcome', async () => {
+    const api = makeApiApp()
+    const w = await makeApiWorld(api)
+    await api.services.volunteers.register(String(w.li._id), { skills: ['维修'] })
+    const opened = await api.http
+      .post('/api/v1/cases')
+      .set(await w.headers('reporter'))
+      .set('idempotency-key', 'tap-leak-0001')
+      .send({ text: '家里水龙头一直滴水，老人自己修不了' })
+    const number = opened.body.case.number as string
+    const flag = async (who: 'worker' | 'reporter') =>
+      api.http
+        .post(`/api/v1/cases/${number}/volunteer-need`)
+        .set(await w.headers(who))
+        .send({ skill: '维修', startsAt: '2026-11-28 10:00' })
+
+    const refused = await flag('reporter')
+    expect(refused.status).toBe(403)
+    const all = await Promise.all(Array.from({ length: 10 }, () => flag('worker')))
+    expect(all.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201])
+    expect(new Set(all.map((r) => r.body.need.code)).size).toBe(1)
+    expect(await VolunteerNeedModel.countDocuments({ caseId: opened.body.case.id })).toBe(1)
+    const need = all.find((r) => r.status === 201)?.body.need
+    expect(need.caseNumber).toBe(number)
+    expect(need.description).toContain(number)
+    expect(need.offeredTo.map((o: { name: string }) => o.name)).toEqual(['李四'])
+
+    const timeline = async () =>
+      (await api.http.get(`/api/v1/cases/${number}`).set(await w.headers('worker'))).body.timeline.filter(
+        (t: { action: string }) => t.action.startsWith('volunteer'),
+      )
+    expect(
+      (await timeline()).map((t: { actionLabel: string; note: string }) => [t.actionLabel, t.note]),
+    ).toEqual([['需要志愿者', `需要志愿者（维修），志愿需求 ${need.code} 已发给 1 位志愿者`]])
+    await api.http
+      .post(`/api/v1/volunteer-needs/${need.id}/accept`)
+      .set(await w.headers('neighbour'))
+      .send({})
+    await api.http
+      .post(`/api/v1/volunteer-needs/${need.id}/done`)
+      .set(await w.headers('neighbour'))
+      .send({ hours: 1 })
+      .expect(200)
+    expect((await timeline()).map((t: { note: string }) => t.note).slice(1)).toEqual([
+      `志愿者已接单（志愿需求 ${need.code}）`,
+      `志愿服务已完成（志愿需求 ${need.code}）`,
+    ])
+    const shown = await api.http.get(`/api/v1/cases/${number}`).set(await w.headers('worker'))
+    expect(shown.body.volunteerNeed).toMatchObject({ code: need.code, skill: '维修', needId: need.id })
+  })
+})

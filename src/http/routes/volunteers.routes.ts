@@ -6,6 +6,7 @@ import type { CaseService } from '../../services/cases/case.service.js'
 import type { NoticeService } from '../../services/notices/notice.service.js'
 import { ProxyLinkInput, type ProxyService } from '../../services/proxies/proxy.service.js'
 import {
+  CaseNeedInput,
   needInput,
   profileInput,
   type VolunteerService,
@@ -13,7 +14,7 @@ import {
 import { requireActor, requireCommunity, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 import { requestKey } from './cases.routes.js'
-import { EmptyInput } from './cases.schemas.js'
+import { CaseNumberParams, EmptyInput } from './cases.schemas.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 export const VolunteerIdParams = z.object({ id: ObjectIdString })
@@ -77,7 +78,7 @@ export function volunteersRoutes(deps: {
   proxies: ProxyService
   /** For a proxy's 收到 to a notice on the household's behalf (absent: that route answers 404). */
   notices?: Pick<NoticeService, 'acknowledgeForHousehold'>
-  cases: Pick<CaseService, 'open'>
+  cases: Pick<CaseService, 'open' | 'caseForNeed' | 'recordVolunteerNeed'>
 }): Router {
   const { volunteers, proxies } = deps
   const ProfileBody = profileInput(volunteers.skills)
@@ -202,6 +203,26 @@ export function volunteersRoutes(deps: {
     })
     ctx.status = opened.created ? 201 : 200
     ctx.body = { case: opened.case, created: opened.created, duplicateOf: opened.duplicateOf }
+  })
+  /**
+   * 需要志愿者: the case's grid worker or community staff flag it; one need per case (a repeat answers
+   * 200 with the first), offered to matching volunteers; the case records it on its timeline.
+   */
+  router.post('/cases/:number/volunteer-need', async (ctx) => {
+    const actor = requireRole(ctx, 'grid_worker', 'community_staff', 'street_staff', 'admin')
+    const { number } = parseParams(ctx, CaseNumberParams)
+    const body = parseForm(ctx, CaseNeedInput)
+    const c = await deps.cases.caseForNeed(number, actor)
+    const need = await volunteers.postNeedForCase(c, body, actor.personId)
+    ctx.status = need.created ? 201 : 200
+    if (!need.created) {
+      // The first request records it on the case (with whom it was offered to).
+      ctx.body = { need, case: { number: c.number } }
+      return
+    }
+    const ref = { id: need.id, code: need.code, skill: need.skill, offered: need.offeredTo.length }
+    const updated = await deps.cases.recordVolunteerNeed(c.number, actor, ref)
+    ctx.body = { need, case: { number: updated.number, volunteerNeed: updated.volunteerNeed } }
   })
   /** A proxy acknowledges a notice (收到) for the household: once per household, whoever gives it. */
   router.post('/households/:id/notice-acks', async (ctx) => {

@@ -1,0 +1,70 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ResidentModel } from '../../src/models/registry.model.js'
+import { shot, signIn, startConsoleWorld } from './console-world.js'
+import type { ServiceWorld } from './service-world.js'
+
+/** Issue 18's last console pieces: 需要志愿者 on a case, the award form, proxy buttons, verifier. */
+describe('taking part in the console, in Chromium', () => {
+  let world: ServiceWorld
+  let browser: Browser
+
+  beforeAll(async () => {
+    ;({ world, browser } = await startConsoleWorld('console-participation-e2e'))
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await world?.stop()
+  })
+
+  /** The first grid's residents, oldest first. */
+  const residentsOfGrid = async (limit: number) => {
+    const grid = world.seed.grids[0]
+    if (!grid) throw new Error('no grid')
+    const people = await ResidentModel.find({ roles: ['resident'], gridId: grid.id })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean()
+    return { grid, people }
+  }
+
+  it('staff flag a case 需要志愿者: a need is offered and the timeline follows it', async () => {
+    const staff = world.seed.communityStaff[0]
+    if (!staff) throw new Error('no staff in the seed')
+    const { grid, people } = await residentsOfGrid(2)
+    const [reporter, helper] = people
+    if (!reporter || !helper) throw new Error('no residents in the seed')
+    const { cases, volunteers } = world.service.services
+    await volunteers.register(String(helper._id), { skills: ['维修'] })
+    const opened = await cases.open({
+      channel: 'miniprogram',
+      sourceKey: 'volunteer-flag-e2e',
+      text: '家里水龙头一直滴水，老人自己修不了',
+      category: 'facility_repair',
+      reporter: { personId: String(reporter._id) },
+      location: { gridCode: grid.code },
+    })
+    const number = opened.case.number
+
+    const page = await signIn(browser, world.service.url, staff.name)
+    await page.goto(`${world.service.url}/console/cases/${number}`)
+    await page.getByRole('button', { name: '需要志愿者' }).click()
+    await page.getByLabel('需要的技能').selectOption('维修')
+    await page.getByLabel('时间').fill('2030-12-10 14:30')
+    await page.getByRole('button', { name: '发布并推送给志愿者' }).click()
+    await expect
+      .poll(() => page.textContent('#case-message'))
+      .toMatch(/志愿需求 V\d{4} 已发布，已推送给 1 位合适的志愿者/)
+    await expect.poll(() => page.textContent('#timeline')).toContain('需要志愿者')
+    const code = (await page.textContent('#case-volunteer-need strong'))?.trim() ?? ''
+    expect(code).toMatch(/^V\d{4}$/)
+
+    await volunteers.accept(code, String(helper._id))
+    await page.reload()
+    await expect.poll(() => page.textContent('#timeline')).toContain(`志愿者已接单（志愿需求 ${code}）`)
+    await page.locator('#case-volunteer').scrollIntoViewIfNeeded()
+    await shot(page, 'case-volunteer')
+    await page.close()
+  })
+})
