@@ -67,4 +67,37 @@ describe('taking part in the console, in Chromium', () => {
     await shot(page, 'case-volunteer')
     await page.close()
   })
+
+  it('awards points on a resident’s page by the rules the signer may use, once per click', async () => {
+    const staff = world.seed.communityStaff[0]
+    const { grid, people } = await residentsOfGrid(3)
+    const resident = people[2]
+    if (!staff || !resident) throw new Error('no staff or resident in the seed')
+    const { points } = world.service.services
+
+    // A grid worker may award only activity points: 品德积分 is not offered.
+    const worker = await signIn(browser, world.service.url, grid.primaryWorker.name)
+    await worker.goto(`${world.service.url}/console/registry/people/${String(resident._id)}`)
+    await expect.poll(() => worker.locator('#award-kind option').allTextContents()).toEqual(['活动积分'])
+    await worker.close()
+
+    const page = await signIn(browser, world.service.url, staff.name)
+    await page.goto(`${world.service.url}/console/registry/people/${String(resident._id)}`)
+    await expect
+      .poll(() => page.locator('#award-kind option').allTextContents())
+      .toEqual(['活动积分', '品德积分'])
+    await page.getByLabel('积分种类').selectOption({ label: '品德积分' })
+    await page.getByLabel('规则').selectOption({ label: '见义勇为（30 分）' })
+    await page.getByRole('button', { name: '奖励' }).click()
+    await expect.poll(() => page.locator('#points-award .error').textContent()).toBe('品德积分请写明事由')
+    await page.getByLabel(/事由/).fill('雪天帮邻居推车')
+    await page.getByRole('button', { name: '奖励' }).click()
+    await expect
+      .poll(() => page.textContent('#award-result'))
+      .toBe(`已给 ${resident.name} 奖励 品德积分 30 分（见义勇为）。`)
+    expect((await points.balances(String(resident._id))).conduct).toBe(30)
+    await page.locator('#points-award').scrollIntoViewIfNeeded()
+    await shot(page, 'points-award')
+    await page.close()
+  })
 })
