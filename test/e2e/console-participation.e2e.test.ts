@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { HouseholdProxyModel } from '../../src/models/household-proxy.model.js'
 import { ResidentModel } from '../../src/models/registry.model.js'
 import { shot, signIn, startConsoleWorld } from './console-world.js'
 import type { ServiceWorld } from './service-world.js'
@@ -98,6 +99,41 @@ describe('taking part in the console, in Chromium', () => {
     expect((await points.balances(String(resident._id))).conduct).toBe(30)
     await page.locator('#points-award').scrollIntoViewIfNeeded()
     await shot(page, 'points-award')
+    await page.close()
+  })
+
+  it('staff add a 联户长 as a household’s proxy by searching a name, and remove one after confirming', async () => {
+    const staff = world.seed.communityStaff[0]
+    if (!staff) throw new Error('no staff in the seed')
+    const { grid, people } = await residentsOfGrid(5)
+    const [home, liaison] = [people[3], people[4]]
+    if (!home?.householdId || !liaison) throw new Error('no households in the seed')
+    const page = await signIn(browser, world.service.url, staff.name)
+    await page.goto(`${world.service.url}/console/registry/grids/${grid.id}/${String(home.householdId)}`)
+    await page.getByRole('button', { name: '登记代办人' }).click()
+    await page.getByLabel('楼号、房号或姓名').fill(liaison.name)
+    await page.locator('#proxy-pick-find').click()
+    await page.locator('#proxy-pick-results > li > button').first().click()
+    await page
+      .getByRole('button', { name: `选择 ${liaison.name}` })
+      .first()
+      .click()
+    await page.getByLabel('关系').selectOption('lianhuzhang')
+    await page.getByLabel(/称呼/).fill('刘大爷家')
+    await page.getByRole('button', { name: '登记', exact: true }).click()
+    await expect
+      .poll(() => page.textContent('#proxies-message'))
+      .toBe(`已登记 ${liaison.name} 为这户的联户长代办人`)
+    await expect.poll(() => page.textContent('#household-proxies')).toContain('刘大爷家')
+    await page.locator('#proxies-title').scrollIntoViewIfNeeded()
+    await shot(page, 'household-proxy-add')
+
+    await page.getByRole('button', { name: `取消 ${liaison.name} 的代办` }).click()
+    await page.getByRole('button', { name: '确定取消' }).click()
+    await expect.poll(() => page.textContent('#proxies-message')).toBe(`已取消 ${liaison.name} 的代办`)
+    expect(await page.textContent('.card[aria-labelledby=proxies-title]')).toContain('这户还没有登记代办人')
+    const link = await HouseholdProxyModel.findOne({ personId: liaison._id }).lean()
+    expect(link?.status).toBe('revoked')
     await page.close()
   })
 })
