@@ -409,7 +409,16 @@ export function buildRouters(d: RouterDeps): Router[] {
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),
     pointsRoutes({ points: services.points }),
-    shopRoutes({ shop: services.shop, points: services.points, config, clock: services.clock }),
+    shopRoutes({
+      shop: services.shop,
+      points: services.points,
+      config,
+      clock: services.clock,
+      merchants: {
+        create: (input) => services.registry.createMerchantStaff(input),
+        invite: (personId, by) => services.auth.createInvite(personId, by),
+      },
+    }),
     subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),

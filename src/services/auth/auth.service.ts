@@ -24,6 +24,8 @@ export interface Actor {
   communityIds: string[]
   gridIds: string[]
   departmentId?: string
+  /** A merchant login (商户核销员): the merchant whose shop items it may verify. */
+  merchantName?: string
   via: 'token' | 'api_key' | 'dev'
 }
 
@@ -45,6 +47,8 @@ const AccessPayload = z.object({
   c: z.array(z.string()),
   g: z.array(z.string()),
   d: z.string().optional(),
+  /** A merchant login's merchant name. */
+  m: z.string().optional(),
   /** The session (refresh-token family) the token belongs to: no session, no access. */
   sid: z.string(),
   exp: z.number(),
@@ -86,6 +90,9 @@ export function actorOf(
     communityIds,
     gridIds: (person.staff?.gridIds ?? []).map(String),
     departmentId: person.staff?.departmentId ? String(person.staff.departmentId) : undefined,
+    ...(roles.includes('merchant') && person.staff?.merchantName
+      ? { merchantName: person.staff.merchantName }
+      : {}),
     via,
   }
 }
@@ -141,6 +148,7 @@ export function createAuthService(deps: AuthDeps) {
       communityIds: payload.c,
       gridIds: payload.g,
       departmentId: payload.d,
+      ...(payload.m ? { merchantName: payload.m } : {}),
       via: 'token',
     }
   }
@@ -163,6 +171,7 @@ export function createAuthService(deps: AuthDeps) {
       c: actor.communityIds,
       g: actor.gridIds,
       d: actor.departmentId,
+      ...(actor.merchantName ? { m: actor.merchantName } : {}),
       sid: family,
       exp,
     })
