@@ -167,4 +167,60 @@ describe('taking part in the console, in Chromium', () => {
     expect(poll.audience.householdIds).toHaveLength(2)
     await page.close()
   })
+
+  it('a merchant’s verifier sees only 核销, verifies its own code once and is told politely about a repeat', async () => {
+    const staff = world.seed.communityStaff[0]
+    const { people } = await residentsOfGrid(6)
+    const resident = people[5]
+    if (!staff || !resident) throw new Error('no staff or resident in the seed')
+    const { shop, points, registry } = world.service.services
+    const community = world.seed.community.id
+    const verifier = await registry.createMerchantStaff({
+      communityId: community,
+      merchantName: '老李修鞋铺',
+      name: '李师傅',
+    })
+    const item = await shop.createItem(
+      {
+        communityId: community,
+        title: '免费修鞋一次',
+        cost: 10,
+        stock: 5,
+        perHouseholdLimit: 5,
+        offeredBy: { type: 'merchant', name: '老李修鞋铺', contact: '' },
+      },
+      staff.id,
+    )
+    await points.adjust({
+      personId: String(resident._id),
+      delta: 50,
+      refKey: 'merchant-e2e',
+      note: '测试',
+      byId: staff.id,
+    })
+    const r = await shop.redeem({
+      itemId: item.id,
+      personId: String(resident._id),
+      key: 'merchant-e2e-1',
+      channel: 'api',
+    })
+
+    const page = await signIn(browser, world.service.url, verifier.name)
+    await expect.poll(() => page.locator('nav a').allTextContents()).toEqual(['核销'])
+    await page.getByLabel(/取货码/).fill(r.code as string)
+    await page.getByRole('button', { name: '核销', exact: true }).click()
+    await expect.poll(() => page.textContent('#verify-result')).toContain('免费修鞋一次')
+    const masked = `${[...resident.name][0]}${'*'.repeat([...resident.name].length - 1)}`
+    expect(await page.textContent('#verify-result')).toContain(masked)
+    expect(await page.textContent('#verify-result')).not.toContain(resident.name)
+    await expect.poll(() => page.textContent('#verify-list')).toContain('已领取')
+    await shot(page, 'merchant-verify')
+
+    await page.getByLabel(/取货码/).fill(r.code as string)
+    await page.getByRole('button', { name: '核销', exact: true }).click()
+    await expect
+      .poll(() => page.textContent('[role=alert]'))
+      .toBe('这个取货码已经核销过了，不能重复领取。如有疑问请联系社区')
+    await page.close()
+  })
 })
