@@ -173,13 +173,17 @@ describe('taking part in the console, in Chromium', () => {
     const { people } = await residentsOfGrid(6)
     const resident = people[5]
     if (!staff || !resident) throw new Error('no staff or resident in the seed')
-    const { shop, points, registry } = world.service.services
+    const { shop, points } = world.service.services
     const community = world.seed.community.id
-    const verifier = await registry.createMerchantStaff({
-      communityId: community,
-      merchantName: '老李修鞋铺',
-      name: '李师傅',
-    })
+    // Staff open the merchant's verifier login on the shop page and get its invite code.
+    const desk = await signIn(browser, world.service.url, staff.name)
+    await desk.getByRole('link', { name: '积分商城' }).click()
+    await desk.getByLabel('商户名称').fill('老李修鞋铺')
+    await desk.getByLabel('核销员姓名').fill('李师傅')
+    await desk.getByRole('button', { name: '开通' }).click()
+    await expect.poll(() => desk.textContent('#merchant-invite')).toMatch(/邀请码 [A-Z0-9]{8}/)
+    await desk.close()
+    const verifier = { name: '李师傅' }
     const item = await shop.createItem(
       {
         communityId: community,
