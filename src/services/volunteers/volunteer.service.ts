@@ -21,6 +21,7 @@ import {
   type VolunteerProfileDoc,
   VolunteerProfileModel,
 } from '../../models/volunteer.model.js'
+import type { CaseForNeed } from '../cases/case.volunteer.js'
 import { parseEventTime } from '../events/event.time.js'
 import { canManage, type StaffActor } from '../events/event.views.js'
 import { claimKey, dropKey } from '../locks/lookup-key.service.js'
@@ -132,14 +133,7 @@ export interface VolunteerServiceDeps {
 }
 
 /** The case a need is posted from (需要志愿者): the caller has checked the actor may flag it. */
-export interface NeedCase {
-  caseId: string
-  number: string
-  communityId: string
-  householdId?: string
-  reporterId?: string
-  text: string
-}
+export type NeedCase = CaseForNeed
 
 /** What staff add when flagging a case: the skill and time; the description defaults to the case's words. */
 export const CaseNeedInput = z
