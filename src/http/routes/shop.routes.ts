@@ -105,8 +105,7 @@ function shopActor(actor: Actor): ShopActor {
 
 /** A merchant login's merchant (its name, its communities); nothing for anyone else. */
 function merchantOf(actor: Actor): Pick<ShopActor, 'merchant'> {
-  if (!actor.roles.includes('merchant') || !actor.merchantName) return {}
-  return { merchant: { name: actor.merchantName, communityIds: actor.communityIds } }
+  return actor.roles.includes('merchant') && actor.merchant ? { merchant: actor.merchant } : {}
 }
 
 /** Creates merchant logins and their invite codes (absent: the route answers 404). */
@@ -177,7 +176,9 @@ export function shopRoutes(deps: {
       throw new ForbiddenError('只能查看本社区的兑换记录')
     // A merchant login sees only the redemptions of its own items.
     const filter = !communityId
-      ? { personId: actor.personId }
+      ? merchant
+        ? { merchant }
+        : { personId: actor.personId }
       : mayActFor(actor, communityId) || !merchant
         ? { communityId }
         : { merchant }
