@@ -423,7 +423,7 @@ export function createShopService(deps: {
   ): Promise<boolean> {
     if (actor.mayActFor(String(d.communityId))) return true
     const m = actor.merchant
-    if (!m || !m.communityIds.includes(String(d.communityId))) return false
+    if (!m?.communityIds.includes(String(d.communityId))) return false
     const item = await ShopItemModel.findById(d.itemId, { offeredBy: 1 }).lean()
     return item?.offeredBy?.type === 'merchant' && item.offeredBy.name === m.name
   }
