@@ -149,6 +149,9 @@ export function buildServices(config: Config, logger: Logger, clock: Clock = sys
     outbox,
     points,
     proxies,
+    onCaseNeed: async (n, note) => {
+      await cases.recordVolunteerOutcome(n.caseNumber, n.code, note)
+    },
     settings: {
       timezone: config.timezone,
       skills: config.volunteers.skills,
@@ -394,7 +397,12 @@ export function buildRouters(d: RouterDeps): Router[] {
     registryRoutes({ registry: services.registry, uploadLimitMb: config.http.uploadLimitMb }),
     kbRoutes({ kb: services.kb, maxDocumentKb: config.kb.maxDocumentKb }),
     eventsRoutes({ events: services.events }),
-    volunteersRoutes({ volunteers: services.volunteers, proxies: services.proxies, cases: services.cases }),
+    volunteersRoutes({
+      volunteers: services.volunteers,
+      proxies: services.proxies,
+      cases: services.cases,
+      notices: services.notices,
+    }),
     noticesRoutes({
       notices: services.notices,
       groupDrafts: createWeComGroupDrafts({
@@ -408,7 +416,16 @@ export function buildRouters(d: RouterDeps): Router[] {
     casesRoutes({ cases: services.cases, uploadsDir, registry: services.registry }),
     channelsRoutes({ channelStatus: d.channelStatus ?? (() => []), config, clock: services.clock }),
     pointsRoutes({ points: services.points }),
-    shopRoutes({ shop: services.shop, points: services.points, config, clock: services.clock }),
+    shopRoutes({
+      shop: services.shop,
+      points: services.points,
+      config,
+      clock: services.clock,
+      merchants: {
+        create: (input) => services.registry.createMerchantStaff(input),
+        invite: (personId, by) => services.auth.createInvite(personId, by),
+      },
+    }),
     subscriptionsRoutes({ subscriptions: services.subscriptions }),
     statsRoutes({ stats: services.stats }),
     residentsRoutes({ registry: services.registry }),

@@ -37,6 +37,7 @@ export const NAV_PAGES: readonly NavPage[] = [
   page('kb', '政策库', ['community_staff', 'admin'], true),
   page('channels', '渠道状态', COMMUNITY, true),
   page('shop', '积分商城', ['community_staff', 'admin'], true),
+  page('verify', '核销', ['merchant'], true),
 ]
 
 /** The pages a person with these roles can use, in navigation order. */

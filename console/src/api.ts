@@ -43,7 +43,7 @@ function credentials(token: string | undefined): Record<string, string> {
 
 export async function api<T>(
   path: string,
-  init: { method?: string; body?: unknown; token?: string } = {},
+  init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {},
 ): Promise<T> {
   const res = await send(path, init, init.token ?? loadSession()?.token)
   if (res.status === 401 && init.token === undefined && (await renew()))
@@ -56,10 +56,15 @@ export async function api<T>(
   return parse<T>(res)
 }
 
-function send(path: string, init: { method?: string; body?: unknown }, token: string | undefined) {
+function send(
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> },
+  token: string | undefined,
+) {
   return fetch(`/api/v1${path}`, {
     method: init.method ?? 'GET',
     headers: {
+      ...init.headers,
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...credentials(token),
     },

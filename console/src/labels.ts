@@ -10,6 +10,7 @@ export const ROLE_LABELS: Record<string, string> = {
   intake_desk: '受理窗口',
   admin: '管理员',
   party_member: '党员',
+  merchant: '商户核销员',
 }
 
 export const STATUS_OPTIONS: Array<[string, string]> = [

@@ -61,6 +61,8 @@ export interface CaseView extends CaseSummary {
     claimedBy?: { departmentId: string; departmentName?: string; personId?: string; at: string }
   }
   callbacks: Array<{ at: string; byId?: string; reached: boolean; satisfied?: boolean; note: string }>
+  /** Flagged 需要志愿者: the volunteer need posted from the case. */
+  volunteerNeed?: { needId: string; code: string; skill: string; at: string }
 }
 
 export interface Department {

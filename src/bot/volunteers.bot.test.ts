@@ -9,6 +9,7 @@ import { createPerson, seedGridWithWorker } from '../handlers/handler-fixtures.t
 import { CaseModel } from '../models/case.model.js'
 import { ChatMessageModel } from '../models/chat-message.model.js'
 import { HouseholdProxyModel } from '../models/household-proxy.model.js'
+import { NoticeHouseholdAckModel } from '../models/notice.model.js'
 import { PointsEntryModel } from '../models/points.model.js'
 import { HouseholdModel } from '../models/registry.model.js'
 import { VolunteerProfileModel } from '../models/volunteer.model.js'
@@ -134,6 +135,50 @@ describe('volunteers, proxies and voice on the mock puppet', () => {
       '还没有登记为哪一户的代办人',
     )
     expect(await CaseModel.countDocuments()).toBe(2)
+  })
+
+  it('lets a proxy say 收到 for the household, once whoever says it, and refuses anyone else', async () => {
+    const w = await start()
+    const daughter = await w.person('刘女儿')
+    const liaison = await w.person('联户长老王')
+    const stranger = await w.person('路人乙')
+    await w.person('刘奶奶', true)
+    for (const [p, relation, label] of [
+      [daughter, 'family', '我妈'],
+      [liaison, 'lianhuzhang', ''],
+    ] as const)
+      await w.bot.services.proxies.link(
+        String(w.home._id),
+        { personId: String(p.person._id), relation, label },
+        w.admin,
+      )
+    expect(
+      await w.say(daughter.contact.id, '代 3号楼2单元301 确认收到', (r) => r.startsWith('最近没有')),
+    ).toBe('最近没有需要 3号楼2单元301 确认收到的通知。')
+    const notice = await w.bot.services.notices.create(
+      {
+        communityId: String(w.seed.community._id),
+        title: '燃气检修',
+        body: '周五上门检修',
+        requireAck: true,
+        channels: ['persons'],
+      },
+      w.admin,
+    )
+    await w.bot.services.notices.send(notice.id, { confirm: true }, w.admin)
+    expect(await w.say(daughter.contact.id, '帮我妈确认收到', (r) => r.startsWith('已替'))).toBe(
+      '已替 3号楼2单元301 确认收到《燃气检修》，谢谢！',
+    )
+    expect(await w.say(liaison.contact.id, '代 3号楼2单元301 收到', (r) => r.includes('已经确认过'))).toBe(
+      '3号楼2单元301 已经确认过收到《燃气检修》了，不用再确认，谢谢！',
+    )
+    expect(await w.say(stranger.contact.id, '代 3号楼2单元301 收到', (r) => r.startsWith('抱歉'))).toContain(
+      '还没有登记为这户的代办人',
+    )
+    const acks = await NoticeHouseholdAckModel.find().lean()
+    expect(acks.map((a) => [String(a.householdId), String(a.actedById), a.via])).toEqual([
+      [String(w.home._id), String(daughter.person._id), 'wechat'],
+    ])
   })
 
   it('transcribes a voice message when speech-to-text is configured and opens the case from the words', async () => {

@@ -40,7 +40,7 @@ export interface ChatServices extends VolunteerChatServices {
   cases: CaseService
   kb: Pick<KbService, 'ask'>
   events: Pick<EventService, 'listForPerson' | 'signUp' | 'cancelSignup' | 'setReminders'>
-  notices: Pick<NoticeService, 'acknowledge' | 'get'>
+  notices: Pick<NoticeService, 'acknowledge' | 'get' | 'acknowledgeLatestForHousehold'>
   /** Polls and 议事 (「投票 2」「意见 …」); a chat without them leaves those words to the other handlers. */
   polls?: Pick<PollService, 'vote' | 'openFor' | 'byCode' | 'get'>
   deliberations?: Pick<DeliberationService, 'addOpinion' | 'byCode'>

@@ -26,6 +26,11 @@ const PROXY_RE =
 const FAMILY_RE =
   /^帮(?:我|俺)?(妈|妈妈|爸|爸爸|母亲|父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|婆婆|公公|家里老人|老人)(?:报修|报事|求助|反映)\s*[:：,，]?\s*(.+)$/s
 
+/** 「代 3号楼2单元301 收到」「帮我妈确认收到」: the proxy acknowledges the latest notice for the household. */
+const ACK_WORDS_RE = /^(?:确认)?(?:收到|已收到|收到了|回执|确认)[!！。.~～]*$/
+const FAMILY_ACK_RE =
+  /^帮(?:我|俺)?(妈|妈妈|爸|爸爸|母亲|父亲|奶奶|爷爷|外婆|外公|姥姥|姥爷|婆婆|公公|家里老人|老人)\s*((?:确认)?收到|回执)\s*$/
+
 const WHEN = (a: { days: number[]; from: string; to: string }) => {
   const names = ['', '一', '二', '三', '四', '五', '六', '日']
   const days =
@@ -51,7 +56,7 @@ export function volunteersHandler(
     const { volunteers, proxies } = services
     const text = ctx.text
     const proxied = PROXY_RE.exec(text)
-    const family = FAMILY_RE.exec(text)
+    const family = FAMILY_RE.exec(text) ?? familyAck(text)
     const act = ACT_RE.exec(text)
     const isVolunteer = WANT_RE.test(text) || REGISTER_RE.test(text) || OFFERS_RE.test(text) || act
     if (!(volunteers && isVolunteer) && !(proxies && (proxied || family))) return next()
@@ -140,6 +145,27 @@ async function actOn(
   await ctx.reply(VTEXT.rated({ code, score }))
 }
 
+/** 「帮我妈确认收到」 read as the family form with 收到 as its text. */
+function familyAck(text: string): RegExpExecArray | null {
+  const m = FAMILY_ACK_RE.exec(text)
+  if (!m) return null
+  m[2] = '收到'
+  return m
+}
+
+async function acknowledgeAsProxy(
+  ctx: ChatContext,
+  services: ChatServices,
+  link: ProxyView,
+  personId: string,
+): Promise<void> {
+  ctx.outcome = 'proxy:ack'
+  const ack = await services.notices.acknowledgeLatestForHousehold(link.householdId, personId, 'wechat')
+  const address = link.address
+  if (!ack) return ctx.reply(VTEXT.proxyNoAck(address))
+  await ctx.reply(VTEXT.proxyAcked({ title: ack.title, address, recorded: ack.recorded }))
+}
+
 /**
  * A proxy's report: 「代 3号楼2单元301 报修 …」 names the household (refused unless linked to it);
  * 「帮我妈报修 …」 takes the one household the sender acts for, or the one whose label fits.
@@ -154,10 +180,10 @@ async function reportAsProxy(
   ctx.outcome = 'proxy:report'
   const me = await ctx.me()
   const what = (m.address?.[4] ?? m.family?.[2] ?? '').trim()
-  let householdId: string | undefined
+  let link: ProxyView | undefined
   if (m.address) {
     const [, building = '', unit = '', room = ''] = m.address
-    householdId = (await proxies.findByAddress(me.id, { building, unit, room })).householdId
+    link = await proxies.findByAddress(me.id, { building, unit, room })
   } else {
     const who = m.family?.[1] ?? ''
     const links = await proxies.listForPerson(me.id)
@@ -168,13 +194,13 @@ async function reportAsProxy(
     const labelled = links.filter(
       (l: ProxyView) => l.label !== '' && who.includes(l.label.replace(/^我/, '')),
     )
-    householdId = (links.length === 1 ? links[0] : labelled.length === 1 ? labelled[0] : undefined)
-      ?.householdId
-    if (!householdId) {
+    link = links.length === 1 ? links[0] : labelled.length === 1 ? labelled[0] : undefined
+    if (!link) {
       ctx.outcome = 'proxy:choose'
       return ctx.reply(VTEXT.proxyChoose(links.map((l) => l.address)))
     }
   }
+  if (ACK_WORDS_RE.test(what)) return acknowledgeAsProxy(ctx, services, link, me.id)
   if (what.length < 2) return ctx.reply(VTEXT.proxyUsage)
-  await runReport(ctx, services, settings, what, { proxyFor: householdId })
+  await runReport(ctx, services, settings, what, { proxyFor: link.householdId })
 }

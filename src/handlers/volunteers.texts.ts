@@ -27,4 +27,9 @@ export const VTEXT = {
     `您登记代办的住户有：${addresses.join('、')}。请说明是哪一户，例如「代 ${addresses[0]} 报修 水管漏水」。`,
   proxyNone: '您还没有登记为哪一户的代办人，不能替别人报事。请联系社区网格员登记后再试。',
   proxyUsage: '请这样发：代 3号楼2单元301 报修 问题描述。',
+  proxyAcked: (s: { title: string; address: string; recorded: boolean }) =>
+    s.recorded
+      ? `已替 ${s.address} 确认收到《${s.title}》，谢谢！`
+      : `${s.address} 已经确认过收到《${s.title}》了，不用再确认，谢谢！`,
+  proxyNoAck: (address: string) => `最近没有需要 ${address} 确认收到的通知。`,
 }

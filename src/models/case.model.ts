@@ -67,6 +67,8 @@ export const TIMELINE_ACTIONS = [
   'held', // waiting in a queue (the community's, or the intake desk's) with nobody assigned
   'relocated', // its place became known (or changed) and it was routed again
   'called_back', // staff phoned the reporter back (电话回访), see `callbacks`
+  'volunteer_needed', // flagged 需要志愿者: a volunteer need was posted from the case, see `volunteerNeed`
+  'volunteer_update', // the need's outcome: a volunteer took it, finished it, or it was cancelled
 ] as const
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number]
 
@@ -221,6 +223,20 @@ const caseSchema = new Schema(
     claimedBy: { type: claimSchema, default: undefined },
     /** Call-backs (电话回访) recorded by staff, oldest first. */
     callbacks: { type: [callbackSchema], default: [] },
+    /** Flagged 需要志愿者: the volunteer need posted from this case (one per case). */
+    volunteerNeed: {
+      type: new Schema(
+        {
+          needId: { type: Schema.Types.ObjectId, ref: 'VolunteerNeed', required: true },
+          code: { type: String, required: true },
+          skill: { type: String, required: true },
+          byId: { type: Schema.Types.ObjectId, ref: 'Resident' },
+          at: { type: Date, required: true },
+        },
+        { _id: false },
+      ),
+      default: undefined,
+    },
     deadlines: { respondBy: Date, resolveBy: Date },
     respondedAt: Date,
     resolvedAt: Date,

@@ -49,3 +49,25 @@ const noticeAckSchema = new Schema(
 )
 noticeAckSchema.index({ noticeId: 1, personId: 1 }, { unique: true })
 export const NoticeAckModel = model('NoticeAck', noticeAckSchema, 'notice_acks')
+
+/**
+ * A proxy's 收到 for a whole household (代办确认): once per household and notice, whoever of its
+ * proxies gives it; `actedById` is the proxy who acted.
+ */
+const noticeHouseholdAckSchema = new Schema(
+  {
+    noticeId: { type: Schema.Types.ObjectId, ref: 'Notice', required: true },
+    /** The household acknowledged for (代办): the unique key with the notice. */
+    householdId: { type: Schema.Types.ObjectId, ref: 'Household', required: true },
+    actedById: { type: Schema.Types.ObjectId, ref: 'Resident', required: true },
+    at: { type: Date, required: true },
+    via: { type: String, default: 'chat' },
+  },
+  { versionKey: false },
+)
+noticeHouseholdAckSchema.index({ noticeId: 1, householdId: 1 }, { unique: true })
+export const NoticeHouseholdAckModel = model(
+  'NoticeHouseholdAck',
+  noticeHouseholdAckSchema,
+  'notice_household_acks',
+)

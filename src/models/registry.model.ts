@@ -82,6 +82,8 @@ export const ROLES = [
   'street_staff',
   /** 受理窗口: takes the cases whose place is unknown or whose community has nobody on duty. */
   'intake_desk',
+  /** A local merchant's staff (商户核销员): verifies pickup codes of that merchant's shop items only. */
+  'merchant',
 ] as const
 export type Role = (typeof ROLES)[number]
 
@@ -117,6 +119,8 @@ const residentSchema = new Schema(
       gridIds: { type: [Schema.Types.ObjectId], default: [] },
       communityIds: { type: [Schema.Types.ObjectId], default: [] },
       departmentId: { type: Schema.Types.ObjectId, ref: 'Department' },
+      /** A merchant login's merchant: the shop items offered under this name in its community. */
+      merchantName: String,
       onDuty: { type: Boolean, default: true },
     },
     erasedAt: Date,

@@ -69,6 +69,12 @@ export async function makeApiWorld(api: ApiApp) {
     communityId: other._id,
     gridId: otherGrid._id,
   })
+  // A local merchant's verifier login (商户核销员) of KH: it may verify 老王理发店's pickup codes only.
+  const merchant = await createPerson('理发店核销员', ['merchant'])
+  await ResidentModel.updateOne(
+    { _id: merchant._id },
+    { $set: { 'staff.communityIds': [w.community._id], 'staff.merchantName': '老王理发店' } },
+  )
   const people = {
     reporter: w.zhang._id,
     neighbour: w.li._id,
@@ -80,6 +86,7 @@ export async function makeApiWorld(api: ApiApp) {
     otherStaff: otherStaff._id,
     admin: admin._id,
     outsider: outsider._id,
+    merchant: merchant._id,
   }
   type Who = keyof typeof people | 'anonymous'
   const tokens = new Map<string, string>()

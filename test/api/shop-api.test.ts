@@ -72,7 +72,10 @@ describe('points shop over HTTP', () => {
       .post('/api/v1/shop/redemptions/verify')
       .set(staff)
       .send({ code: first.body.code })
-    expect(twice.status).toBe(404)
+    expect([twice.status, twice.body.error.message]).toEqual([
+      409,
+      '这个取货码已经核销过了，不能重复领取。如有疑问请联系社区',
+    ])
     const bad = await api.http.post('/api/v1/shop/redemptions/verify').set(staff).send({ code: '12ab' })
     expect(bad.status).toBe(400)
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CaseModel } from '../../src/models/case.model.js'
 import { HouseholdProxyModel } from '../../src/models/household-proxy.model.js'
+import { NoticeHouseholdAckModel } from '../../src/models/notice.model.js'
 import { PointsEntryModel } from '../../src/models/points.model.js'
 import { VolunteerAssignmentModel, VolunteerNeedModel } from '../../src/models/volunteer.model.js'
 import { useTestDatabase } from '../db.js'
@@ -138,5 +139,125 @@ describe('volunteers and proxies over HTTP', () => {
     const after = await report({ authorization: await api.bearer(daughter._id) }, 'daughter-0002')
     expect(after.status).toBe(403)
     expect(await CaseModel.countDocuments()).toBe(2)
+  })
+})
+
+describe('a proxy acknowledges a notice for the household', () => {
+  useTestDatabase()
+
+  it('once per household whoever of its proxies says 收到, refused for anyone not linked', async () => {
+    const api = makeApiApp()
+    const w = await makeApiWorld(api)
+    const daughter = await createPerson('张女儿', ['resident'])
+    const liaison = await createPerson('联户长老刘', ['resident'])
+    for (const [p, relation] of [
+      [daughter, 'family'],
+      [liaison, 'lianhuzhang'],
+    ] as const)
+      await api.http
+        .post(`/api/v1/households/${String(w.home._id)}/proxies`)
+        .set(await w.headers('staff'))
+        .send({ personId: String(p._id), relation })
+        .expect(201)
+    const notice = await api.http
+      .post('/api/v1/notices')
+      .set(await w.headers('staff'))
+      .send({
+        communityId: String(w.community._id),
+        title: '停水通知',
+        body: '周三 9:00–12:00 停水',
+        requireAck: true,
+        channels: ['persons'],
+      })
+    await api.http
+      .post(`/api/v1/notices/${notice.body.id}/send`)
+      .set(await w.headers('staff'))
+      .send({ confirm: true })
+      .expect(200)
+    const ack = (personId: unknown) =>
+      api.bearer(personId).then((auth) =>
+        api.http
+          .post(`/api/v1/households/${String(w.home._id)}/notice-acks`)
+          .set('authorization', auth)
+          .send({ noticeId: notice.body.id }),
+      )
+
+    const refused = await ack(w.people.neighbour)
+    expect([refused.status, refused.body.error.message]).toEqual([
+      403,
+      '您还没有登记为这户的代办人，不能替这户办理。请联系社区网格员登记后再试',
+    ])
+    // Both proxies, five times each, at once: one acknowledgement for the household.
+    const all = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => ack(i % 2 ? daughter._id : liaison._id)),
+    )
+    expect(all.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201])
+    const first = all.find((r) => r.status === 201)?.body
+    expect(first.proxyFor.householdId).toBe(String(w.home._id))
+    expect(all.every((r) => r.body.proxyFor.actedById === first.proxyFor.actedById)).toBe(true)
+    expect(await NoticeHouseholdAckModel.countDocuments()).toBe(1)
+
+    const report = await api.http.get(`/api/v1/notices/${notice.body.id}/acks`).set(await w.headers('staff'))
+    const zhang = report.body.acknowledged.find(
+      (p: { personId: string }) => p.personId === String(w.zhang._id),
+    )
+    expect(zhang.proxyAck.actedByName).toMatch(/张女儿|联户长老刘/)
+    expect(report.body.pending.map((p: { name: string }) => p.name)).not.toContain('张三')
+    expect(report.body.pending.map((p: { name: string }) => p.name)).toContain('李四')
+  })
+})
+
+describe('a case flagged 需要志愿者 over HTTP', () => {
+  useTestDatabase()
+
+  it('posts one need per case (ten flags at once), offers it, and the case timeline follows its outcome', async () => {
+    const api = makeApiApp()
+    const w = await makeApiWorld(api)
+    await api.services.volunteers.register(String(w.li._id), { skills: ['维修'] })
+    const opened = await api.http
+      .post('/api/v1/cases')
+      .set(await w.headers('reporter'))
+      .set('idempotency-key', 'tap-leak-0001')
+      .send({ text: '家里水龙头一直滴水，老人自己修不了' })
+    const number = opened.body.case.number as string
+    const flag = async (who: 'worker' | 'reporter') =>
+      api.http
+        .post(`/api/v1/cases/${number}/volunteer-need`)
+        .set(await w.headers(who))
+        .send({ skill: '维修', startsAt: '2026-11-28 10:00' })
+
+    const refused = await flag('reporter')
+    expect(refused.status).toBe(403)
+    const all = await Promise.all(Array.from({ length: 10 }, () => flag('worker')))
+    expect(all.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201])
+    expect(new Set(all.map((r) => r.body.need.code)).size).toBe(1)
+    expect(await VolunteerNeedModel.countDocuments({ caseId: opened.body.case.id })).toBe(1)
+    const need = all.find((r) => r.status === 201)?.body.need
+    expect(need.caseNumber).toBe(number)
+    expect(need.description).toContain(number)
+    expect(need.offeredTo.map((o: { name: string }) => o.name)).toEqual(['李四'])
+
+    const timeline = async () =>
+      (await api.http.get(`/api/v1/cases/${number}`).set(await w.headers('worker'))).body.timeline.filter(
+        (t: { action: string }) => t.action.startsWith('volunteer'),
+      )
+    expect(
+      (await timeline()).map((t: { actionLabel: string; note: string }) => [t.actionLabel, t.note]),
+    ).toEqual([['需要志愿者', `需要志愿者（维修），志愿需求 ${need.code} 已发给 1 位志愿者`]])
+    await api.http
+      .post(`/api/v1/volunteer-needs/${need.id}/accept`)
+      .set(await w.headers('neighbour'))
+      .send({})
+    await api.http
+      .post(`/api/v1/volunteer-needs/${need.id}/done`)
+      .set(await w.headers('neighbour'))
+      .send({ hours: 1 })
+      .expect(200)
+    expect((await timeline()).map((t: { note: string }) => t.note).slice(1)).toEqual([
+      `志愿者已接单（志愿需求 ${need.code}）`,
+      `志愿服务已完成（志愿需求 ${need.code}）`,
+    ])
+    const shown = await api.http.get(`/api/v1/cases/${number}`).set(await w.headers('worker'))
+    expect(shown.body.volunteerNeed).toMatchObject({ code: need.code, skill: '维修', needId: need.id })
   })
 })

@@ -74,7 +74,7 @@ describe('the console’s 积分商城 page in Chromium', () => {
     await page.getByRole('button', { name: '核销' }).click()
     await expect
       .poll(() => page.textContent('[role=alert]'))
-      .toBe('这个取货码没有待领取的兑换，请核对后再输入')
+      .toBe('这个取货码已经核销过了，不能重复领取。如有疑问请联系社区')
 
     // The grid's leaderboard: the resident's 50 points this month, the name masked.
     await page.selectOption('#board-grid', String(resident.gridId))

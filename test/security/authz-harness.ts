@@ -18,6 +18,7 @@ export const ROLES: Who[] = [
   'otherStaff',
   'admin',
   'outsider',
+  'merchant',
   'anonymous',
 ]
 

@@ -229,6 +229,13 @@ export const CASE_ROWS: Row[] = [
     ok: STAFF_OK,
   },
   {
+    route: 'POST /api/v1/cases/:number/volunteer-need (需要志愿者)',
+    method: 'post',
+    path: caseOf('A', '/volunteer-need', 'assigned'),
+    body: () => ({ skill: '维修', startsAt: '2026-11-28 10:00' }),
+    ok: HANDLERS,
+  },
+  {
     route: 'GET /api/v1/departments?communityId=KH',
     method: 'get',
     path: (c) => `/api/v1/departments?communityId=${String(c.w.community._id)}`,

@@ -124,7 +124,8 @@ export const PLATFORM_ROWS: Row[] = [
         return `/api/v1/auth/console-tickets/${ticket}/${decision}`
       },
       body: () => ({}),
-      ok: ['worker', 'worker2', 'dept', 'deptB', 'staff', 'otherStaff', 'admin'],
+      // A merchant's verifier signs in to its one console page (核销) the same way.
+      ok: ['worker', 'worker2', 'dept', 'deptB', 'staff', 'otherStaff', 'admin', 'merchant'],
     }),
   ),
   {

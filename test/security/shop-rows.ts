@@ -60,6 +60,13 @@ export const SHOP_ROWS: Row[] = [
     deny: { otherStaff: 404 },
   },
   {
+    route: 'POST /api/v1/shop/merchant-staff (a KH merchant verifier login)',
+    method: 'post',
+    path: () => '/api/v1/shop/merchant-staff',
+    body: (c) => ({ communityId: id(c.w.community), merchantName: '老李修鞋铺', name: '李师傅' }),
+    ok: [...STAFF_OK],
+  },
+  {
     route: 'POST /api/v1/shop/items/:id/redeem (a KH item)',
     method: 'post',
     path: async (c) => `/api/v1/shop/items/${(await shop(c)).shopItemId}/redeem`,
@@ -77,7 +84,8 @@ export const SHOP_ROWS: Row[] = [
     route: 'GET /api/v1/shop/redemptions?communityId=KH',
     method: 'get',
     path: (c) => withShop(c, `/api/v1/shop/redemptions?communityId=${id(c.w.community)}`),
-    ok: [...STAFF_OK],
+    // The merchant's verifier: only its own items' redemptions (none here).
+    ok: [...STAFF_OK, 'merchant'],
   },
   {
     route: 'POST /api/v1/shop/redemptions/verify (a KH pickup code)',
@@ -85,7 +93,8 @@ export const SHOP_ROWS: Row[] = [
     path: () => '/api/v1/shop/redemptions/verify',
     body: async (c, allowed) => ({ code: (await redemption(c, allowed)).code }),
     ok: [...STAFF_OK],
-    deny: { otherStaff: 404 },
+    // The merchant's verifier may verify, but not a community item's code: as unknown.
+    deny: { otherStaff: 404, merchant: 404 },
   },
   {
     route: "POST /api/v1/shop/redemptions/:id/cancel (张三's open redemption)",
@@ -93,7 +102,10 @@ export const SHOP_ROWS: Row[] = [
     path: async (c, allowed) => `/api/v1/shop/redemptions/${(await redemption(c, allowed)).id}/cancel`,
     ok: ['reporter', ...STAFF_OK],
     deny: Object.fromEntries(
-      ['neighbour', 'worker', 'worker2', 'dept', 'deptB', 'otherStaff', 'outsider'].map((w) => [w, 404]),
+      ['neighbour', 'worker', 'worker2', 'dept', 'deptB', 'otherStaff', 'outsider', 'merchant'].map((w) => [
+        w,
+        404,
+      ]),
     ),
   },
   { route: 'GET /api/v1/points/rules', method: 'get', path: () => '/api/v1/points/rules', ok: SIGNED_IN },

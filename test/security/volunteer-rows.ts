@@ -178,4 +178,33 @@ export const VOLUNTEER_ROWS: Row[] = [
     body: () => ({ text: '家里厨房水管漏水了' }),
     ok: ['neighbour'],
   },
+  {
+    route: 'POST /api/v1/households/:id/notice-acks (only a linked proxy)',
+    method: 'post',
+    path: async (c) => {
+      await proxy(c)
+      return `/api/v1/households/${id(c.w.home)}/notice-acks`
+    },
+    body: async (c) => ({ noticeId: await ackNotice(c) }),
+    ok: ['neighbour'],
+  },
 ]
+
+/** A sent KH notice asking households for 收到. */
+function ackNotice(c: Ctx) {
+  return c.memo('ack-notice', async () => {
+    const notices = c.api.services.notices
+    const n = await notices.create(
+      {
+        communityId: id(c.w.community),
+        title: '停水通知',
+        body: '周三停水',
+        requireAck: true,
+        channels: ['persons'],
+      },
+      admin(c),
+    )
+    await notices.send(n.id, { confirm: true }, admin(c))
+    return n.id
+  })
+}

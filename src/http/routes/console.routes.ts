@@ -23,6 +23,7 @@ const STAFF_ROLES = [
   'street_staff',
   'intake_desk',
   'admin',
+  'merchant',
 ] as const
 
 /** Vite names built assets `name-<hash>.ext`: they never change, so browsers may keep them a year. */

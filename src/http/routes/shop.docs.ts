@@ -4,6 +4,7 @@ import {
   AwardBody,
   CancelRedemptionBody,
   LeaderboardQuery,
+  MerchantStaffBody,
   PreferencesBody,
   RedeemBody,
   RedemptionsQuery,
@@ -110,11 +111,22 @@ export const shopDocs: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/shop/redemptions/verify',
-    summary: '核销取货码（标记已领取，只能一次）',
+    summary:
+      '核销取货码（标记已领取，只能一次；已核销过的码答 409）：本社区工作人员，或商户核销员（只能核销本商户的商品），返回商品和打码的居民姓名',
     tags: ['shop'],
     auth: token,
     body: VerifyBody,
     response: Redemption,
+    roles: [...SHOP_STAFF, 'merchant'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/shop/merchant-staff',
+    status: [201],
+    summary: '为本社区的商户开通核销账号（角色 merchant，只能核销该商户的商品），返回绑定微信用的邀请码',
+    tags: ['shop'],
+    auth: token,
+    body: MerchantStaffBody,
     roles: SHOP_STAFF,
   },
   {

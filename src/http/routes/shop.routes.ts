@@ -40,6 +40,18 @@ export const VerifyBody = z
       .regex(/^\d{6}$/, '取货码是 6 位数字'),
   })
   .strict()
+/** A login for a local merchant's staff (商户核销员): who, and which merchant's items they verify. */
+export const MerchantStaffBody = z
+  .object({
+    communityId: Id,
+    merchantName: z
+      .string({ error: '请填写商户名称' })
+      .trim()
+      .min(1, '请填写商户名称')
+      .max(40, '商户名称最多 40 字'),
+    name: z.string({ error: '请填写核销员姓名' }).trim().min(1, '请填写核销员姓名').max(30, '姓名最多 30 字'),
+  })
+  .strict()
 export const CancelRedemptionBody = z.object({ reason: z.string().trim().max(200).default('') }).strict()
 export const AwardBody = z
   .object({
@@ -88,7 +100,18 @@ function mayActFor(actor: Actor, communityId: string): boolean {
 }
 
 function shopActor(actor: Actor): ShopActor {
-  return { personId: actor.personId, mayActFor: (c) => mayActFor(actor, c) }
+  return { personId: actor.personId, mayActFor: (c) => mayActFor(actor, c), ...merchantOf(actor) }
+}
+
+/** A merchant login's merchant (its name, its communities); nothing for anyone else. */
+function merchantOf(actor: Actor): Pick<ShopActor, 'merchant'> {
+  return actor.roles.includes('merchant') && actor.merchant ? { merchant: actor.merchant } : {}
+}
+
+/** Creates merchant logins and their invite codes (absent: the route answers 404). */
+export interface MerchantLogins {
+  create(input: z.output<typeof MerchantStaffBody>): Promise<{ id: string; name: string }>
+  invite(personId: string, by: Actor): Promise<{ code: string; expiresAt: Date }>
 }
 
 /**
@@ -100,6 +123,7 @@ export function shopRoutes(deps: {
   points: PointsService
   config: Pick<Config, 'points'>
   clock: Clock
+  merchants?: MerchantLogins
 }): Router {
   const { shop, points } = deps
   const router = new Router({ prefix: '/api/v1' })
@@ -147,14 +171,34 @@ export function shopRoutes(deps: {
   router.get('/shop/redemptions', async (ctx) => {
     const actor = requireActor(ctx)
     const { communityId, limit } = parseQuery(ctx, RedemptionsQuery)
-    if (communityId && !mayActFor(actor, communityId)) throw new ForbiddenError('只能查看本社区的兑换记录')
-    const filter = communityId ? { communityId } : { personId: actor.personId }
+    const merchant = merchantOf(actor).merchant
+    if (communityId && !mayActFor(actor, communityId) && !merchant?.communityIds.includes(communityId))
+      throw new ForbiddenError('只能查看本社区的兑换记录')
+    // A merchant login sees only the redemptions of its own items.
+    const filter = !communityId
+      ? merchant
+        ? { merchant }
+        : { personId: actor.personId }
+      : mayActFor(actor, communityId) || !merchant
+        ? { communityId }
+        : { merchant }
     ctx.body = { items: await shop.listRedemptions(filter, limit) }
   })
   router.post('/shop/redemptions/verify', async (ctx) => {
-    const actor = requireRole(ctx, ...SHOP_STAFF)
+    const actor = requireRole(ctx, ...SHOP_STAFF, 'merchant')
     const { code } = parseBody(ctx, VerifyBody)
     ctx.body = await shop.verify(code, shopActor(actor))
+  })
+  /** Community staff create a merchant's verifier login and get its invite code (bind WeChat with it). */
+  router.post('/shop/merchant-staff', async (ctx) => {
+    const actor = requireRole(ctx, ...SHOP_STAFF)
+    const body = parseBody(ctx, MerchantStaffBody)
+    if (!mayActFor(actor, body.communityId)) throw new ForbiddenError('只能为本社区的商户开通核销账号')
+    if (!deps.merchants) throw new NotFoundError('商户核销账号')
+    const person = await deps.merchants.create(body)
+    const invite = await deps.merchants.invite(person.id, actor)
+    ctx.status = 201
+    ctx.body = { personId: person.id, name: person.name, merchantName: body.merchantName, invite }
   })
   router.post('/shop/redemptions/:id/cancel', async (ctx) => {
     const actor = requireActor(ctx)

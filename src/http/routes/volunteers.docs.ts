@@ -1,10 +1,11 @@
 import { VOLUNTEER_SKILLS } from '../../models/volunteer.model.js'
-import { needInput, profileInput } from '../../services/volunteers/volunteer.service.js'
+import { CaseNeedInput, needInput, profileInput } from '../../services/volunteers/volunteer.service.js'
 import { IDEMPOTENCY_KEY_HEADER, type RouteDoc } from '../openapi.js'
 import { EmptyInput } from './cases.schemas.js'
 import {
   CommunityQuery,
   DoneBody,
+  HouseholdAckBody,
   NeedListQuery,
   NeedRatingBody,
   ProxyCaseBody,
@@ -158,5 +159,25 @@ export const volunteerDocs: RouteDoc[] = [
     tags: ['proxies'],
     auth: token,
     body: ProxyCaseBody,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/households/:id/notice-acks',
+    status: [201, 200],
+    summary: '代办人替所代办的住户确认收到通知（每户一次，谁确认都算）；不是这户的代办人时 403',
+    tags: ['proxies'],
+    auth: token,
+    body: HouseholdAckBody,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/cases/:number/volunteer-need',
+    status: [201, 200],
+    summary:
+      '工单「需要志愿者」：网格员或本社区工作人员按工单发布志愿需求（每个工单一条，重复提交返回原需求），发给附近合适的志愿者，工单时间线记录需求和结果',
+    tags: ['volunteers'],
+    auth: token,
+    roles: ['grid_worker', 'community_staff', 'street_staff', 'admin'],
+    body: CaseNeedInput,
   },
 ]

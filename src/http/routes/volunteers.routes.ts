@@ -1,10 +1,12 @@
 import Router from '@koa/router'
 import type { Context } from 'koa'
 import { z } from 'zod'
-import { describeIssues, InvalidInputError } from '../../lib/errors.js'
+import { describeIssues, InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import type { CaseService } from '../../services/cases/case.service.js'
+import type { NoticeService } from '../../services/notices/notice.service.js'
 import { ProxyLinkInput, type ProxyService } from '../../services/proxies/proxy.service.js'
 import {
+  CaseNeedInput,
   needInput,
   profileInput,
   type VolunteerService,
@@ -12,7 +14,7 @@ import {
 import { requireActor, requireCommunity, requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams, parseQuery } from '../validate.js'
 import { requestKey } from './cases.routes.js'
-import { EmptyInput } from './cases.schemas.js'
+import { CaseNumberParams, EmptyInput } from './cases.schemas.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 export const VolunteerIdParams = z.object({ id: ObjectIdString })
@@ -48,6 +50,7 @@ export const ProxyCaseBody = z
   })
   .strict()
 export const ProxyLinkBody = ProxyLinkInput
+export const HouseholdAckBody = z.object({ noticeId: ObjectIdString }).strict()
 
 const STAFF = ['community_staff', 'admin'] as const
 
@@ -73,7 +76,9 @@ function parseForm<S extends z.ZodType>(ctx: Context, schema: S): z.output<S> {
 export function volunteersRoutes(deps: {
   volunteers: VolunteerService
   proxies: ProxyService
-  cases: Pick<CaseService, 'open'>
+  /** For a proxy's 收到 to a notice on the household's behalf (absent: that route answers 404). */
+  notices?: Pick<NoticeService, 'acknowledgeForHousehold'>
+  cases: Pick<CaseService, 'open' | 'caseForNeed' | 'recordVolunteerNeed'>
 }): Router {
   const { volunteers, proxies } = deps
   const ProfileBody = profileInput(volunteers.skills)
@@ -198,6 +203,37 @@ export function volunteersRoutes(deps: {
     })
     ctx.status = opened.created ? 201 : 200
     ctx.body = { case: opened.case, created: opened.created, duplicateOf: opened.duplicateOf }
+  })
+  /**
+   * 需要志愿者: the case's grid worker or community staff flag it; one need per case (a repeat answers
+   * 200 with the first), offered to matching volunteers; the case records it on its timeline.
+   */
+  router.post('/cases/:number/volunteer-need', async (ctx) => {
+    const actor = requireRole(ctx, 'grid_worker', 'community_staff', 'street_staff', 'admin')
+    const { number } = parseParams(ctx, CaseNumberParams)
+    const body = parseForm(ctx, CaseNeedInput)
+    const c = await deps.cases.caseForNeed(number, actor)
+    const need = await volunteers.postNeedForCase(c, body, actor.personId)
+    ctx.status = need.created ? 201 : 200
+    if (!need.created) {
+      // The first request records it on the case (with whom it was offered to).
+      ctx.body = { need, case: { number: c.number } }
+      return
+    }
+    const ref = { id: need.id, code: need.code, skill: need.skill, offered: need.offeredTo.length }
+    const updated = await deps.cases.recordVolunteerNeed(c.number, actor, ref)
+    ctx.body = { need, case: { number: updated.number, volunteerNeed: updated.volunteerNeed } }
+  })
+  /** A proxy acknowledges a notice (收到) for the household: once per household, whoever gives it. */
+  router.post('/households/:id/notice-acks', async (ctx) => {
+    const actor = requireActor(ctx)
+    const { id } = parseParams(ctx, VolunteerIdParams)
+    const { noticeId } = parseForm(ctx, HouseholdAckBody)
+    if (!deps.notices) throw new NotFoundError('通知回执')
+    await proxies.assertProxy(actor.personId, id)
+    const ack = await deps.notices.acknowledgeForHousehold(noticeId, id, actor.personId, 'api')
+    ctx.status = ack.recorded ? 201 : 200
+    ctx.body = ack
   })
   return router
 }

@@ -2,7 +2,15 @@ import { LookupKeyModel } from '../../models/lookup-key.model.js'
 import { isDuplicateKeyError } from '../errors.js'
 
 /** What a natural key names; the prefix of its `_id`. */
-export type LookupKind = 'case-source' | 'case-number' | 'contact' | 'room' | 'building-grid' | 'wecom-user'
+export type LookupKind =
+  | 'case-source'
+  | 'case-number'
+  | 'contact'
+  | 'room'
+  | 'building-grid'
+  | 'wecom-user'
+  /** A case flagged 需要志愿者 → the one volunteer need posted from it. */
+  | 'volunteer-case'
 
 const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
 

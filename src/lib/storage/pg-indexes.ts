@@ -52,6 +52,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   event_signups: ['eventId', 'personId'],
   notices: ['status', 'communityId'],
   notice_acks: ['noticeId', 'personId'],
+  notice_household_acks: ['noticeId', 'householdId'],
   points_ledger: ['refKey', 'personId'],
   audit: ['actorId', 'residentId'],
   refresh_tokens: ['hash', 'personId', 'family'],

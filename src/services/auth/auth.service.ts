@@ -24,6 +24,11 @@ export interface Actor {
   communityIds: string[]
   gridIds: string[]
   departmentId?: string
+  /**
+   * A merchant login (商户核销员): the merchant whose shop items it may verify, and where. Its
+   * communities are here, not in `communityIds`, so no community-wide check lets it in.
+   */
+  merchant?: { name: string; communityIds: string[] }
   via: 'token' | 'api_key' | 'dev'
 }
 
@@ -45,6 +50,8 @@ const AccessPayload = z.object({
   c: z.array(z.string()),
   g: z.array(z.string()),
   d: z.string().optional(),
+  /** A merchant login's merchant: its name and communities. */
+  m: z.object({ n: z.string(), c: z.array(z.string()) }).optional(),
   /** The session (refresh-token family) the token belongs to: no session, no access. */
   sid: z.string(),
   exp: z.number(),
@@ -76,8 +83,15 @@ export function actorOf(
   via: Actor['via'],
 ): Actor {
   const roles = (person.roles ?? []) as Role[]
-  const communityIds = (person.staff?.communityIds ?? []).map(String)
-  if (communityIds.length === 0 && person.communityId && roles.some((r) => r !== 'resident')) {
+  const merchantOnly = roles.includes('merchant') && roles.every((r) => r === 'merchant' || r === 'resident')
+  const scoped = (person.staff?.communityIds ?? []).map(String)
+  const communityIds = merchantOnly ? [] : scoped
+  if (
+    !merchantOnly &&
+    communityIds.length === 0 &&
+    person.communityId &&
+    roles.some((r) => r !== 'resident')
+  ) {
     communityIds.push(String(person.communityId))
   }
   return {
@@ -86,6 +100,9 @@ export function actorOf(
     communityIds,
     gridIds: (person.staff?.gridIds ?? []).map(String),
     departmentId: person.staff?.departmentId ? String(person.staff.departmentId) : undefined,
+    ...(roles.includes('merchant') && person.staff?.merchantName
+      ? { merchant: { name: person.staff.merchantName, communityIds: scoped } }
+      : {}),
     via,
   }
 }
@@ -141,6 +158,7 @@ export function createAuthService(deps: AuthDeps) {
       communityIds: payload.c,
       gridIds: payload.g,
       departmentId: payload.d,
+      ...(payload.m ? { merchant: { name: payload.m.n, communityIds: payload.m.c } } : {}),
       via: 'token',
     }
   }
@@ -163,6 +181,7 @@ export function createAuthService(deps: AuthDeps) {
       c: actor.communityIds,
       g: actor.gridIds,
       d: actor.departmentId,
+      ...(actor.merchant ? { m: { n: actor.merchant.name, c: actor.merchant.communityIds } } : {}),
       sid: family,
       exp,
     })
@@ -275,7 +294,11 @@ export function createAuthService(deps: AuthDeps) {
     if (!person || person.erasedAt) throw new DomainError('NOT_FOUND', '找不到该人员')
     const above = (person.roles ?? []).some((r) => r === 'admin' || r === 'street_staff')
     const target = actorOf(person, 'token')
-    const communities = [...target.communityIds, ...(person.communityId ? [String(person.communityId)] : [])]
+    const communities = [
+      ...target.communityIds,
+      ...(target.merchant?.communityIds ?? []),
+      ...(person.communityId ? [String(person.communityId)] : []),
+    ]
     if (above || !communities.some((c) => by.communityIds.includes(c)))
       throw new ForbiddenError('只能为本社区的工作人员生成邀请码')
   }

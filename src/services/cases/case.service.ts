@@ -43,6 +43,13 @@ import {
   withNames,
 } from './case.staff.js'
 import { type CaseSummary, type CaseView, toCaseView } from './case.views.js'
+import {
+  type CaseForNeed,
+  type CaseNeedRef,
+  caseForNeed,
+  recordVolunteerNeed,
+  recordVolunteerOutcome,
+} from './case.volunteer.js'
 
 export type { CaseActor } from './case.access.js'
 export { SYSTEM_ACTOR } from './case.access.js'
@@ -97,6 +104,12 @@ export interface CaseService {
   /** Community staff record a call-back (电话回访) of a case rated low or not at all. */
   recordCallback(number: string, actor: CaseActor, input: CallbackInput): Promise<CaseView>
   rate(number: string, who: WhoInput, score: unknown, comment?: string): Promise<CaseView>
+  /** 需要志愿者: checks the actor may flag the case; what a volunteer need is built from. */
+  caseForNeed(number: string, actor: CaseActor): Promise<CaseForNeed>
+  /** Records the need posted from the case (data and timeline); a repeat writes nothing. */
+  recordVolunteerNeed(number: string, actor: CaseActor, need: CaseNeedRef): Promise<CaseView>
+  /** The need's outcome on the case's timeline. */
+  recordVolunteerOutcome(number: string, code: string, note: string): Promise<CaseView>
   reopen(number: string, who: WhoInput | CaseActor, reason: string): Promise<CaseView>
   /** Scheduler: posted cases past their claim window go to the default department. Returns the count. */
   dispatchUnclaimed(now: Date): Promise<number>
@@ -153,6 +166,9 @@ export function createCaseService(deps: CaseServiceDeps): CaseService {
     close: async (n, a, r) => view(await closeCase(ctx, n, a, r)),
     recordCallback: async (n, a, b) => view(await recordCallback(ctx, n, a, b)),
     rate: async (n, w, s, c) => view(await rateCase(ctx, n, w, s, c)),
+    caseForNeed: (n, a) => caseForNeed(n, a),
+    recordVolunteerNeed: async (n, a, need) => view(await recordVolunteerNeed(ctx, n, a, need)),
+    recordVolunteerOutcome: async (n, code, note) => view(await recordVolunteerOutcome(ctx, n, code, note)),
     reopen: async (n, w, r) => view(await reopenCase(ctx, n, w, r)),
     dispatchUnclaimed: (now) => dispatchUnclaimed(ctx, now),
     closeStale: (now) => closeStale(ctx, now),

@@ -48,6 +48,8 @@ export const TIMELINE_LABELS: Readonly<Record<TimelineAction, string>> = {
   held: '转服务台待派',
   relocated: '重新定位派单',
   called_back: '电话回访',
+  volunteer_needed: '需要志愿者',
+  volunteer_update: '志愿服务进展',
 }
 
 /** The Chinese name of a timeline action; an unknown one is shown as it is. */
@@ -162,6 +164,8 @@ export interface CaseView extends CaseSummary {
   timeline: CaseTimelineView[]
   claims: CaseClaimsView
   callbacks: CaseCallbackView[]
+  /** Flagged 需要志愿者: the volunteer need posted from the case. */
+  volunteerNeed?: { needId: string; code: string; skill: string; at: Date }
 }
 
 const str = (v: unknown): string | undefined => (v == null ? undefined : String(v))
@@ -262,6 +266,16 @@ export function toCaseView(c: CaseDoc, now: Date, dueState?: DueStateFn): CaseVi
       satisfied: b.satisfied ?? undefined,
       note: maskText(b.note),
     })),
+    ...(c.volunteerNeed
+      ? {
+          volunteerNeed: {
+            needId: String(c.volunteerNeed.needId),
+            code: c.volunteerNeed.code,
+            skill: c.volunteerNeed.skill,
+            at: c.volunteerNeed.at,
+          },
+        }
+      : {}),
     timeline: c.timeline.map((t) => ({
       at: t.at,
       actorId: str(t.actorId),

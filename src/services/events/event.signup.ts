@@ -31,11 +31,15 @@ async function assertMayJoin(event: EventDoc, personId: string): Promise<void> {
     communityId: 1,
     gridId: 1,
     staff: 1,
+    roles: 1,
     erasedAt: 1,
   }).lean()
   if (!p || p.erasedAt) throw new NotFoundError('居民')
   const community = String(event.communityId)
-  const isStaff = (p.staff?.communityIds ?? []).some((c) => String(c) === community)
+  // A merchant's verifier login is scoped to its shop items, not to the community's events.
+  const merchantOnly =
+    (p.roles ?? []).every((r) => r === 'merchant' || r === 'resident') && p.roles?.includes('merchant')
+  const isStaff = !merchantOnly && (p.staff?.communityIds ?? []).some((c) => String(c) === community)
   if (isStaff) return
   if (String(p.communityId) !== community) throw new ForbiddenError('该活动仅限本社区居民报名')
   const grids = (event.gridIds ?? []).map(String)

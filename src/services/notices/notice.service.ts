@@ -9,7 +9,12 @@ import {
   NotFoundError,
 } from '../../lib/errors.js'
 import { withLock } from '../../lib/storage/index.js'
-import { NoticeAckModel, type NoticeDoc, NoticeModel } from '../../models/notice.model.js'
+import {
+  NoticeAckModel,
+  type NoticeDoc,
+  NoticeHouseholdAckModel,
+  NoticeModel,
+} from '../../models/notice.model.js'
 import { OUTBOX_STATUSES, OutboxModel, type OutboxStatus } from '../../models/outbox.model.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import { parseEventTime } from '../events/event.time.js'
@@ -81,6 +86,8 @@ export interface AckPerson {
   at?: Date
   /** 「5号楼2单元301」: tells apart three residents named 王丽娟. */
   address?: string
+  /** Acknowledged for the whole household by its proxy (代办确认): who acted. */
+  proxyAck?: { actedById: string; actedByName: string }
   /** Who visits or calls when they do not answer: the household's party member, else the grid worker. */
   follower?: { personId: string; name: string; role: 'party_member' | 'grid_worker' }
 }
@@ -98,6 +105,16 @@ export interface ReachPreview {
     /** Vulnerable residents in scope without WeChat: someone has to tell them in person. */
     withoutWeChat: AckPerson[]
   }
+}
+
+/** A household's 收到 given by its proxy. */
+export interface HouseholdAck {
+  noticeId: string
+  title: string
+  householdId: string
+  proxyFor: { householdId: string; actedById: string }
+  at: Date
+  recorded: boolean
 }
 
 export interface AckReport {
@@ -127,6 +144,23 @@ export interface NoticeService {
     personId: string,
     via?: string,
   ): Promise<{ noticeId: string; title: string; recorded: boolean } | undefined>
+  /**
+   * A proxy's 收到 for a household it is linked to (the caller checks the link): once per household
+   * and notice, whoever gives it; `recorded` is false for a repeat. NOT_FOUND when the notice does
+   * not reach that household.
+   */
+  acknowledgeForHousehold(
+    noticeId: string,
+    householdId: string,
+    actedById: string,
+    via?: string,
+  ): Promise<HouseholdAck>
+  /** The latest notice asking for 收到 (past 7 days) that reached the household, acknowledged by its proxy. */
+  acknowledgeLatestForHousehold(
+    householdId: string,
+    actedById: string,
+    via?: string,
+  ): Promise<HouseholdAck | undefined>
   acks(id: string): Promise<AckReport>
   /** Whom the notice will reach (groups, persons, the vulnerable residents it covers), before sending. */
   reach(id: string): Promise<ReachPreview>
@@ -237,6 +271,35 @@ export function noticeText(n: Pick<NoticeDoc, 'title' | 'body' | 'requireAck'>):
 
 const emptyCounts = () =>
   Object.fromEntries(OUTBOX_STATUSES.map((s) => [s, 0])) as Record<OutboxStatus, number>
+
+/** Does the notice reach a person or household of its community (its grids, its tags)? */
+function reaches(n: NoticeDoc, p: { gridId?: Types.ObjectId | null; tags: string[] }): boolean {
+  const grids = n.gridIds ?? []
+  const tags = n.tags ?? []
+  return (
+    (grids.length === 0 || grids.some((g) => String(g) === String(p.gridId))) &&
+    (tags.length === 0 || tags.some((t) => p.tags.includes(t)))
+  )
+}
+
+/** The notice's household acknowledgements by proxies: household id → when and who acted. */
+async function householdAcksOf(
+  noticeId: Types.ObjectId,
+): Promise<Map<string, { at: Date; by: { actedById: string; actedByName: string } }>> {
+  const rows = await NoticeHouseholdAckModel.find({ noticeId }).lean()
+  if (rows.length === 0) return new Map()
+  const names = new Map(
+    (await ResidentModel.find({ _id: { $in: rows.map((r) => r.actedById) } }, { name: 1 }).lean()).map(
+      (r) => [String(r._id), r.name],
+    ),
+  )
+  return new Map(
+    rows.map((r) => [
+      String(r.householdId),
+      { at: r.at, by: { actedById: String(r.actedById), actedByName: names.get(String(r.actedById)) ?? '' } },
+    ]),
+  )
+}
 
 /** Notices 通知: written by staff, planned into outbox messages per group and person, acknowledged. */
 export function createNoticeService(deps: {
@@ -433,29 +496,87 @@ export function createNoticeService(deps: {
     if (!Types.ObjectId.isValid(personId)) return undefined
     const p = await ResidentModel.findById(personId, { communityId: 1, gridId: 1, tags: 1 }).lean()
     if (!p?.communityId) return undefined
-    const since = new Date(deps.clock.now().getTime() - 7 * 24 * 3600_000)
-    const candidates = await NoticeModel.find({
-      communityId: p.communityId,
-      requireAck: true,
-      status: 'sent',
-      sentAt: { $gte: since },
-    })
-      .sort({ sentAt: -1 })
-      .lean<NoticeDoc[]>()
-    const reaches = (n: NoticeDoc) =>
-      ((n.gridIds ?? []).length === 0 || (n.gridIds ?? []).some((g) => String(g) === String(p.gridId))) &&
-      ((n.tags ?? []).length === 0 || (n.tags ?? []).some((t) => (p.tags ?? []).includes(t)))
-    const target = candidates.find(reaches)
+    const target = (await recentAckNotices(p.communityId)).find((n) =>
+      reaches(n, { gridId: p.gridId, tags: p.tags ?? [] }),
+    )
     if (!target) return undefined
     const { recorded } = await acknowledge(String(target._id), personId, via)
     return { noticeId: String(target._id), title: target.title, recorded }
   }
 
+  /** Sent notices of the community asking for 收到 in the past 7 days, newest first. */
+  async function recentAckNotices(communityId: Types.ObjectId): Promise<NoticeDoc[]> {
+    const since = new Date(deps.clock.now().getTime() - ACK_WINDOW_MS)
+    return NoticeModel.find({ communityId, requireAck: true, status: 'sent', sentAt: { $gte: since } })
+      .sort({ sentAt: -1 })
+      .lean<NoticeDoc[]>()
+  }
+
+  /** The household, its grid and the tags its living residents carry (a tagged notice reaches it by them). */
+  async function householdReach(householdId: string) {
+    if (!Types.ObjectId.isValid(householdId)) throw new NotFoundError('住户')
+    const hh = await HouseholdModel.findById(householdId, { communityId: 1, gridId: 1 }).lean()
+    if (!hh) throw new NotFoundError('住户')
+    const members = await ResidentModel.find({ householdId: hh._id, erasedAt: null }, { tags: 1 }).lean()
+    return { hh, gridId: hh.gridId, tags: members.flatMap((m) => m.tags ?? []) }
+  }
+
+  async function recordHouseholdAck(
+    n: NoticeDoc,
+    householdId: Types.ObjectId,
+    actedById: string,
+    via: string,
+  ): Promise<HouseholdAck> {
+    if (!n.requireAck) throw new ConflictError('这条通知不需要回复确认')
+    const base = { noticeId: String(n._id), title: n.title, householdId: String(householdId) }
+    try {
+      const doc = await NoticeHouseholdAckModel.create({
+        noticeId: n._id,
+        householdId,
+        actedById: new Types.ObjectId(actedById),
+        at: deps.clock.now(),
+        via,
+      })
+      return { ...base, proxyFor: { householdId: base.householdId, actedById }, at: doc.at, recorded: true }
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+      const first = await NoticeHouseholdAckModel.findOne({ noticeId: n._id, householdId }).lean()
+      if (!first) throw err
+      const by = String(first.actedById)
+      return {
+        ...base,
+        proxyFor: { householdId: base.householdId, actedById: by },
+        at: first.at,
+        recorded: false,
+      }
+    }
+  }
+
+  async function acknowledgeForHousehold(
+    noticeId: string,
+    householdId: string,
+    actedById: string,
+    via = 'api',
+  ) {
+    const n = await loadNotice(noticeId)
+    const place = await householdReach(householdId)
+    if (!place.hh.communityId.equals(n.communityId) || !reaches(n, place))
+      throw new NotFoundError('发给这户的这条通知')
+    return recordHouseholdAck(n, place.hh._id, actedById, via)
+  }
+
+  async function acknowledgeLatestForHousehold(householdId: string, actedById: string, via = 'chat') {
+    const place = await householdReach(householdId)
+    const target = (await recentAckNotices(place.hh.communityId)).find((n) => reaches(n, place))
+    return target ? recordHouseholdAck(target, place.hh._id, actedById, via) : undefined
+  }
+
   async function acks(id: string): Promise<AckReport> {
     const n = await loadNotice(id)
-    const [people, rows] = await Promise.all([
+    const [people, rows, byHousehold] = await Promise.all([
       personsInScope(scopeOf(n)),
       NoticeAckModel.find({ noticeId: n._id }).lean(),
+      householdAcksOf(n._id),
     ])
     const ackedAt = new Map(rows.map((r) => [String(r.personId), r.at]))
     const places = await placesOf(people)
@@ -466,13 +587,20 @@ export function createNoticeService(deps: {
       tags: p.tags,
       ...places(p),
     })
-    return {
-      noticeId: id,
-      acknowledged: people
-        .filter((p) => ackedAt.has(p.personId))
-        .map((p) => ({ ...view(p), at: ackedAt.get(p.personId) })),
-      pending: people.filter((p) => !ackedAt.has(p.personId)).map(view),
+    const acked = (p: ScopePerson): AckPerson | undefined => {
+      const own = ackedAt.get(p.personId)
+      if (own) return { ...view(p), at: own }
+      const proxy = byHousehold.get(p.householdId ?? '')
+      return proxy ? { ...view(p), at: proxy.at, proxyAck: proxy.by } : undefined
     }
+    const acknowledged: AckPerson[] = []
+    const pending: AckPerson[] = []
+    for (const p of people) {
+      const a = acked(p)
+      if (a) acknowledged.push(a)
+      else pending.push(view(p))
+    }
+    return { noticeId: id, acknowledged, pending }
   }
 
   async function reach(id: string): Promise<ReachPreview> {
@@ -539,6 +667,8 @@ export function createNoticeService(deps: {
     delivery,
     acknowledge,
     acknowledgeLatest,
+    acknowledgeForHousehold,
+    acknowledgeLatestForHousehold,
     acks,
     reach,
     followUp,

@@ -311,6 +311,28 @@ export function createPeopleService(deps: PeopleDeps) {
 
     updateResident,
 
+    /**
+     * A login for a local merchant's staff (商户核销员): role `merchant`, bound to the merchant's name
+     * in one community; it verifies pickup codes of that merchant's shop items and nothing else.
+     */
+    async createMerchantStaff(input: {
+      communityId: string
+      merchantName: string
+      name: string
+    }): Promise<ResidentView> {
+      const created = await createResident({ name: input.name, roles: ['merchant'] })
+      await ResidentModel.updateOne(
+        { _id: new Types.ObjectId(created.id) },
+        {
+          $set: {
+            'staff.communityIds': [new Types.ObjectId(input.communityId)],
+            'staff.merchantName': input.merchantName,
+          },
+        },
+      )
+      return created
+    },
+
     async getResident(id: string): Promise<ResidentView> {
       return view(await loadResident(id))
     },

@@ -91,7 +91,7 @@ describe('points shop', () => {
     const picked = await w.shop.verify(r.code as string, w.staffActor)
     expect(picked.status).toBe('picked_up')
     expect(picked.code).toBeUndefined()
-    expect(await code(w.shop.verify(r.code as string, w.staffActor))).toBe('NOT_FOUND')
+    expect(await code(w.shop.verify(r.code as string, w.staffActor))).toBe('CONFLICT') // used: said politely, not "unknown"
     expect((await w.shop.getItem(item.id)).remaining).toBe(4)
   })
 

@@ -20,6 +20,7 @@ import {
   ShopItemModel,
   ShopMenuModel,
 } from '../../models/shop.model.js'
+import { maskName } from '../cases/case.staff.js'
 import type { PointsService } from '../points/points.service.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
@@ -88,7 +89,18 @@ export interface ShopActor {
   personId: string
   /** True when the actor may act for the redemption's community as staff (checked by the caller). */
   mayActFor(communityId: string): boolean
+  /** A merchant login (商户核销员): it verifies only the items this merchant offers in these communities. */
+  merchant?: ShopMerchant
 }
+
+/** A merchant as its login knows it: the name its items are offered under, in its communities. */
+export interface ShopMerchant {
+  name: string
+  communityIds: readonly string[]
+}
+
+/** What the verifier sees of a picked-up redemption: the item and the resident's name masked (王*). */
+export type VerifiedRedemption = RedemptionView & { residentName: string }
 
 export interface ShopService {
   listItems(communityId: string, options?: { includeInactive?: boolean }): Promise<ShopItemView[]>
@@ -103,14 +115,14 @@ export interface ShopService {
     channel: 'api' | 'wechat'
   }): Promise<RedemptionView & { already: boolean }>
   /** Marks the open redemption with this code picked up, once. `actor` must be staff of its community. */
-  verify(code: string, actor: ShopActor): Promise<RedemptionView>
+  verify(code: string, actor: ShopActor): Promise<VerifiedRedemption>
   /** Cancels an open redemption (its owner or staff) and refunds the points. */
   cancel(id: string, actor: ShopActor, reason: string): Promise<RedemptionView>
   /** Expires open redemptions past their pickup time and refunds them; returns how many. */
   expireDue(): Promise<number>
   getRedemption(id: string): Promise<RedemptionView>
   listRedemptions(
-    filter: { personId: string } | { communityId: string },
+    filter: { personId: string } | { communityId: string } | { merchant: ShopMerchant },
     limit?: number,
   ): Promise<RedemptionView[]>
   /** The chat's numbered list: records which items the person was shown (「兑换 3」 reads it back). */
@@ -381,7 +393,7 @@ export function createShopService(deps: {
     return redemptionView(await loadRedemption(d._id))
   }
 
-  async function verify(code: string, actor: ShopActor): Promise<RedemptionView> {
+  async function verify(code: string, actor: ShopActor): Promise<VerifiedRedemption> {
     const c = parse(
       z
         .string()
@@ -390,10 +402,43 @@ export function createShopService(deps: {
       code,
     )
     const d = await RedemptionModel.findOne({ code: c, status: 'open' }).lean()
-    // Another community's code is the same as no code: codes are not probed across communities.
-    if (!d || !actor.mayActFor(String(d.communityId)))
+    // Another community's (or merchant's) code is the same as no code: codes are not probed.
+    if (!d || !(await mayVerify(actor, d))) {
+      const used = await RedemptionModel.findOne({ code: c, status: 'picked_up' })
+        .sort({ closedAt: -1 })
+        .lean()
+      if (used && (await mayVerify(actor, used)))
+        throw new ConflictError('这个取货码已经核销过了，不能重复领取。如有疑问请联系社区')
       throw new DomainError('NOT_FOUND', '这个取货码没有待领取的兑换，请核对后再输入')
-    return close(d, 'picked_up', actor.personId, '已领取')
+    }
+    const done = await close(d, 'picked_up', actor.personId, '已领取')
+    const person = await ResidentModel.findById(d.personId, { name: 1 }).lean()
+    return { ...done, residentName: maskName(person?.name ?? '') }
+  }
+
+  /** Staff of the community, or the merchant whose item it is. */
+  async function mayVerify(
+    actor: ShopActor,
+    d: { communityId: Types.ObjectId; itemId: Types.ObjectId },
+  ): Promise<boolean> {
+    if (actor.mayActFor(String(d.communityId))) return true
+    const m = actor.merchant
+    if (!m?.communityIds.includes(String(d.communityId))) return false
+    const item = await ShopItemModel.findById(d.itemId, { offeredBy: 1 }).lean()
+    return item?.offeredBy?.type === 'merchant' && item.offeredBy.name === m.name
+  }
+
+  /** The items a merchant offers (by its name) in its communities. */
+  async function merchantItemIds(m: ShopMerchant): Promise<Types.ObjectId[]> {
+    const items = await ShopItemModel.find(
+      {
+        communityId: { $in: m.communityIds.map((c) => oid(c, '社区编号')) },
+        'offeredBy.type': 'merchant',
+        'offeredBy.name': m.name,
+      },
+      { _id: 1 },
+    ).lean()
+    return items.map((i) => i._id)
   }
 
   async function cancel(id: string, actor: ShopActor, reason: string): Promise<RedemptionView> {
@@ -450,7 +495,9 @@ export function createShopService(deps: {
       const q =
         'personId' in filter
           ? { personId: oid(filter.personId) }
-          : { communityId: oid(filter.communityId, '社区编号') }
+          : 'merchant' in filter
+            ? { itemId: { $in: await merchantItemIds(filter.merchant) } }
+            : { communityId: oid(filter.communityId, '社区编号') }
       const docs = await RedemptionModel.find({ ...q, status: { $ne: 'pending' } })
         .sort({ createdAt: -1, _id: -1 })
         .limit(Math.min(Math.max(limit, 1), 200))

@@ -12,6 +12,7 @@ import {
 } from '../../lib/errors.js'
 import type { LngLat } from '../../lib/geo.js'
 import { maskText } from '../../lib/mask.js'
+import { claimKey, dropKey } from '../../lib/storage/index.js'
 import { GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
 import {
   type VolunteerAssignmentDoc,
@@ -21,6 +22,7 @@ import {
   type VolunteerProfileDoc,
   VolunteerProfileModel,
 } from '../../models/volunteer.model.js'
+import type { CaseForNeed } from '../cases/case.volunteer.js'
 import { parseEventTime } from '../events/event.time.js'
 import { canManage, type StaffActor } from '../events/event.views.js'
 import type { Outbox } from '../outbox/outbox.service.js'
@@ -126,7 +128,23 @@ export interface VolunteerServiceDeps {
   settings: VolunteerSettings
   points?: Pick<PointsService, 'credit'>
   proxies: Pick<ProxyService, 'assertProxy'>
+  /** A need posted from a case reports its outcome to the case's timeline (taken, done, cancelled). */
+  onCaseNeed?: (n: { caseNumber: string; code: string }, note: string) => Promise<void>
 }
+
+/** The case a need is posted from (需要志愿者): the caller has checked the actor may flag it. */
+export type NeedCase = CaseForNeed
+
+/** What staff add when flagging a case: the skill and time; the description defaults to the case's words. */
+export const CaseNeedInput = z
+  .object({
+    skill: z.string({ error: '请选择需要的技能' }).trim().min(1, '请选择需要的技能').max(20),
+    startsAt: z.string({ error: '请填写时间，例如 2026-12-01 09:30' }).min(1).max(40),
+    description: z.string({ error: '说明要是文字' }).trim().max(300, '说明最多 300 字').optional(),
+    place: z.string({ error: '地点要是文字' }).trim().max(100, '地点最多 100 字').optional(),
+  })
+  .strict()
+export type CaseNeedInput = z.input<typeof CaseNeedInput>
 
 export type VolunteerService = ReturnType<typeof createVolunteerService>
 
@@ -147,6 +165,67 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
     const doc = await VolunteerNeedModel.findOne(query).lean<VolunteerNeedDoc>()
     if (!doc) throw new NotFoundError('志愿需求')
     return doc
+  }
+
+  /** Creates a need (a fresh code, retried on a clash) and offers it to the matching volunteers. */
+  async function createNeed(
+    input: z.output<typeof NeedInput>,
+    actorId: string,
+    fromCase?: { _id: Types.ObjectId; caseId: string },
+  ): Promise<VolunteerNeedDoc> {
+    const startsAt =
+      input.startsAt instanceof Date ? input.startsAt : parseEventTime(input.startsAt, settings.timezone)
+    if (!startsAt || Number.isNaN(startsAt.getTime()))
+      throw new InvalidInputError('时间格式不正确，请写成 2026-12-01 09:30')
+    const communityId = new Types.ObjectId(input.communityId)
+    const hh = input.householdId ? await HouseholdModel.findById(input.householdId).lean() : undefined
+    if (input.householdId && !hh?.communityId.equals(communityId))
+      throw new InvalidInputError('所选住户不属于该社区')
+    const at = clock.now()
+    const fields = {
+      ...(fromCase ? { _id: fromCase._id, caseId: new Types.ObjectId(fromCase.caseId) } : {}),
+      communityId,
+      gridId: hh?.gridId,
+      householdId: hh?._id,
+      building: hh?.building ?? '',
+      requesterId: input.requesterId ? new Types.ObjectId(input.requesterId) : undefined,
+      skill: input.skill,
+      description: maskText(input.description),
+      place: maskText(input.place),
+      startsAt,
+      volunteersNeeded: input.volunteersNeeded,
+      caseNumber: input.caseNumber,
+      createdById: new Types.ObjectId(actorId),
+      createdAt: at,
+      updatedAt: at,
+    }
+    let doc: VolunteerNeedDoc | undefined
+    for (let i = 0; !doc && i < 5; i++) {
+      try {
+        doc = (await VolunteerNeedModel.create({ ...fields, code: newCode() })).toObject() as VolunteerNeedDoc
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err
+      }
+    }
+    if (!doc) throw new ConflictError('暂时无法生成需求编号，请再试一次')
+    await service.offer(doc)
+    return loadNeed(String(doc._id))
+  }
+
+  /** The need another request is creating right now (it claimed the case first). */
+  async function awaitNeed(id: string): Promise<VolunteerNeedDoc> {
+    for (let i = 0; i < 50; i++) {
+      const doc = await VolunteerNeedModel.findById(id).lean<VolunteerNeedDoc>()
+      if (doc) return doc
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    throw new ConflictError('这个工单的志愿需求正在发布，请稍后刷新')
+  }
+
+  /** Tells the case a need came from what became of it. */
+  async function toCase(need: VolunteerNeedDoc, note: string): Promise<void> {
+    if (need.caseNumber && need.caseId && deps.onCaseNeed)
+      await deps.onCaseNeed({ caseNumber: need.caseNumber, code: need.code }, note)
   }
 
   async function needView(doc: VolunteerNeedDoc): Promise<NeedView> {
@@ -259,44 +338,45 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
       const input = parse(NeedInput, raw, '志愿需求信息不正确')
       if (!canManage(actor, input.communityId, []))
         throw new ForbiddenError('只有本社区的工作人员可以发布志愿需求')
-      const startsAt =
-        input.startsAt instanceof Date ? input.startsAt : parseEventTime(input.startsAt, settings.timezone)
-      if (!startsAt || Number.isNaN(startsAt.getTime()))
-        throw new InvalidInputError('时间格式不正确，请写成 2026-12-01 09:30')
-      const communityId = new Types.ObjectId(input.communityId)
-      const hh = input.householdId ? await HouseholdModel.findById(input.householdId).lean() : undefined
-      if (input.householdId && !hh?.communityId.equals(communityId))
-        throw new InvalidInputError('所选住户不属于该社区')
-      const at = clock.now()
-      const fields = {
-        communityId,
-        gridId: hh?.gridId,
-        householdId: hh?._id,
-        building: hh?.building ?? '',
-        requesterId: input.requesterId ? new Types.ObjectId(input.requesterId) : undefined,
-        skill: input.skill,
-        description: maskText(input.description),
-        place: maskText(input.place),
-        startsAt,
-        volunteersNeeded: input.volunteersNeeded,
-        caseNumber: input.caseNumber,
-        createdById: new Types.ObjectId(actor.personId),
-        createdAt: at,
-        updatedAt: at,
-      }
-      let doc: VolunteerNeedDoc | undefined
-      for (let i = 0; !doc && i < 5; i++) {
-        try {
-          doc = (
-            await VolunteerNeedModel.create({ ...fields, code: newCode() })
-          ).toObject() as VolunteerNeedDoc
-        } catch (err) {
-          if (!isDuplicateKeyError(err)) throw err
+      return needView(await createNeed(input, actor.personId))
+    },
+
+    /**
+     * 需要志愿者: the one need of a case (keyed by the case: a repeat or a race returns the first),
+     * offered to matching volunteers through the outbox; `created` is false for a repeat.
+     */
+    async postNeedForCase(
+      c: NeedCase,
+      raw: unknown,
+      actorId: string,
+    ): Promise<NeedView & { created: boolean }> {
+      const extra = parse(CaseNeedInput, raw, '志愿需求信息不正确')
+      const input = parse(
+        NeedInput,
+        {
+          communityId: c.communityId,
+          skill: extra.skill,
+          startsAt: extra.startsAt,
+          description: extra.description || `工单 ${c.number}：${c.text}`.slice(0, 300),
+          ...(extra.place ? { place: extra.place } : {}),
+          ...(c.householdId ? { householdId: c.householdId } : {}),
+          ...(c.reporterId ? { requesterId: c.reporterId } : {}),
+          caseNumber: c.number,
+        },
+        '志愿需求信息不正确',
+      )
+      const id = new Types.ObjectId()
+      const claim = await claimKey('volunteer-case', c.caseId, String(id), clock.now())
+      if (!claim.claimed) return { ...(await needView(await awaitNeed(claim.ref))), created: false }
+      try {
+        return {
+          ...(await needView(await createNeed(input, actorId, { _id: id, caseId: c.caseId }))),
+          created: true,
         }
+      } catch (err) {
+        await dropKey('volunteer-case', c.caseId)
+        throw err
       }
-      if (!doc) throw new ConflictError('暂时无法生成需求编号，请再试一次')
-      await service.offer(doc)
-      return needView(await loadNeed(String(doc._id)))
     },
 
     /** The volunteers who fit: skill, free at that time, same grid first, then nearest. */
@@ -439,6 +519,7 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
               { _id: need._id, status: 'open' },
               { $set: { status: 'filled', updatedAt: at } },
             )
+          await toCase(need, `志愿者已接单（志愿需求 ${need.code}）`)
           if (need.requesterId)
             await outbox.enqueue({
               key: `volunteer-accepted:${String(need._id)}:${slot}`,
@@ -502,7 +583,11 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
         status: { $ne: 'done' },
       })
       if (left === 0) {
-        await VolunteerNeedModel.updateOne({ _id: need._id }, { $set: { status: 'done', updatedAt: at } })
+        const res = await VolunteerNeedModel.updateOne(
+          { _id: need._id, status: { $ne: 'done' } },
+          { $set: { status: 'done', updatedAt: at } },
+        )
+        if (res.modifiedCount === 1) await toCase(need, `志愿服务已完成（志愿需求 ${need.code}）`)
         if (need.requesterId)
           await outbox.enqueue({
             key: `volunteer-done:${String(need._id)}`,
@@ -553,10 +638,11 @@ export function createVolunteerService(deps: VolunteerServiceDeps) {
       if (!canManage(actor, String(need.communityId), []))
         throw new ForbiddenError('只能管理本社区的志愿需求')
       if (need.status === 'done') throw new ConflictError('已完成的需求不能取消')
-      await VolunteerNeedModel.updateOne(
-        { _id: need._id },
+      const res = await VolunteerNeedModel.updateOne(
+        { _id: need._id, status: { $ne: 'cancelled' } },
         { $set: { status: 'cancelled', updatedAt: clock.now() } },
       )
+      if (res.modifiedCount === 1) await toCase(need, `志愿需求 ${need.code} 已取消`)
       return needView(await loadNeed(id))
     },
   }
