@@ -10,7 +10,7 @@ void RoomBindingModel
 /** What a chat message may cost (issue 17): a dozen commands, each an `_id` read or top-level equalities. */
 const BUDGET = 12
 /** What a new report costs today: over the budget, kept from growing until the intake is reworked. */
-const REPORT_NOW = 37
+const REPORT_NOW = 39
 
 describe('what a chat message costs the database', () => {
   useTestDatabase({ monitorCommands: true })
@@ -49,8 +49,9 @@ describe('what a chat message costs the database', () => {
     expect(commands.filter((c) => c.collection === 'residents')).toHaveLength(1)
     expect(commands.filter((c) => c.collection === 'registry_versions')).toHaveLength(1)
     expect(commands.filter((c) => ['grids', 'departments', 'households'].includes(c.collection))).toEqual([])
-    // 51 before the registry cache, 37 now (one is the open-workload entry): the intake's locks, keys
-    // and outbox rows are the rest.
+    // 51 before the registry cache, 37 then (one is the open-workload entry): the intake's locks, keys
+    // and outbox rows are the rest. +2: each case write gives the `cases` version a new value, so
+    // in-memory lists (cases/mine) in every process see it.
     expect(commands.length).toBeLessThanOrEqual(REPORT_NOW)
   })
 
