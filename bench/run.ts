@@ -1,6 +1,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { CaseModel } from '../src/models/case.model.js'
+import { ResidentModel } from '../src/models/registry.model.js'
 import { benchApi } from './api.bench.js'
 import { closeBenchService, demoChatScene, openBenchService } from './bench-service.js'
 import { benchBroadcast, benchCity } from './city.bench.js'
@@ -92,7 +93,15 @@ async function busiestReporter(fallback: string): Promise<string> {
     { $sort: { n: -1 } },
     { $limit: 1 },
   ])
-  return rows[0]?._id ? String(rows[0]._id) : fallback
+  if (rows[0]?._id) return String(rows[0]._id)
+  // No cases yet (the pipeline stage did not run): a resident with a home, who will report some.
+  const resident = await ResidentModel.findOne(
+    { roles: 'resident', householdId: { $exists: true } },
+    { _id: 1 },
+  )
+    .lean()
+    .exec()
+  return resident ? String(resident._id) : fallback
 }
 
 async function main(): Promise<void> {
