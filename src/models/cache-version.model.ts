@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { randomUUID } from 'node:crypto'
-import { model, Schema, type Schema as SchemaType } from 'mongoose'
+import { model, type Schema as SchemaType } from 'mongoose'
 import { coalesced } from '../lib/coalesced.js'
+import { registryVersionSchema, setNewVersion } from './registry-version.model.js'
 
 /**
  * The version of what processes keep in memory besides the registry (see registry-version.model.ts):
@@ -14,16 +14,7 @@ import { coalesced } from '../lib/coalesced.js'
  * in any process is seen by the next request anywhere. A new random value rather than `$inc` (not
  * atomic on FerretDB): two writers racing each set a value no view was tagged with.
  */
-const cacheVersionSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    v: { type: String, required: true },
-    at: { type: Date, required: true },
-  },
-  { versionKey: false },
-)
-
-export const CacheVersionModel = model('CacheVersion', cacheVersionSchema, 'cache_versions')
+export const CacheVersionModel = model('CacheVersion', registryVersionSchema.clone(), 'cache_versions')
 
 export type CacheTopic = 'auth' | 'cases'
 
@@ -60,14 +51,7 @@ export async function topicVersion(_topic: CacheTopic): Promise<string> {
 /** Marks the topic changed: call after the write, so a view read under the new value includes it. */
 export async function bumpTopic(_topic: CacheTopic): Promise<void> {
   localEpoch++
-  const set = { v: randomUUID(), at: new Date() }
-  try {
-    await CacheVersionModel.updateOne({ _id: VERSION_ID }, { $set: set }, { upsert: true }).exec()
-  } catch (err) {
-    // Two first writes at once: FerretDB does not retry an upsert that hits the unique _id.
-    if ((err as { code?: number }).code !== 11000) throw err
-    await CacheVersionModel.updateOne({ _id: VERSION_ID }, { $set: set }).exec()
-  }
+  await setNewVersion(CacheVersionModel, VERSION_ID)
 }
 
 /** Schema plugin: every write through the model bumps the topic (raw driver writes do not). */
