@@ -2,12 +2,15 @@ import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import path from 'node:path'
 import Koa from 'koa'
+import { Types } from 'mongoose'
 import { createApp } from '../src/http/app.js'
 import { authenticate } from '../src/http/middleware/auth.js'
 import { casesRoutes } from '../src/http/routes/cases.routes.js'
 import { silentLogger } from '../src/lib/logger.js'
 import type { Services } from '../src/main.js'
 import { CaseModel } from '../src/models/case.model.js'
+import { CaseFollowModel } from '../src/models/case-follow.model.js'
+import { ResidentModel } from '../src/models/registry.model.js'
 import { type Metric, round } from './measure.js'
 
 interface CannonResult {
@@ -64,7 +67,15 @@ export async function busiestReporter(fallback: string): Promise<string> {
     { $sort: { n: -1 } },
     { $limit: 1 },
   ])
-  return rows[0]?._id ? String(rows[0]._id) : fallback
+  if (rows[0]?._id) return String(rows[0]._id)
+  // No cases yet (the pipeline stage did not run): a resident with a home, who will report some.
+  const resident = await ResidentModel.findOne(
+    { roles: 'resident', householdId: { $exists: true } },
+    { _id: 1 },
+  )
+    .lean()
+    .exec()
+  return resident ? String(resident._id) : fallback
 }
 
 /** The case routes behind the real authentication on a loopback port, and a session of `personId`. */
@@ -79,6 +90,27 @@ export async function casesMineServer(services: Services, o: { personId: string;
   return { token, api: await listen(app.callback()) }
 }
 
+const PROBLEMS = ['楼道灯坏了', '电梯门关不上', '下水道堵了', '暖气不热', '门禁刷不开', '垃圾没人清']
+
+/**
+ * A resident's list as the mini-program shows it: a full page. Reports cases (through the case
+ * service, as the mini-program does) until the person follows at least `n`.
+ */
+async function ensureCases(services: Services, personId: string, n: number): Promise<number> {
+  const have = await CaseFollowModel.countDocuments({ personId: new Types.ObjectId(personId) })
+  for (let i = have; i < n; i++) {
+    const problem = PROBLEMS[i % PROBLEMS.length]
+    await services.cases.open({
+      channel: 'miniprogram',
+      sourceKey: `bench-api:${personId}:${i}`,
+      reporter: { personId },
+      text: `${(i % 30) + 1}号楼${(i % 4) + 1}单元${problem}（第${i + 1}次反映）`,
+      location: {},
+    })
+  }
+  return CaseFollowModel.countDocuments({ personId: new Types.ObjectId(personId) })
+}
+
 /**
  * `GET /api/v1/cases/mine` through the real authentication and case routes (without the per-user
  * rate limit, which would answer 429 after 240 calls a minute), next to a bare Koa "hello".
@@ -87,6 +119,7 @@ export async function benchApi(
   services: Services,
   o: { personId: string; seconds: number; connections: number; uploadsDir: string },
 ): Promise<Metric[]> {
+  const follows = await ensureCases(services, o.personId, 25)
   const { token, api } = await casesMineServer(services, o)
   const probe = await fetch(`${api.url}/api/v1/cases/mine`, { headers: { authorization: `Bearer ${token}` } })
   const body = (await probe.json()) as { items?: unknown[] } | unknown[]
@@ -106,7 +139,7 @@ export async function benchApi(
       metric: 'api_cases_mine_rps',
       value: round(mine.requests.average),
       unit: 'req/s',
-      note: `status ${probe.status}, ${items} cases in the answer; ${mine.non2xx} non-2xx, ${mine.errors} errors; ${shape}`,
+      note: `status ${probe.status}, ${items} cases in the answer (the person follows ${follows}); ${mine.non2xx} non-2xx, ${mine.errors} errors; ${shape}`,
     },
     { metric: 'api_cases_mine_p99_ms', value: round(mine.latency.p99), unit: 'ms' },
     {

@@ -1,4 +1,5 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+import { topicVersioned } from './cache-version.model.js'
 
 /**
  * A case 工单: one per real-world problem, whatever channel it came through. Created only by
@@ -265,6 +266,8 @@ caseSchema.index({ postedDepartmentIds: 1, status: 1 })
 caseSchema.index({ departmentId: 1, status: 1 })
 caseSchema.index({ status: 1, claimDeadline: 1 })
 caseSchema.index({ 'heldAt.queue': 1, status: 1 })
+// Lists kept in memory (a person's cases) are served only while no case changed anywhere.
+caseSchema.plugin(topicVersioned('cases'))
 
 export const CaseModel = model('Case', caseSchema, 'cases')
 export type CaseDoc = InferSchemaType<typeof caseSchema> & { _id: Types.ObjectId }

@@ -9,7 +9,7 @@ import { model, Schema, type Schema as SchemaType } from 'mongoose'
  * switch in another process is seen by the next message. A new random value rather than `$inc`
  * (not atomic on FerretDB): two writers racing each set a value no cached view was tagged with.
  */
-const registryVersionSchema = new Schema(
+export const registryVersionSchema = new Schema(
   {
     _id: { type: String, required: true },
     v: { type: String, required: true },
@@ -46,14 +46,19 @@ export function registryViewEpoch(): number {
 export async function bumpRegistryVersion(): Promise<void> {
   localEpoch++
   viewEpoch++
+  await setNewVersion(RegistryVersionModel, REGISTRY_VERSION_ID)
+}
+
+/** Gives the version document `id` of `versions` a new random value, creating it the first time. */
+export async function setNewVersion(versions: typeof RegistryVersionModel, id: string): Promise<void> {
   const set = { v: randomUUID(), at: new Date() }
   try {
-    await RegistryVersionModel.updateOne({ _id: REGISTRY_VERSION_ID }, { $set: set }, { upsert: true }).exec()
+    await versions.updateOne({ _id: id }, { $set: set }, { upsert: true }).exec()
   } catch (err) {
     // Two first writes at once: the other upsert created the document (FerretDB does not retry an
     // upsert that hits the unique _id). Write to the one that exists now.
     if ((err as { code?: number }).code !== 11000) throw err
-    await RegistryVersionModel.updateOne({ _id: REGISTRY_VERSION_ID }, { $set: set }).exec()
+    await versions.updateOne({ _id: id }, { $set: set }).exec()
   }
 }
 

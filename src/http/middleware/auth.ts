@@ -1,7 +1,9 @@
 import type { Context, Next } from 'koa'
 import { DomainError, ForbiddenError } from '../../lib/errors.js'
+import { withTopicVersions } from '../../models/cache-version.model.js'
 import type { Role } from '../../models/registry.model.js'
 import type { Actor, AuthService } from '../../services/auth/auth.service.js'
+import { withRegistrySnapshot } from '../../services/registry/registry.cache.js'
 
 export type { Actor }
 
@@ -27,14 +29,21 @@ export function authenticate(auth: Pick<AuthService, 'verifyAccessToken' | 'veri
   return async function authenticateRequest(ctx: Context, next: Next): Promise<void> {
     const header = ctx.get('authorization')
     const apiKey = ctx.get('x-api-key')
-    if (header) {
-      const m = /^Bearer\s+(\S+)$/i.exec(header)
-      if (!m) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确')
-      ctx.state.actor = await auth.verifyAccessToken(m[1] as string)
-    } else if (apiKey) {
-      ctx.state.actor = await auth.verifyApiKey(apiKey)
-    }
-    await next()
+    if (!header && !apiKey) return next()
+    // What this process remembers (sessions, people, case lists) is checked against the versions
+    // read once as the request starts, all in one round trip shared with concurrent requests.
+    return withRegistrySnapshot(
+      () =>
+        withTopicVersions(async () => {
+          if (header) {
+            const m = /^Bearer\s+(\S+)$/i.exec(header)
+            if (!m) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确')
+            ctx.state.actor = await auth.verifyAccessToken(m[1] as string)
+          } else ctx.state.actor = await auth.verifyApiKey(apiKey)
+          await next()
+        }),
+      { eager: true },
+    )
   }
 }
 

@@ -46,7 +46,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'wecomExternalUserId',
   ],
   departments: ['code', 'categories'],
-  room_bindings: ['roomId'],
+  room_bindings: ['roomId', 'communityId'],
   outbox: ['key', 'status', 'account'],
   events: ['code', 'checkinCode', 'status', 'communityId'],
   event_signups: ['eventId', 'personId'],

@@ -14,7 +14,9 @@ import {
   RefreshTokenModel,
   RefreshUseModel,
 } from '../../models/auth.model.js'
+import { topicCache } from '../../models/cache-version.model.js'
 import { type Resident, ResidentModel, type Role } from '../../models/registry.model.js'
+import { cachedStaffView } from '../registry/registry.cache.js'
 import { endPersonSessions, endSession } from './auth.sessions.js'
 
 /** Who is calling, as every adapter sees it. */
@@ -128,6 +130,7 @@ export function createAuthService(deps: AuthDeps) {
     logger.warn('LINLI_TOKEN_SECRET is not set: using the development token secret (refused in production)')
   }
   const signingKey = Buffer.from(hkdfSync('sha256', secret, 'linli', 'access-token', 32))
+  const liveSessions = topicCache<{ personId: unknown } | null>('auth')
 
   function sign(payload: z.infer<typeof AccessPayload>): string {
     const body = b64(JSON.stringify(payload))
@@ -149,18 +152,19 @@ export function createAuthService(deps: AuthDeps) {
       throw unauthenticated()
     }
     if (payload.exp * 1000 <= clock.now().getTime()) throw unauthenticated('登录已过期，请重新登录')
-    // One {_id} lookup: logout, a reused refresh token or erasure end the session at once.
-    const session = await AuthSessionModel.findById(payload.sid).lean()
+    // The session by `_id`, kept in memory while no session ended anywhere (the `auth` version):
+    // logout, a reused refresh token or erasure end it at once, in every process.
+    const session = await liveSessions.get(
+      payload.sid,
+      () => AuthSessionModel.findById(payload.sid).lean().exec(),
+      (s) => s !== null,
+    )
     if (!session || String(session.personId) !== payload.sub) throw unauthenticated()
-    return {
-      personId: payload.sub,
-      roles: payload.roles as Role[],
-      communityIds: payload.c,
-      gridIds: payload.g,
-      departmentId: payload.d,
-      ...(payload.m ? { merchant: { name: payload.m.n, communityIds: payload.m.c } } : {}),
-      via: 'token',
-    }
+    // Roles and scope as the registry holds them now (not as when the token was signed): someone who
+    // lost a role is refused on their next request. From memory while the registry is unchanged.
+    const person = await cachedStaffView(payload.sub)
+    if (!person || person.erasedAt) throw unauthenticated('账号不存在或已注销')
+    return actorOf(person, 'token')
   }
 
   async function issueSession(

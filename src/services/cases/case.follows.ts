@@ -1,5 +1,6 @@
 import { Types } from 'mongoose'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { bumpTopic, topicCache } from '../../models/cache-version.model.js'
 import type { CaseDoc } from '../../models/case.model.js'
 import { CaseModel } from '../../models/case.model.js'
 import { CaseFollowModel } from '../../models/case-follow.model.js'
@@ -9,7 +10,8 @@ type Id = Types.ObjectId | string
 /**
  * Records that `personId` follows the case (idempotent: a unique-key insert, a second one is a no-op).
  * Written before the case change it stands for, so a crash in between leaves a follow of a case that
- * does not show (the list skips it), never a case missing from the person's list.
+ * does not show (the list skips it), never a case missing from the person's list. That case change
+ * gives the `cases` version a new value, so lists kept in memory see the follow too.
  */
 export async function followCase(
   personId: Id | null | undefined,
@@ -31,10 +33,21 @@ export async function followCase(
  * equality on the indexed `personId` with a limit, then each case by `_id`. Returns the cases and,
  * when there are more, the cursor of the next page (the last case id of this one).
  */
-export async function followedCases(
-  personId: Id,
-  o: { before?: string; limit: number },
-): Promise<{ docs: CaseDoc[]; next?: string }> {
+export function followedCases(personId: Id, o: { before?: string; limit: number }): Promise<FollowedPage> {
+  // From memory while no case and no follow changed anywhere (the `cases` version, read once for
+  // all requests asking at the same time): a busy list costs no command of its own.
+  return followedPages.get(`${personId}|${o.before ?? ''}|${o.limit}`, () => readFollowedCases(personId, o))
+}
+
+interface FollowedPage {
+  docs: CaseDoc[]
+  next?: string
+}
+
+/** Pages of people's followed cases, shared: callers must not change them. */
+const followedPages = topicCache<FollowedPage>('cases', 5_000)
+
+async function readFollowedCases(personId: Id, o: { before?: string; limit: number }): Promise<FollowedPage> {
   const filter: Record<string, unknown> = { personId: new Types.ObjectId(String(personId)) }
   if (o.before) filter.caseId = { $lt: new Types.ObjectId(o.before) }
   const follows = await CaseFollowModel.find(filter, { caseId: 1 })
@@ -74,5 +87,7 @@ export async function rebuildCaseFollows(since: Date): Promise<number> {
       written++
     }
   }
+  // Follows written here were not followed by a case change: cached lists must see them.
+  if (written > 0) await bumpTopic('cases')
   return written
 }

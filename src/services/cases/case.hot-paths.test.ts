@@ -52,9 +52,12 @@ describe('per-request case lists read by key', () => {
       )
       expect(next.items.map((c) => c.number)).toEqual([mine[0]?.case.number])
     })
+    const version = { command: 'find cache_versions {"_id":"String"}', index: '_id' }
     expect(rows).toEqual([
+      version,
       { command: 'find case_follows {"personId":"ObjectId"}', index: 'case_follows {personId, caseId}' },
       ...Array(2).fill({ command: 'find cases {"_id":"ObjectId"}', index: '_id' }),
+      version,
       {
         command: 'find case_follows {"personId":"ObjectId","caseId":{"$lt":"ObjectId"}}',
         index: 'case_follows {personId, caseId}',

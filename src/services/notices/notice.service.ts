@@ -341,35 +341,44 @@ export function createNoticeService(deps: {
     ]
   }
 
-  /** Plans and enqueues one notice; safe to repeat (outbox keys), so an interrupted send is finished. */
-  async function deliver(id: string, planned?: Awaited<ReturnType<typeof audience>>): Promise<number> {
+  const NOTICE_LOCK = { ttlMs: 60_000, waitMs: 30_000 }
+
+  /**
+   * Enqueues a notice loaded under its lock: marks it `sending` (with `set`, what a send-now also
+   * records), queues its messages in one bulk insert, marks it `sent`. Safe to repeat (outbox keys):
+   * the job finishes a send interrupted after `sending`. Returns the stored state and the count.
+   */
+  async function enqueueLocked(
+    n: NoticeDoc,
+    planned: Awaited<ReturnType<typeof audience>> | undefined,
+    set: Partial<NoticeDoc> = {},
+  ): Promise<{ doc: NoticeDoc; enqueued: number }> {
+    const sending = { ...set, status: 'sending' as const, updatedAt: deps.clock.now() }
+    await NoticeModel.updateOne({ _id: n._id }, { $set: sending })
+    // A send-now reuses the audience it was just confirmed with; a scheduled one plans afresh.
+    const { rooms, persons } = planned ?? (await audience(n))
+    const enqueued = await deps.outbox.enqueueMany(messagesFor(n, rooms, persons))
+    const now = deps.clock.now()
+    const sent = {
+      status: 'sent' as const,
+      sentAt: now,
+      updatedAt: now,
+      planned: { rooms: rooms.length, persons: persons.length },
+    }
+    await NoticeModel.updateOne({ _id: n._id }, { $set: sent })
+    return { doc: { ...n, ...sending, ...sent } as NoticeDoc, enqueued }
+  }
+
+  /** Plans and enqueues one notice due (or interrupted) for the job; 0 when already sent or withdrawn. */
+  async function deliver(id: string): Promise<number> {
     return withLock(
       `notice:${id}`,
       async () => {
         const n = await loadNotice(id)
         if (n.status === 'sent' || n.status === 'cancelled' || n.status === 'draft') return 0
-        await NoticeModel.updateOne(
-          { _id: n._id },
-          { $set: { status: 'sending', updatedAt: deps.clock.now() } },
-        )
-        // A send-now reuses the audience it was just confirmed with; a scheduled one plans afresh.
-        const { rooms, persons } = planned ?? (await audience(n))
-        const enqueued = await deps.outbox.enqueueMany(messagesFor(n, rooms, persons))
-        const now = deps.clock.now()
-        await NoticeModel.updateOne(
-          { _id: n._id },
-          {
-            $set: {
-              status: 'sent',
-              sentAt: now,
-              updatedAt: now,
-              planned: { rooms: rooms.length, persons: persons.length },
-            },
-          },
-        )
-        return enqueued
+        return (await enqueueLocked(n, undefined)).enqueued
       },
-      { ttlMs: 60_000, waitMs: 30_000 },
+      NOTICE_LOCK,
     )
   }
 
@@ -390,39 +399,45 @@ export function createNoticeService(deps: {
     return toView(doc.toObject() as NoticeDoc)
   }
 
+  /**
+   * Checks, plans and (now, or at `at`) sends, all under the notice's lock: a second send at the same
+   * moment finds it sent. Sending now costs the lock, one read, the audience, two writes of the
+   * notice and one bulk insert of its messages, however many groups it reaches.
+   */
   async function send(id: string, raw: SendOptions, actor: StaffActor) {
     const options = parse(SendOptions, raw ?? {}, '发送参数不正确')
-    const n = await loadNotice(id)
-    assertCanManage(actor, String(n.communityId), (n.gridIds ?? []).map(String))
-    if (n.status === 'sent' || n.status === 'sending') throw new ConflictError('这条通知已经发送过了')
-    if (n.status === 'cancelled') throw new ConflictError('这条通知已撤销')
+    if (!Types.ObjectId.isValid(id)) throw new NotFoundError('通知')
     const at = readAt(options.at)
-    const { rooms, persons } = await audience(n)
-    if (rooms.length === 0 && persons.length === 0)
-      throw new ConflictError('该范围内没有已绑定的群或居民，通知无法送达')
-    const large =
-      rooms.length > deps.settings.confirmAboveRooms || persons.length > deps.settings.confirmAbovePersons
-    if (large && !options.confirm) {
-      throw new ConflictError(
-        `本通知将发送到 ${rooms.length} 个群、${persons.length} 位居民，范围较大，请确认后再发送`,
-        { rooms: rooms.length, persons: persons.length, needsConfirmation: true },
-      )
-    }
-    const now = deps.clock.now()
-    const scheduled = at && at > now
-    await NoticeModel.updateOne(
-      { _id: n._id },
-      {
-        $set: {
-          status: 'scheduled',
-          scheduledAt: scheduled ? at : now,
-          confirmedLarge: large,
-          updatedAt: now,
-        },
+    return withLock(
+      `notice:${id}`,
+      async () => {
+        const n = await loadNotice(id)
+        assertCanManage(actor, String(n.communityId), (n.gridIds ?? []).map(String))
+        if (n.status === 'sent' || n.status === 'sending') throw new ConflictError('这条通知已经发送过了')
+        if (n.status === 'cancelled') throw new ConflictError('这条通知已撤销')
+        const planned = await audience(n)
+        const { rooms, persons } = planned
+        if (rooms.length === 0 && persons.length === 0)
+          throw new ConflictError('该范围内没有已绑定的群或居民，通知无法送达')
+        const large =
+          rooms.length > deps.settings.confirmAboveRooms || persons.length > deps.settings.confirmAbovePersons
+        if (large && !options.confirm) {
+          throw new ConflictError(
+            `本通知将发送到 ${rooms.length} 个群、${persons.length} 位居民，范围较大，请确认后再发送`,
+            { rooms: rooms.length, persons: persons.length, needsConfirmation: true },
+          )
+        }
+        const now = deps.clock.now()
+        if (at && at > now) {
+          const set = { status: 'scheduled' as const, scheduledAt: at, confirmedLarge: large, updatedAt: now }
+          await NoticeModel.updateOne({ _id: n._id }, { $set: set })
+          return { ...toView({ ...n, ...set } as NoticeDoc), enqueued: 0 }
+        }
+        const { doc, enqueued } = await enqueueLocked(n, planned, { scheduledAt: now, confirmedLarge: large })
+        return { ...toView(doc), enqueued }
       },
+      NOTICE_LOCK,
     )
-    const enqueued = scheduled ? 0 : await deliver(id, { rooms, persons })
-    return { ...toView(await loadNotice(id)), enqueued }
   }
 
   function readAt(at: Date | string | undefined): Date | undefined {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Types } from 'mongoose'
+import { coalesced } from '../../lib/coalesced.js'
 import { GridModel, ResidentModel } from '../../models/registry.model.js'
 import {
   REGISTRY_VERSION_ID,
@@ -30,15 +31,21 @@ const snapshots = new AsyncLocalStorage<Snapshot>()
 const MAX_VIEWS = 20_000
 const views = new Map<string, { tag: string; value: unknown }>()
 
-/** Runs `fn` with the registry version read at most once (at the first cached view it asks for). */
-export function withRegistrySnapshot<T>(fn: () => Promise<T>): Promise<T> {
-  return snapshots.run({ people: new Map() }, fn)
+/**
+ * Runs `fn` with the registry version read at most once (at the first cached view it asks for, or at
+ * once when `eager`: an API request reads it beside its other versions, in one round trip).
+ */
+export function withRegistrySnapshot<T>(fn: () => Promise<T>, o: { eager?: boolean } = {}): Promise<T> {
+  const version = o.eager ? readVersion() : undefined
+  version?.catch(() => undefined)
+  return snapshots.run({ people: new Map(), version }, fn)
 }
 
-async function readVersion(): Promise<string> {
+/** One read by `_id`, shared by callers asking at the same time (never one started before they asked). */
+const readVersion = coalesced(async (): Promise<string> => {
   const doc = await RegistryVersionModel.findById(REGISTRY_VERSION_ID, { v: 1 }).lean().exec()
   return doc?.v ?? 'none'
-}
+})
 
 function currentVersion(): Promise<string> {
   const snapshot = snapshots.getStore()

@@ -1,0 +1,91 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { model, type Schema as SchemaType } from 'mongoose'
+import { coalesced } from '../lib/coalesced.js'
+import { registryVersionSchema, setNewVersion } from './registry-version.model.js'
+
+/**
+ * The version of what processes keep in memory besides the registry (see registry-version.model.ts):
+ * one document, `_id: 'memory'`, whose `v` gets a new random value after every write that changes a
+ * topic kept in memory. Topics: `auth` (a session ended: logout, a reused refresh token, every
+ * session of a person) and `cases` (a case or a follow changed). They share the one document so that
+ * an API request checks everything it remembers with one read (beside the registry's): a write to
+ * either topic makes both read again, which costs one `_id` read for a session. A view tagged with
+ * the version it was read under is served only while the document still holds that value, so a write
+ * in any process is seen by the next request anywhere. A new random value rather than `$inc` (not
+ * atomic on FerretDB): two writers racing each set a value no view was tagged with.
+ */
+export const CacheVersionModel = model('CacheVersion', registryVersionSchema.clone(), 'cache_versions')
+
+export type CacheTopic = 'auth' | 'cases'
+
+const VERSION_ID = 'memory'
+
+/** Writes made by this process: a view read before one is stale here at once. */
+let localEpoch = 0
+
+/** One read by `_id`, shared by the callers that ask at the same time (never one started before). */
+const readVersion = coalesced(async (): Promise<string> => {
+  const doc = await CacheVersionModel.findById(VERSION_ID, { v: 1 }).lean().exec()
+  return doc?.v ?? 'none'
+})
+
+const requestVersion = new AsyncLocalStorage<Promise<string>>()
+
+/**
+ * Runs `fn` (one API request) with the version read once, as it starts (beside the registry's, in one
+ * round trip): every view it asks for is checked against the state at its start.
+ */
+export function withTopicVersions<T>(fn: () => Promise<T>): Promise<T> {
+  const version = readVersion()
+  // Awaited by whoever asks; if nobody does, a failed read must not be an unhandled rejection.
+  version.catch(() => undefined)
+  return requestVersion.run(version, fn)
+}
+
+/** The version for `topic`, with this process's write count (read at the request's start when inside one). */
+export async function topicVersion(_topic: CacheTopic): Promise<string> {
+  const epoch = localEpoch
+  return `${await (requestVersion.getStore() ?? readVersion())}#${epoch}`
+}
+
+/** Marks the topic changed: call after the write, so a view read under the new value includes it. */
+export async function bumpTopic(_topic: CacheTopic): Promise<void> {
+  localEpoch++
+  await setNewVersion(CacheVersionModel, VERSION_ID)
+}
+
+/** Schema plugin: every write through the model bumps the topic (raw driver writes do not). */
+export function topicVersioned(topic: CacheTopic) {
+  return (schema: SchemaType): void => {
+    const bump = () => bumpTopic(topic)
+    const writes = ['updateOne', 'updateMany', 'findOneAndUpdate', 'findOneAndReplace', 'replaceOne']
+    for (const op of [...writes, 'findOneAndDelete', 'deleteOne', 'deleteMany'])
+      schema.post(op as 'updateOne', { query: true, document: false }, bump)
+    schema.post('deleteOne', { query: false, document: true }, bump)
+    schema.post('save', bump)
+    schema.post('insertMany', bump)
+    schema.post('bulkWrite', bump)
+  }
+}
+
+/**
+ * Views kept in this process under a topic: `get` serves the view under `key` while the topic has not
+ * changed since it was read, else `load()`'s (kept unless `keep` says no). At most `max` views; the
+ * map is emptied when full. Views are shared: callers must not change what they get.
+ */
+export function topicCache<T>(topic: CacheTopic, max = 10_000) {
+  const views = new Map<string, { tag: string; value: T }>()
+  return {
+    async get(key: string, load: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
+      // Read before the load: a write during the load leaves the view tagged as older, so unused.
+      const tag = await topicVersion(topic)
+      const hit = views.get(key)
+      if (hit && hit.tag === tag) return hit.value
+      const value = await load()
+      if (!keep(value)) return value
+      if (views.size >= max) views.clear()
+      views.set(key, { tag, value })
+      return value
+    },
+  }
+}
