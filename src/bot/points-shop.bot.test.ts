@@ -83,7 +83,7 @@ describe('points and the shop in chat (mock puppet)', () => {
     const staff = { personId: staffId, mayActFor: (c: string) => c === String(community._id) }
     const picked = await shop.verify(code as string, staff)
     expect(picked).toMatchObject({ status: 'picked_up', title: '环保袋', channel: 'wechat' })
-    await expect(shop.verify(code as string, staff)).rejects.toThrow(/没有待领取/)
+    await expect(shop.verify(code as string, staff)).rejects.toThrow(/已经核销过了/)
     expect((await RedemptionModel.findById(picked.id).lean())?.verifiedById?.toString()).toBe(staffId)
     expect((await shop.getItem(bag.id)).remaining).toBe(2)
 
