@@ -1,6 +1,7 @@
 import type { BotRuntime } from '../src/bot/runtime.js'
 import type { EventService } from '../src/services/events/event.service.js'
 import type { DemoSeed } from '../src/services/registry/seed.js'
+import type { ShopService } from '../src/services/shop/shop.service.js'
 
 // The demo's WeChat side on the mock puppet, shared by `npm run demo` and the browser test.
 
@@ -72,6 +73,37 @@ export async function seedDemoEvent(events: EventService, seed: DemoSeed, now: D
       volunteerHours: 0,
     },
     { personId: staff.id, roles: ['community_staff'], communityIds: [seed.community.id], gridIds: [] },
+  )
+}
+
+/**
+ * Two things to redeem in the points shop (one the community's, one a local merchant's), so 「积分」 and
+ * 「兑换 1」 in chat and the console's 积分商城 show the whole flow; created once.
+ */
+export async function seedDemoShop(shop: ShopService, seed: DemoSeed): Promise<void> {
+  const staff = seed.communityStaff[0]
+  if (!staff) return
+  if ((await shop.listItems(seed.community.id, { includeInactive: true })).length > 0) return
+  await shop.createItem(
+    {
+      communityId: seed.community.id,
+      title: '环保购物袋',
+      description: '社区党群服务中心一楼服务台领取',
+      cost: 20,
+      stock: 50,
+    },
+    staff.id,
+  )
+  await shop.createItem(
+    {
+      communityId: seed.community.id,
+      title: '免费修鞋一次',
+      description: '康和路 12 号李师傅修鞋铺，凭取货码',
+      cost: 30,
+      stock: 20,
+      offeredBy: { type: 'merchant', name: '李师傅修鞋铺', contact: '' },
+    },
+    staff.id,
   )
 }
 

@@ -3,7 +3,7 @@ import { createLogger } from '../src/lib/logger.js'
 import { type RunningService, startService } from '../src/main.js'
 import { seedDemo } from '../src/services/registry/seed.js'
 import { importDemoPolicies, loadDemoGuide } from './demo-guide.js'
-import { bindDemoRooms, devSignIn, linkStaffContacts, seedDemoEvent } from './demo-setup.js'
+import { bindDemoRooms, devSignIn, linkStaffContacts, seedDemoEvent, seedDemoShop } from './demo-setup.js'
 
 // `npm run demo`: the whole service on the embedded database with the mock WeChat puppet, the demo
 // community seeded (idempotent), its own policy documents (demo/kb/) imported, a few groups bound and
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   if (service.bot) linkStaffContacts(service.bot, seed)
   const rooms = service.bot ? await bindDemoRooms(service.bot, seed) : []
   await seedDemoEvent(service.services.events, seed, service.services.clock.now())
+  await seedDemoShop(service.services.shop, seed)
   const sim = `${service.url}/simulator`
   const first = rooms[0]
   say('')

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { devSignIn } from '../../scripts/demo-setup.js'
+import { devSignIn, seedDemoShop } from '../../scripts/demo-setup.js'
 import { testDatabaseUri } from '../db.js'
 import { type ServiceWorld, startServiceWorld } from '../e2e/service-world.js'
 
@@ -31,5 +31,16 @@ describe('the demo’s printed development sign-in', () => {
     expect(me.map((m) => m.name)).toEqual([staff, worker])
     expect(me[0]?.roles).toContain('community_staff')
     expect(me[1]?.roles).toContain('grid_worker')
+  })
+
+  it('opens the points shop with a community item and a merchant’s, once however often it starts', async () => {
+    const shop = world.service.services.shop
+    await seedDemoShop(shop, world.seed)
+    await seedDemoShop(shop, world.seed)
+    const items = await shop.listItems(world.seed.community.id, { includeInactive: true })
+    expect(items.map((i) => [i.title, i.offeredBy.type, i.remaining])).toEqual([
+      ['环保购物袋', 'community', 50],
+      ['免费修鞋一次', 'merchant', 20],
+    ])
   })
 })
