@@ -193,6 +193,8 @@ export const POINTS_TEXT = {
     return `本月（${s.month}）获得 ${s.earned} 分，兑换花费 ${s.spent} 分。`
   },
   emptyShop: '积分商城暂时还没有可兑换的商品，请留意社区通知。',
+  shopNeedsCommunity:
+    '您还没有登记住址，暂时看不到所在社区的积分商城。可以在小区业主群里发「积分」，或请网格员帮您登记。',
   shopTitle: '积分商城：',
   shopLine(s: {
     n: number

@@ -61,13 +61,16 @@ async function showPoints(ctx: ChatContext, services: PointsChatServices, say: (
     T.balances(balances),
     T.thisMonth({ month, earned: sum('earned'), spent: sum('spent') }),
   ]
-  const items = me.communityId ? (await services.shop.listItems(me.communityId)).slice(0, MENU_SIZE) : []
+  // A newcomer not yet registered in a household still belongs to the community of the bound group.
+  const communityId = me.communityId ?? ctx.binding?.communityId
+  const items = communityId ? (await services.shop.listItems(communityId)).slice(0, MENU_SIZE) : []
   await services.shop.recordMenu(
     me.id,
     items.map((i) => i.id),
     ctx.input.messageId,
   )
-  if (items.length === 0) lines.push(T.emptyShop)
+  if (!communityId) lines.push(T.shopNeedsCommunity)
+  else if (items.length === 0) lines.push(T.emptyShop)
   else {
     lines.push(T.shopTitle)
     for (const [n, i] of items.entries()) {
