@@ -16,11 +16,11 @@ describe('start-up capacity warning', () => {
     let counted = 0
     const count = async () => {
       counted++
-      return 283_000
+      return 300_000
     }
     await warnAboutCapacity(pg, count, logger)
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]?.[0]).toMatchObject({ households: 283_000, see: 'docs/deploy.md' })
+    expect(warnings[0]?.[0]).toMatchObject({ households: 300_000, see: 'docs/deploy.md' })
     await warnAboutCapacity({ source: 'external' }, count, logger)
     expect(counted).toBe(1)
   })
