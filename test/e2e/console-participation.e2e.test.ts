@@ -131,7 +131,10 @@ describe('taking part in the console, in Chromium', () => {
     await page.getByRole('button', { name: `取消 ${liaison.name} 的代办` }).click()
     await page.getByRole('button', { name: '确定取消' }).click()
     await expect.poll(() => page.textContent('#proxies-message')).toBe(`已取消 ${liaison.name} 的代办`)
-    expect(await page.textContent('.card[aria-labelledby=proxies-title]')).toContain('这户还没有登记代办人')
+    // The list reloads after the message: wait for it rather than read it once.
+    await expect
+      .poll(() => page.textContent('.card[aria-labelledby=proxies-title]'))
+      .toContain('这户还没有登记代办人')
     const link = await HouseholdProxyModel.findOne({ personId: liaison._id }).lean()
     expect(link?.status).toBe('revoked')
     await page.close()
@@ -160,7 +163,7 @@ describe('taking part in the console, in Chromium', () => {
     await page.getByRole('button', { name: '发起投票' }).click()
 
     await expect.poll(() => page.textContent('h1')).toBe('投票：1号楼1单元是否加装电梯？')
-    expect(await page.textContent('main')).toContain('指定的 2 户')
+    await expect.poll(() => page.textContent('main')).toContain('指定的 2 户')
     const id = /\/console\/polls\/([0-9a-f]{24})$/.exec(page.url())?.[1]
     if (!id) throw new Error(`no poll id in ${page.url()}`)
     const poll = await world.service.services.polls.get(id)
