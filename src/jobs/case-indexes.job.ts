@@ -6,11 +6,12 @@ import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
 /**
- * Repairs what cases keep for cheap reads: each case's `holderId` (the
- * workers' open workload routing compares) and the people's `case_follows` (我的工单). Both are
- * written with the case change, as a second write; this job fixes what a crash between the two left
- * behind. Intake entries past the duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too: expired ones deleted, any still in the older
- * one-document-per-subject layout moved (see `tidyAsks`). Counts are recorded in the job run.
+ * Repairs what cases keep for cheap reads: each case's `holderId` (the workers' open workload routing
+ * compares; written with the case, filled here on cases stored before it existed) and the people's
+ * `case_follows` (我的工单; a second write, fixed here when a crash came between). Intake entries past the
+ * duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too:
+ * expired ones deleted, any still in the older one-document-per-subject layout moved (see `tidyAsks`).
+ * Counts are recorded in the job run.
  */
 export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('case-indexes', runnerOptions(deps), now, async (ctx) => {

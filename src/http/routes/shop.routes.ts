@@ -172,16 +172,11 @@ export function shopRoutes(deps: {
     const actor = requireActor(ctx)
     const { communityId, limit } = parseQuery(ctx, RedemptionsQuery)
     const merchant = merchantOf(actor).merchant
-    if (communityId && !mayActFor(actor, communityId) && !merchant?.communityIds.includes(communityId))
+    const staffHere = communityId !== undefined && mayActFor(actor, communityId)
+    if (communityId && !staffHere && !merchant?.communityIds.includes(communityId))
       throw new ForbiddenError('只能查看本社区的兑换记录')
-    // A merchant login sees only the redemptions of its own items.
-    const filter = !communityId
-      ? merchant
-        ? { merchant }
-        : { personId: actor.personId }
-      : mayActFor(actor, communityId) || !merchant
-        ? { communityId }
-        : { merchant }
+    // The community's staff see its redemptions, a merchant login its own items' only, anyone else theirs.
+    const filter = staffHere ? { communityId } : merchant ? { merchant } : { personId: actor.personId }
     ctx.body = { items: await shop.listRedemptions(filter, limit) }
   })
   router.post('/shop/redemptions/verify', async (ctx) => {

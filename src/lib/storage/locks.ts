@@ -18,14 +18,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  * Tries once to take the lock `key`; returns a release function, or undefined when someone else holds
  * it. A lock whose holder is gone is broken first: one past its expiry, or one held by a process of
  * this host that died (kill -9, OOM) — at once, so a restarted service does not wait out the lock of
- * the process it replaces. Only exactly that holder's document is deleted.
+ * the process it replaces. Only exactly that holder's document is deleted. `owner` names the holder
+ * (a fresh name by default; a lease passes its own to renew under it).
  */
 export async function tryLock(
   key: string,
   ttlMs = 10_000,
   now = new Date(),
+  owner = lockOwnerName(),
 ): Promise<(() => Promise<void>) | undefined> {
-  const owner = lockOwnerName()
   const doc = { _id: key, owner, createdAt: now, expiresAt: new Date(now.getTime() + ttlMs) }
   try {
     await LockModel.create(doc)

@@ -1,5 +1,4 @@
-import { isDuplicateKeyError } from '../../lib/errors.js'
-import { isDeadLocalOwner, lockOwnerName as ownerName } from '../../lib/storage/index.js'
+import { isDeadLocalOwner, lockOwnerName as ownerName, tryLock } from '../../lib/storage/index.js'
 import { LockModel } from '../../models/lock.model.js'
 
 /** Lease owners are named as lock owners are (host, pid, start), so a dead local holder is seen at once. */
@@ -18,23 +17,10 @@ export interface Lease {
  * old lease to run out, while two live processes still never hold it together.
  */
 export async function takeLease(key: string, ttlMs: number, now = new Date()): Promise<Lease | undefined> {
+  // The same unique-insert acquisition as any lock (breaking an expired or dead local holder).
   const owner = ownerName()
-  const doc = () => ({ _id: key, owner, createdAt: now, expiresAt: new Date(Date.now() + ttlMs) })
-  try {
-    await LockModel.create(doc())
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err
-    const held = await LockModel.findById(key).lean<{ owner: string; expiresAt: Date }>()
-    if (held && held.expiresAt.getTime() >= now.getTime() && !isDeadLocalOwner(held.owner)) return undefined
-    if (held && (await LockModel.deleteOne({ _id: key, owner: held.owner })).deletedCount !== 1)
-      return undefined
-    try {
-      await LockModel.create(doc())
-    } catch (again) {
-      if (isDuplicateKeyError(again)) return undefined
-      throw again
-    }
-  }
+  const release = await tryLock(key, ttlMs, now, owner)
+  if (!release) return undefined
   return {
     async renew() {
       const res = await LockModel.updateOne(
@@ -43,9 +29,7 @@ export async function takeLease(key: string, ttlMs: number, now = new Date()): P
       )
       return res.matchedCount === 1
     },
-    async release() {
-      await LockModel.deleteOne({ _id: key, owner })
-    },
+    release,
   }
 }
 
