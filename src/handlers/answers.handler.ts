@@ -132,7 +132,8 @@ function isPlaceAnswer(ctx: ChatContext): boolean {
 
 /** A detail or photo for the case just reported (in a group only as a reply to the bot). */
 async function answerFollowUp(ctx: ChatContext, services: ChatServices, ask: Ask): Promise<boolean> {
-  if (!ask.caseNumber || !isFollowUp(ctx)) return false
+  if (!ask.caseNumber || !isFollowUp(ctx) || (await isAnotherReport(ctx, services, ask.caseNumber)))
+    return false
   ctx.outcome = 'follow_up'
   const me = await ctx.me()
   const attachments = ctx.input.attachments
@@ -159,6 +160,23 @@ function isFollowUp(ctx: ChatContext): boolean {
   // A question, small talk or a danger is a new topic, not a detail of the report.
   if (QUESTION_END.test(ctx.text)) return false
   return ctx.triaged?.intent !== 'question' && ctx.triaged?.intent !== 'chat' && !ctx.triaged?.hazard
+}
+
+/**
+ * A complete report of its own, not a detail of the case just reported: a request naming its own
+ * building where the case is elsewhere or about something else (「我家厨房下水道堵了，3号楼1单元502」
+ * after a stairwell light). A bare place (「在3号楼」) or a detail without a place stays a follow-up.
+ */
+async function isAnotherReport(
+  ctx: ChatContext,
+  services: ChatServices,
+  caseNumber: string,
+): Promise<boolean> {
+  const t = ctx.triaged
+  if (t?.intent !== 'request' || !t.location.building) return false
+  const reported = await services.cases.get(caseNumber)
+  const building = reported.location.building || undefined
+  return (building !== undefined && building !== t.location.building) || reported.category !== t.category
 }
 
 /** The description or question the bot asked for after a menu choice. */

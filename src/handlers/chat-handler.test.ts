@@ -126,6 +126,37 @@ describe('chat handler over the real services', () => {
     expect((await handle(chat('4'))).replies[0]?.text).toContain(number)
   })
 
+  it('a new problem at another home, right after a report, opens its own case; a bare detail joins the first', async () => {
+    const first = await handle(chat('3号楼2单元楼道灯坏了'))
+    const lamp = NUMBER_RE.exec(first.replies[0]?.text ?? '')?.[0] ?? ''
+    const detail = await handle(chat('晚上一片漆黑，老人下楼不方便'))
+    expect(detail.replies[0]?.text).toBe(`已补充到工单 ${lamp}。`)
+    const drain = await handle(chat('我家厨房下水道堵了，5号楼1单元502'))
+    expect(drain.outcome).toBe('report')
+    const other = NUMBER_RE.exec(drain.replies[0]?.text ?? '')?.[0]
+    expect(other).toBeDefined()
+    expect(other).not.toBe(lamp)
+    expect((await services.cases.get(other as string)).location.building).toBe('5')
+  })
+
+  it('a stranger asking who the bot is gets the menu, not a case handed to staff', async () => {
+    for (const text of ['你好，请问你是谁？', '您能做什么？']) {
+      const out = await handle(chat(text, { sender: { contactId: 'c-stranger', name: '陌生人' } }))
+      expect([text, out.replies.map((r) => r.text)]).toEqual([text, [TEXT.menu]])
+    }
+    expect(await CaseModel.countDocuments({})).toBe(0)
+  })
+
+  it('a rating with no rating asked is thanked, not filed as a case; a complaint naming a problem still is', async () => {
+    for (const text of ['4 处理得挺快，就是一开始没人回', '2 星，到现在还没人来', '满意，谢谢']) {
+      const out = await handle(chat(text))
+      expect([text, out.replies.map((r) => r.text)]).toEqual([text, [TEXT.noRatingPending]])
+    }
+    expect(await CaseModel.countDocuments({})).toBe(0)
+    const complaint = await handle(chat('差评！3号楼楼道灯坏了一个月没人修'))
+    expect(complaint.outcome).toBe('report')
+  })
+
   it('reads a digit against the question the bot asked: a rating only after a rating prompt', async () => {
     const menu = await handle(chat('2'))
     expect(menu.replies[0]?.text).toBe(TEXT.askPolicy)

@@ -24,6 +24,8 @@ export const TEXT = {
   chitChat:
     '您好！我是邻里小助手，可以帮您报事报修、解答社区政策、提醒社区活动。有需要随时告诉我，回复「菜单」看看我能做什么。',
   thanks: '不客气，有需要随时找我。',
+  noRatingPending:
+    '谢谢您的评价！您现在没有等待评价的工单，工单办结后我会请您打分。如果是要反映新问题，请直接说明问题和地点。',
   english:
     '您好，我是邻里小助手，请用中文告诉我您遇到的问题或想咨询的政策。\n(Hi! I am the neighbourhood assistant. Please write in Chinese, or reply 菜单 for the menu.)',
   ratingRange: '请回复 1 到 5 之间的数字打分（5 分最满意），数字后可以附一句评价。',

@@ -39,9 +39,14 @@ export function splitTrigger(text: string, botName: string): { trigger?: string;
 const GREETING_RE = /^(你好|您好|在吗|hi|hello|嗨|早上好|晚上好|下午好)[!！。.~～]*$/i
 const COURTESY_RE = /^(谢谢|多谢|感谢|好的|好|嗯|嗯嗯|ok|收到|辛苦了|👍)[!！。.~～]*$/i
 
-/** True for a greeting that should get the menu, not a case. */
+/** 「你是谁」「你能做什么」「这个怎么用」: a question about the bot itself, after any greeting. */
+const ABOUT_BOT_RE =
+  /^(?:(?:你好|您好|在吗|hi|hello|嗨)[\s,，!！。~～]*)?(?:请问)?(?:(?:你|您)(?:是|叫)(?:谁|什么|哪位|干什么的|做什么的|机器人吗)|(?:你|您)(?:能|会|可以)(?:做|干|帮(?:我|忙)?(?:做|干)?)?(?:些)?(?:什么|啥)|(?:这个|你)?怎么(?:用|使用)(?:你)?)[?？!！。.~～\s]*$/i
+
+/** True for a greeting or a question about the bot itself: it gets the menu, never a case. */
 export function isGreeting(text: string): boolean {
-  return GREETING_RE.test(text.trim())
+  const t = text.trim()
+  return GREETING_RE.test(t) || ABOUT_BOT_RE.test(t)
 }
 
 /** True for "thanks", "ok" and the like: never a report, never a follow-up detail. */
