@@ -1,57 +1,38 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
-import { model, type Schema as SchemaType } from 'mongoose'
-import { coalesced } from '../lib/coalesced.js'
-import { registryVersionSchema, setNewVersion } from './registry-version.model.js'
+import type { Schema as SchemaType } from 'mongoose'
+import {
+  MEMORY_VERSION_ID,
+  RegistryVersionModel,
+  scopedVersions,
+  setNewVersion,
+} from './registry-version.model.js'
 
 /**
  * The version of what processes keep in memory besides the registry (see registry-version.model.ts):
- * one document, `_id: 'memory'`, whose `v` gets a new random value after every write that changes a
- * topic kept in memory. Topics: `auth` (a session ended: logout, a reused refresh token, every
- * session of a person) and `cases` (a case or a follow changed). They share the one document so that
- * an API request checks everything it remembers with one read (beside the registry's): a write to
- * either topic makes both read again, which costs one `_id` read for a session. A view tagged with
- * the version it was read under is served only while the document still holds that value, so a write
- * in any process is seen by the next request anywhere. A new random value rather than `$inc` (not
- * atomic on FerretDB): two writers racing each set a value no view was tagged with.
+ * one document of `registry_versions`, `_id: 'memory'`, whose `v` gets a new random value after every
+ * write that changes a topic kept in memory. Topics: `auth` (a session ended: logout, a reused refresh
+ * token, every session of a person) and `cases` (a case or a follow changed). They share the one
+ * document, read with the registry's in one command (`scopedVersions`), so that an API request checks
+ * everything it remembers with one read: a write to either topic makes both read again, which costs
+ * one `_id` read for a session. A view tagged with the version it was read under is served only while
+ * the document still holds that value, so a write in any process is seen by the next request
+ * anywhere. A new random value rather than `$inc` (not atomic on FerretDB): two writers racing each
+ * set a value no view was tagged with.
  */
-export const CacheVersionModel = model('CacheVersion', registryVersionSchema.clone(), 'cache_versions')
-
 export type CacheTopic = 'auth' | 'cases'
-
-const VERSION_ID = 'memory'
 
 /** Writes made by this process: a view read before one is stale here at once. */
 let localEpoch = 0
 
-/** One read by `_id`, shared by the callers that ask at the same time (never one started before). */
-const readVersion = coalesced(async (): Promise<string> => {
-  const doc = await CacheVersionModel.findById(VERSION_ID, { v: 1 }).lean().exec()
-  return doc?.v ?? 'none'
-})
-
-const requestVersion = new AsyncLocalStorage<Promise<string>>()
-
-/**
- * Runs `fn` (one API request) with the version read once, as it starts (beside the registry's, in one
- * round trip): every view it asks for is checked against the state at its start.
- */
-export function withTopicVersions<T>(fn: () => Promise<T>): Promise<T> {
-  const version = readVersion()
-  // Awaited by whoever asks; if nobody does, a failed read must not be an unhandled rejection.
-  version.catch(() => undefined)
-  return requestVersion.run(version, fn)
-}
-
-/** The version for `topic`, with this process's write count (read at the request's start when inside one). */
+/** The version for `topic`, with this process's write count (read once per request or message). */
 export async function topicVersion(_topic: CacheTopic): Promise<string> {
   const epoch = localEpoch
-  return `${await (requestVersion.getStore() ?? readVersion())}#${epoch}`
+  return `${(await scopedVersions()).memory}#${epoch}`
 }
 
 /** Marks the topic changed: call after the write, so a view read under the new value includes it. */
 export async function bumpTopic(_topic: CacheTopic): Promise<void> {
   localEpoch++
-  await setNewVersion(CacheVersionModel, VERSION_ID)
+  await setNewVersion(RegistryVersionModel, MEMORY_VERSION_ID)
 }
 
 /** Schema plugin: every write through the model bumps the topic (raw driver writes do not). */

@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import { model, Schema, type Schema as SchemaType } from 'mongoose'
+import { coalesced } from '../lib/coalesced.js'
 
 /**
  * The registry's version: one document, `_id: 'registry'`, whose `v` gets a new random value after
@@ -14,13 +16,60 @@ export const registryVersionSchema = new Schema(
     _id: { type: String, required: true },
     v: { type: String, required: true },
     at: { type: Date, required: true },
+    /** Every version document carries it: all of them come in one read by this indexed equality. */
+    set: { type: String },
   },
   { versionKey: false },
 )
+registryVersionSchema.index({ set: 1 })
 
+/**
+ * The version documents: the registry's (`_id: 'registry'`) and that of the other views processes
+ * keep (`_id: 'memory'`, see cache-version.model.ts). Separate documents, because FerretDB updates are
+ * read-modify-write: two writers setting two fields of one document could undo each other.
+ */
 export const RegistryVersionModel = model('RegistryVersion', registryVersionSchema, 'registry_versions')
 
 export const REGISTRY_VERSION_ID = 'registry'
+export const MEMORY_VERSION_ID = 'memory'
+const VERSION_SET = 'versions'
+
+export interface Versions {
+  registry: string
+  memory: string
+}
+
+/**
+ * Both versions in one command (the documents' shared `set`), shared by the callers that ask at the
+ * same time, never with a read that started before they asked (see `coalesced`).
+ */
+export const readVersions = coalesced(async (): Promise<Versions> => {
+  const docs = await RegistryVersionModel.find({ set: VERSION_SET }, { v: 1 }).lean().exec()
+  const v = (id: string) => docs.find((d) => d._id === id)?.v ?? 'none'
+  return { registry: v(REGISTRY_VERSION_ID), memory: v(MEMORY_VERSION_ID) }
+})
+
+const scopes = new AsyncLocalStorage<{ versions?: Promise<Versions> }>()
+
+/**
+ * Runs `fn` (one chat message, one API request) with the versions read at most once: at the first view
+ * it asks for, or at once when `eager`. Every view it is served is checked against the state then
+ * (and this process's own writes since, counted by the epochs).
+ */
+export function withVersionScope<T>(fn: () => Promise<T>, o: { eager?: boolean } = {}): Promise<T> {
+  const versions = o.eager ? readVersions() : undefined
+  // Awaited by whoever asks; if nobody does, a failed read must not be an unhandled rejection.
+  versions?.catch(() => undefined)
+  return scopes.run({ versions }, fn)
+}
+
+/** The versions of the current scope (read once in it), or a fresh read outside any scope. */
+export function scopedVersions(): Promise<Versions> {
+  const scope = scopes.getStore()
+  if (!scope) return readVersions()
+  scope.versions ??= readVersions()
+  return scope.versions
+}
 
 let localEpoch = 0
 let viewEpoch = 0
@@ -51,7 +100,7 @@ export async function bumpRegistryVersion(): Promise<void> {
 
 /** Gives the version document `id` of `versions` a new random value, creating it the first time. */
 export async function setNewVersion(versions: typeof RegistryVersionModel, id: string): Promise<void> {
-  const set = { v: randomUUID(), at: new Date() }
+  const set = { v: randomUUID(), at: new Date(), set: VERSION_SET }
   try {
     await versions.updateOne({ _id: id }, { $set: set }, { upsert: true }).exec()
   } catch (err) {

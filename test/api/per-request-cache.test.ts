@@ -47,22 +47,21 @@ describe('per-request paths served from memory, never stale', () => {
       // with sessions: the session is read again by `_id`.
       [
         'find auth_sessions {"_id":"String"}',
-        'find cache_versions {"_id":"String"}',
         'find case_follows {"personId":"ObjectId"}',
         'find cases {"_id":"ObjectId"}',
         'find cases {"_id":"ObjectId"}',
-        'find registry_versions {"_id":"String"}',
+        'find registry_versions {"set":"String"}',
       ].sort(),
     )
     const again = await recordCommands(() => Promise.all([mine(api, auth), mine(api, auth), mine(api, auth)]))
     expect(again.result.map((r) => r.body.items.length)).toEqual([2, 2, 2])
     const versionReads = again.commands.filter((c) =>
-      /^find (cache|registry)_versions \{"_id":"String"\}$/.test(c.line),
+      /^find registry_versions \{"set":"String"\}$/.test(c.line),
     )
     expect(versionReads).toEqual(again.commands)
-    // At most the two version reads (registry, memory) a request; requests at once share them
-    // (src/lib/coalesced.test.ts).
-    expect(again.commands.length).toBeLessThanOrEqual(6)
+    // At most one version read (both documents in one command) a request; requests at once share
+    // them (src/lib/coalesced.test.ts).
+    expect(again.commands.length).toBeLessThanOrEqual(3)
   })
 
   it('a logout in another process is refused on the next request here', async () => {

@@ -19,7 +19,11 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'chat: the sender', collection: 'residents', filter: ['_id'] },
   { path: 'chat: contact, case number, source key → document', collection: 'lookup_keys', filter: ['_id'] },
   { path: 'chat: the bound room', collection: 'room_bindings', filter: ['roomId'] },
-  { path: 'chat: registry view version', collection: 'registry_versions', filter: ['_id'] },
+  {
+    path: 'chat and API: the registry and memory versions, one read',
+    collection: 'registry_versions',
+    filter: ['set'],
+  },
   {
     path: 'chat: duplicate candidates of a grid and category',
     collection: 'intake_entries',

@@ -1,6 +1,5 @@
 import type { Context, Next } from 'koa'
 import { DomainError, ForbiddenError } from '../../lib/errors.js'
-import { withTopicVersions } from '../../models/cache-version.model.js'
 import type { Role } from '../../models/registry.model.js'
 import type { Actor, AuthService } from '../../services/auth/auth.service.js'
 import { withRegistrySnapshot } from '../../services/registry/registry.cache.js'
@@ -31,17 +30,16 @@ export function authenticate(auth: Pick<AuthService, 'verifyAccessToken' | 'veri
     const apiKey = ctx.get('x-api-key')
     if (!header && !apiKey) return next()
     // What this process remembers (sessions, people, case lists) is checked against the versions
-    // read once as the request starts, all in one round trip shared with concurrent requests.
+    // read once as the request starts, in one command shared with concurrent requests.
     return withRegistrySnapshot(
-      () =>
-        withTopicVersions(async () => {
-          if (header) {
-            const m = /^Bearer\s+(\S+)$/i.exec(header)
-            if (!m) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确')
-            ctx.state.actor = await auth.verifyAccessToken(m[1] as string)
-          } else ctx.state.actor = await auth.verifyApiKey(apiKey)
-          await next()
-        }),
+      async () => {
+        if (header) {
+          const m = /^Bearer\s+(\S+)$/i.exec(header)
+          if (!m) throw new DomainError('UNAUTHENTICATED', '登录凭证格式不正确')
+          ctx.state.actor = await auth.verifyAccessToken(m[1] as string)
+        } else ctx.state.actor = await auth.verifyApiKey(apiKey)
+        await next()
+      },
       { eager: true },
     )
   }

@@ -123,6 +123,18 @@ async function myCases(
   return { items, nextCursor: cursor }
 }
 
+/** The JSON of lists whose summaries are shared (a busy list is serialised once, not per request). */
+const listJson = new WeakMap<readonly CaseSummary[], string>()
+
+function pageJson(page: Page<CaseSummary>): string {
+  let json = listJson.get(page.items)
+  if (json === undefined) {
+    json = JSON.stringify(page)
+    listJson.set(page.items, json)
+  }
+  return json
+}
+
 function mountResidentRoutes(router: Router, deps: CaseRouteDeps): void {
   const { cases } = deps
   router.post('/cases', async (ctx) => {
@@ -145,7 +157,9 @@ function mountResidentRoutes(router: Router, deps: CaseRouteDeps): void {
   router.get('/cases/mine', async (ctx) => {
     const actor = requireActor(ctx)
     const q = parseQuery(ctx, MyCasesQuery)
-    ctx.body = await myCases(cases, actor.personId, q)
+    const page = await myCases(cases, actor.personId, q)
+    ctx.type = 'application/json'
+    ctx.body = pageJson(page)
   })
   router.get('/cases/:number', async (ctx) => {
     ctx.body = (await visibleCase(deps, ctx)).view

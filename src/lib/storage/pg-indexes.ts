@@ -46,6 +46,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'wecomExternalUserId',
   ],
   departments: ['code', 'categories'],
+  registry_versions: ['set'],
   room_bindings: ['roomId', 'communityId'],
   outbox: ['key', 'status', 'account'],
   events: ['code', 'checkinCode', 'status', 'communityId'],

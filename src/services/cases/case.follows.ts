@@ -39,7 +39,7 @@ export function followedCases(personId: Id, o: { before?: string; limit: number 
   return followedPages.get(`${personId}|${o.before ?? ''}|${o.limit}`, () => readFollowedCases(personId, o))
 }
 
-interface FollowedPage {
+export interface FollowedPage {
   docs: CaseDoc[]
   next?: string
 }

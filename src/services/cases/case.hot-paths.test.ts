@@ -52,7 +52,7 @@ describe('per-request case lists read by key', () => {
       )
       expect(next.items.map((c) => c.number)).toEqual([mine[0]?.case.number])
     })
-    const version = { command: 'find cache_versions {"_id":"String"}', index: '_id' }
+    const version = { command: 'find registry_versions {"set":"String"}', index: 'registry_versions {set}' }
     expect(rows).toEqual([
       version,
       { command: 'find case_follows {"personId":"ObjectId"}', index: 'case_follows {personId, caseId}' },

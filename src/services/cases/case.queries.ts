@@ -4,7 +4,7 @@ import { InvalidInputError } from '../../lib/errors.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { CASE_CHANNELS, type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
 import { type CaseContext, findCase, parseInput } from './case.context.js'
-import { followedCases } from './case.follows.js'
+import { type FollowedPage, followedCases } from './case.follows.js'
 import { normaliseCaseNumber } from './case.number.js'
 import { type CaseSummary, type CaseView, toCaseSummary, toCaseView } from './case.views.js'
 
@@ -107,6 +107,24 @@ export async function getCase(ctx: CaseContext, number: string): Promise<CaseVie
   return toCaseView(await findCase(number), ctx.now(), ctx.responsibility.dueState)
 }
 
+/** The summaries of a shared page of followed cases, with the second they were made at. */
+const pageSummaries = new WeakMap<FollowedPage, { second: number; items: CaseSummary[] }>()
+
+/**
+ * A shared page's summaries, made at most once a second (its due figures count from that moment):
+ * a list many requests read at once is not summarised, nor serialised, once per request. The same
+ * array while it holds, so the route can keep its JSON (see `jsonOnce`). Shared: never changed.
+ */
+function summariesOf(ctx: CaseContext, page: FollowedPage): CaseSummary[] {
+  const now = ctx.now()
+  const second = Math.floor(now.getTime() / 1000)
+  const made = pageSummaries.get(page)
+  if (made?.second === second) return made.items
+  const items = page.docs.map((d) => toCaseSummary(d, now, ctx.responsibility.dueState))
+  pageSummaries.set(page, { second, items })
+  return items
+}
+
 /** Cases a resident reported or subscribed to (by person id, or chat contact id). */
 export async function listForReporter(
   ctx: CaseContext,
@@ -117,9 +135,8 @@ export async function listForReporter(
     // The person's follows (cases reported or joined), by the indexed top-level `personId`, then each
     // case by `_id`: never a search of every case.
     const q = parseInput(PageInput, p ?? {})
-    const { docs, next } = await followedCases(who.personId, { before: q.cursor, limit: q.limit })
-    const items = docs.map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
-    return { items, nextCursor: next }
+    const page = await followedCases(who.personId, { before: q.cursor, limit: q.limit })
+    return { items: summariesOf(ctx, page), nextCursor: page.next }
   }
   // A chat contact the registry does not know (cases stored before every reporter had a record).
   if (!who.contactId) return { items: [] }

@@ -1,12 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Types } from 'mongoose'
-import { coalesced } from '../../lib/coalesced.js'
 import { GridModel, ResidentModel } from '../../models/registry.model.js'
 import {
-  REGISTRY_VERSION_ID,
-  RegistryVersionModel,
   registryLocalEpoch,
   registryViewEpoch,
+  scopedVersions,
+  withVersionScope,
 } from '../../models/registry-version.model.js'
 
 /**
@@ -15,14 +14,13 @@ import {
  * served only while the version document still holds that value and this process wrote nothing to the
  * registry since: every write through the registry models gives the version a new value (see
  * registry-version.model.ts), so someone who lost a role or went off duty in any process is never
- * served from here afterwards. Checking costs one read by `_id`; inside `withRegistrySnapshot` (one
+ * served from here afterwards. Checking costs one read (both version documents); inside `withRegistrySnapshot` (one
  * chat message) it is read at most once, and the whole message sees the registry as it was then.
  *
  * Views are shared: callers must not change what they get.
  */
 
 interface Snapshot {
-  version?: Promise<string>
   /** People read during this message, by id: each read once. */
   people: Map<string, Promise<unknown>>
 }
@@ -32,26 +30,16 @@ const MAX_VIEWS = 20_000
 const views = new Map<string, { tag: string; value: unknown }>()
 
 /**
- * Runs `fn` with the registry version read at most once (at the first cached view it asks for, or at
- * once when `eager`: an API request reads it beside its other versions, in one round trip).
+ * Runs `fn` with the versions read at most once (at the first cached view it asks for, or at once
+ * when `eager`: an API request reads them as it starts), in one command with the other views'
+ * version (see `withVersionScope`).
  */
 export function withRegistrySnapshot<T>(fn: () => Promise<T>, o: { eager?: boolean } = {}): Promise<T> {
-  const version = o.eager ? readVersion() : undefined
-  version?.catch(() => undefined)
-  return snapshots.run({ people: new Map(), version }, fn)
+  return withVersionScope(() => snapshots.run({ people: new Map() }, fn), o)
 }
 
-/** One read by `_id`, shared by callers asking at the same time (never one started before they asked). */
-const readVersion = coalesced(async (): Promise<string> => {
-  const doc = await RegistryVersionModel.findById(REGISTRY_VERSION_ID, { v: 1 }).lean().exec()
-  return doc?.v ?? 'none'
-})
-
-function currentVersion(): Promise<string> {
-  const snapshot = snapshots.getStore()
-  if (!snapshot) return readVersion()
-  snapshot.version ??= readVersion()
-  return snapshot.version
+async function currentVersion(): Promise<string> {
+  return (await scopedVersions()).registry
 }
 
 /**
