@@ -1,10 +1,5 @@
 import type { Schema as SchemaType } from 'mongoose'
-import {
-  MEMORY_VERSION_ID,
-  RegistryVersionModel,
-  scopedVersions,
-  setNewVersion,
-} from './registry-version.model.js'
+import { MEMORY_VERSION_ID, newVersion, scopedVersions } from './registry-version.model.js'
 
 /**
  * The version of what processes keep in memory besides the registry (see registry-version.model.ts):
@@ -32,7 +27,7 @@ export async function topicVersion(_topic: CacheTopic): Promise<string> {
 /** Marks the topic changed: call after the write, so a view read under the new value includes it. */
 export async function bumpTopic(_topic: CacheTopic): Promise<void> {
   localEpoch++
-  await setNewVersion(RegistryVersionModel, MEMORY_VERSION_ID)
+  await newVersion(MEMORY_VERSION_ID)
 }
 
 /** Schema plugin: every write through the model bumps the topic (raw driver writes do not). */

@@ -95,7 +95,23 @@ export function registryViewEpoch(): number {
 export async function bumpRegistryVersion(): Promise<void> {
   localEpoch++
   viewEpoch++
-  await setNewVersion(RegistryVersionModel, REGISTRY_VERSION_ID)
+  await newVersion(REGISTRY_VERSION_ID)
+}
+
+const bumps = new Map<string, () => Promise<void>>()
+
+/**
+ * Gives version `id` a new value, once for all the writers asking at the same time: a writer arriving
+ * while a change is on its way waits for the next one, which starts after it asked (see `coalesced`),
+ * so the value still changes after every write, in one command for a busy moment.
+ */
+export function newVersion(id: string): Promise<void> {
+  let bump = bumps.get(id)
+  if (!bump) {
+    bump = coalesced(() => setNewVersion(RegistryVersionModel, id))
+    bumps.set(id, bump)
+  }
+  return bump()
 }
 
 /** Gives the version document `id` of `versions` a new random value, creating it the first time. */

@@ -6,6 +6,12 @@
  * Services import these from here, not from the files behind it.
  */
 
+/**
+ * Inserts that arrive together as one unordered `insertMany` (`batchedInserts`): each caller still
+ * learns its own document's fate, a duplicate key included, so unique-key races are decided as by
+ * single inserts; under load dozens of commands become one. Correct on every server.
+ */
+export { BatchedInsertError, batchedInserts } from './insert-batch.js'
 /** Who holds a lock: host + pid, so a restarted process breaks the locks of the one it replaces at once. */
 export { isDeadLocalOwner, lockOwnerName } from './lock-owner.js'
 /**

@@ -1,5 +1,6 @@
 import { LookupKeyModel } from '../../models/lookup-key.model.js'
 import { isDuplicateKeyError } from '../errors.js'
+import { batchedInserts } from './insert-batch.js'
 
 /** What a natural key names; the prefix of its `_id`. */
 export type LookupKind =
@@ -13,6 +14,9 @@ export type LookupKind =
   | 'volunteer-case'
 
 const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
+
+/** Claims arriving together share one insert command (each still decided by its own unique `_id`). */
+const insertKey = batchedInserts(LookupKeyModel as never)
 
 /** The id the key points at, if it was recorded. */
 export async function lookupKey(kind: LookupKind, value: string): Promise<string | undefined> {
@@ -40,7 +44,7 @@ export async function claimKey(
   at = new Date(),
 ): Promise<{ claimed: boolean; ref: string }> {
   try {
-    await LookupKeyModel.create({ _id: idOf(kind, value), ref, at })
+    await insertKey({ _id: idOf(kind, value), ref, at })
     return { claimed: true, ref }
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err

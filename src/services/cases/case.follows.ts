@@ -1,11 +1,15 @@
 import { Types } from 'mongoose'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { batchedInserts } from '../../lib/storage/index.js'
 import { bumpTopic, topicCache } from '../../models/cache-version.model.js'
 import type { CaseDoc } from '../../models/case.model.js'
 import { CaseModel } from '../../models/case.model.js'
 import { CaseFollowModel } from '../../models/case-follow.model.js'
 
 type Id = Types.ObjectId | string
+
+/** Follows written together share one insert command. */
+const insertFollow = batchedInserts(CaseFollowModel as never)
 
 /**
  * Records that `personId` follows the case (idempotent: a unique-key insert, a second one is a no-op).
@@ -22,7 +26,7 @@ export async function followCase(
   if (!personId) return
   const doc = { _id: `${personId}:${caseId}`, personId, caseId, via, at }
   try {
-    await CaseFollowModel.create(doc)
+    await insertFollow(doc)
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err
   }

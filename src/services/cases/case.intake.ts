@@ -2,7 +2,7 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { isDuplicateKeyError, NotFoundError, UnavailableError } from '../../lib/errors.js'
 import type { LngLat } from '../../lib/geo.js'
-import { claimKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js'
+import { batchedInserts, claimKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js'
 import {
   CASE_CHANNELS,
   CASE_URGENCIES,
@@ -453,6 +453,9 @@ async function enterIntake(
   throw new UnavailableError('系统繁忙，请稍后再试', { intake: key })
 }
 
+/** Slots taken together share one insert command (each decided by its own unique `_id`). */
+const insertEntry = batchedInserts(IntakeEntryModel as never)
+
 /**
  * Enters the case in the set after the `entries` read (nothing when it is there already): true when
  * entered, false when another report took the slot first (`tries` spent; read the set again).
@@ -468,7 +471,7 @@ async function claimSlot(
   for (let i = 0; i < tries; i++) {
     seq++
     try {
-      await IntakeEntryModel.create({ ...entry, _id: `${key}#${seq}`, set: key, seq, writtenAt: new Date() })
+      await insertEntry({ ...entry, _id: `${key}#${seq}`, set: key, seq, writtenAt: new Date() })
       return true
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err

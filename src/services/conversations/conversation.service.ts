@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { batchedInserts } from '../../lib/storage/index.js'
 import {
   type ChatMessageDoc,
   ChatMessageModel,
@@ -129,6 +130,9 @@ export interface ConversationOptions {
   clock: Clock
 }
 
+/** Messages stored together (a busy group, the bot's own replies) share one insert command. */
+const insertMessage = batchedInserts(ChatMessageModel as never)
+
 /** `room:<roomId>` for a group, `dm:<contactId>` for a direct chat with that contact. */
 export function chatKeyOf(roomId: string | undefined, contactId: string): string {
   return roomId ? `room:${roomId}` : `dm:${contactId}`
@@ -222,15 +226,16 @@ export function createConversations(options: ConversationOptions): Conversations
       const chatKey = chatKeyOf(input.roomId, input.senderContactId)
       const keys = dedupeKeysOf({ ...input, chatKey })
       try {
-        const doc = await ChatMessageModel.create({
+        const doc = new ChatMessageModel({
           ...input,
           _id: input.messageId,
           direction: 'in',
           chatKey,
           ...keys,
           status: 'received',
-        })
-        return { message: toView(doc.toObject() as ChatMessageDoc), duplicate: false }
+        }).toObject() as ChatMessageDoc
+        await insertMessage(doc as unknown as Record<string, unknown>)
+        return { message: toView(doc), duplicate: false }
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err
         const existing = await findExisting(input.messageId, keys.dedupeKey)
@@ -275,7 +280,7 @@ export function createConversations(options: ConversationOptions): Conversations
     async logOutbound(input) {
       const chatKey = chatKeyOf(input.roomId, input.toContactId ?? input.botContactId)
       try {
-        await ChatMessageModel.create({
+        await insertMessage({
           _id: input.messageId,
           direction: 'out',
           messageId: input.messageId,
