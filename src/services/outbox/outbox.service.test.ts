@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import { fixedClock } from '../../lib/clock.js'
 import { OutboxModel } from '../../models/outbox.model.js'
-import { createOutbox } from './outbox.service.js'
+import { countQueued, createOutbox } from './outbox.service.js'
 
 describe('outbox enqueue', () => {
   useTestDatabase()
@@ -17,6 +17,16 @@ describe('outbox enqueue', () => {
     expect(docs).toHaveLength(1)
     expect(docs[0]?.status).toBe('queued')
     expect(docs[0]?.notBefore.toISOString()).toBe(clock.now().toISOString())
+    // Queued in its lane by the same insert: no second write, nothing else to keep in step.
+    expect(docs[0]?.pendingLane).toBe('reply')
+  })
+
+  it('queues a message enqueued ten times at once exactly once, in its lane', async () => {
+    const msg = { key: 'reply:m2', to: { type: 'room' as const, id: 'r1' }, text: '已收到', kind: 'reply' }
+    const results = await Promise.all(Array.from({ length: 10 }, () => outbox.enqueue(msg)))
+    expect(results.filter(Boolean)).toHaveLength(1)
+    expect(await OutboxModel.countDocuments({ key: 'reply:m2' })).toBe(1)
+    expect(await countQueued()).toBe(1)
   })
 
   it('counts only the new messages of a broadcast that is enqueued again', async () => {
@@ -30,5 +40,6 @@ describe('outbox enqueue', () => {
     expect(await outbox.enqueueMany(batch(3))).toBe(3)
     expect(await outbox.enqueueMany(batch(5))).toBe(2)
     expect(await OutboxModel.countDocuments({ kind: 'notice' })).toBe(5)
+    expect(await OutboxModel.countDocuments({ pendingLane: 'bulk' })).toBe(5)
   })
 })
