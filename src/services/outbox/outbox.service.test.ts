@@ -42,4 +42,17 @@ describe('outbox enqueue', () => {
     expect(await OutboxModel.countDocuments({ kind: 'notice' })).toBe(5)
     expect(await OutboxModel.countDocuments({ pendingLane: 'bulk' })).toBe(5)
   })
+
+  it('stores a broadcast message as the model would: defaults, timestamps, no NUL in the text', async () => {
+    const to = { type: 'room' as const, id: 'r1' }
+    await outbox.enqueueMany([{ key: 'notice:n2:r1', to, text: '停\u0000水', kind: 'notice' }])
+    const [doc] = await OutboxModel.find({ key: 'notice:n2:r1' }).lean()
+    expect(doc).toMatchObject({ text: '停水', account: 'default', status: 'queued', attempts: 0 })
+    expect(doc).toMatchObject({ lane: 'bulk', pendingLane: 'bulk', purpose: 'notice', to })
+    expect(doc?.createdAt).toBeInstanceOf(Date)
+    expect(doc?.notBefore.toISOString()).toBe(clock.now().toISOString())
+    // Read back through the model like any other message (the sender's view).
+    const hydrated = await OutboxModel.findById(doc?._id)
+    expect(hydrated?.validateSync()).toBeUndefined()
+  })
 })

@@ -1,12 +1,14 @@
-import mongoose from 'mongoose'
+import mongoose, { Types } from 'mongoose'
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { stripNulDeep } from '../../lib/nul.js'
 import { ASK_KINDS } from '../../models/conversation-ask.model.js'
 import { LEGACY_PENDING_COLLECTIONS, OUTBOX_LANES, OutboxModel } from '../../models/outbox.model.js'
 import { MESSAGE_PURPOSES } from '../channels/channel.js'
 import { purposeOf } from '../channels/purposes.js'
 import type { Asks } from '../conversations/asks.service.js'
+import { MAIN_ACCOUNT } from './bot-accounts.js'
 import { laneOf } from './outbox.lanes.js'
 
 export const OutboxInput = z.object({
@@ -103,21 +105,35 @@ export function createOutbox(deps: {
     async enqueueMany(inputs) {
       if (inputs.length === 0) return 0
       await recordQuestions(inputs)
+      const docs = []
+      for (let i = 0; i < inputs.length; i += 50) {
+        docs.push(...(await Promise.all(inputs.slice(i, i + 50).map(toDoc))))
+      }
+      // Checked by OutboxInput and written as the model would (defaults, timestamps, no NUL), by the
+      // driver: a 2,445-group broadcast is not hydrated into mongoose documents on the way.
+      const now = new Date()
+      const rows = docs.map((d) =>
+        stripNulDeep({
+          _id: new Types.ObjectId(),
+          ...d,
+          account: d.account ?? MAIN_ACCOUNT,
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+          __v: 0,
+        }),
+      )
       try {
-        const docs = []
-        for (let i = 0; i < inputs.length; i += 50) {
-          docs.push(...(await Promise.all(inputs.slice(i, i + 50).map(toDoc))))
-        }
-        const res = await OutboxModel.insertMany(docs, { ordered: false })
-        return res.length
+        return (await OutboxModel.collection.insertMany(rows, { ordered: false })).insertedCount
       } catch (err) {
         const e = err as {
-          insertedDocs?: unknown[]
-          writeErrors?: Array<{ code?: number; err?: { code?: number } }>
+          insertedCount?: number
+          writeErrors?: Array<{ code?: number }> | { code?: number }
         }
-        const onlyDuplicates = (e.writeErrors ?? []).every((w) => (w.code ?? w.err?.code) === 11000)
-        if (!onlyDuplicates || !e.insertedDocs) throw err
-        return e.insertedDocs.length
+        const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : []
+        const onlyDuplicates = errors.length > 0 && errors.every((w) => w.code === 11000)
+        if (!onlyDuplicates || e.insertedCount === undefined) throw err
+        return e.insertedCount
       }
     },
   }
