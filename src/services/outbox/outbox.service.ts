@@ -82,14 +82,16 @@ export function createOutbox(deps: {
       status: 'queued' as const,
     }
   }
-  /** Records the questions the messages ask (also on a repeat: recording is idempotent). */
+  /** Records the questions the messages ask (also on a repeat: recording is idempotent), in one write. */
   async function recordQuestions(inputs: OutboxInput[]): Promise<void> {
     const asks = deps.asks
     if (!asks) return
-    for (const { to, expects } of inputs) {
-      // A robot feed cannot answer: nothing is asked of it.
-      if (expects && to.type !== 'robot') await asks.record({ type: to.type, id: to.id }, expects)
-    }
+    // A robot feed cannot answer: nothing is asked of it.
+    const items = inputs.flatMap(({ to, expects }) =>
+      expects && to.type !== 'robot' ? [{ subject: { type: to.type, id: to.id }, ask: expects }] : [],
+    )
+    if (items.length === 1 && items[0]) await asks.record(items[0].subject, items[0].ask)
+    else if (items.length > 1) await asks.recordMany(items)
   }
   return {
     async enqueue(input) {
