@@ -41,7 +41,9 @@ async function main(): Promise<void> {
 }
 
 // The service's timers (sender, heartbeats) would keep the process alive: exit when done.
-main().then(
-  () => process.exit(0),
-  (err: unknown) => (console.error(err), process.exit(1)),
-)
+main()
+  .catch((err: unknown) => {
+    console.error(err)
+    process.exitCode = 1
+  })
+  .finally(() => process.exit())
