@@ -40,6 +40,14 @@ const outboxSchema = new Schema(
     kind: { type: String, required: true }, // reply, task, update, reminder, notice, digest, warning …
     /** The priority lane, set at enqueue (from `kind` unless the caller knows better). */
     lane: { type: String, enum: OUTBOX_LANES },
+    /**
+     * The queue's marker: the lane while the message is `queued` (set on insert and whenever it is
+     * queued again for a retry), unset in the same write that takes it out of `queued` (claimed for
+     * sending, undeliverable, failed). The sender finds a lane's waiting messages by this one
+     * top-level equality (and `account`), so a reply is found without reading a waiting broadcast
+     * and nothing reads the sent messages.
+     */
+    pendingLane: { type: String, enum: OUTBOX_LANES },
     /** Which bot account sends it (one per deployment today). */
     account: { type: String, default: 'default' },
     status: { type: String, enum: OUTBOX_STATUSES, default: 'queued' },
@@ -75,6 +83,8 @@ const outboxSchema = new Schema(
   { timestamps: true },
 )
 outboxSchema.index({ status: 1, notBefore: 1 })
+// The sender's read of a lane (FerretDB 1.24 refuses `partialFilterExpression`, so sent ones are in it too).
+outboxSchema.index({ pendingLane: 1, account: 1, notBefore: 1, createdAt: 1 })
 outboxSchema.index({ account: 1, status: 1, sentAt: 1 })
 outboxSchema.index({ 'refs.noticeId': 1, status: 1 })
 outboxSchema.index({ 'refs.caseId': 1 })
@@ -83,29 +93,8 @@ export const OutboxModel = model('Outbox', outboxSchema, 'outbox')
 export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId }
 
 /**
- * The queue's index, one collection per lane: one small document per `queued` outbox message (same
- * `_id`), deleted when the message leaves the queue. The sender looks for the next due message of
- * the highest lane here, so a reply is found by reading the (short) reply lane only, however long a
- * broadcast waits in the bulk lane — and nothing reads the whole outbox (FerretDB's SQLite backend
- * would scan it for any filter but an exact `_id`).
+ * The queue's former index, one collection per lane (`outbox_pending_reply`, `…_urgent`, `…_task`,
+ * `…_bulk`): replaced by `pendingLane` on the message itself. The sender's start-up check marks the
+ * queued messages stored before and drops these collections (see `reconcilePending`).
  */
-const outboxPendingSchema = new Schema(
-  {
-    _id: { type: Schema.Types.ObjectId, required: true },
-    account: { type: String, required: true },
-    notBefore: { type: Date, required: true },
-    createdAt: { type: Date, required: true },
-  },
-  { versionKey: false },
-)
-
-const pendingModel = (lane: OutboxLane) =>
-  model(`OutboxPending_${lane}`, outboxPendingSchema, `outbox_pending_${lane}`)
-
-/** The pending index of each lane (`outbox_pending_reply`, `…_urgent`, `…_task`, `…_bulk`). */
-export const OutboxPendingModels = {
-  reply: pendingModel('reply'),
-  urgent: pendingModel('urgent'),
-  task: pendingModel('task'),
-  bulk: pendingModel('bulk'),
-} as const satisfies Record<OutboxLane, unknown>
+export const LEGACY_PENDING_COLLECTIONS = OUTBOX_LANES.map((lane) => `outbox_pending_${lane}`)

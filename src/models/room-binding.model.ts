@@ -20,6 +20,8 @@ const roomBindingSchema = new Schema(
   },
   { timestamps: true },
 )
+// A notice's groups: one read of a community's bindings, in room order (notices/audience.ts).
+roomBindingSchema.index({ communityId: 1, roomId: 1 })
 // Bindings are kept in each process as registry views (see registry.cache.ts): every write of one
 // gives the registry version a new value, so a re-bound or unbound group is seen by the next message.
 registryVersioned(roomBindingSchema)

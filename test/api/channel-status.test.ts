@@ -4,7 +4,7 @@ import { createApp } from '../../src/http/app.js'
 import { authenticate } from '../../src/http/middleware/auth.js'
 import { channelsRoutes } from '../../src/http/routes/channels.routes.js'
 import { silentLogger } from '../../src/lib/logger.js'
-import { OutboxModel, OutboxPendingModels } from '../../src/models/outbox.model.js'
+import { OutboxModel } from '../../src/models/outbox.model.js'
 import { ChannelError } from '../../src/services/channels/channel.js'
 import { recordChannelFailure } from '../../src/services/channels/channel-status.js'
 import { createScriptedChannel } from '../../src/services/channels/scripted-channel.js'
@@ -78,12 +78,16 @@ describe('GET /api/v1/console/channels', () => {
       new Date(API_NOW.getTime() - DAY),
       'Asia/Shanghai',
     )
-    for (const [i, lane] of (['reply', 'bulk', 'bulk'] as const).entries()) {
-      await OutboxPendingModels[lane].create({
-        _id: new OutboxModel()._id,
+    for (const [i, kind] of (['reply', 'notice', 'notice'] as const).entries()) {
+      await OutboxModel.create({
+        key: `waiting-${i}`,
+        to: { type: 'room', id: `waiting-${i}@chatroom` },
+        text: '等待发送',
+        kind,
+        lane: kind === 'reply' ? 'reply' : 'bulk',
+        pendingLane: kind === 'reply' ? 'reply' : 'bulk',
         account: 'default',
         notBefore: API_NOW,
-        createdAt: new Date(API_NOW.getTime() + i),
       })
     }
 

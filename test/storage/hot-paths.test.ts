@@ -52,13 +52,14 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'sign-in refresh', collection: 'refresh_tokens', filter: ['hash'] },
   { path: 'API key', collection: 'api_keys', filter: ['hash'] },
   { path: 'a community’s notices', collection: 'notices', filter: ['communityId'] },
+  { path: 'a notice’s groups (one read a notice)', collection: 'room_bindings', filter: ['communityId'] },
   { path: 'a notice acknowledged', collection: 'notice_acks', filter: ['noticeId', 'personId'] },
   { path: 'event sign-up', collection: 'event_signups', filter: ['eventId', 'personId'] },
   { path: 'a person’s points', collection: 'points_ledger', filter: ['personId'] },
   { path: 'a points entry by its key', collection: 'points_ledger', filter: ['refKey'] },
   // The outbox sender.
   { path: 'outbox: enqueue once', collection: 'outbox', filter: ['key'] },
-  { path: 'outbox: due messages', collection: 'outbox', filter: ['status'] },
+  { path: 'outbox: a lane’s waiting messages', collection: 'outbox', filter: ['pendingLane', 'account'] },
 ]
 
 /** Each declared index's keys, by collection name. */

@@ -67,7 +67,7 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
     expect(again.indexes.length).toBe(first.indexes.length)
   })
 
-  it("answers finds by _id, gridId and a case number from the GIN indexes (FerretDB's own SQL)", async () => {
+  it("answers finds by _id, gridId, a case number and an outbox lane from the GIN indexes (FerretDB's own SQL)", async () => {
     const pg = db.pg
     if (!pg) throw new Error('no PostgreSQL connection')
     const residents = mongoose.connection.collection('residents')
@@ -83,6 +83,17 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
         location: { gridId: `g${i % 200}`, communityId: 'c1' },
       })),
     )
+    // The outbox: mostly sent messages, a few waiting in their lanes (the sender reads a lane).
+    const outbox = mongoose.connection.collection('outbox')
+    await outbox.insertMany(
+      Array.from({ length: N }, (_, i) => ({
+        key: `m-${i}`,
+        account: 'default',
+        status: i % 100 === 0 ? 'queued' : 'sent',
+        ...(i % 100 === 0 ? { pendingLane: i % 200 === 0 ? 'reply' : 'bulk' } : {}),
+        notBefore: new Date(i),
+      })),
+    )
     await ensurePgIndexes(pg, DB)
     await psql(pg, 'ANALYZE')
     const tables = await ferretTables(pg, DB)
@@ -95,10 +106,17 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
     expect(await residents.find({ gridId: 'g7' }).toArray()).toHaveLength(N / 200)
     expect(await cases.findOne({ number: 'KH-321' })).toMatchObject({ _id: 'case-321' })
     expect(await cases.findOne({ _id: 'case-3999' as never })).toMatchObject({ number: 'KH-3999' })
+    const lane = await outbox
+      .find({ pendingLane: 'reply', account: 'default' })
+      .sort({ notBefore: 1 })
+      .toArray()
+    expect(lane.map((m) => m.key)).toEqual(Array.from({ length: N / 200 }, (_, i) => `m-${i * 200}`))
 
     const r = tables.get('residents') ?? ''
     const c = tables.get('cases') ?? ''
+    const o = tables.get('outbox') ?? ''
     const wanted = [
+      [o, 'pendingLane'],
       [r, '_id'],
       [r, 'gridId'],
       [c, 'number'],

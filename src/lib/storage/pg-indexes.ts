@@ -48,7 +48,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   departments: ['code', 'categories'],
   registry_versions: ['set'],
   room_bindings: ['roomId', 'communityId'],
-  outbox: ['key', 'status', 'account'],
+  outbox: ['key', 'status', 'account', 'pendingLane'],
   events: ['code', 'checkinCode', 'status', 'communityId'],
   event_signups: ['eventId', 'personId'],
   notices: ['status', 'communityId'],

@@ -1,8 +1,9 @@
 import type { Config } from '../../lib/config.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { ChannelFailureModel } from '../../models/channel-failure.model.js'
-import { OUTBOX_LANES, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { OutboxModel } from '../../models/outbox.model.js'
 import type { OutboxSender } from '../outbox/outbox.sender.js'
+import { countQueued } from '../outbox/outbox.service.js'
 import type { ChannelErrorKind, ChannelHealth, ChannelName } from './channel.js'
 
 /** The last self-test of a channel or account (a test message it sent to itself), if it ran one. */
@@ -172,14 +173,6 @@ export function countChannelFailures(
   })
 }
 
-/** The queued messages of one account: the pending index of each lane (small collections). */
-async function queuedFor(account: string): Promise<number> {
-  const counts = await Promise.all(
-    OUTBOX_LANES.map((lane) => OutboxPendingModels[lane].countDocuments({ account })),
-  )
-  return counts.reduce((a, b) => a + b, 0)
-}
-
 /**
  * The console's rows: each source's health with today's sends and failures and its account's queue,
  * then the official channels this deployment has not set up (`unconfigured`, with what is missing).
@@ -194,7 +187,7 @@ export async function channelStatusRows(input: {
   const day = startOfLocalDay(input.now, input.config.timezone)
   const queues = new Map<string, Promise<number>>()
   const waitingOf = (account: string) => {
-    if (!queues.has(account)) queues.set(account, queuedFor(account))
+    if (!queues.has(account)) queues.set(account, countQueued(account))
     return queues.get(account) as Promise<number>
   }
   const rows = await Promise.all(

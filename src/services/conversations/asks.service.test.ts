@@ -54,6 +54,21 @@ describe('the bot’s open questions', () => {
     expect(open.map((a) => `${a.kind}:${a.caseNumber}`).sort()).toEqual(['location:D', 'rating:C'])
   })
 
+  it('records a notice’s 收到 question for many groups in one write, once each when sent ten times at once', async () => {
+    at = t0.getTime()
+    const rooms = ['room-a', 'room-b', 'room-c'].map((id) => ({ type: 'room' as const, id }))
+    const items = rooms.map((subject) => ({
+      subject,
+      ask: { kind: 'ack' as const, noticeId: 'n-city', ttlMs: 86_400_000 },
+    }))
+    await Promise.all(Array.from({ length: 10 }, () => asks.recordMany(items)))
+    expect(await ChatAskModel.countDocuments({ noticeId: 'n-city' })).toBe(3)
+    for (const { id } of rooms) {
+      const open = await asks.openFor({ contactId: 'c-li' }, id)
+      expect(open).toEqual([expect.objectContaining({ kind: 'ack', noticeId: 'n-city', chat: `room:${id}` })])
+    }
+  })
+
   it('moves questions kept in the older layout and deletes expired ones, so none is lost or read again', async () => {
     at = t0.getTime()
     const ask = (kind: string, caseNumber: string, ttl: number) => ({

@@ -43,6 +43,8 @@ export interface AskMatch {
 export interface Asks {
   /** Records that the bot asked `subject` something (a newer question of the same kind and case replaces the older). */
   record(subject: AskSubject, ask: AskInput): Promise<void>
+  /** Records many questions at once (a notice's 收到 to each of its groups): one bulk write. */
+  recordMany(items: ReadonlyArray<{ subject: AskSubject; ask: AskInput }>): Promise<void>
   /**
    * The open questions a message's sender may be answering in this chat, newest first: those put to
    * the person or the contact in this chat, and, in a group, those put to the whole group.
@@ -97,8 +99,8 @@ function askId(subject: string, a: Ask): string {
 
 /** Writes one question (replacing the same question asked before): one write by `_id`. */
 async function writeAsk(subject: string, ask: Ask): Promise<void> {
-  const _id = askId(subject, ask)
-  const doc = { _id, subject, ...ask, ...storedRefs(ask) }
+  const doc = askDoc(subject, ask)
+  const _id = doc._id
   try {
     await ChatAskModel.replaceOne({ _id }, doc, { upsert: true }).exec()
   } catch (err) {
@@ -116,6 +118,11 @@ async function writeAsk(subject: string, ask: Ask): Promise<void> {
  * (see `chat_asks`): recording is one write by `_id`, reading a subject's questions one equality on
  * `subject`; nothing is read-modified-written, so no lock is needed on any server.
  */
+/** The stored document of a question. */
+function askDoc(subject: string, ask: Ask) {
+  return { _id: askId(subject, ask), subject, ...ask, ...storedRefs(ask) }
+}
+
 export function createAsks(deps: { clock: Clock }): Asks {
   const now = () => deps.clock.now()
 
@@ -130,20 +137,43 @@ export function createAsks(deps: { clock: Clock }): Asks {
       .slice(0, MAX_OPEN)
   }
 
+  function askOf(subject: AskSubject, input: AskInput, at: Date): Ask {
+    return {
+      kind: input.kind,
+      chat: input.chat ?? (subject.type === 'room' ? `room:${subject.id}` : 'dm'),
+      ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}),
+      ...(input.noticeId ? { noticeId: input.noticeId } : {}),
+      ...(input.pollId ? { pollId: input.pollId } : {}),
+      ...(input.topicId ? { topicId: input.topicId } : {}),
+      askedAt: at,
+      expiresAt: new Date(at.getTime() + input.ttlMs),
+    }
+  }
+
   return {
     async record(subject, input) {
+      await writeAsk(keyOf(subject), askOf(subject, input, now()))
+    },
+
+    async recordMany(items) {
+      if (items.length === 0) return
       const at = now()
-      const ask: Ask = {
-        kind: input.kind,
-        chat: input.chat ?? (subject.type === 'room' ? `room:${subject.id}` : 'dm'),
-        ...(input.caseNumber ? { caseNumber: input.caseNumber } : {}),
-        ...(input.noticeId ? { noticeId: input.noticeId } : {}),
-        ...(input.pollId ? { pollId: input.pollId } : {}),
-        ...(input.topicId ? { topicId: input.topicId } : {}),
-        askedAt: at,
-        expiresAt: new Date(at.getTime() + input.ttlMs),
+      const docs = items.map(({ subject, ask }) => askDoc(keyOf(subject), askOf(subject, ask, at)))
+      try {
+        await ChatAskModel.bulkWrite(
+          docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+          { ordered: false },
+        )
+      } catch (err) {
+        // An upsert that met the same question created meanwhile (see writeAsk): those again, one each.
+        const e = err as { writeErrors?: Array<{ index: number; code?: number }> }
+        const failed = e.writeErrors ?? []
+        if (failed.length === 0 || !failed.every((w) => w.code === 11000)) throw err
+        for (const w of failed) {
+          const doc = docs[w.index]
+          if (doc) await ChatAskModel.replaceOne({ _id: doc._id }, doc).exec()
+        }
       }
-      await writeAsk(keyOf(subject), ask)
     },
 
     async openFor(who, roomId) {

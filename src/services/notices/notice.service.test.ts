@@ -154,7 +154,10 @@ describe('notice service', () => {
         new Date('2026-11-28T10:00:00Z'),
       ),
     ])
-    expect([a.outcome, b.outcome].sort()).toEqual(['ok', 'skipped'])
+    // One run plans it; the other is skipped while the first holds the job's lease, or (when the
+    // first has finished by then) finds it sent: either way its messages are queued once.
+    expect([a.outcome, b.outcome]).toContain('ok')
+    expect((a.counts.enqueued ?? 0) + (b.counts.enqueued ?? 0)).toBe(1)
     await scheduledNoticesJob(deps, new Date('2026-11-28T10:01:00Z'))
     expect(await OutboxModel.countDocuments({ 'refs.noticeId': n.id })).toBe(1)
     expect((await notices.get(n.id)).status).toBe('sent')

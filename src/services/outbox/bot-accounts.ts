@@ -10,7 +10,9 @@ type Target = { type: string; id: string }
 /**
  * The bot-account pool's memory of who reaches whom, recorded when it happens: the first account
  * that hears from a group or a person keeps sending to it. One unique-key insert per group or person
- * and account (repeats are answered from memory), one `_id` read per queued message.
+ * and account (repeats are answered from memory). A group's or contact's owner, once known, is kept in
+ * the process (the first account keeps it for good: the record is never changed), so a broadcast to
+ * groups read before costs no read per group; an unknown one costs one `_id` read per queued message.
  */
 export interface BotReach {
   /** Records that `account` heard from this group or contact (kept by the first account). */
@@ -22,9 +24,15 @@ export interface BotReach {
 export function createBotReach(accounts: readonly string[]): BotReach {
   const known = new Set(accounts)
   const noted = new Set<string>()
+  /** Owners read or written by this process: a record is never changed once inserted. */
+  const owners = new Map<string, string>()
   async function ownerOf(key: string): Promise<string | undefined> {
+    const kept = owners.get(key)
+    if (kept) return kept
     const doc = await BotReachModel.findById(key).lean()
-    return doc && known.has(doc.account) ? doc.account : undefined
+    if (!doc || !known.has(doc.account)) return undefined
+    owners.set(key, doc.account)
+    return doc.account
   }
   return {
     async note(account, target) {
@@ -32,6 +40,7 @@ export function createBotReach(accounts: readonly string[]): BotReach {
       if (accounts.length < 2 || noted.has(`${account}|${key}`)) return
       try {
         await BotReachModel.create({ _id: key, account, at: new Date() })
+        owners.set(key, account)
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err
       }

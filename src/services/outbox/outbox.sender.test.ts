@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream'
+import mongoose from 'mongoose'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../../test/db.js'
 import { systemClock } from '../../lib/clock.js'
 import { createLogger, silentLogger } from '../../lib/logger.js'
 import { ChatMessageModel } from '../../models/chat-message.model.js'
 import { LockModel } from '../../models/lock.model.js'
-import { OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { OutboxModel } from '../../models/outbox.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import { createConversations } from '../conversations/conversation.service.js'
 import { createMemoryTransport, type MemoryTransport } from './memory-transport.js'
@@ -49,17 +50,23 @@ describe('outbox sender', () => {
     return results
   }
 
-  it('keeps only waiting messages in the queue index, and puts back one a crash left out of it', async () => {
+  it('marks only waiting messages as queued, and at start marks one stored before the marker existed', async () => {
     await outbox.enqueue({ key: 'p1', to: { type: 'room', id: roomId }, text: '第一条', kind: 'reply' })
     await outbox.enqueue({ key: 'p2', to: { type: 'room', id: roomId }, text: '第二条', kind: 'reply' })
     expect(await countQueued()).toBe(2)
-    const lost = await OutboxModel.findOne({ key: 'p2' }).lean()
-    await OutboxPendingModels.reply.deleteOne({ _id: lost?._id }) // a crash between the two inserts
+    // Stored by the former layout: no marker on the message, an entry in a lane collection of its own.
+    const old = await OutboxModel.findOneAndUpdate({ key: 'p2' }, { $unset: { pendingLane: 1 } }).lean()
+    const db = mongoose.connection.db
+    await db?.collection('outbox_pending_reply').insertOne({ _id: old?._id, account: 'default' } as never)
+    expect(await countQueued()).toBe(1)
     const sender = senderWith({ perMinute: 6000, jitterMs: 0 })
-    await sender.start() // restores the index, then drains
+    await sender.start() // marks it, drops the old collection, then drains
     await eventually(async () => (await OutboxModel.countDocuments({ status: 'sent' })) === 2)
     await sender.stop()
     expect(await countQueued()).toBe(0)
+    expect(await OutboxModel.countDocuments({ pendingLane: { $exists: true } })).toBe(0)
+    const left = await db?.listCollections({ name: 'outbox_pending_reply' }).toArray()
+    expect(left).toEqual([])
     expect(transport.delivered.map((d) => d.text)).toEqual(expect.arrayContaining(['第一条', '第二条']))
   })
 

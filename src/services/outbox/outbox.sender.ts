@@ -7,7 +7,7 @@ import type { Logger } from '../../lib/logger.js'
 import { maskPhone } from '../../lib/mask.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { OnceMarkerModel } from '../../models/chat-message.model.js'
-import { type OutboxDoc, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { type OutboxDoc, OutboxModel } from '../../models/outbox.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import {
   type ChannelAddress,
@@ -218,8 +218,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
    * `sending`) before any other channel is tried.
    */
   async function deliver(due: Due): Promise<SendResult> {
-    const { msg, lane } = due
-    const pending = OutboxPendingModels[lane]
+    const { msg } = due
     const now = o.clock.now()
     const purpose = purposeOf(msg)
     const route = await routeMessage({
@@ -233,31 +232,39 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     if ('reason' in route) {
       await OutboxModel.updateOne(
         { _id: msg._id },
-        { $set: { status: 'undeliverable', attempts: msg.attempts + 1, lastError: route.reason } },
+        {
+          $set: { status: 'undeliverable', attempts: msg.attempts + 1, lastError: route.reason },
+          $unset: { pendingLane: 1 },
+        },
       )
-      await pending.deleteOne({ _id: msg._id })
       return 'undeliverable'
     }
     const target = route.usable[0]
     if (!target) {
       if (route.waiting.length === 0) {
         // Every channel that could reach the recipient was tried and given up.
-        await OutboxModel.updateOne({ _id: msg._id }, { $set: { status: 'failed' } })
-        await pending.deleteOne({ _id: msg._id })
+        await OutboxModel.updateOne(
+          { _id: msg._id },
+          { $set: { status: 'failed' }, $unset: { pendingLane: 1 } },
+        )
         return 'failed'
       }
       // The recipient's channels are down or over quota: wait for them (no attempt counted).
       const notBefore = new Date(now.getTime() + Math.max(o.retryBaseMs ?? 2000, idleMs))
       const why = route.waiting.map((w) => `${w.address.channel}:${w.why}`).join(', ')
       await OutboxModel.updateOne({ _id: msg._id, status: 'queued' }, { $set: { notBefore } })
-      await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
       o.logger.info({ outboxId: msg._id.toString(), waiting: why }, 'outbox message waits for a channel')
       return 'waiting'
     }
     const attempts = msg.attempts + 1
+    // Claimed as today: the conditional update under the account's lease (one sender at a time),
+    // which also takes the message out of its lane (a retry puts it back in the same write).
     const claimed = await OutboxModel.updateOne(
       { _id: msg._id, status: 'queued' },
-      { $set: { status: 'sending', attempts, sendingVia: { channel: target.channel, at: now } } },
+      {
+        $set: { status: 'sending', attempts, sendingVia: { channel: target.channel, at: now } },
+        $unset: { pendingLane: 1 },
+      },
     )
     if (claimed.modifiedCount === 0) return 'idle' // taken or finished meanwhile
     due.tried = target.channel
@@ -272,7 +279,7 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       )
       providerMessageId = res.providerMessageId
     } catch (err) {
-      return recordFailure({ msg, lane }, attempts, target, err)
+      return recordFailure(due, attempts, target, err)
     }
     const sentAt = o.clock.now()
     const deliveredVia = {
@@ -285,7 +292,6 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       { _id: msg._id },
       { $set: { status: 'sent', sentAt, deliveredVia }, $unset: { lastError: 1 } },
     )
-    await pending.deleteOne({ _id: msg._id })
     if (today && target.channel === 'wechaty') today.sent++
     for (const fn of channelListeners) fn({ channel: target.channel, outcome: 'sent' })
     const wechaty = target.channel === 'wechaty' ? parseWechatyAddress(target.id) : undefined
@@ -335,16 +341,17 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       (error.kind === 'rate_limited' ||
         (error.kind === 'unavailable' && unavailableHere < channels.unavailableTries))
     const moveOn = !retrySame && error.kind !== 'rate_limited' && (await hasNext(msg, target))
-    const pending = OutboxPendingModels[lane]
     let result: SendResult
     if (retrySame) {
       const delay = Math.min((o.retryBaseMs ?? 2000) * 2 ** (attempts - 1), 30 * 60_000)
       const notBefore = new Date(now.getTime() + delay)
       await OutboxModel.updateOne(
         { _id: msg._id, status: 'sending' },
-        { $set: { status: 'queued', lastError, notBefore }, $push: { attemptsLog: entry } },
+        {
+          $set: { status: 'queued', pendingLane: lane, lastError, notBefore },
+          $push: { attemptsLog: entry },
+        },
       )
-      await pending.updateOne({ _id: msg._id }, { $set: { notBefore } })
       result = 'retry'
     } else if (moveOn) {
       // The failover is recorded before the next channel is tried: a crash after this line sends
@@ -352,18 +359,16 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
       await OutboxModel.updateOne(
         { _id: msg._id, status: 'sending', 'sendingVia.channel': target.channel },
         {
-          $set: { status: 'queued', lastError, notBefore: now },
+          $set: { status: 'queued', pendingLane: lane, lastError, notBefore: now },
           $push: { attemptsLog: entry, channelsDone: target.channel },
         },
       )
-      await pending.updateOne({ _id: msg._id }, { $set: { notBefore: now } })
       result = 'retry'
     } else {
       await OutboxModel.updateOne(
         { _id: msg._id, status: 'sending' },
         { $set: { status: 'failed', lastError }, $push: { attemptsLog: entry } },
       )
-      await pending.deleteOne({ _id: msg._id })
       result = 'failed'
     }
     o.logger.warn(
@@ -414,25 +419,26 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
   }
 
   /**
-   * The oldest due queued message of the highest of `lanes` that has one, found through the lanes'
-   * indexes (entries of finished messages are dropped on the way). A lane is read only when every
-   * higher one has nothing due, so a reply is found without reading a waiting broadcast.
+   * The oldest due queued message of the highest of `lanes` that has one, found by the messages'
+   * lane markers (`pendingLane`). A lane is read only when every higher one has nothing due, so a
+   * reply is found without reading a waiting broadcast.
    */
   async function nextDue(lanes: readonly OutboxLane[]): Promise<Due | undefined> {
     const now = o.clock.now()
     for (const lane of lanes) {
-      const pending = OutboxPendingModels[lane]
       for (;;) {
         const head = await heads.next(lane, now)
         if (!head) break
         const msg = await OutboxModel.findById(head._id).lean<OutboxDoc>()
-        if (msg?.status !== 'queued') {
-          await pending.deleteOne({ _id: head._id })
+        if (!msg) continue
+        if (msg.status !== 'queued') {
+          // Taken or finished since the lane was read; a marker left on it (never written so) goes.
+          if (msg.pendingLane)
+            await OutboxModel.updateOne({ _id: msg._id, status: msg.status }, { $unset: { pendingLane: 1 } })
           continue
         }
+        // Backed off since the lane was read (a long lane is read from memory): not due yet.
         if (msg.notBefore.getTime() <= now.getTime()) return { msg, lane }
-        // Backed off since the lane was read (or the index lags behind a retry): not due yet.
-        await pending.updateOne({ _id: head._id }, { $set: { notBefore: msg.notBefore } })
       }
     }
     return undefined
@@ -584,8 +590,10 @@ export function createOutboxSender(options: OutboxSenderOptions): OutboxSender {
     async start() {
       if (running) return
       await recoverStuck()
-      const restored = await reconcilePending(o.account)
-      if (restored > 0) o.logger.warn({ restored }, 'queued outbox messages put back into the queue index')
+      // Under the account's lease, so no other sender claims a message while its marker is written.
+      const checked = await withLease(leaseKey, SENDER_LEASE_MS, () => reconcilePending(o.account))
+      const restored = checked.ran ? checked.value : 0
+      if (restored > 0) o.logger.warn({ restored }, 'queued outbox messages given their lane marker')
       await seedPace()
       running = true
       loop = run()

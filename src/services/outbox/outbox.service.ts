@@ -1,11 +1,14 @@
+import mongoose, { Types } from 'mongoose'
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { stripNulDeep } from '../../lib/nul.js'
 import { ASK_KINDS } from '../../models/conversation-ask.model.js'
-import { OUTBOX_LANES, OutboxModel, OutboxPendingModels } from '../../models/outbox.model.js'
+import { LEGACY_PENDING_COLLECTIONS, OUTBOX_LANES, OutboxModel } from '../../models/outbox.model.js'
 import { MESSAGE_PURPOSES } from '../channels/channel.js'
 import { purposeOf } from '../channels/purposes.js'
 import type { Asks } from '../conversations/asks.service.js'
+import { MAIN_ACCOUNT } from './bot-accounts.js'
 import { laneOf } from './outbox.lanes.js'
 
 export const OutboxInput = z.object({
@@ -67,30 +70,34 @@ export function createOutbox(deps: {
   async function toDoc(input: OutboxInput) {
     const { expects: _question, ...parsed } = OutboxInput.parse(input)
     const account = parsed.account ?? (await deps.accountOf?.(parsed.to))
+    const lane = laneOf(parsed)
     return {
       ...parsed,
       ...(account ? { account } : {}),
-      lane: laneOf(parsed),
+      lane,
+      // Queued: the sender finds it by this marker (one insert, no separate index entry).
+      pendingLane: lane,
       purpose: purposeOf(parsed),
       notBefore: parsed.notBefore ?? deps.clock.now(),
       status: 'queued' as const,
     }
   }
-  /** Records the questions the messages ask (also on a repeat: recording is idempotent). */
+  /** Records the questions the messages ask (also on a repeat: recording is idempotent), in one write. */
   async function recordQuestions(inputs: OutboxInput[]): Promise<void> {
     const asks = deps.asks
     if (!asks) return
-    for (const { to, expects } of inputs) {
-      // A robot feed cannot answer: nothing is asked of it.
-      if (expects && to.type !== 'robot') await asks.record({ type: to.type, id: to.id }, expects)
-    }
+    // A robot feed cannot answer: nothing is asked of it.
+    const items = inputs.flatMap(({ to, expects }) =>
+      expects && to.type !== 'robot' ? [{ subject: { type: to.type, id: to.id }, ask: expects }] : [],
+    )
+    if (items.length === 1 && items[0]) await asks.record(items[0].subject, items[0].ask)
+    else if (items.length > 1) await asks.recordMany(items)
   }
   return {
     async enqueue(input) {
       await recordQuestions([input])
       try {
-        const doc = await OutboxModel.create(await toDoc(input))
-        await markPending([doc])
+        await OutboxModel.create(await toDoc(input))
         return true
       } catch (err) {
         if (isDuplicateKeyError(err)) return false
@@ -100,81 +107,72 @@ export function createOutbox(deps: {
     async enqueueMany(inputs) {
       if (inputs.length === 0) return 0
       await recordQuestions(inputs)
+      const docs = []
+      for (let i = 0; i < inputs.length; i += 50) {
+        docs.push(...(await Promise.all(inputs.slice(i, i + 50).map(toDoc))))
+      }
+      // Checked by OutboxInput and written as the model would (defaults, timestamps, no NUL), by the
+      // driver: a 2,445-group broadcast is not hydrated into mongoose documents on the way.
+      const now = new Date()
+      const rows = docs.map((d) =>
+        stripNulDeep({
+          _id: new Types.ObjectId(),
+          ...d,
+          account: d.account ?? MAIN_ACCOUNT,
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+          __v: 0,
+        }),
+      )
       try {
-        const docs = []
-        for (let i = 0; i < inputs.length; i += 50) {
-          docs.push(...(await Promise.all(inputs.slice(i, i + 50).map(toDoc))))
-        }
-        const res = await OutboxModel.insertMany(docs, { ordered: false })
-        await markPending(res)
-        return res.length
+        return (await OutboxModel.collection.insertMany(rows, { ordered: false })).insertedCount
       } catch (err) {
         const e = err as {
-          insertedDocs?: PendingSource[]
-          writeErrors?: Array<{ code?: number; err?: { code?: number } }>
+          insertedCount?: number
+          writeErrors?: Array<{ code?: number }> | { code?: number }
         }
-        const onlyDuplicates = (e.writeErrors ?? []).every((w) => (w.code ?? w.err?.code) === 11000)
-        if (!onlyDuplicates || !e.insertedDocs) throw err
-        await markPending(e.insertedDocs)
-        return e.insertedDocs.length
+        const errors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : []
+        const onlyDuplicates = errors.length > 0 && errors.every((w) => w.code === 11000)
+        if (!onlyDuplicates || e.insertedCount === undefined) throw err
+        return e.insertedCount
       }
     },
   }
 }
 
-interface PendingSource {
-  _id: unknown
-  account?: string | null
-  kind: string
-  lane?: string | null
-  notBefore: Date
-  createdAt?: Date | null
-}
-
-/**
- * Adds queued messages to their lane's index (idempotent). A crash between the two inserts leaves a
- * message out of the index until the sender's start-up check (`reconcilePending`) puts it back.
- */
-export async function markPending(docs: PendingSource[]): Promise<void> {
-  for (const lane of OUTBOX_LANES) {
-    const rows = docs
-      .filter((d) => laneOf(d) === lane)
-      .map((d) => ({
-        _id: d._id,
-        account: d.account ?? 'default',
-        notBefore: d.notBefore,
-        createdAt: d.createdAt ?? d.notBefore,
-      }))
-    if (rows.length === 0) continue
-    try {
-      await OutboxPendingModels[lane].insertMany(rows, { ordered: false })
-    } catch (err) {
-      const e = err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }
-      const onlyDuplicates =
-        isDuplicateKeyError(err) || e.writeErrors?.every((w) => (w.code ?? w.err?.code) === 11000) === true
-      if (!onlyDuplicates) throw err
-    }
-  }
-}
-
-/** How many messages wait in the queue, all lanes and accounts (read from the small lane indexes). */
-export async function countQueued(): Promise<number> {
-  const counts = await Promise.all(OUTBOX_LANES.map((lane) => OutboxPendingModels[lane].countDocuments()))
+/** How many messages wait in the queue, all lanes and accounts (one indexed count a lane). */
+export async function countQueued(account?: string): Promise<number> {
+  const counts = await Promise.all(
+    OUTBOX_LANES.map((lane) =>
+      OutboxModel.countDocuments({ pendingLane: lane, ...(account ? { account } : {}) }),
+    ),
+  )
   return counts.reduce((a, b) => a + b, 0)
 }
 
-/** Puts every queued message of the account that the index lacks back into it; returns how many. */
+/**
+ * The sender's start-up check of the queue's markers, run under its lease: every queued message of
+ * the account that lacks its `pendingLane` (stored before the marker moved into the message, when the
+ * lane index was a collection of its own) gets it, and those collections are dropped (every queued
+ * message carries what they held). Idempotent; returns how many messages were marked.
+ */
 export async function reconcilePending(account: string): Promise<number> {
-  const queued = await OutboxModel.find(
-    { account, status: 'queued' },
-    { account: 1, kind: 1, lane: 1, notBefore: 1, createdAt: 1 },
+  const unmarked = await OutboxModel.find(
+    { account, status: 'queued', pendingLane: { $exists: false } },
+    { kind: 1, lane: 1 },
   ).lean()
-  if (queued.length === 0) return 0
-  const indexed = await Promise.all(
-    OUTBOX_LANES.map((lane) => OutboxPendingModels[lane].find({ account }, { _id: 1 }).lean()),
-  )
-  const known = new Set(indexed.flat().map((p) => String(p._id)))
-  const missing = queued.filter((q) => !known.has(String(q._id)))
-  await markPending(missing)
-  return missing.length
+  // One write by `_id` each (an `$in` would read the whole outbox on FerretDB); a start-up path only.
+  for (const d of unmarked)
+    await OutboxModel.updateOne({ _id: d._id, status: 'queued' }, { $set: { pendingLane: laneOf(d) } })
+  await dropLegacyPending()
+  return unmarked.length
+}
+
+/** Drops the former per-lane index collections, if any are left. */
+async function dropLegacyPending(): Promise<void> {
+  const db = mongoose.connection.db
+  if (!db) return
+  const names = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name))
+  for (const name of LEGACY_PENDING_COLLECTIONS) if (names.has(name)) await db.dropCollection(name)
 }

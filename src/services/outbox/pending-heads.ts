@@ -1,8 +1,8 @@
 import type { Types } from 'mongoose'
-import { OutboxPendingModels } from '../../models/outbox.model.js'
+import { OutboxModel } from '../../models/outbox.model.js'
 import type { OutboxLane } from './outbox.lanes.js'
 
-/** One queue index entry: a waiting message's id and when it is due. */
+/** A waiting message's id and when it is due (as the lane was read). */
 export interface PendingEntry {
   _id: Types.ObjectId
   notBefore: Date
@@ -23,8 +23,9 @@ export interface PendingHeads {
 const SMALL_LANE = 20
 
 /**
- * Finds the next due message of a lane. FerretDB's SQLite backend sorts in memory after reading the
- * whole collection, so ordering a 2,000-message broadcast costs a few hundred milliseconds: a short
+ * Finds the next due message of a lane, read by the messages' `pendingLane` marker. FerretDB sorts
+ * in memory after reading every matching message, so ordering a 2,000-message broadcast costs a few
+ * hundred milliseconds: a short
  * lane (replies, mostly) is read sorted on every look, so a new reply is seen at once; a long lane
  * is read sorted once and then taken from memory for up to `cacheMs`, so a broadcast costs one such
  * read per `cacheMs`, not one per message. A message queued into a long lane meanwhile waits for
@@ -34,8 +35,8 @@ export function createPendingHeads(account: string, cacheMs = 30_000): PendingHe
   const cache = new Map<OutboxLane, { entries: PendingEntry[]; readAt: number }>()
 
   async function read(lane: OutboxLane): Promise<PendingEntry[]> {
-    return OutboxPendingModels[lane]
-      .find({ account }, { _id: 1, notBefore: 1 })
+    // Top-level equalities only: the marker (indexed) and the account.
+    return OutboxModel.find({ pendingLane: lane, account }, { _id: 1, notBefore: 1 })
       .sort({ notBefore: 1, createdAt: 1, _id: 1 })
       .lean<PendingEntry[]>()
   }
