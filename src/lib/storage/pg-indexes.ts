@@ -26,6 +26,8 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'departmentId',
     'postedDepartmentIds',
     'category',
+    'communityId',
+    'gridId',
   ],
   case_follows: ['personId'],
   chat_asks: ['subject'],

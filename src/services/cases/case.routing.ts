@@ -2,7 +2,13 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js'
 import { isTransientFailure } from '../../lib/transient.js'
-import { type CaseDoc, type CaseLevel, hasOwner, OPEN_CASE_STATUSES } from '../../models/case.model.js'
+import {
+  type CaseDoc,
+  type CaseLevel,
+  hasOwner,
+  OPEN_CASE_STATUSES,
+  placeKeysOf,
+} from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
@@ -365,8 +371,11 @@ export async function relocateCase(
     const draft: CaseDoc = { ...c, location, status: 'received', postedDepartmentIds: [] }
     for (const k of ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline'] as const) delete draft[k]
     const change = await ownerChange(ctx, draft)
-    const set = { location, postedDepartmentIds: [], ...change.set }
-    const unset = ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline'].filter((k) => !(k in set))
+    // The top-level community and grid ids move with the location (the lists filter on them).
+    const set = { location, ...placeKeysOf(location), postedDepartmentIds: [], ...change.set }
+    const unset = ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline', 'communityId', 'gridId'].filter(
+      (k) => !(k in set),
+    )
     const entry = {
       actorId: actor.personId,
       actorRole: timelineRole(actor),
