@@ -3,6 +3,7 @@ import { tidyIntakeEntries } from '../services/cases/case.intake.js'
 import { backfillPlaceKeys } from '../services/cases/case.place-keys.js'
 import { recountOpenAssignments } from '../services/cases/case.workload.js'
 import { tidyAsks } from '../services/conversations/asks.service.js'
+import { backfillStaffKeys } from '../services/registry/registry.staff-queries.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
@@ -13,7 +14,8 @@ import { type JobRunResult, runJob } from './runner.js'
  * duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too:
  * expired ones deleted, any still in the older one-document-per-subject layout moved (see `tidyAsks`).
  * Each case's top-level `communityId` / `gridId` (the lists' keys, mirrored from its location) is
- * filled or corrected in batches (see `backfillPlaceKeys`). Counts are recorded in the job run.
+ * filled or corrected in batches (see `backfillPlaceKeys`), and so are the staff's `staffKeys` (see
+ * `backfillStaffKeys`). Counts are recorded in the job run.
  */
 export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('case-indexes', runnerOptions(deps), now, async (ctx) => {
@@ -25,6 +27,7 @@ export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> 
     ctx.count('intakeMoved', intake.moved)
     ctx.count('intakeExpired', intake.deleted)
     ctx.count('placeKeys', (await backfillPlaceKeys()).fixed)
+    ctx.count('staffKeys', (await backfillStaffKeys()).fixed)
     const asks = await tidyAsks(now)
     ctx.count('asksMoved', asks.moved)
     ctx.count('asksExpired', asks.deleted)

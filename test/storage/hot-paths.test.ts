@@ -33,6 +33,11 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'chat: the department of a category', collection: 'departments', filter: ['categories'] },
   { path: 'chat: a WeCom staff member', collection: 'residents', filter: ['wecomUserId'] },
   { path: 'chat: a household’s members', collection: 'residents', filter: ['householdId'] },
+  {
+    path: 'chat: staff of a grid, community or department (routing, alerts)',
+    collection: 'residents',
+    filter: ['staffKeys'],
+  },
   { path: 'chat: a claim or lease', collection: 'locks', filter: ['_id'] },
   { path: 'chat: a maintained counter', collection: 'counters', filter: ['_id'] },
   // Per-request API paths.

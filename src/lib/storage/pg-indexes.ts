@@ -44,6 +44,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'idNumberHash',
     'token',
     'roles',
+    'staffKeys',
     'wecomUserId',
     'wecomExternalUserId',
   ],

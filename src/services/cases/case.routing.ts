@@ -10,6 +10,7 @@ import {
   placeKeysOf,
 } from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
+import { staffKey } from '../../models/staff-keys.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
 import { rosterCandidates } from '../responsibility/staff-roster.js'
@@ -215,13 +216,18 @@ export async function departmentStaff(departmentIds: readonly unknown[]): Promis
   const ids = departmentIds.map((d) => new Types.ObjectId(String(d)))
   // Read again only after a registry change (see registry.cache.ts), not for every posted case.
   return cachedRegistryView(`department-staff:${ids.map(String).sort().join(',')}`, async () => {
+    // Each department by `_id` and its staff by one equality on their maintained key: no `$in`.
     const [deps, staff] = await Promise.all([
-      DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
-        .lean()
-        .exec(),
-      ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
-        .lean()
-        .exec(),
+      Promise.all(ids.map((id) => DepartmentModel.findById(id, { contactIds: 1 }).lean().exec())).then((l) =>
+        l.filter((d) => d !== null),
+      ),
+      Promise.all(
+        ids.map((id) =>
+          ResidentModel.find({ staffKeys: staffKey.department('department_staff', id) }, { _id: 1 })
+            .lean()
+            .exec(),
+        ),
+      ).then((l) => l.flat()),
     ])
     return [
       ...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))]),
@@ -247,7 +253,7 @@ export async function dutyStaffOf(communityId: Types.ObjectId | string): Promise
   const id = new Types.ObjectId(String(communityId))
   const candidates = await rosterCandidates(`community:${id}`, async () => {
     const docs = await ResidentModel.find(
-      { erasedAt: { $exists: false }, roles: 'community_staff', 'staff.communityIds': id },
+      { staffKeys: staffKey.community('community_staff', id) },
       { _id: 1 },
     )
       .lean()
