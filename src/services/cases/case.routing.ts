@@ -276,9 +276,9 @@ async function staffOfRole(
   role: 'intake_desk' | 'admin',
   communityId: Types.ObjectId | undefined,
 ): Promise<string[]> {
-  // Only when nothing else owns a case: a search is affordable here (no roster to keep fresh).
+  // One equality on the maintained key (the role's holders, never erased ones).
   const docs = (
-    await ResidentModel.find({ roles: role, erasedAt: { $exists: false } }, STAFF_FIELDS)
+    await ResidentModel.find({ staffKeys: staffKey.role(role) }, STAFF_FIELDS)
       .lean<StaffRecord[]>()
       .exec()
   ).filter(onDuty)
