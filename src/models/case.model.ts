@@ -263,8 +263,9 @@ const caseSchema = new Schema(
 )
 caseSchema.index({ status: 1, 'deadlines.resolveBy': 1 })
 caseSchema.index({ assigneeId: 1, status: 1 })
-// A community's cases in a period (statistics, trends, hot spots; the board newest first).
+// A community's cases in a period (statistics, trends, hot spots), and its board newest first.
 caseSchema.index({ communityId: 1, createdAt: -1 })
+caseSchema.index({ communityId: 1, _id: -1 })
 // A community's or a grid's cases in one status, newest first (the board's columns, the map, a grid's list).
 caseSchema.index({ communityId: 1, status: 1, _id: -1 })
 caseSchema.index({ gridId: 1, status: 1, _id: -1 })
