@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { useTestDatabase } from '../../test/db.js'
 import { backfillStaffKeys } from '../services/registry/registry.staff-queries.js'
 import { ResidentModel } from './registry.model.js'
-import { staffKey } from './staff-keys.js'
+import { staffKey, staffKeysOf } from './staff-keys.js'
 
 const keysOf = async (id: Types.ObjectId) =>
   (await ResidentModel.findById(id, { staffKeys: 1 }).lean())?.staffKeys
@@ -48,6 +48,22 @@ describe('staff found by a maintained key', () => {
     // A change of other fields leaves the keys alone.
     await ResidentModel.updateOne({ _id: wang._id }, { $set: { name: '王二' } })
     expect(await keysOf(wang._id)).toEqual([])
+  })
+
+  it('come out right when ten changes of one person run at once', async () => {
+    const zhou = await ResidentModel.create({ name: '周网格', roles: ['grid_worker'], token: 't-zhou' })
+    const grids = Array.from({ length: 10 }, () => new Types.ObjectId())
+    await Promise.all(
+      grids.map((g, i) =>
+        i % 2
+          ? ResidentModel.updateOne({ _id: zhou._id }, { $addToSet: { 'staff.gridIds': g } })
+          : ResidentModel.updateOne({ _id: zhou._id }, { $set: { 'staff.gridIds': [g] } }),
+      ),
+    )
+    // Whatever the server kept of the racing writes, the keys say exactly that.
+    const stored = await ResidentModel.findById(zhou._id).lean()
+    expect(stored?.staff?.gridIds?.length).toBeGreaterThan(0)
+    expect(stored?.staffKeys).toEqual(staffKeysOf(stored))
   })
 
   it('are repaired by the job where a raw write left them wrong, once', async () => {

@@ -1,4 +1,5 @@
 import type { Schema, Types } from 'mongoose'
+import { withLock } from '../lib/storage/index.js'
 
 /**
  * Staff found by key: each resident carries `staffKeys`, one string per role it holds for a scope —
@@ -74,9 +75,15 @@ interface KeyedModel {
 
 /**
  * Rewrites the person's `staffKeys` from what is stored now, when they differ (a raw write: no hook,
- * no second version bump). True when changed.
+ * no second version bump). True when changed. Under the `staff-keys:<id>` lock: two writes to one
+ * person at once each refresh after their own write, one after the other, so the later refresh reads
+ * both and an older read never overwrites a newer one.
  */
-export async function refreshStaffKeys(model: KeyedModel, id: Types.ObjectId): Promise<boolean> {
+export function refreshStaffKeys(model: KeyedModel, id: Types.ObjectId): Promise<boolean> {
+  return withLock(`staff-keys:${id}`, () => rewriteKeys(model, id))
+}
+
+async function rewriteKeys(model: KeyedModel, id: Types.ObjectId): Promise<boolean> {
   const doc = (await model.findById(id, SOURCE_PROJECTION).lean().exec()) as
     | (StaffScoped & { staffKeys?: string[] })
     | null
