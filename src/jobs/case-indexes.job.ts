@@ -1,7 +1,9 @@
 import { rebuildCaseFollows } from '../services/cases/case.follows.js'
 import { tidyIntakeEntries } from '../services/cases/case.intake.js'
+import { backfillPlaceKeys } from '../services/cases/case.place-keys.js'
 import { recountOpenAssignments } from '../services/cases/case.workload.js'
 import { tidyAsks } from '../services/conversations/asks.service.js'
+import { backfillStaffKeys } from '../services/registry/registry.staff-queries.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
 
@@ -11,7 +13,9 @@ import { type JobRunResult, runJob } from './runner.js'
  * `case_follows` (我的工单; a second write, fixed here when a crash came between). Intake entries past the
  * duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too:
  * expired ones deleted, any still in the older one-document-per-subject layout moved (see `tidyAsks`).
- * Counts are recorded in the job run.
+ * Each case's top-level `communityId` / `gridId` (the lists' keys, mirrored from its location) is
+ * filled or corrected in batches (see `backfillPlaceKeys`), and so are the staff's `staffKeys` (see
+ * `backfillStaffKeys`). Counts are recorded in the job run.
  */
 export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('case-indexes', runnerOptions(deps), now, async (ctx) => {
@@ -22,6 +26,8 @@ export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> 
     const intake = await tidyIntakeEntries(now, deps.config.cases.duplicateWindowHours)
     ctx.count('intakeMoved', intake.moved)
     ctx.count('intakeExpired', intake.deleted)
+    ctx.count('placeKeys', (await backfillPlaceKeys()).fixed)
+    ctx.count('staffKeys', (await backfillStaffKeys()).fixed)
     const asks = await tidyAsks(now)
     ctx.count('asksMoved', asks.moved)
     ctx.count('asksExpired', asks.deleted)

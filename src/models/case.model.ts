@@ -194,6 +194,13 @@ const caseSchema = new Schema(
       /** The point sent with the report (WeChat location, Open311 lat/long), WGS-84 degrees. */
       coords: { lng: Number, lat: Number },
     },
+    /**
+     * `location.communityId` and `location.gridId` again at the top level, kept in step by the hooks
+     * below (see `mirrorPlace`): FerretDB pushes down only top-level equalities, so the community's and
+     * the grid's lists filter on these, never on the dotted paths.
+     */
+    communityId: { type: Schema.Types.ObjectId, ref: 'Community' },
+    gridId: { type: Schema.Types.ObjectId, ref: 'Grid' },
     /** As the resident wrote it; views mask personal numbers. */
     description: { type: String, required: true },
     attachments: { type: [attachmentSchema], default: [] },
@@ -256,8 +263,12 @@ const caseSchema = new Schema(
 )
 caseSchema.index({ status: 1, 'deadlines.resolveBy': 1 })
 caseSchema.index({ assigneeId: 1, status: 1 })
-caseSchema.index({ 'location.gridId': 1, category: 1, status: 1, createdAt: 1 })
-caseSchema.index({ 'location.communityId': 1, createdAt: 1 })
+// A community's cases in a period (statistics, trends, hot spots), and its board newest first.
+caseSchema.index({ communityId: 1, createdAt: -1 })
+caseSchema.index({ communityId: 1, _id: -1 })
+// A community's or a grid's cases in one status, newest first (the board's columns, the map, a grid's list).
+caseSchema.index({ communityId: 1, status: 1, _id: -1 })
+caseSchema.index({ gridId: 1, status: 1, _id: -1 })
 caseSchema.index({ reporterId: 1, createdAt: -1 })
 caseSchema.index({ 'reporter.contactId': 1 })
 caseSchema.index({ 'subscribers.personId': 1 })
@@ -266,8 +277,77 @@ caseSchema.index({ postedDepartmentIds: 1, status: 1 })
 caseSchema.index({ departmentId: 1, status: 1 })
 caseSchema.index({ status: 1, claimDeadline: 1 })
 caseSchema.index({ 'heldAt.queue': 1, status: 1 })
+mirrorPlace(caseSchema)
 // Lists kept in memory (a person's cases) are served only while no case changed anywhere.
 caseSchema.plugin(topicVersioned('cases'))
+
+/** The top-level keys a case with this location carries: its community and grid ids, when known. */
+export function placeKeysOf(location: { communityId?: unknown; gridId?: unknown } | null | undefined): {
+  communityId?: Types.ObjectId
+  gridId?: Types.ObjectId
+} {
+  const keys: { communityId?: Types.ObjectId; gridId?: Types.ObjectId } = {}
+  for (const k of PLACE_KEYS) {
+    const v = location?.[k]
+    if (v != null && v !== '') keys[k] = v as Types.ObjectId
+  }
+  return keys
+}
+
+const PLACE_KEYS = ['communityId', 'gridId'] as const
+
+/**
+ * Keeps the top-level `communityId` / `gridId` equal to `location.communityId` / `location.gridId` on
+ * every write through the model: a new document (save, create, insertMany) and an update that sets
+ * the whole `location` or one of its two ids (`$set` or `$unset`). Raw driver writes are not seen:
+ * the `case-indexes` job fills what they (and cases stored before these keys) left out.
+ */
+function mirrorPlace(schema: Schema): void {
+  schema.pre('validate', function () {
+    const doc = this as unknown as { location?: Record<string, unknown>; set(k: string, v: unknown): void }
+    const keys = placeKeysOf(doc.location)
+    for (const k of PLACE_KEYS) doc.set(k, keys[k] ?? undefined)
+  })
+  schema.pre('insertMany', (docs: unknown) => {
+    for (const d of (Array.isArray(docs) ? docs : [docs]) as Record<string, unknown>[]) {
+      if (!d || typeof d !== 'object' || typeof (d as { $isNew?: unknown }).$isNew === 'boolean') continue
+      const keys = placeKeysOf(d.location as Record<string, unknown> | undefined)
+      for (const k of PLACE_KEYS) {
+        if (keys[k]) d[k] = keys[k]
+        else delete d[k]
+      }
+    }
+  })
+  for (const op of ['updateOne', 'updateMany', 'findOneAndUpdate'] as const)
+    schema.pre(op, function () {
+      const update = this.getUpdate() as Record<string, Record<string, unknown> | undefined> | null
+      if (!update || Array.isArray(update)) return
+      mirrorUpdate(update)
+    })
+}
+
+/** Adds to an update the top-level place keys its `location` changes imply. */
+export function mirrorUpdate(update: Record<string, Record<string, unknown> | undefined>): void {
+  const set = update.$set ?? {}
+  const unset = update.$unset ?? {}
+  update.$set = set
+  update.$unset = unset
+  const whole = 'location' in set ? placeKeysOf(set.location as Record<string, unknown>) : undefined
+  for (const k of PLACE_KEYS) {
+    const path = `location.${k}`
+    const value = whole ? whole[k] : path in set ? set[path] : path in unset ? null : undefined
+    if (value === undefined && !whole) continue
+    if (value != null && value !== '') {
+      set[k] = value
+      delete unset[k]
+    } else {
+      unset[k] = ''
+      delete set[k]
+    }
+  }
+  if (Object.keys(set).length === 0) delete update.$set
+  if (Object.keys(unset).length === 0) delete update.$unset
+}
 
 export const CaseModel = model('Case', caseSchema, 'cases')
 export type CaseDoc = InferSchemaType<typeof caseSchema> & { _id: Types.ObjectId }

@@ -1,5 +1,6 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
 import { registryVersioned } from './registry-version.model.js'
+import { maintainStaffKeys } from './staff-keys.js'
 
 // The community registry: community → grid → building → household → resident (一格一码、一户一码、一人一码).
 // Everyone Linli knows is a Resident document; staff are residents with staff roles.
@@ -124,6 +125,12 @@ const residentSchema = new Schema(
       onDuty: { type: Boolean, default: true },
     },
     erasedAt: Date,
+    /**
+     * Maintained from `roles`, `staff` and `erasedAt` (see staff-keys.ts): `grid_worker@grid:<id>`,
+     * `community_staff@community:<id>`, `department_staff@dept:<id>`, `<role>`. Staff lists read one
+     * equality on it.
+     */
+    staffKeys: { type: [String], default: [] },
     /** What the resident asked for: `reminders: false` opts out of event reminders (notices still go). */
     preferences: {
       reminders: { type: Boolean, default: true },
@@ -135,6 +142,9 @@ const residentSchema = new Schema(
 )
 residentSchema.index({ roles: 1, communityId: 1 })
 residentSchema.index({ 'staff.gridIds': 1 })
+residentSchema.index({ staffKeys: 1 })
+// Before registryVersioned: the keys are rewritten before the version tells readers of the change.
+maintainStaffKeys(residentSchema)
 // Cached views of people are staff views (roles, scope, on duty, name): a new plain resident or a
 // change of other fields (home, contact, preferences) leaves them as they are, so it bumps nothing —
 // a city-sized import does not bump once per row. A chat message reads its sender afresh anyway.

@@ -37,6 +37,11 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'chat: the department of a category', collection: 'departments', filter: ['categories'] },
   { path: 'chat: a WeCom staff member', collection: 'residents', filter: ['wecomUserId'] },
   { path: 'chat: a household’s members', collection: 'residents', filter: ['householdId'] },
+  {
+    path: 'chat: staff of a grid, community or department (routing, alerts)',
+    collection: 'residents',
+    filter: ['staffKeys'],
+  },
   { path: 'chat: a claim or lease', collection: 'locks', filter: ['_id'] },
   { path: 'chat: a maintained counter', collection: 'counters', filter: ['_id'] },
   // Per-request API paths.
@@ -45,6 +50,19 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'worker inbox', collection: 'cases', filter: ['assigneeId'] },
   { path: 'department case list', collection: 'cases', filter: ['departmentId'] },
   { path: 'cases posted to a department', collection: 'cases', filter: ['postedDepartmentIds'] },
+  { path: 'staff board: a community’s cases', collection: 'cases', filter: ['communityId'] },
+  {
+    path: 'staff board, map: a community’s cases in one status',
+    collection: 'cases',
+    filter: ['communityId', 'status'],
+  },
+  { path: 'one grid’s cases in one status', collection: 'cases', filter: ['gridId', 'status'] },
+  {
+    path: 'statistics, trends: a community’s cases in a period',
+    collection: 'cases',
+    filter: ['communityId'],
+  },
+  { path: 'statistics: a grid’s name', collection: 'grids', filter: ['_id'] },
   { path: 'one grid’s households', collection: 'households', filter: ['gridId'] },
   { path: 'household by door code', collection: 'households', filter: ['token'] },
   { path: 'resident by phone (login, staff search)', collection: 'residents', filter: ['phoneHash'] },

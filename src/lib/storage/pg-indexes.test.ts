@@ -67,13 +67,18 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
     expect(again.indexes.length).toBe(first.indexes.length)
   })
 
-  it("answers finds by _id, gridId, a case number and an outbox lane from the GIN indexes (FerretDB's own SQL)", async () => {
+  it("answers finds by _id, gridId, a staff key (in an array), a case number and an outbox lane from the GIN indexes (FerretDB's own SQL)", async () => {
     const pg = db.pg
     if (!pg) throw new Error('no PostgreSQL connection')
     const residents = mongoose.connection.collection('residents')
     const cases = mongoose.connection.collection('cases')
     await residents.insertMany(
-      Array.from({ length: N }, (_, i) => ({ name: `居民${i}`, gridId: `g${i % 200}`, communityId: 'c1' })),
+      Array.from({ length: N }, (_, i) => ({
+        name: `居民${i}`,
+        gridId: `g${i % 200}`,
+        communityId: 'c1',
+        staffKeys: [`grid_worker@grid:g${i % 200}`, 'grid_worker'],
+      })),
     )
     await cases.insertMany(
       Array.from({ length: N }, (_, i) => ({
@@ -81,6 +86,8 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
         number: `KH-${i}`,
         status: 'assigned',
         location: { gridId: `g${i % 200}`, communityId: 'c1' },
+        gridId: `g${i % 200}`,
+        communityId: `c${i % 20}`,
       })),
     )
     // The outbox: mostly sent messages, a few waiting in their lanes (the sender reads a lane).
@@ -105,6 +112,10 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
     expect(await residents.countDocuments({ gridId: 'g7' })).toBe(N / 200)
     expect(await residents.find({ gridId: 'g7' }).toArray()).toHaveLength(N / 200)
     expect(await cases.findOne({ number: 'KH-321' })).toMatchObject({ _id: 'case-321' })
+    // An equality on an array field matches the documents whose array holds the value.
+    expect(await residents.find({ staffKeys: 'grid_worker@grid:g9' }).toArray()).toHaveLength(N / 200)
+    expect(await cases.find({ gridId: 'g11' }).toArray()).toHaveLength(N / 200)
+    expect(await cases.countDocuments({ communityId: 'c3', status: 'assigned' })).toBe(N / 20)
     expect(await cases.findOne({ _id: 'case-3999' as never })).toMatchObject({ number: 'KH-3999' })
     const lane = await outbox
       .find({ pendingLane: 'reply', account: 'default' })
@@ -119,7 +130,10 @@ describe.skipIf(!hasPg && !process.env.CI)('PostgreSQL backend: GIN indexes unde
       [o, 'pendingLane'],
       [r, '_id'],
       [r, 'gridId'],
+      [r, 'staffKeys'],
       [c, 'number'],
+      [c, 'gridId'],
+      [c, 'communityId'],
       [c, '_id'],
     ] as const
     // The server writes its log through a collector: on a busy machine the plans land a moment later.

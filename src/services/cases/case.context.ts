@@ -7,6 +7,7 @@ import type { Logger } from '../../lib/logger.js'
 import { lookupKey, putKey, withLock } from '../../lib/storage/index.js'
 import { type CaseActorRole, type CaseDoc, CaseModel, type TimelineAction } from '../../models/case.model.js'
 import { ResidentModel } from '../../models/registry.model.js'
+import { staffKey } from '../../models/staff-keys.js'
 import type { OutboxLane } from '../outbox/outbox.lanes.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
 import type { Recipient } from './case.notify.js'
@@ -210,8 +211,9 @@ function eachOf(push: Record<string, unknown[]> | undefined): Record<string, { $
 /** On-duty community staff of a community, as outbox recipients. */
 export async function communityStaffOf(communityId: unknown): Promise<Recipient[]> {
   if (communityId == null) return []
+  // One equality on the maintained key (never erased people), not a scan of residents by role.
   const staff = await ResidentModel.find(
-    { roles: 'community_staff', 'staff.communityIds': communityId, erasedAt: { $exists: false } },
+    { staffKeys: staffKey.community('community_staff', String(communityId)) },
     { _id: 1, staff: 1 },
   )
     .lean()

@@ -10,6 +10,7 @@ import {
   CaseModel,
   hasOwner,
   OPEN_CASE_STATUSES,
+  placeKeysOf,
 } from '../../models/case.model.js'
 import { IntakeEntryModel, IntakeSetModel } from '../../models/intake-set.model.js'
 import { CommunityModel, GridModel, HouseholdModel } from '../../models/registry.model.js'
@@ -549,6 +550,8 @@ async function createCase(
     urgency: f.urgency,
     isRequest: f.isRequest,
     location: { ...f.place, text: input.text.slice(0, 200) },
+    // Top-level copies of the place's ids: the community's and the grid's lists filter on these.
+    ...placeKeysOf(f.place),
     description: input.text,
     attachments: input.attachments,
     status: 'received' as const,

@@ -16,12 +16,31 @@ export interface OpenCaseFacts {
 }
 
 /**
- * Every open case of a community in one read with equality filters on `location.communityId` and
- * `status` (the `location.communityId` index), projected to the few fields the map draws.
+ * Every open case of a community: one read per open status, each two top-level equalities
+ * (`communityId`, `status`: the index `communityId, status, _id`), projected to the few fields the map
+ * draws, merged by case number.
  */
 export async function listOpenCasesOfCommunity(communityId: string): Promise<OpenCaseFacts[]> {
-  const docs = await CaseModel.find(
-    { 'location.communityId': new Types.ObjectId(communityId), status: { $in: [...OPEN_CASE_STATUSES] } },
+  const community = new Types.ObjectId(communityId)
+  const lists = await Promise.all(OPEN_CASE_STATUSES.map((status) => openCasesIn(community, status)))
+  const docs = lists.flat().sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0))
+  return docs.map((d) => ({
+    number: d.number,
+    building: d.location?.building ?? '',
+    category: d.category,
+    urgency: d.urgency ?? 'normal',
+    status: d.status,
+    createdAt: d.createdAt,
+    deadlines: d.deadlines,
+    respondedAt: d.respondedAt,
+    resolvedAt: d.resolvedAt,
+    closedAt: d.closedAt,
+  }))
+}
+
+function openCasesIn(communityId: Types.ObjectId, status: CaseStatus) {
+  return CaseModel.find(
+    { communityId, status },
     {
       number: 1,
       location: 1,
@@ -35,18 +54,6 @@ export async function listOpenCasesOfCommunity(communityId: string): Promise<Ope
       closedAt: 1,
     },
   )
-    .sort({ number: 1 })
     .lean()
-  return docs.map((d) => ({
-    number: d.number,
-    building: d.location?.building ?? '',
-    category: d.category,
-    urgency: d.urgency ?? 'normal',
-    status: d.status,
-    createdAt: d.createdAt,
-    deadlines: d.deadlines,
-    respondedAt: d.respondedAt,
-    resolvedAt: d.resolvedAt,
-    closedAt: d.closedAt,
-  }))
+    .exec()
 }

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { InvalidInputError } from '../../lib/errors.js'
 import { startOfLocalDay } from '../../lib/time.js'
 import { CASE_CHANNELS, type CaseDoc, CaseModel, OPEN_CASE_STATUSES } from '../../models/case.model.js'
+import { cachedGrid } from '../registry/registry.cache.js'
 import { type CaseContext, findCase, parseInput } from './case.context.js'
 import { type FollowedPage, followedCases } from './case.follows.js'
 import { normaliseCaseNumber } from './case.number.js'
@@ -54,9 +55,6 @@ function oid(id: string): Types.ObjectId {
   return new Types.ObjectId(id)
 }
 
-const statusFilter = (status?: string) =>
-  status ? { status: { $in: status.split(',').map((s) => s.trim()) } } : {}
-
 /** Newest first, keyed by _id so pages are stable while new cases arrive. */
 async function page(
   ctx: CaseContext,
@@ -76,20 +74,21 @@ async function page(
 }
 
 /**
- * `page` over several statuses without `$in`: one cursor page per status (each a top-level equality
- * with a limit), merged newest first.
+ * `page` over several values of one field without `$in`: one cursor page per value (each a top-level
+ * equality with a limit), merged newest first — the same items and cursor as one `$in` query.
  */
-async function pageEachStatus(
+async function pageEach(
   ctx: CaseContext,
   base: Record<string, unknown>,
-  statuses: readonly string[],
+  field: string,
+  values: readonly unknown[],
   raw: PageInput | undefined,
 ): Promise<Page<CaseSummary>> {
   const p = parseInput(PageInput, raw ?? {})
   const cursor = p.cursor ? { _id: { $lt: new Types.ObjectId(p.cursor) } } : {}
   const lists = await Promise.all(
-    statuses.map((status) =>
-      CaseModel.find({ ...base, status, ...cursor } as Record<string, unknown>, { timeline: 0 })
+    values.map((value) =>
+      CaseModel.find({ ...base, [field]: value, ...cursor } as Record<string, unknown>, { timeline: 0 })
         .sort({ _id: -1 })
         .limit(p.limit + 1)
         .lean<CaseDoc[]>()
@@ -100,6 +99,22 @@ async function pageEachStatus(
   const items = docs.slice(0, p.limit).map((d) => toCaseSummary(d, ctx.now(), ctx.responsibility.dueState))
   const last = docs.length > p.limit ? items[items.length - 1] : undefined
   return { items, nextCursor: last?.id }
+}
+
+/** `pageEach` over statuses. */
+function pageEachStatus(
+  ctx: CaseContext,
+  base: Record<string, unknown>,
+  statuses: readonly string[],
+  raw: PageInput | undefined,
+): Promise<Page<CaseSummary>> {
+  return pageEach(ctx, base, 'status', statuses, raw)
+}
+
+/** The statuses of a comma-separated list, each once; undefined when none is given. */
+function statusList(status?: string): string[] | undefined {
+  const list = [...new Set((status ?? '').split(',').map((s) => s.trim()))].filter(Boolean)
+  return list.length ? list : undefined
 }
 
 /** One case with its timeline. */
@@ -202,8 +217,9 @@ export async function listForGrid(
   gridId: string,
   opts: { status?: string } & PageInput = {},
 ): Promise<Page<CaseSummary>> {
-  const status = opts.status ? statusFilter(opts.status) : { status: { $in: OPEN_CASE_STATUSES } }
-  return page(ctx, { 'location.gridId': oid(gridId), ...status }, opts)
+  // One equality per status on the top-level `gridId` (index gridId, status, _id), never `$in`.
+  const statuses = statusList(opts.status) ?? OPEN_CASE_STATUSES
+  return pageEachStatus(ctx, { gridId: oid(gridId) }, statuses, opts)
 }
 
 /** The marketplace (抢单大厅) of one department: cases posted to it and not yet claimed. */
@@ -269,8 +285,10 @@ function textMatch(q: string): Record<string, unknown> {
 
 /**
  * Community staff's list with filters: status list, category, grid, urgency, channel, overdue,
- * re-work, unowned, a range of days and a text search. The community is the leading equality (index
- * `location.communityId, createdAt`); each further filter narrows with `$and`. `count` adds the total.
+ * re-work, unowned, a range of days and a text search. The community is the leading equality on the
+ * top-level `communityId` (index `communityId, createdAt`; with a status `communityId, status, _id`);
+ * several statuses are one query each, merged; each further filter narrows with `$and`. `count` adds
+ * the total.
  */
 export async function listForCommunity(
   ctx: CaseContext,
@@ -279,12 +297,15 @@ export async function listForCommunity(
   p?: PageInput,
 ): Promise<Page<CaseSummary> & { total?: number }> {
   const f = parseInput(CommunityFilter, rawFilter)
-  const filter: Record<string, unknown> = {
-    'location.communityId': oid(communityId),
-    ...statusFilter(f.status),
-  }
+  const statuses = statusList(f.status)
+  // A grid of the community narrows to that grid's key (index gridId, status, _id); a grid of
+  // another community matches nothing, as the community's equality would.
+  const grid = f.gridId ? await cachedGrid(oid(f.gridId)) : undefined
+  if (grid !== undefined && String(grid?.communityId) !== String(oid(communityId)))
+    return f.count ? { items: [], total: 0 } : { items: [] }
+  const filter: Record<string, unknown> = grid ? { gridId: grid._id } : { communityId: oid(communityId) }
+  if (statuses?.length === 1) filter.status = statuses[0]
   if (f.category) filter.category = f.category
-  if (f.gridId) filter['location.gridId'] = oid(f.gridId)
   if (f.urgency) filter.urgency = f.urgency
   if (f.channel) filter.channel = f.channel
   Object.assign(filter, dayRange(f.from, f.to, ctx.config.timezone))
@@ -294,8 +315,15 @@ export async function listForCommunity(
   if (f.unowned) and.push(UNOWNED)
   if (f.q) and.push(textMatch(f.q))
   if (and.length > 0) filter.$and = and
-  const result = await page(ctx, filter, p)
-  return f.count ? { ...result, total: await CaseModel.countDocuments(filter).exec() } : result
+  const several = statuses && statuses.length > 1 ? statuses : undefined
+  const result = several ? await pageEachStatus(ctx, filter, several, p) : await page(ctx, filter, p)
+  if (!f.count) return result
+  const counts = await Promise.all(
+    (several ?? [undefined]).map((status) =>
+      CaseModel.countDocuments(status ? { ...filter, status } : filter).exec(),
+    ),
+  )
+  return { ...result, total: counts.reduce((a, b) => a + b, 0) }
 }
 
 /**
@@ -307,6 +335,7 @@ export async function listAtIntakeDesk(
   scope: { communityIds?: string[] } = {},
   p?: PageInput,
 ): Promise<Page<CaseSummary>> {
-  const ids = scope.communityIds?.map(oid)
-  return page(ctx, ids?.length ? { ...UNOWNED, 'location.communityId': { $in: ids } } : UNOWNED, p)
+  const ids = [...new Set(scope.communityIds ?? [])].map(oid)
+  // One query per community on the top-level `communityId`, merged newest first.
+  return ids.length ? pageEach(ctx, UNOWNED, 'communityId', ids, p) : page(ctx, UNOWNED, p)
 }

@@ -2,8 +2,15 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/errors.js'
 import { isTransientFailure } from '../../lib/transient.js'
-import { type CaseDoc, type CaseLevel, hasOwner, OPEN_CASE_STATUSES } from '../../models/case.model.js'
+import {
+  type CaseDoc,
+  type CaseLevel,
+  hasOwner,
+  OPEN_CASE_STATUSES,
+  placeKeysOf,
+} from '../../models/case.model.js'
 import { CommunityModel, DepartmentModel, GridModel, ResidentModel } from '../../models/registry.model.js'
+import { staffKey } from '../../models/staff-keys.js'
 import { findGridOfBuilding } from '../registry/registry.buildings.js'
 import { cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
 import { rosterCandidates } from '../responsibility/staff-roster.js'
@@ -209,13 +216,18 @@ export async function departmentStaff(departmentIds: readonly unknown[]): Promis
   const ids = departmentIds.map((d) => new Types.ObjectId(String(d)))
   // Read again only after a registry change (see registry.cache.ts), not for every posted case.
   return cachedRegistryView(`department-staff:${ids.map(String).sort().join(',')}`, async () => {
+    // Each department by `_id` and its staff by one equality on their maintained key: no `$in`.
     const [deps, staff] = await Promise.all([
-      DepartmentModel.find({ _id: { $in: ids } }, { contactIds: 1 })
-        .lean()
-        .exec(),
-      ResidentModel.find({ roles: 'department_staff', 'staff.departmentId': { $in: ids } }, { _id: 1 })
-        .lean()
-        .exec(),
+      Promise.all(ids.map((id) => DepartmentModel.findById(id, { contactIds: 1 }).lean().exec())).then((l) =>
+        l.filter((d) => d !== null),
+      ),
+      Promise.all(
+        ids.map((id) =>
+          ResidentModel.find({ staffKeys: staffKey.department('department_staff', id) }, { _id: 1 })
+            .lean()
+            .exec(),
+        ),
+      ).then((l) => l.flat()),
     ])
     return [
       ...new Set([...deps.flatMap((d) => d.contactIds.map(String)), ...staff.map((s) => String(s._id))]),
@@ -241,7 +253,7 @@ export async function dutyStaffOf(communityId: Types.ObjectId | string): Promise
   const id = new Types.ObjectId(String(communityId))
   const candidates = await rosterCandidates(`community:${id}`, async () => {
     const docs = await ResidentModel.find(
-      { erasedAt: { $exists: false }, roles: 'community_staff', 'staff.communityIds': id },
+      { staffKeys: staffKey.community('community_staff', id) },
       { _id: 1 },
     )
       .lean()
@@ -264,9 +276,9 @@ async function staffOfRole(
   role: 'intake_desk' | 'admin',
   communityId: Types.ObjectId | undefined,
 ): Promise<string[]> {
-  // Only when nothing else owns a case: a search is affordable here (no roster to keep fresh).
+  // One equality on the maintained key (the role's holders, never erased ones).
   const docs = (
-    await ResidentModel.find({ roles: role, erasedAt: { $exists: false } }, STAFF_FIELDS)
+    await ResidentModel.find({ staffKeys: staffKey.role(role) }, STAFF_FIELDS)
       .lean<StaffRecord[]>()
       .exec()
   ).filter(onDuty)
@@ -365,8 +377,11 @@ export async function relocateCase(
     const draft: CaseDoc = { ...c, location, status: 'received', postedDepartmentIds: [] }
     for (const k of ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline'] as const) delete draft[k]
     const change = await ownerChange(ctx, draft)
-    const set = { location, postedDepartmentIds: [], ...change.set }
-    const unset = ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline'].filter((k) => !(k in set))
+    // The top-level community and grid ids move with the location (the lists filter on them).
+    const set = { location, ...placeKeysOf(location), postedDepartmentIds: [], ...change.set }
+    const unset = ['assigneeId', 'departmentId', 'heldAt', 'claimDeadline', 'communityId', 'gridId'].filter(
+      (k) => !(k in set),
+    )
     const entry = {
       actorId: actor.personId,
       actorRole: timelineRole(actor),

@@ -4,8 +4,10 @@ import {
   DepartmentModel,
   GridModel,
   ResidentModel,
+  ROLES,
   type Role,
 } from '../../models/registry.model.js'
+import { refreshStaffKeys, staffKey } from '../../models/staff-keys.js'
 
 type Id = string | Types.ObjectId
 
@@ -17,10 +19,7 @@ export async function gridPrimaryWorkerId(gridId: Id): Promise<string | undefine
 
 /** People (not erased) holding `role` for a community, in a stable order. */
 export async function staffIdsOfCommunity(role: Role, communityId: Id): Promise<string[]> {
-  const docs = await ResidentModel.find(
-    { roles: role, 'staff.communityIds': communityId, erasedAt: { $exists: false } },
-    { _id: 1 },
-  )
+  const docs = await ResidentModel.find({ staffKeys: staffKey.community(role, communityId) }, { _id: 1 })
     .sort({ _id: 1 })
     .lean()
   return docs.map((r) => String(r._id))
@@ -38,19 +37,13 @@ export async function departmentContactIds(departmentIds: readonly Id[]): Promis
 
 /** Every grid worker who is not erased. */
 export async function gridWorkerIds(): Promise<string[]> {
-  const docs = await ResidentModel.find(
-    { roles: 'grid_worker', erasedAt: { $exists: false } },
-    { _id: 1 },
-  ).lean()
+  const docs = await ResidentModel.find({ staffKeys: staffKey.role('grid_worker') }, { _id: 1 }).lean()
   return docs.map((d) => String(d._id))
 }
 
 /** Community staff (not erased) grouped by the communities they serve: community id → person ids. */
 export async function communityStaffByCommunity(): Promise<Map<string, string[]>> {
-  const staff = await ResidentModel.find(
-    { roles: 'community_staff', erasedAt: { $exists: false } },
-    { staff: 1 },
-  ).lean()
+  const staff = await ResidentModel.find({ staffKeys: staffKey.role('community_staff') }, { staff: 1 }).lean()
   const byCommunity = new Map<string, string[]>()
   for (const s of staff) {
     for (const c of s.staff?.communityIds ?? [])
@@ -63,4 +56,24 @@ export async function communityStaffByCommunity(): Promise<Map<string, string[]>
 export async function communityName(communityId: Id): Promise<string | undefined> {
   const community = await CommunityModel.findById(communityId, { name: 1 }).lean()
   return community?.name
+}
+
+/**
+ * Rewrites the `staffKeys` of everyone who holds a staff role or still carries a key (cases stored
+ * before the keys, raw driver writes, a crash between a write and its keys). Reads by one equality per
+ * role on `roles` and on `staffKeys` (both indexed), never every resident; idempotent. A repair job.
+ */
+export async function backfillStaffKeys(): Promise<{ checked: number; fixed: number }> {
+  const ids = new Map<string, Types.ObjectId>()
+  for (const role of ROLES) {
+    if (role === 'resident' || role === 'party_member') continue
+    const [holding, keyed] = await Promise.all([
+      ResidentModel.find({ roles: role }, { _id: 1 }).lean(),
+      ResidentModel.find({ staffKeys: staffKey.role(role) }, { _id: 1 }).lean(),
+    ])
+    for (const d of [...holding, ...keyed]) ids.set(String(d._id), d._id)
+  }
+  let fixed = 0
+  for (const id of ids.values()) if (await refreshStaffKeys(ResidentModel, id)) fixed++
+  return { checked: ids.size, fixed }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { Types } from 'mongoose'
 import type { Clock } from '../../lib/clock.js'
 import { CommunityModel, GridModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { staffKeysOf } from '../../models/staff-keys.js'
 import { newToken } from './registry.views.js'
 
 /**
@@ -108,6 +109,7 @@ function planWorkers(grids: ReturnType<typeof planCity>['grids'], total: number,
       tags: [],
       token: newToken(),
       staff: { gridIds: [grid._id], communityIds: [], onDuty: true },
+      staffKeys: staffKeysOf({ roles: ['grid_worker'], staff: { gridIds: [grid._id] } }),
       wechat: { contactId: `city-gw-${w + 1}` },
       ...stamp,
     }
@@ -122,6 +124,7 @@ function planIntakeDesk(stamp: object): Record<string, unknown> {
     tags: [],
     token: newToken(),
     staff: { gridIds: [], communityIds: [], onDuty: true },
+    staffKeys: staffKeysOf({ roles: ['intake_desk'] }),
     wechat: { contactId: 'city-desk' },
     ...stamp,
   }

@@ -2,6 +2,7 @@ import { Types } from 'mongoose'
 import { type Clock, systemClock } from '../../lib/clock.js'
 import { InvalidInputError, NotFoundError } from '../../lib/errors.js'
 import { DepartmentModel, HouseholdModel, ResidentModel } from '../../models/registry.model.js'
+import { staffKey } from '../../models/staff-keys.js'
 import { cachedGrid, cachedRegistryView, cachedStaffView } from '../registry/registry.cache.js'
 import type { WorkingCalendar } from './calendar.js'
 import {
@@ -165,10 +166,7 @@ async function findGridWorkers(gridId: Types.ObjectId): Promise<string[]> {
     .filter((x): x is Types.ObjectId => x instanceof Types.ObjectId)
     .map(String)
   const assigned = await rosterCandidates(`grid:${gridId}`, async () => {
-    const docs = await ResidentModel.find(
-      { erasedAt: { $exists: false }, roles: 'grid_worker', 'staff.gridIds': gridId },
-      { _id: 1 },
-    )
+    const docs = await ResidentModel.find({ staffKeys: staffKey.grid('grid_worker', gridId) }, { _id: 1 })
       .lean()
       .exec()
     return docs.map((d) => String(d._id))
@@ -188,7 +186,7 @@ async function findGridWorkers(gridId: Types.ObjectId): Promise<string[]> {
 async function findCommunityStaff(communityId: Types.ObjectId): Promise<string[]> {
   const candidates = await rosterCandidates(`community:${communityId}`, async () => {
     const docs = await ResidentModel.find(
-      { erasedAt: { $exists: false }, roles: 'community_staff', 'staff.communityIds': communityId },
+      { staffKeys: staffKey.community('community_staff', communityId) },
       { _id: 1 },
     )
       .lean()

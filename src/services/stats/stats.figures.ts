@@ -221,6 +221,7 @@ export const PROJECTION = {
   closedAt: 1,
   'rating.score': 1,
   reworkCount: 1,
+  gridId: 1,
   'location.gridId': 1,
   assigneeId: 1,
   departmentId: 1,

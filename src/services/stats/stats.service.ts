@@ -93,6 +93,7 @@ export interface StatsDeps {
 }
 
 type CaseRow = CaseFacts & {
+  gridId?: Types.ObjectId | null
   location?: { gridId?: Types.ObjectId | null } | null
   assigneeId?: Types.ObjectId | null
   departmentId?: Types.ObjectId | null
@@ -103,7 +104,10 @@ const NONE = 'none'
 /** The row a case belongs to: `worker:<id>`, `department:<id>` (claimed, nobody named) or `none`. */
 function keyOf(c: CaseRow, by: StatsDimension): string {
   if (by === 'category') return c.category
-  if (by === 'grid') return c.location?.gridId ? String(c.location.gridId) : NONE
+  if (by === 'grid') {
+    const gridId = c.gridId ?? c.location?.gridId
+    return gridId ? String(gridId) : NONE
+  }
   if (c.assigneeId) return `worker:${String(c.assigneeId)}`
   return c.departmentId ? `department:${String(c.departmentId)}` : NONE
 }
@@ -128,7 +132,8 @@ export function createStatsService(deps: StatsDeps): StatsService {
     const q = parseInput(CommunityStatsInput, raw)
     const now = deps.clock.now()
     const filter: Record<string, unknown> = { createdAt: { $gte: q.from, $lt: q.to } }
-    if (q.communityId) filter['location.communityId'] = new Types.ObjectId(q.communityId)
+    // The top-level `communityId` and the period: index `communityId, createdAt`.
+    if (q.communityId) filter.communityId = new Types.ObjectId(q.communityId)
     const groups = new Map<string, RowAccumulator>()
     const totals = newAccumulator()
     const cursor = CaseModel.find(filter, PROJECTION).lean<CaseRow>().batchSize(1000).cursor()
@@ -160,7 +165,7 @@ export function createStatsService(deps: StatsDeps): StatsService {
     const { from, to } = dayRange(day, timezone)
     const scope: Record<string, unknown> = {}
     if (input.communityId)
-      scope['location.communityId'] = new Types.ObjectId(parseInput(ObjectIdString, input.communityId))
+      scope.communityId = new Types.ObjectId(parseInput(ObjectIdString, input.communityId))
     const inDay = { $gte: from, $lt: to }
     const [newCases, resolved, overdue, rated, satisfied] = await Promise.all([
       CaseModel.countDocuments({ ...scope, createdAt: inDay }),
@@ -228,8 +233,11 @@ async function labelsFor(
       .filter((k) => k !== NONE && k.startsWith(prefix))
       .map((k) => new Types.ObjectId(k.slice(prefix.length)))
   if (by === 'grid') {
-    const grids = await GridModel.find({ _id: { $in: idsWith('') } }, { code: 1, name: 1 }).lean()
-    for (const g of grids) labels.set(String(g._id), `${g.code} ${g.name}`)
+    // Each grid by `_id` (an `$in` is never pushed down by FerretDB; a community has a few grids).
+    const grids = await Promise.all(
+      idsWith('').map((id) => GridModel.findById(id, { code: 1, name: 1 }).lean()),
+    )
+    for (const g of grids) if (g) labels.set(String(g._id), `${g.code} ${g.name}`)
     return labels
   }
   const [people, departments] = await Promise.all([

@@ -17,7 +17,7 @@ import { addDays, dayOf, startOfDay } from './stats.time.js'
 /**
  * The dashboard's moving parts: the same figures as `communityStats`, bucketed by day or week (trend
  * charts), and the hotspots — places and categories that keep coming back. Both stream one projection
- * of the cases created in the window (community + createdAt: the `location.communityId, createdAt`
+ * of the cases created in the window (community + createdAt: the `communityId, createdAt`
  * index), summed in code like the rest of the statistics.
  */
 
@@ -121,7 +121,7 @@ export function createStatsTrends(deps: {
     const to = startOfDay(addDays(periods.at(-1) as string, step), timezone)
     const accs = new Map(periods.map((p) => [p, newAccumulator()]))
     const filter: Record<string, unknown> = { createdAt: { $gte: from, $lt: to } }
-    if (q.communityId) filter['location.communityId'] = new Types.ObjectId(q.communityId)
+    if (q.communityId) filter.communityId = new Types.ObjectId(q.communityId)
     for await (const c of CaseModel.find(filter, PROJECTION).lean<CaseFacts>().batchSize(1000).cursor()) {
       const day = dayOf(c.createdAt, timezone)
       const bucket = q.interval === 'week' ? mondayOf(day) : day
@@ -147,7 +147,7 @@ export function createStatsTrends(deps: {
     const from = new Date(to.getTime() - q.days * 86_400_000)
     const before = new Date(from.getTime() - q.days * 86_400_000)
     const filter: Record<string, unknown> = { createdAt: { $gte: before, $lt: to } }
-    if (q.communityId) filter['location.communityId'] = new Types.ObjectId(q.communityId)
+    if (q.communityId) filter.communityId = new Types.ObjectId(q.communityId)
     const places = new Map<string, PlaceHotspot & { at: number }>()
     const categories = new Map<string, CategoryHotspot>()
     const projection = { number: 1, category: 1, status: 1, createdAt: 1, location: 1 }
@@ -192,11 +192,9 @@ export function createStatsTrends(deps: {
       }
     }
     const gridIds = [...new Set([...places.values()].map((p) => p.gridId).filter((g): g is string => !!g))]
-    const grids = await GridModel.find(
-      { _id: { $in: gridIds.map((g) => new Types.ObjectId(g)) } },
-      { code: 1 },
-    ).lean()
-    const codeOf = new Map(grids.map((g) => [String(g._id), g.code]))
+    // Each grid by `_id`, never an `$in`.
+    const grids = await Promise.all(gridIds.map((g) => GridModel.findById(g, { code: 1 }).lean()))
+    const codeOf = new Map(grids.flatMap((g) => (g ? [[String(g._id), g.code] as const] : [])))
     const placeList = [...places.values()]
       .filter((p) => p.count >= 2 || (p.count >= 1 && p.previous >= 1))
       .sort((a, b) => b.count - a.count || b.previous - a.previous || b.at - a.at)
