@@ -1,11 +1,12 @@
 import type { Schema as SchemaType } from 'mongoose'
-import { MEMORY_VERSION_ID, newVersion, scopedVersions } from './registry-version.model.js'
+import { ASKS_VERSION_ID, MEMORY_VERSION_ID, newVersion, scopedVersions } from './registry-version.model.js'
 
 /**
  * The version of what processes keep in memory besides the registry (see registry-version.model.ts):
  * one document of `registry_versions`, `_id: 'memory'`, whose `v` gets a new random value after every
  * write that changes a topic kept in memory. Topics: `auth` (a session ended: logout, a reused refresh
- * token, every session of a person) and `cases` (a case or a follow changed). They share the one
+ * token, every session of a person) `cases` (a case or a follow changed); `asks` (a group's open question written or settled) has a
+ * document of its own, `_id: 'asks'`, read in the same command, so case writes do not renew it. They share the one
  * document, read with the registry's in one command (`scopedVersions`), so that an API request checks
  * everything it remembers with one read: a write to either topic makes both read again, which costs
  * one `_id` read for a session. A view tagged with the version it was read under is served only while
@@ -13,21 +14,24 @@ import { MEMORY_VERSION_ID, newVersion, scopedVersions } from './registry-versio
  * anywhere. A new random value rather than `$inc` (not atomic on FerretDB): two writers racing each
  * set a value no view was tagged with.
  */
-export type CacheTopic = 'auth' | 'cases'
+export type CacheTopic = 'auth' | 'cases' | 'asks'
 
-/** Writes made by this process: a view read before one is stale here at once. */
-let localEpoch = 0
+/** Writes made by this process, per version document: a view read before one is stale here at once. */
+const localEpochs = { memory: 0, asks: 0 }
+const docOf = (topic: CacheTopic) => (topic === 'asks' ? 'asks' : 'memory')
 
 /** The version for `topic`, with this process's write count (read once per request or message). */
-export async function topicVersion(_topic: CacheTopic): Promise<string> {
-  const epoch = localEpoch
-  return `${(await scopedVersions()).memory}#${epoch}`
+export async function topicVersion(topic: CacheTopic): Promise<string> {
+  const doc = docOf(topic)
+  const epoch = localEpochs[doc]
+  return `${(await scopedVersions())[doc]}#${epoch}`
 }
 
 /** Marks the topic changed: call after the write, so a view read under the new value includes it. */
-export async function bumpTopic(_topic: CacheTopic): Promise<void> {
-  localEpoch++
-  await newVersion(MEMORY_VERSION_ID)
+export async function bumpTopic(topic: CacheTopic): Promise<void> {
+  const doc = docOf(topic)
+  localEpochs[doc]++
+  await newVersion(doc === 'asks' ? ASKS_VERSION_ID : MEMORY_VERSION_ID)
 }
 
 /** Schema plugin: every write through the model bumps the topic (raw driver writes do not). */

@@ -24,29 +24,32 @@ export const registryVersionSchema = new Schema(
 registryVersionSchema.index({ set: 1 })
 
 /**
- * The version documents: the registry's (`_id: 'registry'`) and that of the other views processes
- * keep (`_id: 'memory'`, see cache-version.model.ts). Separate documents, because FerretDB updates are
+ * The version documents: the registry's (`_id: 'registry'`), that of the other views processes
+ * keep (`_id: 'memory'`, see cache-version.model.ts) and that of groups' open questions (`_id:
+ * 'asks'`: written rarely, read by every group message, so not renewed by each case write). Separate documents, because FerretDB updates are
  * read-modify-write: two writers setting two fields of one document could undo each other.
  */
 export const RegistryVersionModel = model('RegistryVersion', registryVersionSchema, 'registry_versions')
 
 export const REGISTRY_VERSION_ID = 'registry'
 export const MEMORY_VERSION_ID = 'memory'
+export const ASKS_VERSION_ID = 'asks'
 const VERSION_SET = 'versions'
 
 export interface Versions {
   registry: string
   memory: string
+  asks: string
 }
 
 /**
- * Both versions in one command (the documents' shared `set`), shared by the callers that ask at the
+ * All versions in one command (the documents' shared `set`), shared by the callers that ask at the
  * same time, never with a read that started before they asked (see `coalesced`).
  */
 export const readVersions = coalesced(async (): Promise<Versions> => {
   const docs = await RegistryVersionModel.find({ set: VERSION_SET }, { v: 1 }).lean().exec()
   const v = (id: string) => docs.find((d) => d._id === id)?.v ?? 'none'
-  return { registry: v(REGISTRY_VERSION_ID), memory: v(MEMORY_VERSION_ID) }
+  return { registry: v(REGISTRY_VERSION_ID), memory: v(MEMORY_VERSION_ID), asks: v(ASKS_VERSION_ID) }
 })
 
 const scopes = new AsyncLocalStorage<{ versions?: Promise<Versions> }>()

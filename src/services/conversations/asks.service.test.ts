@@ -1,11 +1,16 @@
+import { execFile } from 'node:child_process'
+import path from 'node:path'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { recordCommands } from '../../../test/command-recorder.js'
 import { useTestDatabase } from '../../../test/db.js'
 import type { Clock } from '../../lib/clock.js'
 import { ChatAskModel, ConversationAsksModel } from '../../models/conversation-ask.model.js'
+import { withVersionScope } from '../../models/registry-version.model.js'
 import { createAsks, tidyAsks } from './asks.service.js'
 
 describe('the bot’s open questions', () => {
-  useTestDatabase()
+  const db = useTestDatabase({ monitorCommands: true })
   const t0 = new Date('2026-12-01T02:00:00.000Z')
   let at = t0.getTime()
   const clock: Clock = { now: () => new Date(at) }
@@ -90,5 +95,32 @@ describe('the bot’s open questions', () => {
     expect(open.map((a) => `${a.kind}:${a.caseNumber}`)).toEqual(['rating:OLD'])
     expect(await ConversationAsksModel.countDocuments()).toBe(0)
     expect(await ChatAskModel.countDocuments()).toBe(1)
+  })
+
+  it('keeps a group’s questions in memory, and sees one another process puts or settles', async () => {
+    at = Date.now()
+    const other = (...args: string[]) =>
+      promisify(execFile)(
+        path.resolve('node_modules', '.bin', 'tsx'),
+        [path.resolve('test', 'other-process.ts'), db.uri(), ...args],
+        { timeout: 60_000 },
+      )
+    // One group message: its versions read once, the group's questions from memory after the first.
+    const inGroup = () =>
+      recordCommands(() => withVersionScope(() => asks.openFor({ contactId: 'c-li' }, 'room-9')))
+    await inGroup()
+    const again = await inGroup()
+    expect(again.result).toEqual([])
+    // The contact's questions (one read) and the versions: nothing for the group's.
+    expect(again.commands.map((c) => c.line).sort()).toEqual([
+      'find chat_asks {"subject":"String"}',
+      'find registry_versions {"set":"String"}',
+    ])
+    await other('room-ask', 'room-9', 'notice-7')
+    const asked = await inGroup()
+    expect(asked.result.map((a) => [a.kind, a.noticeId])).toEqual([['ack', 'notice-7']])
+    expect((await inGroup()).commands).toHaveLength(2)
+    await other('room-settle', 'room-9', 'notice-7')
+    expect((await inGroup()).result).toEqual([])
   })
 })

@@ -1,5 +1,6 @@
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
+import { bumpTopic, topicCache } from '../../models/cache-version.model.js'
 import { type AskKind, ChatAskModel, ConversationAsksModel } from '../../models/conversation-ask.model.js'
 
 export type { AskKind } from '../../models/conversation-ask.model.js'
@@ -111,24 +112,46 @@ async function writeAsk(subject: string, ask: Ask): Promise<void> {
   }
 }
 
+const ROOM_PREFIX = 'room:'
+
+type StoredAsk = Awaited<ReturnType<typeof readStored>>[number]
+
+function readStored(key: string) {
+  return ChatAskModel.find({ subject: key }).lean().exec()
+}
+
+/** Groups' stored questions (expired ones included: filtered as they are read), shared: never changed. */
+const roomAsks = topicCache<StoredAsk[]>('asks', 5_000)
+
+/** After a write of any group's question: the groups' questions kept in every process are read again. */
+async function roomTouched(keys: readonly string[]): Promise<void> {
+  if (keys.some((k) => k.startsWith(ROOM_PREFIX))) await bumpTopic('asks')
+}
+
+/** The stored document of a question. */
+function askDoc(subject: string, ask: Ask) {
+  return { _id: askId(subject, ask), subject, ...ask, ...storedRefs(ask) }
+}
+
 /**
  * The bot's open questions as data: written when the bot asks (a rating prompt, the 回访 follow-up,
  * a notice that wants 收到, a question for the place), read first when a message comes in. What a
  * reply means never depends on the wording of the bot's earlier sentences. One document per question
  * (see `chat_asks`): recording is one write by `_id`, reading a subject's questions one equality on
  * `subject`; nothing is read-modified-written, so no lock is needed on any server.
+ *
+ * A group's questions (a notice's 收到, a poll) are few and change rarely, yet every message in the
+ * group looks for them: they are kept in the process under the `asks` version, which every write of
+ * a group's question changes (see `roomTouched`), so a group message costs no read for them.
  */
-/** The stored document of a question. */
-function askDoc(subject: string, ask: Ask) {
-  return { _id: askId(subject, ask), subject, ...ask, ...storedRefs(ask) }
-}
-
 export function createAsks(deps: { clock: Clock }): Asks {
   const now = () => deps.clock.now()
 
   /** A subject's open questions, newest first, at most MAX_OPEN of them. */
   async function read(key: string): Promise<Ask[]> {
-    const docs = await ChatAskModel.find({ subject: key }).lean().exec()
+    const docs = key.startsWith(ROOM_PREFIX)
+      ? await roomAsks.get(key, () => readStored(key))
+      : await readStored(key)
     const t = now().getTime()
     return docs
       .map((d) => plain({ ...d, kind: d.kind as AskKind }))
@@ -152,7 +175,9 @@ export function createAsks(deps: { clock: Clock }): Asks {
 
   return {
     async record(subject, input) {
-      await writeAsk(keyOf(subject), askOf(subject, input, now()))
+      const key = keyOf(subject)
+      await writeAsk(key, askOf(subject, input, now()))
+      await roomTouched([key])
     },
 
     async recordMany(items) {
@@ -174,6 +199,7 @@ export function createAsks(deps: { clock: Clock }): Asks {
           if (doc) await ChatAskModel.replaceOne({ _id: doc._id }, doc).exec()
         }
       }
+      await roomTouched(docs.map((d) => d.subject))
     },
 
     async openFor(who, roomId) {
@@ -188,11 +214,9 @@ export function createAsks(deps: { clock: Clock }): Asks {
     },
 
     async settle(subject, match) {
-      await ChatAskModel.deleteMany({
-        subject: keyOf(subject),
-        kind: match.kind,
-        ...storedRefs(match),
-      }).exec()
+      const key = keyOf(subject)
+      await ChatAskModel.deleteMany({ subject: key, kind: match.kind, ...storedRefs(match) }).exec()
+      await roomTouched([key])
     },
   }
 }
@@ -210,6 +234,7 @@ export async function tidyAsks(now: Date): Promise<{ moved: number; deleted: num
       await writeAsk(legacy._id, plain({ ...a, kind: a.kind as AskKind }))
       moved++
     }
+    await roomTouched([legacy._id])
     await ConversationAsksModel.deleteOne({ _id: legacy._id }).exec()
   }
   const res = await ChatAskModel.deleteMany({ expiresAt: { $lte: now } }).exec()

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { isDuplicateKeyError } from '../../lib/errors.js'
 import { stripNulDeep } from '../../lib/nul.js'
+import { batchedInserts } from '../../lib/storage/index.js'
 import { ASK_KINDS } from '../../models/conversation-ask.model.js'
 import { LEGACY_PENDING_COLLECTIONS, OUTBOX_LANES, OutboxModel } from '../../models/outbox.model.js'
 import { MESSAGE_PURPOSES } from '../channels/channel.js'
@@ -62,6 +63,10 @@ export interface Outbox {
  * pool of bot accounts, `accountOf` names the account that reaches a recipient (bot-accounts.ts); a
  * message queued without an explicit `account` goes to that account's sender.
  */
+
+/** Messages queued together (replies and tasks of a busy moment) share one insert command. */
+const insertMessage = batchedInserts(OutboxModel as never)
+
 export function createOutbox(deps: {
   clock: Clock
   asks?: Asks
@@ -97,7 +102,7 @@ export function createOutbox(deps: {
     async enqueue(input) {
       await recordQuestions([input])
       try {
-        await OutboxModel.create(await toDoc(input))
+        await insertMessage(await toDoc(input))
         return true
       } catch (err) {
         if (isDuplicateKeyError(err)) return false
