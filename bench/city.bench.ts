@@ -187,8 +187,10 @@ export async function benchBroadcast(services: Services): Promise<Metric[]> {
   const queue = [...communities]
   await Promise.all(
     Array.from({ length: BROADCAST_OFFICES_AT_ONCE }, async () => {
-      for (let c = queue.shift(); c; c = queue.shift())
-        enqueuedTogether += await notify(c, '停水通知（第二天）')
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        const n = await notify(c, '停水通知（第二天）')
+        enqueuedTogether += n
+      }
     }),
   )
   const togetherMs = performance.now() - together
