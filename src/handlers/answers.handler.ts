@@ -7,7 +7,7 @@ import { findPlace } from '../services/registry/registry.places.js'
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { say, TEXT } from './chat-texts.js'
 import type { ChatContext, ChatMiddleware } from './composer.js'
-import { isAck, isCourtesy, isGreeting, readRating } from './etiquette.js'
+import { isAck, isCourtesy, isGreeting, isRatingShaped, readRating } from './etiquette.js'
 import { runPolicy, runReport } from './report.flow.js'
 
 /** The subject an open question was recorded for, to settle it once answered. */
@@ -157,6 +157,8 @@ function isFollowUp(ctx: ChatContext): boolean {
   if (ctx.input.attachments.length > 0) return true
   if (ctx.isGroup && !ctx.input.quoted?.fromBot) return false
   if (ctx.text === '' || /^\d$/.test(ctx.text) || isCourtesy(ctx.text)) return false
+  // 「4 处理得挺快」 with no rating asked (a repeat of one just given): feedback, not a detail.
+  if (isRatingShaped(ctx.text, ctx.triaged)) return false
   // A question, small talk or a danger is a new topic, not a detail of the report.
   if (QUESTION_END.test(ctx.text)) return false
   return ctx.triaged?.intent !== 'question' && ctx.triaged?.intent !== 'chat' && !ctx.triaged?.hazard

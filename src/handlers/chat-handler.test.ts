@@ -157,6 +157,19 @@ describe('chat handler over the real services', () => {
     expect(complaint.outcome).toBe('report')
   })
 
+  it('a rating given again while a report waits for details is thanked, not added to that report', async () => {
+    const report = await handle(chat('3号楼2单元楼道灯坏了'))
+    const lamp = NUMBER_RE.exec(report.replies[0]?.text ?? '')?.[0] ?? ''
+    const again = await handle(chat('4 处理得挺快，就是一开始没人回'))
+    expect(again.replies.map((r) => r.text)).toEqual([TEXT.noRatingPending])
+    const c = await services.cases.get(lamp)
+    expect(c.timeline.filter((t) => t.action === 'comment')).toEqual([])
+    // A real detail still joins it.
+    expect((await handle(chat('晚上一片漆黑，老人下楼不方便'))).replies[0]?.text).toBe(
+      `已补充到工单 ${lamp}。`,
+    )
+  })
+
   it('reads a digit against the question the bot asked: a rating only after a rating prompt', async () => {
     const menu = await handle(chat('2'))
     expect(menu.replies[0]?.text).toBe(TEXT.askPolicy)

@@ -114,3 +114,16 @@ export function isAnswerShaped(
   if (kind === 'follow_up') return input.attachments.length > 0 && input.quoted?.fromBot === true
   return false
 }
+
+/**
+ * 「4 处理得挺快」「满意，谢谢」: shaped like a rating (a 1–5 score or a verdict word, see `readRating`),
+ * naming no place and not read as a clear request — feedback, not a new problem nor a detail of one.
+ */
+export function isRatingShaped(
+  text: string,
+  t: { intent?: string; confidence?: number; location: { building?: string } } | undefined,
+): boolean {
+  const rating = readRating(text)
+  if (!rating || rating.score < 1 || rating.score > 5 || t?.location.building) return false
+  return !(t?.intent === 'request' && (t.confidence ?? 0) >= 0.5)
+}

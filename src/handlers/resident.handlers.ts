@@ -1,7 +1,7 @@
 import type { ChatServices, ChatSettings } from './chat-handler.js'
 import { MENU_FLOWS, TEXT } from './chat-texts.js'
-import type { ChatContext, ChatMiddleware } from './composer.js'
-import { isCourtesy, isGreeting, readRating } from './etiquette.js'
+import type { ChatMiddleware } from './composer.js'
+import { isCourtesy, isGreeting, isRatingShaped } from './etiquette.js'
 import { runEvents } from './events.handler.js'
 import { runMyCases, runPolicy, runReport } from './report.flow.js'
 
@@ -83,7 +83,7 @@ export function intentHandler(services: ChatServices, settings: ChatSettings): C
       ctx.outcome = 'menu'
       return ctx.reply(ctx.isGroup ? TEXT.groupHelp : TEXT.menu)
     }
-    if (isStrayRating(ctx.text, t)) {
+    if (isRatingShaped(ctx.text, t)) {
       // A rating with no rating asked (none is recorded for this person): thanked, never a new case.
       ctx.outcome = 'rating:none-pending'
       return ctx.reply(TEXT.noRatingPending)
@@ -94,14 +94,4 @@ export function intentHandler(services: ChatServices, settings: ChatSettings): C
     if (t?.language === 'en') return ctx.reply(TEXT.english)
     await ctx.reply(isCourtesy(ctx.text) ? TEXT.thanks : TEXT.chitChat)
   }
-}
-
-/**
- * 「4 处理得挺快」「满意，谢谢」 reaching the last resort: shaped like a rating (a 1–5 score or a verdict
- * word, see `readRating`), naming no place and not read as a clear request — so not a new problem.
- */
-function isStrayRating(text: string, t: ChatContext['triaged']): boolean {
-  const rating = readRating(text)
-  if (!rating || rating.score < 1 || rating.score > 5 || t?.location.building) return false
-  return !(t?.intent === 'request' && t.confidence >= 0.5)
 }
