@@ -2,14 +2,13 @@ import type { Schema as SchemaType } from 'mongoose'
 import { ASKS_VERSION_ID, MEMORY_VERSION_ID, newVersion, scopedVersions } from './registry-version.model.js'
 
 /**
- * The version of what processes keep in memory besides the registry (see registry-version.model.ts):
- * one document of `registry_versions`, `_id: 'memory'`, whose `v` gets a new random value after every
- * write that changes a topic kept in memory. Topics: `auth` (a session ended: logout, a reused refresh
- * token, every session of a person) `cases` (a case or a follow changed); `asks` (a group's open question written or settled) has a
- * document of its own, `_id: 'asks'`, read in the same command, so case writes do not renew it. They share the one
- * document, read with the registry's in one command (`scopedVersions`), so that an API request checks
- * everything it remembers with one read: a write to either topic makes both read again, which costs
- * one `_id` read for a session. A view tagged with the version it was read under is served only while
+ * The versions of what processes keep in memory besides the registry (see registry-version.model.ts),
+ * documents of `registry_versions` whose `v` gets a new random value after every write that changes a
+ * topic kept in memory. `auth` (a session ended: logout, a reused refresh token, every session of a
+ * person) and `cases` (a case or a follow changed) share `_id: 'memory'`: a write to either makes both
+ * read again, which costs one `_id` read for a session. `asks` (a group's open question written or
+ * settled) has `_id: 'asks'`, so case writes do not renew it. All are read with the registry's in one
+ * command (`scopedVersions`). A view tagged with the version it was read under is served only while
  * the document still holds that value, so a write in any process is seen by the next request
  * anywhere. A new random value rather than `$inc` (not atomic on FerretDB): two writers racing each
  * set a value no view was tagged with.
@@ -18,7 +17,8 @@ export type CacheTopic = 'auth' | 'cases' | 'asks'
 
 /** Writes made by this process, per version document: a view read before one is stale here at once. */
 const localEpochs = { memory: 0, asks: 0 }
-const docOf = (topic: CacheTopic) => (topic === 'asks' ? 'asks' : 'memory')
+const VERSION_IDS = { memory: MEMORY_VERSION_ID, asks: ASKS_VERSION_ID } as const
+const docOf = (topic: CacheTopic): keyof typeof localEpochs => (topic === 'asks' ? 'asks' : 'memory')
 
 /** The version for `topic`, with this process's write count (read once per request or message). */
 export async function topicVersion(topic: CacheTopic): Promise<string> {
@@ -31,7 +31,7 @@ export async function topicVersion(topic: CacheTopic): Promise<string> {
 export async function bumpTopic(topic: CacheTopic): Promise<void> {
   const doc = docOf(topic)
   localEpochs[doc]++
-  await newVersion(doc === 'asks' ? ASKS_VERSION_ID : MEMORY_VERSION_ID)
+  await newVersion(VERSION_IDS[doc])
 }
 
 /** Schema plugin: every write through the model bumps the topic (raw driver writes do not). */

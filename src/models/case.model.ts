@@ -294,7 +294,7 @@ export function placeKeysOf(location: { communityId?: unknown; gridId?: unknown 
   return keys
 }
 
-const PLACE_KEYS = ['communityId', 'gridId'] as const
+export const PLACE_KEYS = ['communityId', 'gridId'] as const
 
 /**
  * Keeps the top-level `communityId` / `gridId` equal to `location.communityId` / `location.gridId` on

@@ -11,7 +11,7 @@ import { coalesced } from '../lib/coalesced.js'
  * switch in another process is seen by the next message. A new random value rather than `$inc`
  * (not atomic on FerretDB): two writers racing each set a value no cached view was tagged with.
  */
-export const registryVersionSchema = new Schema(
+const registryVersionSchema = new Schema(
   {
     _id: { type: String, required: true },
     v: { type: String, required: true },
@@ -24,10 +24,11 @@ export const registryVersionSchema = new Schema(
 registryVersionSchema.index({ set: 1 })
 
 /**
- * The version documents: the registry's (`_id: 'registry'`), that of the other views processes
- * keep (`_id: 'memory'`, see cache-version.model.ts) and that of groups' open questions (`_id:
- * 'asks'`: written rarely, read by every group message, so not renewed by each case write). Separate documents, because FerretDB updates are
- * read-modify-write: two writers setting two fields of one document could undo each other.
+ * The version documents: the registry's (`_id: 'registry'`), that of the other views processes keep
+ * (`_id: 'memory'`, see cache-version.model.ts) and that of groups' open questions (`_id: 'asks'`:
+ * written rarely, read by every group message, so not renewed by each case write). Separate
+ * documents, because FerretDB updates are read-modify-write: two writers setting two fields of one
+ * document could undo each other.
  */
 export const RegistryVersionModel = model('RegistryVersion', registryVersionSchema, 'registry_versions')
 
@@ -111,14 +112,15 @@ const bumps = new Map<string, () => Promise<void>>()
 export function newVersion(id: string): Promise<void> {
   let bump = bumps.get(id)
   if (!bump) {
-    bump = coalesced(() => setNewVersion(RegistryVersionModel, id))
+    bump = coalesced(() => setNewVersion(id))
     bumps.set(id, bump)
   }
   return bump()
 }
 
-/** Gives the version document `id` of `versions` a new random value, creating it the first time. */
-export async function setNewVersion(versions: typeof RegistryVersionModel, id: string): Promise<void> {
+/** Gives the version document `id` a new random value, creating it the first time. */
+async function setNewVersion(id: string): Promise<void> {
+  const versions = RegistryVersionModel
   const set = { v: randomUUID(), at: new Date(), set: VERSION_SET }
   try {
     await versions.updateOne({ _id: id }, { $set: set }, { upsert: true }).exec()

@@ -23,7 +23,7 @@ describe('inserts that arrive together', () => {
 
   it('gives each caller its own fate: stored, refused as a duplicate, refused as invalid', async () => {
     await LookupKeyModel.create({ _id: 'room:taken', ref: 'first', at: new Date() })
-    const insert = batchedInserts(LookupKeyModel as never)
+    const insert = batchedInserts(LookupKeyModel)
     const outcome = (p: Promise<void>) =>
       p.then(
         () => 'stored',

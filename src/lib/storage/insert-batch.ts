@@ -1,5 +1,3 @@
-import type { Model } from 'mongoose'
-
 /** A refused document's own error: a duplicate key keeps `code` 11000, as a single insert's would. */
 export class BatchedInsertError extends Error {
   constructor(
@@ -86,7 +84,12 @@ async function settle<T>(batch: Waiting<T>[], send: (items: T[]) => Promise<unkn
  * Only for models whose inserts need no document middleware (`save` hooks do not run; `insertMany`
  * hooks and schema validation do).
  */
-export function batchedInserts(model: Model<never>): (doc: Record<string, unknown>) => Promise<void> {
+export function batchedInserts(model: {
+  insertMany(
+    docs: Record<string, unknown>[],
+    options: { ordered: false; throwOnValidationError: true },
+  ): Promise<unknown>
+}): (doc: Record<string, unknown>) => Promise<void> {
   return batched((docs: Record<string, unknown>[]) =>
     model.insertMany(docs, { ordered: false, throwOnValidationError: true }),
   )

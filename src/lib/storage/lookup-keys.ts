@@ -16,7 +16,7 @@ export type LookupKind =
 const idOf = (kind: LookupKind, value: string) => `${kind}:${value}`
 
 /** Claims arriving together share one insert command (each still decided by its own unique `_id`). */
-const insertKey = batchedInserts(LookupKeyModel as never)
+const insertKey = batchedInserts(LookupKeyModel)
 
 /** The id the key points at, if it was recorded. */
 export async function lookupKey(kind: LookupKind, value: string): Promise<string | undefined> {

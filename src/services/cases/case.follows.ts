@@ -9,7 +9,7 @@ import { CaseFollowModel } from '../../models/case-follow.model.js'
 type Id = Types.ObjectId | string
 
 /** Follows written together share one insert command. */
-const insertFollow = batchedInserts(CaseFollowModel as never)
+const insertFollow = batchedInserts(CaseFollowModel)
 
 /**
  * Records that `personId` follows the case (idempotent: a unique-key insert, a second one is a no-op).

@@ -2,7 +2,7 @@ import { Types } from 'mongoose'
 import { z } from 'zod'
 import { isDuplicateKeyError, NotFoundError, UnavailableError } from '../../lib/errors.js'
 import type { LngLat } from '../../lib/geo.js'
-import { batchedInserts, claimKey, lookupKey, putKey, withLock } from '../../lib/storage/index.js'
+import { batchedInserts, claimKey, lookupKey, putKey } from '../../lib/storage/index.js'
 import {
   CASE_CHANNELS,
   CASE_URGENCIES,
@@ -455,7 +455,7 @@ async function enterIntake(
 }
 
 /** Slots taken together share one insert command (each decided by its own unique `_id`). */
-const insertEntry = batchedInserts(IntakeEntryModel as never)
+const insertEntry = batchedInserts(IntakeEntryModel)
 
 /**
  * Enters the case in the set after the `entries` read (nothing when it is there already): true when

@@ -1,20 +1,18 @@
 import type { Types } from 'mongoose'
 import { withLock } from '../../lib/storage/index.js'
-import { type CaseDoc, CaseModel, placeKeysOf } from '../../models/case.model.js'
+import { type CaseDoc, CaseModel, PLACE_KEYS, placeKeysOf } from '../../models/case.model.js'
 
 type Placed = Pick<CaseDoc, '_id' | 'location'> & {
   communityId?: Types.ObjectId | null
   gridId?: Types.ObjectId | null
 }
 
-const KEYS = ['communityId', 'gridId'] as const
-
 /** The `$set` / `$unset` that make a case's top-level place keys equal its location's, or undefined. */
 function placeFix(c: Placed): { $set?: Record<string, unknown>; $unset?: Record<string, ''> } | undefined {
   const want = placeKeysOf(c.location)
   const set: Record<string, unknown> = {}
   const unset: Record<string, ''> = {}
-  for (const k of KEYS) {
+  for (const k of PLACE_KEYS) {
     const has = c[k] ?? undefined
     if (String(want[k] ?? '') === String(has ?? '')) continue
     if (want[k]) set[k] = want[k]

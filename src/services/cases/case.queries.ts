@@ -128,7 +128,7 @@ const pageSummaries = new WeakMap<FollowedPage, { second: number; items: CaseSum
 /**
  * A shared page's summaries, made at most once a second (its due figures count from that moment):
  * a list many requests read at once is not summarised, nor serialised, once per request. The same
- * array while it holds, so the route can keep its JSON (see `jsonOnce`). Shared: never changed.
+ * array while it holds, so the route can keep its JSON (see `pageJson` in cases.routes.ts). Shared: never changed.
  */
 function summariesOf(ctx: CaseContext, page: FollowedPage): CaseSummary[] {
   const now = ctx.now()

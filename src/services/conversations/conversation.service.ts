@@ -131,7 +131,7 @@ export interface ConversationOptions {
 }
 
 /** Messages stored together (a busy group, the bot's own replies) share one insert command. */
-const insertMessage = batchedInserts(ChatMessageModel as never)
+const insertMessage = batchedInserts(ChatMessageModel)
 
 /** `room:<roomId>` for a group, `dm:<contactId>` for a direct chat with that contact. */
 export function chatKeyOf(roomId: string | undefined, contactId: string): string {

@@ -65,7 +65,7 @@ export interface Outbox {
  */
 
 /** Messages queued together (replies and tasks of a busy moment) share one insert command. */
-const insertMessage = batchedInserts(OutboxModel as never)
+const insertMessage = batchedInserts(OutboxModel)
 
 export function createOutbox(deps: {
   clock: Clock
