@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { MongoClient } from 'mongodb'
-import { startEmbeddedDb } from '../src/lib/embedded-db.js'
 import { ensurePgIndexes } from '../src/lib/storage/index.js'
-import { percentile, round } from './measure.js'
+import { medianP95, timeRuns } from './measure.js'
+import { startScratchDb } from './scratch-db.js'
 
 // `npx tsx bench/case-lists.ts [cases]`: the staff board, one grid's open cases and a grid's workers,
 // each in the query shape read before issue 17 (dotted `location.*` paths, `$in` over statuses, a
@@ -19,24 +16,9 @@ const STATUSES = ['received', 'assigned', 'in_progress', 'resolved', 'closed', '
 const OPEN = ['received', 'posted', 'assigned', 'in_progress']
 const RESIDENTS = N
 
-async function timed(runs: number, fn: (i: number) => Promise<unknown>): Promise<string> {
-  const ms: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now()
-    await fn(i)
-    ms.push(performance.now() - t)
-  }
-  return `median ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms`
-}
+const timed = async (runs: number, fn: (i: number) => Promise<unknown>) => medianP95(await timeRuns(runs, fn))
 
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'linli-caselists-'))
-const db = await startEmbeddedDb({
-  dataDir,
-  cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
-  port: 0,
-  startTimeoutMs: 60_000,
-  backend: 'postgresql',
-})
+const db = await startScratchDb('caselists', 'postgresql')
 const client = await MongoClient.connect(`${db.uri}caselists`)
 const cases = client.db().collection<Record<string, unknown>>('cases')
 const residents = client.db().collection<Record<string, unknown>>('residents')
@@ -101,4 +83,3 @@ console.log(
 for (const [what, figure] of rows) console.log(`${what}: ${figure}`)
 await client.close()
 await db.stop()
-rmSync(dataDir, { recursive: true, force: true })

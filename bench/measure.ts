@@ -72,3 +72,18 @@ export function rssSampler(everyMs = 100) {
     stop: () => clearInterval(timer),
   }
 }
+
+/** Runs `fn` `runs` times one after another; the time of each run, in ms. */
+export async function timeRuns(runs: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now()
+    await fn(i)
+    ms.push(performance.now() - t)
+  }
+  return ms
+}
+
+/** `median … ms, p95 … ms` of the samples. */
+export const medianP95 = (ms: number[]) =>
+  `median ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms`

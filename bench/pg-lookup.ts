@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { MongoClient } from 'mongodb'
-import { type EmbeddedBackend, startEmbeddedDb } from '../src/lib/embedded-db.js'
+import type { EmbeddedBackend } from '../src/lib/embedded-db.js'
 import { ensurePgIndexes } from '../src/lib/storage/index.js'
-import { percentile, round } from './measure.js'
+import { medianP95, round, timeRuns } from './measure.js'
+import { startScratchDb } from './scratch-db.js'
 
 // `npx tsx bench/pg-lookup.ts [documents] [backends]`: findOne by _id and find by gridId on a
 // `residents` collection of N documents (200 per grid), on each embedded backend (default both),
@@ -13,27 +11,8 @@ import { percentile, round } from './measure.js'
 const N = Number(process.argv[2] ?? 100_000)
 const backends = (process.argv[3] ?? 'postgresql,sqlite').split(',') as EmbeddedBackend[]
 
-async function timed(runs: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
-  const ms: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now()
-    await fn(i)
-    ms.push(performance.now() - t)
-  }
-  return ms
-}
-
-const show = (ms: number[]) => `median ${round(percentile(ms, 50))} ms, p95 ${round(percentile(ms, 95))} ms`
-
 for (const backend of backends) {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'linli-pglookup-'))
-  const db = await startEmbeddedDb({
-    dataDir,
-    cacheDir: path.resolve(process.env.LINLI_CACHE_DIR ?? '.cache'),
-    port: 0,
-    startTimeoutMs: 60_000,
-    backend,
-  })
+  const db = await startScratchDb('pglookup', backend)
   const client = await MongoClient.connect(`${db.uri}lookup`)
   const residents = client.db().collection<{ _id: string; gridId: string; name: string }>('residents')
   await client.db().createCollection('residents')
@@ -49,14 +28,13 @@ for (const backend of backends) {
     await residents.insertMany(batch, { ordered: false })
   }
   const insertS = (performance.now() - t0) / 1000
-  const byId = await timed(50, (i) => residents.findOne({ _id: `r${(i * 7919) % N}` }))
-  const byGrid = await timed(20, async (i) =>
+  const byId = await timeRuns(50, (i) => residents.findOne({ _id: `r${(i * 7919) % N}` }))
+  const byGrid = await timeRuns(20, async (i) =>
     residents.find({ gridId: `g${(i * 31) % Math.ceil(N / 200)}` }).toArray(),
   )
   console.log(
-    `${backend}: ${N} residents inserted in ${round(insertS)} s; findOne {_id}: ${show(byId)}; find {gridId} (200 docs): ${show(byGrid)}`,
+    `${backend}: ${N} residents inserted in ${round(insertS)} s; findOne {_id}: ${medianP95(byId)}; find {gridId} (200 docs): ${medianP95(byGrid)}`,
   )
   await client.close()
   await db.stop()
-  rmSync(dataDir, { recursive: true, force: true })
 }
