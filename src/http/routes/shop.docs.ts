@@ -116,7 +116,7 @@ export const shopDocs: RouteDoc[] = [
     tags: ['shop'],
     auth: token,
     body: VerifyBody,
-    response: Redemption,
+    response: Redemption.extend({ residentName: z.string().describe('居民姓名（打码，如「郝**」）') }),
     roles: [...SHOP_STAFF, 'merchant'],
   },
   {
