@@ -74,6 +74,22 @@ describe('the bot’s open questions', () => {
     }
   })
 
+  it('keeps every group’s question when another notice writes one of the same groups at once', async () => {
+    // A batch whose first upsert meets the same question created a moment before must still write
+    // the rest: a server that stops an unordered batch there (FerretDB 1.24) reports nothing.
+    at = t0.getTime()
+    for (let round = 0; round < 8; round++) {
+      const rooms = ['a', 'b', 'c', 'd'].map((id) => ({ type: 'room' as const, id: `r${round}-${id}` }))
+      const ask = { kind: 'ack' as const, noticeId: `n-${round}`, ttlMs: 86_400_000 }
+      const [first] = rooms
+      await Promise.all([
+        asks.recordMany(rooms.map((subject) => ({ subject, ask }))),
+        ...Array.from({ length: 4 }, () => asks.recordMany([{ subject: first as (typeof rooms)[0], ask }])),
+      ])
+      expect(await ChatAskModel.countDocuments({ noticeId: `n-${round}` })).toBe(4)
+    }
+  })
+
   it('moves questions kept in the older layout and deletes expired ones, so none is lost or read again', async () => {
     at = t0.getTime()
     const ask = (kind: string, caseNumber: string, ttl: number) => ({

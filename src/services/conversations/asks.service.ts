@@ -99,8 +99,7 @@ function askId(subject: string, a: Ask): string {
 }
 
 /** Writes one question (replacing the same question asked before): one write by `_id`. */
-async function writeAsk(subject: string, ask: Ask): Promise<void> {
-  const doc = askDoc(subject, ask)
+async function writeAsk(doc: ReturnType<typeof askDoc>): Promise<void> {
   const _id = doc._id
   try {
     await ChatAskModel.replaceOne({ _id }, doc, { upsert: true }).exec()
@@ -176,7 +175,7 @@ export function createAsks(deps: { clock: Clock }): Asks {
   return {
     async record(subject, input) {
       const key = keyOf(subject)
-      await writeAsk(key, askOf(subject, input, now()))
+      await writeAsk(askDoc(key, askOf(subject, input, now())))
       await roomTouched([key])
     },
 
@@ -184,21 +183,21 @@ export function createAsks(deps: { clock: Clock }): Asks {
       if (items.length === 0) return
       const at = now()
       const docs = items.map(({ subject, ask }) => askDoc(keyOf(subject), askOf(subject, ask, at)))
-      try {
-        await ChatAskModel.bulkWrite(
-          docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
-          { ordered: false },
-        )
-      } catch (err) {
-        // An upsert that met the same question created meanwhile (see writeAsk): those again, one each.
-        const e = err as { writeErrors?: Array<{ index: number; code?: number }> }
-        const failed = e.writeErrors ?? []
-        if (failed.length === 0 || !failed.every((w) => w.code === 11000)) throw err
-        for (const w of failed) {
-          const doc = docs[w.index]
-          if (doc) await ChatAskModel.replaceOne({ _id: doc._id }, doc).exec()
-        }
-      }
+      // One command for all. A server may leave some statements out without reporting them (FerretDB
+      // 1.24 stops an unordered batch at a refused statement, e.g. an upsert that met the same question
+      // created meanwhile): unless every statement is accounted for, each is written again on its own.
+      const all = await ChatAskModel.bulkWrite(
+        docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+        { ordered: false },
+      ).then(
+        (r) => r.matchedCount + r.upsertedCount === docs.length,
+        (err: unknown) => {
+          const e = err as { writeErrors?: Array<{ code?: number }> }
+          if (!e.writeErrors?.length || !e.writeErrors.every((w) => w.code === 11000)) throw err
+          return false
+        },
+      )
+      if (!all) for (const doc of docs) await writeAsk(doc)
       await roomTouched(docs.map((d) => d.subject))
     },
 
@@ -231,7 +230,7 @@ export async function tidyAsks(now: Date): Promise<{ moved: number; deleted: num
   for await (const legacy of ConversationAsksModel.find({}).lean().cursor()) {
     for (const a of legacy.asks) {
       if (a.expiresAt.getTime() <= now.getTime()) continue
-      await writeAsk(legacy._id, plain({ ...a, kind: a.kind as AskKind }))
+      await writeAsk(askDoc(legacy._id, plain({ ...a, kind: a.kind as AskKind })))
       moved++
     }
     await roomTouched([legacy._id])
