@@ -11,6 +11,8 @@ export type NoticeStatus = (typeof NOTICE_STATUSES)[number]
 const noticeSchema = new Schema(
   {
     communityId: { type: Schema.Types.ObjectId, ref: 'Community', required: true },
+    /** A notice sent to many communities at once (街道、城市通知): the same id on each community's copy. */
+    batchId: String,
     gridIds: { type: [Schema.Types.ObjectId], ref: 'Grid', default: [] },
     tags: { type: [String], default: [] },
     /** Where it goes: the bound groups in scope, and/or each resident in scope by direct chat. */
@@ -34,6 +36,7 @@ const noticeSchema = new Schema(
 noticeSchema.index({ status: 1, scheduledAt: 1 })
 noticeSchema.index({ communityId: 1, createdAt: -1 })
 noticeSchema.index({ requireAck: 1, status: 1, sentAt: 1 })
+noticeSchema.index({ batchId: 1 }, { sparse: true })
 export const NoticeModel = model('Notice', noticeSchema, 'notices')
 export type NoticeDoc = InferSchemaType<typeof noticeSchema> & { _id: Types.ObjectId }
 

@@ -366,6 +366,25 @@ export const PLATFORM_ROWS: Row[] = [
     ok: [...PLACE],
   },
   {
+    // A street notice naming KH: the KH office and the city admin; the other community's office may not.
+    route: 'POST /api/v1/notices/batch (to community KH)',
+    method: 'post',
+    path: () => '/api/v1/notices/batch',
+    headers: () => ({ 'idempotency-key': `authz-batch-${Math.random().toString(36).slice(2)}` }),
+    body: async (c) => {
+      await c.memo('room', () =>
+        bindRoom({
+          roomId: 'room-kh01',
+          communityId: c.w.community._id,
+          gridId: c.w.grid._id,
+          code: 'KH-01',
+        }),
+      )
+      return { communityIds: [id(c.w.community)], title: '停水通知', body: '明天上午停水。', confirm: true }
+    },
+    ok: [...STAFF_OK],
+  },
+  {
     route: 'POST /api/v1/notices/:id/send (a KH-01 notice)',
     method: 'post',
     path: async (c, allowed) =>

@@ -178,4 +178,38 @@ describe('events and notices routes', () => {
     expect(acks.body.acknowledged.map((p: { name: string }) => p.name)).toEqual(['李阿姨'])
     expect(acks.body.pending.map((p: { name: string }) => p.name)).toEqual(['王主任'])
   })
+
+  it('a street notice over HTTP: needs an Idempotency-Key, answers 201 then 200 for the retry, 403 to a resident', async () => {
+    const { http, staffAuth, residentAuth } = await setup()
+    const body = { title: '停水通知', body: '明天上午停水。', confirm: true }
+    const noKey = await http.post('/api/v1/notices/batch').set('authorization', staffAuth).send(body)
+    expect(noKey.status).toBe(400)
+    expect(noKey.body.error.message).toContain('Idempotency-Key')
+    const resident = await http
+      .post('/api/v1/notices/batch')
+      .set('authorization', residentAuth)
+      .set('idempotency-key', 'resident-try-01')
+      .send(body)
+    expect(resident.status).toBe(403)
+    const send = () =>
+      http
+        .post('/api/v1/notices/batch')
+        .set('authorization', staffAuth)
+        .set('idempotency-key', 'office-batch-01')
+        .send(body)
+    const first = await send()
+    expect(first.status).toBe(201)
+    expect(first.body).toMatchObject({ rooms: 2, enqueued: 2, replayed: false, skipped: [] })
+    expect(first.body.notices).toEqual([expect.objectContaining({ communityName: 'KC社区', rooms: 2 })])
+    const retry = await send()
+    expect(retry.status).toBe(200)
+    expect(retry.body).toMatchObject({ batchId: first.body.batchId, enqueued: 0, replayed: true })
+    expect(await OutboxModel.countDocuments({ kind: 'notice' })).toBe(2)
+    const unknownField = await http
+      .post('/api/v1/notices/batch')
+      .set('authorization', staffAuth)
+      .set('idempotency-key', 'office-batch-02')
+      .send({ ...body, gridIds: ['x'] })
+    expect(unknownField.status).toBe(400)
+  })
 })

@@ -3,10 +3,12 @@ import { z } from 'zod'
 import { systemClock } from '../../lib/clock.js'
 import { ForbiddenError } from '../../lib/errors.js'
 import { canManage } from '../../services/events/event.views.js'
+import { serves } from '../../services/notices/notice.batch.js'
 import type { NoticeService } from '../../services/notices/notice.service.js'
 import { createWeComGroupDrafts, type WeComGroupDrafts } from '../../services/notices/wecom-group-drafts.js'
 import { requireRole } from '../middleware/auth.js'
 import { parseBody, parseParams } from '../validate.js'
+import { requestKey } from './cases.routes.js'
 import { EmptyInput } from './cases.schemas.js'
 
 export const IdParams = z.object({ id: z.string().regex(/^[0-9a-f]{24}$/i, '通知编号格式不正确') })
@@ -27,7 +29,7 @@ export const GroupDraftBody = z
       .optional(),
   })
   .strict()
-const STAFF = ['community_staff', 'admin', 'grid_worker'] as const
+const STAFF = ['community_staff', 'admin', 'grid_worker', 'street_staff'] as const
 
 /**
  * `/api/v1/notices`: staff write, send (or schedule) notices and follow delivery and acknowledgements;
@@ -44,7 +46,9 @@ export function noticesRoutes(deps: { notices: NoticeService; groupDrafts?: WeCo
     const actor = requireRole(ctx, ...STAFF)
     const { id } = parseParams(ctx, IdParams)
     const notice = await notices.get(id)
-    if (!canManage(actor, notice.communityId, notice.gridIds))
+    // Staff who manage it, and a street office for the notices of its communities (its 街道通知).
+    const street = actor.roles.includes('street_staff') && serves(actor, notice.communityId)
+    if (!canManage(actor, notice.communityId, notice.gridIds) && !street)
       throw new ForbiddenError('只能查看本社区的通知')
     return { actor, id }
   }
@@ -53,6 +57,14 @@ export function noticesRoutes(deps: { notices: NoticeService; groupDrafts?: WeCo
     const actor = requireRole(ctx, ...STAFF)
     ctx.status = 201
     ctx.body = await notices.create(parseBody(ctx, AnyBody) as never, actor)
+  })
+  // 街道、城市通知: one request, one notice per community, to every bound group of each.
+  router.post('/batch', async (ctx) => {
+    const actor = requireRole(ctx, 'street_staff', 'community_staff', 'admin')
+    const key = requestKey(ctx)
+    const result = await notices.sendBatch(parseBody(ctx, AnyBody) as never, actor, key)
+    ctx.status = result.replayed ? 200 : 201
+    ctx.body = result
   })
   router.post('/:id/send', async (ctx) => {
     const { actor, id } = await readable(ctx)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { BatchNoticeInput } from '../../services/notices/notice.batch.js'
 import { NoticeInput } from '../../services/notices/notice.service.js'
 import { CreateRequestInput, RequestsQuery } from '../../services/open311/open311.service.js'
 import { IDEMPOTENCY_KEY_HEADER, type RouteDoc } from '../openapi.js'
@@ -37,6 +38,18 @@ import {
 import { BindInput, ImportQuery } from './registry.routes.js'
 import { ContactInput, DirectMessageInput, RoomInput, RoomMessageInput } from './sim.routes.js'
 
+/** What a 街道、城市通知 answers: the notice of each community reached, and those without a group. */
+const BatchNoticeResultBody = z.object({
+  batchId: z.string(),
+  notices: z.array(
+    z.object({ id: z.string(), communityId: z.string(), communityName: z.string(), rooms: z.number().int() }),
+  ),
+  rooms: z.number().int(),
+  enqueued: z.number().int(),
+  skipped: z.array(z.object({ communityId: z.string(), communityName: z.string() })),
+  replayed: z.boolean(),
+  dryRun: z.boolean().optional(),
+})
 const token = 'token' as const
 const STAFF = ['community_staff', 'admin', 'grid_worker']
 const EventRoster = z.object({
@@ -461,6 +474,19 @@ export const featureDocs: RouteDoc[] = [
     auth: token,
     body: NoticeInput,
     roles: STAFF,
+  },
+  {
+    method: 'post',
+    path: '/api/v1/notices/batch',
+    status: [201, 200],
+    headers: [IDEMPOTENCY_KEY_HEADER(true)],
+    summary:
+      '街道、城市通知：一次发给多个社区的全部已绑定群（每个社区一条通知，各自统计送达和收到）；不填 communityIds 即发给本人负责的全部社区（市级管理员为全市）；超过 30 个群需 confirm；dryRun 只预览覆盖范围、不发送；同一 Idempotency-Key 重试返回 200，不重复发送',
+    tags: ['notices'],
+    auth: token,
+    body: BatchNoticeInput,
+    response: BatchNoticeResultBody,
+    roles: ['street_staff', 'community_staff', 'admin'],
   },
   {
     method: 'post',

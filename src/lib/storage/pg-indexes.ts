@@ -54,7 +54,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   outbox: ['key', 'status', 'account', 'pendingLane'],
   events: ['code', 'checkinCode', 'status', 'communityId'],
   event_signups: ['eventId', 'personId'],
-  notices: ['status', 'communityId'],
+  notices: ['status', 'communityId', 'batchId'],
   notice_acks: ['noticeId', 'personId'],
   notice_household_acks: ['noticeId', 'householdId'],
   points_ledger: ['refKey', 'personId'],

@@ -21,6 +21,7 @@ import { parseEventTime } from '../events/event.time.js'
 import { assertCanManage, type StaffActor } from '../events/event.views.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
 import { type AudienceScope, personsInScope, roomsInScope, type ScopePerson } from './audience.js'
+import { type BatchNoticeInput, type BatchNoticeResult, createBatchNotices } from './notice.batch.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 
@@ -68,6 +69,8 @@ export interface NoticeView {
   scheduledAt?: Date
   sentAt?: Date
   planned: { rooms: number; persons: number }
+  /** Sent to many communities at once (街道、城市通知): the same on each community's notice. */
+  batchId?: string
 }
 
 export interface DeliveryReport {
@@ -169,6 +172,11 @@ export interface NoticeService {
    * once per notice and resident (a second click says it was already asked).
    */
   followUp(id: string, personId: string): Promise<{ follower: AckPerson['follower']; queued: boolean }>
+  /**
+   * One notice for many communities (街道、城市通知), to their bound groups, sent now: one notice per
+   * community reached. `requestKey` (the request's Idempotency-Key) makes a retry queue nothing twice.
+   */
+  sendBatch(input: BatchNoticeInput, actor: StaffActor, requestKey: string): Promise<BatchNoticeResult>
 }
 
 function parse<S extends z.ZodType>(schema: S, input: unknown, message: string): z.output<S> {
@@ -203,6 +211,7 @@ function toView(n: NoticeDoc): NoticeView {
     ...(n.scheduledAt ? { scheduledAt: n.scheduledAt } : {}),
     ...(n.sentAt ? { sentAt: n.sentAt } : {}),
     planned: { rooms: n.planned?.rooms ?? 0, persons: n.planned?.persons ?? 0 },
+    ...(n.batchId ? { batchId: n.batchId } : {}),
   }
 }
 
@@ -301,6 +310,38 @@ async function householdAcksOf(
   )
 }
 
+/** A notice's outbox messages: one per group and per person it reaches, keyed by the notice. */
+function messagesFor(
+  n: Pick<NoticeDoc, '_id' | 'title' | 'body' | 'requireAck'>,
+  rooms: { roomId: string }[],
+  persons: ScopePerson[],
+): OutboxInput[] {
+  const text = noticeText(n)
+  const refs = { noticeId: String(n._id) }
+  // A notice that asks for 收到 records that question for every group and person it reaches.
+  const expects = n.requireAck
+    ? { expects: { kind: 'ack' as const, noticeId: String(n._id), ttlMs: ACK_WINDOW_MS } }
+    : {}
+  return [
+    ...rooms.map((r) => ({
+      key: `notice:${n._id}:room:${r.roomId}`,
+      to: { type: 'room' as const, id: r.roomId },
+      text,
+      kind: 'notice',
+      refs,
+      ...expects,
+    })),
+    ...persons.map((p) => ({
+      key: `notice:${n._id}:person:${p.personId}`,
+      to: { type: 'person' as const, id: p.personId },
+      text,
+      kind: 'notice',
+      refs,
+      ...expects,
+    })),
+  ]
+}
+
 /** Notices 通知: written by staff, planned into outbox messages per group and person, acknowledged. */
 export function createNoticeService(deps: {
   clock: Clock
@@ -312,33 +353,6 @@ export function createNoticeService(deps: {
     const rooms = n.toRooms ? await roomsInScope(scope) : []
     const persons = n.toPersons ? await personsInScope(scope) : []
     return { rooms, persons }
-  }
-
-  function messagesFor(n: NoticeDoc, rooms: { roomId: string }[], persons: ScopePerson[]): OutboxInput[] {
-    const text = noticeText(n)
-    const refs = { noticeId: String(n._id) }
-    // A notice that asks for 收到 records that question for every group and person it reaches.
-    const expects = n.requireAck
-      ? { expects: { kind: 'ack' as const, noticeId: String(n._id), ttlMs: ACK_WINDOW_MS } }
-      : {}
-    return [
-      ...rooms.map((r) => ({
-        key: `notice:${n._id}:room:${r.roomId}`,
-        to: { type: 'room' as const, id: r.roomId },
-        text,
-        kind: 'notice',
-        refs,
-        ...expects,
-      })),
-      ...persons.map((p) => ({
-        key: `notice:${n._id}:person:${p.personId}`,
-        to: { type: 'person' as const, id: p.personId },
-        text,
-        kind: 'notice',
-        refs,
-        ...expects,
-      })),
-    ]
   }
 
   const NOTICE_LOCK = { ttlMs: 60_000, waitMs: 30_000 }
@@ -687,5 +701,9 @@ export function createNoticeService(deps: {
     acks,
     reach,
     followUp,
+    sendBatch: createBatchNotices({
+      ...deps,
+      messagesFor: (n, rooms) => messagesFor(n, rooms, []),
+    }),
   }
 }
