@@ -29,7 +29,7 @@ export const NAV_PAGES: readonly NavPage[] = [
   page('intake', '受理窗口', ['intake_desk'], true),
   page('map', '社区地图', COMMUNITY, true),
   page('dashboard', '数据看板', COMMUNITY, true),
-  page('notices', '通知', WRITERS),
+  page('notices', '通知', [...WRITERS, 'street_staff']),
   page('events', '活动', WRITERS),
   page('polls', '投票议事', WRITERS),
   page('volunteers', '志愿服务', ['community_staff', 'admin'], true),

@@ -1,5 +1,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OutboxModel } from '../../src/models/outbox.model.js'
+import { RoomBindingModel } from '../../src/models/room-binding.model.js'
 import { shot, startConsoleWorld } from './console-world.js'
 import type { ServiceWorld } from './service-world.js'
 
@@ -104,6 +106,41 @@ describe('the console’s notices page in Chromium: compose, preview, send, watc
     // The same page on a phone.
     await page.setViewportSize({ width: 390, height: 844 })
     await shot(page, 'notices-phone')
+    await page.close()
+  }, 90_000)
+
+  it('an admin sends one notice to every group of the communities they serve: preview, confirm, each community’s notice', async () => {
+    const { service, seed } = world
+    const groups = await RoomBindingModel.countDocuments({})
+    const earlier = await OutboxModel.countDocuments({ kind: 'notice' })
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } })
+    page.on('pageerror', (err) => {
+      throw err
+    })
+    await page.goto(`${service.url}/console/`)
+    await page.getByRole('button', { name: new RegExp(seed.admin.name) }).click()
+    await expect.poll(() => page.textContent('#who-name')).toBe(seed.admin.name)
+    await page.getByRole('link', { name: '通知' }).click()
+    await expect.poll(() => page.textContent('#batch-form h2')).toContain('发给我负责的全部社区')
+    await page.fill('#batch-title', '全市停水通知')
+    await page.fill('#batch-body', '明天上午9点至12点全市管网检修停水，请提前储水。')
+    await page.uncheck('#batch-ack')
+    await page.click('#batch-preview')
+    // The preview counts every bound group; nothing is sent yet.
+    await expect.poll(() => page.textContent('#batch-reach')).toContain(`${groups} 个群`)
+    expect(await OutboxModel.countDocuments({ kind: 'notice' })).toBe(earlier)
+    await shot(page, 'notices-batch-preview')
+    await page.click('#batch-send')
+    await expect.poll(() => page.textContent('[role=status]')).toContain(`个社区的 ${groups} 个群`)
+    // Each community's notice opens as its own page, sent, with its delivery report.
+    const link = page.locator('#batch-sent a').first()
+    const community = await link.textContent()
+    expect(community).toBeTruthy()
+    await link.click()
+    await expect.poll(() => page.textContent('#notice-status')).toContain('已发送')
+    await expect.poll(() => page.textContent('#delivery')).toContain('计划送达：群')
+    expect(await OutboxModel.countDocuments({ kind: 'notice' })).toBe(earlier + groups)
+    await shot(page, 'notices-batch-sent')
     await page.close()
   }, 90_000)
 })
