@@ -9,7 +9,8 @@ import { type JobRunResult, runJob } from './runner.js'
 
 /**
  * Repairs what cases keep for cheap reads: each case's `holderId` (the workers' open workload routing
- * compares; written with the case, filled here on cases stored before it existed) and the people's
+ * compares) and `unowned` (the intake desk's list; both written with the case, filled here on cases
+ * stored before they existed) and the people's
  * `case_follows` (我的工单; a second write, fixed here when a crash came between). Intake entries past the
  * duplicate window are deleted (see `tidyIntakeEntries`). The bot's open questions are tidied too:
  * expired ones deleted, any still in the older one-document-per-subject layout moved (see `tidyAsks`).
@@ -22,6 +23,7 @@ export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> 
     const workload = await recountOpenAssignments()
     ctx.count('workloadAdded', workload.added)
     ctx.count('workloadRemoved', workload.removed)
+    ctx.count('unownedKeys', workload.unowned)
     ctx.count('follows', await rebuildCaseFollows(new Date(now.getTime() - 2 * 24 * 3600_000)))
     const intake = await tidyIntakeEntries(now, deps.config.cases.duplicateWindowHours)
     ctx.count('intakeMoved', intake.moved)

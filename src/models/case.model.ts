@@ -217,6 +217,12 @@ const caseSchema = new Schema(
      */
     holderId: { type: Schema.Types.ObjectId, ref: 'Resident', index: true },
     /**
+     * True while the case is open and nobody handles it (held at a queue, or received with no assignee
+     * and no department), else absent: the intake desk's list and the board's 无人负责 filter are one
+     * indexed equality on it, kept in the same write as the case (see case.workload.ts).
+     */
+    unowned: { type: Boolean, default: undefined },
+    /**
      * Set while the case is held at a queue: the intake desk (its assignee, when set, is a desk
      * member or an admin) or its community's dispatch queue. Cleared when the case is relocated.
      */
@@ -276,7 +282,7 @@ caseSchema.index({ 'subscribers.sourceKey': 1 })
 caseSchema.index({ postedDepartmentIds: 1, status: 1 })
 caseSchema.index({ departmentId: 1, status: 1 })
 caseSchema.index({ status: 1, claimDeadline: 1 })
-caseSchema.index({ 'heldAt.queue': 1, status: 1 })
+caseSchema.index({ unowned: 1, communityId: 1, _id: -1 }, { sparse: true })
 mirrorPlace(caseSchema)
 // Lists kept in memory (a person's cases) are served only while no case changed anywhere.
 caseSchema.plugin(topicVersioned('cases'))

@@ -28,6 +28,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'category',
     'communityId',
     'gridId',
+    'unowned',
   ],
   case_follows: ['personId'],
   chat_asks: ['subject'],

@@ -14,7 +14,7 @@ import type { Recipient } from './case.notify.js'
 import { normaliseCaseNumber } from './case.number.js'
 import type { CaseHandlers } from './case.routing.js'
 import type { DueStateFn } from './case.views.js'
-import { holderUpdate } from './case.workload.js'
+import { keyUpdate } from './case.workload.js'
 
 /** What triage tells about a text (the triage service's result has at least these fields). */
 export interface CaseTriageResult {
@@ -169,11 +169,12 @@ export function createCaseContext(deps: CaseServiceDeps): CaseContext {
       const change = await fn(current)
       const at = now()
       const entries = change.timeline.map((t) => ({ ...t, at }))
-      // The open workload (`holderId`) changes in the same write as the status and the assignee.
-      const holder = holderUpdate(current, change.set ?? {}, change.unset ?? [])
-      const unset = [...(change.unset ?? []), ...(holder.unset ? [holder.unset] : [])]
+      // The open workload (`holderId`) and 无人负责 (`unowned`) change in the same write as the
+      // status, the assignee and the queue.
+      const keys = keyUpdate(current, change.set ?? {}, change.unset ?? [])
+      const unset = [...(change.unset ?? []), ...keys.unset]
       const update: Record<string, unknown> = {
-        $set: { ...change.set, ...holder.set, updatedAt: at },
+        $set: { ...change.set, ...keys.set, updatedAt: at },
         $push: { timeline: { $each: entries }, ...eachOf(change.push) },
       }
       if (unset.length) update.$unset = Object.fromEntries(unset.map((k) => [k, '']))

@@ -233,15 +233,10 @@ export async function listMarketplace(
 
 /**
  * Open cases nobody handles: held at a queue (`heldAt`), or received and owned by nobody (against the
- * rules). The intake desk's list and the board's 无人负责 filter.
+ * rules). The intake desk's list and the board's 无人负责 filter: one equality on the key the case
+ * keeps in the same write (see `keyUpdate` in case.workload.ts).
  */
-const UNOWNED: Record<string, unknown> = {
-  status: { $in: OPEN_CASE_STATUSES },
-  $or: [
-    { 'heldAt.queue': { $exists: true } },
-    { status: 'received', assigneeId: { $exists: false }, departmentId: { $exists: false } },
-  ],
-}
+const UNOWNED: Record<string, unknown> = { unowned: true }
 
 /** The instant a `YYYY-MM-DD` day starts in `timeZone`; a malformed or impossible date is a 400. */
 function dayStart(day: string, timeZone: string, what: string): Date {
@@ -312,7 +307,7 @@ export async function listForCommunity(
   const and: Record<string, unknown>[] = []
   if (f.overdue) and.push({ status: { $in: OPEN_CASE_STATUSES }, 'deadlines.resolveBy': { $lt: ctx.now() } })
   if (f.rework) and.push({ $or: [{ reworkCount: { $gt: 0 } }, { reopenedCount: { $gt: 0 } }] })
-  if (f.unowned) and.push(UNOWNED)
+  if (f.unowned) filter.unowned = true
   if (f.q) and.push(textMatch(f.q))
   if (and.length > 0) filter.$and = and
   const several = statuses && statuses.length > 1 ? statuses : undefined

@@ -70,8 +70,38 @@ describe('open workload kept with the case', () => {
     )
     const workers = [String(w.worker._id), String(w.partTime._id)]
     expect(await openWorkload(workers)).not.toEqual(await truth(workers))
-    expect(await recountOpenAssignments()).toEqual({ added: 1, removed: 1 })
+    expect(await recountOpenAssignments()).toEqual({ added: 1, removed: 1, unowned: 0 })
     expect(await openWorkload(workers)).toEqual(await truth(workers))
-    expect(await recountOpenAssignments()).toEqual({ added: 0, removed: 0 })
+    expect(await recountOpenAssignments()).toEqual({ added: 0, removed: 0, unowned: 0 })
+  })
+
+  it('keeps 无人负责 with the case: set while held at the desk, gone once it has an owner, repaired by the recount', async () => {
+    await makeCaseWorld()
+    const { service } = makeCaseService()
+    // No place: held at the intake desk, the one case of the desk's list.
+    const held = await service.open({
+      channel: 'open311',
+      sourceKey: 'u-1',
+      text: '路边垃圾没人清理',
+      category: 'sanitation',
+    })
+    const placed = await service.open(report('u-2', '3号楼楼道灯坏了', 'facility_repair'))
+    const keyOf = async (id: string) => (await CaseModel.findById(id, { unowned: 1 }).lean())?.unowned
+    expect(await keyOf(held.case.id)).toBe(true)
+    expect(await keyOf(placed.case.id)).toBeUndefined()
+    // Stored around the service (before the key existed): the recount puts it back, and takes a
+    // wrong one off a case that has its grid worker.
+    await CaseModel.collection.updateOne(
+      { _id: new Types.ObjectId(held.case.id) },
+      { $unset: { unowned: '' } },
+    )
+    await CaseModel.collection.updateOne(
+      { _id: new Types.ObjectId(placed.case.id) },
+      { $set: { unowned: true } },
+    )
+    expect(await recountOpenAssignments()).toEqual({ added: 0, removed: 0, unowned: 2 })
+    expect(await keyOf(held.case.id)).toBe(true)
+    expect(await keyOf(placed.case.id)).toBeUndefined()
+    expect(await recountOpenAssignments()).toEqual({ added: 0, removed: 0, unowned: 0 })
   })
 })
