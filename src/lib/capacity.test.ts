@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest'
-import { capacityWarning, EMBEDDED_PG_SERVES_HOUSEHOLDS, warnAboutCapacity } from './capacity.js'
+import {
+  capacityWarning,
+  EMBEDDED_PG_SERVES_HOUSEHOLDS,
+  EMBEDDED_SQLITE_SERVES_HOUSEHOLDS,
+  warnAboutCapacity,
+} from './capacity.js'
 
 describe('start-up capacity warning', () => {
   const pg = { source: 'ferretdb' as const, backend: 'postgresql' as const }
   it('warns on SQLite at any size and on PostgreSQL beyond the curve, pointing to docs/deploy.md', () => {
-    expect(capacityWarning({ source: 'ferretdb', backend: 'sqlite' }, 10)).toMatch(/SQLite.*docs\/deploy\.md/)
+    const sqlite = { source: 'ferretdb' as const, backend: 'sqlite' as const }
+    expect(capacityWarning(sqlite, 10)).toMatch(/SQLite.*pilot.*docs\/deploy\.md/)
+    expect(capacityWarning(sqlite, EMBEDDED_SQLITE_SERVES_HOUSEHOLDS + 1)).toMatch(
+      /beyond.*PostgreSQL.*docs\/deploy\.md/,
+    )
     expect(capacityWarning(pg, EMBEDDED_PG_SERVES_HOUSEHOLDS)).toBeUndefined()
     expect(capacityWarning(pg, EMBEDDED_PG_SERVES_HOUSEHOLDS + 1)).toMatch(/beyond.*docs\/deploy\.md/)
     expect(capacityWarning({ source: 'external' }, 10_000_000)).toBeUndefined()
