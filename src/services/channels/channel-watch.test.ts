@@ -18,7 +18,17 @@ describe('channel watch: staff are told when a channel is down, once, and when i
   it('alerts admins and the staff robot after the grace period, once per outage, and on recovery', async () => {
     const clock = fixedClock(new Date('2026-12-07T01:00:00Z'))
     const outbox = createOutbox({ clock })
-    const admin = await ResidentModel.create({ name: '赵站长', roles: ['admin'], token: 'tok-admin' })
+    // Someone holding both alerted roles is told once.
+    const admin = await ResidentModel.create({
+      name: '赵站长',
+      roles: ['admin', 'street_staff'],
+      token: 'tok-admin',
+    })
+    const street = await ResidentModel.create({
+      name: '街道李科长',
+      roles: ['street_staff'],
+      token: 'tok-street',
+    })
     await ResidentModel.create({ name: '居民甲', roles: ['resident'], token: 'tok-r' })
     let health: ChannelHealth = { state: 'up', since: clock.now() }
     const bot: ChannelSource = { channel: 'wechaty', account: 'kanghe2', health: () => health }
@@ -29,7 +39,7 @@ describe('channel watch: staff are told when a channel is down, once, and when i
         clock,
         logger: silentLogger,
         timezone: 'Asia/Shanghai',
-        alerts: { afterMinutes: 5, roles: ['admin'], robots: ['staff'] },
+        alerts: { afterMinutes: 5, roles: ['admin', 'street_staff'], robots: ['staff'] },
       })
     const first = watch()
     await first.check()
@@ -45,7 +55,7 @@ describe('channel watch: staff are told when a channel is down, once, and when i
     await watch().check()
     const alerts = await OutboxModel.find({ kind: 'alert' }).lean()
     expect(alerts.map((a) => `${a.to?.type}:${a.to?.id}`).sort()).toEqual(
-      [`person:${admin._id}`, 'robot:staff'].sort(),
+      [`person:${admin._id}`, `person:${street._id}`, 'robot:staff'].sort(),
     )
     expect(alerts[0]?.text).toBe(
       '【邻里·渠道告警】群机器人（kanghe2）不可用：机器人已掉线（自12月7日 09:00起）。' +
@@ -58,7 +68,7 @@ describe('channel watch: staff are told when a channel is down, once, and when i
     await first.check()
     await first.check()
     const back = await OutboxModel.find({ text: { $regex: '渠道恢复' } }).lean()
-    expect(back).toHaveLength(2)
+    expect(back).toHaveLength(3)
     expect(back[0]?.text).toBe(
       '【邻里·渠道恢复】群机器人（kanghe2）已恢复正常（12月7日 09:06），排队的消息正在补发。',
     )
@@ -68,7 +78,7 @@ describe('channel watch: staff are told when a channel is down, once, and when i
     health = { state: 'degraded', detail: '最近多次发送失败', since: clock.now() }
     clock.advance(6 * 60_000)
     await first.check()
-    expect(await OutboxModel.countDocuments({ text: { $regex: '发送不稳定：最近多次发送失败' } })).toBe(2)
+    expect(await OutboxModel.countDocuments({ text: { $regex: '发送不稳定：最近多次发送失败' } })).toBe(3)
   })
 
   it('uses the configured defaults: admins and street staff after five minutes', () => {

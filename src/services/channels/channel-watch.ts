@@ -40,11 +40,17 @@ export function createChannelWatch(deps: {
 
   async function recipients(): Promise<OutboxInput['to'][]> {
     const roles = alerts.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r))
-    const people = await ResidentModel.find({ roles: { $in: roles }, erasedAt: { $exists: false } })
-      .select({ _id: 1 })
-      .lean()
+    // One indexed equality a role (an `$in` reads every resident on the embedded server).
+    const found = await Promise.all(
+      roles.map((role) =>
+        ResidentModel.find({ roles: role, erasedAt: { $exists: false } })
+          .select({ _id: 1 })
+          .lean(),
+      ),
+    )
+    const ids = [...new Set(found.flat().map((p) => String(p._id)))]
     return [
-      ...people.map((p) => ({ type: 'person' as const, id: String(p._id) })),
+      ...ids.map((id) => ({ type: 'person' as const, id })),
       ...alerts.robots.map((name) => ({ type: 'robot' as const, id: name })),
     ]
   }
