@@ -267,13 +267,22 @@ export function createConversations(options: ConversationOptions): Conversations
 
     async listUnprocessed(olderThanMs) {
       const before = new Date(clock.now().getTime() - olderThanMs)
-      const docs = await ChatMessageModel.find({
-        direction: 'in',
-        status: { $in: ['received', 'processing'] }, // `processing`: left by versions before 0.2
-        receivedAt: { $lte: before },
-      })
-        .sort({ receivedAt: 1, _id: 1 })
-        .lean<ChatMessageDoc[]>()
+      // One indexed equality a status (`processing`: left by versions before 0.2), never an `$in`,
+      // which would read every message ever stored at each start on the embedded server.
+      const found = await Promise.all(
+        (['received', 'processing'] as const).map((status) =>
+          ChatMessageModel.find({ status, direction: 'in', receivedAt: { $lte: before } })
+            .sort({ receivedAt: 1, _id: 1 })
+            .lean<ChatMessageDoc[]>(),
+        ),
+      )
+      const docs = found
+        .flat()
+        .sort(
+          (a, b) =>
+            a.receivedAt.getTime() - b.receivedAt.getTime() ||
+            (String(a._id) < String(b._id) ? -1 : String(a._id) > String(b._id) ? 1 : 0),
+        )
       return docs.map(toView)
     },
 
