@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { Types } from 'mongoose'
+import pMap from 'p-map'
 import { z } from 'zod'
 import type { Clock } from '../../lib/clock.js'
 import { ConflictError, describeIssues, ForbiddenError, InvalidInputError } from '../../lib/errors.js'
@@ -96,15 +97,9 @@ export function createBatchNotices(deps: {
     return docs.map((d) => ({ id: String(d._id), name: d.name }))
   }
 
-  async function roomsOf(communities: Array<{ id: string }>): Promise<ScopeRoom[][]> {
-    const out: ScopeRoom[][] = new Array(communities.length)
-    let next = 0
-    const worker = async () => {
-      for (let i = next++; i < communities.length; i = next++)
-        out[i] = await roomsInScope({ communityId: (communities[i] as { id: string }).id })
-    }
-    await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, communities.length) }, worker))
-    return out
+  /** Each community's groups: one indexed read a community, a few at a time. */
+  function roomsOf(communities: Array<{ id: string }>): Promise<ScopeRoom[][]> {
+    return pMap(communities, (c) => roomsInScope({ communityId: c.id }), { concurrency: READS_AT_ONCE })
   }
 
   return async function sendBatch(
