@@ -3,6 +3,7 @@ import { tidyIntakeEntries } from '../services/cases/case.intake.js'
 import { backfillPlaceKeys } from '../services/cases/case.place-keys.js'
 import { recountOpenAssignments } from '../services/cases/case.workload.js'
 import { tidyAsks } from '../services/conversations/asks.service.js'
+import { backfillGridMonths } from '../services/points/points.grid-keys.js'
 import { backfillStaffKeys } from '../services/registry/registry.staff-queries.js'
 import { type JobDeps, runnerOptions } from './deps.js'
 import { type JobRunResult, runJob } from './runner.js'
@@ -16,7 +17,8 @@ import { type JobRunResult, runJob } from './runner.js'
  * expired ones deleted, any still in the older one-document-per-subject layout moved (see `tidyAsks`).
  * Each case's top-level `communityId` / `gridId` (the lists' keys, mirrored from its location) is
  * filled or corrected in batches (see `backfillPlaceKeys`), and so are the staff's `staffKeys` (see
- * `backfillStaffKeys`). Counts are recorded in the job run.
+ * `backfillStaffKeys`), and the points ledger's `gridMonth` (a grid's leaderboard; see
+ * `backfillGridMonths`). Counts are recorded in the job run.
  */
 export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> {
   return runJob('case-indexes', runnerOptions(deps), now, async (ctx) => {
@@ -30,6 +32,7 @@ export function caseIndexesJob(deps: JobDeps, now: Date): Promise<JobRunResult> 
     ctx.count('intakeExpired', intake.deleted)
     ctx.count('placeKeys', (await backfillPlaceKeys()).fixed)
     ctx.count('staffKeys', (await backfillStaffKeys()).fixed)
+    ctx.count('pointsGridKeys', await backfillGridMonths())
     const asks = await tidyAsks(now)
     ctx.count('asksMoved', asks.moved)
     ctx.count('asksExpired', asks.deleted)

@@ -1,4 +1,5 @@
 import { type InferSchemaType, model, Schema, type Types } from 'mongoose'
+import { ResidentModel } from './registry.model.js'
 
 /** Why points moved. Earning reasons count towards the monthly cap; the others do not. */
 export const POINTS_REASONS = [
@@ -48,6 +49,11 @@ const pointsEntrySchema = new Schema(
     },
     /** 'YYYY-MM' of `at` in the service's time zone (Asia/Shanghai): the month the cap applies to. */
     month: { type: String, required: true },
+    /**
+     * `<gridId>:<month>` of the person's grid when the entry was written: a grid's leaderboard is one
+     * indexed equality on it (see `gridMonthKey`). Absent for someone with no grid.
+     */
+    gridMonth: String,
     at: { type: Date, required: true },
     /** Staff who made a manual adjustment or reversal. */
     byId: { type: Schema.Types.ObjectId, ref: 'Resident' },
@@ -59,6 +65,18 @@ pointsEntrySchema.index({ personId: 1, month: 1 })
 pointsEntrySchema.index({ personId: 1, at: -1, _id: -1 })
 /** Whose points moved in a month (the monthly statements). */
 pointsEntrySchema.index({ month: 1 })
+pointsEntrySchema.index({ gridMonth: 1 }, { sparse: true })
+
+/** The leaderboard key of a grid and month. */
+export const gridMonthKey = (gridId: unknown, month: string): string => `${String(gridId)}:${month}`
+
+// Every entry records the grid its person lives in as it is written (one read by `_id`), so a grid's
+// board never reads the whole ledger. Entries are written with `create` (save middleware runs).
+pointsEntrySchema.pre('save', async function () {
+  if (this.gridMonth || !this.personId) return
+  const person = await ResidentModel.findById(this.personId, { gridId: 1 }).lean()
+  if (person?.gridId) this.gridMonth = gridMonthKey(person.gridId, this.month)
+})
 
 export const PointsEntryModel = model('PointsEntry', pointsEntrySchema, 'points_ledger')
 export type PointsEntry = InferSchemaType<typeof pointsEntrySchema> & { _id: Types.ObjectId }

@@ -82,6 +82,7 @@ const HOT_PATHS: ReadonlyArray<{ path: string; collection: string; filter: reado
   { path: 'event sign-up', collection: 'event_signups', filter: ['eventId', 'personId'] },
   { path: 'a person’s points', collection: 'points_ledger', filter: ['personId'] },
   { path: 'a points entry by its key', collection: 'points_ledger', filter: ['refKey'] },
+  { path: 'a grid’s points leaderboard', collection: 'points_ledger', filter: ['gridMonth'] },
   // The outbox sender.
   { path: 'outbox: enqueue once', collection: 'outbox', filter: ['key'] },
   { path: 'outbox: a lane’s waiting messages', collection: 'outbox', filter: ['pendingLane', 'account'] },

@@ -58,7 +58,7 @@ export const PG_INDEXED_FIELDS: Readonly<Record<string, readonly string[]>> = {
   notices: ['status', 'communityId', 'batchId'],
   notice_acks: ['noticeId', 'personId'],
   notice_household_acks: ['noticeId', 'householdId'],
-  points_ledger: ['refKey', 'personId'],
+  points_ledger: ['refKey', 'personId', 'gridMonth'],
   audit: ['actorId', 'residentId'],
   refresh_tokens: ['hash', 'personId', 'family'],
   api_keys: ['hash'],

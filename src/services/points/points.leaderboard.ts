@@ -1,6 +1,6 @@
 import { Types } from 'mongoose'
 import { ForbiddenError, InvalidInputError, NotFoundError } from '../../lib/errors.js'
-import { PointsEntryModel, type PointsKind } from '../../models/points.model.js'
+import { gridMonthKey, PointsEntryModel, type PointsKind } from '../../models/points.model.js'
 import { GridModel, ResidentModel } from '../../models/registry.model.js'
 import type { Actor } from '../auth/auth.service.js'
 import { maskName } from '../cases/case.staff.js'
@@ -36,8 +36,9 @@ async function assertMayView(actor: Actor, gridId: Types.ObjectId): Promise<void
 }
 
 /**
- * A grid's points leaderboard for one month and kind: points earned that month (spending in the shop
- * does not lower a place), residents who opted out left out, names masked.
+ * A grid's points leaderboard for one month and kind: points earned that month while living in the
+ * grid (each entry records its person's grid as written; spending in the shop does not lower a
+ * place), for the grid's current residents, those who opted out left out, names masked.
  */
 export async function gridLeaderboard(
   actor: Actor,
@@ -53,17 +54,22 @@ export async function gridLeaderboard(
     .limit(5000)
     .lean()
   const names = new Map(people.map((p) => [String(p._id), p.name]))
-  const rows = await PointsEntryModel.aggregate<{ _id: Types.ObjectId; s: number }>([
+  // The grid's entries of the month: one indexed equality on the key each entry records (the
+  // person's grid as it was written), summed here for the grid's current residents.
+  const entries = await PointsEntryModel.find(
     {
-      $match: {
-        personId: { $in: people.map((p) => p._id) },
-        month: input.month,
-        reason: { $ne: 'redemption' },
-        ...kindFilter(input.kind),
-      },
+      gridMonth: gridMonthKey(gridId, input.month),
+      reason: { $ne: 'redemption' },
+      ...kindFilter(input.kind),
     },
-    { $group: { _id: '$personId', s: { $sum: '$delta' } } },
-  ])
+    { personId: 1, delta: 1 },
+  ).lean()
+  const sums = new Map<string, number>()
+  for (const e of entries) {
+    const id = String(e.personId)
+    if (names.has(id)) sums.set(id, (sums.get(id) ?? 0) + e.delta)
+  }
+  const rows = [...sums].map(([id, s]) => ({ _id: id, s }))
   const ranked = rows
     .filter((r) => r.s > 0)
     .sort((a, b) => b.s - a.s || String(a._id).localeCompare(String(b._id)))
