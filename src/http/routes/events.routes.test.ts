@@ -197,6 +197,13 @@ describe('events and notices routes', () => {
         .set('authorization', staffAuth)
         .set('idempotency-key', 'office-batch-01')
         .send(body)
+    const preview = await http
+      .post('/api/v1/notices/batch')
+      .set('authorization', staffAuth)
+      .set('idempotency-key', 'office-batch-01')
+      .send({ ...body, dryRun: true })
+    expect(preview.status).toBe(200)
+    expect(preview.body).toMatchObject({ dryRun: true, rooms: 2, enqueued: 0 })
     const first = await send()
     expect(first.status).toBe(201)
     expect(first.body).toMatchObject({ rooms: 2, enqueued: 2, replayed: false, skipped: [] })

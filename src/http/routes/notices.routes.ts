@@ -63,7 +63,8 @@ export function noticesRoutes(deps: { notices: NoticeService; groupDrafts?: WeCo
     const actor = requireRole(ctx, 'street_staff', 'community_staff', 'admin')
     const key = requestKey(ctx)
     const result = await notices.sendBatch(parseBody(ctx, AnyBody) as never, actor, key)
-    ctx.status = result.replayed ? 200 : 201
+    // 201 when notices were written; a retry of the same request or a preview writes none.
+    ctx.status = result.replayed || result.dryRun ? 200 : 201
     ctx.body = result
   })
   router.post('/:id/send', async (ctx) => {
