@@ -138,7 +138,10 @@ describe('the console’s notices page in Chromium: compose, preview, send, watc
     expect(community).toBeTruthy()
     await link.click()
     await expect.poll(() => page.textContent('#notice-status')).toContain('已发送')
+    expect(await page.textContent('#notice-facts + dl, .facts')).toContain('街道、城市通知')
     await expect.poll(() => page.textContent('#delivery')).toContain('计划送达：群')
+    // Queued messages are not counted as sent: the line says how many of the groups' messages went out.
+    expect(await page.textContent('#delivery')).toMatch(/群消息已送出 \d+ 个、共 \d+ 个/)
     expect(await OutboxModel.countDocuments({ kind: 'notice' })).toBe(earlier + groups)
     await shot(page, 'notices-batch-sent')
     await page.close()
