@@ -7,6 +7,7 @@ import send from 'koa-send'
 import { NotFoundError, UnavailableError } from '../../lib/errors.js'
 import { ResidentModel } from '../../models/registry.model.js'
 import type { AuthService } from '../../services/auth/auth.service.js'
+import { peopleWithRoles } from '../../services/registry/registry.staff-queries.js'
 import { requireActor } from '../middleware/auth.js'
 
 /** Where `npm run build:console` writes the staff console (console/dist at the repository root). */
@@ -82,17 +83,9 @@ export function consoleRoutes(deps: { auth: Pick<AuthService, 'devLoginEnabled'>
   })
   if (deps.auth.devLoginEnabled) {
     router.get('/api/v1/auth/dev-staff', async (ctx) => {
-      // One indexed equality a role, merged (an `$in` reads every resident on the embedded server).
-      const found = await Promise.all(
-        STAFF_ROLES.map((role) =>
-          ResidentModel.find({ roles: role, erasedAt: null }).select('name roles').limit(200).lean(),
-        ),
-      )
-      const staff = [...new Map(found.flat().map((p) => [String(p._id), p])).values()]
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .slice(0, 200)
+      const staff = await peopleWithRoles(STAFF_ROLES)
       ctx.body = {
-        items: staff.map((p) => ({ personId: String(p._id), name: p.name, roles: p.roles })),
+        items: staff.map((p) => ({ personId: p.id, name: p.name, roles: p.roles })),
       }
     })
   }

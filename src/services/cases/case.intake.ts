@@ -22,7 +22,7 @@ import { DUPLICATE_THRESHOLD, duplicateScore, extractLocation, normaliseLocation
 import { followCase } from './case.follows.js'
 import { nextCaseNumber } from './case.number.js'
 import { plannedOwner, routeOrHold } from './case.routing.js'
-import { holderOf, isUnowned } from './case.workload.js'
+import { keyUpdate } from './case.workload.js'
 
 const ObjectIdString = z.string().regex(/^[0-9a-f]{24}$/i, '编号格式不正确')
 const Short = (max: number) => z.string().trim().max(max)
@@ -575,9 +575,8 @@ async function createCase(
   draft.number = await nextCaseNumber(at, ctx.config.timezone)
   const { change, retry } = await plannedOwner(ctx, draft)
   const routed = change ? withChange(draft, change, at) : draft
-  const holderId = holderOf(routed)
-  if (holderId) Object.assign(routed, { holderId })
-  if (isUnowned(routed)) Object.assign(routed, { unowned: true })
+  // The keys the lists read (open workload, 无人负责), as every later write keeps them.
+  Object.assign(routed, keyUpdate(routed, {}, []).set)
   for (let attempt = 1; ; attempt++) {
     try {
       const doc = (await CaseModel.create(routed)).toObject() as CaseDoc

@@ -14,14 +14,14 @@ import { type CaseDoc, CaseModel, type CaseStatus, OPEN_CASE_STATUSES } from '..
 const OPEN = new Set<CaseStatus>(['assigned', 'in_progress'])
 
 /** Who holds the case as open work: its assignee while assigned or in progress. */
-export function holderOf(
+function holderOf(
   c: Pick<CaseDoc, 'status' | 'assigneeId'> | null | undefined,
 ): Types.ObjectId | undefined {
   return c && OPEN.has(c.status) && c.assigneeId ? new Types.ObjectId(String(c.assigneeId)) : undefined
 }
 
 /** Is the case open work nobody handles: held at a queue, or received with no assignee and no department. */
-export function isUnowned(
+function isUnowned(
   c: Pick<CaseDoc, 'status' | 'assigneeId' | 'departmentId' | 'heldAt'> | null | undefined,
 ): boolean {
   if (!c || !OPEN_CASE_STATUSES.includes(c.status)) return false

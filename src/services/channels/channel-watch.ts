@@ -4,8 +4,9 @@ import { isDuplicateKeyError } from '../../lib/errors.js'
 import type { Logger } from '../../lib/logger.js'
 import { wallClock } from '../../lib/time.js'
 import { ChannelIncidentModel } from '../../models/bot-account.model.js'
-import { ResidentModel, ROLES, type Role } from '../../models/registry.model.js'
+import { ROLES, type Role } from '../../models/registry.model.js'
 import type { Outbox, OutboxInput } from '../outbox/outbox.service.js'
+import { peopleWithRoles } from '../registry/registry.staff-queries.js'
 import type { ChannelSource } from './channel.js'
 import { channelLabel } from './channel-status.js'
 
@@ -40,17 +41,9 @@ export function createChannelWatch(deps: {
 
   async function recipients(): Promise<OutboxInput['to'][]> {
     const roles = alerts.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r))
-    // One indexed equality a role (an `$in` reads every resident on the embedded server).
-    const found = await Promise.all(
-      roles.map((role) =>
-        ResidentModel.find({ roles: role, erasedAt: { $exists: false } })
-          .select({ _id: 1 })
-          .lean(),
-      ),
-    )
-    const ids = [...new Set(found.flat().map((p) => String(p._id)))]
+    const people = await peopleWithRoles(roles, 1000)
     return [
-      ...ids.map((id) => ({ type: 'person' as const, id })),
+      ...people.map((p) => ({ type: 'person' as const, id: p.id })),
       ...alerts.robots.map((name) => ({ type: 'robot' as const, id: name })),
     ]
   }

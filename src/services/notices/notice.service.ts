@@ -322,24 +322,18 @@ function messagesFor(
   const expects = n.requireAck
     ? { expects: { kind: 'ack' as const, noticeId: String(n._id), ttlMs: ACK_WINDOW_MS } }
     : {}
-  return [
-    ...rooms.map((r) => ({
-      key: `notice:${n._id}:room:${r.roomId}`,
-      to: { type: 'room' as const, id: r.roomId },
-      text,
-      kind: 'notice',
-      refs,
-      ...expects,
-    })),
-    ...persons.map((p) => ({
-      key: `notice:${n._id}:person:${p.personId}`,
-      to: { type: 'person' as const, id: p.personId },
-      text,
-      kind: 'notice',
-      refs,
-      ...expects,
-    })),
+  const to = [
+    ...rooms.map((r) => ({ type: 'room' as const, id: r.roomId })),
+    ...persons.map((p) => ({ type: 'person' as const, id: p.personId })),
   ]
+  return to.map((t) => ({
+    key: `notice:${n._id}:${t.type}:${t.id}`,
+    to: t,
+    text,
+    kind: 'notice',
+    refs,
+    ...expects,
+  }))
 }
 
 /** Notices 通知: written by staff, planned into outbox messages per group and person, acknowledged. */

@@ -17,6 +17,28 @@ export async function gridPrimaryWorkerId(gridId: Id): Promise<string | undefine
   return grid?.primaryWorkerId ? String(grid.primaryWorkerId) : undefined
 }
 
+/**
+ * People (not erased) holding any of `roles`, each once, by name: one indexed equality a role, merged
+ * (a `roles $in` reads every resident on the embedded server). At most `limit`.
+ */
+export async function peopleWithRoles(
+  roles: readonly Role[],
+  limit = 200,
+): Promise<Array<{ id: string; name: string; roles: Role[] }>> {
+  const found = await Promise.all(
+    roles.map((role) =>
+      ResidentModel.find({ roles: role, erasedAt: { $exists: false } }, { name: 1, roles: 1 })
+        .limit(limit)
+        .lean(),
+    ),
+  )
+  const people = new Map(found.flat().map((p) => [String(p._id), p]))
+  return [...people.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .slice(0, limit)
+    .map((p) => ({ id: String(p._id), name: p.name, roles: p.roles as Role[] }))
+}
+
 /** People (not erased) holding `role` for a community, in a stable order. */
 export async function staffIdsOfCommunity(role: Role, communityId: Id): Promise<string[]> {
   const docs = await ResidentModel.find({ staffKeys: staffKey.community(role, communityId) }, { _id: 1 })
