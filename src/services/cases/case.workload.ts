@@ -14,9 +14,7 @@ import { type CaseDoc, CaseModel, type CaseStatus, OPEN_CASE_STATUSES } from '..
 const OPEN = new Set<CaseStatus>(['assigned', 'in_progress'])
 
 /** Who holds the case as open work: its assignee while assigned or in progress. */
-function holderOf(
-  c: Pick<CaseDoc, 'status' | 'assigneeId'> | null | undefined,
-): Types.ObjectId | undefined {
+function holderOf(c: Pick<CaseDoc, 'status' | 'assigneeId'> | null | undefined): Types.ObjectId | undefined {
   return c && OPEN.has(c.status) && c.assigneeId ? new Types.ObjectId(String(c.assigneeId)) : undefined
 }
 
